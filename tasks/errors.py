@@ -1,0 +1,91 @@
+"""One place that turns exceptions into a one-line message and an exit code.
+
+Every doit action wraps its body with `cli_action`, so the user never sees a traceback for an
+expected failure (bad input, missing credentials, an AWS error), and each kind keeps its own exit code.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from botocore.exceptions import (
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    WaiterError,
+)
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # a step failed, or status found drift
+EXIT_USAGE = 2  # bad input: nothing was called
+EXIT_CREDENTIALS = 3
+EXIT_AWS = 4
+
+
+class UserError(Exception):
+    """Bad input. Raised before any AWS call; the message names the value and the rule."""
+
+    exit_code = EXIT_USAGE
+
+
+class StepFailed(Exception):
+    """A deploy/destroy step failed; the message names the step and the reason."""
+
+    exit_code = EXIT_FAILED
+
+
+class Unhealthy(Exception):
+    """status/doctor found something missing or drifted (already printed)."""
+
+    exit_code = EXIT_FAILED
+
+
+def describe(exc: BaseException) -> tuple[str, int]:
+    """Return (one-line message, exit code) for any exception the tool can meet."""
+    if isinstance(exc, UserError | StepFailed | Unhealthy):
+        return str(exc), exc.exit_code
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return (
+            "error: no AWS credentials found. Set AWS_PROFILE or profile=NAME, run `aws configure`, "
+            "or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+            EXIT_CREDENTIALS,
+        )
+    if isinstance(exc, ProfileNotFound):
+        return f"error: {exc} (set profile=NAME to one listed by `aws configure list-profiles`)", EXIT_CREDENTIALS
+    if isinstance(exc, NoRegionError):
+        return "error: no AWS region: set region=NAME or `region:` in the env's config file", EXIT_USAGE
+    if isinstance(exc, EndpointConnectionError):
+        return f"error: cannot reach {exc.kwargs.get('endpoint_url', 'the endpoint')}", EXIT_AWS
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        op = exc.operation_name
+        return f"error: {op} failed: {err.get('Code', '?')}: {err.get('Message', '')}", EXIT_AWS
+    if isinstance(exc, WaiterError):
+        return f"error: {exc}", EXIT_AWS
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted: re-run the same command to converge", 130
+    return f"error: {type(exc).__name__}: {exc}", EXIT_FAILED
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def cli_action(func: F) -> F:
+    """Wrap a doit python-action: print the one-line error and exit with its code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (Exception, KeyboardInterrupt) as exc:  # the one place exceptions become exit codes
+            message, code = describe(exc)
+            print(message, file=sys.stderr, flush=True)
+            sys.exit(code)
+
+    return wrapper  # type: ignore[return-value]
