@@ -82,9 +82,10 @@ class Clients:
         self.session.events.register("before-send", self._count)
 
     def _count(self, request: Any, **kwargs: Any) -> None:
-        ctx = request.context
-        model = ctx.get("operation_name") or "?"
-        self.counter.record(ctx.get("service_name", "?"), model)
+        # The event name is "before-send.SERVICE.OPERATION" (request.context carries neither).
+        _, _, rest = str(kwargs.get("event_name", "")).partition(".")
+        service, _, operation = rest.partition(".")
+        self.counter.record(service or "?", operation or "?")
 
     def client(self, service: str) -> Any:
         with self._lock:

@@ -2,6 +2,9 @@
 
 Everything is validated here, before any AWS call: a bad value raises UserError with one line that names
 the value and the rule. Names of every AWS resource of an env are derived here and nowhere else.
+
+The config directory is `config/` in the repo; `OTLP2PIPELINE_CONFIG_DIR` points elsewhere (tests, or a
+team that keeps its env files outside the checkout).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import copy
 import os
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -23,24 +27,72 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "config"
 ENV_DIR = CONFIG_DIR / "envs"
 BUILD_DIR = ROOT / "build"
+CONFIG_DIR_VAR = "OTLP2PIPELINE_CONFIG_DIR"
 
 PROJECT = "otlp2pipeline"
+ENV_TAG = f"{PROJECT}:env"  # added to every taggable resource; user tags may not use the prefix
 ACCOUNT_ID_LEN = 12  # AWS account ids are always 12 digits
 MAX_BUCKET_NAME = 63
 
-# Regions whose names we accept. A typo here would otherwise surface as an endpoint error after
-# the first call; botocore's partition data is the authority for what exists.
+# Region names we accept: the shape, then botocore's partition data (no network) for existence.
 _REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*[a-z0-9]$")
+# The env name ends up in the table bucket name ([0-9a-z-], botocore's s3tables model) and in the
+# error bucket name (S3 general-purpose rules), so it takes the intersection of both rule sets.
+_ENV_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 _BAD_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo")
 _BAD_SUFFIXES = ("-s3alias", "--ol-s3", "--x-s3")
-_NAMESPACE_RE = re.compile(r"^[0-9a-z_]+$")
+_NAMESPACE_RE = re.compile(r"^[a-z0-9]([a-z0-9_]*[a-z0-9])?$")
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9!_.*'()/-]*$")
-_LOG_RETENTION = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-                  2922, 3288, 3653)
+_PROFILE_RE = re.compile(r"^[A-Za-z0-9_.@+=,:/-]+$")
+_TAG_RE = re.compile(r"^[\w .:/=+\-@]*$")
+_LOG_RETENTION = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+
+# Every setting the validator reads, with its kind. defaults.yaml must define exactly these.
+_INT, _STR, _OPT_STR, _LIST, _MAP = "int", "str", "optional str", "list", "map"
+SETTINGS: dict[str, str] = {
+    "region": _STR,
+    "namespace": _STR,
+    "signals": _LIST,
+    "firehose.buffering_interval_seconds": _INT,
+    "firehose.buffering_size_mb": _INT,
+    "firehose.retry_duration_seconds": _INT,
+    "firehose.error_output_prefix": _STR,
+    "tables.compaction_target_mb": _INT,
+    "tables.snapshot_min_to_keep": _INT,
+    "tables.snapshot_max_age_hours": _INT,
+    "log_retention_days": _INT,
+    "error_expiry_days": _INT,
+    "tags": _MAP,
+    "profile": _OPT_STR,
+    "endpoint": _OPT_STR,
+}
 
 
+@cache
 def _known_regions() -> frozenset[str]:
     import botocore.session
 
@@ -50,6 +102,16 @@ def _known_regions() -> frozenset[str]:
         regions.update(session.get_available_regions("firehose", partition))
         regions.update(session.get_available_regions("s3", partition))
     return frozenset(regions)
+
+
+def partition(region: str) -> str:
+    """The ARN partition of a region (aws, aws-cn, aws-us-gov, ...), from botocore's data."""
+    import botocore.session
+
+    try:
+        return str(botocore.session.get_session().get_partition_for_region(region))
+    except Exception:  # an unknown region is refused by load(); keep ARNs well-formed anyway
+        return "aws"
 
 
 @dataclass(frozen=True)
@@ -97,11 +159,25 @@ class Config:
     def log_group_name(self) -> str:
         return f"/aws/kinesisfirehose/{self.stack_name}"
 
+    def log_stream_name(self, signal: str) -> str:
+        """The CloudWatch log stream the signal's Firehose stream logs delivery errors to."""
+        return f"{signal}-delivery"
+
     def stream_name(self, signal: str) -> str:
         return f"{self.stack_name}-{signal}"
 
     def error_prefix(self, signal: str) -> str:
         return f"{self.firehose.error_output_prefix}{signal}/"
+
+    @property
+    def partition(self) -> str:
+        return partition(self.region)
+
+    @property
+    def all_tags(self) -> dict[str, str]:
+        """Config tags plus the env tag, sorted by key: what every taggable resource carries."""
+        tags = {**self.tags, ENV_TAG: self.env}
+        return {k: tags[k] for k in sorted(tags)}
 
     @property
     def is_local(self) -> bool:
@@ -134,27 +210,74 @@ class Config:
 # -- loading --------------------------------------------------------------------------------------
 
 
+def config_dir() -> Path:
+    """The directory holding defaults.yaml and envs/: `OTLP2PIPELINE_CONFIG_DIR` or the repo's config/."""
+    override = os.environ.get(CONFIG_DIR_VAR)
+    return Path(override).resolve() if override else CONFIG_DIR
+
+
+def env_file(env: str) -> Path:
+    return config_dir() / "envs" / f"{env}.yaml"
+
+
+def config_files(env: str) -> list[Path]:
+    """The files an env's config is read from (those that exist): doit file_deps for rendering."""
+    return [p for p in (config_dir() / "defaults.yaml", env_file(env)) if p.exists()]
+
+
 def normalize_env(env: str) -> str:
     """`otlp2pipeline-prod` and `prod` name the same env, as in the seed's scripts."""
     return env.removeprefix(f"{PROJECT}-")
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def _display(path: Path) -> str:
     try:
-        doc = yaml.safe_load(path.read_text())
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """safe_load that refuses a key given twice: YAML would silently keep the last one."""
+
+
+def _mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    where = _display(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise UserError(
+            f"error: {where}: cannot be read ({exc.strerror}): the config file must be readable"
+        ) from None
+    try:
+        doc = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
+        line = f" line {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "malformed YAML"
-        raise UserError(f"error: {path.relative_to(ROOT)}{where}: {problem}: the file must be valid YAML") from None
+        raise UserError(f"error: {where}{line}: {problem}: the file must be valid YAML") from None
     if doc is None:
         return {}
     if not isinstance(doc, dict):
-        raise UserError(f"error: {path.relative_to(ROOT)}: must be a YAML mapping of settings, got {type(doc).__name__}")
+        raise UserError(f"error: {where}: is a YAML {type(doc).__name__}: it must be a mapping of settings")
     return doc
 
 
 def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Merge `over` into a copy of `base`; nested mappings merge, anything else is replaced."""
     out = copy.deepcopy(base)
     for key, value in over.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
@@ -165,25 +288,42 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 def setting_keys(defaults: dict[str, Any] | None = None, prefix: str = "") -> list[str]:
-    """Every dotted key that can be overridden on the command line."""
-    defaults = _read_yaml(CONFIG_DIR / "defaults.yaml") if defaults is None else defaults
+    """Every dotted key that can be overridden on the command line (`tags` is one key: a mapping)."""
+    if defaults is None:
+        return list(SETTINGS)
     keys: list[str] = []
     for key, value in defaults.items():
-        if isinstance(value, dict) and key != "tags":
+        if isinstance(value, dict) and f"{prefix}{key}" != "tags":
             keys.extend(setting_keys(value, f"{prefix}{key}."))
         else:
             keys.append(f"{prefix}{key}")
     return keys
 
 
-def _parse_override(key: str, raw: str) -> Any:
-    """Command-line values are YAML scalars or flow lists: count=3, signals=logs,traces, tags={a: b}."""
-    if key == "signals":
-        return [s.strip() for s in raw.split(",")] if raw.strip() else []
-    try:
-        return yaml.safe_load(raw) if raw != "" else ""
-    except yaml.YAMLError:
+def _parse_override(key: str, raw: Any) -> Any:
+    """Command-line values are strings; each setting's kind says how to read one.
+
+    signals=logs,traces is a comma list; integers are parsed (a non-number stays a string, so the
+    validator can name it); tags={team: a} is a YAML flow mapping; empty profile/endpoint means unset.
+    """
+    if not isinstance(raw, str):
         return raw
+    kind = SETTINGS[key]
+    if kind == _LIST:
+        return [s.strip() for s in raw.split(",")] if raw.strip() else []
+    if kind == _OPT_STR:
+        return raw or None
+    if kind == _INT:
+        try:
+            return int(raw.strip())
+        except ValueError:
+            return raw
+    if kind == _MAP:
+        try:
+            return yaml.load(raw, Loader=_UniqueKeyLoader) if raw.strip() else {}
+        except yaml.YAMLError:
+            return raw
+    return raw
 
 
 def _nest(dotted: str, value: Any) -> dict[str, Any]:
@@ -191,53 +331,91 @@ def _nest(dotted: str, value: Any) -> dict[str, Any]:
     return {head: _nest(rest, value) if rest else value}
 
 
-def load(env: str = "local", overrides: dict[str, str] | None = None) -> Config:
+def _known_list() -> str:
+    return ", ".join(SETTINGS)
+
+
+def load(env: str = "local", overrides: dict[str, Any] | None = None) -> Config:
     """Load, merge and validate an env's config. Raises UserError; makes no AWS call."""
     env = validate_env_name(normalize_env(env))
-    defaults = _read_yaml(CONFIG_DIR / "defaults.yaml")
+    defaults_path = config_dir() / "defaults.yaml"
+    defaults = _read_yaml(defaults_path)
+    _check_keys(defaults, _display(defaults_path), complete=True)
     merged = defaults
-    env_file = ENV_DIR / f"{env}.yaml"
-    if env_file.exists():
-        env_doc = _read_yaml(env_file)
-        _check_unknown(env_doc, defaults, str(env_file.relative_to(ROOT)))
+    path = env_file(env)
+    if path.exists():
+        env_doc = _read_yaml(path)
+        _check_keys(env_doc, _display(path))
         merged = deep_merge(merged, env_doc)
-    for key, raw in (overrides or {}).items():
-        if key not in setting_keys(defaults):
-            raise UserError(
-                f"error: unknown setting {key}={raw}: known settings are {', '.join(setting_keys(defaults))}"
-            )
+    overrides = dict(overrides or {})
+    for key, raw in overrides.items():
+        if key not in SETTINGS:
+            raise UserError(f"error: unknown setting {key}={raw}: known settings are {_known_list()}")
         merged = deep_merge(merged, _nest(key, _parse_override(key, raw)))
-    if os.environ.get("AWS_ENDPOINT_URL") and not (overrides or {}).get("endpoint"):
+    if os.environ.get("AWS_ENDPOINT_URL") and "endpoint" not in overrides:
         merged["endpoint"] = os.environ["AWS_ENDPOINT_URL"]
     return _validate(env, merged)
 
 
-def _check_unknown(doc: dict[str, Any], schema: dict[str, Any], where: str, prefix: str = "") -> None:
+def from_doit_vars(env_default: str = "local") -> Config:
+    """The env's config with every `key=value` doit variable applied (for task creators and actions).
+
+    Reads `env` and each key of setting_keys() through doit.get_var; raises UserError like load().
+    """
+    from doit import get_var
+
+    env = get_var("env", env_default) or env_default
+    overrides: dict[str, Any] = {}
+    for key in setting_keys():
+        value = get_var(key, None)
+        if value is not None:
+            overrides[key] = value
+    return load(str(env), overrides)
+
+
+def _check_keys(doc: dict[str, Any], where: str, *, complete: bool = False) -> None:
+    """Refuse unknown keys (a typo would otherwise be silently ignored) and, for defaults, missing ones."""
     for key, value in doc.items():
-        if key not in schema:
+        if not isinstance(key, str):
             raise UserError(
-                f"error: {where}: unknown setting {prefix}{key!s}: known settings are {', '.join(setting_keys())}"
+                f"error: {where}: setting name {key!r} is invalid: known settings are {_known_list()}"
             )
-        if key != "tags" and isinstance(schema[key], dict):
+        subkeys = [k for k in SETTINGS if k.startswith(f"{key}.")]
+        if subkeys:
             if not isinstance(value, dict):
-                raise UserError(f"error: {where}: {prefix}{key} must be a mapping, got {value!r}")
-            _check_unknown(value, schema[key], where, f"{prefix}{key}.")
+                raise UserError(
+                    f"error: {where}: {key}={value!r} is invalid: must be a mapping of {', '.join(subkeys)}"
+                )
+            for sub in value:
+                if f"{key}.{sub}" not in SETTINGS:
+                    raise UserError(
+                        f"error: {where}: unknown setting {key}.{sub}: known settings are {_known_list()}"
+                    )
+        elif key not in SETTINGS:
+            raise UserError(f"error: {where}: unknown setting {key}: known settings are {_known_list()}")
+    if complete:
+        present = set(setting_keys(doc))
+        for key in SETTINGS:
+            if key not in present:
+                raise UserError(
+                    f"error: {where}: setting {key} is missing: the defaults file must define every setting"
+                )
 
 
 # -- validation -----------------------------------------------------------------------------------
 
 
 def validate_env_name(env: str) -> str:
-    """Env names become part of S3 table bucket names, so they follow those rules."""
-    rule = "env names use lowercase letters, digits, - and _, start and end with a letter or digit"
+    """Env names become part of the table bucket and error bucket names, so they follow those rules."""
+    rule = "env names use lowercase letters, digits and -, and start and end with a letter or digit"
     if not env:
         raise UserError(f"error: env name '' is empty: {rule}")
-    if not _BUCKET_RE.fullmatch(env) and not re.fullmatch(r"[a-z0-9]", env):
+    if not _ENV_RE.fullmatch(env):
         raise UserError(f"error: env name {env!r} is invalid: {rule}")
     bucket = f"{PROJECT}-{env}"
     for suffix in _BAD_SUFFIXES:
         if bucket.endswith(suffix):
-            raise UserError(f"error: env name {env!r} is invalid: table bucket names must not end with {suffix!r}")
+            raise UserError(f"error: env name {env!r} is invalid: bucket names must not end with {suffix!r}")
     for prefix in _BAD_PREFIXES:
         if env.startswith(prefix):
             raise UserError(f"error: env name {env!r} is invalid: names must not start with {prefix!r}")
@@ -273,68 +451,125 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
     region = _str(c.get("region"), "region")
     assert region is not None
     if not _REGION_RE.fullmatch(region) or region not in _known_regions():
-        raise UserError(f"error: region={region!r} is unknown: must be an AWS region where Firehose runs, e.g. us-east-1")
+        raise UserError(
+            f"error: region={region!r} is unknown: must be an AWS region where Firehose runs, e.g. us-east-1"
+        )
     longest = max_env_length(region)
     if len(env) > longest:
+        example = env[:longest].rstrip("-")
         raise UserError(
-            f"error: env name {env!r} is too long for {region}: the error bucket "
+            f"error: env name {env!r} ({len(env)} characters) is too long for {region}: the error bucket "
             f"'{PROJECT}-{env}-errors-<account>-{region}' would exceed 63 characters; "
-            f"the longest env that fits is {longest} characters"
+            f"the longest env that fits is {longest} characters, e.g. {example!r}"
         )
 
     namespace = _str(c.get("namespace"), "namespace")
     assert namespace is not None
-    if not _NAMESPACE_RE.fullmatch(namespace) or len(namespace) > 255:
-        raise UserError(f"error: namespace={namespace!r} is invalid: must match ^[0-9a-z_]+$")
+    if not _NAMESPACE_RE.fullmatch(namespace) or len(namespace) > 255 or namespace.startswith("aws"):
+        raise UserError(
+            f"error: namespace={namespace!r} is invalid: lowercase letters, digits and _, "
+            "starting and ending with a letter or digit, not starting with 'aws', at most 255 characters"
+        )
 
     signals_raw = c.get("signals")
+    choices = ", ".join(ALL_SIGNALS)
     if not isinstance(signals_raw, list) or not signals_raw:
-        raise UserError(f"error: signals={signals_raw!r} is invalid: must be a non-empty list of {', '.join(ALL_SIGNALS)}")
+        raise UserError(f"error: signals={signals_raw!r} is invalid: must be a non-empty list of {choices}")
     for sig in signals_raw:
         if sig not in ALL_SIGNALS:
-            raise UserError(f"error: signal {sig!r} is unknown: must be one of {', '.join(ALL_SIGNALS)}")
+            raise UserError(f"error: signal {sig!r} is unknown: must be one of {choices}")
     if len(set(signals_raw)) != len(signals_raw):
         raise UserError(f"error: signals={signals_raw!r} is invalid: a signal is listed twice")
     signals = tuple(s for s in ALL_SIGNALS if s in signals_raw)
 
     fh = c.get("firehose") or {}
     prefix = fh.get("error_output_prefix")
-    if not isinstance(prefix, str) or not _PREFIX_RE.fullmatch(prefix) or len(prefix) > 900:
-        raise UserError(f"error: firehose.error_output_prefix={prefix!r} is invalid: must be an S3 key prefix")
+    if (
+        not isinstance(prefix, str)
+        or not _PREFIX_RE.fullmatch(prefix)
+        or len(prefix) > 900
+        or prefix.startswith("/")
+        or (prefix and not prefix.endswith("/"))
+    ):
+        raise UserError(
+            f"error: firehose.error_output_prefix={prefix!r} is invalid: must be an S3 key prefix of "
+            "letters, digits and !_.*'()/- that ends with / and does not start with / (or empty)"
+        )
     firehose = FirehoseSettings(
-        buffering_interval_seconds=_int(fh.get("buffering_interval_seconds"), "firehose.buffering_interval_seconds", 0, 900),
+        buffering_interval_seconds=_int(
+            fh.get("buffering_interval_seconds"), "firehose.buffering_interval_seconds", 0, 900
+        ),
         buffering_size_mb=_int(fh.get("buffering_size_mb"), "firehose.buffering_size_mb", 1, 128),
-        retry_duration_seconds=_int(fh.get("retry_duration_seconds"), "firehose.retry_duration_seconds", 0, 7200),
+        retry_duration_seconds=_int(
+            fh.get("retry_duration_seconds"), "firehose.retry_duration_seconds", 0, 7200
+        ),
         error_output_prefix=prefix,
     )
     tb = c.get("tables") or {}
     tables = TableSettings(
         compaction_target_mb=_int(tb.get("compaction_target_mb"), "tables.compaction_target_mb", 64, 512),
-        snapshot_min_to_keep=_int(tb.get("snapshot_min_to_keep"), "tables.snapshot_min_to_keep", 1),
-        snapshot_max_age_hours=_int(tb.get("snapshot_max_age_hours"), "tables.snapshot_max_age_hours", 1),
+        snapshot_min_to_keep=_int(
+            tb.get("snapshot_min_to_keep"), "tables.snapshot_min_to_keep", 1, 2**31 - 1
+        ),
+        snapshot_max_age_hours=_int(
+            tb.get("snapshot_max_age_hours"), "tables.snapshot_max_age_hours", 1, 2**31 - 1
+        ),
     )
     retention = c.get("log_retention_days")
-    if retention not in _LOG_RETENTION or isinstance(retention, bool):
+    if isinstance(retention, bool) or retention not in _LOG_RETENTION:
         raise UserError(
             f"error: log_retention_days={retention!r} is invalid: must be one of CloudWatch's values "
             f"{', '.join(map(str, _LOG_RETENTION))}"
         )
     expiry = _int(c.get("error_expiry_days"), "error_expiry_days", 1, 3650)
 
-    tags = c.get("tags") or {}
+    tags = c.get("tags")
+    tags = {} if tags is None else tags
     if not isinstance(tags, dict):
         raise UserError(f"error: tags={tags!r} is invalid: must be a mapping of key: value")
+    if len(tags) > 49:  # 50 per resource, one is the env tag
+        raise UserError(f"error: tags has {len(tags)} entries: at most 49 (the env tag makes 50)")
     for k, v in tags.items():
-        if not isinstance(k, str) or not 1 <= len(k) <= 128 or k.startswith("aws:"):
-            raise UserError(f"error: tag key {k!r} is invalid: 1-128 characters, not starting with 'aws:'")
-        if not isinstance(v, str | int) or len(str(v)) > 256:
-            raise UserError(f"error: tag {k}={v!r} is invalid: values are strings of at most 256 characters")
+        if (
+            not isinstance(k, str)
+            or not 1 <= len(k) <= 128
+            or not _TAG_RE.fullmatch(k)
+            or k.startswith("aws:")
+        ):
+            raise UserError(
+                f"error: tag key {k!r} is invalid: 1-128 letters, digits, spaces and _.:/=+-@, "
+                "not starting with 'aws:'"
+            )
+        if k.startswith(f"{PROJECT}:"):
+            raise UserError(
+                f"error: tag key {k!r} is reserved: keys starting with '{PROJECT}:' are set by the tool"
+            )
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, str | int)
+            or len(str(v)) > 256
+            or not _TAG_RE.fullmatch(str(v))
+        ):
+            raise UserError(
+                f"error: tag {k}={v!r} is invalid: values are at most 256 letters, digits, spaces "
+                "and _.:/=+-@"
+            )
+
+    profile = _str(c.get("profile"), "profile", optional=True)
+    if profile is not None and not _PROFILE_RE.fullmatch(profile):
+        raise UserError(f"error: profile={profile!r} is invalid: must be an AWS profile name without spaces")
 
     endpoint = _str(c.get("endpoint"), "endpoint", optional=True)
     if endpoint is not None:
         parsed = urlparse(endpoint)
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise UserError(f"error: endpoint={endpoint!r} is invalid: must be an http(s) URL such as http://127.0.0.1:4566")
+        try:
+            port_ok = parsed.port is None or 0 < parsed.port < 65536
+        except ValueError:
+            port_ok = False
+        if parsed.scheme not in ("http", "https") or not parsed.hostname or not port_ok:
+            raise UserError(
+                f"error: endpoint={endpoint!r} is invalid: must be an http(s) URL such as http://127.0.0.1:4566"
+            )
 
     return Config(
         env=env,
@@ -346,6 +581,6 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
         log_retention_days=retention,
         error_expiry_days=expiry,
         tags={str(k): str(v) for k, v in tags.items()},
-        profile=_str(c.get("profile"), "profile", optional=True),
+        profile=profile,
         endpoint=endpoint,
     )

@@ -76,6 +76,14 @@ def describe(exc: BaseException) -> tuple[str, int]:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class ActionExit(SystemExit):
+    """SystemExit that survives doit's thread runner, which re-raises `type(exc)(str(exc))` in the main
+    thread: the code comes back as a string, and a plain SystemExit("2") would print "2" and exit 1."""
+
+    def __init__(self, code: int | str | None = None) -> None:
+        super().__init__(int(code) if isinstance(code, str) and code.lstrip("-").isdigit() else code)
+
+
 def cli_action(func: F) -> F:
     """Wrap a doit python-action: print the one-line error and exit with its code."""
 
@@ -86,6 +94,6 @@ def cli_action(func: F) -> F:
         except (Exception, KeyboardInterrupt) as exc:  # the one place exceptions become exit codes
             message, code = describe(exc)
             print(message, file=sys.stderr, flush=True)
-            sys.exit(code)
+            raise ActionExit(code) from None
 
     return wrapper  # type: ignore[return-value]

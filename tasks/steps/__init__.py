@@ -1,0 +1,74 @@
+"""The deploy steps, in dependency order, as `Step` objects (tasks/step.py).
+
+Edges (deps) say what must finish first: account setup runs beside the stack; the grants wait for the
+stack and the catalog grant; each stream waits for the grants and runs beside the other streams.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tasks.config import Config
+from tasks.step import Context, Diff, Outcome, Step
+from tasks.steps import (
+    catalog,
+    catalog_grant,
+    grants,
+    lf_admins,
+    lf_resource,
+    lf_role,
+    stack,
+    streams,
+    tables,
+)
+
+
+def _module_step(mod: Any, deps: tuple[str, ...] = (), **extra: Any) -> Step:
+    return Step(mod.NAME, mod.desired, mod.observe, mod.diff, mod.apply, deps, report=mod.report, **extra)
+
+
+def stream_step_name(signal: str) -> str:
+    return f"stream_{signal}"
+
+
+def _stream_step(signal: str) -> Step:
+    def want(ctx: Context) -> streams.Desired:
+        return streams.desired(ctx, signal)
+
+    def have(ctx: Context) -> streams.Observed:
+        return streams.observe(ctx, signal)
+
+    def do(ctx: Context, d: Diff) -> Outcome:
+        return streams.apply(ctx, d)
+
+    return Step(stream_step_name(signal), want, have, streams.diff, do, (grants.NAME,), report=streams.report)
+
+
+def all_steps(config: Config, *, include_checks: bool = False) -> list[Step]:
+    """Every step for the env, topologically ordered (a step comes after all its deps)."""
+    steps = [
+        _module_step(lf_role),
+        _module_step(lf_admins),
+        _module_step(lf_resource, (lf_role.NAME,)),
+        _module_step(catalog, (lf_resource.NAME, lf_admins.NAME)),
+        _module_step(catalog_grant, (catalog.NAME,)),
+        Step(
+            streams.CLEANUP,
+            streams.cleanup_desired,
+            streams.cleanup_observe,
+            streams.cleanup_diff,
+            streams.cleanup_apply,
+            (),
+            report=streams.cleanup_report,
+        ),
+        # A removed signal's stream goes before the stack drops its table.
+        _module_step(stack, (streams.CLEANUP,), publish=stack.publish),
+    ]
+    if include_checks:
+        steps.append(_module_step(tables, (stack.NAME,), deploys=False))
+    steps.append(_module_step(grants, (stack.NAME, catalog_grant.NAME)))
+    steps += [_stream_step(s) for s in config.signals]
+    return steps
+
+
+__all__ = ["all_steps", "stream_step_name"]

@@ -1,0 +1,176 @@
+"""Emulator figures: start-up time, idle RSS, and Firehose -> Iceberg rows/s for one PutRecordBatch client.
+
+Runs ``python -m emulator`` as its own process (as `doit` does), sets up one Iceberg-destination stream the
+way the seed does (role, catalog, table bucket, namespace, table, Lake Formation grants), sends N records in
+PutRecordBatch calls of 500 from one boto3 client, flushes, and checks every row is in the Iceberg table.
+
+    .venv/bin/python bench/emulator.py [--records 100000] [--batch 500]
+
+Goals (2-core machine): >= 20,000 rows/s, start-up < 3 s, idle RSS < 300 MB. Prints figures, asserts none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tasks.records import encode, make_records, new_run_id  # noqa: E402
+from tasks.schemas import load  # noqa: E402
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+BUCKET = "bench-tables"
+NAMESPACE = "otel"
+SIGNAL = "logs"
+STREAM = "bench-logs"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def admin(endpoint: str, method: str, route: str) -> Any:
+    req = urllib.request.Request(f"{endpoint}/_emulator/{route}", data=b"{}" if method == "POST" else None,
+                                 method=method)
+    with urllib.request.urlopen(req, timeout=600) as resp:
+        return json.loads(resp.read() or b"{}")
+
+
+def wait_healthy(endpoint: str, proc: subprocess.Popen[bytes], deadline: float) -> None:
+    delay = 0.01
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"emulator exited with {proc.returncode} during start-up")
+        try:
+            admin(endpoint, "GET", "health")
+            return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+    raise SystemExit("emulator not healthy within 60 s")
+
+
+def setup(endpoint: str) -> None:
+    kw: dict[str, Any] = {"endpoint_url": endpoint, "region_name": REGION, "aws_access_key_id": "testing",
+                          "aws_secret_access_key": "testing"}
+    iam, s3, glue, s3t, lf, fh = (boto3.client(s, **kw) for s in
+                                  ("iam", "s3", "glue", "s3tables", "lakeformation", "firehose"))
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                      "Principal": {"Service": "firehose.amazonaws.com"}}]}
+    role = iam.create_role(RoleName="bench-firehose", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    s3.create_bucket(Bucket="bench-errors")
+    glue.create_catalog(Name="s3tablescatalog", CatalogInput={
+        "FederatedCatalog": {"Identifier": f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/*",
+                             "ConnectionName": "aws:s3tables"}})
+    arn = s3t.create_table_bucket(name=BUCKET)["arn"]
+    s3t.create_namespace(tableBucketARN=arn, namespace=[NAMESPACE])
+    fields = [{"name": c.name, "type": c.iceberg_type, "required": c.required} for c in load(SIGNAL).columns]
+    s3t.create_table(tableBucketARN=arn, namespace=NAMESPACE, name=SIGNAL, format="ICEBERG",
+                     metadata={"iceberg": {"schema": {"fields": fields}}})
+    catalog_id = f"{ACCOUNT}:s3tablescatalog/{BUCKET}"
+    principal = {"DataLakePrincipalIdentifier": role}
+    lf.grant_permissions(Principal=principal, Permissions=["DESCRIBE"],
+                         Resource={"Database": {"CatalogId": catalog_id, "Name": NAMESPACE}})
+    lf.grant_permissions(Principal=principal, Permissions=["ALL"],
+                         Resource={"Table": {"CatalogId": catalog_id, "DatabaseName": NAMESPACE, "Name": SIGNAL}})
+    fh.create_delivery_stream(DeliveryStreamName=STREAM, DeliveryStreamType="DirectPut",
+                              IcebergDestinationConfiguration={
+                                  "RoleARN": role, "AppendOnly": True,
+                                  "BufferingHints": {"SizeInMBs": int(os.environ.get("BENCH_SIZE", "1")), "IntervalInSeconds": int(os.environ.get("BENCH_INTERVAL", "0"))},
+                                  "CatalogConfiguration": {
+                                      "CatalogARN": f"arn:aws:glue:{REGION}:{ACCOUNT}:catalog/s3tablescatalog/{BUCKET}"},
+                                  "DestinationTableConfigurationList": [
+                                      {"DestinationDatabaseName": NAMESPACE, "DestinationTableName": SIGNAL}],
+                                  "S3Configuration": {"RoleARN": role, "BucketARN": "arn:aws:s3:::bench-errors",
+                                                      "ErrorOutputPrefix": "errors/"}})
+
+
+def table_rows(endpoint: str) -> int:
+    from pyiceberg.table import StaticTable
+
+    s3t = boto3.client("s3tables", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing",
+                       aws_secret_access_key="testing")
+    arn = f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/{BUCKET}"
+    loc = s3t.get_table_metadata_location(tableBucketARN=arn, namespace=NAMESPACE, name=SIGNAL)["metadataLocation"]
+    return int(StaticTable.from_metadata(loc).scan().to_arrow().num_rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=500)
+    args = parser.parse_args()
+
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="emulator-bench-") as tmp:
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            os.environ.get("BENCH_SERVER_CMD", f"{sys.executable} -m emulator").split() + ["--port", str(port), "--data-dir", str(Path(tmp) / "data")],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_healthy(endpoint, proc, started + 60)
+            startup = time.monotonic() - started
+            idle_rss = rss_mb(proc.pid)
+
+            setup(endpoint)
+            records = [encode(r) for r in make_records(SIGNAL, new_run_id(), args.records)]
+            fh = boto3.client("firehose", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing",
+                              aws_secret_access_key="testing",
+                              config=Config(retries={"mode": "standard", "max_attempts": 10}))
+            batches = [[{"Data": r} for r in records[i:i + args.batch]] for i in range(0, len(records), args.batch)]
+            admin(endpoint, "POST", "flush")  # zero the delivered/failed counters
+            t0 = time.monotonic()
+            failed_puts = 0
+            for batch in batches:
+                failed_puts += fh.put_record_batch(DeliveryStreamName=STREAM, Records=batch)["FailedPutCount"]
+            sent = time.monotonic() - t0
+            counts = admin(endpoint, "POST", "flush")
+            elapsed = time.monotonic() - t0
+            busy_rss = rss_mb(proc.pid)
+            rows = table_rows(endpoint)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+    print(f"records sent:              {args.records} in {len(batches)} PutRecordBatch calls "
+          f"(failed puts {failed_puts})")
+    print(f"send time:                 {sent:.2f} s")
+    print(f"delivered (flush):         {counts['delivered']} ok, {counts['failed']} failed; "
+          f"rows in Iceberg table: {rows}")
+    print(f"delivery throughput:       {counts['delivered'] / elapsed:,.0f} rows/s   (goal >= 20,000)")
+    print(f"start-up (to /health):     {startup:.2f} s   (goal < 3 s)")
+    print(f"idle RSS:                  {idle_rss:.0f} MB   (goal < 300 MB)")
+    print(f"RSS after the run:         {busy_rss:.0f} MB")
+    return 0 if rows == args.records else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""``python -m emulator [--port P] [--data-dir D]``: serve the local AWS in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import emulator
+from emulator.server import EmulatorServer
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m emulator", description=__doc__)
+    parser.add_argument("--port", type=int, default=emulator.DEFAULT_PORT, help="port on 127.0.0.1 (0: any free)")
+    parser.add_argument("--data-dir", default=str(emulator.DEFAULT_DATA_DIR), help="wiped on start")
+    args = parser.parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port {args.port}: must be between 0 and 65535")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    server = EmulatorServer(port=args.port, data_dir=args.data_dir)
+    print(f"emulator: serving on 127.0.0.1:{args.port}, data dir {server.data_dir}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

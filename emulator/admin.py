@@ -1,0 +1,66 @@
+"""The ``/_emulator/`` admin API: health, calls counter, faults, flush and reset (see docs/BRIEF.md)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from emulator import calls, faults, overrides
+
+StartResponse = Callable[..., Any]
+
+
+def _reply(start_response: StartResponse, status: int, data: Any) -> Iterable[bytes]:
+    body = json.dumps(data).encode()
+    reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}.get(status, "Error")
+    start_response(
+        f"{status} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
+
+
+def _json_body(environ: dict[str, Any]) -> Any:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    raw = environ["wsgi.input"].read(length) if length else b""
+    return json.loads(raw) if raw.strip() else {}
+
+
+def handle(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    path = environ.get("PATH_INFO", "").rstrip("/")
+    method = environ.get("REQUEST_METHOD", "GET").upper()
+    route = path[len("/_emulator/") :] if path.startswith("/_emulator/") else ""
+    try:
+        if route == "health" and method == "GET":
+            return _reply(start_response, 200, {"status": "ok"})
+        if route == "calls" and method == "GET":
+            return _reply(start_response, 200, {"calls": calls.snapshot()})
+        if route == "calls/reset" and method == "POST":
+            calls.reset()
+            return _reply(start_response, 200, {"status": "ok"})
+        if route == "reset" and method == "POST":
+            from emulator.server import reset_all
+
+            reset_all()
+            return _reply(start_response, 200, {"status": "ok"})
+        if route == "flush" and method == "POST":
+            return _reply(start_response, 200, overrides.run_flush())
+        if route == "faults":
+            if method == "GET":
+                return _reply(start_response, 200, faults.snapshot())
+            if method == "DELETE":
+                faults.clear()
+                return _reply(start_response, 200, faults.snapshot())
+            if method in ("POST", "PUT"):
+                spec = _json_body(environ)
+                if not isinstance(spec, dict):
+                    raise faults.FaultError("faults must be a JSON object keyed by fault kind")
+                faults.set_faults(spec)
+                return _reply(start_response, 200, faults.snapshot())
+            return _reply(start_response, 405, {"error": f"{method} not allowed on /_emulator/faults"})
+    except (faults.FaultError, ValueError) as exc:
+        return _reply(start_response, 400, {"error": str(exc)})
+    return _reply(start_response, 404, {"error": f"no admin route {method} {path}"})

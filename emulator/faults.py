@@ -1,0 +1,160 @@
+"""Injected faults: what ``/_emulator/faults`` set, decided per request, with firing counts.
+
+Kinds (``POST /_emulator/faults`` with a JSON object holding any of them; each kind given replaces that
+kind, kinds not given stay; ``DELETE`` clears all; ``GET`` -> ``{"faults": {...}, "fired": {kind: n}}``):
+
+- ``fail_mutating_call {number K, error_code, status}``: the K-th mutating call from now fails once.
+- ``throttle {fraction, seed}``: that fraction of AWS calls is refused with the service's real
+  throttling error (seeded RNG, so a run is reproducible).
+- ``put_record_failures {...}``: consumed by the Firehose handlers (emulator/firehose); this module only
+  stores it and counts firings they report.
+- ``latency {cloudformation_stack_seconds, firehose_stream_seconds}``: stacks (here, cfn_latency in
+  server.py) and streams (Firehose handlers) stay in their transitional state that long.
+
+Python API for handlers (in-process):
+- ``current() -> dict``: a deep copy of all active faults, e.g. ``current().get("put_record_failures")``.
+- ``get(kind) -> dict | None``.
+- ``record_fired(kind, n=1)``: count n firings of ``kind`` (shown by GET).
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import threading
+from collections import Counter
+from typing import Any
+
+KINDS = ("fail_mutating_call", "throttle", "put_record_failures", "latency")
+
+READ_PREFIXES = ("Get", "List", "Describe", "Head", "BatchGet", "Search", "Lookup", "Validate")
+
+_lock = threading.Lock()
+_faults: dict[str, dict[str, Any]] = {}
+_fired: Counter[str] = Counter()
+_mutating_seen = 0
+_rng = random.Random(0)
+
+
+class FaultError(ValueError):
+    """A malformed fault definition (answered with 400 by the admin API)."""
+
+
+def is_mutating(operation: str) -> bool:
+    return not operation.startswith(READ_PREFIXES)
+
+
+def _validate(kind: str, spec: Any) -> dict[str, Any]:
+    if kind not in KINDS:
+        raise FaultError(f"unknown fault kind {kind!r}: expected one of {', '.join(KINDS)}")
+    if not isinstance(spec, dict):
+        raise FaultError(f"fault {kind!r} must be a JSON object")
+    if kind == "fail_mutating_call":
+        number = spec.get("number", 1)
+        if not isinstance(number, int) or number < 1:
+            raise FaultError(f"fail_mutating_call.number {number!r} must be an integer >= 1")
+        status = spec.get("status", 500)
+        if not isinstance(status, int) or not 400 <= status <= 599:
+            raise FaultError(f"fail_mutating_call.status {status!r} must be an HTTP error status")
+        return {
+            "number": number,
+            "error_code": str(spec.get("error_code", "InternalFailure")),
+            "status": status,
+            "message": str(spec.get("message", "Injected failure")),
+        }
+    if kind == "throttle":
+        fraction = spec.get("fraction", 0.0)
+        if not isinstance(fraction, int | float) or not 0.0 <= float(fraction) <= 1.0:
+            raise FaultError(f"throttle.fraction {fraction!r} must be between 0 and 1")
+        out = dict(spec)
+        out["fraction"] = float(fraction)
+        out["seed"] = spec.get("seed", 0)
+        return out
+    if kind == "latency":
+        for key, value in spec.items():
+            if not isinstance(value, int | float) or value < 0:
+                raise FaultError(f"latency.{key} {value!r} must be a number of seconds >= 0")
+        return dict(spec)
+    return dict(spec)
+
+
+def set_faults(spec: dict[str, Any]) -> None:
+    global _mutating_seen, _rng
+    checked = {kind: _validate(kind, value) for kind, value in spec.items() if value is not None}
+    with _lock:
+        for kind in spec:
+            if spec[kind] is None:
+                _faults.pop(kind, None)
+        _faults.update(checked)
+        if "fail_mutating_call" in checked:
+            _mutating_seen = 0
+        if "throttle" in checked:
+            _rng = random.Random(checked["throttle"]["seed"])
+
+
+def clear() -> None:
+    global _mutating_seen
+    with _lock:
+        _faults.clear()
+        _fired.clear()
+        _mutating_seen = 0
+
+
+def current() -> dict[str, Any]:
+    with _lock:
+        return copy.deepcopy(_faults)
+
+
+def get(kind: str) -> dict[str, Any] | None:
+    with _lock:
+        value = _faults.get(kind)
+        return copy.deepcopy(value) if value is not None else None
+
+
+def record_fired(kind: str, n: int = 1) -> None:
+    with _lock:
+        _fired[kind] += n
+
+
+def snapshot() -> dict[str, Any]:
+    with _lock:
+        return {"faults": copy.deepcopy(_faults), "fired": dict(_fired)}
+
+
+# Throttling errors per service, as AWS answers them (codes botocore's standard retry mode retries).
+_THROTTLE: dict[str, tuple[str, int]] = {
+    "s3": ("SlowDown", 503),
+    "s3tables": ("TooManyRequestsException", 429),
+    "lakeformation": ("ThrottledException", 429),
+    "iam": ("Throttling", 400),
+    "sts": ("Throttling", 400),
+    "cloudformation": ("Throttling", 400),
+    "cloudwatch": ("Throttling", 400),
+    "firehose": ("LimitExceededException", 400),
+}
+_FIREHOSE_DATA_OPS = ("PutRecord", "PutRecordBatch")
+
+
+def throttle_error(service: str, operation: str) -> tuple[str, str, int]:
+    if service == "firehose" and operation in _FIREHOSE_DATA_OPS:
+        return "ServiceUnavailableException", "Slow down.", 503
+    code, status = _THROTTLE.get(service, ("ThrottlingException", 400))
+    return code, "Rate exceeded", status
+
+
+def decide(service: str, operation: str) -> tuple[str, str, int] | None:
+    """Called by the dispatcher once per AWS request: the error to answer with, or None."""
+    global _mutating_seen
+    with _lock:
+        throttle = _faults.get("throttle")
+        if throttle and throttle["fraction"] > 0 and _rng.random() < throttle["fraction"]:
+            _fired["throttle"] += 1
+            return throttle_error(service, operation)
+        fail = _faults.get("fail_mutating_call")
+        if fail and not fail.get("spent") and is_mutating(operation):
+            _mutating_seen += 1
+            if _mutating_seen == fail["number"]:
+                _fired["fail_mutating_call"] += 1
+                fail["spent"] = True
+                return fail["error_code"], fail["message"], fail["status"]
+    return None

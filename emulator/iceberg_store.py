@@ -1,0 +1,313 @@
+"""Real Iceberg (format v2) tables for the emulator's S3 Tables, on local disk.
+
+S3 Tables stores Iceberg tables; the emulator keeps them as pyiceberg tables in a SqlCatalog (sqlite) with a
+``file://`` warehouse under the data dir, so any Iceberg reader (``StaticTable.from_metadata``) sees exactly
+what Firehose delivered. One catalog per table bucket keeps equal namespace names of different buckets apart.
+
+After every change the moto s3tables Table object is pointed at the new metadata file, so
+``GetTableMetadataLocation`` answers with a location pyiceberg can open.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from pyiceberg.catalog.sql import SqlCatalog
+from pyiceberg.exceptions import NamespaceAlreadyExistsError, NoSuchTableError
+from pyiceberg.partitioning import PartitionField, PartitionSpec
+from pyiceberg.schema import Schema
+from pyiceberg.table import Table
+from pyiceberg.transforms import (
+    BucketTransform,
+    DayTransform,
+    HourTransform,
+    IdentityTransform,
+    MonthTransform,
+    Transform,
+    TruncateTransform,
+    VoidTransform,
+    YearTransform,
+)
+from pyiceberg.types import (
+    BinaryType,
+    BooleanType,
+    DateType,
+    DecimalType,
+    DoubleType,
+    FloatType,
+    IcebergType,
+    IntegerType,
+    LongType,
+    NestedField,
+    StringType,
+    TimestampType,
+    TimestamptzType,
+    TimeType,
+    UUIDType,
+)
+
+_PRIMITIVES: dict[str, IcebergType] = {
+    "boolean": BooleanType(),
+    "int": IntegerType(),
+    "integer": IntegerType(),
+    "long": LongType(),
+    "float": FloatType(),
+    "double": DoubleType(),
+    "string": StringType(),
+    "binary": BinaryType(),
+    "date": DateType(),
+    "time": TimeType(),
+    "timestamp": TimestampType(),
+    "timestamptz": TimestamptzType(),
+    "uuid": UUIDType(),
+}
+_DECIMAL_RE = re.compile(r"^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
+_PARAM_TRANSFORM_RE = re.compile(r"^(bucket|truncate)\[(\d+)\]$")
+FIRST_PARTITION_FIELD_ID = 1000
+
+
+class IcebergStoreError(ValueError):
+    """A table definition the store cannot build (bad type, transform or source id)."""
+
+
+def iceberg_type(name: str) -> IcebergType:
+    key = name.strip().lower()
+    if key in _PRIMITIVES:
+        return _PRIMITIVES[key]
+    match = _DECIMAL_RE.match(key)
+    if match:
+        return DecimalType(int(match.group(1)), int(match.group(2)))
+    raise IcebergStoreError(f"unsupported Iceberg type {name!r}")
+
+
+def build_schema(schema_fields: list[dict[str, Any]]) -> Schema:
+    """CFN ``SchemaFieldList`` ({Name, Type, Required, Id?}) -> Iceberg schema (ids 1.. when not given)."""
+    fields = []
+    used: set[int] = {int(f["Id"]) for f in schema_fields if f.get("Id") is not None}
+    next_id = 1
+    for f in schema_fields:
+        if f.get("Id") is not None:
+            field_id = int(f["Id"])
+        else:
+            while next_id in used:
+                next_id += 1
+            field_id = next_id
+            used.add(field_id)
+        required = f.get("Required", False)
+        if isinstance(required, str):
+            required = required.lower() == "true"
+        fields.append(NestedField(field_id, str(f["Name"]), iceberg_type(str(f["Type"])), required=bool(required)))
+    return Schema(*fields)
+
+
+def _transform(name: str) -> Transform[Any, Any]:
+    key = name.strip().lower()
+    simple: dict[str, Transform[Any, Any]] = {
+        "identity": IdentityTransform(),
+        "year": YearTransform(),
+        "month": MonthTransform(),
+        "day": DayTransform(),
+        "hour": HourTransform(),
+        "void": VoidTransform(),
+    }
+    if key in simple:
+        return simple[key]
+    match = _PARAM_TRANSFORM_RE.match(key)
+    if match:
+        n = int(match.group(2))
+        return BucketTransform(n) if match.group(1) == "bucket" else TruncateTransform(n)
+    raise IcebergStoreError(f"unsupported partition transform {name!r}")
+
+
+def build_partition_spec(schema: Schema, partition_fields: list[dict[str, Any]] | None) -> PartitionSpec:
+    """CFN ``IcebergPartitionSpec.Fields`` ({SourceId, Transform, Name, FieldId?}) -> PartitionSpec."""
+    fields = []
+    for i, f in enumerate(partition_fields or []):
+        source_id = int(f["SourceId"])
+        try:
+            source = schema.find_field(source_id)
+        except ValueError as exc:
+            raise IcebergStoreError(f"partition field SourceId {source_id} is not a column id") from exc
+        transform = _transform(str(f["Transform"]))
+        name = str(f.get("Name") or f"{source.name}_{str(f['Transform']).lower()}")
+        field_id = int(f["FieldId"]) if f.get("FieldId") is not None else FIRST_PARTITION_FIELD_ID + i
+        fields.append(PartitionField(source_id=source_id, field_id=field_id, transform=transform, name=name))
+    return PartitionSpec(*fields)
+
+
+class IcebergStore:
+    """Process-wide Iceberg tables, keyed by (table bucket, namespace, table). One lock: commits are short."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._lock = threading.RLock()
+        self._catalogs: dict[str, SqlCatalog] = {}
+        self._tables: dict[tuple[str, str, str], Table] = {}
+
+    # -- catalogs ---------------------------------------------------------------------------------------
+    def _catalog(self, bucket: str) -> SqlCatalog:
+        cat = self._catalogs.get(bucket)
+        if cat is None:
+            self.root.mkdir(parents=True, exist_ok=True)
+            warehouse = self.root / "warehouse" / bucket
+            warehouse.mkdir(parents=True, exist_ok=True)
+            cat = SqlCatalog(
+                bucket,
+                uri=f"sqlite:///{self.root / 'catalog.db'}",
+                warehouse=warehouse.as_uri(),
+            )
+            self._catalogs[bucket] = cat
+        return cat
+
+    def table_location(self, bucket: str, namespace: str, table: str) -> str:
+        return (self.root / "warehouse" / bucket / namespace / table).as_uri()
+
+    # -- API --------------------------------------------------------------------------------------------
+    def create_table(
+        self,
+        bucket: str,
+        namespace: str,
+        table: str,
+        schema_fields: list[dict[str, Any]],
+        partition_fields: list[dict[str, Any]] | None = None,
+        properties: dict[str, str] | None = None,
+    ) -> str:
+        """Create the table (format v2) and return its metadata location (a ``file://`` URI)."""
+        schema = build_schema(schema_fields)
+        spec = build_partition_spec(schema, partition_fields)
+        props = {"format-version": "2", **(properties or {})}
+        with self._lock:
+            cat = self._catalog(bucket)
+            try:
+                cat.create_namespace(namespace)
+            except NamespaceAlreadyExistsError:
+                pass
+            tbl = cat.create_table(
+                (namespace, table),
+                schema=schema,
+                location=self.table_location(bucket, namespace, table),
+                partition_spec=spec,
+                properties=props,
+            )
+            self._tables[(bucket, namespace, table)] = tbl
+            _sync_s3tables(bucket, namespace, table, tbl.metadata_location)
+            return tbl.metadata_location
+
+    def drop_table(self, bucket: str, namespace: str, table: str, purge: bool = True) -> None:
+        with self._lock:
+            self._tables.pop((bucket, namespace, table), None)
+            cat = self._catalog(bucket)
+            try:
+                cat.drop_table((namespace, table))
+            except NoSuchTableError:
+                pass
+            if purge:
+                shutil.rmtree(self.root / "warehouse" / bucket / namespace / table, ignore_errors=True)
+
+    def exists(self, bucket: str, namespace: str, table: str) -> bool:
+        with self._lock:
+            if (bucket, namespace, table) in self._tables:
+                return True
+            try:
+                self.load(bucket, namespace, table)
+            except NoSuchTableError:
+                return False
+            return True
+
+    def load(self, bucket: str, namespace: str, table: str) -> Table:
+        """The live table (raises pyiceberg's NoSuchTableError)."""
+        with self._lock:
+            key = (bucket, namespace, table)
+            tbl = self._tables.get(key)
+            if tbl is None:
+                tbl = self._catalog(bucket).load_table((namespace, table))
+                self._tables[key] = tbl
+            return tbl
+
+    def schema(self, bucket: str, namespace: str, table: str) -> Schema:
+        return self.load(bucket, namespace, table).schema()
+
+    def metadata_location(self, bucket: str, namespace: str, table: str) -> str:
+        return self.load(bucket, namespace, table).metadata_location
+
+    def append(self, bucket: str, namespace: str, table: str, rows: list[dict[str, Any]] | pa.Table) -> str:
+        """Append rows (dicts of Python values, or an Arrow table) in ONE commit; returns the new location."""
+        with self._lock:
+            tbl = self.load(bucket, namespace, table)
+            arrow_schema = tbl.schema().as_arrow()
+            data = rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(rows, schema=arrow_schema)
+            if data.num_rows:
+                tbl.append(data)
+            _sync_s3tables(bucket, namespace, table, tbl.metadata_location)
+            return tbl.metadata_location
+
+    def reset(self) -> None:
+        """Forget every cached catalog and table (the data dir itself is emptied by the server)."""
+        with self._lock:
+            for cat in self._catalogs.values():
+                engine = getattr(cat, "engine", None)
+                if engine is not None:
+                    engine.dispose()
+            self._catalogs.clear()
+            self._tables.clear()
+
+
+def _sync_s3tables(bucket: str, namespace: str, table: str, location: str) -> None:
+    """Point moto's s3tables Table at ``location`` (bypassing its s3:// check: our warehouse is local)."""
+    try:
+        from moto.s3tables.models import s3tables_backends
+    except ImportError:  # pragma: no cover - moto always ships s3tables in the pinned version
+        return
+    for _account, regions in list(s3tables_backends.items()):
+        for _region, backend in list(regions.items()):
+            for tb in list(backend.table_buckets.values()):
+                if tb.name != bucket or namespace not in tb.namespaces:
+                    continue
+                moto_table = tb.namespaces[namespace].tables.get(table)
+                if moto_table is not None and moto_table.metadata_location != location:
+                    moto_table.metadata_location = location
+                    moto_table.version_token = moto_table._generate_version_token()
+
+
+_store_lock = threading.Lock()
+_store: IcebergStore | None = None
+_root: Path | None = None
+
+
+def configure(data_dir: Path | str) -> None:
+    """Root the store at ``data_dir/iceberg`` (the server calls this when it picks its data dir)."""
+    global _root, _store
+    with _store_lock:
+        _root = Path(data_dir) / "iceberg"
+        if _store is not None:
+            _store.reset()
+        _store = None
+
+
+def get_store() -> IcebergStore:
+    global _store
+    with _store_lock:
+        root = _root
+        if root is None:
+            import emulator
+
+            root = emulator.data_dir() / "iceberg"
+        if _store is None or _store.root != root:
+            if _store is not None:
+                _store.reset()
+            _store = IcebergStore(root)
+        return _store
+
+
+def reset() -> None:
+    """Drop in-memory state; the next ``get_store()`` starts over (under the current data dir)."""
+    global _store
+    with _store_lock:
+        if _store is not None:
+            _store.reset()
+        _store = None

@@ -1,0 +1,410 @@
+"""Lake Formation resources, settings and permissions as AWS behaves (moto's version is too loose).
+
+Owned operations: Register/Deregister/Describe/List/UpdateResource (``WithFederation`` kept, a second
+register is ``AlreadyExistsException``), Get/PutDataLakeSettings (PUT replaces the whole object), and
+Grant/Revoke/BatchGrant/BatchRevoke/ListPermissions. Catalog ids of the form
+``ACCOUNT:s3tablescatalog/BUCKET`` are accepted inside ``Resource``; as the top-level ``CatalogId`` they are
+rejected like AWS does ("Catalog id must be a valid AWS account id").
+
+In-process read API for other emulator parts (Firehose delivery)::
+
+    has_permission(account_id, region, principal_arn, resource, permission) -> bool
+
+``resource`` as in the API, e.g. ``{"Table": {"CatalogId": "ACCOUNT:s3tablescatalog/BUCKET",
+"DatabaseName": ns, "Name": t}}``; ``ALL`` implies every permission; a ``TableWildcard`` grant covers
+every table of its database.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.overrides import AwsError, OverrideRequest, OverrideResponse, json_response, register, register_reset
+
+_ACCOUNT_RE = re.compile(r"^\d{12}$")
+
+
+def default_settings() -> dict[str, Any]:
+    everyone = [{"Principal": {"DataLakePrincipalIdentifier": "IAM_ALLOWED_PRINCIPALS"}, "Permissions": ["ALL"]}]
+    return {
+        "DataLakeAdmins": [],
+        "ReadOnlyAdmins": [],
+        "CreateDatabaseDefaultPermissions": copy.deepcopy(everyone),
+        "CreateTableDefaultPermissions": copy.deepcopy(everyone),
+        "Parameters": {"CROSS_ACCOUNT_VERSION": "1"},
+        "TrustedResourceOwners": [],
+        "AllowExternalDataFiltering": False,
+        "AllowFullTableExternalDataAccess": False,
+        "ExternalDataFilteringAllowList": [],
+        "AuthorizedSessionTagValueList": [],
+    }
+
+
+@dataclass
+class Grant:
+    principal: str
+    resource: dict[str, Any]
+    permissions: set[str] = field(default_factory=set)
+    grantable: set[str] = field(default_factory=set)
+    updated: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.timezone.utc))
+
+
+@dataclass
+class _State:
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=default_settings)
+    grants: list[Grant] = field(default_factory=list)
+
+
+_lock = threading.RLock()
+_states: dict[tuple[str, str], _State] = {}
+
+
+@register_reset
+def reset() -> None:
+    with _lock:
+        _states.clear()
+
+
+def _state(account_id: str, region: str) -> _State:
+    return _states.setdefault((account_id, region), _State())
+
+
+def _check_top_level_catalog_id(req: OverrideRequest) -> None:
+    catalog_id = req.body.get("CatalogId")
+    if catalog_id is not None and not _ACCOUNT_RE.match(str(catalog_id)):
+        raise AwsError("InvalidInputException", "Catalog id must be a valid AWS account id")
+
+
+# -- resources ----------------------------------------------------------------------------------------------
+
+
+@register("lakeformation", "RegisterResource")
+def register_resource(req: OverrideRequest) -> OverrideResponse:
+    arn = req.body.get("ResourceArn")
+    if not isinstance(arn, str) or not arn.startswith("arn:"):
+        raise AwsError("InvalidInputException", f"Invalid ResourceArn: {arn}")
+    use_slr = bool(req.body.get("UseServiceLinkedRole"))
+    role = req.body.get("RoleArn")
+    if not use_slr and not role:
+        raise AwsError("InvalidInputException", "RoleArn is required when UseServiceLinkedRole is not true")
+    if use_slr and not role:
+        role = f"arn:aws:iam::{req.account_id}:role/aws-service-role/lakeformation.amazonaws.com/AWSServiceRoleForLakeFormationDataAccess"
+    with _lock:
+        st = _state(req.account_id, req.region)
+        if arn in st.resources:
+            raise AwsError("AlreadyExistsException", "Resource is already registered")
+        st.resources[arn] = {
+            "ResourceArn": arn,
+            "RoleArn": role,
+            "LastModified": datetime.datetime.now(datetime.timezone.utc),
+            "WithFederation": bool(req.body.get("WithFederation", False)),
+            "HybridAccessEnabled": bool(req.body.get("HybridAccessEnabled", False)),
+            "WithPrivilegedAccess": bool(req.body.get("WithPrivilegedAccess", False)),
+            "VerificationStatus": "VERIFIED",
+            "ExpectedResourceOwnerAccount": req.body.get("ExpectedResourceOwnerAccount") or req.account_id,
+        }
+    return json_response({})
+
+
+def _registered(req: OverrideRequest) -> dict[str, Any]:
+    arn = req.body.get("ResourceArn")
+    st = _state(req.account_id, req.region)
+    if not isinstance(arn, str) or arn not in st.resources:
+        raise AwsError("EntityNotFoundException", "Entity not found")
+    return st.resources[arn]
+
+
+@register("lakeformation", "DescribeResource")
+def describe_resource(req: OverrideRequest) -> OverrideResponse:
+    with _lock:
+        return json_response({"ResourceInfo": copy.deepcopy(_registered(req))})
+
+
+@register("lakeformation", "UpdateResource")
+def update_resource(req: OverrideRequest) -> OverrideResponse:
+    with _lock:
+        info = _registered(req)
+        if req.body.get("RoleArn"):
+            info["RoleArn"] = req.body["RoleArn"]
+        for key in ("WithFederation", "HybridAccessEnabled"):
+            if key in req.body:
+                info[key] = bool(req.body[key])
+        info["LastModified"] = datetime.datetime.now(datetime.timezone.utc)
+    return json_response({})
+
+
+@register("lakeformation", "DeregisterResource")
+def deregister_resource(req: OverrideRequest) -> OverrideResponse:
+    with _lock:
+        info = _registered(req)
+        _state(req.account_id, req.region).resources.pop(info["ResourceArn"], None)
+    return json_response({})
+
+
+@register("lakeformation", "ListResources")
+def list_resources(req: OverrideRequest) -> OverrideResponse:
+    with _lock:
+        infos = [copy.deepcopy(v) for _, v in sorted(_state(req.account_id, req.region).resources.items())]
+    for cond in req.body.get("FilterConditionList") or []:
+        field_name = {"RESOURCE_ARN": "ResourceArn", "ROLE_ARN": "RoleArn"}.get(cond.get("Field", ""))
+        values = cond.get("StringValueList") or []
+        if field_name is None:
+            continue
+        op = cond.get("ComparisonOperator", "EQ")
+        if op == "EQ":
+            infos = [i for i in infos if i.get(field_name) in values]
+        elif op == "CONTAINS":
+            infos = [i for i in infos if any(v in str(i.get(field_name, "")) for v in values)]
+        elif op == "BEGINS_WITH":
+            infos = [i for i in infos if any(str(i.get(field_name, "")).startswith(v) for v in values)]
+    return json_response({"ResourceInfoList": infos})
+
+
+# -- settings -----------------------------------------------------------------------------------------------
+
+
+@register("lakeformation", "GetDataLakeSettings")
+def get_settings(req: OverrideRequest) -> OverrideResponse:
+    _check_top_level_catalog_id(req)
+    with _lock:
+        return json_response({"DataLakeSettings": copy.deepcopy(_state(req.account_id, req.region).settings)})
+
+
+@register("lakeformation", "PutDataLakeSettings")
+def put_settings(req: OverrideRequest) -> OverrideResponse:
+    """Replace semantics, as AWS: whatever is not in the request is gone (admins included)."""
+    _check_top_level_catalog_id(req)
+    settings = req.body.get("DataLakeSettings")
+    if not isinstance(settings, dict):
+        raise AwsError("InvalidInputException", "DataLakeSettings is required")
+    new = copy.deepcopy(settings)
+    for key in ("DataLakeAdmins", "ReadOnlyAdmins", "CreateDatabaseDefaultPermissions",
+                "CreateTableDefaultPermissions", "TrustedResourceOwners", "ExternalDataFilteringAllowList",
+                "AuthorizedSessionTagValueList"):
+        new.setdefault(key, [])
+    new.setdefault("AllowExternalDataFiltering", False)
+    new.setdefault("AllowFullTableExternalDataAccess", False)
+    with _lock:
+        _state(req.account_id, req.region).settings = new
+    return json_response({})
+
+
+def data_lake_admins(account_id: str, region: str) -> list[str]:
+    with _lock:
+        admins = _state(account_id, region).settings.get("DataLakeAdmins") or []
+        return [a.get("DataLakePrincipalIdentifier", "") for a in admins]
+
+
+# -- permissions --------------------------------------------------------------------------------------------
+
+
+def _norm_catalog(value: Any, account_id: str) -> str:
+    """``s3tablescatalog/B`` and ``ACCOUNT:s3tablescatalog/B`` name the same catalog."""
+    if value is None or value == "":
+        return account_id
+    text = str(value)
+    if _ACCOUNT_RE.match(text):
+        return text
+    if ":" not in text:
+        return f"{account_id}:{text}"
+    acct, _, rest = text.partition(":")
+    if not _ACCOUNT_RE.match(acct) or not rest:
+        raise AwsError("InvalidInputException", f"Invalid catalog id: {text}")
+    return text
+
+
+def normalize_resource(resource: Any, account_id: str) -> dict[str, Any]:
+    if not isinstance(resource, dict) or not resource:
+        raise AwsError("InvalidInputException", "Resource is required")
+    kinds = [k for k in resource if resource[k] is not None]
+    if len(kinds) != 1:
+        raise AwsError("InvalidInputException", "Exactly one resource type must be specified")
+    kind = kinds[0]
+    body = copy.deepcopy(resource[kind]) if isinstance(resource[kind], dict) else {}
+    if kind == "Catalog":
+        body["Id"] = _norm_catalog(body.get("Id"), account_id)
+    elif kind in ("Database", "Table", "TableWithColumns", "DataLocation", "LFTag", "LFTagPolicy"):
+        body["CatalogId"] = _norm_catalog(body.get("CatalogId"), account_id)
+    if kind == "Database" and not body.get("Name"):
+        raise AwsError("InvalidInputException", "Database name is required")
+    if kind in ("Table", "TableWithColumns"):
+        if not body.get("DatabaseName"):
+            raise AwsError("InvalidInputException", "Table database name is required")
+        if kind == "Table" and not body.get("Name") and "TableWildcard" not in body:
+            raise AwsError("InvalidInputException", "Table name or TableWildcard is required")
+    return {kind: body}
+
+
+def _check_exists(resource: dict[str, Any], account_id: str, region: str) -> None:
+    """Grants on a federated S3 Tables catalog need the bucket, namespace and table to exist (as on AWS)."""
+    kind, body = next(iter(resource.items()))
+    catalog = body.get("Id") if kind == "Catalog" else body.get("CatalogId")
+    if not isinstance(catalog, str) or ":" not in catalog:
+        return
+    from emulator import glue_catalogs
+
+    cat, bucket = glue_catalogs.resolve(account_id, region, catalog)
+    if bucket is None or kind == "Catalog":
+        return
+    db = body.get("Name") if kind == "Database" else body.get("DatabaseName")
+    ns = bucket.namespaces.get(db)
+    if ns is None:
+        raise AwsError("EntityNotFoundException", f"Database not found: {db}")
+    if kind in ("Table", "TableWithColumns") and body.get("Name") and body["Name"] not in ns.tables:
+        raise AwsError("EntityNotFoundException", f"Table not found: {body['Name']}")
+
+
+def _principal(value: Any) -> str:
+    ident = value.get("DataLakePrincipalIdentifier") if isinstance(value, dict) else None
+    if not isinstance(ident, str) or not ident:
+        raise AwsError("InvalidInputException", "Principal.DataLakePrincipalIdentifier is required")
+    return ident
+
+
+def _perms(value: Any, name: str) -> set[str]:
+    if value is None:
+        return set()
+    if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+        raise AwsError("InvalidInputException", f"{name} must be a list of permissions")
+    return set(value)
+
+
+def _grant(account_id: str, region: str, entry: dict[str, Any]) -> None:
+    principal = _principal(entry.get("Principal"))
+    resource = normalize_resource(entry.get("Resource"), account_id)
+    perms = _perms(entry.get("Permissions"), "Permissions")
+    grantable = _perms(entry.get("PermissionsWithGrantOption"), "PermissionsWithGrantOption")
+    if not perms:
+        raise AwsError("InvalidInputException", "Permissions must not be empty")
+    _check_exists(resource, account_id, region)
+    with _lock:
+        st = _state(account_id, region)
+        for g in st.grants:
+            if g.principal == principal and g.resource == resource:
+                g.permissions |= perms
+                g.grantable |= grantable
+                g.updated = datetime.datetime.now(datetime.timezone.utc)
+                return
+        st.grants.append(Grant(principal, resource, set(perms), set(grantable)))
+
+
+def _revoke(account_id: str, region: str, entry: dict[str, Any]) -> None:
+    principal = _principal(entry.get("Principal"))
+    resource = normalize_resource(entry.get("Resource"), account_id)
+    perms = _perms(entry.get("Permissions"), "Permissions")
+    grantable = _perms(entry.get("PermissionsWithGrantOption"), "PermissionsWithGrantOption")
+    with _lock:
+        st = _state(account_id, region)
+        for g in st.grants:
+            if g.principal == principal and g.resource == resource and (perms & g.permissions or grantable & g.grantable):
+                g.permissions -= perms
+                g.grantable -= grantable | perms
+                if not g.permissions:
+                    st.grants.remove(g)
+                return
+    raise AwsError("InvalidInputException", "No permissions revoked. Grantee has no permissions on resource")
+
+
+@register("lakeformation", "GrantPermissions")
+def grant_permissions(req: OverrideRequest) -> OverrideResponse:
+    _check_top_level_catalog_id(req)
+    _grant(req.account_id, req.region, req.body)
+    return json_response({})
+
+
+@register("lakeformation", "RevokePermissions")
+def revoke_permissions(req: OverrideRequest) -> OverrideResponse:
+    _check_top_level_catalog_id(req)
+    _revoke(req.account_id, req.region, req.body)
+    return json_response({})
+
+
+def _batch(req: OverrideRequest, fn: Any) -> OverrideResponse:
+    _check_top_level_catalog_id(req)
+    failures = []
+    for entry in req.body.get("Entries") or []:
+        try:
+            fn(req.account_id, req.region, entry)
+        except AwsError as exc:
+            failures.append({"RequestEntry": entry, "Error": {"ErrorCode": exc.code, "ErrorMessage": exc.message}})
+    return json_response({"Failures": failures})
+
+
+@register("lakeformation", "BatchGrantPermissions")
+def batch_grant(req: OverrideRequest) -> OverrideResponse:
+    return _batch(req, _grant)
+
+
+@register("lakeformation", "BatchRevokePermissions")
+def batch_revoke(req: OverrideRequest) -> OverrideResponse:
+    return _batch(req, _revoke)
+
+
+_TYPE_OF = {"CATALOG": "Catalog", "DATABASE": "Database", "TABLE": "Table", "DATA_LOCATION": "DataLocation",
+            "LF_TAG": "LFTag", "LF_TAG_POLICY": "LFTagPolicy", "LF_TAG_POLICY_DATABASE": "LFTagPolicy",
+            "LF_TAG_POLICY_TABLE": "LFTagPolicy"}
+
+
+@register("lakeformation", "ListPermissions")
+def list_permissions(req: OverrideRequest) -> OverrideResponse:
+    _check_top_level_catalog_id(req)
+    principal = req.body.get("Principal")
+    want_principal = _principal(principal) if principal else None
+    want_resource = normalize_resource(req.body["Resource"], req.account_id) if req.body.get("Resource") else None
+    rtype = req.body.get("ResourceType")
+    if rtype is not None and rtype not in _TYPE_OF:
+        raise AwsError("InvalidInputException", f"Invalid ResourceType: {rtype}")
+    out = []
+    with _lock:
+        for g in _state(req.account_id, req.region).grants:
+            if want_principal is not None and g.principal != want_principal:
+                continue
+            if want_resource is not None and not _resource_covers_listing(want_resource, g.resource):
+                continue
+            if rtype is not None and _TYPE_OF[rtype] not in g.resource:
+                continue
+            out.append({
+                "Principal": {"DataLakePrincipalIdentifier": g.principal},
+                "Resource": copy.deepcopy(g.resource),
+                "Permissions": sorted(g.permissions),
+                "PermissionsWithGrantOption": sorted(g.grantable),
+                "LastUpdated": g.updated,
+            })
+    return json_response({"PrincipalResourcePermissions": out})
+
+
+def _resource_covers_listing(query: dict[str, Any], stored: dict[str, Any]) -> bool:
+    if query == stored:
+        return True
+    # A table query also lists the wildcard grant of its database.
+    if "Table" in query and "Table" in stored:
+        q, s = query["Table"], stored["Table"]
+        return bool(
+            q.get("CatalogId") == s.get("CatalogId")
+            and q.get("DatabaseName") == s.get("DatabaseName")
+            and ("TableWildcard" in s or q.get("Name") == s.get("Name"))
+        )
+    return False
+
+
+def has_permission(account_id: str, region: str, principal_arn: str, resource: dict[str, Any], permission: str) -> bool:
+    """True when ``principal_arn`` holds ``permission`` (or ALL) on ``resource``."""
+    try:
+        want = normalize_resource(resource, account_id)
+    except AwsError:
+        return False
+    with _lock:
+        for g in _state(account_id, region).grants:
+            if g.principal != principal_arn:
+                continue
+            if not ({permission, "ALL"} & g.permissions):
+                continue
+            if _resource_covers_listing(want, g.resource):
+                return True
+    return False

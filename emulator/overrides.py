@@ -1,0 +1,154 @@
+"""Registry of our handlers for AWS operations that moto lacks or gets wrong.
+
+The dispatcher (emulator/server.py) identifies every request (service + operation, see protocol.py) and
+calls the handler registered for it first; a handler either OWNS the operation (returns a response) or
+lets moto answer (returns None). A handler can also AUGMENT moto: call ``req.forward()`` to get moto's
+response and return a modified one.
+
+Contract (shared with the Firehose engineer, keep it stable)::
+
+    from emulator.overrides import OverrideRequest, OverrideResponse, register, json_response, error_response
+
+    @register("firehose", "PutRecordBatch")
+    def put_record_batch(req: OverrideRequest) -> OverrideResponse | None:
+        ...  # req.body is the parsed JSON request for JSON protocols
+        return json_response({"FailedPutCount": 0, ...})
+        # or: return error_response("ResourceNotFoundException", "Stream x not found", 400)
+        # or: raise AwsError("ResourceNotFoundException", "Stream x not found", 400)
+
+``error_response`` / ``AwsError`` are rendered by the dispatcher in the wire error format of the request's
+protocol (json: ``{"__type": code, "message": ...}`` + ``x-amzn-ErrorType``; rest-json: the same;
+query: ``<ErrorResponse><Error><Code>``; rest-xml: ``<Error><Code>``), so handlers never build them.
+
+Other hooks:
+- ``register_flush(fn)``: ``fn() -> {"delivered": n, "failed": n}``, called by ``POST /_emulator/flush``.
+- ``register_reset(fn)``: ``fn() -> None``, called by ``POST /_emulator/reset`` after moto's backends are
+  wiped and before the data dir is emptied; drop every in-memory state there.
+- ``emulator.data_dir()`` is the directory for files (Iceberg warehouse, ...); it is emptied on reset.
+- Faults for handlers to consume: see emulator/faults.py (``faults.current()``, ``faults.record_fired``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
+
+
+@dataclass
+class OverrideResponse:
+    """A response for the wire; ``error`` set means the dispatcher renders it per protocol."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    error: tuple[str, str] | None = None  # (code, message)
+
+
+@dataclass
+class OverrideRequest:
+    """One identified AWS request, as handlers see it."""
+
+    service: str  # botocore service name: "firehose", "glue", "s3tables", "cloudformation", ...
+    operation: str  # botocore operation name: "PutRecordBatch", "GetCatalog", ...
+    region: str
+    account_id: str
+    protocol: str  # botocore protocol: json, rest-json, query, rest-xml, smithy-rpc-v2-cbor
+    method: str
+    path: str
+    headers: dict[str, str]
+    raw: bytes
+    # Parsed input: the JSON object for json/rest-json bodies, the form params (last value wins) for
+    # query protocols, {} otherwise. For rest-json, URI labels are merged in under their member names.
+    body: dict[str, Any]
+    query: dict[str, list[str]] = field(default_factory=dict)
+    forward: Callable[[], OverrideResponse] = field(default=lambda: OverrideResponse(status=500), repr=False)
+
+
+class AwsError(Exception):
+    """Raise from a handler (or anything it calls) to answer with an AWS error in the wire format."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+Handler = Callable[[OverrideRequest], OverrideResponse | None]
+FlushHook = Callable[[], dict[str, int]]
+ResetHook = Callable[[], None]
+
+_lock = threading.Lock()
+_handlers: dict[tuple[str, str], list[Handler]] = {}
+_flush_hooks: list[FlushHook] = []
+_reset_hooks: list[ResetHook] = []
+
+
+def register(service: str, operation: str) -> Callable[[Handler], Handler]:
+    """Decorator: ``handler`` is tried for (service, operation); the last registered runs first."""
+
+    def deco(fn: Handler) -> Handler:
+        with _lock:
+            _handlers.setdefault((service, operation), []).insert(0, fn)
+        return fn
+
+    return deco
+
+
+def handlers_for(service: str, operation: str) -> list[Handler]:
+    with _lock:
+        return list(_handlers.get((service, operation), ()))
+
+
+def register_flush(fn: FlushHook) -> FlushHook:
+    with _lock:
+        _flush_hooks.append(fn)
+    return fn
+
+
+def register_reset(fn: ResetHook) -> ResetHook:
+    with _lock:
+        _reset_hooks.append(fn)
+    return fn
+
+
+def run_flush() -> dict[str, int]:
+    total = {"delivered": 0, "failed": 0}
+    for fn in list(_flush_hooks):
+        for key, value in (fn() or {}).items():
+            total[key] = total.get(key, 0) + int(value)
+    return total
+
+
+def run_reset() -> None:
+    for fn in list(_reset_hooks):
+        fn()
+
+
+def json_response(data: dict[str, Any], status: int = 200, content_type: str = JSON_CONTENT_TYPE) -> OverrideResponse:
+    return OverrideResponse(
+        status=status,
+        body=json.dumps(data, default=_json_default).encode(),
+        headers={"Content-Type": content_type},
+    )
+
+
+def error_response(code: str, message: str, status: int = 400) -> OverrideResponse:
+    return OverrideResponse(status=status, error=(code, message))
+
+
+def _json_default(value: Any) -> Any:
+    import datetime
+
+    if isinstance(value, datetime.datetime):
+        return value.timestamp()
+    if isinstance(value, bytes):
+        import base64
+
+        return base64.b64encode(value).decode()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

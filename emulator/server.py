@@ -1,0 +1,274 @@
+"""The emulator's WSGI layer: admin API, call counting, faults and our overrides in front of moto.
+
+Every AWS request is identified (protocol.py), counted (calls.py), may be refused by an injected fault
+(faults.py), is offered to our handlers (overrides.py) and otherwise goes to moto's server-mode app.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import io
+import logging
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+import emulator
+from emulator import admin, calls, faults, overrides, protocol
+from emulator.overrides import AwsError, OverrideRequest, OverrideResponse
+
+log = logging.getLogger("emulator")
+
+StartResponse = Callable[..., Any]
+
+# Our own modules that register handlers / CloudFormation models; optional ones are skipped when absent.
+_EXTENSIONS = (
+    "emulator.glue_catalogs",
+    "emulator.lakeformation",
+    "emulator.cfn_s3tables",
+    "emulator.logs_cfn",
+    "emulator.cfn_engine",
+    "emulator.cfn_changeset",  # deploy engineer's moto patch; moot while cfn_engine owns change sets
+    "emulator.firehose",
+    "emulator.iam_trust",
+)
+_loaded = False
+_load_lock = threading.Lock()
+
+
+def load_extensions() -> None:
+    """Import our extension modules once, before moto's CloudFormation model caches are first used."""
+    global _loaded
+    with _load_lock:
+        if _loaded:
+            return
+        for name in _EXTENSIONS:
+            if importlib.util.find_spec(name) is None:
+                continue
+            importlib.import_module(name)
+        from moto.cloudformation import parsing
+
+        for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+            cached.cache_clear()
+        _loaded = True
+
+
+def account_for(access_key: str) -> str:
+    from moto.iam.models import get_account_id_from
+
+    return str(get_account_id_from(access_key)) if access_key else emulator.ACCOUNT_ID
+
+
+def wipe_data_dir() -> None:
+    root = emulator.data_dir()
+    for child in root.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+
+
+def reset_all() -> None:
+    """Wipe moto's backends, every registered state of ours, faults, the counter and the data dir."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+    overrides.run_reset()
+    if importlib.util.find_spec("emulator.iceberg_store") is not None:
+        from emulator import iceberg_store
+
+        iceberg_store.reset()
+    faults.clear()
+    calls.reset()
+    wipe_data_dir()
+
+
+class EmulatorApp:
+    """WSGI app: ``/_emulator/*`` is ours, everything else is an AWS call."""
+
+    def __init__(self) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        load_extensions()
+        self.moto = DomainDispatcherApplication(create_backend_app)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_emulator/") or path == "/_emulator":
+            return admin.handle(environ, start_response)
+        body = _read_body(environ)
+        ident = protocol.identify(environ, body)
+        if ident is None:
+            return self._send(start_response, self.forward(environ, body))
+        calls.record(ident.service, ident.operation)
+        response = self.dispatch(environ, body, ident)
+        return self._send(start_response, response, ident)
+
+    def dispatch(self, environ: dict[str, Any], body: bytes, ident: protocol.Identified) -> OverrideResponse:
+        fault = faults.decide(ident.service, ident.operation)
+        if fault is not None:
+            return OverrideResponse(status=fault[2], error=(fault[0], fault[1]))
+        headers = {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")}
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = environ["CONTENT_TYPE"]
+        req = OverrideRequest(
+            service=ident.service,
+            operation=ident.operation,
+            region=ident.region,
+            account_id=account_for(ident.access_key),
+            protocol=ident.protocol,
+            method=environ.get("REQUEST_METHOD", "GET"),
+            path=environ.get("PATH_INFO", "/"),
+            headers=headers,
+            raw=body,
+            body=protocol.parse_body(ident, body),
+            query=_query(environ),
+            forward=lambda: self.forward(environ, body),
+        )
+        try:
+            for handler in overrides.handlers_for(ident.service, ident.operation):
+                result = handler(req)
+                if result is not None:
+                    return result
+        except AwsError as exc:
+            return OverrideResponse(status=exc.status, error=(exc.code, exc.message))
+        except Exception as exc:  # an emulator bug must still answer like AWS, and leave a trace
+            log.exception("override %s.%s failed", ident.service, ident.operation)
+            return OverrideResponse(status=500, error=("InternalFailure", f"emulator error: {exc}"))
+        return self.forward(environ, body)
+
+    def forward(self, environ: dict[str, Any], body: bytes) -> OverrideResponse:
+        """Run the request through moto and capture its response."""
+        env = dict(environ)
+        env["wsgi.input"] = io.BytesIO(body)
+        env["CONTENT_LENGTH"] = str(len(body))
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            captured["status"] = int(status.split(" ", 1)[0])
+            captured["headers"] = headers
+            return lambda _data: None
+
+        chunks = self.moto(env, capture)
+        try:
+            data = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close:
+                close()
+        hdrs: dict[str, str] = {}
+        for key, value in captured.get("headers", []):
+            if key.lower() in ("content-length", "transfer-encoding"):
+                continue
+            hdrs[key] = value
+        return OverrideResponse(status=captured.get("status", 500), body=data, headers=hdrs)
+
+    @staticmethod
+    def _send(
+        start_response: StartResponse, resp: OverrideResponse, ident: protocol.Identified | None = None
+    ) -> Iterable[bytes]:
+        status, headers, body = resp.status, dict(resp.headers), resp.body
+        if resp.error is not None:
+            service = ident.service if ident else "s3"
+            proto = ident.protocol if ident else "rest-xml"
+            status, headers, body = protocol.render_error(service, proto, resp.error[0], resp.error[1], status)
+        headers["Content-Length"] = str(len(body))
+        start_response(f"{status} {_reason(status)}", list(headers.items()))
+        return [body]
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    length = environ.get("CONTENT_LENGTH")
+    if length:
+        try:
+            return bytes(stream.read(int(length)))
+        except ValueError:
+            return b""
+    if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked" or environ.get("wsgi.input_terminated"):
+        return bytes(stream.read())
+    return b""
+
+
+def _query(environ: dict[str, Any]) -> dict[str, list[str]]:
+    from urllib.parse import parse_qs
+
+    return parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+
+
+def _quiet_handler() -> type:
+    """moto's request handler, logging only server errors (a line per request drowns test output)."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    class QuietHandler(MotoRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            if str(code).startswith("5"):
+                super().log_request(code, size)
+
+    return QuietHandler
+
+
+class EmulatorServer:
+    """One threaded werkzeug server on 127.0.0.1; ``port=0`` picks a free port."""
+
+    def __init__(self, port: int = emulator.DEFAULT_PORT, data_dir: str | os.PathLike[str] | None = None) -> None:
+        self.port = port
+        self.data_dir = Path(data_dir) if data_dir else emulator.DEFAULT_DATA_DIR
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _prepare(self) -> EmulatorApp:
+        emulator.set_data_dir(self.data_dir)
+        os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
+        app = EmulatorApp()
+        reset_all()
+        self._server = make_server("127.0.0.1", self.port, app, threaded=True, request_handler=_quiet_handler())
+        self.port = int(self._server.server_address[1])
+        return app
+
+    def start(self) -> EmulatorServer:
+        """Serve on a daemon thread (in-process use: tests, benchmarks)."""
+        self._prepare()
+        assert self._server is not None
+        self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve on the calling thread until interrupted (``python -m emulator``)."""
+        self._prepare()
+        assert self._server is not None
+        try:
+            self._server.serve_forever()
+        finally:
+            self._server.server_close()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = None
+        self._thread = None

@@ -1,0 +1,56 @@
+"""doit tasks for the embedded local AWS: ``doit emulator [port=4566]`` and ``doit emulator_stop``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from doit import get_var
+
+from tasks import emulator_ctl
+from tasks.errors import UserError, cli_action
+
+
+def _port() -> int:
+    raw = get_var("port", str(emulator_ctl.DEFAULT_PORT)) or str(emulator_ctl.DEFAULT_PORT)
+    try:
+        port = int(raw)
+    except ValueError:
+        raise UserError(f"error: port={raw!r} is invalid: must be an integer between 1 and 65535") from None
+    if not 1 <= port <= 65535:
+        raise UserError(f"error: port={raw!r} is invalid: must be an integer between 1 and 65535")
+    return port
+
+
+@cli_action
+def _start() -> None:
+    port = _port()
+    endpoint = emulator_ctl.endpoint_for(port)
+    already = emulator_ctl.is_healthy(endpoint)
+    emulator_ctl.start(port)
+    print("emulator already running" if already else f"emulator started (log: {emulator_ctl.LOG_FILE})")
+    print(f"endpoint: {endpoint}", flush=True)
+
+
+@cli_action
+def _stop() -> None:
+    print("emulator stopped" if emulator_ctl.stop() else "no emulator was running", flush=True)
+
+
+def task_emulator() -> dict[str, Any]:
+    """Start the embedded local AWS in the background (idempotent)."""
+    return {
+        "doc": "Start the embedded local AWS in the background (idempotent)",
+        "actions": [_start],
+        "uptodate": [False],  # a live check every time: never skipped while the emulator is down
+        "verbosity": 2,
+    }
+
+
+def task_emulator_stop() -> dict[str, Any]:
+    """Stop the background emulator started by ``doit emulator``."""
+    return {
+        "doc": "Stop the background local AWS started by `doit emulator`",
+        "actions": [_stop],
+        "uptodate": [False],
+        "verbosity": 2,
+    }

@@ -1,0 +1,395 @@
+"""`doit doctor`: checks, one by one, each cause the seed's Troubleshooting section lists, and prints the fix.
+
+The troubleshooting entries and the Firehose error code -> entry mapping live here, in one place: verify/
+names the same entry when a delivery fails. The questions "does it exist, does it differ" are answered by
+the deploy steps' observe()/diff() (tasks/steps/); this module only adds what a doctor adds: which seed
+entry a finding belongs to and the exact command that fixes it. Doctor never writes.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from fnmatch import fnmatchcase
+from typing import Any, TextIO
+
+from tasks.aws import Clients
+from tasks.config import Config
+from tasks.step import Context, Diff
+from tasks.steps import all_steps
+
+# -- the seed's Troubleshooting entries (aws-s3tables-firehose-setup.md), by heading -----------------
+ENTRY_GLUE_PERMISSIONS = '"Insufficient Glue permissions to access database"'
+ENTRY_ASSUME_ROLE = '"Unable to assume role" / "Unable to retrieve credentials from Lake Formation"'
+ENTRY_CATALOG_NOT_FOUND = '"Catalog not found"'
+ENTRY_APPEND_ONLY = 'Firehose stream shows "AppendOnly: false"'
+# Not a Troubleshooting heading: the seed's "LakeFormation Permissions" deploy stage (grants to the
+# Firehose role). Without them Firehose cannot read the table through the catalog.
+ENTRY_FIREHOSE_GRANTS = "LakeFormation Permissions (Firehose role grants, seed deploy stage 3)"
+# Not in the seed: a record does not fit the table contract (config/schemas/).
+ENTRY_RECORD_SHAPE = "record does not match the table contract (config/schemas/SIGNAL.yaml); no seed entry"
+
+# Firehose writes failed records to the error bucket with an `errorCode`. There is no official list
+# (aws-facts.md): exact codes first, then the family a code's name belongs to. Codes only, never messages.
+ERROR_CODE_ENTRIES: dict[str, str] = {
+    "Iceberg.MissingColumnWithinRecord": ENTRY_RECORD_SHAPE,
+    "Iceberg.InvalidRecordFormat": ENTRY_RECORD_SHAPE,
+    "Iceberg.DataTypeMismatch": ENTRY_RECORD_SHAPE,
+    "Iceberg.InvalidUniqueKeys": ENTRY_APPEND_ONLY,  # unique keys only apply without AppendOnly
+    "Iceberg.RoleAssumptionFailed": ENTRY_ASSUME_ROLE,
+    "Iceberg.InsufficientLakeFormationPermissions": ENTRY_FIREHOSE_GRANTS,
+    "Iceberg.AccessDenied": ENTRY_FIREHOSE_GRANTS,
+    # Through Lake Formation, a table the role may not see is reported as missing.
+    "Iceberg.NoSuchTable": ENTRY_GLUE_PERMISSIONS,
+    "Iceberg.InvalidCatalogARN": ENTRY_CATALOG_NOT_FOUND,
+    "Iceberg.CatalogNotFound": ENTRY_CATALOG_NOT_FOUND,
+    "Glue.AccessDenied": ENTRY_GLUE_PERMISSIONS,
+    "S3.AccessDenied": ENTRY_ASSUME_ROLE,
+}
+_CODE_FAMILIES: tuple[tuple[str, str], ...] = (
+    ("catalog", ENTRY_CATALOG_NOT_FOUND),
+    ("assumerole", ENTRY_ASSUME_ROLE),
+    ("credential", ENTRY_ASSUME_ROLE),
+    ("lakeformation", ENTRY_FIREHOSE_GRANTS),
+    ("permission", ENTRY_FIREHOSE_GRANTS),
+    ("accessdenied", ENTRY_GLUE_PERMISSIONS),
+    ("glue", ENTRY_GLUE_PERMISSIONS),
+    ("column", ENTRY_RECORD_SHAPE),
+    ("schema", ENTRY_RECORD_SHAPE),
+    ("record", ENTRY_RECORD_SHAPE),
+)
+
+
+def troubleshooting_entry(error_code: str) -> str:
+    """The seed troubleshooting entry that applies to a Firehose delivery error code."""
+    if error_code in ERROR_CODE_ENTRIES:
+        return ERROR_CODE_ENTRIES[error_code]
+    folded = error_code.lower().replace("_", "").replace("-", "")
+    for word, entry in _CODE_FAMILIES:
+        if word in folded:
+            return entry
+    return "no seed entry matches this code: run `doit doctor` to check every listed cause"
+
+
+# -- fixes: the exact command ----------------------------------------------------------------------
+
+
+def _overrides_args(overrides: dict[str, str] | None) -> str:
+    return "".join(f" {k}={v}" for k, v in sorted((overrides or {}).items()) if k != "env")
+
+
+def deploy_command(config: Config, overrides: dict[str, str] | None = None, *, repair: bool = False) -> str:
+    """`doit deploy env=ENV` plus the settings the user gave on the command line, so it hits the same env."""
+    return f"doit deploy env={config.env}{_overrides_args(overrides)}{' repair=1' if repair else ''}"
+
+
+# -- findings --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One checked cause: OK, or what was found and the command that fixes it."""
+
+    entry: str
+    cause: str
+    ok: bool
+    found: str = ""
+    fix: str = ""
+
+    def lines(self) -> list[str]:
+        if self.ok:
+            return [f"  OK    {self.cause}"]
+        return [f"  FAIL  {self.cause}", f"        found: {self.found}", f"        fix:   {self.fix}"]
+
+
+# -- the checks ------------------------------------------------------------------------------------
+# Each reads through a deploy step's observe()/diff() (tasks/steps/); what is added here is only the
+# doctor's reading: which seed entry a difference belongs to, and which command fixes it.
+
+IAM_PROPAGATION_S = 15  # the seed: "wait 10-15 seconds after role creation/update"
+STS_ACTIONS = ("sts:AssumeRole", "sts:SetSourceIdentity", "sts:SetContext")
+LF_SERVICE = "lakeformation.amazonaws.com"
+
+
+@dataclass
+class Evaluated:
+    """A step's desired, observed and diff, read once per doctor run."""
+
+    desired: Any
+    observed: Any
+    diff: Diff
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def missing_sts_actions(trust: dict[str, Any] | None) -> list[str]:
+    """STS actions of the seed that the trust policy does not allow Lake Formation."""
+    allowed: set[str] = set()
+    for st in _as_list((trust or {}).get("Statement", [])):
+        services = _as_list((st.get("Principal") or {}).get("Service", []))
+        if st.get("Effect") == "Allow" and LF_SERVICE in services:
+            allowed.update(str(a) for a in _as_list(st.get("Action", [])))
+    return [a for a in STS_ACTIONS if not any(fnmatchcase(a, p) for p in allowed)]
+
+
+def _policy_actions(policy: dict[str, Any] | None) -> set[str]:
+    return {
+        str(a)
+        for st in _as_list((policy or {}).get("Statement", []))
+        if st.get("Effect") == "Allow"
+        for a in _as_list(st.get("Action", []))
+    }
+
+
+def missing_actions(want: dict[str, Any], have: dict[str, Any] | None) -> list[str]:
+    held = _policy_actions(have)
+    return sorted(
+        a for a in _policy_actions(want) if not any(fnmatchcase(a.lower(), p.lower()) for p in held)
+    )
+
+
+def _fields(d: Diff) -> dict[str, tuple[Any, Any]]:
+    out: dict[str, tuple[Any, Any]] = {}
+    for change in d.changes:
+        out.update(change.fields)
+    return out
+
+
+def _changes_text(d: Diff) -> str:
+    return "; ".join(
+        f"{c.action} {c.resource}" + (f" ({', '.join(c.fields)})" if c.fields else "") for c in d.changes
+    )
+
+
+class Doctor:
+    """Runs the checks in the seed's order; each yields Findings. Read-only."""
+
+    def __init__(self, ctx: Context, overrides: dict[str, str] | None = None) -> None:
+        self.ctx = ctx
+        self.config = ctx.config
+        self.deploy = deploy_command(ctx.config, overrides)
+        self.repair = deploy_command(ctx.config, overrides, repair=True)
+        self._cache: dict[str, Evaluated] = {}
+        self._steps = {step.name: step for step in all_steps(ctx.config)}
+
+    def step(self, name: str) -> Evaluated:
+        """The deploy step's own observe + diff (Step.evaluate), read once per doctor run."""
+        if name not in self._cache:
+            d = self._steps[name].evaluate(self.ctx)
+            self._cache[name] = Evaluated(d.desired, d.observed, d)
+        return self._cache[name]
+
+    def finding(self, entry: str, cause: str, ok: bool, found: str = "", fix: str = "") -> Finding:
+        return Finding(entry, cause, ok, found, fix or self.deploy)
+
+    # "Insufficient Glue permissions to access database" ---------------------------------------------
+    def glue_permissions(self) -> Iterator[Finding]:
+        e = ENTRY_GLUE_PERMISSIONS
+        role, res, cat = self.step("lf_role"), self.step("lf_resource"), self.step("catalog")
+        missing = []
+        if not role.observed.exists:
+            missing.append(f"role {role.desired.role_name} missing")
+        if not res.observed.registered:
+            missing.append("S3 Tables resource not registered with Lake Formation")
+        if cat.observed.catalog is None:
+            missing.append("catalog s3tablescatalog missing")
+        yield self.finding(
+            e,
+            "S3 Tables integration set up (LF role, registration, s3tablescatalog)",
+            not missing,
+            "; ".join(missing),
+        )
+        admins = self.step("lf_admins")
+        yield self.finding(
+            e,
+            f"caller {admins.desired.admin} is a Lake Formation data lake admin",
+            admins.diff.empty,
+            f"data lake admins are {admins.observed.admins or 'none'}",
+        )
+        grant = self.step("catalog_grant")
+        want_perms = sorted(set(grant.desired.permissions) - grant.observed.permissions)
+        want_grant = sorted(set(grant.desired.grantable) - grant.observed.grantable)
+        yield self.finding(
+            e,
+            f"caller has permissions on {grant.desired.resource['Catalog']['Id']}",
+            grant.diff.empty,
+            f"holds {sorted(grant.observed.permissions) or 'nothing'}; missing {want_perms}"
+            + (f", missing grant option on {want_grant}" if want_grant else ""),
+        )
+
+    # "Unable to assume role" / "Unable to retrieve credentials from Lake Formation" -----------------
+    def assume_role(self) -> Iterator[Finding]:
+        e = ENTRY_ASSUME_ROLE
+        role = self.step("lf_role")
+        name = role.desired.role_name
+        fields = _fields(role.diff)
+        if not role.observed.exists:
+            yield self.finding(e, f"role {name} exists", False, f"role {name} does not exist")
+            return
+        sts_missing = missing_sts_actions(role.observed.trust)
+        trust_ok = "trust" not in fields
+        found = (
+            f"trust policy lacks {', '.join(sts_missing)}"
+            if sts_missing
+            else "trust policy differs from the template"
+        )
+        yield self.finding(e, f"{name} trust policy has {', '.join(STS_ACTIONS)}", trust_ok, found)
+        policy_fields = [k for k in fields if k.startswith("policy")]
+        lacking = missing_actions(role.desired.policy, role.observed.policy)
+        found = (
+            f"inline policy {policy_fields[0].split(' ', 1)[-1]} missing"
+            if role.observed.policy is None
+            else f"policy lacks {', '.join(lacking)}"
+            if lacking
+            else "policy differs from the template"
+        )
+        yield self.finding(e, f"{name} has the s3tables permissions", not policy_fields, found)
+        yield self.finding(e, f"role {name} exists{self._role_age(name)}", True)
+        res = self.step("lf_resource")
+        if not res.observed.registered:
+            yield self.finding(
+                e,
+                "S3 Tables resource registered with Lake Formation with federation",
+                False,
+                f"{res.desired.resource_arn} is not registered",
+            )
+        else:
+            ok = not res.diff.changes and not res.diff.notes
+            yield self.finding(
+                e,
+                "S3 Tables resource registered with Lake Formation with federation",
+                ok,
+                f"{res.desired.resource_arn} is registered with role {res.observed.role_arn}, "
+                f"WithFederation={res.observed.with_federation}; expected role {res.desired.role_arn}, "
+                "WithFederation=true (re-registering affects every user of the account)",
+                self.repair,
+            )
+
+    def _role_age(self, name: str) -> str:
+        """IAM eventual consistency: a role younger than IAM_PROPAGATION_S may not work everywhere yet."""
+        created = self.ctx.clients.iam.get_role(RoleName=name)["Role"].get("CreateDate")
+        if not isinstance(created, datetime):
+            return ""
+        age = (datetime.now(UTC) - created).total_seconds()
+        if age < IAM_PROPAGATION_S:
+            return f" (created {age:.0f} s ago: IAM needs 10-15 s to propagate it; re-run doctor then)"
+        return ""
+
+    # "Catalog not found" ------------------------------------------------------------------------------
+    def catalog(self) -> Iterator[Finding]:
+        cat = self.step("catalog")
+        if cat.observed.catalog is None:
+            found = "Glue catalog s3tablescatalog does not exist"
+        else:
+            found = "s3tablescatalog differs: " + ", ".join(
+                f"{k} is {o!r}, expected {w!r}" for k, (o, w) in _fields(cat.diff).items()
+            )
+        yield self.finding(
+            ENTRY_CATALOG_NOT_FOUND,
+            "catalog s3tablescatalog exists, federated to "
+            + cat.desired.catalog_input["FederatedCatalog"]["Identifier"],
+            cat.diff.empty,
+            found,
+        )
+
+    # the stack the grants and streams hang off ------------------------------------------------------
+    def stack(self) -> Iterator[Finding]:
+        st = self.step("stack")
+        have = st.observed
+        ok = bool(
+            have.exists
+            and have.status
+            and have.status.endswith("_COMPLETE")
+            and "ROLLBACK" not in have.status
+        )
+        found = (
+            f"stack {self.config.stack_name} does not exist"
+            if not have.exists
+            else f"stack {self.config.stack_name} is {have.status}: {have.reason or ''}".rstrip(": ")
+        )
+        yield self.finding(ENTRY_STACK, f"stack {self.config.stack_name} is in a *_COMPLETE state", ok, found)
+
+    # Firehose stream shows "AppendOnly: false" ------------------------------------------------------
+    def append_only(self) -> Iterator[Finding]:
+        from tasks.steps import stream_step_name
+
+        for signal in self.config.signals:
+            st = self.step(stream_step_name(signal))
+            want, have = st.desired, st.observed
+            cause = f"stream {want.name} exists with AppendOnly: true"
+            if not have.exists:
+                yield self.finding(ENTRY_APPEND_ONLY, cause, False, f"stream {want.name} does not exist")
+                continue
+            append_only = have.fields.get("AppendOnly")
+            yield self.finding(
+                ENTRY_APPEND_ONLY,
+                cause,
+                append_only is True,
+                f"stream {want.name} shows AppendOnly: {str(append_only).lower()} ({have.status}); "
+                "deploy deletes and re-creates it with AppendOnly (records buffered in it are lost)",
+            )
+
+    # LakeFormation grants to the Firehose role ------------------------------------------------------
+    def firehose_grants(self) -> Iterator[Finding]:
+        if not self.ctx.results.get("stack_outputs", {}).get("FirehoseRoleArn"):
+            yield self.finding(
+                ENTRY_FIREHOSE_GRANTS,
+                "Firehose role grants (DESCRIBE on database, ALL on tables)",
+                False,
+                "the stack has no FirehoseRoleArn output, so no role to check",
+            )
+            return
+        from tasks.steps import lf_permissions
+
+        g = self.step("grants")
+        for grant in g.desired.grants:
+            has = set(g.observed.held.get(grant.key, frozenset()))
+            need = lf_permissions.missing(set(grant.permissions), has)
+            yield self.finding(
+                ENTRY_FIREHOSE_GRANTS,
+                f"Firehose role has {','.join(grant.permissions)} on {grant.label}",
+                not need,
+                f"grant missing: {','.join(sorted(need))} on {grant.label} to {g.desired.principal} "
+                f"(holds {sorted(has) or 'nothing'})",
+            )
+
+    def findings(self) -> Iterator[Finding]:
+        yield from self.glue_permissions()
+        yield from self.assume_role()
+        yield from self.catalog()
+        yield from self.stack()
+        yield from self.append_only()
+        yield from self.firehose_grants()
+
+
+ENTRY_STACK = "CloudFormation stack (seed deploy stage 2)"
+
+
+def run(config: Config, overrides: dict[str, str] | None = None, out: TextIO | None = None) -> list[Finding]:
+    """Check every cause, print OK or the cause and its fix per entry; return the findings."""
+    out = out or sys.stdout
+    ctx = Context(config, Clients(config))
+    doctor = Doctor(ctx, overrides)
+    print(f"doctor: env={config.env} account={ctx.account_id} region={config.region}", file=out, flush=True)
+    findings: list[Finding] = []
+    entry = ""
+    for finding in doctor.findings():
+        if finding.entry != entry:
+            entry = finding.entry
+            print(f"\n{entry}", file=out, flush=True)
+        for line in finding.lines():
+            print(line, file=out, flush=True)
+        findings.append(finding)
+    bad = [f for f in findings if not f.ok]
+    fixes = list(dict.fromkeys(f.fix for f in bad))
+    summary = (
+        f"\n{len(findings)} checks: all OK ({ctx.clients.counter.summary()}, no writes)"
+        if not bad
+        else f"\n{len(bad)} of {len(findings)} checks failed; fix: " + " ; ".join(f"`{f}`" for f in fixes)
+    )
+    print(summary, file=out, flush=True)
+    return findings

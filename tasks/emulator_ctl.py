@@ -1,0 +1,136 @@
+"""Start, find and stop the background emulator (``python -m emulator``) for the local env.
+
+State (pid, port, data dir) lives in ``.emulator/state.json``; the log in ``.emulator/emulator.log``.
+Readiness is polled with backoff toward a deadline, never a fixed sleep.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from tasks.errors import UserError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+STATE_DIR = REPO_ROOT / ".emulator"
+STATE_FILE = STATE_DIR / "state.json"
+LOG_FILE = STATE_DIR / "emulator.log"
+DEFAULT_DATA_DIR = STATE_DIR / "data"
+DEFAULT_PORT = 4566
+START_TIMEOUT_S = 60.0
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def endpoint_for(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+def is_healthy(endpoint: str, timeout: float = 1.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{endpoint.rstrip('/')}/_emulator/health", timeout=timeout) as resp:
+            return bool(resp.status == 200 and json.loads(resp.read()).get("status") == "ok")
+    except (OSError, ValueError, urllib.error.URLError):
+        return False
+
+
+def _port_of(endpoint: str) -> int:
+    parsed = urlparse(endpoint)
+    if parsed.scheme != "http" or parsed.hostname not in LOOPBACK_HOSTS:
+        raise UserError(f"error: endpoint={endpoint!r}: the emulator only serves http on a loopback address (127.0.0.1)")
+    return parsed.port or 80
+
+
+def read_state() -> dict[str, Any] | None:
+    try:
+        data = json.loads(STATE_FILE.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def wait_healthy(endpoint: str, deadline: float, pid: int | None = None) -> None:
+    """Poll health with exponential backoff until ``deadline`` (a time.monotonic() value)."""
+    delay = 0.05
+    while True:
+        if is_healthy(endpoint):
+            return
+        if pid is not None and not _pid_alive(pid):
+            raise UserError(f"error: emulator on {endpoint} exited during start-up; see {LOG_FILE}")
+        now = time.monotonic()
+        if now >= deadline:
+            raise UserError(f"error: emulator on {endpoint} not healthy after {START_TIMEOUT_S:.0f}s; see {LOG_FILE}")
+        time.sleep(min(delay, max(0.0, deadline - now)))
+        delay = min(delay * 2, 1.0)
+
+
+def start(port: int = DEFAULT_PORT, data_dir: Path | str | None = None) -> str:
+    """Start the emulator in the background unless one is healthy on ``port``; returns its endpoint."""
+    endpoint = endpoint_for(port)
+    if is_healthy(endpoint):
+        return endpoint
+    data = Path(data_dir) if data_dir else DEFAULT_DATA_DIR
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    with LOG_FILE.open("ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "emulator", "--port", str(port), "--data-dir", str(data)],
+            cwd=str(REPO_ROOT),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # detached: survives the doit run that started it
+        )
+    STATE_FILE.write_text(json.dumps({"pid": proc.pid, "port": port, "data_dir": str(data), "endpoint": endpoint}))
+    wait_healthy(endpoint, time.monotonic() + START_TIMEOUT_S, pid=proc.pid)
+    return endpoint
+
+
+def ensure_emulator(endpoint: str) -> None:
+    """Make sure something healthy answers at this loopback endpoint, starting the emulator if not."""
+    port = _port_of(endpoint)
+    if is_healthy(endpoint):
+        return
+    start(port)
+
+
+def stop() -> bool:
+    """Stop the emulator recorded in the state file; True when one was stopped."""
+    state = read_state()
+    if not state:
+        return False
+    pid = int(state.get("pid", 0))
+    stopped = False
+    if pid > 0 and _pid_alive(pid):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10.0
+        delay = 0.05
+        while _pid_alive(pid) and time.monotonic() < deadline:
+            try:  # reap it when it is our child (tests); otherwise it is not
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        if _pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        stopped = True
+    STATE_FILE.unlink(missing_ok=True)
+    return stopped

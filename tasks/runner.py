@@ -1,0 +1,208 @@
+"""Plan, status and deploy: three readings of the steps' one shape (tasks/step.py).
+
+`Run` holds one Context (config + Clients + results) for the whole command and caches each step's Diff
+from its evaluation, so doit's `uptodate` check and the deploy action read AWS once per step.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from tasks.aws import Clients
+from tasks.config import Config
+from tasks.errors import StepFailed, describe
+from tasks.step import Context, Diff, Outcome, Step
+from tasks.steps import all_steps
+
+
+@dataclass
+class StepResult:
+    name: str
+    diff: Diff | None = None
+    outcome: Outcome | None = None
+    error: str | None = None
+    elapsed: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+
+
+class Run:
+    """One command's state: the context, the steps, and what each step saw and did."""
+
+    def __init__(
+        self,
+        config: Config,
+        options: dict[str, Any] | None = None,
+        *,
+        include_checks: bool = False,
+        clients: Clients | None = None,
+    ) -> None:
+        self.config = config
+        self.ctx = Context(config, clients or Clients(config), options=dict(options or {}))
+        self.steps: dict[str, Step] = {s.name: s for s in all_steps(config, include_checks=include_checks)}
+        self.results: dict[str, StepResult] = {}
+        self.started = time.monotonic()
+        self._lock = threading.Lock()
+        _ = self.ctx.clients.identity  # GetCallerIdentity once, before any thread needs it
+
+    @property
+    def counter(self) -> Any:
+        return self.ctx.clients.counter
+
+    def evaluate(self, name: str) -> StepResult:
+        """observe + diff of one step, cached; an exception is kept and re-raised by apply()."""
+        res = StepResult(name)
+        try:
+            res.diff = self.steps[name].evaluate(self.ctx)
+        except Exception as exc:  # reported by the action, so doit names the failed step
+            res.error = describe(exc)[0]
+        res.elapsed = time.monotonic() - res.started
+        with self._lock:
+            self.results[name] = res
+        return res
+
+    def uptodate(self, name: str) -> bool:
+        """doit's uptodate: the step's diff is empty. Prints `unchanged` when it is."""
+        res = self.evaluate(name)
+        if res.error is None and res.diff is not None and res.diff.empty:
+            self.ctx.say(f"{name}: unchanged ({res.elapsed:.2f}s)")
+            for note in res.diff.notes:
+                self.ctx.say(f"  note: {note}")
+            res.outcome = Outcome("unchanged")
+            return True
+        return False
+
+    def apply(self, name: str) -> StepResult:
+        """Apply the cached diff (evaluating first if doit ran the action without an uptodate check)."""
+        res = self.results.get(name)
+        if res is None or (res.outcome is not None):
+            res = self.evaluate(name)
+        if res.error is not None:
+            raise StepFailed(f"deploy:{name} failed: {res.error}")
+        assert res.diff is not None
+        for note in res.diff.notes:
+            self.ctx.say(f"  note: {note}")
+        if res.diff.empty:
+            res.outcome = Outcome("unchanged")
+        else:
+            for change in res.diff.changes:
+                self.ctx.say(f"{name}: {change.lines()[0]}")
+            t0 = time.monotonic()
+            try:
+                res.outcome = self.steps[name].apply(self.ctx, res.diff)
+            except Exception as exc:
+                res.error = describe(exc)[0]
+                raise StepFailed(f"deploy:{name} failed: {res.error}") from exc
+            finally:
+                res.elapsed += time.monotonic() - t0
+            self.ctx.results.update(res.outcome.data)
+        self.ctx.say(f"{name}: {res.outcome.result} ({res.elapsed:.2f}s)")
+        for detail in res.outcome.details:
+            self.ctx.say(f"  {detail}")
+        return res
+
+    def summary(self) -> str:
+        outcomes: dict[str, int] = {}
+        for res in self.results.values():
+            if res.outcome is not None:
+                outcomes[res.outcome.result] = outcomes.get(res.outcome.result, 0) + 1
+        parts = ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items()))
+        return (
+            f"deploy env={self.config.env}: {parts or 'nothing'} in {time.monotonic() - self.started:.1f}s; "
+            f"{self.counter.summary()}"
+        )
+
+    # -- the other two readings ------------------------------------------------------------------
+
+    def deploy_sequential(self) -> list[StepResult]:
+        """Deploy without doit (tests, bench): same steps, in dependency order, one thread."""
+        out = []
+        for name, step in self.steps.items():
+            if not step.deploys:
+                continue
+            if not self.uptodate(name):
+                out.append(self.apply(name))
+            else:
+                out.append(self.results[name])
+        return out
+
+    def plan(self) -> list[StepResult]:
+        return [self.evaluate(name) for name, step in self.steps.items() if step.deploys]
+
+
+def plan_dict(config: Config, results: list[StepResult]) -> dict[str, Any]:
+    return {
+        "env": config.env,
+        "changes": sum(len(r.diff.changes) for r in results if r.diff),
+        "steps": [
+            {"step": r.name, "error": r.error, **(r.diff.to_dict() if r.diff else {})} for r in results
+        ],
+    }
+
+
+def plan_text(config: Config, results: list[StepResult]) -> str:
+    lines = [f"plan env={config.env} (stack {config.stack_name}, region {config.region})"]
+    total = 0
+    for r in results:
+        if r.error:
+            lines.append(f"{r.name}: cannot read: {r.error}")
+            continue
+        assert r.diff is not None
+        total += len(r.diff.changes)
+        if r.diff.empty and not r.diff.notes:
+            lines.append(f"{r.name}: no changes")
+        for change in r.diff.changes:
+            first, *rest = change.lines()
+            lines.append(f"{r.name}: {first}")
+            lines += [f"  {x}" for x in rest]
+        for note in r.diff.notes:
+            lines.append(f"{r.name}: note: {note}")
+    lines.append("no changes" if total == 0 else f"{total} change(s)")
+    return "\n".join(lines)
+
+
+def status_dict(config: Config, run: Run, results: list[StepResult]) -> dict[str, Any]:
+    items = []
+    for r in results:
+        step = run.steps[r.name]
+        entry: dict[str, Any] = {"step": r.name, "ok": r.error is None and bool(r.diff and r.diff.empty)}
+        if r.error:
+            entry["error"] = r.error
+        if r.diff is not None:
+            entry["items"] = [
+                {"item": k, "state": v} for k, v in (step.report(r.diff.observed) if step.report else [])
+            ]
+            entry.update(r.diff.to_dict())
+        items.append(entry)
+    return {"env": config.env, "healthy": all(i["ok"] for i in items), "steps": items}
+
+
+def status_text(doc: dict[str, Any]) -> str:
+    lines = [f"status env={doc['env']}"]
+    for step in doc["steps"]:
+        mark = "ok   " if step["ok"] else "DRIFT"
+        if step.get("error"):
+            lines.append(f"[ERROR] {step['step']}: {step['error']}")
+            continue
+        items = step.get("items") or [{"item": step["step"], "state": ""}]
+        for i, item in enumerate(items):
+            lines.append(f"[{mark if i == 0 else '     '}] {item['item']}: {item['state']}")
+        for change in step.get("changes", []):
+            lines.append(
+                f"        drift: {change['action']} {change['resource']}"
+                + (f" ({change['reason']})" if change["reason"] else "")
+            )
+            for fname, pair in change["fields"].items():
+                lines.append(
+                    f"          {fname}: {json.dumps(pair['observed'], default=str)[:100]} -> "
+                    f"{json.dumps(pair['desired'], default=str)[:100]}"
+                )
+        for note in step.get("notes", []):
+            lines.append(f"        note: {note}")
+    lines.append(
+        "healthy" if doc["healthy"] else f"unhealthy: run `doit deploy env={doc['env']}` to converge"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,229 @@
+"""The one shape of every deploy step, and the three readings of it (plan, status, deploy).
+
+A step module (tasks/steps/*.py) exposes four functions:
+
+    desired(ctx) -> D            what the env's config asks for (no AWS call)
+    observe(ctx) -> O            what exists, read cheaply (read-only calls only)
+    diff(desired, observed) -> Diff    pure: no call, no clock, no ctx
+    apply(ctx, diff) -> Outcome  the mutating calls that make observed == desired
+
+plan prints `diff`, status prints `observe` + `diff` per item, deploy calls `apply` when the diff is not
+empty; doit's `uptodate` for a deploy subtask is `diff.empty`. Verify/doctor/reliability code reuses
+`Step.evaluate` (observe + diff) and never duplicates the comparison.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from botocore.exceptions import ClientError
+
+from tasks.aws import Clients
+from tasks.config import Config
+
+Action = Literal["create", "update", "replace", "delete"]
+Result = Literal["created", "updated", "replaced", "deleted", "unchanged", "waited"]
+
+ACTIONS: tuple[str, ...] = ("create", "update", "replace", "delete")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One resource that deploy would touch; `fields` maps a field to (observed, desired)."""
+
+    action: Action
+    resource: str
+    fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "resource": self.resource,
+            "fields": {k: {"observed": o, "desired": d} for k, (o, d) in self.fields.items()},
+            "reason": self.reason,
+        }
+
+    def lines(self) -> list[str]:
+        head = f"{self.action} {self.resource}" + (f" ({self.reason})" if self.reason else "")
+        out = [head]
+        for name, (obs, des) in self.fields.items():
+            out.append(f"    {name}: {_short(obs)} -> {_short(des)}")
+        return out
+
+
+@dataclass
+class Diff:
+    """Changes deploy would make, plus notes: things reported but deliberately left alone.
+
+    `desired` and `observed` ride along so apply() needs no second read.
+    """
+
+    changes: list[Change] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    desired: Any = None
+    observed: Any = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"changes": [c.to_dict() for c in self.changes], "notes": list(self.notes)}
+
+
+@dataclass
+class Outcome:
+    """What apply() did. `data` is published into ctx.results for later steps (e.g. stack outputs)."""
+
+    result: Result
+    details: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """Everything a step needs: config, the one Clients (session, retries, call counter), earlier results."""
+
+    config: Config
+    clients: Clients
+    results: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _memo: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def account_id(self) -> str:
+        return self.clients.account_id
+
+    @property
+    def repair(self) -> bool:
+        return bool(self.options.get("repair"))
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """One read shared by several steps' observe() within a run (e.g. the LF permission list)."""
+        with self._lock:
+            if key not in self._memo:
+                self._memo[key] = compute()
+            return self._memo[key]
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._memo.pop(key, None)
+
+    def say(self, message: str) -> None:
+        """Print one progress line; steps run on threads, so lines are written whole."""
+        with self._lock:
+            print(message, flush=True)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A named step: the four functions bound to their arguments, plus deploy-graph edges."""
+
+    name: str
+    desired: Callable[[Context], Any]
+    observe: Callable[[Context], Any]
+    diff: Callable[[Any, Any], Diff]
+    apply: Callable[[Context, Diff], Outcome]
+    deps: tuple[str, ...] = ()
+    # Status lines per item, from what observe() returned: [(item, state)].
+    report: Callable[[Any], list[tuple[str, str]]] | None = None
+    # Values later steps read (e.g. stack outputs), from what observe() returned.
+    publish: Callable[[Any], dict[str, Any]] | None = None
+    # Read-only checks (status only) have no apply and are not part of plan/deploy.
+    deploys: bool = True
+
+    def evaluate(self, ctx: Context) -> Diff:
+        """observe + diff; publishes observed results for later steps."""
+        desired = self.desired(ctx)
+        observed = self.observe(ctx)
+        d = self.diff(desired, observed)
+        d.desired, d.observed = desired, observed
+        if self.publish is not None:
+            ctx.results.update(self.publish(observed))
+        return d
+
+
+# -- helpers shared by steps -----------------------------------------------------------------------
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a ClientError (never its message)."""
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+T = TypeVar("T")
+
+
+def backoff_delays(deadline_s: float, first: float = 0.2, cap: float = 5.0) -> Iterator[float]:
+    """Delays growing x1.5 up to `cap`, until `deadline_s` seconds have passed; yields nothing after."""
+    end = time.monotonic() + deadline_s
+    delay = first
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        yield min(delay, left)
+        delay = min(delay * 1.5, cap)
+
+
+def retry_codes(
+    call: Callable[[], T], codes: tuple[str, ...], deadline_s: float = 60.0, first: float = 0.5
+) -> T:
+    """Retry `call` while it fails with one of `codes` (e.g. IAM eventual consistency), bounded.
+
+    botocore's retry mode covers throttling and 5xx; this is only for service-specific "not yet"
+    errors a freshly created IAM role causes in the next call.
+    """
+    delays = backoff_delays(deadline_s, first=first)
+    while True:
+        try:
+            return call()
+        except ClientError as exc:
+            if error_code(exc) not in codes:
+                raise
+            delay = next(delays, None)
+            if delay is None:
+                raise
+            time.sleep(delay)
+
+
+def normalize(value: Any) -> Any:
+    """Canonical form for comparing policy documents and templates: sorted keys, sorted unordered lists.
+
+    IAM treats `"Action": "x"` and `"Action": ["x"]` alike, and list order in policies carries no
+    meaning, so both are folded here; comparison is then plain equality.
+    """
+    if isinstance(value, dict):
+        out = {str(k): normalize(v) for k, v in value.items()}
+        for key in ("Action", "NotAction", "Resource", "NotResource"):
+            if isinstance(out.get(key), str):
+                out[key] = [out[key]]
+        return out
+    if isinstance(value, list | tuple):
+        items = [normalize(v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, default=str))
+    return value
+
+
+def plain(value: Any) -> Any:
+    """Plain JSON types (parsers return dict/str subclasses with position marks)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = json.dumps(value, sort_keys=True, default=str) if not isinstance(value, str) else value
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def eprint(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

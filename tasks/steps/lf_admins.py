@@ -1,0 +1,65 @@
+"""Account setup: the caller among the Lake Formation data lake administrators.
+
+PutDataLakeSettings REPLACES the whole settings object: the observed settings are written back
+unchanged except for the one admin added, so other admins and defaults survive.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from tasks.step import Change, Context, Diff, Outcome
+
+NAME = "lf_admins"
+
+
+@dataclass(frozen=True)
+class Desired:
+    admin: str
+
+
+@dataclass(frozen=True)
+class Observed:
+    settings: dict[str, Any]
+
+    @property
+    def admins(self) -> list[str]:
+        return [a.get("DataLakePrincipalIdentifier", "") for a in self.settings.get("DataLakeAdmins", [])]
+
+
+def desired(ctx: Context) -> Desired:
+    return Desired(ctx.clients.caller_arn)
+
+
+def observe(ctx: Context) -> Observed:
+    return Observed(ctx.clients.lakeformation.get_data_lake_settings().get("DataLakeSettings", {}))
+
+
+def diff(want: Desired, have: Observed) -> Diff:
+    if want.admin in have.admins:
+        return Diff()
+    return Diff(
+        [
+            Change(
+                "create",
+                f"lake formation data lake admin {want.admin}",
+                {"DataLakeAdmins": (have.admins, [*have.admins, want.admin])},
+                reason="every other setting is written back unchanged",
+            )
+        ]
+    )
+
+
+def apply(ctx: Context, d: Diff) -> Outcome:
+    want: Desired = d.desired
+    have: Observed = d.observed
+    settings = copy.deepcopy(have.settings)
+    settings.setdefault("DataLakeAdmins", []).append({"DataLakePrincipalIdentifier": want.admin})
+    ctx.clients.lakeformation.put_data_lake_settings(DataLakeSettings=settings)
+    return Outcome("created", [f"added {want.admin} to the data lake admins"])
+
+
+def report(have: Observed) -> list[tuple[str, str]]:
+    return [("data lake admins", ", ".join(have.admins) or "none")]

@@ -1,0 +1,363 @@
+"""The env's CloudFormation stack, created or updated through a change set.
+
+No change set at all when the rendered template (parsed) and the parameters and tags equal the deployed
+ones: a no-op deploy costs DescribeStacks + GetTemplate and nothing else. While the stack changes, its
+events are streamed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from botocore.exceptions import ClientError, WaiterError
+
+from tasks.errors import StepFailed
+from tasks.step import Change, Context, Diff, Outcome, Result, backoff_delays, error_code, plain
+
+NAME = "stack"
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
+STACK_DEADLINE_S = 45 * 60
+# Statuses from which an update change set can be created.
+UPDATABLE = {
+    "CREATE_COMPLETE",
+    "UPDATE_COMPLETE",
+    "UPDATE_ROLLBACK_COMPLETE",
+    "IMPORT_COMPLETE",
+    "IMPORT_ROLLBACK_COMPLETE",
+}
+FAILED_RESOURCE = ("CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED", "IMPORT_FAILED")
+
+
+@dataclass(frozen=True)
+class Desired:
+    stack_name: str
+    body: str
+    template: dict[str, Any]
+    parameters: dict[str, str]
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Observed:
+    exists: bool
+    stack_id: str | None = None
+    status: str | None = None
+    reason: str | None = None
+    outputs: dict[str, str] = field(default_factory=dict)
+    parameters: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    template: dict[str, Any] | None = None
+
+
+def desired(ctx: Context) -> Desired:
+    from tasks import template
+
+    return Desired(
+        ctx.config.stack_name,
+        template.render(ctx.config),
+        plain(template.parsed(ctx.config)),
+        {},
+        dict(ctx.config.all_tags),
+    )
+
+
+def parse_body(body: Any) -> dict[str, Any]:
+    """GetTemplate's TemplateBody: botocore already decodes JSON bodies to dicts; YAML comes as text."""
+    if isinstance(body, dict):
+        return plain(body)
+    text = str(body)
+    try:
+        return dict(json.loads(text))
+    except ValueError:
+        doc = yaml.safe_load(text)
+        return plain(doc) if isinstance(doc, dict) else {}
+
+
+def describe(ctx: Context, stack: str) -> dict[str, Any] | None:
+    try:
+        stacks = ctx.clients.cloudformation.describe_stacks(StackName=stack)["Stacks"]
+    except ClientError as exc:
+        # DescribeStacks answers a missing stack with the generic ValidationError code.
+        if error_code(exc) == "ValidationError":
+            return None
+        raise
+    return stacks[0] if stacks else None
+
+
+def outputs_of(stack: dict[str, Any]) -> dict[str, str]:
+    return {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", [])}
+
+
+def observe(ctx: Context) -> Observed:
+    stack = describe(ctx, ctx.config.stack_name)
+    if stack is None or stack["StackStatus"] == "DELETE_COMPLETE":
+        return Observed(False)
+    status = stack["StackStatus"]
+    tmpl = None
+    if status not in ("ROLLBACK_COMPLETE", "REVIEW_IN_PROGRESS", "DELETE_IN_PROGRESS"):
+        body = ctx.clients.cloudformation.get_template(StackName=stack["StackId"], TemplateStage="Original")
+        tmpl = parse_body(body.get("TemplateBody", ""))
+    return Observed(
+        True,
+        stack["StackId"],
+        status,
+        stack.get("StackStatusReason"),
+        outputs_of(stack),
+        {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])},
+        {t["Key"]: t["Value"] for t in stack.get("Tags", [])},
+        tmpl,
+    )
+
+
+def _resource_changes(want: dict[str, Any], have: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    out: dict[str, tuple[Any, Any]] = {}
+    w_res, h_res = want.get("Resources", {}), have.get("Resources", {})
+    for lid in sorted(set(w_res) | set(h_res)):
+        if w_res.get(lid) != h_res.get(lid):
+            h_type = h_res[lid].get("Type") if lid in h_res else None
+            w_type = w_res[lid].get("Type") if lid in w_res else None
+            if h_type and w_type:
+                out[f"Resources.{lid}"] = (f"{h_type} (deployed)", f"{w_type} (rendered, differs)")
+            else:
+                out[f"Resources.{lid}"] = (h_type, w_type)
+    for section in sorted((set(want) | set(have)) - {"Resources"}):
+        if want.get(section) != have.get(section):
+            out[section] = ("differs", "rendered")
+    return out
+
+
+def diff(want: Desired, have: Observed) -> Diff:
+    res = f"cloudformation stack {want.stack_name}"
+    if not have.exists or have.status == "REVIEW_IN_PROGRESS":
+        return Diff(
+            [Change("create", res, {"Resources": (None, sorted(want.template.get("Resources", {})))})]
+        )
+    if have.status == "ROLLBACK_COMPLETE":
+        return Diff(
+            [
+                Change(
+                    "replace",
+                    res,
+                    {"StackStatus": (have.status, "CREATE_COMPLETE")},
+                    reason="a failed create left it in ROLLBACK_COMPLETE: delete and re-create",
+                )
+            ]
+        )
+    assert have.status is not None
+    if have.status.endswith("_IN_PROGRESS"):
+        return Diff(
+            [
+                Change(
+                    "update",
+                    res,
+                    {"StackStatus": (have.status, "a *_COMPLETE status")},
+                    reason="busy: deploy waits for it, then compares again",
+                )
+            ]
+        )
+    if have.status not in UPDATABLE:
+        return Diff(
+            [
+                Change(
+                    "update",
+                    res,
+                    {"StackStatus": (have.status, "UPDATE_COMPLETE")},
+                    reason=f"stack is {have.status}: {have.reason or 'needs attention'}",
+                )
+            ]
+        )
+    fields = _resource_changes(want.template, have.template or {})
+    if have.parameters != want.parameters:
+        fields["Parameters"] = (have.parameters, want.parameters)
+    if have.tags != want.tags:
+        fields["Tags"] = (have.tags, want.tags)
+    return Diff([Change("update", res, fields, reason="change set")] if fields else [])
+
+
+# -- apply ------------------------------------------------------------------------------------------
+
+
+def apply(ctx: Context, d: Diff) -> Outcome:
+    want: Desired = d.desired
+    have: Observed = d.observed
+    change = d.changes[0]
+    details: list[str] = []
+    if have.exists and have.status and have.status.endswith("_IN_PROGRESS"):
+        ctx.say(f"  stack: {have.status}; waiting for it to finish")
+        status, _ = wait_stack(ctx, have.stack_id or want.stack_name, set())
+        again = evaluate_again(ctx)
+        if again.empty:
+            return Outcome("waited", [f"stack finished {status}"], {"stack_outputs": again.observed.outputs})
+        return apply(ctx, again)
+    if change.action == "replace":
+        ctx.say(
+            f"  stack: {want.stack_name} is ROLLBACK_COMPLETE after a failed create: "
+            "deleting and re-creating it"
+        )
+        delete_stack(ctx, have.stack_id or want.stack_name)
+        details.append("deleted the ROLLBACK_COMPLETE stack and re-created it")
+        have = Observed(False)
+    elif have.exists and have.status not in UPDATABLE and have.status != "REVIEW_IN_PROGRESS":
+        raise StepFailed(
+            f"error: stack {want.stack_name} is {have.status} ({have.reason or 'no reason given'}): "
+            "fix it in the CloudFormation console, or run `doit destroy` and deploy again"
+        )
+    kind = "UPDATE" if have.exists and have.status != "REVIEW_IN_PROGRESS" else "CREATE"
+    outputs = run_change_set(ctx, want, kind)
+    if outputs is None:
+        return Outcome("unchanged", ["CloudFormation found no changes"], {"stack_outputs": have.outputs})
+    result: Result = (
+        "replaced" if change.action == "replace" else ("created" if kind == "CREATE" else "updated")
+    )
+    return Outcome(result, details, {"stack_outputs": outputs, "stack_changed": True})
+
+
+def evaluate_again(ctx: Context) -> Diff:
+    want = desired(ctx)
+    have = observe(ctx)
+    d = diff(want, have)
+    d.desired, d.observed = want, have
+    return d
+
+
+def run_change_set(ctx: Context, want: Desired, kind: str) -> dict[str, str] | None:
+    """Create, wait for and execute a change set; None when CloudFormation reports no changes."""
+    cfn = ctx.clients.cloudformation
+    name = f"deploy-{time.strftime('%Y%m%d%H%M%S')}-{int(time.time() * 1000) % 1000:03d}"
+    created = cfn.create_change_set(
+        StackName=want.stack_name,
+        ChangeSetName=name,
+        ChangeSetType=kind,
+        TemplateBody=want.body,
+        Capabilities=CAPABILITIES,
+        Tags=[{"Key": k, "Value": v} for k, v in want.tags.items()],
+        Description=f"otlp2pipeline deploy env={ctx.config.env}",
+    )
+    cs_id, stack_id = created["Id"], created["StackId"]
+    delay = 0.25 if ctx.config.is_local else 2
+    try:
+        cfn.get_waiter("change_set_create_complete").wait(
+            ChangeSetName=cs_id, StackName=stack_id, WaiterConfig={"Delay": delay, "MaxAttempts": 600}
+        )
+    except WaiterError:
+        cs = cfn.describe_change_set(ChangeSetName=cs_id, StackName=stack_id)
+        if empty_change_set(cs):
+            cfn.delete_change_set(ChangeSetName=cs_id, StackName=stack_id)
+            return None
+        raise StepFailed(
+            f"error: change set for stack {want.stack_name} failed: "
+            f"{cs.get('Status')}: {cs.get('StatusReason', 'no reason given')}"
+        ) from None
+    prior = {e["EventId"] for e in _events_page(ctx, stack_id)}
+    cfn.execute_change_set(ChangeSetName=cs_id, StackName=stack_id)
+    status, stack = wait_stack(ctx, stack_id, prior)
+    if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+        raise StepFailed(_failure_message(ctx, want.stack_name, status, stack_id, prior))
+    return outputs_of(stack or {})
+
+
+def empty_change_set(cs: dict[str, Any]) -> bool:
+    """A change set CloudFormation refused because the template and parameters equal the stack's.
+
+    DescribeChangeSet has no error code for this case: it is FAILED, UNAVAILABLE for execution, with no
+    changes, and its StatusReason says so. The reason text is the only discriminator CloudFormation
+    gives, so it is checked last and only after the structural conditions hold.
+    """
+    if cs.get("Status") != "FAILED" or cs.get("Changes"):
+        return False
+    if cs.get("ExecutionStatus") not in (None, "UNAVAILABLE"):
+        return False
+    reason = str(cs.get("StatusReason", ""))
+    return "didn't contain changes" in reason or "No updates are to be performed" in reason
+
+
+def _events_page(ctx: Context, stack_id: str) -> list[dict[str, Any]]:
+    try:
+        events: list[dict[str, Any]] = ctx.clients.cloudformation.describe_stack_events(StackName=stack_id)[
+            "StackEvents"
+        ]
+    except ClientError as exc:
+        if error_code(exc) == "ValidationError":
+            return []
+        raise
+    return events
+
+
+def wait_stack(ctx: Context, stack_id: str, prior: set[str]) -> tuple[str, dict[str, Any] | None]:
+    """Poll events (printing new ones) and the stack status with backoff, until a terminal status.
+
+    botocore's stack waiters can only block; they cannot show the events as they happen, which is what
+    a user watching a 10-minute create needs, so this polls DescribeStackEvents + DescribeStacks itself.
+    """
+    first, cap = (0.1, 1.0) if ctx.config.is_local else (2.0, 10.0)
+    delays = backoff_delays(STACK_DEADLINE_S, first=first, cap=cap)
+    while True:
+        fresh = [e for e in _events_page(ctx, stack_id) if e["EventId"] not in prior]
+        for event in reversed(fresh):
+            prior.add(event["EventId"])
+            reason = f" {event['ResourceStatusReason']}" if event.get("ResourceStatusReason") else ""
+            ctx.say(
+                f"  stack: {event.get('LogicalResourceId')} {event.get('ResourceType')} "
+                f"{event.get('ResourceStatus')}{reason}"
+            )
+        stack = describe(ctx, stack_id)
+        status = stack["StackStatus"] if stack else "DELETE_COMPLETE"
+        if not status.endswith("_IN_PROGRESS"):
+            return status, stack
+        delay = next(delays, None)
+        if delay is None:
+            raise StepFailed(f"error: stack {stack_id} still {status} after {STACK_DEADLINE_S // 60} minutes")
+        time.sleep(delay)
+
+
+def _failure_message(ctx: Context, stack_name: str, status: str, stack_id: str, prior: set[str]) -> str:
+    events = list(
+        reversed(ctx.clients.cloudformation.describe_stack_events(StackName=stack_id)["StackEvents"])
+    )
+    failed = [
+        e
+        for e in events
+        if e.get("ResourceStatus") in FAILED_RESOURCE and e.get("LogicalResourceId") != stack_name
+    ]
+    if failed:
+        first = failed[0]
+        return (
+            f"error: stack {stack_name} ended {status}: resource {first.get('LogicalResourceId')} "
+            f"({first.get('ResourceType')}) {first.get('ResourceStatus')}: "
+            f"{first.get('ResourceStatusReason', 'no reason given')}"
+        )
+    return f"error: stack {stack_name} ended {status}"
+
+
+def delete_stack(ctx: Context, stack_id: str) -> str:
+    """DeleteStack and wait; returns the final status (DELETE_COMPLETE or DELETE_FAILED)."""
+    prior = {e["EventId"] for e in _events_page(ctx, stack_id)}
+    ctx.clients.cloudformation.delete_stack(StackName=stack_id)
+    status, _ = wait_stack(ctx, stack_id, prior)
+    return status
+
+
+def failed_resources(ctx: Context, stack_id: str) -> list[dict[str, Any]]:
+    """Resources whose latest event is a *_FAILED status (e.g. a table bucket that still has tables)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for event in reversed(_events_page(ctx, stack_id)):
+        latest[str(event.get("LogicalResourceId"))] = event
+    return [e for e in latest.values() if e.get("ResourceStatus") in FAILED_RESOURCE]
+
+
+def publish(have: Observed) -> dict[str, Any]:
+    if have.exists and have.status in UPDATABLE:
+        return {"stack_outputs": dict(have.outputs)}
+    return {}
+
+
+def report(have: Observed) -> list[tuple[str, str]]:
+    if not have.exists:
+        return [("stack", "missing")]
+    lines = [("stack", f"{have.status}" + (f" ({have.reason})" if have.reason else ""))]
+    lines += [(f"  output {k}", v) for k, v in sorted(have.outputs.items())]
+    return lines

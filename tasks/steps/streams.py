@@ -1,0 +1,390 @@
+"""One Firehose stream per signal (`STACK-SIGNAL`): DirectPut into the signal's Iceberg table, AppendOnly.
+
+Created through the API, after the Lake Formation grants (the stack cannot grant between creating the
+role and the streams). An existing stream is compared field by field: what UpdateDestination can change
+is updated in place; AppendOnly false, another table or another catalog means delete and re-create,
+announced and shown by plan as `replace`. Streams of signals that are no longer enabled are deleted by
+the `stream_cleanup` step.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tasks.errors import StepFailed
+from tasks.schemas import ALL_SIGNALS
+from tasks.step import Change, Context, Diff, Outcome, backoff_delays, error_code, plain, retry_codes
+from tasks.steps.catalog import CATALOG_NAME
+from tasks.steps.grants import PENDING_ROLE, firehose_role
+
+STREAM_DEADLINE_S = 15 * 60
+# Fields UpdateDestination changes in place; the rest (AppendOnly, table, catalog, type) need a new stream.
+UPDATABLE = ("BufferingHints", "CloudWatchLoggingOptions", "RoleARN", "RetryOptions", "S3Configuration")
+REPLACING = ("AppendOnly", "CatalogConfiguration", "DestinationTableConfigurationList", "DeliveryStreamType")
+# CreateDeliveryStream right after CloudFormation created the role: Firehose cannot assume it yet.
+ROLE_NOT_READY = ("InvalidArgumentException",)
+
+
+@dataclass(frozen=True)
+class Desired:
+    name: str
+    signal: str
+    destination: dict[str, Any]
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Observed:
+    name: str
+    exists: bool
+    status: str | None = None
+    arn: str | None = None
+    version_id: str | None = None
+    destination_id: str | None = None
+    stream_type: str | None = None
+    created: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    failure: str | None = None
+
+
+def catalog_arn(ctx: Context) -> str:
+    c = ctx.config
+    return f"arn:{c.partition}:glue:{c.region}:{ctx.account_id}:catalog/{CATALOG_NAME}/{c.table_bucket_name}"
+
+
+def destination(ctx: Context, signal: str) -> dict[str, Any]:
+    """The IcebergDestinationConfiguration of a signal's stream (aws-facts.md, "deploy sequence" 4)."""
+    c = ctx.config
+    role = firehose_role(ctx)
+    return {
+        "DestinationTableConfigurationList": [
+            {"DestinationDatabaseName": c.namespace, "DestinationTableName": signal}
+        ],
+        "BufferingHints": {
+            "SizeInMBs": c.firehose.buffering_size_mb,
+            "IntervalInSeconds": c.firehose.buffering_interval_seconds,
+        },
+        "CloudWatchLoggingOptions": {
+            "Enabled": True,
+            "LogGroupName": c.log_group_name,
+            "LogStreamName": c.log_stream_name(signal),
+        },
+        "RoleARN": role,
+        "RetryOptions": {"DurationInSeconds": c.firehose.retry_duration_seconds},
+        "S3BackupMode": "FailedDataOnly",
+        "AppendOnly": True,
+        "CatalogConfiguration": {"CatalogARN": catalog_arn(ctx)},
+        "S3Configuration": {
+            "RoleARN": role,
+            "BucketARN": f"arn:{c.partition}:s3:::{c.error_bucket_name(ctx.account_id)}",
+            "ErrorOutputPrefix": c.error_prefix(signal),
+        },
+    }
+
+
+def desired(ctx: Context, signal: str) -> Desired:
+    return Desired(
+        ctx.config.stream_name(signal), signal, destination(ctx, signal), dict(ctx.config.all_tags)
+    )
+
+
+def describe(ctx: Context, name: str) -> dict[str, Any] | None:
+    try:
+        out: dict[str, Any] = ctx.clients.firehose.describe_delivery_stream(DeliveryStreamName=name)[
+            "DeliveryStreamDescription"
+        ]
+        return out
+    except ClientError as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return None
+        raise
+
+
+def observed_from(name: str, desc: dict[str, Any] | None) -> Observed:
+    if desc is None:
+        return Observed(name, False)
+    dest = (desc.get("Destinations") or [{}])[0]
+    ice = plain(dest.get("IcebergDestinationDescription") or {})
+    s3 = ice.get("S3DestinationDescription") or {}
+    fields = {
+        "AppendOnly": bool(ice.get("AppendOnly", False)),
+        "CatalogConfiguration": {"CatalogARN": (ice.get("CatalogConfiguration") or {}).get("CatalogARN")},
+        "DestinationTableConfigurationList": [
+            {
+                "DestinationDatabaseName": t.get("DestinationDatabaseName"),
+                "DestinationTableName": t.get("DestinationTableName"),
+            }
+            for t in ice.get("DestinationTableConfigurationList", [])
+        ],
+        "BufferingHints": ice.get("BufferingHints"),
+        "CloudWatchLoggingOptions": ice.get("CloudWatchLoggingOptions"),
+        "RoleARN": ice.get("RoleARN"),
+        "RetryOptions": ice.get("RetryOptions"),
+        "S3Configuration": {
+            "RoleARN": s3.get("RoleARN"),
+            "BucketARN": s3.get("BucketARN"),
+            "ErrorOutputPrefix": s3.get("ErrorOutputPrefix"),
+        },
+        "Iceberg": bool(ice),
+    }
+    failure = desc.get("FailureDescription") or {}
+    return Observed(
+        name,
+        True,
+        desc.get("DeliveryStreamStatus"),
+        desc.get("DeliveryStreamARN"),
+        desc.get("VersionId"),
+        dest.get("DestinationId"),
+        desc.get("DeliveryStreamType"),
+        str(desc.get("CreateTimestamp")),
+        fields,
+        f"{failure.get('Type')}: {failure.get('Details')}" if failure else None,
+    )
+
+
+def observe(ctx: Context, signal: str) -> Observed:
+    name = ctx.config.stream_name(signal)
+    return observed_from(name, describe(ctx, name))
+
+
+def _compare(
+    want: dict[str, Any], have: dict[str, Any], stream_type: str | None
+) -> dict[str, tuple[Any, Any]]:
+    out: dict[str, tuple[Any, Any]] = {}
+    if stream_type != "DirectPut":
+        out["DeliveryStreamType"] = (stream_type, "DirectPut")
+    if not have.get("Iceberg"):
+        out["Destination"] = ("not Iceberg", "Iceberg")
+    for key in (*REPLACING[:3], *UPDATABLE):
+        if key == "CloudWatchLoggingOptions":
+            w = want[key]
+            h = have.get(key) or {}
+            if {k: h.get(k) for k in w} != w:
+                out[key] = (h or None, w)
+        elif have.get(key) != want[key]:
+            out[key] = (have.get(key), want[key])
+    return out
+
+
+def diff(want: Desired, have: Observed) -> Diff:
+    res = f"firehose stream {want.name}"
+    if not have.exists:
+        return Diff(
+            [
+                Change(
+                    "create", res, {"AppendOnly": (None, True), "DestinationTable": (None, f"{want.signal}")}
+                )
+            ]
+        )
+    if have.status == "CREATING_FAILED":
+        return Diff(
+            [
+                Change(
+                    "replace",
+                    res,
+                    {"DeliveryStreamStatus": (have.status, "ACTIVE")},
+                    reason=f"creation failed ({have.failure}); delete and re-create",
+                )
+            ]
+        )
+    if have.status == "DELETING_FAILED":
+        return Diff(
+            [
+                Change(
+                    "replace",
+                    res,
+                    {"DeliveryStreamStatus": (have.status, "ACTIVE")},
+                    reason="delete failed; force-delete and re-create",
+                )
+            ]
+        )
+    if have.status == "DELETING":
+        return Diff(
+            [
+                Change(
+                    "create",
+                    res,
+                    {"DeliveryStreamStatus": (have.status, "ACTIVE")},
+                    reason="being deleted; wait until gone, then create",
+                )
+            ]
+        )
+    fields = _compare(want.destination, have.fields, have.stream_type)
+    replace = {k: v for k, v in fields.items() if k in (*REPLACING, "Destination")}
+    if replace:
+        why = (
+            "AppendOnly is false"
+            if "AppendOnly" in replace
+            else f"{', '.join(replace)} cannot change in place"
+        )
+        return Diff([Change("replace", res, fields, reason=f"{why}: delete and re-create")])
+    if have.status == "CREATING":
+        fields["DeliveryStreamStatus"] = (have.status, "ACTIVE")
+        return Diff([Change("update", res, fields, reason="creating: wait for ACTIVE")])
+    return Diff([Change("update", res, fields, reason="UpdateDestination")] if fields else [])
+
+
+# -- apply ------------------------------------------------------------------------------------------
+
+
+def _delays(ctx: Context) -> Any:
+    first, cap = (0.1, 1.0) if ctx.config.is_local else (2.0, 10.0)
+    return backoff_delays(STREAM_DEADLINE_S, first=first, cap=cap)
+
+
+def wait_status(ctx: Context, name: str, leave: tuple[str, ...]) -> Observed:
+    """Poll DescribeDeliveryStream with backoff until its status is not one of `leave` (or it is gone)."""
+    delays = _delays(ctx)
+    while True:
+        have = observed_from(name, describe(ctx, name))
+        if not have.exists or have.status not in leave:
+            return have
+        delay = next(delays, None)
+        if delay is None:
+            raise StepFailed(
+                f"error: stream {name} still {have.status} after {STREAM_DEADLINE_S // 60} minutes"
+            )
+        time.sleep(delay)
+
+
+def delete_stream(ctx: Context, name: str, force: bool = False) -> None:
+    """Delete a stream and wait until it is gone; a CREATING stream is first waited for."""
+    have = wait_status(ctx, name, ("CREATING",))
+    if not have.exists:
+        return
+    if have.status != "DELETING":
+        kwargs: dict[str, Any] = {"DeliveryStreamName": name}
+        if force or have.status == "DELETING_FAILED":
+            kwargs["AllowForceDelete"] = True
+        try:
+            ctx.clients.firehose.delete_delivery_stream(**kwargs)
+        except ClientError as exc:
+            if error_code(exc) != "ResourceNotFoundException":
+                raise
+    gone = wait_status(ctx, name, ("DELETING", "ACTIVE", "CREATING_FAILED"))
+    if gone.exists:
+        raise StepFailed(f"error: stream {name} could not be deleted: {gone.status} ({gone.failure})")
+
+
+def create_stream(ctx: Context, want: Desired) -> Observed:
+    fh = ctx.clients.firehose
+
+    def create() -> Any:
+        return fh.create_delivery_stream(
+            DeliveryStreamName=want.name,
+            DeliveryStreamType="DirectPut",
+            IcebergDestinationConfiguration=copy.deepcopy(want.destination),
+            Tags=[{"Key": k, "Value": v} for k, v in want.tags.items()],
+        )
+
+    if ctx.results.get("stack_changed"):
+        retry_codes(create, ROLE_NOT_READY, deadline_s=90)
+    else:
+        create()
+    have = wait_status(ctx, want.name, ("CREATING",))
+    if have.status != "ACTIVE":
+        raise StepFailed(f"error: stream {want.name} ended {have.status}: {have.failure}")
+    return have
+
+
+def apply(ctx: Context, d: Diff) -> Outcome:
+    want: Desired = d.desired
+    have: Observed = d.observed
+    if PENDING_ROLE in str(want.destination):
+        want = desired(ctx, want.signal)  # the stack was created after this step was evaluated
+    if PENDING_ROLE in str(want.destination):
+        raise StepFailed(
+            f"error: stack {ctx.config.stack_name} has no FirehoseRoleArn output: run `doit deploy` "
+            "again once the stack is complete"
+        )
+    change = d.changes[0]
+    if change.action == "create":
+        if have.exists:  # DELETING
+            wait_status(ctx, want.name, ("DELETING",))
+        created = create_stream(ctx, want)
+        return Outcome("created", [f"{want.name} ACTIVE, AppendOnly={created.fields.get('AppendOnly')}"])
+    if change.action == "replace":
+        ctx.say(f"  stream {want.name}: re-creating it ({change.reason})")
+        delete_stream(ctx, want.name, force=have.status == "DELETING_FAILED")
+        created = create_stream(ctx, want)
+        return Outcome("replaced", [f"{want.name} re-created: {change.reason}"])
+    if have.status == "CREATING":
+        have = wait_status(ctx, want.name, ("CREATING",))
+        again = diff(want, have)
+        if again.empty:
+            return Outcome("waited", [f"{want.name} is ACTIVE"])
+        again.desired, again.observed = want, have
+        return apply(ctx, again)
+    update: dict[str, Any] = {k: copy.deepcopy(want.destination[k]) for k in UPDATABLE if k in change.fields}
+    ctx.clients.firehose.update_destination(
+        DeliveryStreamName=want.name,
+        CurrentDeliveryStreamVersionId=have.version_id,
+        DestinationId=have.destination_id,
+        IcebergDestinationUpdate=update,
+    )
+    return Outcome("updated", [f"{want.name}: {', '.join(update)} updated in place"])
+
+
+def report(have: Observed) -> list[tuple[str, str]]:
+    if not have.exists:
+        return [(f"stream {have.name}", "missing")]
+    return [(f"stream {have.name}", f"{have.status}, AppendOnly={have.fields.get('AppendOnly')}")]
+
+
+# -- streams of signals no longer enabled --------------------------------------------------------------
+
+CLEANUP = "stream_cleanup"
+
+
+@dataclass(frozen=True)
+class Leftovers:
+    names: tuple[str, ...]
+
+
+def env_stream_names(ctx: Context) -> list[str]:
+    """Every existing stream named STACK-SIGNAL for a known signal (ListDeliveryStreams, paginated)."""
+    fh = ctx.clients.firehose
+    names: list[str] = []
+    kwargs: dict[str, Any] = {"Limit": 10000}
+    while True:
+        page = fh.list_delivery_streams(**kwargs)
+        names.extend(page.get("DeliveryStreamNames", []))
+        if not page.get("HasMoreDeliveryStreams") or not page.get("DeliveryStreamNames"):
+            break
+        kwargs["ExclusiveStartDeliveryStreamName"] = page["DeliveryStreamNames"][-1]
+    ours = {ctx.config.stream_name(s) for s in ALL_SIGNALS}
+    return [n for n in names if n in ours]
+
+
+def cleanup_desired(ctx: Context) -> Leftovers:
+    return Leftovers(tuple(ctx.config.stream_name(s) for s in ctx.config.signals))
+
+
+def cleanup_observe(ctx: Context) -> Leftovers:
+    return Leftovers(tuple(env_stream_names(ctx)))
+
+
+def cleanup_diff(want: Leftovers, have: Leftovers) -> Diff:
+    return Diff(
+        [
+            Change("delete", f"firehose stream {n}", reason="its signal is no longer enabled")
+            for n in have.names
+            if n not in want.names
+        ]
+    )
+
+
+def cleanup_apply(ctx: Context, d: Diff) -> Outcome:
+    names = [c.resource.removeprefix("firehose stream ") for c in d.changes]
+    for name in names:
+        delete_stream(ctx, name)
+    return Outcome("deleted", [f"deleted {n}" for n in names])
+
+
+def cleanup_report(have: Leftovers) -> list[tuple[str, str]]:
+    return [("env streams", ", ".join(have.names) or "none")]

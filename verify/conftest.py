@@ -1,0 +1,92 @@
+"""Options and shared fixtures of the verification suite (`pytest verify/ --env ENV`).
+
+pytest loads this file only when verify/ is on the command line, so `--env` and `--delivery-margin` are
+registered here and a bare `pytest` (testpaths = tests) never sees them. Every fixture is session-scoped:
+under `-n auto` each xdist worker builds its own, and no test depends on another test having run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tasks import config as config_mod
+from tasks.aws import Clients
+from tasks.config import Config
+from tasks.doctor import deploy_command
+from tasks.errors import UserError
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("verify", "verification of a deployed env")
+    group.addoption("--env", default="local", help="env to verify (config/envs/ENV.yaml); default: local")
+    group.addoption(
+        "--delivery-margin",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long past the streams' buffering interval to wait for delivery (default 60)",
+    )
+
+
+def _load(pyconfig: pytest.Config) -> Config:
+    try:
+        return config_mod.load(str(pyconfig.getoption("--env")))
+    except UserError as exc:  # bad input: one line, no AWS call
+        raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    margin = config.getoption("--delivery-margin")
+    if margin is not None and margin < 0:
+        raise pytest.UsageError(f"error: --delivery-margin={margin} is invalid: must be >= 0 seconds")
+    config.stash[_CONFIG_KEY] = _load(config)
+
+
+_CONFIG_KEY = pytest.StashKey[Config]()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests that take `signal` run once per signal of the env, named e.g. `[logs]`."""
+    if "signal" in metafunc.fixturenames:
+        cfg = metafunc.config.stash[_CONFIG_KEY]
+        metafunc.parametrize("signal", list(cfg.signals))
+
+
+@pytest.fixture(scope="session")
+def config(request: pytest.FixtureRequest) -> Config:
+    return request.config.stash[_CONFIG_KEY]
+
+
+@pytest.fixture(scope="session")
+def delivery_margin(request: pytest.FixtureRequest) -> float:
+    return float(request.config.getoption("--delivery-margin"))
+
+
+@pytest.fixture(scope="session")
+def clients(config: Config) -> Clients:
+    return Clients(config)
+
+
+@pytest.fixture(scope="session")
+def account_id(clients: Clients) -> str:
+    return clients.account_id
+
+
+@pytest.fixture(scope="session")
+def stack(clients: Clients, config: Config) -> dict[str, Any]:
+    """The env's CloudFormation stack as DescribeStacks returns it."""
+    try:
+        stacks = clients.cloudformation.describe_stacks(StackName=config.stack_name)["Stacks"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ValidationError":  # CloudFormation's code for a missing stack
+            pytest.fail(f"stack {config.stack_name} does not exist: run `{deploy_command(config)}`")
+        raise
+    return dict(stacks[0])
+
+
+@pytest.fixture(scope="session")
+def stack_outputs(stack: dict[str, Any]) -> dict[str, str]:
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}

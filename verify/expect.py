@@ -1,0 +1,59 @@
+"""What a deployed env must look like, derived from the config and the seed's facts (aws-facts.md).
+
+verify/ reads AWS directly and compares with these; it does not reuse the deploy code it checks, except
+for names (tasks.config) and the documents the template renders (tasks.template.lf_role_documents).
+"""
+
+from __future__ import annotations
+
+from tasks.config import Config
+
+LF_ROLE_NAME = "S3TablesRoleForLakeFormation"
+CATALOG_NAME = "s3tablescatalog"
+LF_SERVICE = "lakeformation.amazonaws.com"
+STS_ACTIONS = ("sts:AssumeRole", "sts:SetSourceIdentity", "sts:SetContext")
+# aws-facts.md, step 1: ListTableBuckets plus the table-bucket data actions.
+S3TABLES_ACTIONS = (
+    "s3tables:ListTableBuckets",
+    "s3tables:CreateTableBucket",
+    "s3tables:GetTableBucket",
+    "s3tables:DeleteTableBucket",
+    "s3tables:CreateNamespace",
+    "s3tables:GetNamespace",
+    "s3tables:ListNamespaces",
+    "s3tables:DeleteNamespace",
+    "s3tables:CreateTable",
+    "s3tables:GetTable",
+    "s3tables:ListTables",
+    "s3tables:DeleteTable",
+    "s3tables:RenameTable",
+    "s3tables:GetTableMetadataLocation",
+    "s3tables:UpdateTableMetadataLocation",
+    "s3tables:GetTableData",
+    "s3tables:PutTableData",
+)
+
+
+def lf_resource_arn(config: Config, account_id: str) -> str:
+    return f"arn:{config.partition}:s3tables:{config.region}:{account_id}:bucket/*"
+
+
+def table_bucket_arn(config: Config, account_id: str) -> str:
+    return f"arn:{config.partition}:s3tables:{config.region}:{account_id}:bucket/{config.table_bucket_name}"
+
+
+def bucket_catalog_id(config: Config, account_id: str) -> str:
+    """The Glue/Lake Formation catalog id of the table bucket's child catalog."""
+    return f"{account_id}:{CATALOG_NAME}/{config.table_bucket_name}"
+
+
+def catalog_arn(config: Config, account_id: str) -> str:
+    prefix = f"arn:{config.partition}:glue:{config.region}:{account_id}"
+    return f"{prefix}:catalog/{CATALOG_NAME}/{config.table_bucket_name}"
+
+
+def expected_stack_outputs(config: Config) -> tuple[str, ...]:
+    """Output keys the stack must have: the template's, per env (its signals)."""
+    from tasks.template import output_keys
+
+    return tuple(output_keys(config))
