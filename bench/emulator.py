@@ -54,9 +54,16 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, from /proc (clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def admin(endpoint: str, method: str, route: str) -> Any:
-    req = urllib.request.Request(f"{endpoint}/_emulator/{route}", data=b"{}" if method == "POST" else None,
-                                 method=method)
+    req = urllib.request.Request(
+        f"{endpoint}/_emulator/{route}", data=b"{}" if method == "POST" else None, method=method
+    )
     with urllib.request.urlopen(req, timeout=600) as resp:
         return json.loads(resp.read() or b"{}")
 
@@ -76,47 +83,99 @@ def wait_healthy(endpoint: str, proc: subprocess.Popen[bytes], deadline: float) 
 
 
 def setup(endpoint: str) -> None:
-    kw: dict[str, Any] = {"endpoint_url": endpoint, "region_name": REGION, "aws_access_key_id": "testing",
-                          "aws_secret_access_key": "testing"}
-    iam, s3, glue, s3t, lf, fh = (boto3.client(s, **kw) for s in
-                                  ("iam", "s3", "glue", "s3tables", "lakeformation", "firehose"))
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                      "Principal": {"Service": "firehose.amazonaws.com"}}]}
-    role = iam.create_role(RoleName="bench-firehose", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    kw: dict[str, Any] = {
+        "endpoint_url": endpoint,
+        "region_name": REGION,
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
+    iam, s3, glue, s3t, lf, fh = (
+        boto3.client(s, **kw) for s in ("iam", "s3", "glue", "s3tables", "lakeformation", "firehose")
+    )
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Principal": {"Service": "firehose.amazonaws.com"},
+            }
+        ],
+    }
+    role = iam.create_role(RoleName="bench-firehose", AssumeRolePolicyDocument=json.dumps(trust))["Role"][
+        "Arn"
+    ]
     s3.create_bucket(Bucket="bench-errors")
-    glue.create_catalog(Name="s3tablescatalog", CatalogInput={
-        "FederatedCatalog": {"Identifier": f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/*",
-                             "ConnectionName": "aws:s3tables"}})
+    glue.create_catalog(
+        Name="s3tablescatalog",
+        CatalogInput={
+            "FederatedCatalog": {
+                "Identifier": f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/*",
+                "ConnectionName": "aws:s3tables",
+            }
+        },
+    )
     arn = s3t.create_table_bucket(name=BUCKET)["arn"]
     s3t.create_namespace(tableBucketARN=arn, namespace=[NAMESPACE])
     fields = [{"name": c.name, "type": c.iceberg_type, "required": c.required} for c in load(SIGNAL).columns]
-    s3t.create_table(tableBucketARN=arn, namespace=NAMESPACE, name=SIGNAL, format="ICEBERG",
-                     metadata={"iceberg": {"schema": {"fields": fields}}})
+    s3t.create_table(
+        tableBucketARN=arn,
+        namespace=NAMESPACE,
+        name=SIGNAL,
+        format="ICEBERG",
+        metadata={"iceberg": {"schema": {"fields": fields}}},
+    )
     catalog_id = f"{ACCOUNT}:s3tablescatalog/{BUCKET}"
     principal = {"DataLakePrincipalIdentifier": role}
-    lf.grant_permissions(Principal=principal, Permissions=["DESCRIBE"],
-                         Resource={"Database": {"CatalogId": catalog_id, "Name": NAMESPACE}})
-    lf.grant_permissions(Principal=principal, Permissions=["ALL"],
-                         Resource={"Table": {"CatalogId": catalog_id, "DatabaseName": NAMESPACE, "Name": SIGNAL}})
-    fh.create_delivery_stream(DeliveryStreamName=STREAM, DeliveryStreamType="DirectPut",
-                              IcebergDestinationConfiguration={
-                                  "RoleARN": role, "AppendOnly": True,
-                                  "BufferingHints": {"SizeInMBs": int(os.environ.get("BENCH_SIZE", "1")), "IntervalInSeconds": int(os.environ.get("BENCH_INTERVAL", "0"))},
-                                  "CatalogConfiguration": {
-                                      "CatalogARN": f"arn:aws:glue:{REGION}:{ACCOUNT}:catalog/s3tablescatalog/{BUCKET}"},
-                                  "DestinationTableConfigurationList": [
-                                      {"DestinationDatabaseName": NAMESPACE, "DestinationTableName": SIGNAL}],
-                                  "S3Configuration": {"RoleARN": role, "BucketARN": "arn:aws:s3:::bench-errors",
-                                                      "ErrorOutputPrefix": "errors/"}})
+    lf.grant_permissions(
+        Principal=principal,
+        Permissions=["DESCRIBE"],
+        Resource={"Database": {"CatalogId": catalog_id, "Name": NAMESPACE}},
+    )
+    lf.grant_permissions(
+        Principal=principal,
+        Permissions=["ALL"],
+        Resource={"Table": {"CatalogId": catalog_id, "DatabaseName": NAMESPACE, "Name": SIGNAL}},
+    )
+    fh.create_delivery_stream(
+        DeliveryStreamName=STREAM,
+        DeliveryStreamType="DirectPut",
+        IcebergDestinationConfiguration={
+            "RoleARN": role,
+            "AppendOnly": True,
+            "BufferingHints": {
+                "SizeInMBs": int(os.environ.get("BENCH_SIZE", "1")),
+                "IntervalInSeconds": int(os.environ.get("BENCH_INTERVAL", "0")),
+            },
+            "CatalogConfiguration": {
+                "CatalogARN": f"arn:aws:glue:{REGION}:{ACCOUNT}:catalog/s3tablescatalog/{BUCKET}"
+            },
+            "DestinationTableConfigurationList": [
+                {"DestinationDatabaseName": NAMESPACE, "DestinationTableName": SIGNAL}
+            ],
+            "S3Configuration": {
+                "RoleARN": role,
+                "BucketARN": "arn:aws:s3:::bench-errors",
+                "ErrorOutputPrefix": "errors/",
+            },
+        },
+    )
 
 
 def table_rows(endpoint: str) -> int:
     from pyiceberg.table import StaticTable
 
-    s3t = boto3.client("s3tables", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing",
-                       aws_secret_access_key="testing")
+    s3t = boto3.client(
+        "s3tables",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     arn = f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/{BUCKET}"
-    loc = s3t.get_table_metadata_location(tableBucketARN=arn, namespace=NAMESPACE, name=SIGNAL)["metadataLocation"]
+    loc = s3t.get_table_metadata_location(tableBucketARN=arn, namespace=NAMESPACE, name=SIGNAL)[
+        "metadataLocation"
+    ]
     return int(StaticTable.from_metadata(loc).scan().to_arrow().num_rows)
 
 
@@ -132,8 +191,17 @@ def main() -> int:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         started = time.monotonic()
         proc = subprocess.Popen(
-            os.environ.get("BENCH_SERVER_CMD", f"{sys.executable} -m emulator").split() + ["--port", str(port), "--data-dir", str(Path(tmp) / "data")],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                *os.environ.get("BENCH_SERVER_CMD", f"{sys.executable} -m emulator").split(),
+                "--port",
+                str(port),
+                "--data-dir",
+                str(Path(tmp) / "data"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             wait_healthy(endpoint, proc, started + 60)
@@ -142,30 +210,48 @@ def main() -> int:
 
             setup(endpoint)
             records = [encode(r) for r in make_records(SIGNAL, new_run_id(), args.records)]
-            fh = boto3.client("firehose", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing",
-                              aws_secret_access_key="testing",
-                              config=Config(retries={"mode": "standard", "max_attempts": 10}))
-            batches = [[{"Data": r} for r in records[i:i + args.batch]] for i in range(0, len(records), args.batch)]
+            fh = boto3.client(
+                "firehose",
+                endpoint_url=endpoint,
+                region_name=REGION,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+                config=Config(retries={"mode": "standard", "max_attempts": 10}),
+            )
+            batches = [
+                [{"Data": r} for r in records[i : i + args.batch]] for i in range(0, len(records), args.batch)
+            ]
             admin(endpoint, "POST", "flush")  # zero the delivered/failed counters
             t0 = time.monotonic()
+            server_cpu0, client_cpu0 = cpu_seconds(proc.pid), time.process_time()
             failed_puts = 0
             for batch in batches:
                 failed_puts += fh.put_record_batch(DeliveryStreamName=STREAM, Records=batch)["FailedPutCount"]
             sent = time.monotonic() - t0
             counts = admin(endpoint, "POST", "flush")
             elapsed = time.monotonic() - t0
+            server_cpu = cpu_seconds(proc.pid) - server_cpu0
+            client_cpu = time.process_time() - client_cpu0
             busy_rss = rss_mb(proc.pid)
             rows = table_rows(endpoint)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
 
-    print(f"records sent:              {args.records} in {len(batches)} PutRecordBatch calls "
-          f"(failed puts {failed_puts})")
+    print(
+        f"records sent:              {args.records} in {len(batches)} PutRecordBatch calls "
+        f"(failed puts {failed_puts})"
+    )
     print(f"send time:                 {sent:.2f} s")
-    print(f"delivered (flush):         {counts['delivered']} ok, {counts['failed']} failed; "
-          f"rows in Iceberg table: {rows}")
+    print(
+        f"delivered (flush):         {counts['delivered']} ok, {counts['failed']} failed; "
+        f"rows in Iceberg table: {rows}"
+    )
     print(f"delivery throughput:       {counts['delivered'] / elapsed:,.0f} rows/s   (goal >= 20,000)")
+    print(
+        f"CPU used:                  server {server_cpu:.2f} s, client {client_cpu:.2f} s "
+        f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
+    )
     print(f"start-up (to /health):     {startup:.2f} s   (goal < 3 s)")
     print(f"idle RSS:                  {idle_rss:.0f} MB   (goal < 300 MB)")
     print(f"RSS after the run:         {busy_rss:.0f} MB")

@@ -12,7 +12,9 @@ from emulator.server import EmulatorServer
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m emulator", description=__doc__)
-    parser.add_argument("--port", type=int, default=emulator.DEFAULT_PORT, help="port on 127.0.0.1 (0: any free)")
+    parser.add_argument(
+        "--port", type=int, default=emulator.DEFAULT_PORT, help="port on 127.0.0.1 (0: any free)"
+    )
     parser.add_argument("--data-dir", default=str(emulator.DEFAULT_DATA_DIR), help="wiped on start")
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:

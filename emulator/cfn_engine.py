@@ -16,6 +16,7 @@ the stack ``*_IN_PROGRESS`` for ``cloudformation_stack_seconds`` as seen by ever
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime
 import functools
@@ -37,10 +38,10 @@ _lock = threading.RLock()
 
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
-# -- resource type knowledge -----------------------------------------------------------------------------------
+# -- resource type knowledge -----------------------------------------------------------------------
 
 
 @functools.lru_cache(maxsize=1)
@@ -80,18 +81,27 @@ def create_only_properties(resource_type: str) -> set[str]:
 
 
 def known_type(resource_type: str) -> bool:
-    return resource_type in _provider_index() or resource_type.startswith("Custom::") or resource_type in (
-        "AWS::CloudFormation::CustomResource",
+    return (
+        resource_type in _provider_index()
+        or resource_type.startswith("Custom::")
+        or resource_type in ("AWS::CloudFormation::CustomResource",)
     )
 
 
 _CONTAINER_PROPS = ("TableBucketARN", "Namespace", "LogGroupName", "Bucket")
-_IAM_TYPES = ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy",
-              "AWS::IAM::InstanceProfile", "AWS::IAM::AccessKey")
+_IAM_TYPES = (
+    "AWS::IAM::Role",
+    "AWS::IAM::User",
+    "AWS::IAM::Group",
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::IAM::InstanceProfile",
+    "AWS::IAM::AccessKey",
+)
 _IAM_NAME_PROPS = ("RoleName", "UserName", "GroupName", "ManagedPolicyName", "InstanceProfileName")
 
 
-# -- records ---------------------------------------------------------------------------------------------------
+# -- records ---------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -199,7 +209,7 @@ def _err(message: str, code: str = "ValidationError", status: int = 400) -> AwsE
 def _find(st: _State, name_or_id: str, include_deleted: bool = False) -> Stack | None:
     if name_or_id in st.stacks:
         s = st.stacks[name_or_id]
-        return s if (s.deleted is None or include_deleted) else (s if include_deleted else s)
+        return s
     for s in st.stacks.values():
         if s.name == name_or_id and s.deleted is None:
             return s
@@ -213,7 +223,7 @@ def _live(st: _State, name_or_id: str) -> Stack:
     return s
 
 
-# -- templates and parameters ----------------------------------------------------------------------------------
+# -- templates and parameters ----------------------------------------------------------------------
 
 
 def parse_template(body: str) -> dict[str, Any]:
@@ -227,7 +237,9 @@ def parse_template(body: str) -> dict[str, Any]:
         raise _err("Template format error: JSON not well-formed.")
     if not isinstance(parsed.get("Resources"), dict) or not parsed["Resources"]:
         raise _err("Template format error: At least one Resources member must be defined.")
-    unknown = sorted({r.get("Type", "") for r in parsed["Resources"].values() if not known_type(r.get("Type", ""))})
+    unknown = sorted(
+        {r.get("Type", "") for r in parsed["Resources"].values() if not known_type(r.get("Type", ""))}
+    )
     if unknown:
         raise _err(f"Template format error: Unrecognized resource types: [{', '.join(unknown)}]")
     return parsed
@@ -240,13 +252,16 @@ def _resolve_parameters(
     out: dict[str, str] = {}
     unknown = []
     for p in given or []:
-        key = p.get("ParameterKey")
+        key = str(p.get("ParameterKey"))
         if key not in declared:
             unknown.append(str(key))
             continue
         if p.get("UsePreviousValue"):
             if previous is None or key not in previous:
-                raise _err(f"Invalid input for parameter key {key}. Cannot specify usePreviousValue as true for a parameter key not in the previous template")
+                raise _err(
+                    f"Invalid input for parameter key {key}. Cannot specify usePreviousValue as true "
+                    "for a parameter key not in the previous template"
+                )
             out[key] = previous[key]
         else:
             out[key] = str(p.get("ParameterValue", ""))
@@ -282,7 +297,9 @@ def _refs(value: Any, names: set[str]) -> set[str]:
             if k == "Ref" and isinstance(v, str) and v in names:
                 found.add(v)
             elif k == "Fn::GetAtt":
-                target = v[0] if isinstance(v, list) and v else (v.split(".")[0] if isinstance(v, str) else None)
+                target = (
+                    v[0] if isinstance(v, list) and v else (v.split(".")[0] if isinstance(v, str) else None)
+                )
                 if target in names:
                     found.add(target)
             elif k == "Fn::Sub":
@@ -312,7 +329,10 @@ def dependency_order(template: dict[str, Any]) -> list[str]:
         d |= {depends} if isinstance(depends, str) else set(depends)
         missing = [x for x in d if x not in names]
         if missing:
-            raise _err(f"Template format error: Unresolved resource dependencies [{', '.join(sorted(missing))}] in the Resources block of the template")
+            raise _err(
+                f"Template format error: Unresolved resource dependencies [{', '.join(sorted(missing))}] "
+                "in the Resources block of the template"
+            )
         deps[name] = d - {name}
     order: list[str] = []
     state: dict[str, int] = {}
@@ -347,7 +367,7 @@ def _dependents(template: dict[str, Any]) -> dict[str, set[str]]:
     return out
 
 
-# -- provisioning ------------------------------------------------------------------------------------------------
+# -- provisioning ----------------------------------------------------------------------------------
 
 
 def _reason(exc: BaseException) -> str:
@@ -366,21 +386,30 @@ class _Engine:
         self.s = stack
 
     # events
-    def event(self, logical: str, rtype: str, status: str, physical: str = "", reason: str | None = None,
-              props: Any = None) -> None:
+    def event(
+        self,
+        logical: str,
+        rtype: str,
+        status: str,
+        physical: str = "",
+        reason: str | None = None,
+        props: Any = None,
+    ) -> None:
         s = self.s
-        s.events.append({
-            "StackId": s.id,
-            "EventId": str(uuid.uuid4()),
-            "StackName": s.name,
-            "LogicalResourceId": logical,
-            "PhysicalResourceId": physical,
-            "ResourceType": rtype,
-            "Timestamp": _now(),
-            "ResourceStatus": status,
-            "ResourceStatusReason": reason,
-            "ResourceProperties": json.dumps(props) if props is not None else None,
-        })
+        s.events.append(
+            {
+                "StackId": s.id,
+                "EventId": str(uuid.uuid4()),
+                "StackName": s.name,
+                "LogicalResourceId": logical,
+                "PhysicalResourceId": physical,
+                "ResourceType": rtype,
+                "Timestamp": _now(),
+                "ResourceStatus": status,
+                "ResourceStatusReason": reason,
+                "ResourceProperties": json.dumps(props) if props is not None else None,
+            }
+        )
 
     def stack_event(self, status: str, reason: str | None = None) -> None:
         self.s.status = status
@@ -392,8 +421,14 @@ class _Engine:
         from moto.cloudformation.parsing import ResourceMap
 
         rm = ResourceMap(
-            self.s.id, self.s.name, dict(parameters), dict(self.s.tags), region_name=self.s.region,
-            account_id=self.s.account_id, template=template, cross_stack_resources=_exports(self.s.account_id, self.s.region),
+            self.s.id,
+            self.s.name,
+            dict(parameters),
+            dict(self.s.tags),
+            region_name=self.s.region,
+            account_id=self.s.account_id,
+            template=template,
+            cross_stack_resources=_exports(self.s.account_id, self.s.region),
         )
         try:
             rm.load()
@@ -401,7 +436,9 @@ class _Engine:
             raise
         except Exception as exc:
             raise _err(str(getattr(exc, "message", None) or exc)) from exc
-        rm.tags.update({"aws:cloudformation:stack-name": self.s.name, "aws:cloudformation:stack-id": self.s.id})
+        rm.tags.update(
+            {"aws:cloudformation:stack-name": self.s.name, "aws:cloudformation:stack-id": self.s.id}
+        )
         return rm
 
     def resolve_props(self, rm: Any, body: dict[str, Any]) -> Any:
@@ -451,7 +488,7 @@ class _Engine:
                 return
             except TypeError:
                 pass
-        name = getattr(inst, "physical_resource_id", None)
+        name = str(getattr(inst, "physical_resource_id", "") or "")
         parse_and_delete_resource(name, {"Type": rtype, **body}, self.s.account_id, self.s.region)
 
     def delete_one(self, res: Res, body: dict[str, Any]) -> None:
@@ -506,12 +543,17 @@ class _Engine:
                     created.append(res)
         except (_Failed, AwsError) as exc:
             failed = exc.logical if isinstance(exc, _Failed) else None
-            reason = (f"The following resource(s) failed to create: [{failed}]. "
-                      if failed else (exc.message if isinstance(exc, AwsError) else str(exc)))
+            reason = (
+                f"The following resource(s) failed to create: [{failed}]. "
+                if failed
+                else (exc.message if isinstance(exc, AwsError) else str(exc))
+            )
             if s.disable_rollback:
                 self.stack_event("CREATE_FAILED", reason)
             else:
-                self.stack_event("ROLLBACK_IN_PROGRESS", reason + ("Rollback requested by user." if failed else ""))
+                self.stack_event(
+                    "ROLLBACK_IN_PROGRESS", reason + ("Rollback requested by user." if failed else "")
+                )
                 for res in reversed(created):
                     try:
                         self.delete_one(res, template["Resources"][res.logical_id])
@@ -557,8 +599,11 @@ class _Engine:
                 self._update_one(rm, logical, body, prev, old_template, created, replaced, updated)
         except (_Failed, AwsError) as exc:
             failed = exc.logical if isinstance(exc, _Failed) else None
-            reason = (f"The following resource(s) failed to update: [{failed}]. "
-                      if failed else (exc.message if isinstance(exc, AwsError) else str(exc)))
+            reason = (
+                f"The following resource(s) failed to update: [{failed}]. "
+                if failed
+                else (exc.message if isinstance(exc, AwsError) else str(exc))
+            )
             self.stack_event("UPDATE_ROLLBACK_IN_PROGRESS", reason)
             for res in reversed(created):
                 try:
@@ -567,10 +612,8 @@ class _Engine:
                 except (_Failed, KeyError):
                     pass
             for logical, before in updated.items():
-                try:
+                with contextlib.suppress(Exception):  # best effort, as AWS's own rollback can fail
                     self._reapply(before, old_template["Resources"][logical])
-                except Exception:
-                    pass
             s.resources = old_resources
             rm._parsed_resources.clear()
             rm._parsed_resources.update(snapshot_parsed)
@@ -593,26 +636,31 @@ class _Engine:
             res = old_resources.get(logical)
             if res is None:
                 continue
-            try:
+            with contextlib.suppress(_Failed):  # AWS carries on too: the update itself succeeded
                 self.delete_one(res, old_template["Resources"][logical])
-            except _Failed:
-                pass  # AWS also carries on: the stack update itself succeeded
             s.resources.pop(logical, None)
             rm._parsed_resources.pop(logical, None)
         for logical in reversed(dependency_order(old_template)):
             old = replaced.get(logical)
             if old is None:
                 continue
-            try:
+            with contextlib.suppress(_Failed):
                 self.delete_one(old, old_template["Resources"][logical])
-            except _Failed:
-                pass
         s.outputs = self.compute_outputs(rm, template)
         self.stack_event("UPDATE_COMPLETE")
         self._hold("UPDATE_IN_PROGRESS", hold_events)
 
-    def _update_one(self, rm: Any, logical: str, body: dict[str, Any], prev: Res, old_template: dict[str, Any],
-                    created: list[Res], replaced: dict[str, Res], updated: dict[str, Res]) -> None:
+    def _update_one(
+        self,
+        rm: Any,
+        logical: str,
+        body: dict[str, Any],
+        prev: Res,
+        old_template: dict[str, Any],
+        created: list[Res],
+        replaced: dict[str, Res],
+        updated: dict[str, Res],
+    ) -> None:
         from moto.cloudformation.parsing import parse_and_update_resource
 
         rtype = body.get("Type", "")
@@ -624,21 +672,36 @@ class _Engine:
             raise _Failed(logical) from exc
         if rtype == prev.type and new_props == prev.props:
             return
-        changed = {k for k in set(new_props or {}) | set(prev.props or {})
-                   if (new_props or {}).get(k) != (prev.props or {}).get(k)}
+        changed = {
+            k
+            for k in set(new_props or {}) | set(prev.props or {})
+            if (new_props or {}).get(k) != (prev.props or {}).get(k)
+        }
         replace = rtype != prev.type or bool(changed & create_only_properties(rtype))
         if replace:
-            self.event(logical, rtype, "UPDATE_IN_PROGRESS", prev.physical_id,
-                       "Requested update requires the creation of a new physical resource; hence creating one.")
+            self.event(
+                logical,
+                rtype,
+                "UPDATE_IN_PROGRESS",
+                prev.physical_id,
+                "Requested update requires the creation of a new physical resource; hence creating one.",
+            )
             from moto.cloudformation.parsing import resource_name_property_from_type
 
             name_prop = resource_name_property_from_type(rtype) or ""
-            same_name = bool(name_prop) and name_prop in (new_props or {}) and \
-                (new_props or {}).get(name_prop) == (prev.props or {}).get(name_prop)
-            same_container = all((new_props or {}).get(p) == (prev.props or {}).get(p) for p in _CONTAINER_PROPS)
+            same_name = (
+                bool(name_prop)
+                and name_prop in (new_props or {})
+                and (new_props or {}).get(name_prop) == (prev.props or {}).get(name_prop)
+            )
+            same_container = all(
+                (new_props or {}).get(p) == (prev.props or {}).get(p) for p in _CONTAINER_PROPS
+            )
             if same_name and same_container:
-                reason = (f"CloudFormation cannot update a stack when a custom-named resource requires replacing. "
-                          f"Rename {(new_props or {}).get(name_prop)} and update the stack again.")
+                reason = (
+                    f"CloudFormation cannot update a stack when a custom-named resource requires replacing. "
+                    f"Rename {(new_props or {}).get(name_prop)} and update the stack again."
+                )
                 prev.status, prev.reason = "UPDATE_FAILED", reason
                 self.event(logical, rtype, "UPDATE_FAILED", prev.physical_id, reason)
                 raise _Failed(logical)
@@ -657,7 +720,9 @@ class _Engine:
         self.event(logical, rtype, "UPDATE_IN_PROGRESS", prev.physical_id)
         before = copy.copy(prev)
         try:
-            inst = parse_and_update_resource(logical, copy.deepcopy(body), rm, self.s.account_id, self.s.region)
+            inst = parse_and_update_resource(
+                logical, copy.deepcopy(body), rm, self.s.account_id, self.s.region
+            )
             if inst is not None:
                 _post_update(rtype, inst, new_props, self.s.account_id, self.s.region)
                 rm._parsed_resources[logical] = inst
@@ -674,7 +739,9 @@ class _Engine:
     def _reapply(self, before: Res, body: dict[str, Any]) -> None:
         from moto.cloudformation.parsing import parse_and_update_resource
 
-        inst = parse_and_update_resource(before.logical_id, copy.deepcopy(body), self.s.rm, self.s.account_id, self.s.region)
+        inst = parse_and_update_resource(
+            before.logical_id, copy.deepcopy(body), self.s.rm, self.s.account_id, self.s.region
+        )
         if inst is not None:
             _post_update(before.type, inst, before.props, self.s.account_id, self.s.region)
 
@@ -707,7 +774,10 @@ class _Engine:
             if s.rm is not None:
                 s.rm._parsed_resources.pop(logical, None)
         if failed:
-            self.stack_event("DELETE_FAILED", f"The following resource(s) failed to delete: [{', '.join(sorted(failed))}]. ")
+            self.stack_event(
+                "DELETE_FAILED",
+                f"The following resource(s) failed to delete: [{', '.join(sorted(failed))}]. ",
+            )
             self._hold("DELETE_IN_PROGRESS", hold_events)
             return False
         self.stack_event("DELETE_COMPLETE")
@@ -761,20 +831,30 @@ def _exports(account_id: str, region: str) -> dict[str, Any]:
     return out
 
 
-# -- change set diff ---------------------------------------------------------------------------------------------
+# -- change set diff -------------------------------------------------------------------------------
 
 
 def _diff(stack: Stack | None, template: dict[str, Any], parameters: dict[str, str]) -> list[dict[str, Any]]:
     old = (stack.template.get("Resources") if stack and stack.template else None) or {}
     new = template.get("Resources", {})
-    changed_params = {k for k in set(parameters) | set(stack.parameters if stack else {})
-                      if parameters.get(k) != (stack.parameters.get(k) if stack else None)}
+    changed_params = {
+        k
+        for k in set(parameters) | set(stack.parameters if stack else {})
+        if parameters.get(k) != (stack.parameters.get(k) if stack else None)
+    }
     changes = []
     for logical, body in new.items():
         rtype = body.get("Type", "")
         if logical not in old:
-            changes.append({"Action": "Add", "LogicalResourceId": logical, "ResourceType": rtype,
-                            "Scope": [], "Details": []})
+            changes.append(
+                {
+                    "Action": "Add",
+                    "LogicalResourceId": logical,
+                    "ResourceType": rtype,
+                    "Scope": [],
+                    "Details": [],
+                }
+            )
             continue
         prev = old[logical]
         props, prev_props = body.get("Properties") or {}, prev.get("Properties") or {}
@@ -785,20 +865,44 @@ def _diff(stack: Stack | None, template: dict[str, Any], parameters: dict[str, s
         create_only = create_only_properties(rtype)
         replacement = "True" if (rtype != prev.get("Type") or keys & create_only) else "False"
         res = stack.resources.get(logical) if stack else None
-        changes.append({
-            "Action": "Modify", "LogicalResourceId": logical, "ResourceType": rtype,
-            "PhysicalResourceId": res.physical_id if res else None,
-            "Replacement": replacement, "Scope": ["Properties"],
-            "Details": [{"Target": {"Attribute": "Properties", "Name": k,
-                                    "RequiresRecreation": "Always" if k in create_only else "Never"},
-                         "Evaluation": "Static", "ChangeSource": "DirectModification"} for k in sorted(keys)],
-        })
+        changes.append(
+            {
+                "Action": "Modify",
+                "LogicalResourceId": logical,
+                "ResourceType": rtype,
+                "PhysicalResourceId": res.physical_id if res else None,
+                "Replacement": replacement,
+                "Scope": ["Properties"],
+                "Details": [
+                    {
+                        "Target": {
+                            "Attribute": "Properties",
+                            "Name": k,
+                            "RequiresRecreation": "Always" if k in create_only else "Never",
+                        },
+                        "Evaluation": "Static",
+                        "ChangeSource": "DirectModification",
+                    }
+                    for k in sorted(keys)
+                ],
+            }
+        )
     for logical, body in old.items():
         if logical not in new:
             res = stack.resources.get(logical) if stack else None
-            changes.append({"Action": "Remove", "LogicalResourceId": logical, "ResourceType": body.get("Type", ""),
-                            "PhysicalResourceId": res.physical_id if res else None, "Scope": [], "Details": []})
-    return [{"Type": "Resource", "ResourceChange": {k: v for k, v in c.items() if v is not None}} for c in changes]
+            changes.append(
+                {
+                    "Action": "Remove",
+                    "LogicalResourceId": logical,
+                    "ResourceType": body.get("Type", ""),
+                    "PhysicalResourceId": res.physical_id if res else None,
+                    "Scope": [],
+                    "Details": [],
+                }
+            )
+    return [
+        {"Type": "Resource", "ResourceChange": {k: v for k, v in c.items() if v is not None}} for c in changes
+    ]
 
 
 def _param_refs(value: Any) -> set[str]:
@@ -819,7 +923,7 @@ def _param_refs(value: Any) -> set[str]:
     return out
 
 
-# -- API ---------------------------------------------------------------------------------------------------------
+# -- API -------------------------------------------------------------------------------------------
 
 
 def _args(req: OverrideRequest) -> dict[str, Any]:
@@ -827,8 +931,9 @@ def _args(req: OverrideRequest) -> dict[str, Any]:
 
 
 def _ok(req: OverrideRequest, result: dict[str, Any] | None = None) -> OverrideResponse:
-    return OverrideResponse(status=200, body=xml_response(SVC, req.operation, result),
-                            headers={"Content-Type": "text/xml"})
+    return OverrideResponse(
+        status=200, body=xml_response(SVC, req.operation, result), headers={"Content-Type": "text/xml"}
+    )
 
 
 def _template_body(req: OverrideRequest, a: dict[str, Any], stack: Stack | None) -> str:
@@ -863,8 +968,10 @@ def create_stack(req: OverrideRequest) -> OverrideResponse:
     a = _args(req)
     name = a.get("StackName", "")
     if not _NAME_RE.match(name):
-        raise _err(f"1 validation error detected: Value '{name}' at 'stackName' failed to satisfy constraint: "
-                   "Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*")
+        raise _err(
+            f"1 validation error detected: Value '{name}' at 'stackName' failed to satisfy constraint: "
+            "Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*"
+        )
     with _lock:
         st = _state(req.account_id, req.region)
         if _find(st, name) is not None and _find(st, name).deleted is None:  # type: ignore[union-attr]
@@ -873,11 +980,21 @@ def create_stack(req: OverrideRequest) -> OverrideResponse:
         template = parse_template(body)
         params = _resolve_parameters(template, a.get("Parameters") or [], None)
         _check_capabilities(template, a.get("Capabilities") or [])
-        stack = Stack(_stack_id(req, name), name, req.account_id, req.region, body, template, params,
-                      {t["Key"]: t["Value"] for t in a.get("Tags") or []}, list(a.get("Capabilities") or []),
-                      a.get("RoleARN"), template.get("Description"),
-                      disable_rollback=bool(a.get("DisableRollback")) or a.get("OnFailure") == "DO_NOTHING",
-                      termination_protection=bool(a.get("EnableTerminationProtection")))
+        stack = Stack(
+            _stack_id(req, name),
+            name,
+            req.account_id,
+            req.region,
+            body,
+            template,
+            params,
+            {t["Key"]: t["Value"] for t in a.get("Tags") or []},
+            list(a.get("Capabilities") or []),
+            a.get("RoleARN"),
+            template.get("Description"),
+            disable_rollback=bool(a.get("DisableRollback")) or a.get("OnFailure") == "DO_NOTHING",
+            termination_protection=bool(a.get("EnableTerminationProtection")),
+        )
         st.stacks[stack.id] = stack
         _Engine(stack).create(template, params)
         return _ok(req, {"StackId": stack.id})
@@ -918,7 +1035,10 @@ def delete_stack(req: OverrideRequest) -> OverrideResponse:
             raise _err(f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled")
         retain = set(a.get("RetainResources") or [])
         if retain and stack.status != "DELETE_FAILED":
-            raise _err("Invalid operation on stack: RetainResources can only be specified when the stack is in DELETE_FAILED")
+            raise _err(
+                "Invalid operation on stack: RetainResources can only be specified "
+                "when the stack is in DELETE_FAILED"
+            )
         _Engine(stack).delete(retain)
         for cs_id in [k for k, cs in st.change_sets.items() if cs.stack_id == stack.id and stack.deleted]:
             del st.change_sets[cs_id]
@@ -927,13 +1047,21 @@ def delete_stack(req: OverrideRequest) -> OverrideResponse:
 
 def _stack_out(s: Stack) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "StackId": s.id, "StackName": s.name, "Description": s.description,
+        "StackId": s.id,
+        "StackName": s.name,
+        "Description": s.description,
         "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(_all_params(s).items())],
-        "CreationTime": s.created, "LastUpdatedTime": s.updated, "DeletionTime": s.deleted,
-        "StackStatus": s.visible_status, "StackStatusReason": s.visible_reason,
-        "DisableRollback": s.disable_rollback, "NotificationARNs": [], "Capabilities": s.capabilities,
+        "CreationTime": s.created,
+        "LastUpdatedTime": s.updated,
+        "DeletionTime": s.deleted,
+        "StackStatus": s.visible_status,
+        "StackStatusReason": s.visible_reason,
+        "DisableRollback": s.disable_rollback,
+        "NotificationARNs": [],
+        "Capabilities": s.capabilities,
         "Outputs": s.outputs if not s.hold else [],
-        "RoleARN": s.role_arn, "Tags": [{"Key": k, "Value": v} for k, v in s.tags.items()],
+        "RoleARN": s.role_arn,
+        "Tags": [{"Key": k, "Value": v} for k, v in s.tags.items()],
         "EnableTerminationProtection": s.termination_protection,
         "DriftInformation": {"StackDriftStatus": "NOT_CHECKED"},
         "ChangeSetId": s.change_set_id,
@@ -976,10 +1104,17 @@ def list_stacks(req: OverrideRequest) -> OverrideResponse:
             status = s.visible_status
             if wanted and status not in wanted:
                 continue
-            item = {"StackId": s.id, "StackName": s.name, "TemplateDescription": s.description,
-                    "CreationTime": s.created, "LastUpdatedTime": s.updated, "DeletionTime": s.deleted,
-                    "StackStatus": status, "StackStatusReason": s.visible_reason,
-                    "DriftInformation": {"StackDriftStatus": "NOT_CHECKED"}}
+            item = {
+                "StackId": s.id,
+                "StackName": s.name,
+                "TemplateDescription": s.description,
+                "CreationTime": s.created,
+                "LastUpdatedTime": s.updated,
+                "DeletionTime": s.deleted,
+                "StackStatus": status,
+                "StackStatusReason": s.visible_reason,
+                "DriftInformation": {"StackDriftStatus": "NOT_CHECKED"},
+            }
             out.append({k: v for k, v in item.items() if v is not None})
         return _ok(req, {"StackSummaries": out})
 
@@ -1007,12 +1142,29 @@ def describe_stack_resources(req: OverrideRequest) -> OverrideResponse:
     a = _args(req)
     with _lock:
         s = _live(_state(req.account_id, req.region), a.get("StackName", ""))
-        rows = [r for r in _resource_rows(s) if not a.get("LogicalResourceId") or r.logical_id == a["LogicalResourceId"]]
-        out = [{k: v for k, v in {
-            "StackName": s.name, "StackId": s.id, "LogicalResourceId": r.logical_id,
-            "PhysicalResourceId": r.physical_id, "ResourceType": r.type, "Timestamp": r.updated,
-            "ResourceStatus": r.status, "ResourceStatusReason": r.reason,
-            "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"}}.items() if v is not None} for r in rows]
+        rows = [
+            r
+            for r in _resource_rows(s)
+            if not a.get("LogicalResourceId") or r.logical_id == a["LogicalResourceId"]
+        ]
+        out = [
+            {
+                k: v
+                for k, v in {
+                    "StackName": s.name,
+                    "StackId": s.id,
+                    "LogicalResourceId": r.logical_id,
+                    "PhysicalResourceId": r.physical_id,
+                    "ResourceType": r.type,
+                    "Timestamp": r.updated,
+                    "ResourceStatus": r.status,
+                    "ResourceStatusReason": r.reason,
+                    "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"},
+                }.items()
+                if v is not None
+            }
+            for r in rows
+        ]
         return _ok(req, {"StackResources": out})
 
 
@@ -1024,11 +1176,22 @@ def describe_stack_resource(req: OverrideRequest) -> OverrideResponse:
         r = s.resources.get(a.get("LogicalResourceId", ""))
         if r is None:
             raise _err(f"Resource {a.get('LogicalResourceId')} does not exist for stack {s.name}")
-        out = {k: v for k, v in {
-            "StackName": s.name, "StackId": s.id, "LogicalResourceId": r.logical_id,
-            "PhysicalResourceId": r.physical_id, "ResourceType": r.type, "LastUpdatedTimestamp": r.updated,
-            "ResourceStatus": r.status, "ResourceStatusReason": r.reason, "Metadata": "{}",
-            "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"}}.items() if v is not None}
+        out = {
+            k: v
+            for k, v in {
+                "StackName": s.name,
+                "StackId": s.id,
+                "LogicalResourceId": r.logical_id,
+                "PhysicalResourceId": r.physical_id,
+                "ResourceType": r.type,
+                "LastUpdatedTimestamp": r.updated,
+                "ResourceStatus": r.status,
+                "ResourceStatusReason": r.reason,
+                "Metadata": "{}",
+                "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"},
+            }.items()
+            if v is not None
+        }
         return _ok(req, {"StackResourceDetail": out})
 
 
@@ -1037,11 +1200,22 @@ def list_stack_resources(req: OverrideRequest) -> OverrideResponse:
     a = _args(req)
     with _lock:
         s = _live(_state(req.account_id, req.region), a.get("StackName", ""))
-        out = [{k: v for k, v in {
-            "LogicalResourceId": r.logical_id, "PhysicalResourceId": r.physical_id, "ResourceType": r.type,
-            "LastUpdatedTimestamp": r.updated, "ResourceStatus": r.status, "ResourceStatusReason": r.reason,
-            "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"}}.items() if v is not None}
-            for r in _resource_rows(s)]
+        out = [
+            {
+                k: v
+                for k, v in {
+                    "LogicalResourceId": r.logical_id,
+                    "PhysicalResourceId": r.physical_id,
+                    "ResourceType": r.type,
+                    "LastUpdatedTimestamp": r.updated,
+                    "ResourceStatus": r.status,
+                    "ResourceStatusReason": r.reason,
+                    "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"},
+                }.items()
+                if v is not None
+            }
+            for r in _resource_rows(s)
+        ]
         return _ok(req, {"StackResourceSummaries": out})
 
 
@@ -1064,8 +1238,15 @@ def get_template(req: OverrideRequest) -> OverrideResponse:
 def list_exports(req: OverrideRequest) -> OverrideResponse:
     with _lock:
         exports = _exports(req.account_id, req.region)
-        return _ok(req, {"Exports": [{"ExportingStackId": e.exporting_stack_id, "Name": e.name, "Value": e.value}
-                                     for e in exports.values()]})
+        return _ok(
+            req,
+            {
+                "Exports": [
+                    {"ExportingStackId": e.exporting_stack_id, "Name": e.name, "Value": e.value}
+                    for e in exports.values()
+                ]
+            },
+        )
 
 
 @register(SVC, "UpdateTerminationProtection")
@@ -1077,7 +1258,7 @@ def update_termination_protection(req: OverrideRequest) -> OverrideResponse:
         return _ok(req, {"StackId": s.id})
 
 
-# -- change sets -------------------------------------------------------------------------------------------------
+# -- change sets -----------------------------------------------------------------------------------
 
 
 def _change_set(st: _State, name_or_id: str, stack_name: str | None) -> ChangeSet:
@@ -1097,8 +1278,10 @@ def create_change_set(req: OverrideRequest) -> OverrideResponse:
     cs_name = a.get("ChangeSetName", "")
     cs_type = a.get("ChangeSetType") or "UPDATE"
     if not re.match(r"^[a-zA-Z][-a-zA-Z0-9]*$", cs_name or ""):
-        raise _err(f"1 validation error detected: Value '{cs_name}' at 'changeSetName' failed to satisfy constraint: "
-                   "Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*")
+        raise _err(
+            f"1 validation error detected: Value '{cs_name}' at 'changeSetName' failed to satisfy "
+            "constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*"
+        )
     with _lock:
         st = _state(req.account_id, req.region)
         stack = _find(st, name)
@@ -1106,7 +1289,10 @@ def create_change_set(req: OverrideRequest) -> OverrideResponse:
             stack = None
         if cs_type == "CREATE":
             if stack is not None and stack.status != "REVIEW_IN_PROGRESS":
-                raise _err(f"Stack [{name}] already exists and cannot be created again with the changeSet [{cs_name}].")
+                raise _err(
+                    f"Stack [{name}] already exists and cannot be created again "
+                    f"with the changeSet [{cs_name}]."
+                )
             if not _NAME_RE.match(name):
                 raise _err(f"Stack name {name!r} must satisfy the pattern [a-zA-Z][-a-zA-Z0-9]*")
         elif cs_type == "UPDATE":
@@ -1117,26 +1303,46 @@ def create_change_set(req: OverrideRequest) -> OverrideResponse:
             _busy(stack)
         else:
             raise _err(f"ChangeSetType {cs_type} is not supported by the emulator (CREATE, UPDATE)")
-        if stack is not None and any(c.name == cs_name and c.stack_id == stack.id for c in st.change_sets.values()):
+        if stack is not None and any(
+            c.name == cs_name and c.stack_id == stack.id for c in st.change_sets.values()
+        ):
             raise AwsError("AlreadyExistsException", f"ChangeSet {cs_name} already exists", 400)
         body = _template_body(req, a, stack)
         template = parse_template(body)
         params = _resolve_parameters(template, a.get("Parameters") or [], stack.parameters if stack else None)
         _check_capabilities(template, a.get("Capabilities") or [])
         if stack is None:
-            stack = Stack(_stack_id(req, name), name, req.account_id, req.region, status="REVIEW_IN_PROGRESS",
-                          tags={t["Key"]: t["Value"] for t in a.get("Tags") or []})
+            stack = Stack(
+                _stack_id(req, name),
+                name,
+                req.account_id,
+                req.region,
+                status="REVIEW_IN_PROGRESS",
+                tags={t["Key"]: t["Value"] for t in a.get("Tags") or []},
+            )
             st.stacks[stack.id] = stack
             _Engine(stack).stack_event("REVIEW_IN_PROGRESS", "User Initiated")
         cs_id = f"arn:aws:cloudformation:{req.region}:{req.account_id}:changeSet/{cs_name}/{uuid.uuid4()}"
         changes = _diff(stack if cs_type == "UPDATE" else None, template, params)
-        cs = ChangeSet(cs_id, cs_name, stack.id, cs_type, body, template, params, list(a.get("Capabilities") or []),
-                       {t["Key"]: t["Value"] for t in a["Tags"]} if a.get("Tags") is not None else None,
-                       a.get("Description"), changes)
+        cs = ChangeSet(
+            cs_id,
+            cs_name,
+            stack.id,
+            cs_type,
+            body,
+            template,
+            params,
+            list(a.get("Capabilities") or []),
+            {t["Key"]: t["Value"] for t in a["Tags"]} if a.get("Tags") is not None else None,
+            a.get("Description"),
+            changes,
+        )
         if cs_type == "UPDATE" and not changes and params == stack.parameters:
             cs.status, cs.execution_status = "FAILED", "UNAVAILABLE"
-            cs.reason = ("The submitted information didn't contain changes. Submit different information to "
-                         "create a change set.")
+            cs.reason = (
+                "The submitted information didn't contain changes. Submit different information to "
+                "create a change set."
+            )
         st.change_sets[cs_id] = cs
         return _ok(req, {"Id": cs_id, "StackId": stack.id})
 
@@ -1148,14 +1354,29 @@ def describe_change_set(req: OverrideRequest) -> OverrideResponse:
         st = _state(req.account_id, req.region)
         cs = _change_set(st, a.get("ChangeSetName", ""), a.get("StackName"))
         stack = st.stacks[cs.stack_id]
-        out = {k: v for k, v in {
-            "ChangeSetName": cs.name, "ChangeSetId": cs.id, "StackId": stack.id, "StackName": stack.name,
-            "Description": cs.description,
-            "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(cs.parameters.items())],
-            "CreationTime": cs.created, "ExecutionStatus": cs.execution_status, "Status": cs.status,
-            "StatusReason": cs.reason, "NotificationARNs": [], "Capabilities": cs.capabilities,
-            "Tags": [{"Key": k, "Value": v} for k, v in (cs.tags or {}).items()], "Changes": cs.changes,
-            "IncludeNestedStacks": False}.items() if v is not None}
+        out = {
+            k: v
+            for k, v in {
+                "ChangeSetName": cs.name,
+                "ChangeSetId": cs.id,
+                "StackId": stack.id,
+                "StackName": stack.name,
+                "Description": cs.description,
+                "Parameters": [
+                    {"ParameterKey": k, "ParameterValue": v} for k, v in sorted(cs.parameters.items())
+                ],
+                "CreationTime": cs.created,
+                "ExecutionStatus": cs.execution_status,
+                "Status": cs.status,
+                "StatusReason": cs.reason,
+                "NotificationARNs": [],
+                "Capabilities": cs.capabilities,
+                "Tags": [{"Key": k, "Value": v} for k, v in (cs.tags or {}).items()],
+                "Changes": cs.changes,
+                "IncludeNestedStacks": False,
+            }.items()
+            if v is not None
+        }
         return _ok(req, out)
 
 
@@ -1165,11 +1386,25 @@ def list_change_sets(req: OverrideRequest) -> OverrideResponse:
     with _lock:
         st = _state(req.account_id, req.region)
         stack = _live(st, a.get("StackName", ""))
-        out = [{k: v for k, v in {
-            "StackId": stack.id, "StackName": stack.name, "ChangeSetId": cs.id, "ChangeSetName": cs.name,
-            "ExecutionStatus": cs.execution_status, "Status": cs.status, "StatusReason": cs.reason,
-            "CreationTime": cs.created, "Description": cs.description}.items() if v is not None}
-            for cs in st.change_sets.values() if cs.stack_id == stack.id]
+        out = [
+            {
+                k: v
+                for k, v in {
+                    "StackId": stack.id,
+                    "StackName": stack.name,
+                    "ChangeSetId": cs.id,
+                    "ChangeSetName": cs.name,
+                    "ExecutionStatus": cs.execution_status,
+                    "Status": cs.status,
+                    "StatusReason": cs.reason,
+                    "CreationTime": cs.created,
+                    "Description": cs.description,
+                }.items()
+                if v is not None
+            }
+            for cs in st.change_sets.values()
+            if cs.stack_id == stack.id
+        ]
         return _ok(req, {"Summaries": out})
 
 
@@ -1192,8 +1427,11 @@ def execute_change_set(req: OverrideRequest) -> OverrideResponse:
         st = _state(req.account_id, req.region)
         cs = _change_set(st, a.get("ChangeSetName", ""), a.get("StackName"))
         if cs.execution_status != "AVAILABLE":
-            raise AwsError("InvalidChangeSetStatus",
-                           f"ChangeSet [{cs.id}] cannot be executed in its current status of [{cs.status}]", 400)
+            raise AwsError(
+                "InvalidChangeSetStatus",
+                f"ChangeSet [{cs.id}] cannot be executed in its current status of [{cs.status}]",
+                400,
+            )
         stack = st.stacks[cs.stack_id]
         _busy(stack)
         stack.change_set_id = cs.id
@@ -1203,7 +1441,11 @@ def execute_change_set(req: OverrideRequest) -> OverrideResponse:
         stack.disable_rollback = bool(a.get("DisableRollback"))
         engine = _Engine(stack)
         if cs.type == "CREATE":
-            stack.template, stack.template_body, stack.parameters = cs.template, cs.template_body, cs.parameters
+            stack.template, stack.template_body, stack.parameters = (
+                cs.template,
+                cs.template_body,
+                cs.parameters,
+            )
             stack.description = cs.template.get("Description")
             stack.created = _now()
             engine.create(cs.template, cs.parameters)

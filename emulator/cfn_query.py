@@ -66,8 +66,8 @@ def _parse_struct(shape: Any, params: dict[str, str], prefix: str) -> dict[str, 
 def _ts(value: Any) -> str:
     if isinstance(value, datetime.datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=datetime.timezone.utc)
-        return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+            value = value.replace(tzinfo=datetime.UTC)
+        return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     return str(value)
 
 
@@ -85,7 +85,8 @@ def _xml(shape: Any, value: Any) -> str:
         return "".join(f"<member>{_xml(shape.member, v)}</member>" for v in value)
     if kind == "map":
         return "".join(
-            f"<entry><key>{escape(str(k))}</key><value>{_xml(shape.value, v)}</value></entry>" for k, v in value.items()
+            f"<entry><key>{escape(str(k))}</key><value>{_xml(shape.value, v)}</value></entry>"
+            for k, v in value.items()
         )
     if kind == "timestamp":
         return _ts(value)

@@ -77,7 +77,7 @@ def drop_iceberg_table(arn: str, namespace: str, name: str) -> None:
     get_store().drop_table(_bucket_name(arn), namespace, name)
 
 
-# -- CloudFormation models ---------------------------------------------------------------------------------
+# -- CloudFormation models -------------------------------------------------------------------------
 
 
 class TableBucket(CloudFormationModel):
@@ -112,8 +112,13 @@ class TableBucket(CloudFormationModel):
         raise UnformattedGetAttTemplateException()
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
     ) -> TableBucket:
         props = cloudformation_json.get("Properties", {})
         name = props.get("TableBucketName", resource_name).lower()
@@ -121,7 +126,7 @@ class TableBucket(CloudFormationModel):
         return cls(bucket.arn, name, props)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[override]
+    def update_from_cloudformation_json(
         cls,
         original_resource: TableBucket,
         new_resource_name: str,
@@ -133,7 +138,7 @@ class TableBucket(CloudFormationModel):
         return original_resource
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[override]
+    def delete_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
     ) -> None:
         delete_table_bucket(account_id, region_name, resource_name)
@@ -166,8 +171,13 @@ class Namespace(CloudFormationModel):
         return False
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
     ) -> Namespace:
         props = cloudformation_json.get("Properties", {})
         arn = props["TableBucketARN"]
@@ -176,7 +186,7 @@ class Namespace(CloudFormationModel):
         return cls(arn, ns)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[override]
+    def update_from_cloudformation_json(
         cls,
         original_resource: Namespace,
         new_resource_name: str,
@@ -187,7 +197,7 @@ class Namespace(CloudFormationModel):
         return original_resource  # every property is create-only: changes replace it
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[override]
+    def delete_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
     ) -> None:
         arn, _, ns = resource_name.partition("|")
@@ -200,7 +210,9 @@ class Namespace(CloudFormationModel):
 class Table(CloudFormationModel):
     """``AWS::S3Tables::Table``: Ref gives the table ARN; GetAtt TableARN, WarehouseLocation, VersionToken."""
 
-    def __init__(self, account_id: str, region: str, bucket_arn: str, namespace: str, name: str, props: dict[str, Any]):
+    def __init__(
+        self, account_id: str, region: str, bucket_arn: str, namespace: str, name: str, props: dict[str, Any]
+    ):
         self.account_id = account_id
         self.region = region
         self.bucket_arn = bucket_arn
@@ -244,8 +256,13 @@ class Table(CloudFormationModel):
         raise UnformattedGetAttTemplateException()
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
     ) -> Table:
         props = cloudformation_json.get("Properties", {})
         arn = props["TableBucketARN"]
@@ -268,7 +285,7 @@ class Table(CloudFormationModel):
         return cls(account_id, region_name, arn, ns, name, props)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[override]
+    def update_from_cloudformation_json(
         cls,
         original_resource: Table,
         new_resource_name: str,
@@ -293,7 +310,7 @@ class Table(CloudFormationModel):
         return original_resource
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[override]
+    def delete_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
     ) -> None:
         bucket_arn, _, name = resource_name.partition("/table/")
@@ -307,7 +324,7 @@ class Table(CloudFormationModel):
         drop_iceberg_table(self.bucket_arn, self.namespace, self.name)
 
 
-# -- S3 Tables API overrides -----------------------------------------------------------------------------------
+# -- S3 Tables API overrides -----------------------------------------------------------------------
 
 
 def _conflict(exc: ConflictException) -> AwsError:
@@ -339,12 +356,26 @@ def api_delete_namespace(req: OverrideRequest) -> OverrideResponse | None:
 def api_delete_table(req: OverrideRequest) -> OverrideResponse | None:
     resp = req.forward()
     if resp.status < 300:
-        drop_iceberg_table(req.body.get("tableBucketARN", ""), req.body.get("namespace", ""), req.body.get("name", ""))
+        drop_iceberg_table(
+            req.body.get("tableBucketARN", ""), req.body.get("namespace", ""), req.body.get("name", "")
+        )
     return resp
 
 
-_API_TYPES = {"boolean", "int", "long", "float", "double", "date", "time", "timestamp", "timestamptz", "string",
-              "uuid", "binary"}
+_API_TYPES = {
+    "boolean",
+    "int",
+    "long",
+    "float",
+    "double",
+    "date",
+    "time",
+    "timestamp",
+    "timestamptz",
+    "string",
+    "uuid",
+    "binary",
+}
 
 
 @register("s3tables", "CreateTable")
@@ -356,13 +387,23 @@ def api_create_table(req: OverrideRequest) -> OverrideResponse | None:
     if resp.status >= 300 or not fields:
         return resp
     cfn_fields = [
-        {"Id": i + 1, "Name": f.get("name"), "Type": f.get("type"), "Required": bool(f.get("required", False))}
+        {
+            "Id": i + 1,
+            "Name": f.get("name"),
+            "Type": f.get("type"),
+            "Required": bool(f.get("required", False)),
+        }
         for i, f in enumerate(fields)
     ]
     try:
         create_iceberg_table(
-            req.account_id, req.region, req.body.get("tableBucketARN", ""), req.body.get("namespace", ""),
-            req.body.get("name", ""), cfn_fields, [],
+            req.account_id,
+            req.region,
+            req.body.get("tableBucketARN", ""),
+            req.body.get("namespace", ""),
+            req.body.get("name", ""),
+            cfn_fields,
+            [],
         )
     except Exception as exc:
         backend(req.account_id, req.region).delete_table(

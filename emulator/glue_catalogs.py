@@ -15,7 +15,14 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.overrides import AwsError, OverrideRequest, OverrideResponse, json_response, register, register_reset
+from emulator.overrides import (
+    AwsError,
+    OverrideRequest,
+    OverrideResponse,
+    json_response,
+    register,
+    register_reset,
+)
 
 S3TABLES_CATALOG = "s3tablescatalog"
 _NAME_RE = re.compile(r"^(?!(.*[./\\]|aws:)).*$")
@@ -28,8 +35,8 @@ class Catalog:
     region: str
     catalog_input: dict[str, Any]
     tags: dict[str, str] = field(default_factory=dict)
-    create_time: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.timezone.utc))
-    update_time: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.timezone.utc))
+    create_time: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.UTC))
+    update_time: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.UTC))
 
 
 _lock = threading.Lock()
@@ -99,7 +106,13 @@ def _catalog_output(cat: Catalog) -> dict[str, Any]:
         "CreateTableDefaultPermissions": copy.deepcopy(ci.get("CreateTableDefaultPermissions", [])),
         "CreateDatabaseDefaultPermissions": copy.deepcopy(ci.get("CreateDatabaseDefaultPermissions", [])),
     }
-    for key in ("Description", "Parameters", "TargetRedshiftCatalog", "FederatedCatalog", "AllowFullTableExternalDataAccess"):
+    for key in (
+        "Description",
+        "Parameters",
+        "TargetRedshiftCatalog",
+        "FederatedCatalog",
+        "AllowFullTableExternalDataAccess",
+    ):
         if key in ci:
             out[key] = copy.deepcopy(ci[key])
     props = copy.deepcopy(ci.get("CatalogProperties") or {})
@@ -162,12 +175,16 @@ def create_catalog(req: OverrideRequest) -> OverrideResponse:
         if name in store:
             raise AwsError("AlreadyExistsException", f"Catalog already exists: {name}")
         ident = (ci.get("FederatedCatalog") or {}).get("Identifier")
-        if ident and any((c.catalog_input.get("FederatedCatalog") or {}).get("Identifier") == ident for c in store.values()):
+        if ident and any(
+            (c.catalog_input.get("FederatedCatalog") or {}).get("Identifier") == ident for c in store.values()
+        ):
             raise AwsError(
                 "FederatedResourceAlreadyExistsException",
                 f"A catalog for federated resource {ident} already exists",
             )
-        store[name] = Catalog(name, req.account_id, req.region, copy.deepcopy(ci), dict(req.body.get("Tags") or {}))
+        store[name] = Catalog(
+            name, req.account_id, req.region, copy.deepcopy(ci), dict(req.body.get("Tags") or {})
+        )
     return json_response({})
 
 
@@ -177,7 +194,9 @@ def get_catalog_op(req: OverrideRequest) -> OverrideResponse:
     if not isinstance(catalog_id, str) or not catalog_id:
         raise AwsError("InvalidInputException", "CatalogId is required")
     cat, bucket = resolve(req.account_id, req.region, catalog_id)
-    return json_response({"Catalog": _child_output(cat, bucket) if bucket is not None else _catalog_output(cat)})
+    return json_response(
+        {"Catalog": _child_output(cat, bucket) if bucket is not None else _catalog_output(cat)}
+    )
 
 
 @register("glue", "GetCatalogs")
@@ -212,7 +231,7 @@ def update_catalog(req: OverrideRequest) -> OverrideResponse:
         raise AwsError("InvalidInputException", f"Catalog {catalog_id} is managed by its federated source")
     with _lock:
         cat.catalog_input = copy.deepcopy(ci)
-        cat.update_time = datetime.datetime.now(datetime.timezone.utc)
+        cat.update_time = datetime.datetime.now(datetime.UTC)
     return json_response({})
 
 
@@ -227,11 +246,21 @@ def delete_catalog(req: OverrideRequest) -> OverrideResponse:
     return json_response({})
 
 
-# -- Glue databases/tables of a child catalog of s3tablescatalog --------------------------------------------
+# -- Glue databases/tables of a child catalog of s3tablescatalog -----------------------------------
 
-_GLUE_TYPES = {"long": "bigint", "int": "int", "integer": "int", "string": "string", "double": "double",
-               "float": "float", "boolean": "boolean", "timestamp": "timestamp", "timestamptz": "timestamp",
-               "date": "date", "binary": "binary"}
+_GLUE_TYPES = {
+    "long": "bigint",
+    "int": "int",
+    "integer": "int",
+    "string": "string",
+    "double": "double",
+    "float": "float",
+    "boolean": "boolean",
+    "timestamp": "timestamp",
+    "timestamptz": "timestamp",
+    "date": "date",
+    "binary": "binary",
+}
 
 
 def _child_bucket(req: OverrideRequest) -> Any | None:
@@ -278,7 +307,10 @@ def _table_output(req: OverrideRequest, bucket: Any, ns: Any, tbl: Any) -> dict[
         "CreateTime": tbl.creation_date,
         "UpdateTime": tbl.last_modified,
         "TableType": "EXTERNAL_TABLE",
-        "StorageDescriptor": {"Columns": _columns(bucket, ns.name, tbl.name), "Location": tbl.warehouse_location},
+        "StorageDescriptor": {
+            "Columns": _columns(bucket, ns.name, tbl.name),
+            "Location": tbl.warehouse_location,
+        },
         "Parameters": params,
         "IsRegisteredWithLakeFormation": True,
     }
@@ -296,7 +328,9 @@ def get_database(req: OverrideRequest) -> OverrideResponse | None:
     bucket = _child_bucket(req)
     if bucket is None:
         return None
-    return json_response({"Database": _database_output(req, bucket, _namespace(bucket, req.body.get("Name")))})
+    return json_response(
+        {"Database": _database_output(req, bucket, _namespace(bucket, req.body.get("Name")))}
+    )
 
 
 @register("glue", "GetDatabases")
@@ -304,7 +338,9 @@ def get_databases(req: OverrideRequest) -> OverrideResponse | None:
     bucket = _child_bucket(req)
     if bucket is None:
         return None
-    dbs = [_database_output(req, bucket, ns) for ns in sorted(bucket.namespaces.values(), key=lambda n: n.name)]
+    dbs = [
+        _database_output(req, bucket, ns) for ns in sorted(bucket.namespaces.values(), key=lambda n: n.name)
+    ]
     return json_response({"DatabaseList": dbs})
 
 

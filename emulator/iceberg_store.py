@@ -10,62 +10,58 @@ After every change the moto s3tables Table object is pointed at the new metadata
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import re
 import shutil
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-from pyiceberg.catalog.sql import SqlCatalog
-from pyiceberg.exceptions import NamespaceAlreadyExistsError, NoSuchTableError
-from pyiceberg.partitioning import PartitionField, PartitionSpec
-from pyiceberg.schema import Schema
-from pyiceberg.table import Table
-from pyiceberg.transforms import (
-    BucketTransform,
-    DayTransform,
-    HourTransform,
-    IdentityTransform,
-    MonthTransform,
-    Transform,
-    TruncateTransform,
-    VoidTransform,
-    YearTransform,
-)
-from pyiceberg.types import (
-    BinaryType,
-    BooleanType,
-    DateType,
-    DecimalType,
-    DoubleType,
-    FloatType,
-    IcebergType,
-    IntegerType,
-    LongType,
-    NestedField,
-    StringType,
-    TimestampType,
-    TimestamptzType,
-    TimeType,
-    UUIDType,
-)
+if TYPE_CHECKING:  # pyiceberg / pyarrow load lazily: they cost ~1 s of emulator start-up and ~80 MB RSS
+    import pyarrow as pa
+    from pyiceberg.catalog.sql import SqlCatalog
+    from pyiceberg.partitioning import PartitionSpec
+    from pyiceberg.schema import Schema
+    from pyiceberg.table import Table
+    from pyiceberg.transforms import Transform
+    from pyiceberg.types import IcebergType
 
-_PRIMITIVES: dict[str, IcebergType] = {
-    "boolean": BooleanType(),
-    "int": IntegerType(),
-    "integer": IntegerType(),
-    "long": LongType(),
-    "float": FloatType(),
-    "double": DoubleType(),
-    "string": StringType(),
-    "binary": BinaryType(),
-    "date": DateType(),
-    "time": TimeType(),
-    "timestamp": TimestampType(),
-    "timestamptz": TimestamptzType(),
-    "uuid": UUIDType(),
-}
+
+@functools.cache
+def _primitives() -> dict[str, IcebergType]:
+    from pyiceberg.types import (
+        BinaryType,
+        BooleanType,
+        DateType,
+        DoubleType,
+        FloatType,
+        IntegerType,
+        LongType,
+        StringType,
+        TimestampType,
+        TimestamptzType,
+        TimeType,
+        UUIDType,
+    )
+
+    return {
+        "boolean": BooleanType(),
+        "int": IntegerType(),
+        "integer": IntegerType(),
+        "long": LongType(),
+        "float": FloatType(),
+        "double": DoubleType(),
+        "string": StringType(),
+        "binary": BinaryType(),
+        "date": DateType(),
+        "time": TimeType(),
+        "timestamp": TimestampType(),
+        "timestamptz": TimestamptzType(),
+        "uuid": UUIDType(),
+    }
+
+
 _DECIMAL_RE = re.compile(r"^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
 _PARAM_TRANSFORM_RE = re.compile(r"^(bucket|truncate)\[(\d+)\]$")
 FIRST_PARTITION_FIELD_ID = 1000
@@ -76,9 +72,11 @@ class IcebergStoreError(ValueError):
 
 
 def iceberg_type(name: str) -> IcebergType:
+    from pyiceberg.types import DecimalType
+
     key = name.strip().lower()
-    if key in _PRIMITIVES:
-        return _PRIMITIVES[key]
+    if key in _primitives():
+        return _primitives()[key]
     match = _DECIMAL_RE.match(key)
     if match:
         return DecimalType(int(match.group(1)), int(match.group(2)))
@@ -87,6 +85,9 @@ def iceberg_type(name: str) -> IcebergType:
 
 def build_schema(schema_fields: list[dict[str, Any]]) -> Schema:
     """CFN ``SchemaFieldList`` ({Name, Type, Required, Id?}) -> Iceberg schema (ids 1.. when not given)."""
+    from pyiceberg.schema import Schema
+    from pyiceberg.types import NestedField
+
     fields = []
     used: set[int] = {int(f["Id"]) for f in schema_fields if f.get("Id") is not None}
     next_id = 1
@@ -101,11 +102,24 @@ def build_schema(schema_fields: list[dict[str, Any]]) -> Schema:
         required = f.get("Required", False)
         if isinstance(required, str):
             required = required.lower() == "true"
-        fields.append(NestedField(field_id, str(f["Name"]), iceberg_type(str(f["Type"])), required=bool(required)))
+        fields.append(
+            NestedField(field_id, str(f["Name"]), iceberg_type(str(f["Type"])), required=bool(required))
+        )
     return Schema(*fields)
 
 
 def _transform(name: str) -> Transform[Any, Any]:
+    from pyiceberg.transforms import (
+        BucketTransform,
+        DayTransform,
+        HourTransform,
+        IdentityTransform,
+        MonthTransform,
+        TruncateTransform,
+        VoidTransform,
+        YearTransform,
+    )
+
     key = name.strip().lower()
     simple: dict[str, Transform[Any, Any]] = {
         "identity": IdentityTransform(),
@@ -126,6 +140,8 @@ def _transform(name: str) -> Transform[Any, Any]:
 
 def build_partition_spec(schema: Schema, partition_fields: list[dict[str, Any]] | None) -> PartitionSpec:
     """CFN ``IcebergPartitionSpec.Fields`` ({SourceId, Transform, Name, FieldId?}) -> PartitionSpec."""
+    from pyiceberg.partitioning import PartitionField, PartitionSpec
+
     fields = []
     for i, f in enumerate(partition_fields or []):
         source_id = int(f["SourceId"])
@@ -153,6 +169,8 @@ class IcebergStore:
     def _catalog(self, bucket: str) -> SqlCatalog:
         cat = self._catalogs.get(bucket)
         if cat is None:
+            from pyiceberg.catalog.sql import SqlCatalog
+
             self.root.mkdir(parents=True, exist_ok=True)
             warehouse = self.root / "warehouse" / bucket
             warehouse.mkdir(parents=True, exist_ok=True)
@@ -161,6 +179,7 @@ class IcebergStore:
                 uri=f"sqlite:///{self.root / 'catalog.db'}",
                 warehouse=warehouse.as_uri(),
             )
+            _fast_sqlite(cat)
             self._catalogs[bucket] = cat
         return cat
 
@@ -183,10 +202,10 @@ class IcebergStore:
         props = {"format-version": "2", **(properties or {})}
         with self._lock:
             cat = self._catalog(bucket)
-            try:
+            from pyiceberg.exceptions import NamespaceAlreadyExistsError
+
+            with contextlib.suppress(NamespaceAlreadyExistsError):
                 cat.create_namespace(namespace)
-            except NamespaceAlreadyExistsError:
-                pass
             tbl = cat.create_table(
                 (namespace, table),
                 schema=schema,
@@ -202,10 +221,10 @@ class IcebergStore:
         with self._lock:
             self._tables.pop((bucket, namespace, table), None)
             cat = self._catalog(bucket)
-            try:
+            from pyiceberg.exceptions import NoSuchTableError
+
+            with contextlib.suppress(NoSuchTableError):
                 cat.drop_table((namespace, table))
-            except NoSuchTableError:
-                pass
             if purge:
                 shutil.rmtree(self.root / "warehouse" / bucket / namespace / table, ignore_errors=True)
 
@@ -213,6 +232,8 @@ class IcebergStore:
         with self._lock:
             if (bucket, namespace, table) in self._tables:
                 return True
+            from pyiceberg.exceptions import NoSuchTableError
+
             try:
                 self.load(bucket, namespace, table)
             except NoSuchTableError:
@@ -240,6 +261,8 @@ class IcebergStore:
         with self._lock:
             tbl = self.load(bucket, namespace, table)
             arrow_schema = tbl.schema().as_arrow()
+            import pyarrow as pa
+
             data = rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(rows, schema=arrow_schema)
             if data.num_rows:
                 tbl.append(data)
@@ -255,6 +278,24 @@ class IcebergStore:
                     engine.dispose()
             self._catalogs.clear()
             self._tables.clear()
+
+
+def _fast_sqlite(cat: SqlCatalog) -> None:
+    """No fsync per commit: the emulator's catalog is scratch state (wiped on reset), not a record."""
+    from sqlalchemy import event
+
+    engine = getattr(cat, "engine", None)
+    if engine is None:
+        return
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA synchronous=OFF")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    engine.dispose()  # connections made before the listener get the pragmas on their next connect
 
 
 def _sync_s3tables(bucket: str, namespace: str, table: str, location: str) -> None:
@@ -294,9 +335,9 @@ def get_store() -> IcebergStore:
     with _store_lock:
         root = _root
         if root is None:
-            import emulator
+            from emulator import data_dir
 
-            root = emulator.data_dir() / "iceberg"
+            root = data_dir() / "iceberg"
         if _store is None or _store.root != root:
             if _store is not None:
                 _store.reset()

@@ -24,13 +24,22 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.overrides import AwsError, OverrideRequest, OverrideResponse, json_response, register, register_reset
+from emulator.overrides import (
+    AwsError,
+    OverrideRequest,
+    OverrideResponse,
+    json_response,
+    register,
+    register_reset,
+)
 
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 
 
 def default_settings() -> dict[str, Any]:
-    everyone = [{"Principal": {"DataLakePrincipalIdentifier": "IAM_ALLOWED_PRINCIPALS"}, "Permissions": ["ALL"]}]
+    everyone = [
+        {"Principal": {"DataLakePrincipalIdentifier": "IAM_ALLOWED_PRINCIPALS"}, "Permissions": ["ALL"]}
+    ]
     return {
         "DataLakeAdmins": [],
         "ReadOnlyAdmins": [],
@@ -51,7 +60,7 @@ class Grant:
     resource: dict[str, Any]
     permissions: set[str] = field(default_factory=set)
     grantable: set[str] = field(default_factory=set)
-    updated: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.timezone.utc))
+    updated: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.UTC))
 
 
 @dataclass
@@ -81,7 +90,7 @@ def _check_top_level_catalog_id(req: OverrideRequest) -> None:
         raise AwsError("InvalidInputException", "Catalog id must be a valid AWS account id")
 
 
-# -- resources ----------------------------------------------------------------------------------------------
+# -- resources -------------------------------------------------------------------------------------
 
 
 @register("lakeformation", "RegisterResource")
@@ -94,7 +103,10 @@ def register_resource(req: OverrideRequest) -> OverrideResponse:
     if not use_slr and not role:
         raise AwsError("InvalidInputException", "RoleArn is required when UseServiceLinkedRole is not true")
     if use_slr and not role:
-        role = f"arn:aws:iam::{req.account_id}:role/aws-service-role/lakeformation.amazonaws.com/AWSServiceRoleForLakeFormationDataAccess"
+        role = (
+            f"arn:aws:iam::{req.account_id}:role/aws-service-role/lakeformation.amazonaws.com/"
+            "AWSServiceRoleForLakeFormationDataAccess"
+        )
     with _lock:
         st = _state(req.account_id, req.region)
         if arn in st.resources:
@@ -102,7 +114,7 @@ def register_resource(req: OverrideRequest) -> OverrideResponse:
         st.resources[arn] = {
             "ResourceArn": arn,
             "RoleArn": role,
-            "LastModified": datetime.datetime.now(datetime.timezone.utc),
+            "LastModified": datetime.datetime.now(datetime.UTC),
             "WithFederation": bool(req.body.get("WithFederation", False)),
             "HybridAccessEnabled": bool(req.body.get("HybridAccessEnabled", False)),
             "WithPrivilegedAccess": bool(req.body.get("WithPrivilegedAccess", False)),
@@ -135,7 +147,7 @@ def update_resource(req: OverrideRequest) -> OverrideResponse:
         for key in ("WithFederation", "HybridAccessEnabled"):
             if key in req.body:
                 info[key] = bool(req.body[key])
-        info["LastModified"] = datetime.datetime.now(datetime.timezone.utc)
+        info["LastModified"] = datetime.datetime.now(datetime.UTC)
     return json_response({})
 
 
@@ -166,7 +178,7 @@ def list_resources(req: OverrideRequest) -> OverrideResponse:
     return json_response({"ResourceInfoList": infos})
 
 
-# -- settings -----------------------------------------------------------------------------------------------
+# -- settings --------------------------------------------------------------------------------------
 
 
 @register("lakeformation", "GetDataLakeSettings")
@@ -184,9 +196,15 @@ def put_settings(req: OverrideRequest) -> OverrideResponse:
     if not isinstance(settings, dict):
         raise AwsError("InvalidInputException", "DataLakeSettings is required")
     new = copy.deepcopy(settings)
-    for key in ("DataLakeAdmins", "ReadOnlyAdmins", "CreateDatabaseDefaultPermissions",
-                "CreateTableDefaultPermissions", "TrustedResourceOwners", "ExternalDataFilteringAllowList",
-                "AuthorizedSessionTagValueList"):
+    for key in (
+        "DataLakeAdmins",
+        "ReadOnlyAdmins",
+        "CreateDatabaseDefaultPermissions",
+        "CreateTableDefaultPermissions",
+        "TrustedResourceOwners",
+        "ExternalDataFilteringAllowList",
+        "AuthorizedSessionTagValueList",
+    ):
         new.setdefault(key, [])
     new.setdefault("AllowExternalDataFiltering", False)
     new.setdefault("AllowFullTableExternalDataAccess", False)
@@ -201,7 +219,7 @@ def data_lake_admins(account_id: str, region: str) -> list[str]:
         return [a.get("DataLakePrincipalIdentifier", "") for a in admins]
 
 
-# -- permissions --------------------------------------------------------------------------------------------
+# -- permissions -----------------------------------------------------------------------------------
 
 
 def _norm_catalog(value: Any, account_id: str) -> str:
@@ -249,7 +267,7 @@ def _check_exists(resource: dict[str, Any], account_id: str, region: str) -> Non
         return
     from emulator import glue_catalogs
 
-    cat, bucket = glue_catalogs.resolve(account_id, region, catalog)
+    _cat, bucket = glue_catalogs.resolve(account_id, region, catalog)
     if bucket is None or kind == "Catalog":
         return
     db = body.get("Name") if kind == "Database" else body.get("DatabaseName")
@@ -289,7 +307,7 @@ def _grant(account_id: str, region: str, entry: dict[str, Any]) -> None:
             if g.principal == principal and g.resource == resource:
                 g.permissions |= perms
                 g.grantable |= grantable
-                g.updated = datetime.datetime.now(datetime.timezone.utc)
+                g.updated = datetime.datetime.now(datetime.UTC)
                 return
         st.grants.append(Grant(principal, resource, set(perms), set(grantable)))
 
@@ -302,7 +320,11 @@ def _revoke(account_id: str, region: str, entry: dict[str, Any]) -> None:
     with _lock:
         st = _state(account_id, region)
         for g in st.grants:
-            if g.principal == principal and g.resource == resource and (perms & g.permissions or grantable & g.grantable):
+            if (
+                g.principal == principal
+                and g.resource == resource
+                and (perms & g.permissions or grantable & g.grantable)
+            ):
                 g.permissions -= perms
                 g.grantable -= grantable | perms
                 if not g.permissions:
@@ -332,7 +354,9 @@ def _batch(req: OverrideRequest, fn: Any) -> OverrideResponse:
         try:
             fn(req.account_id, req.region, entry)
         except AwsError as exc:
-            failures.append({"RequestEntry": entry, "Error": {"ErrorCode": exc.code, "ErrorMessage": exc.message}})
+            failures.append(
+                {"RequestEntry": entry, "Error": {"ErrorCode": exc.code, "ErrorMessage": exc.message}}
+            )
     return json_response({"Failures": failures})
 
 
@@ -346,9 +370,16 @@ def batch_revoke(req: OverrideRequest) -> OverrideResponse:
     return _batch(req, _revoke)
 
 
-_TYPE_OF = {"CATALOG": "Catalog", "DATABASE": "Database", "TABLE": "Table", "DATA_LOCATION": "DataLocation",
-            "LF_TAG": "LFTag", "LF_TAG_POLICY": "LFTagPolicy", "LF_TAG_POLICY_DATABASE": "LFTagPolicy",
-            "LF_TAG_POLICY_TABLE": "LFTagPolicy"}
+_TYPE_OF = {
+    "CATALOG": "Catalog",
+    "DATABASE": "Database",
+    "TABLE": "Table",
+    "DATA_LOCATION": "DataLocation",
+    "LF_TAG": "LFTag",
+    "LF_TAG_POLICY": "LFTagPolicy",
+    "LF_TAG_POLICY_DATABASE": "LFTagPolicy",
+    "LF_TAG_POLICY_TABLE": "LFTagPolicy",
+}
 
 
 @register("lakeformation", "ListPermissions")
@@ -356,7 +387,9 @@ def list_permissions(req: OverrideRequest) -> OverrideResponse:
     _check_top_level_catalog_id(req)
     principal = req.body.get("Principal")
     want_principal = _principal(principal) if principal else None
-    want_resource = normalize_resource(req.body["Resource"], req.account_id) if req.body.get("Resource") else None
+    want_resource = (
+        normalize_resource(req.body["Resource"], req.account_id) if req.body.get("Resource") else None
+    )
     rtype = req.body.get("ResourceType")
     if rtype is not None and rtype not in _TYPE_OF:
         raise AwsError("InvalidInputException", f"Invalid ResourceType: {rtype}")
@@ -369,13 +402,15 @@ def list_permissions(req: OverrideRequest) -> OverrideResponse:
                 continue
             if rtype is not None and _TYPE_OF[rtype] not in g.resource:
                 continue
-            out.append({
-                "Principal": {"DataLakePrincipalIdentifier": g.principal},
-                "Resource": copy.deepcopy(g.resource),
-                "Permissions": sorted(g.permissions),
-                "PermissionsWithGrantOption": sorted(g.grantable),
-                "LastUpdated": g.updated,
-            })
+            out.append(
+                {
+                    "Principal": {"DataLakePrincipalIdentifier": g.principal},
+                    "Resource": copy.deepcopy(g.resource),
+                    "Permissions": sorted(g.permissions),
+                    "PermissionsWithGrantOption": sorted(g.grantable),
+                    "LastUpdated": g.updated,
+                }
+            )
     return json_response({"PrincipalResourcePermissions": out})
 
 
@@ -393,7 +428,9 @@ def _resource_covers_listing(query: dict[str, Any], stored: dict[str, Any]) -> b
     return False
 
 
-def has_permission(account_id: str, region: str, principal_arn: str, resource: dict[str, Any], permission: str) -> bool:
+def has_permission(
+    account_id: str, region: str, principal_arn: str, resource: dict[str, Any], permission: str
+) -> bool:
     """True when ``principal_arn`` holds ``permission`` (or ALL) on ``resource``."""
     try:
         want = normalize_resource(resource, account_id)

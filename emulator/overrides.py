@@ -130,7 +130,9 @@ def run_reset() -> None:
         fn()
 
 
-def json_response(data: dict[str, Any], status: int = 200, content_type: str = JSON_CONTENT_TYPE) -> OverrideResponse:
+def json_response(
+    data: dict[str, Any], status: int = 200, content_type: str = JSON_CONTENT_TYPE
+) -> OverrideResponse:
     return OverrideResponse(
         status=status,
         body=json.dumps(data, default=_json_default).encode(),

@@ -116,7 +116,11 @@ def _match_segments(template: list[str], actual: list[str]) -> dict[str, str] | 
 
 
 def match_rest(
-    service: str, method: str, raw_path: str, query: dict[str, list[str]], environ: dict[str, Any] | None = None
+    service: str,
+    method: str,
+    raw_path: str,
+    query: dict[str, list[str]],
+    environ: dict[str, Any] | None = None,
 ) -> tuple[str, dict[str, str]] | None:
     """The operation whose requestUri matches; more specific templates (query keys, literals) win."""
     segs = [s for s in raw_path.split("/") if s != ""]
@@ -126,7 +130,9 @@ def match_rest(
             continue
         if any(h not in env for h in route.headers_required):
             continue
-        if any(k not in query or (v is not None and v not in query[k]) for k, v in route.query_required.items()):
+        if any(
+            k not in query or (v is not None and v not in query[k]) for k, v in route.query_required.items()
+        ):
             continue
         labels = _match_segments(route.segments, segs)
         if labels is not None:
@@ -229,7 +235,7 @@ def parse_body(ident: Identified, body: bytes) -> dict[str, Any]:
     return dict(ident.labels)
 
 
-# -- error rendering -----------------------------------------------------------------------------------------
+# -- error rendering -------------------------------------------------------------------------------
 
 
 def _xml_escape(text: str) -> str:
@@ -244,19 +250,27 @@ def render_error(
     if protocol in ("json", "rest-json"):
         ctype = "application/x-amz-json-1.1" if protocol == "json" else "application/json"
         body = json.dumps({"__type": code, "message": message, "Message": message}).encode()
-        return status, {
-            "Content-Type": ctype,
-            "x-amzn-ErrorType": code,
-            "x-amzn-RequestId": request_id,
-        }, body
+        return (
+            status,
+            {
+                "Content-Type": ctype,
+                "x-amzn-ErrorType": code,
+                "x-amzn-RequestId": request_id,
+            },
+            body,
+        )
     if protocol == "smithy-rpc-v2-cbor":
         body = cbor_encode({"__type": code, "message": message})
-        return status, {
-            "Content-Type": "application/cbor",
-            "smithy-protocol": "rpc-v2-cbor",
-            "x-amzn-query-error": f"{code};{'Sender' if status < 500 else 'Receiver'}",
-            "x-amzn-RequestId": request_id,
-        }, body
+        return (
+            status,
+            {
+                "Content-Type": "application/cbor",
+                "smithy-protocol": "rpc-v2-cbor",
+                "x-amzn-query-error": f"{code};{'Sender' if status < 500 else 'Receiver'}",
+                "x-amzn-RequestId": request_id,
+            },
+            body,
+        )
     if protocol == "rest-xml":
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -273,7 +287,7 @@ def render_error(
     return status, {"Content-Type": "text/xml", "x-amzn-RequestId": request_id}, body
 
 
-# -- minimal CBOR (RFC 8949) for smithy-rpc-v2-cbor (cloudwatch) -----------------------------------------------
+# -- minimal CBOR (RFC 8949) for smithy-rpc-v2-cbor (cloudwatch) -----------------------------------
 
 
 def _head(major: int, n: int) -> bytes:
@@ -395,7 +409,7 @@ class _Reader:
             if n == 1:
                 import datetime
 
-                return datetime.datetime.fromtimestamp(float(inner), tz=datetime.timezone.utc)
+                return datetime.datetime.fromtimestamp(float(inner), tz=datetime.UTC)
             return inner
         raise ValueError("bad CBOR major type")
 

@@ -37,6 +37,7 @@ _EXTENSIONS = (
     "emulator.cfn_changeset",  # deploy engineer's moto patch; moot while cfn_engine owns change sets
     "emulator.firehose",
     "emulator.iam_trust",
+    "emulator.s3_secure_transport",
 )
 _loaded = False
 _load_lock = threading.Lock()
@@ -114,7 +115,9 @@ class EmulatorApp:
         fault = faults.decide(ident.service, ident.operation)
         if fault is not None:
             return OverrideResponse(status=fault[2], error=(fault[0], fault[1]))
-        headers = {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")}
+        headers = {
+            k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")
+        }
         if environ.get("CONTENT_TYPE"):
             headers["content-type"] = environ["CONTENT_TYPE"]
         req = OverrideRequest(
@@ -150,7 +153,9 @@ class EmulatorApp:
         env["CONTENT_LENGTH"] = str(len(body))
         captured: dict[str, Any] = {}
 
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        def capture(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], None]:
             captured["status"] = int(status.split(" ", 1)[0])
             captured["headers"] = headers
             return lambda _data: None
@@ -177,7 +182,9 @@ class EmulatorApp:
         if resp.error is not None:
             service = ident.service if ident else "s3"
             proto = ident.protocol if ident else "rest-xml"
-            status, headers, body = protocol.render_error(service, proto, resp.error[0], resp.error[1], status)
+            status, headers, body = protocol.render_error(
+                service, proto, resp.error[0], resp.error[1], status
+            )
         headers["Content-Length"] = str(len(body))
         start_response(f"{status} {_reason(status)}", list(headers.items()))
         return [body]
@@ -228,7 +235,9 @@ def _quiet_handler() -> type:
 class EmulatorServer:
     """One threaded werkzeug server on 127.0.0.1; ``port=0`` picks a free port."""
 
-    def __init__(self, port: int = emulator.DEFAULT_PORT, data_dir: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, port: int = emulator.DEFAULT_PORT, data_dir: str | os.PathLike[str] | None = None
+    ) -> None:
         self.port = port
         self.data_dir = Path(data_dir) if data_dir else emulator.DEFAULT_DATA_DIR
         self._server: BaseWSGIServer | None = None
@@ -243,7 +252,9 @@ class EmulatorServer:
         os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
         app = EmulatorApp()
         reset_all()
-        self._server = make_server("127.0.0.1", self.port, app, threaded=True, request_handler=_quiet_handler())
+        self._server = make_server(
+            "127.0.0.1", self.port, app, threaded=True, request_handler=_quiet_handler()
+        )
         self.port = int(self._server.server_address[1])
         return app
 

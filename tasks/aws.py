@@ -63,7 +63,7 @@ class Clients:
         self.counter = counter or CallCounter()
         self._lock = threading.Lock()
         self._clients: dict[str, Any] = {}
-        if config.is_local:
+        if config.is_local and config.endpoint:
             from tasks.emulator_ctl import ensure_emulator
 
             ensure_emulator(config.endpoint)

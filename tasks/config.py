@@ -104,6 +104,7 @@ def _known_regions() -> frozenset[str]:
     return frozenset(regions)
 
 
+@cache  # a fresh botocore session re-parses endpoints.json (~0.15 s) on every call
 def partition(region: str) -> str:
     """The ARN partition of a region (aws, aws-cn, aws-us-gov, ...), from botocore's data."""
     import botocore.session

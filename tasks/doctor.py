@@ -15,9 +15,11 @@ from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from typing import Any, TextIO
 
+from botocore.exceptions import ClientError
+
 from tasks.aws import Clients
 from tasks.config import Config
-from tasks.step import Context, Diff
+from tasks.step import Context, Diff, error_code
 from tasks.steps import all_steps
 
 # -- the seed's Troubleshooting entries (aws-s3tables-firehose-setup.md), by heading -----------------
@@ -108,6 +110,7 @@ class Finding:
 # Each reads through a deploy step's observe()/diff() (tasks/steps/); what is added here is only the
 # doctor's reading: which seed entry a difference belongs to, and which command fixes it.
 
+ACCESS_DENIED = ("AccessDeniedException", "AccessDenied", "UnauthorizedOperation", "UnauthorizedException")
 IAM_PROPAGATION_S = 15  # the seed: "wait 10-15 seconds after role creation/update"
 STS_ACTIONS = ("sts:AssumeRole", "sts:SetSourceIdentity", "sts:SetContext")
 LF_SERVICE = "lakeformation.amazonaws.com"
@@ -358,12 +361,29 @@ class Doctor:
             )
 
     def findings(self) -> Iterator[Finding]:
-        yield from self.glue_permissions()
-        yield from self.assume_role()
-        yield from self.catalog()
-        yield from self.stack()
-        yield from self.append_only()
-        yield from self.firehose_grants()
+        checks = (
+            (ENTRY_GLUE_PERMISSIONS, self.glue_permissions),
+            (ENTRY_ASSUME_ROLE, self.assume_role),
+            (ENTRY_CATALOG_NOT_FOUND, self.catalog),
+            (ENTRY_STACK, self.stack),
+            (ENTRY_APPEND_ONLY, self.append_only),
+            (ENTRY_FIREHOSE_GRANTS, self.firehose_grants),
+        )
+        for entry, check in checks:
+            try:
+                yield from check()
+            except ClientError as exc:
+                # A read the caller may not make is itself a finding (often the very cause); anything
+                # else is an error of the run and goes to cli_action.
+                if error_code(exc) not in ACCESS_DENIED:
+                    raise
+                yield Finding(
+                    entry,
+                    f"{exc.operation_name} can be read",
+                    False,
+                    f"{exc.operation_name} refused: {error_code(exc)}",
+                    "re-run with credentials of an account administrator (profile=NAME)",
+                )
 
 
 ENTRY_STACK = "CloudFormation stack (seed deploy stage 2)"
@@ -387,7 +407,7 @@ def run(config: Config, overrides: dict[str, str] | None = None, out: TextIO | N
     bad = [f for f in findings if not f.ok]
     fixes = list(dict.fromkeys(f.fix for f in bad))
     summary = (
-        f"\n{len(findings)} checks: all OK ({ctx.clients.counter.summary()}, no writes)"
+        f"\n{len(findings)} checks: all OK ({ctx.clients.counter.summary()})"
         if not bad
         else f"\n{len(bad)} of {len(findings)} checks failed; fix: " + " ; ".join(f"`{f}`" for f in fixes)
     )

@@ -6,6 +6,7 @@ Readiness is polled with backoff toward a deadline, never a fixed sleep.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -45,7 +46,9 @@ def is_healthy(endpoint: str, timeout: float = 1.0) -> bool:
 def _port_of(endpoint: str) -> int:
     parsed = urlparse(endpoint)
     if parsed.scheme != "http" or parsed.hostname not in LOOPBACK_HOSTS:
-        raise UserError(f"error: endpoint={endpoint!r}: the emulator only serves http on a loopback address (127.0.0.1)")
+        raise UserError(
+            f"error: endpoint={endpoint!r}: the emulator only serves http on a loopback address (127.0.0.1)"
+        )
     return parsed.port or 80
 
 
@@ -77,7 +80,9 @@ def wait_healthy(endpoint: str, deadline: float, pid: int | None = None) -> None
             raise UserError(f"error: emulator on {endpoint} exited during start-up; see {LOG_FILE}")
         now = time.monotonic()
         if now >= deadline:
-            raise UserError(f"error: emulator on {endpoint} not healthy after {START_TIMEOUT_S:.0f}s; see {LOG_FILE}")
+            raise UserError(
+                f"error: emulator on {endpoint} not healthy after {START_TIMEOUT_S:.0f}s; see {LOG_FILE}"
+            )
         time.sleep(min(delay, max(0.0, deadline - now)))
         delay = min(delay * 2, 1.0)
 
@@ -87,7 +92,8 @@ def start(port: int = DEFAULT_PORT, data_dir: Path | str | None = None) -> str:
     endpoint = endpoint_for(port)
     if is_healthy(endpoint):
         return endpoint
-    data = Path(data_dir) if data_dir else DEFAULT_DATA_DIR
+    # Each port its own data dir: an emulator wipes its data dir on start.
+    data = Path(data_dir) if data_dir else (DEFAULT_DATA_DIR if port == DEFAULT_PORT else STATE_DIR / f"data-{port}")
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     with LOG_FILE.open("ab") as log:
         proc = subprocess.Popen(
@@ -98,7 +104,9 @@ def start(port: int = DEFAULT_PORT, data_dir: Path | str | None = None) -> str:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # detached: survives the doit run that started it
         )
-    STATE_FILE.write_text(json.dumps({"pid": proc.pid, "port": port, "data_dir": str(data), "endpoint": endpoint}))
+    STATE_FILE.write_text(
+        json.dumps({"pid": proc.pid, "port": port, "data_dir": str(data), "endpoint": endpoint})
+    )
     wait_healthy(endpoint, time.monotonic() + START_TIMEOUT_S, pid=proc.pid)
     return endpoint
 
@@ -123,10 +131,8 @@ def stop() -> bool:
         deadline = time.monotonic() + 10.0
         delay = 0.05
         while _pid_alive(pid) and time.monotonic() < deadline:
-            try:  # reap it when it is our child (tests); otherwise it is not
+            with contextlib.suppress(ChildProcessError):  # reap it when it is our child (tests)
                 os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
         if _pid_alive(pid):

@@ -52,7 +52,9 @@ class EmulatorHandle:
         return list(self._admin("GET", "calls")["calls"])
 
     def call_count(self, service: str, operation: str) -> int:
-        return sum(c["count"] for c in self.calls() if c["service"] == service and c["operation"] == operation)
+        return sum(
+            c["count"] for c in self.calls() if c["service"] == service and c["operation"] == operation
+        )
 
     def reset_calls(self) -> None:
         self._admin("POST", "calls/reset")

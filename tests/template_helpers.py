@@ -81,7 +81,9 @@ def recording_endpoint() -> Iterator[RecordingEndpoint]:
 
 def no_credentials_env(endpoint: str, **extra: str) -> dict[str, str]:
     """The environment of a user with no AWS credentials at all, pointed at `endpoint`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "OTLP2PIPELINE_CONFIG_DIR"}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "OTLP2PIPELINE_CONFIG_DIR"
+    }
     env.update(
         AWS_ENDPOINT_URL=endpoint,
         AWS_CONFIG_FILE="/nonexistent/aws-config",

@@ -268,7 +268,11 @@ DOIT_BAD: list[tuple[list[str], str | None, str]] = [
     (["env=prod", "region=us-east-9"], None, "'us-east-9'"),
     (["env=prod", "signals="], None, "signals=[]"),
     (["env=prod", "signals=logs,spans"], None, "'spans'"),
-    (["env=prod", "firehose.buffering_interval_seconds=901"], None, "firehose.buffering_interval_seconds=901"),
+    (
+        ["env=prod", "firehose.buffering_interval_seconds=901"],
+        None,
+        "firehose.buffering_interval_seconds=901",
+    ),
     (["env=prod", "tables.compaction_target_mb=32"], None, "tables.compaction_target_mb=32"),
     (["env=prod"], "region: [oops\n", "envs/prod.yaml line"),
     (["env=prod"], "buffering: 5\n", "unknown setting buffering"),
@@ -284,7 +288,9 @@ def test_doit_template_refuses_bad_input(tmp_path, args, prod_yaml, named):
         (target / "envs" / "prod.yaml").write_text(prod_yaml)
         extra[cfg.CONFIG_DIR_VAR] = str(target)
     with recording_endpoint() as endpoint:
-        proc = run_doit(tmp_path, [*args, f"output={tmp_path / 'out.yaml'}"], no_credentials_env(endpoint.url, **extra))
+        proc = run_doit(
+            tmp_path, [*args, f"output={tmp_path / 'out.yaml'}"], no_credentials_env(endpoint.url, **extra)
+        )
         assert endpoint.connections == []
     lines = proc.stderr.splitlines()
     assert proc.returncode == EXIT_USAGE, proc.stderr

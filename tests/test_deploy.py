@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from tasks.steps import streams
 from tests.deploy_helpers import deploy, doit, mutating, run, total_calls
 
 DEFAULT_SIGNALS = ("logs", "traces", "sum", "gauge")
@@ -13,8 +14,16 @@ DEFAULT_SIGNALS = ("logs", "traces", "sum", "gauge")
 def test_fresh_deploy_then_status_ok_and_second_deploy_is_a_noop(emulator, tmp_path):
     first = doit(emulator, tmp_path, "deploy", "env=local")
     assert first.returncode == 0, first.stdout + first.stderr
-    for step in ("lf_role", "lf_admins", "lf_resource", "catalog", "catalog_grant", "stack", "grants",
-                 *(f"stream_{s}" for s in DEFAULT_SIGNALS)):
+    for step in (
+        "lf_role",
+        "lf_admins",
+        "lf_resource",
+        "catalog",
+        "catalog_grant",
+        "stack",
+        "grants",
+        *(f"stream_{s}" for s in DEFAULT_SIGNALS),
+    ):
         assert f"{step}: created" in first.stdout, step
     summary = first.stdout.strip().splitlines()[-1]
     assert summary.startswith("deploy env=local:") and "AWS calls" in summary
@@ -72,7 +81,7 @@ def test_plan_cli_converged_says_no_changes_text_and_json(emulator, tmp_path):
     assert text.stdout.strip().splitlines()[-1] == "no changes"
     as_json = doit(emulator, tmp_path, "plan", "env=local", "format=json")
     assert as_json.returncode == 0, as_json.stderr
-    doc = json.loads(as_json.stdout[as_json.stdout.index("{"):])
+    doc = json.loads(as_json.stdout[as_json.stdout.index("{") :])
     assert doc["changes"] == 0 and {s["step"] for s in doc["steps"]} >= {"stack", "grants", "stream_logs"}
     assert mutating(emulator) == {}
 
@@ -80,10 +89,14 @@ def test_plan_cli_converged_says_no_changes_text_and_json(emulator, tmp_path):
 def test_buffering_change_is_an_in_place_update_on_each_stream(emulator, tmp_path):
     deploy(emulator)
     fh = emulator.client("firehose")
-    before = {s: fh.describe_delivery_stream(DeliveryStreamName=f"otlp2pipeline-local-{s}")[
-        "DeliveryStreamDescription"] for s in DEFAULT_SIGNALS}
+    before = {
+        s: fh.describe_delivery_stream(DeliveryStreamName=f"otlp2pipeline-local-{s}")[
+            "DeliveryStreamDescription"
+        ]
+        for s in DEFAULT_SIGNALS
+    }
 
-    results = run(emulator, **{"firehose.buffering_interval_seconds": "30"}).plan()
+    results = run(emulator, {"firehose.buffering_interval_seconds": "30"}).plan()
     changed = {r.name: r.diff.changes for r in results if r.diff is not None and r.diff.changes}
     assert set(changed) == {f"stream_{s}" for s in DEFAULT_SIGNALS}
     for step_changes in changed.values():
@@ -102,7 +115,8 @@ def test_buffering_change_is_an_in_place_update_on_each_stream(emulator, tmp_pat
     assert mutating(emulator) == {"firehose:UpdateDestination": len(DEFAULT_SIGNALS)}
     for s in DEFAULT_SIGNALS:
         after = fh.describe_delivery_stream(DeliveryStreamName=f"otlp2pipeline-local-{s}")[
-            "DeliveryStreamDescription"]
+            "DeliveryStreamDescription"
+        ]
         assert after["DeliveryStreamARN"] == before[s]["DeliveryStreamARN"]
         assert after["CreateTimestamp"] == before[s]["CreateTimestamp"]
         assert int(after["VersionId"]) == int(before[s]["VersionId"]) + 1
@@ -116,9 +130,12 @@ def test_append_only_false_stream_is_replaced_and_announced(emulator):
     name = "otlp2pipeline-local-logs"
     fh = emulator.client("firehose")
     fh.delete_delivery_stream(DeliveryStreamName=name)
-    dest = r.ctx.results and __import__("tasks.steps.streams", fromlist=["x"]).destination(r.ctx, "logs")
-    fh.create_delivery_stream(DeliveryStreamName=name, DeliveryStreamType="DirectPut",
-                              IcebergDestinationConfiguration={**dest, "AppendOnly": False})
+    dest = streams.destination(r.ctx, "logs")
+    fh.create_delivery_stream(
+        DeliveryStreamName=name,
+        DeliveryStreamType="DirectPut",
+        IcebergDestinationConfiguration={**dest, "AppendOnly": False},
+    )
 
     results = {p.name: p for p in run(emulator).plan()}
     change = results["stream_logs"].diff.changes[0]
@@ -136,17 +153,25 @@ def test_account_level_state_of_others_survives_deploy_and_destroy(emulator, tmp
     lf = emulator.client("lakeformation")
     glue = emulator.client("glue")
     other_admin = {"DataLakePrincipalIdentifier": "arn:aws:iam::123456789012:role/SomeoneElse"}
-    lf.put_data_lake_settings(DataLakeSettings={"DataLakeAdmins": [other_admin],
-                                                "TrustedResourceOwners": ["210987654321"]})
+    lf.put_data_lake_settings(
+        DataLakeSettings={"DataLakeAdmins": [other_admin], "TrustedResourceOwners": ["210987654321"]}
+    )
     lf.register_resource(ResourceArn="arn:aws:s3:::unrelated-bucket", UseServiceLinkedRole=True)
-    glue.create_catalog(Name="s3tablescatalog", CatalogInput={
-        "Description": "shared with the analytics team",
-        "FederatedCatalog": {"Identifier": "arn:aws:s3tables:us-east-1:123456789012:bucket/*",
-                             "ConnectionName": "aws:s3tables"},
-        "CreateDatabaseDefaultPermissions": [],
-        "CreateTableDefaultPermissions": [],
-        "CatalogProperties": {"CustomProperties": {"AllowFullTableExternalDataAccess": "false", "team": "analytics"}},
-    })
+    glue.create_catalog(
+        Name="s3tablescatalog",
+        CatalogInput={
+            "Description": "shared with the analytics team",
+            "FederatedCatalog": {
+                "Identifier": "arn:aws:s3tables:us-east-1:123456789012:bucket/*",
+                "ConnectionName": "aws:s3tables",
+            },
+            "CreateDatabaseDefaultPermissions": [],
+            "CreateTableDefaultPermissions": [],
+            "CatalogProperties": {
+                "CustomProperties": {"AllowFullTableExternalDataAccess": "false", "team": "analytics"}
+            },
+        },
+    )
 
     out = doit(emulator, tmp_path, "deploy", "env=local")
     assert out.returncode == 0, out.stdout + out.stderr
@@ -177,7 +202,9 @@ def test_registration_with_another_role_is_a_note_unless_repair(emulator):
     iam = emulator.client("iam")
     iam.create_role(RoleName="OtherRole", AssumeRolePolicyDocument="{}")
     arn = "arn:aws:s3tables:us-east-1:123456789012:bucket/*"
-    lf.register_resource(ResourceArn=arn, RoleArn="arn:aws:iam::123456789012:role/OtherRole", WithFederation=True)
+    lf.register_resource(
+        ResourceArn=arn, RoleArn="arn:aws:iam::123456789012:role/OtherRole", WithFederation=True
+    )
 
     r = deploy(emulator)
     res = r.results["lf_resource"]
@@ -188,7 +215,8 @@ def test_registration_with_another_role_is_a_note_unless_repair(emulator):
     repaired.deploy_sequential()
     assert repaired.results["lf_resource"].outcome.result == "updated"
     assert lf.describe_resource(ResourceArn=arn)["ResourceInfo"]["RoleArn"].endswith(
-        "role/S3TablesRoleForLakeFormation")
+        "role/S3TablesRoleForLakeFormation"
+    )
 
 
 def test_failed_step_exits_non_zero_naming_the_step(emulator, tmp_path):
@@ -201,8 +229,9 @@ def test_failed_step_exits_non_zero_naming_the_step(emulator, tmp_path):
     # standard retry mode absorbs one 500; a failure that sticks is what must name the step
     assert out.returncode == 0, out.stderr
 
-    emulator.set_faults({"fail_mutating_call": {"number": 1, "error_code": "InvalidArgumentException",
-                                                "status": 400}})
+    emulator.set_faults(
+        {"fail_mutating_call": {"number": 1, "error_code": "InvalidArgumentException", "status": 400}}
+    )
     try:
         out = doit(emulator, tmp_path, "deploy", "env=local", "firehose.buffering_interval_seconds=50")
     finally:
@@ -215,7 +244,7 @@ def test_failed_step_exits_non_zero_naming_the_step(emulator, tmp_path):
 def test_stream_of_a_disabled_signal_is_deleted(emulator):
     deploy(emulator)
     emulator.reset_calls()
-    r = deploy(emulator, signals="logs,traces,sum")
+    r = deploy(emulator, {"signals": "logs,traces,sum"})
     assert r.results["stream_cleanup"].outcome.result == "deleted"
     names = emulator.client("firehose").list_delivery_streams()["DeliveryStreamNames"]
     assert "otlp2pipeline-local-gauge" not in names and "otlp2pipeline-local-logs" in names

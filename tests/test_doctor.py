@@ -137,3 +137,21 @@ def test_doctor_names_the_cause_and_the_fix_then_deploy_repairs_it(emulator, sta
     vh.deploy(emulator)
     findings, text = _doctor(emulator)
     assert all(f.ok for f in findings), text
+
+
+def test_a_refused_read_is_reported_as_a_finding(emulator, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    from tasks.steps import lf_admins
+
+    def refuse(ctx):
+        raise ClientError(
+            {"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetDataLakeSettings"
+        )
+
+    monkeypatch.setattr(lf_admins, "observe", refuse)
+    findings, text = _doctor(emulator)
+    refused = [f for f in findings if "GetDataLakeSettings refused: AccessDeniedException" in f.found]
+    assert refused and refused[0].entry == ENTRY_GLUE_PERMISSIONS, text
+    assert "profile=NAME" in refused[0].fix
+    assert any(f.entry == ENTRY_CATALOG_NOT_FOUND for f in findings), text  # later checks still ran

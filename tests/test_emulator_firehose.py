@@ -25,7 +25,9 @@ ERROR_BUCKET = "fh-errors"
 CATALOG_ID = f"{ACCOUNT}:s3tablescatalog/{BUCKET}"
 TRUST = {
     "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "firehose.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "firehose.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
 }
 
 
@@ -52,16 +54,31 @@ def create_table(emu: Any, signal: str = "logs") -> None:
     if NAMESPACE not in {n["namespace"][0] for n in s3t.list_namespaces(tableBucketARN=arn)["namespaces"]}:
         s3t.create_namespace(tableBucketARN=arn, namespace=[NAMESPACE])
     fields = [{"name": c.name, "type": c.iceberg_type, "required": c.required} for c in schema.columns]
-    s3t.create_table(tableBucketARN=arn, namespace=NAMESPACE, name=signal, format="ICEBERG",
-                     metadata={"iceberg": {"schema": {"fields": fields}}})
+    s3t.create_table(
+        tableBucketARN=arn,
+        namespace=NAMESPACE,
+        name=signal,
+        format="ICEBERG",
+        metadata={"iceberg": {"schema": {"fields": fields}}},
+    )
     if get_store().exists(BUCKET, NAMESPACE, signal):
         return
     get_store().create_table(
         BUCKET,
         NAMESPACE,
         signal,
-        [{"Name": c.name, "Type": c.iceberg_type, "Required": c.required, "Id": c.id} for c in schema.columns],
-        [{"SourceId": schema.column("timestamp").id, "Transform": "day", "Name": "timestamp_day", "FieldId": 1000}],
+        [
+            {"Name": c.name, "Type": c.iceberg_type, "Required": c.required, "Id": c.id}
+            for c in schema.columns
+        ],
+        [
+            {
+                "SourceId": schema.column("timestamp").id,
+                "Transform": "day",
+                "Name": "timestamp_day",
+                "FieldId": 1000,
+            }
+        ],
     )
 
 
@@ -72,25 +89,37 @@ def rows(signal: str = "logs") -> list[dict[str, Any]]:
 
 def error_records(emu: Any, prefix: str = "errors/") -> list[dict[str, Any]]:
     s3 = emu.client("s3")
-    out = []
+    out: list[dict[str, Any]] = []
     for obj in s3.list_objects_v2(Bucket=ERROR_BUCKET, Prefix=prefix).get("Contents", []):
         body = s3.get_object(Bucket=ERROR_BUCKET, Key=obj["Key"])["Body"].read().decode()
         out.extend(json.loads(line) for line in body.splitlines() if line)
     return out
 
 
-def iceberg_config(role_arn: str, signal: str = "logs", size_mb: int = 1, interval: int = 0) -> dict[str, Any]:
+def iceberg_config(
+    role_arn: str, signal: str = "logs", size_mb: int = 1, interval: int = 0
+) -> dict[str, Any]:
     return {
         "RoleARN": role_arn,
         "AppendOnly": True,
         "BufferingHints": {"SizeInMBs": size_mb, "IntervalInSeconds": interval},
-        "CatalogConfiguration": {"CatalogARN": f"arn:aws:glue:{REGION}:{ACCOUNT}:catalog/s3tablescatalog/{BUCKET}"},
-        "DestinationTableConfigurationList": [{"DestinationDatabaseName": NAMESPACE, "DestinationTableName": signal}],
-        "CloudWatchLoggingOptions": {"Enabled": True, "LogGroupName": "/aws/kinesisfirehose/fh",
-                                     "LogStreamName": signal},
+        "CatalogConfiguration": {
+            "CatalogARN": f"arn:aws:glue:{REGION}:{ACCOUNT}:catalog/s3tablescatalog/{BUCKET}"
+        },
+        "DestinationTableConfigurationList": [
+            {"DestinationDatabaseName": NAMESPACE, "DestinationTableName": signal}
+        ],
+        "CloudWatchLoggingOptions": {
+            "Enabled": True,
+            "LogGroupName": "/aws/kinesisfirehose/fh",
+            "LogStreamName": signal,
+        },
         "RetryOptions": {"DurationInSeconds": 300},
-        "S3Configuration": {"RoleARN": role_arn, "BucketARN": f"arn:aws:s3:::{ERROR_BUCKET}",
-                            "ErrorOutputPrefix": f"errors/{signal}/"},
+        "S3Configuration": {
+            "RoleARN": role_arn,
+            "BucketARN": f"arn:aws:s3:::{ERROR_BUCKET}",
+            "ErrorOutputPrefix": f"errors/{signal}/",
+        },
     }
 
 
@@ -104,10 +133,17 @@ def env(emulator: Any) -> dict[str, Any]:
     logs.create_log_group(logGroupName="/aws/kinesisfirehose/fh")
     logs.create_log_stream(logGroupName="/aws/kinesisfirehose/fh", logStreamName="logs")
     glue = emulator.client("glue")
-    glue.create_catalog(Name="s3tablescatalog", CatalogInput={
-        "FederatedCatalog": {"Identifier": f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/*",
-                             "ConnectionName": "aws:s3tables"},
-        "CreateDatabaseDefaultPermissions": [], "CreateTableDefaultPermissions": []})
+    glue.create_catalog(
+        Name="s3tablescatalog",
+        CatalogInput={
+            "FederatedCatalog": {
+                "Identifier": f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/*",
+                "ConnectionName": "aws:s3tables",
+            },
+            "CreateDatabaseDefaultPermissions": [],
+            "CreateTableDefaultPermissions": [],
+        },
+    )
     create_table(emulator, "logs")
     grant(emulator, role_arn, "logs")
     return {"emu": emulator, "role": role_arn, "fh": emulator.client("firehose", retries={"max_attempts": 1})}
@@ -116,8 +152,11 @@ def env(emulator: Any) -> dict[str, Any]:
 def grant(emu: Any, role_arn: str, table: str, table_grant: bool = True) -> None:
     lf = emu.client("lakeformation")
     principal = {"DataLakePrincipalIdentifier": role_arn}
-    lf.grant_permissions(Principal=principal, Resource={"Database": {"CatalogId": CATALOG_ID, "Name": NAMESPACE}},
-                         Permissions=["DESCRIBE"])
+    lf.grant_permissions(
+        Principal=principal,
+        Resource={"Database": {"CatalogId": CATALOG_ID, "Name": NAMESPACE}},
+        Permissions=["DESCRIBE"],
+    )
     if table_grant:
         lf.grant_permissions(
             Principal=principal,
@@ -127,8 +166,11 @@ def grant(emu: Any, role_arn: str, table: str, table_grant: bool = True) -> None
 
 
 def make_stream(env: dict[str, Any], name: str = "fh-logs", **kw: Any) -> str:
-    env["fh"].create_delivery_stream(DeliveryStreamName=name, DeliveryStreamType="DirectPut",
-                                     IcebergDestinationConfiguration=iceberg_config(env["role"], **kw))
+    env["fh"].create_delivery_stream(
+        DeliveryStreamName=name,
+        DeliveryStreamType="DirectPut",
+        IcebergDestinationConfiguration=iceberg_config(env["role"], **kw),
+    )
     return name
 
 
@@ -158,7 +200,8 @@ def test_describe_has_the_botocore_iceberg_shape(env: dict[str, Any]) -> None:
     assert ice["CloudWatchLoggingOptions"]["LogStreamName"] == "logs"
     assert ice["CatalogConfiguration"]["CatalogARN"].endswith(f"catalog/s3tablescatalog/{BUCKET}")
     assert ice["DestinationTableConfigurationList"] == [
-        {"DestinationDatabaseName": NAMESPACE, "DestinationTableName": "logs"}]
+        {"DestinationDatabaseName": NAMESPACE, "DestinationTableName": "logs"}
+    ]
     s3 = ice["S3DestinationDescription"]
     assert s3["ErrorOutputPrefix"] == "errors/logs/"
     assert s3["BucketARN"] == f"arn:aws:s3:::{ERROR_BUCKET}"
@@ -207,11 +250,19 @@ def test_update_destination_versions_and_append_only(env: dict[str, Any]) -> Non
     fh = env["fh"]
     update = {"BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 120}}
     with pytest.raises(ClientError) as exc:
-        fh.update_destination(DeliveryStreamName=name, CurrentDeliveryStreamVersionId="7",
-                              DestinationId="destinationId-000000000001", IcebergDestinationUpdate=update)
+        fh.update_destination(
+            DeliveryStreamName=name,
+            CurrentDeliveryStreamVersionId="7",
+            DestinationId="destinationId-000000000001",
+            IcebergDestinationUpdate=update,
+        )
     assert code(exc) == "ConcurrentModificationException"
-    fh.update_destination(DeliveryStreamName=name, CurrentDeliveryStreamVersionId="1",
-                          DestinationId="destinationId-000000000001", IcebergDestinationUpdate=update)
+    fh.update_destination(
+        DeliveryStreamName=name,
+        CurrentDeliveryStreamVersionId="1",
+        DestinationId="destinationId-000000000001",
+        IcebergDestinationUpdate=update,
+    )
     desc = fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
     assert desc["VersionId"] == "2"
     ice = desc["Destinations"][0]["IcebergDestinationDescription"]
@@ -219,19 +270,33 @@ def test_update_destination_versions_and_append_only(env: dict[str, Any]) -> Non
     assert ice["AppendOnly"] is True  # not named in the update: stays as created
     assert "LastUpdateTimestamp" in desc
     with pytest.raises(ClientError) as exc:  # the version moved on: "1" is stale now
-        fh.update_destination(DeliveryStreamName=name, CurrentDeliveryStreamVersionId="1",
-                              DestinationId="destinationId-000000000001", IcebergDestinationUpdate=update)
+        fh.update_destination(
+            DeliveryStreamName=name,
+            CurrentDeliveryStreamVersionId="1",
+            DestinationId="destinationId-000000000001",
+            IcebergDestinationUpdate=update,
+        )
     assert code(exc) == "ConcurrentModificationException"
     with pytest.raises(ClientError) as exc:
-        fh.update_destination(DeliveryStreamName=name, CurrentDeliveryStreamVersionId="2",
-                              DestinationId="destinationId-000000000001",
-                              IcebergDestinationUpdate={"AppendOnly": False})
+        fh.update_destination(
+            DeliveryStreamName=name,
+            CurrentDeliveryStreamVersionId="2",
+            DestinationId="destinationId-000000000001",
+            IcebergDestinationUpdate={"AppendOnly": False},
+        )
     assert code(exc) == "InvalidArgumentException"
-    fh.update_destination(DeliveryStreamName=name, CurrentDeliveryStreamVersionId="2",
-                          DestinationId="destinationId-000000000001",
-                          IcebergDestinationUpdate={"S3Configuration": {"RoleARN": env["role"],
-                                                                        "BucketARN": f"arn:aws:s3:::{ERROR_BUCKET}",
-                                                                        "ErrorOutputPrefix": "other/"}})
+    fh.update_destination(
+        DeliveryStreamName=name,
+        CurrentDeliveryStreamVersionId="2",
+        DestinationId="destinationId-000000000001",
+        IcebergDestinationUpdate={
+            "S3Configuration": {
+                "RoleARN": env["role"],
+                "BucketARN": f"arn:aws:s3:::{ERROR_BUCKET}",
+                "ErrorOutputPrefix": "other/",
+            }
+        },
+    )
     desc = fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
     assert desc["VersionId"] == "3"
     s3 = desc["Destinations"][0]["IcebergDestinationDescription"]["S3DestinationDescription"]
@@ -289,8 +354,11 @@ def test_batch_delivers_and_bad_record_goes_to_error_bucket(env: dict[str, Any])
     assert "severity_text" in err["errorMessage"]
     assert base64.b64decode(err["rawData"]) == encode(bad)
     assert set(err) >= {"attemptsMade", "arrivalTimestamp", "attemptEndingTimestamp"}
-    events = env["emu"].client("logs").get_log_events(logGroupName="/aws/kinesisfirehose/fh",
-                                                       logStreamName="logs")["events"]
+    events = (
+        env["emu"]
+        .client("logs")
+        .get_log_events(logGroupName="/aws/kinesisfirehose/fh", logStreamName="logs")["events"]
+    )
     assert any("Iceberg.MissingColumnWithinRecord" in e["message"] for e in events)
 
 
@@ -331,10 +399,13 @@ def test_missing_table_grant_fails_every_record(env: dict[str, Any]) -> None:
 def test_role_firehose_cannot_assume_fails_every_record(env: dict[str, Any]) -> None:
     iam = env["emu"].client("iam")
     other = dict(TRUST)
-    other["Statement"] = [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                           "Action": "sts:AssumeRole"}]
+    other["Statement"] = [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
     role = iam.create_role(RoleName="not-firehose", AssumeRolePolicyDocument=json.dumps(other))["Role"]["Arn"]
-    env["fh"].create_delivery_stream(DeliveryStreamName="fh-x", IcebergDestinationConfiguration=iceberg_config(role))
+    env["fh"].create_delivery_stream(
+        DeliveryStreamName="fh-x", IcebergDestinationConfiguration=iceberg_config(role)
+    )
     put(env, "fh-x", [encode(r) for r in make_records("logs", "run-r", 3)])
     assert env["emu"].flush() == {"delivered": 0, "failed": 3}
     errors = error_records(env["emu"])
@@ -346,17 +417,21 @@ def test_metrics_reach_a_boto3_client(env: dict[str, Any]) -> None:
     name = make_stream(env)
     records = [encode(r) for r in make_records("logs", "run-m", 30)]
     put(env, name, records[:20])
-    put(env, name, records[20:] + [b"[]"])
+    put(env, name, [*records[20:], b"[]"])
     env["emu"].flush()
     cw = env["emu"].client("cloudwatch")
     now = datetime.now(UTC)
 
     def total(metric: str) -> float:
         points = cw.get_metric_statistics(
-            Namespace="AWS/Firehose", MetricName=metric,
+            Namespace="AWS/Firehose",
+            MetricName=metric,
             Dimensions=[{"Name": "DeliveryStreamName", "Value": name}],
-            StartTime=now - timedelta(minutes=10), EndTime=now + timedelta(minutes=5),
-            Period=60, Statistics=["Sum"])["Datapoints"]
+            StartTime=now - timedelta(minutes=10),
+            EndTime=now + timedelta(minutes=5),
+            Period=60,
+            Statistics=["Sum"],
+        )["Datapoints"]
         return sum(p["Sum"] for p in points)
 
     assert total("IncomingRecords") == 31
@@ -367,18 +442,35 @@ def test_metrics_reach_a_boto3_client(env: dict[str, Any]) -> None:
     assert total("DeliveryToIceberg.FailedRowCount") == 1
     assert total("DeliveryToIceberg.Success") >= 1
     data = cw.get_metric_data(
-        MetricDataQueries=[{
-            "Id": "ok",
-            "MetricStat": {"Metric": {"Namespace": "AWS/Firehose", "MetricName": "DeliveryToIceberg.SuccessfulRowCount",
-                                      "Dimensions": [{"Name": "DeliveryStreamName", "Value": name}]},
-                           "Period": 60, "Stat": "Sum"},
-        }, {
-            "Id": "fresh",
-            "MetricStat": {"Metric": {"Namespace": "AWS/Firehose", "MetricName": "DeliveryToIceberg.DataFreshness",
-                                      "Dimensions": [{"Name": "DeliveryStreamName", "Value": name}]},
-                           "Period": 60, "Stat": "Maximum"},
-        }],
-        StartTime=now - timedelta(minutes=10), EndTime=now + timedelta(minutes=5))
+        MetricDataQueries=[
+            {
+                "Id": "ok",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/Firehose",
+                        "MetricName": "DeliveryToIceberg.SuccessfulRowCount",
+                        "Dimensions": [{"Name": "DeliveryStreamName", "Value": name}],
+                    },
+                    "Period": 60,
+                    "Stat": "Sum",
+                },
+            },
+            {
+                "Id": "fresh",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/Firehose",
+                        "MetricName": "DeliveryToIceberg.DataFreshness",
+                        "Dimensions": [{"Name": "DeliveryStreamName", "Value": name}],
+                    },
+                    "Period": 60,
+                    "Stat": "Maximum",
+                },
+            },
+        ],
+        StartTime=now - timedelta(minutes=10),
+        EndTime=now + timedelta(minutes=5),
+    )
     results = {r["Id"]: r for r in data["MetricDataResults"]}
     assert sum(results["ok"]["Values"]) == 30
     assert results["fresh"]["Values"]
@@ -407,8 +499,11 @@ def test_latency_fault_holds_creating_and_deleting(env: dict[str, Any]) -> None:
     name = make_stream(env)
 
     def status() -> str:
-        return str(fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
-                   ["DeliveryStreamStatus"])
+        return str(
+            fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"][
+                "DeliveryStreamStatus"
+            ]
+        )
 
     assert status() == "CREATING"
     with pytest.raises(ClientError) as exc:
@@ -462,3 +557,13 @@ def test_size_buffering_delivers_without_flush(env: dict[str, Any]) -> None:
     big2["service_instance_id"] = "run-s:99"
     put(env, name, [encode(big), encode(big2)])  # buffer passes 1 MiB
     wait_for(lambda: len(rows()) == 7)
+
+
+def test_missing_s3tablescatalog_fails_every_record(env: dict[str, Any]) -> None:
+    name = make_stream(env)
+    env["emu"].client("glue").delete_catalog(CatalogId="s3tablescatalog")
+    put(env, name, [encode(r) for r in make_records("logs", "run-c", 4)])
+    assert env["emu"].flush() == {"delivered": 0, "failed": 4}
+    errors = error_records(env["emu"])
+    assert {e["errorCode"] for e in errors} == {"Iceberg.CatalogNotFound"}
+    assert "Catalog not found" in errors[0]["errorMessage"]

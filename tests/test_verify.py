@@ -235,7 +235,10 @@ def test_verify_fails_naming_a_revoked_grant_and_passes_after_deploy(emulator):
     table = f"{vh.ACCOUNT}:s3tablescatalog/{cfg.table_bucket_name}/default.logs"
     assert f"grant missing: ALL on table {table} to {role}" in proc.stdout, proc.stdout
     assert "test_firehose_role_has_all_on_the_table[logs]" in proc.stdout
-    print(proc.stdout[-3000:])
+    # The delivery test names what it saw: the error objects' code and the troubleshooting entry.
+    assert "FailedRowCount=5 (this send)" in proc.stdout, proc.stdout
+    code = "Iceberg.InsufficientLakeFormationPermissions"
+    assert f"errorCode {code} -> seed troubleshooting: {ENTRY_FIREHOSE_GRANTS}" in proc.stdout, proc.stdout
     vh.deploy(emulator)
     proc, _ = vh.run_verify(emulator, "-k", "grants or delivery")
     assert proc.returncode == 0, proc.stdout + proc.stderr

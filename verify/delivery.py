@@ -28,6 +28,7 @@ NAMESPACE = "AWS/Firehose"
 SUCCESS_METRIC = "DeliveryToIceberg.SuccessfulRowCount"
 FAILED_METRIC = "DeliveryToIceberg.FailedRowCount"
 PERIOD = 60
+ERROR_OBJECT_WAIT_S = 30.0
 
 
 def poll(
@@ -290,7 +291,9 @@ def check_delivery(
         deadline,
     )
     if metrics.failed > 0:
-        return fail(f"{FAILED_METRIC} is {metrics.failed:g}, expected 0")
+        # Firehose may write the error objects a little after it counts the failure: wait for them too.
+        errors, _ = poll(new_errors, bool, min(deadline, time.monotonic() + ERROR_OBJECT_WAIT_S))
+        return fail(f"{FAILED_METRIC} is {metrics.failed:g}, expected 0", errors)
     if not covered:
         return fail(
             f"{SUCCESS_METRIC} reached {metrics.successful:g} of {sent} within the deadline "

@@ -20,14 +20,14 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
-
-import pyarrow as pa
-import pyarrow.json as pa_json
+from typing import TYPE_CHECKING, Any
 
 from emulator import cloudwatch_metrics, faults
 from emulator.iceberg_store import get_store
 from emulator.overrides import AwsError
+
+if TYPE_CHECKING:  # pyarrow loads with the first delivery, not at emulator start-up
+    import pyarrow as pa
 
 log = logging.getLogger("emulator.firehose")
 
@@ -53,6 +53,7 @@ ERR_ROLE = "Iceberg.RoleAssumptionFailed"
 ERR_LF = "Iceberg.InsufficientLakeFormationPermissions"
 ERR_NO_TABLE = "Iceberg.NoSuchTable"
 ERR_CATALOG = "Iceberg.InvalidCatalogARN"
+ERR_NO_CATALOG = "Iceberg.CatalogNotFound"
 ERR_COMMIT = "Iceberg.CommitFailed"
 
 _INT32 = (-(2**31), 2**31 - 1)
@@ -119,7 +120,9 @@ class DeliveryStream:
         """Seconds until this buffer must be delivered (<= 0: now), None when empty."""
         if not self.buffer:
             return None
-        due = self.first_arrival if self.buffer_bytes >= self.size_limit else self.first_arrival + self.interval
+        due = (
+            self.first_arrival if self.buffer_bytes >= self.size_limit else self.first_arrival + self.interval
+        )
         return max(due, self.last_delivery + MIN_DELIVERY_GAP_S) - now
 
     def description(self) -> dict[str, Any]:
@@ -130,7 +133,9 @@ class DeliveryStream:
             "DeliveryStreamType": self.stream_type,
             "VersionId": str(self.version),
             "CreateTimestamp": self.created,
-            "Destinations": [{"DestinationId": DESTINATION_ID, "IcebergDestinationDescription": self.iceberg}],
+            "Destinations": [
+                {"DestinationId": DESTINATION_ID, "IcebergDestinationDescription": self.iceberg}
+            ],
             "HasMoreDestinations": False,
             "DeliveryStreamEncryptionConfiguration": self.encryption or {"Status": "DISABLED"},
         }
@@ -168,7 +173,8 @@ def check_buffering(hints: dict[str, Any] | None, where: str) -> None:
     if ("SizeInMBs" in hints) != ("IntervalInSeconds" in hints):
         raise AwsError(
             "InvalidArgumentException",
-            f"{where}.BufferingHints: SizeInMBs and IntervalInSeconds must be specified together or not at all.",
+            f"{where}.BufferingHints: SizeInMBs and IntervalInSeconds must be specified together "
+            "or not at all.",
         )
 
 
@@ -289,7 +295,8 @@ class FirehoseState:
             if destination_id != DESTINATION_ID:
                 raise AwsError(
                     "InvalidArgumentException",
-                    f"Destination Id {destination_id} not found for Firehose {name}; it has {DESTINATION_ID}.",
+                    f"Destination Id {destination_id} not found for Firehose {name}; "
+                    f"it has {DESTINATION_ID}.",
                 )
             desc = dict(stream.iceberg)
             if "AppendOnly" in update and bool(desc.get("AppendOnly")) and not update["AppendOnly"]:
@@ -485,7 +492,9 @@ def parse_catalog_arn(arn: str) -> tuple[str, str] | None:
     return parts[4], resource[2]
 
 
-def deliver_batch(stream: DeliveryStream, config: dict[str, Any], version: int, items: list[Pending]) -> tuple[int, int]:
+def deliver_batch(
+    stream: DeliveryStream, config: dict[str, Any], version: int, items: list[Pending]
+) -> tuple[int, int]:
     started = time.time()
     tables = config.get("DestinationTableConfigurationList") or []
     catalog = parse_catalog_arn(str((config.get("CatalogConfiguration") or {}).get("CatalogARN", "")))
@@ -506,7 +515,9 @@ def deliver_batch(stream: DeliveryStream, config: dict[str, Any], version: int, 
         # Only one table per stream is routed here: no JQ / Lambda / metadata routing in the emulator.
         database = str(tables[0]["DestinationDatabaseName"])
         table = str(tables[0]["DestinationTableName"])
-        problem = check_access(stream, str(config.get("RoleARN", "")), catalog[0], catalog[1], database, table)
+        problem = check_access(
+            stream, str(config.get("RoleARN", "")), catalog[0], catalog[1], database, table
+        )
         if problem is None:
             store = get_store()
             try:
@@ -514,7 +525,8 @@ def deliver_batch(stream: DeliveryStream, config: dict[str, Any], version: int, 
             except Exception:
                 problem = (
                     ERR_NO_TABLE,
-                    f"Table {database}.{table} not found in catalog {catalog[0]}:s3tablescatalog/{catalog[1]}.",
+                    f"Table {database}.{table} not found in catalog "
+                    f"{catalog[0]}:s3tablescatalog/{catalog[1]}.",
                 )
             else:
                 converter = RecordConverter(schema)
@@ -530,7 +542,9 @@ def deliver_batch(stream: DeliveryStream, config: dict[str, Any], version: int, 
                         store.append(catalog[1], database, table, arrow)
                     except Exception as exc:
                         log.exception("Iceberg commit to %s.%s failed", database, table)
-                        failures.extend(Failure(it, ERR_COMMIT, f"Iceberg commit failed: {exc}") for it in landed)
+                        failures.extend(
+                            Failure(it, ERR_COMMIT, f"Iceberg commit failed: {exc}") for it in landed
+                        )
                     else:
                         commits = 1
                         ok_rows = len(landed)
@@ -599,15 +613,27 @@ def check_access(
     """What AWS checks before writing: (error code, message) of the first missing piece, or None."""
     role = find_role(stream.account_id, role_arn)
     if role is None or not _role_trusts_firehose(role):
-        why = "it does not exist" if role is None else "its trust policy does not let firehose.amazonaws.com assume it"
+        why = (
+            "it does not exist"
+            if role is None
+            else "its trust policy does not let firehose.amazonaws.com assume it"
+        )
         return (
             ERR_ROLE,
             f"Unable to assume role {role_arn}: {why}. Firehose needs sts:AssumeRole for "
             "principal firehose.amazonaws.com.",
         )
     catalog_id = f"{catalog_account}:s3tablescatalog/{bucket}"
-    if not lf_allows(stream.account_id, stream.region, role_arn, {"Database": {"CatalogId": catalog_id, "Name": database}},
-                     ("DESCRIBE",)):
+    missing = _catalog_missing(stream.account_id, stream.region, catalog_id)
+    if missing is not None:
+        return ERR_NO_CATALOG, missing
+    if not lf_allows(
+        stream.account_id,
+        stream.region,
+        role_arn,
+        {"Database": {"CatalogId": catalog_id, "Name": database}},
+        ("DESCRIBE",),
+    ):
         return (
             ERR_LF,
             f"Insufficient Glue permissions to access database {database} in catalog {catalog_id}: "
@@ -623,7 +649,25 @@ def check_access(
     return None
 
 
-def lf_allows(account_id: str, region: str, principal: str, resource: dict[str, Any], any_of: Iterable[str]) -> bool:
+def _catalog_missing(account_id: str, region: str, catalog_id: str) -> str | None:
+    """The seed's "Catalog not found": the s3tablescatalog Glue catalog or its table bucket is missing."""
+    try:
+        from emulator import glue_catalogs
+    except ImportError:
+        return None
+    try:
+        glue_catalogs.resolve(account_id, region, catalog_id)
+    except AwsError as exc:
+        return (
+            f"Catalog not found: {catalog_id} ({exc.message}). The federated s3tablescatalog Glue catalog "
+            "and the table bucket must exist."
+        )
+    return None
+
+
+def lf_allows(
+    account_id: str, region: str, principal: str, resource: dict[str, Any], any_of: Iterable[str]
+) -> bool:
     """Lake Formation check through emulator.lakeformation.has_permission when present, else moto's grants."""
     wanted = tuple(any_of)
     try:
@@ -687,6 +731,9 @@ class RecordConverter:
         Only taken when every record is one line, Arrow parses them all under the table's schema and no
         required column is null: then it accepts exactly what ``convert`` accepts, about 10x faster.
         """
+        import pyarrow as pa
+        import pyarrow.json as pa_json
+
         lines = []
         for item in items:
             data = item.data.rstrip()
@@ -698,7 +745,9 @@ class RecordConverter:
             table = pa_json.read_json(
                 pa.py_buffer(b"\n".join(lines) + b"\n"),
                 read_options=pa_json.ReadOptions(use_threads=False, block_size=1 << 26),
-                parse_options=pa_json.ParseOptions(explicit_schema=read_schema, unexpected_field_behavior="ignore"),
+                parse_options=pa_json.ParseOptions(
+                    explicit_schema=read_schema, unexpected_field_behavior="ignore"
+                ),
             )
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             return None
@@ -723,7 +772,9 @@ class RecordConverter:
                 bad.append(Failure(item, ERR_BAD_JSON, f"Record is not valid JSON: {exc}"))
                 continue
             if not isinstance(obj, dict):
-                bad.append(Failure(item, ERR_BAD_JSON, "Record must be a JSON object whose keys are column names."))
+                bad.append(
+                    Failure(item, ERR_BAD_JSON, "Record must be a JSON object whose keys are column names.")
+                )
                 continue
             row: list[Any] = []
             error: tuple[str, str] | None = None
@@ -731,7 +782,10 @@ class RecordConverter:
                 value = obj.get(name)
                 if value is None:
                     if required:
-                        error = (ERR_MISSING_COLUMN, f"Required column {name} is missing or null in the record.")
+                        error = (
+                            ERR_MISSING_COLUMN,
+                            f"Required column {name} is missing or null in the record.",
+                        )
                         break
                     row.append(None)
                     continue
@@ -747,6 +801,8 @@ class RecordConverter:
         return good, bad
 
     def to_arrow(self, good: list[tuple[Pending, list[Any]]]) -> pa.Table:
+        import pyarrow as pa
+
         arrays = []
         for i, f in enumerate(self.arrow_schema):
             values = [row[i] for _, row in good]
@@ -859,11 +915,15 @@ def write_errors(
 
         s3_backends[stream.account_id]["aws"].put_object(bucket, key, ("\n".join(lines) + "\n").encode())
     except Exception as exc:  # a missing error bucket loses the records, as on AWS
-        log.warning("Firehose %s: cannot write error records to s3://%s/%s: %s", stream.name, bucket, key, exc)
+        log.warning(
+            "Firehose %s: cannot write error records to s3://%s/%s: %s", stream.name, bucket, key, exc
+        )
     _log_errors(stream, config, version, failures)
 
 
-def _log_errors(stream: DeliveryStream, config: dict[str, Any], version: int, failures: list[Failure]) -> None:
+def _log_errors(
+    stream: DeliveryStream, config: dict[str, Any], version: int, failures: list[Failure]
+) -> None:
     opts = config.get("CloudWatchLoggingOptions") or {}
     group, log_stream = opts.get("LogGroupName"), opts.get("LogStreamName")
     if not opts.get("Enabled") or not group or not log_stream:

@@ -7,7 +7,6 @@ return None). Input validation follows the botocore model the way AWS's front en
 
 from __future__ import annotations
 
-import base64
 import binascii
 import functools
 import re
@@ -58,7 +57,8 @@ def _check(shape: Any, value: Any, path: str, errors: list[str]) -> None:
         for req in shape.required_members:
             if value.get(req) is None:
                 errors.append(
-                    f"Value null at '{path + '.' if path else ''}{_lower_first(req)}' failed to satisfy constraint: "
+                    f"Value null at '{path + '.' if path else ''}{_lower_first(req)}' failed to satisfy "
+                    "constraint: "
                     "Member must not be null"
                 )
         for name, member in shape.members.items():
@@ -69,11 +69,15 @@ def _check(shape: Any, value: Any, path: str, errors: list[str]) -> None:
         if not isinstance(value, list):
             return
         if "max" in meta and len(value) > meta["max"]:
-            errors.append(f"{prefix} failed to satisfy constraint: Member must have length less than or equal to "
-                          f"{meta['max']}")
+            errors.append(
+                f"{prefix} failed to satisfy constraint: Member must have length less than or equal to "
+                f"{meta['max']}"
+            )
         if "min" in meta and len(value) < meta["min"]:
-            errors.append(f"{prefix} failed to satisfy constraint: Member must have length greater than or equal to "
-                          f"{meta['min']}")
+            errors.append(
+                f"{prefix} failed to satisfy constraint: Member must have length greater than or equal to "
+                f"{meta['min']}"
+            )
         for i, item in enumerate(value, start=1):
             _check(shape.member, item, f"{path}.{i}.member", errors)
         return
@@ -81,30 +85,42 @@ def _check(shape: Any, value: Any, path: str, errors: list[str]) -> None:
         if not isinstance(value, str):
             return
         if "enum" in meta and value not in meta["enum"]:
-            errors.append(f"{prefix} failed to satisfy constraint: Member must satisfy enum value set: "
-                          f"[{', '.join(meta['enum'])}]")
+            errors.append(
+                f"{prefix} failed to satisfy constraint: Member must satisfy enum value set: "
+                f"[{', '.join(meta['enum'])}]"
+            )
             return
         if "max" in meta and len(value) > meta["max"]:
-            errors.append(f"{prefix} failed to satisfy constraint: Member must have length less than or equal to "
-                          f"{meta['max']}")
+            errors.append(
+                f"{prefix} failed to satisfy constraint: Member must have length less than or equal to "
+                f"{meta['max']}"
+            )
         if "min" in meta and len(value) < meta["min"]:
-            errors.append(f"{prefix} failed to satisfy constraint: Member must have length greater than or equal to "
-                          f"{meta['min']}")
+            errors.append(
+                f"{prefix} failed to satisfy constraint: Member must have length greater than or equal to "
+                f"{meta['min']}"
+            )
         pattern = meta.get("pattern")
         compiled = _compiled(pattern) if pattern else None
         if compiled is not None and not compiled.fullmatch(value):
-            errors.append(f"{prefix} failed to satisfy constraint: Member must satisfy regular expression pattern: "
-                          f"{pattern}")
+            errors.append(
+                f"{prefix} failed to satisfy constraint: Member must satisfy regular expression pattern: "
+                f"{pattern}"
+            )
         return
     if kind in ("integer", "long"):
         if not isinstance(value, int) or isinstance(value, bool):
             return
         if "max" in meta and value > meta["max"]:
-            errors.append(f"{prefix} failed to satisfy constraint: Member must have value less than or equal to "
-                          f"{meta['max']}")
+            errors.append(
+                f"{prefix} failed to satisfy constraint: Member must have value less than or equal to "
+                f"{meta['max']}"
+            )
         if "min" in meta and value < meta["min"]:
-            errors.append(f"{prefix} failed to satisfy constraint: Member must have value greater than or equal to "
-                          f"{meta['min']}")
+            errors.append(
+                f"{prefix} failed to satisfy constraint: Member must have value greater than or equal to "
+                f"{meta['min']}"
+            )
 
 
 def validate(operation: str, body: dict[str, Any]) -> None:
@@ -145,7 +161,7 @@ def _blob(value: Any, path: str) -> bytes:
     if not isinstance(value, str):
         raise AwsError("SerializationException", f"Expected a base64 string at '{path}'.")
     try:
-        return base64.b64decode(value, validate=True)
+        return binascii.a2b_base64(value, strict_mode=True)
     except (binascii.Error, ValueError) as exc:
         raise AwsError("SerializationException", f"Invalid base64 data at '{path}'.") from exc
 
@@ -165,12 +181,17 @@ def decode_records(body: dict[str, Any]) -> list[bytes]:
             "ValidationException",
             "1 validation error detected: Value "
             f"{'null' if records is None else _fmt('[]')} at 'records' failed to satisfy constraint: "
-            + ("Member must not be null" if records is None else "Member must have length greater than or equal to 1"),
+            + (
+                "Member must not be null"
+                if records is None
+                else "Member must have length greater than or equal to 1"
+            ),
         )
     if len(records) > models.MAX_RECORDS_PER_CALL:
         raise AwsError(
             "ValidationException",
-            f"1 validation error detected: Value '[...{len(records)} records]' at 'records' failed to satisfy "
+            f"1 validation error detected: Value '[...{len(records)} records]' at 'records' failed "
+            "to satisfy "
             f"constraint: Member must have length less than or equal to {models.MAX_RECORDS_PER_CALL}",
         )
     datas: list[bytes] = []
@@ -178,8 +199,10 @@ def decode_records(body: dict[str, Any]) -> list[bytes]:
     for i, rec in enumerate(records, start=1):
         raw = rec.get("Data") if isinstance(rec, dict) else None
         if raw is None:
-            errors.append(f"Value null at 'records.{i}.member.data' failed to satisfy constraint: "
-                          "Member must not be null")
+            errors.append(
+                f"Value null at 'records.{i}.member.data' failed to satisfy constraint: "
+                "Member must not be null"
+            )
             continue
         data = _blob(raw, f"records.{i}.member.data")
         if len(data) > models.MAX_RECORD_BYTES:
@@ -205,25 +228,34 @@ def create_delivery_stream(req: OverrideRequest) -> OverrideResponse | None:
     name = body.get("DeliveryStreamName")
     if config is None:
         if isinstance(name, str) and STATE.get(req.account_id, req.region, name) is not None:
-            raise AwsError("ResourceInUseException",
-                           f"Firehose {name} under accountId {req.account_id} already exists")
+            raise AwsError(
+                "ResourceInUseException", f"Firehose {name} under accountId {req.account_id} already exists"
+            )
         return None
     validate("CreateDeliveryStream", body)
     destinations = [k for k in body if k.endswith("DestinationConfiguration") and body[k] is not None]
     if len(destinations) != 1:
-        raise AwsError("InvalidArgumentException",
-                       "Exactly one destination configuration is supported for a Firehose stream.")
+        raise AwsError(
+            "InvalidArgumentException",
+            "Exactly one destination configuration is supported for a Firehose stream.",
+        )
     stream_type = body.get("DeliveryStreamType") or "DirectPut"
     if stream_type != "DirectPut":
-        raise AwsError("InvalidArgumentException",
-                       f"DeliveryStreamType {stream_type} is not supported by the emulator for Iceberg "
-                       "destinations: use DirectPut.")
+        raise AwsError(
+            "InvalidArgumentException",
+            f"DeliveryStreamType {stream_type} is not supported by the emulator for Iceberg "
+            "destinations: use DirectPut.",
+        )
     models.check_buffering(config.get("BufferingHints"), "IcebergDestinationConfiguration")
-    models.check_buffering((config.get("S3Configuration") or {}).get("BufferingHints"),
-                           "IcebergDestinationConfiguration.S3Configuration")
+    models.check_buffering(
+        (config.get("S3Configuration") or {}).get("BufferingHints"),
+        "IcebergDestinationConfiguration.S3Configuration",
+    )
     if config.get("S3BackupMode", "FailedDataOnly") != "FailedDataOnly":
-        raise AwsError("InvalidArgumentException",
-                       "S3BackupMode AllData is not supported for Apache Iceberg destinations: use FailedDataOnly.")
+        raise AwsError(
+            "InvalidArgumentException",
+            "S3BackupMode AllData is not supported for Apache Iceberg destinations: use FailedDataOnly.",
+        )
     stream = models.DeliveryStream(
         account_id=req.account_id,
         region=req.region,
@@ -292,16 +324,22 @@ def update_destination(req: OverrideRequest) -> OverrideResponse | None:
     validate("UpdateDestination", req.body)
     updates = [k for k in req.body if k.endswith("DestinationUpdate") and req.body[k] is not None]
     if updates != ["IcebergDestinationUpdate"]:
-        raise AwsError("InvalidArgumentException",
-                       f"Firehose {stream.name} has an Iceberg destination: give exactly one "
-                       "IcebergDestinationUpdate (changing the destination type is not supported).")
+        raise AwsError(
+            "InvalidArgumentException",
+            f"Firehose {stream.name} has an Iceberg destination: give exactly one "
+            "IcebergDestinationUpdate (changing the destination type is not supported).",
+        )
     update = req.body["IcebergDestinationUpdate"]
     models.check_buffering(update.get("BufferingHints"), "IcebergDestinationUpdate")
-    models.check_buffering((update.get("S3Configuration") or {}).get("BufferingHints"),
-                           "IcebergDestinationUpdate.S3Configuration")
+    models.check_buffering(
+        (update.get("S3Configuration") or {}).get("BufferingHints"),
+        "IcebergDestinationUpdate.S3Configuration",
+    )
     if update.get("S3BackupMode", "FailedDataOnly") != "FailedDataOnly":
-        raise AwsError("InvalidArgumentException",
-                       "S3BackupMode AllData is not supported for Apache Iceberg destinations: use FailedDataOnly.")
+        raise AwsError(
+            "InvalidArgumentException",
+            "S3BackupMode AllData is not supported for Apache Iceberg destinations: use FailedDataOnly.",
+        )
     STATE.update_destination(
         req.account_id,
         req.region,
@@ -362,11 +400,16 @@ def put_record(req: OverrideRequest) -> OverrideResponse | None:
     record = req.body.get("Record")
     raw = record.get("Data") if isinstance(record, dict) else None
     if raw is None:
-        raise AwsError("ValidationException", "1 validation error detected: Value null at 'record' failed to "
-                       "satisfy constraint: Member must not be null")
+        raise AwsError(
+            "ValidationException",
+            "1 validation error detected: Value null at 'record' failed to "
+            "satisfy constraint: Member must not be null",
+        )
     data = _blob(raw, "record.data")
     if len(data) > models.MAX_RECORD_BYTES:
-        raise AwsError("ValidationException", "1 validation error detected: " + _too_big(len(data), "record.data"))
+        raise AwsError(
+            "ValidationException", "1 validation error detected: " + _too_big(len(data), "record.data")
+        )
     stream = _ours(req)
     if stream is None:
         return None

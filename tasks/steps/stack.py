@@ -296,7 +296,8 @@ def wait_stack(ctx: Context, stack_id: str, prior: set[str]) -> tuple[str, dict[
     first, cap = (0.1, 1.0) if ctx.config.is_local else (2.0, 10.0)
     delays = backoff_delays(STACK_DEADLINE_S, first=first, cap=cap)
     while True:
-        fresh = [e for e in _events_page(ctx, stack_id) if e["EventId"] not in prior]
+        events = _events_page(ctx, stack_id)
+        fresh = [e for e in events if e["EventId"] not in prior]
         for event in reversed(fresh):
             prior.add(event["EventId"])
             reason = f" {event['ResourceStatusReason']}" if event.get("ResourceStatusReason") else ""
@@ -304,10 +305,14 @@ def wait_stack(ctx: Context, stack_id: str, prior: set[str]) -> tuple[str, dict[
                 f"  stack: {event.get('LogicalResourceId')} {event.get('ResourceType')} "
                 f"{event.get('ResourceStatus')}{reason}"
             )
-        stack = describe(ctx, stack_id)
-        status = stack["StackStatus"] if stack else "DELETE_COMPLETE"
-        if not status.endswith("_IN_PROGRESS"):
-            return status, stack
+        # The stack's own newest event carries its status: DescribeStacks (for the outputs) only once
+        # that event says the operation ended, so each poll is one call, not two.
+        own = next((e for e in events if e.get("PhysicalResourceId") == e.get("StackId")), None)
+        if own is None or not str(own.get("ResourceStatus", "")).endswith("_IN_PROGRESS"):
+            stack = describe(ctx, stack_id)
+            status = stack["StackStatus"] if stack else "DELETE_COMPLETE"
+            if not status.endswith("_IN_PROGRESS"):
+                return status, stack
         delay = next(delays, None)
         if delay is None:
             raise StepFailed(f"error: stack {stack_id} still {status} after {STACK_DEADLINE_S // 60} minutes")

@@ -1,0 +1,1 @@
+"""Benchmark scripts (bench/run.py, bench/emulator.py): they print figures and assert none."""

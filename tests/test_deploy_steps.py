@@ -1,0 +1,152 @@
+"""Pure diff() checks per step (no AWS), plus status drift and slow (transitional) resources."""
+
+from __future__ import annotations
+
+import json
+
+from tasks.steps import lf_admins, lf_resource, stack, streams
+from tests.deploy_helpers import deploy, doit, run
+
+ROLE = "arn:aws:iam::123456789012:role/S3TablesRoleForLakeFormation"
+
+
+def test_lf_admins_adds_the_caller_and_keeps_every_other_setting():
+    settings = {
+        "DataLakeAdmins": [{"DataLakePrincipalIdentifier": "arn:aws:iam::1:role/Other"}],
+        "CreateDatabaseDefaultPermissions": [],
+        "Parameters": {"CROSS_ACCOUNT_VERSION": "4"},
+    }
+    want = lf_admins.Desired("arn:aws:iam::1:user/me")
+    d = lf_admins.diff(want, lf_admins.Observed(settings))
+    assert [c.action for c in d.changes] == ["create"]
+    assert lf_admins.diff(
+        want,
+        lf_admins.Observed({"DataLakeAdmins": [{"DataLakePrincipalIdentifier": "arn:aws:iam::1:user/me"}]}),
+    ).empty
+
+
+def test_lf_resource_other_role_is_a_note_without_repair_and_an_update_with_it():
+    have = lf_resource.Observed(True, "arn:aws:iam::123456789012:role/Other", True)
+    plain = lf_resource.diff(lf_resource.Desired("arn:x", ROLE), have)
+    assert plain.empty and "repair=1" in plain.notes[0]
+    repair = lf_resource.diff(lf_resource.Desired("arn:x", ROLE, repair=True), have)
+    assert [c.action for c in repair.changes] == ["update"]
+    assert (
+        lf_resource.diff(lf_resource.Desired("arn:x", ROLE), lf_resource.Observed(False)).changes[0].action
+        == "create"
+    )
+
+
+def _stack_want() -> stack.Desired:
+    return stack.Desired("s", "", {"Resources": {"A": {"Type": "AWS::S3::Bucket"}}}, {}, {})
+
+
+def test_stack_diff_statuses():
+    want = _stack_want()
+    assert stack.diff(want, stack.Observed(False)).changes[0].action == "create"
+    assert stack.diff(want, stack.Observed(True, "id", "ROLLBACK_COMPLETE")).changes[0].action == "replace"
+    same = stack.Observed(
+        True, "id", "UPDATE_COMPLETE", template={"Resources": {"A": {"Type": "AWS::S3::Bucket"}}}
+    )
+    assert stack.diff(want, same).empty
+    changed = stack.Observed(
+        True,
+        "id",
+        "CREATE_COMPLETE",
+        template={"Resources": {"A": {"Type": "AWS::S3::Bucket", "Properties": {}}}},
+    )
+    d = stack.diff(want, changed)
+    assert d.changes[0].action == "update" and set(d.changes[0].fields) == {"Resources.A"}
+
+
+def test_empty_change_set_is_recognised_structurally_first():
+    reason = (
+        "The submitted information didn't contain changes. "
+        "Submit different information to create a change set."
+    )
+    assert stack.empty_change_set(
+        {"Status": "FAILED", "ExecutionStatus": "UNAVAILABLE", "StatusReason": reason, "Changes": []}
+    )
+    assert not stack.empty_change_set(
+        {"Status": "FAILED", "StatusReason": "Template format error", "Changes": []}
+    )
+    assert not stack.empty_change_set(
+        {"Status": "FAILED", "StatusReason": reason, "Changes": [{"Type": "Resource"}]}
+    )
+
+
+def _stream_want() -> streams.Desired:
+    dest = {
+        "DestinationTableConfigurationList": [
+            {"DestinationDatabaseName": "default", "DestinationTableName": "logs"}
+        ],
+        "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0},
+        "CloudWatchLoggingOptions": {"Enabled": True, "LogGroupName": "g", "LogStreamName": "logs-delivery"},
+        "RoleARN": "r",
+        "RetryOptions": {"DurationInSeconds": 300},
+        "S3BackupMode": "FailedDataOnly",
+        "AppendOnly": True,
+        "CatalogConfiguration": {"CatalogARN": "c"},
+        "S3Configuration": {"RoleARN": "r", "BucketARN": "b", "ErrorOutputPrefix": "errors/logs/"},
+    }
+    return streams.Desired("s-logs", "logs", dest, {})
+
+
+def _observed(**changes) -> streams.Observed:
+    fields = {
+        k: json.loads(json.dumps(v))
+        for k, v in _stream_want().destination.items()
+        if k in (*streams.UPDATABLE, *streams.REPLACING)
+    }
+    fields["Iceberg"] = True
+    fields.update(changes)
+    return streams.Observed("s-logs", True, "ACTIVE", "arn", "1", "d-1", "DirectPut", "t", fields)
+
+
+def test_stream_diff_update_replace_and_statuses():
+    want = _stream_want()
+    assert streams.diff(want, _observed()).empty
+    upd = streams.diff(want, _observed(BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 60}))
+    assert upd.changes[0].action == "update" and set(upd.changes[0].fields) == {"BufferingHints"}
+    for field, value in (
+        ("AppendOnly", False),
+        ("CatalogConfiguration", {"CatalogARN": "other"}),
+        (
+            "DestinationTableConfigurationList",
+            [{"DestinationDatabaseName": "default", "DestinationTableName": "traces"}],
+        ),
+    ):
+        d = streams.diff(want, _observed(**{field: value}))
+        assert d.changes[0].action == "replace", field
+    failed = streams.Observed("s-logs", True, "CREATING_FAILED")
+    assert streams.diff(want, failed).changes[0].action == "replace"
+    assert (
+        streams.diff(want, streams.Observed("s-logs", True, "DELETING_FAILED")).changes[0].action == "replace"
+    )
+    assert streams.diff(want, streams.Observed("s-logs", False)).changes[0].action == "create"
+
+
+def test_status_shows_drift_per_item_and_exits_non_zero(emulator, tmp_path):
+    deploy(emulator)
+    emulator.client("firehose").delete_delivery_stream(DeliveryStreamName="otlp2pipeline-local-sum")
+    out = doit(emulator, tmp_path, "status", "env=local")
+    assert out.returncode != 0
+    assert "stream otlp2pipeline-local-sum: missing" in out.stdout
+    assert "drift: create firehose stream otlp2pipeline-local-sum" in out.stdout
+    as_json = doit(emulator, tmp_path, "status", "env=local", "format=json")
+    doc = json.loads(as_json.stdout[as_json.stdout.index("{") : as_json.stdout.rindex("}") + 1])
+    assert doc["healthy"] is False
+    bad = [s["step"] for s in doc["steps"] if not s["ok"]]
+    assert bad == ["stream_sum"]
+
+
+def test_deploy_waits_for_slow_stacks_and_streams(emulator, tmp_path):
+    emulator.set_faults({"latency": {"cloudformation_stack_seconds": 1, "firehose_stream_seconds": 1}})
+    try:
+        out = doit(emulator, tmp_path, "deploy", "env=local")
+    finally:
+        emulator.clear_faults()
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "CREATE_IN_PROGRESS" in out.stdout and "CREATE_COMPLETE" in out.stdout  # events streamed
+    r = run(emulator)
+    assert all(p.diff is not None and p.diff.empty for p in r.plan())

@@ -1,0 +1,72 @@
+"""`doit destroy`: refuses without force=1 and a terminal; deletes the env, keeps the account setup."""
+
+from __future__ import annotations
+
+from tasks.destroy import inventory
+from tasks.step import Context
+from tests.deploy_helpers import config, deploy, doit, mutating
+
+
+def _env_left(emu) -> dict:
+    from tasks.aws import Clients
+
+    cfg = config(emu)
+    inv = inventory(Context(cfg, Clients(cfg)))
+    return {
+        "streams": inv.streams,
+        "stack": inv.stack_id,
+        "bucket": inv.bucket_arn,
+        "error_bucket": inv.error_bucket,
+        "grants": len(inv.grants),
+    }
+
+
+def _account_setup(emu) -> tuple:
+    iam = emu.client("iam")
+    lf = emu.client("lakeformation")
+    role = iam.get_role(RoleName="S3TablesRoleForLakeFormation")["Role"]["Arn"]
+    reg = lf.describe_resource(ResourceArn="arn:aws:s3tables:us-east-1:123456789012:bucket/*")["ResourceInfo"]
+    cat = emu.client("glue").get_catalog(CatalogId="s3tablescatalog")["Catalog"]["Name"]
+    admins = lf.get_data_lake_settings()["DataLakeSettings"]["DataLakeAdmins"]
+    return role, reg["RoleArn"], cat, admins
+
+
+def test_destroy_without_force_and_without_terminal_deletes_nothing(emulator, tmp_path):
+    deploy(emulator)
+    before = _env_left(emulator)
+    emulator.reset_calls()
+    out = doit(emulator, tmp_path, "destroy", "env=local")
+    assert out.returncode != 0
+    assert "force=1" in out.stderr and "nothing was deleted" in out.stderr
+    assert "firehose stream otlp2pipeline-local-logs" in out.stdout  # the list of what would go
+    assert mutating(emulator) == {}
+    assert _env_left(emulator) == before
+
+
+def test_destroy_force_removes_the_env_keeps_account_setup_and_is_repeatable(emulator, tmp_path):
+    deploy(emulator)
+    s3 = emulator.client("s3")
+    bucket = "otlp2pipeline-local-errors-123456789012-us-east-1"
+    for i in range(3):  # failed-record objects, with versions
+        s3.put_object(Bucket=bucket, Key="errors/logs/x.json", Body=f"{i}".encode())
+    setup = _account_setup(emulator)
+
+    out = doit(emulator, tmp_path, "destroy", "env=local", "force=1")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "kept:" in out.stdout
+    assert _env_left(emulator) == {
+        "streams": [],
+        "stack": None,
+        "bucket": None,
+        "error_bucket": None,
+        "grants": 0,
+    }
+    assert _account_setup(emulator) == setup
+
+    again = doit(emulator, tmp_path, "destroy", "env=local", "force=1")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "nothing to delete" in again.stdout
+
+    # and a fresh deploy after destroy converges again
+    r = deploy(emulator)
+    assert all(res.error is None for res in r.results.values())

@@ -1,0 +1,329 @@
+"""The seed document's whole deploy sequence by hand with boto3, against the emulator, ending in Iceberg rows.
+
+aws-s3tables-firehose-setup.md + aws-facts.md "The deploy sequence": account-level S3 Tables / Lake Formation
+setup, a CloudFormation stack with the four tables partitioned by day(timestamp), Lake Formation grants to
+the Firehose role, four AppendOnly streams, 100 records per signal, read back with pyiceberg.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pyiceberg.table import StaticTable
+
+from tasks.records import encode, make_records
+from tasks.schemas import DEFAULT_SIGNALS, load
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+STACK = "otlp2pipeline-e2e"
+BUCKET = "otlp2pipeline-e2e"
+NAMESPACE = "otel"
+ERROR_BUCKET = f"{STACK}-errors-{ACCOUNT}-{REGION}"
+LOG_GROUP = f"/aws/kinesisfirehose/{STACK}"
+CATALOG_ID = f"{ACCOUNT}:s3tablescatalog/{BUCKET}"
+S3TABLES_ACTIONS = [
+    "s3tables:ListTableBuckets",
+    "s3tables:CreateTableBucket",
+    "s3tables:GetTableBucket",
+    "s3tables:DeleteTableBucket",
+    "s3tables:CreateNamespace",
+    "s3tables:GetNamespace",
+    "s3tables:ListNamespaces",
+    "s3tables:DeleteNamespace",
+    "s3tables:CreateTable",
+    "s3tables:GetTable",
+    "s3tables:ListTables",
+    "s3tables:DeleteTable",
+    "s3tables:RenameTable",
+    "s3tables:GetTableMetadataLocation",
+    "s3tables:UpdateTableMetadataLocation",
+    "s3tables:GetTableData",
+    "s3tables:PutTableData",
+]
+
+
+def _logical(signal: str) -> str:
+    return "Table" + signal.title().replace("_", "")
+
+
+def template(signals: tuple[str, ...]) -> dict[str, Any]:
+    """A minimal stack like the seed's: table bucket, namespace, tables, Firehose role, error bucket, logs."""
+    resources: dict[str, Any] = {
+        "TableBucket": {"Type": "AWS::S3Tables::TableBucket", "Properties": {"TableBucketName": BUCKET}},
+        "Namespace": {
+            "Type": "AWS::S3Tables::Namespace",
+            "Properties": {"Namespace": NAMESPACE, "TableBucketARN": {"Ref": "TableBucket"}},
+        },
+        "FirehoseRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "RoleName": f"{STACK}-firehose",
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "firehose.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                },
+            },
+        },
+        "ErrorBucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": ERROR_BUCKET}},
+        "LogGroup": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": LOG_GROUP}},
+    }
+    for signal in signals:
+        schema = load(signal)
+        ts = schema.column(schema.partition_source)
+        resources[_logical(signal)] = {
+            "Type": "AWS::S3Tables::Table",
+            "DependsOn": "Namespace",
+            "Properties": {
+                "TableBucketARN": {"Ref": "TableBucket"},
+                "Namespace": NAMESPACE,
+                "TableName": signal,
+                "OpenTableFormat": "ICEBERG",
+                "IcebergMetadata": {
+                    "IcebergSchema": {
+                        "SchemaFieldList": [
+                            {"Id": c.id, "Name": c.name, "Type": c.iceberg_type, "Required": c.required}
+                            for c in schema.columns
+                        ]
+                    },
+                    "IcebergPartitionSpec": {
+                        "Fields": [
+                            {
+                                "SourceId": ts.id,
+                                "Transform": schema.partition_transform,
+                                "Name": f"{ts.name}_{schema.partition_transform}",
+                                "FieldId": 1000,
+                            }
+                        ]
+                    },
+                },
+            },
+        }
+        resources["LogStream" + _logical(signal)] = {
+            "Type": "AWS::Logs::LogStream",
+            "Properties": {"LogGroupName": {"Ref": "LogGroup"}, "LogStreamName": signal},
+        }
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": resources,
+        "Outputs": {"FirehoseRoleArn": {"Value": {"Fn::GetAtt": ["FirehoseRole", "Arn"]}}},
+    }
+
+
+def account_setup(emu: Any) -> str:
+    """Step 1 of the seed: shared by every stack of the account. Returns the caller ARN."""
+    iam, lf, glue = emu.client("iam"), emu.client("lakeformation"), emu.client("glue")
+    caller = emu.client("sts").get_caller_identity()["Arn"]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lakeformation.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:SetContext"],
+            }
+        ],
+    }
+    lf_role = iam.create_role(
+        RoleName="S3TablesRoleForLakeFormation", AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]["Arn"]
+    iam.put_role_policy(
+        RoleName="S3TablesRoleForLakeFormation",
+        PolicyName="s3tables",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": S3TABLES_ACTIONS, "Resource": "*"}],
+            }
+        ),
+    )
+    settings = lf.get_data_lake_settings()["DataLakeSettings"]
+    admins = settings.get("DataLakeAdmins", [])
+    if {"DataLakePrincipalIdentifier": caller} not in admins:
+        settings["DataLakeAdmins"] = [*admins, {"DataLakePrincipalIdentifier": caller}]
+    lf.put_data_lake_settings(DataLakeSettings=settings)
+    lf.register_resource(
+        ResourceArn=f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/*", RoleArn=lf_role, WithFederation=True
+    )
+    glue.create_catalog(
+        Name="s3tablescatalog",
+        CatalogInput={
+            "FederatedCatalog": {
+                "Identifier": f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/*",
+                "ConnectionName": "aws:s3tables",
+            },
+            "CreateDatabaseDefaultPermissions": [],
+            "CreateTableDefaultPermissions": [],
+            "CatalogProperties": {"CustomProperties": {"AllowFullTableExternalDataAccess": "true"}},
+        },
+    )
+    lf.grant_permissions(
+        Principal={"DataLakePrincipalIdentifier": caller},
+        Resource={"Catalog": {"Id": f"{ACCOUNT}:s3tablescatalog"}},
+        Permissions=["ALL"],
+    )
+    return str(caller)
+
+
+def deploy(emu: Any, skip_table_grant: str | None = None) -> str:
+    """Steps 2-4: stack, Lake Formation grants to the Firehose role, AppendOnly streams; the role ARN."""
+    cfn = emu.client("cloudformation")
+    cfn.create_stack(
+        StackName=STACK,
+        TemplateBody=json.dumps(template(DEFAULT_SIGNALS)),
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    cfn.get_waiter("stack_create_complete").wait(
+        StackName=STACK, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
+    outputs = cfn.describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
+    role_arn = next(o["OutputValue"] for o in outputs if o["OutputKey"] == "FirehoseRoleArn")
+
+    lf = emu.client("lakeformation")
+    principal = {"DataLakePrincipalIdentifier": role_arn}
+    lf.grant_permissions(
+        Principal=principal,
+        Permissions=["DESCRIBE"],
+        Resource={"Database": {"CatalogId": CATALOG_ID, "Name": NAMESPACE}},
+    )
+    for signal in DEFAULT_SIGNALS:
+        if signal == skip_table_grant:
+            continue
+        lf.grant_permissions(
+            Principal=principal,
+            Permissions=["ALL"],
+            Resource={"Table": {"CatalogId": CATALOG_ID, "DatabaseName": NAMESPACE, "Name": signal}},
+        )
+
+    fh = emu.client("firehose")
+    for signal in DEFAULT_SIGNALS:
+        fh.create_delivery_stream(
+            DeliveryStreamName=f"{STACK}-{signal}",
+            DeliveryStreamType="DirectPut",
+            IcebergDestinationConfiguration={
+                "RoleARN": role_arn,
+                "AppendOnly": True,
+                "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0},
+                "CatalogConfiguration": {
+                    "CatalogARN": f"arn:aws:glue:{REGION}:{ACCOUNT}:catalog/s3tablescatalog/{BUCKET}"
+                },
+                "DestinationTableConfigurationList": [
+                    {"DestinationDatabaseName": NAMESPACE, "DestinationTableName": signal}
+                ],
+                "CloudWatchLoggingOptions": {
+                    "Enabled": True,
+                    "LogGroupName": LOG_GROUP,
+                    "LogStreamName": signal,
+                },
+                "S3Configuration": {
+                    "RoleARN": role_arn,
+                    "BucketARN": f"arn:aws:s3:::{ERROR_BUCKET}",
+                    "ErrorOutputPrefix": f"errors/{signal}/",
+                },
+            },
+        )
+    return role_arn
+
+
+def send(emu: Any, run_id: str) -> dict[str, list[dict[str, Any]]]:
+    fh = emu.client("firehose")
+    sent = {}
+    for signal in DEFAULT_SIGNALS:
+        records = make_records(signal, run_id, 100)
+        resp = fh.put_record_batch(
+            DeliveryStreamName=f"{STACK}-{signal}", Records=[{"Data": encode(r)} for r in records]
+        )
+        assert resp["FailedPutCount"] == 0
+        sent[signal] = records
+    return sent
+
+
+def read_table(emu: Any, signal: str) -> list[dict[str, Any]]:
+    s3t = emu.client("s3tables")
+    bucket_arn = f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/{BUCKET}"
+    location = s3t.get_table_metadata_location(tableBucketARN=bucket_arn, namespace=NAMESPACE, name=signal)[
+        "metadataLocation"
+    ]
+    table = StaticTable.from_metadata(location)
+    assert table.format_version == 2
+    assert [str(f.transform) for f in table.spec().fields] == ["day"]
+    return table.scan().to_arrow().to_pylist()
+
+
+def expected_row(signal: str, record: dict[str, Any]) -> dict[str, Any]:
+    row = dict(record)
+    for col in load(signal).columns:
+        if col.type == "timestamp":
+            row[col.name] = datetime.fromisoformat(record[col.name]).astimezone(UTC).replace(tzinfo=None)
+    return row
+
+
+def metric_sum(emu: Any, metric: str, stream: str) -> float:
+    now = datetime.now(UTC)
+    points = emu.client("cloudwatch").get_metric_statistics(
+        Namespace="AWS/Firehose",
+        MetricName=metric,
+        Dimensions=[{"Name": "DeliveryStreamName", "Value": stream}],
+        StartTime=now - timedelta(minutes=10),
+        EndTime=now + timedelta(minutes=5),
+        Period=60,
+        Statistics=["Sum"],
+    )["Datapoints"]
+    return float(sum(p["Sum"] for p in points))
+
+
+def test_seed_sequence_delivers_400_rows(emulator: Any) -> None:
+    account_setup(emulator)
+    deploy(emulator)
+    sent = send(emulator, "run-e2e")
+    assert emulator.flush() == {"delivered": 400, "failed": 0}
+
+    total_rows = 0
+    for signal, records in sent.items():
+        rows = read_table(emulator, signal)
+        total_rows += len(rows)
+        got = sorted(rows, key=lambda r: r["service_instance_id"])
+        want = sorted((expected_row(signal, r) for r in records), key=lambda r: r["service_instance_id"])
+        assert got == want, signal
+    assert total_rows == 400
+    successful = sum(
+        metric_sum(emulator, "DeliveryToIceberg.SuccessfulRowCount", f"{STACK}-{s}") for s in DEFAULT_SIGNALS
+    )
+    assert successful == 400
+    assert emulator.client("s3").list_objects_v2(Bucket=ERROR_BUCKET).get("KeyCount", 0) == 0
+
+
+def test_seed_sequence_with_a_missing_table_grant(emulator: Any) -> None:
+    account_setup(emulator)
+    deploy(emulator, skip_table_grant="gauge")
+    sent = send(emulator, "run-nogrant")
+    assert emulator.flush() == {"delivered": 300, "failed": 100}
+
+    assert read_table(emulator, "gauge") == []
+    for signal in ("logs", "traces", "sum"):
+        assert len(read_table(emulator, signal)) == 100
+
+    s3 = emulator.client("s3")
+    errors: list[dict[str, Any]] = []
+    for obj in s3.list_objects_v2(Bucket=ERROR_BUCKET, Prefix="errors/gauge/").get("Contents", []):
+        body = s3.get_object(Bucket=ERROR_BUCKET, Key=obj["Key"])["Body"].read().decode()
+        errors.extend(json.loads(line) for line in body.splitlines())
+    assert len(errors) == 100
+    assert {e["errorCode"] for e in errors} == {"Iceberg.InsufficientLakeFormationPermissions"}
+    raw = sorted(json.loads(base64.b64decode(e["rawData"]))["service_instance_id"] for e in errors)
+    assert raw == sorted(r["service_instance_id"] for r in sent["gauge"])
+    assert s3.list_objects_v2(Bucket=ERROR_BUCKET, Prefix="errors/logs/").get("KeyCount", 0) == 0
+
+    assert metric_sum(emulator, "DeliveryToIceberg.FailedRowCount", f"{STACK}-gauge") == 100
+    assert metric_sum(emulator, "DeliveryToIceberg.SuccessfulRowCount", f"{STACK}-gauge") == 0
+    events = emulator.client("logs").get_log_events(logGroupName=LOG_GROUP, logStreamName="gauge")["events"]
+    assert any("Iceberg.InsufficientLakeFormationPermissions" in e["message"] for e in events)

@@ -1,0 +1,176 @@
+"""Issue 7.1: a failure at every write of a cold deploy (and of a destroy) converges on the next run.
+
+For each k in 1..N (N = the mutating calls of a clean cold deploy, counted by the emulator) the emulator is
+reset, the k-th mutating call fails with a non-retryable error, deploy must fail naming the step that sent
+it, and the next deploy must reach exactly the state a clean deploy reaches (tests/reliability_helpers.py
+`describe_all`), after which a third deploy makes no write at all. The loop runs in-process on the worker's
+one emulator (a doit start-up per run would triple its time); test_failure_points_via_the_doit_cli proves
+the exit codes and messages through the real CLI for a few k.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests import reliability_helpers as rh
+from tests.deploy_helpers import doit
+
+
+def _fault(emu: Any, k: int) -> None:
+    emu.set_faults(
+        {"fail_mutating_call": {"number": k, "error_code": rh.FAIL_CODE, "status": rh.FAIL_STATUS}}
+    )
+
+
+def _fired(emu: Any) -> int:
+    return int(emu.faults().get("fired", {}).get("fail_mutating_call", 0))
+
+
+def _clean_deploy(emu: Any) -> tuple[Any, rh.Attempt, dict[str, Any]]:
+    cfg = rh.config(emu)
+    emu.reset()
+    clean = rh.deploy(cfg)
+    assert clean.code == 0, clean.message + clean.output
+    return cfg, clean, rh.describe_all(emu, cfg)
+
+
+def test_deploy_converges_after_a_failure_at_every_write(emulator):
+    cfg, clean, reference = _clean_deploy(emulator)
+    writes = clean.writes
+    n = len(writes)
+    assert n == sum(rh.mutating(emulator).values()), (writes, rh.mutating(emulator))
+    assert n >= 10, writes
+
+    problems: dict[int, str] = {}
+    for k in range(1, n + 1):
+        step, op = writes[k - 1]
+        emulator.reset()
+        _fault(emulator, k)
+        failed = rh.deploy(cfg)
+        fired = _fired(emulator)
+        emulator.clear_faults()
+        if failed.code == 0 or fired != 1:
+            problems[k] = f"{step}/{op}: deploy exited {failed.code}, fault fired {fired}x"
+            continue
+        if not failed.message.startswith(f"deploy:{step} failed") or rh.FAIL_CODE not in failed.message:
+            problems[k] = f"{step}/{op}: message does not name the step and error: {failed.message!r}"
+            continue
+        if op not in failed.message:
+            problems[k] = f"{step}/{op}: message does not name the call: {failed.message!r}"
+            continue
+        again = rh.deploy(cfg)
+        if again.code != 0:
+            problems[k] = f"{step}/{op}: second deploy failed: {again.message}"
+            continue
+        diff = rh.first_difference(reference, rh.describe_all(emulator, cfg))
+        if diff:
+            problems[k] = f"{step}/{op}: state differs from a clean deploy at {diff}"
+            continue
+        emulator.reset_calls()
+        third = rh.deploy(cfg)
+        writes3 = rh.mutating(emulator)
+        if third.code != 0 or writes3:
+            problems[k] = f"{step}/{op}: third deploy exited {third.code} with writes {writes3}"
+
+    converged = n - len(problems)
+    rh.record(
+        "deploy_failure_points",
+        f"{converged}/{n} (writes of a cold deploy: "
+        + ", ".join(f"{k}={s}/{o}" for k, (s, o) in enumerate(writes, 1))
+        + ")",
+    )
+    assert not problems, "\n".join(f"k={k}: {p}" for k, p in sorted(problems.items()))
+
+
+def test_destroy_finishes_after_a_failure_at_every_write(emulator):
+    cfg = rh.config(emulator)
+    emulator.reset()
+    assert rh.deploy(cfg).code == 0
+    account = rh.describe_account(emulator)
+    emulator.reset_calls()
+    clean = rh.destroy(cfg)
+    assert clean.code == 0, clean.message + clean.output
+    writes = rh.mutating(emulator)
+    n = sum(writes.values())
+    assert n >= 3, writes
+    assert rh.leftovers(emulator, cfg) == {}
+    assert rh.describe_account(emulator) == account
+
+    problems: dict[int, str] = {}
+    for k in range(1, n + 1):
+        emulator.reset()
+        deployed = rh.deploy(cfg)
+        assert deployed.code == 0, deployed.message
+        account = rh.describe_account(emulator)
+        _fault(emulator, k)
+        failed = rh.destroy(cfg)
+        fired = _fired(emulator)
+        emulator.clear_faults()
+        if failed.code == 0 or fired != 1 or rh.FAIL_CODE not in failed.message:
+            problems[k] = f"destroy exited {failed.code} ({failed.message!r}), fault fired {fired}x"
+            continue
+        again = rh.destroy(cfg)
+        if again.code != 0:
+            problems[k] = f"second destroy failed: {again.message}"
+            continue
+        left = rh.leftovers(emulator, cfg)
+        if left:
+            problems[k] = f"left behind: {sorted(left)}"
+            continue
+        diff = rh.first_difference(account, rh.describe_account(emulator))
+        if diff:
+            problems[k] = f"account setup changed: {diff}"
+
+    rh.record(
+        "destroy_failure_points",
+        f"{n - len(problems)}/{n} (writes of a destroy: {', '.join(f'{o} x{c}' for o, c in sorted(writes.items()))})",
+    )
+    assert not problems, "\n".join(f"k={k}: {p}" for k, p in sorted(problems.items()))
+
+
+# The real CLI: doit runs independent steps on threads, so which step sends the k-th write depends on
+# timing; what must hold is that the message names a step that writes, the failed call, and the exit code.
+CLI_POINTS = (1, 7, 13)
+
+
+@pytest.mark.parametrize("k", CLI_POINTS)
+def test_failure_points_via_the_doit_cli(emulator, tmp_path, k):
+    cfg, clean, reference = _clean_deploy(emulator)
+    n = len(clean.writes)
+    k = min(k, n)
+    ops_by_step: dict[str, set[str]] = {}
+    for step, op in clean.writes:
+        ops_by_step.setdefault(step, set()).add(op)
+
+    emulator.reset()
+    _fault(emulator, k)
+    failed = doit(emulator, tmp_path, "deploy", "env=local")
+    emulator.clear_faults()
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    lines = [line for line in failed.stderr.splitlines() if line.startswith("deploy:")]
+    assert lines, failed.stderr
+    step = lines[0].split(" ", 1)[0].removeprefix("deploy:")
+    assert step in ops_by_step, lines[0]
+    assert rh.FAIL_CODE in lines[0] and any(op in lines[0] for op in ops_by_step[step]), lines[0]
+    assert "Traceback" not in failed.stderr
+
+    again = doit(emulator, tmp_path, "deploy", "env=local")
+    assert again.returncode == 0, again.stdout + again.stderr
+    diff = rh.first_difference(reference, rh.describe_all(emulator, cfg))
+    assert not diff, diff
+    emulator.reset_calls()
+    third = doit(emulator, tmp_path, "deploy", "env=local")
+    assert third.returncode == 0 and rh.mutating(emulator) == {}, third.stdout
+
+    # the same for destroy: fail its first write, then a second destroy finishes
+    _fault(emulator, 1)
+    broken = doit(emulator, tmp_path, "destroy", "env=local", "force=1")
+    emulator.clear_faults()
+    assert broken.returncode != 0 and rh.FAIL_CODE in broken.stderr, broken.stdout + broken.stderr
+    assert "Traceback" not in broken.stderr
+    done = doit(emulator, tmp_path, "destroy", "env=local", "force=1")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert rh.leftovers(emulator, cfg) == {}
+    rh.record(f"cli_failure_point_{k}", f"deploy failed at write {k} naming {step}; converged")
