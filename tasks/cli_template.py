@@ -36,7 +36,10 @@ def _target(config: Config) -> Path:
         return template.default_path(config)
     if not str(output).strip():
         raise UserError("error: output='' is invalid: must be a file path for the rendered template")
-    return Path(output).expanduser().resolve()
+    path = Path(output).expanduser().resolve()
+    if path.is_dir():
+        raise UserError(f"error: output={output!r} is a directory: must be a file path for the rendered template")
+    return path
 
 
 def task_template() -> dict[str, Any]:

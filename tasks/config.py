@@ -365,7 +365,9 @@ def from_doit_vars(env_default: str = "local") -> Config:
     """
     from doit import get_var
 
-    env = get_var("env", env_default) or env_default
+    env = get_var("env", None)
+    if env is None:  # not given; an explicit `env=` (empty) is refused by load()
+        env = env_default
     overrides: dict[str, Any] = {}
     for key in setting_keys():
         value = get_var(key, None)

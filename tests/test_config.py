@@ -263,6 +263,8 @@ def test_config_dir_override_is_used(config_dir):
 DOIT_BAD: list[tuple[list[str], str | None, str]] = [
     # (doit args, config file content for envs/prod.yaml or None, text the stderr line must contain)
     (["env=PROD"], None, "'PROD'"),
+    (["env="], None, "env name ''"),
+    (["env=prod", "output=/tmp"], None, "output='/tmp'"),
     (["env=my env"], None, "'my env'"),
     (["env=abcdefghijklmnopqrstu"], None, "longest env that fits is 19"),
     (["env=prod", "region=us-east-9"], None, "'us-east-9'"),
