@@ -38,7 +38,7 @@ def _target(config: Config) -> Path:
         raise UserError("error: output='' is invalid: must be a file path for the rendered template")
     path = Path(output).expanduser().resolve()
     if path.is_dir():
-        raise UserError(f"error: output={output!r} is a directory: must be a file path for the rendered template")
+        raise UserError(f"error: output={output!r} is a directory: must be a file path for the template")
     return path
 
 

@@ -290,9 +290,9 @@ def test_doit_template_refuses_bad_input(tmp_path, args, prod_yaml, named):
         (target / "envs" / "prod.yaml").write_text(prod_yaml)
         extra[cfg.CONFIG_DIR_VAR] = str(target)
     with recording_endpoint() as endpoint:
-        proc = run_doit(
-            tmp_path, [*args, f"output={tmp_path / 'out.yaml'}"], no_credentials_env(endpoint.url, **extra)
-        )
+        if not any(a.startswith("output=") for a in args):
+            args = [*args, f"output={tmp_path / 'out.yaml'}"]
+        proc = run_doit(tmp_path, args, no_credentials_env(endpoint.url, **extra))
         assert endpoint.connections == []
     lines = proc.stderr.splitlines()
     assert proc.returncode == EXIT_USAGE, proc.stderr

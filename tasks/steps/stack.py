@@ -254,7 +254,7 @@ def run_change_set(ctx: Context, want: Desired, kind: str) -> dict[str, str] | N
         ) from None
     prior = {e["EventId"] for e in _events_page(ctx, stack_id)}
     cfn.execute_change_set(ChangeSetName=cs_id, StackName=stack_id)
-    status, stack = wait_stack(ctx, stack_id, prior)
+    status, stack = wait_stack(ctx, stack_id, prior, read_now=False)
     if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
         raise StepFailed(_failure_message(ctx, want.stack_name, status, stack_id, prior))
     return outputs_of(stack or {})
@@ -287,14 +287,19 @@ def _events_page(ctx: Context, stack_id: str) -> list[dict[str, Any]]:
     return events
 
 
-def wait_stack(ctx: Context, stack_id: str, prior: set[str]) -> tuple[str, dict[str, Any] | None]:
+def wait_stack(
+    ctx: Context, stack_id: str, prior: set[str], *, read_now: bool = True
+) -> tuple[str, dict[str, Any] | None]:
     """Poll events (printing new ones) and the stack status with backoff, until a terminal status.
 
     botocore's stack waiters can only block; they cannot show the events as they happen, which is what
     a user watching a 10-minute create needs, so this polls DescribeStackEvents + DescribeStacks itself.
+    read_now=False waits the first delay first: right after ExecuteChangeSet the stack is in progress.
     """
     first, cap = (0.1, 1.0) if ctx.config.is_local else (2.0, 10.0)
     delays = backoff_delays(STACK_DEADLINE_S, first=first, cap=cap)
+    if not read_now:
+        time.sleep(next(delays))
     while True:
         events = _events_page(ctx, stack_id)
         fresh = [e for e in events if e["EventId"] not in prior]

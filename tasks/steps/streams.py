@@ -237,9 +237,15 @@ def _delays(ctx: Context) -> Any:
     return backoff_delays(STREAM_DEADLINE_S, first=first, cap=cap)
 
 
-def wait_status(ctx: Context, name: str, leave: tuple[str, ...]) -> Observed:
-    """Poll DescribeDeliveryStream with backoff until its status is not one of `leave` (or it is gone)."""
+def wait_status(ctx: Context, name: str, leave: tuple[str, ...], *, read_now: bool = True) -> Observed:
+    """Poll DescribeDeliveryStream with backoff until its status is not one of `leave` (or it is gone).
+
+    read_now=False waits the first delay before the first read: right after CreateDeliveryStream a stream
+    is always CREATING, and that read would only add a call.
+    """
     delays = _delays(ctx)
+    if not read_now:
+        time.sleep(next(delays))
     while True:
         have = observed_from(name, describe(ctx, name))
         if not have.exists or have.status not in leave:
@@ -286,7 +292,7 @@ def create_stream(ctx: Context, want: Desired) -> Observed:
         retry_codes(create, ROLE_NOT_READY, deadline_s=90)
     else:
         create()
-    have = wait_status(ctx, want.name, ("CREATING",))
+    have = wait_status(ctx, want.name, ("CREATING",), read_now=False)
     if have.status != "ACTIVE":
         raise StepFailed(f"error: stream {want.name} ended {have.status}: {have.failure}")
     return have
