@@ -51,6 +51,9 @@ STACK_SECONDS = 3.0
 STREAM_SECONDS = 2.0
 LATENCY = {"cloudformation_stack_seconds": STACK_SECONDS, "firehose_stream_seconds": STREAM_SECONDS}
 SEND_SIGNAL = "logs"
+# The benchmarks deploy env `bench`, a copy of env `local` (same settings, own stack and deploy lock), so a
+# `doit deploy env=local` someone runs in this tree meanwhile neither waits for nor blocks the bench.
+ENV = "bench"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 GOALS = {
@@ -164,7 +167,16 @@ class DoitRun:
 def doit(emu: Emulator, dep_file: Path, *args: str, check: bool = True, timeout: float = 600) -> DoitRun:
     """`doit ARGS endpoint=...` as a user types it, timed by wall clock, its calls counted by the emulator."""
     env = {**os.environ, **CREDENTIALS, "AWS_ENDPOINT_URL": emu.endpoint, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "doit", "--db-file", str(dep_file), *args, f"endpoint={emu.endpoint}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "doit",
+        "--db-file",
+        str(dep_file),
+        *args,
+        f"env={ENV}",
+        f"endpoint={emu.endpoint}",
+    ]
     emu.reset_calls()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
@@ -192,6 +204,7 @@ def deploy_graph(endpoint: str) -> dict[str, list[str]]:
     from tasks.cli_deploy import task_deploy
 
     doit_cmd.reset_vars()
+    doit_cmd.set_var("env", ENV)
     doit_cmd.set_var("endpoint", endpoint)
     try:
         graph: dict[str, list[str]] = {}
@@ -227,7 +240,7 @@ def step_waits(plan: dict[str, Any]) -> dict[str, float]:
 
 
 def critical_path(graph: dict[str, list[str]], waits: dict[str, float]) -> tuple[float, list[str]]:
-    """Longest weighted chain through the DAG: (seconds, steps along it)."""
+    """Longest weighted chain through the DAG: (seconds, steps along it); ties go to the longer chain."""
     best: dict[str, tuple[float, list[str]]] = {}
 
     def visit(node: str, seen: tuple[str, ...] = ()) -> tuple[float, list[str]]:
@@ -235,20 +248,33 @@ def critical_path(graph: dict[str, list[str]], waits: dict[str, float]) -> tuple
             raise ValueError(f"cycle in the deploy graph at {node}")
         if node not in best:
             heads = [visit(dep, (*seen, node)) for dep in graph.get(node, [])]
-            head = max(heads, key=lambda h: h[0], default=(0.0, []))
+            head = max(heads, key=lambda h: (h[0], len(h[1])), default=(0.0, []))
             best[node] = (head[0] + waits.get(node, 0.0), [*head[1], node])
         return best[node]
 
-    return max((visit(n) for n in graph), key=lambda h: h[0], default=(0.0, []))
+    return max((visit(n) for n in graph), key=lambda h: (h[0], len(h[1])), default=(0.0, []))
 
 
 # -- send -------------------------------------------------------------------------------------------
 
 
+def prepare_env(work: Path) -> Path:
+    """A config dir whose env `bench` is the repo's env `local`; point OTLP2PIPELINE_CONFIG_DIR at it."""
+    import shutil
+
+    from tasks.config import config_dir
+
+    src, dst = config_dir(), work / "config"
+    (dst / "envs").mkdir(parents=True, exist_ok=True)
+    shutil.copy(src / "defaults.yaml", dst / "defaults.yaml")
+    shutil.copy(src / "envs" / "local.yaml", dst / "envs" / f"{ENV}.yaml")
+    return dst
+
+
 def local_config(endpoint: str, **overrides: Any) -> Any:
     from tasks.config import load
 
-    return load("local", {"endpoint": endpoint, **overrides})
+    return load(ENV, {"endpoint": endpoint, **overrides})
 
 
 def bench_send(endpoint: str, records: int, signal: str = SEND_SIGNAL) -> dict[str, Any]:
@@ -364,11 +390,8 @@ def time_to_verified(endpoint: str, per_signal: int | None = None) -> dict[str, 
 # -- emulator figures (bench/emulator.py) -----------------------------------------------------------
 
 
-def emulator_figures(records: int) -> dict[str, Any]:
-    """Run bench/emulator.py (owned by the Firehose-delivery engineer) and read its printed figures."""
-    cmd = [sys.executable, str(ROOT / "bench" / "emulator.py"), "--records", str(records)]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
-    out = proc.stdout
+def parse_emulator_output(out: str) -> dict[str, float]:
+    """The figures bench/emulator.py prints: delivery rows/s, start-up seconds, idle RSS."""
 
     def number(pattern: str) -> float:
         m = re.search(pattern, out)
@@ -378,9 +401,18 @@ def emulator_figures(records: int) -> dict[str, Any]:
         "rows_per_s": number(r"([\d,.]+)\s*rows/s"),
         "startup_s": number(r"start-up[^:]*:\s*([\d.]+)\s*s"),
         "idle_rss_mb": number(r"idle RSS[^:]*:\s*([\d.]+)\s*MB"),
+    }
+
+
+def emulator_figures(records: int) -> dict[str, Any]:
+    """Run bench/emulator.py (owned by the Firehose-delivery engineer) and read its printed figures."""
+    cmd = [sys.executable, str(ROOT / "bench" / "emulator.py"), "--records", str(records)]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
+    return {
+        **parse_emulator_output(proc.stdout),
         "records": records,
         "exit_code": proc.returncode,
-        "output": out.strip().splitlines(),
+        "output": proc.stdout.strip().splitlines(),
     }
 
 
@@ -588,6 +620,9 @@ def table(r: dict[str, Any]) -> str:
 def results_md(r: dict[str, Any], command: str) -> str:
     m = r["machine"]
     goals = "\n".join(f"| {a} | {b} | {g} | {k} |" for a, b, g, k in goal_lines(r))
+    steps = r.get("critical_path_steps", [])
+    cp_waits = r.get("critical_path_waits", {})
+    waits = " -> ".join(f"{st} ({cp_waits.get(st, 0):g} s)" for st in steps)
     return f"""# Benchmark results
 
 Latest run of `{command}` (bench/run.py; figures also in bench/results.json).
@@ -607,7 +642,25 @@ counter, with the four default signals (cold and no-op: the highest of the runs)
 | figure | value | goal | |
 |---|---|---|---|
 {goals}
+
+## Where the figures come from
+
+- Critical path: the longest chain of `doit deploy`'s task_dep edges, each step weighted by the simulated
+  waits its cold plan implies: {waits}.
+- Cold deploy calls by operation: {ops(r["deploy_calls"]["cold"])}.
+- No-op deploy calls by operation: {ops(r["deploy_calls"]["noop"])}.
+- Send: `tasks.sender.send` (what `doit send` runs: build the records, PutRecordBatch of <= 500 on a
+  small thread pool) for {r["send"]["records"]:,} records to one stream; the baseline is one PutRecord per
+  record from one thread, same client settings, on a sample of {r["send"]["baseline_records"]:,} records.
+- Time to verified: `verify.delivery.check_delivery` (the check `pytest verify/` runs) for every signal at
+  once, buffering interval 0, from the first send until the last check passes (rows read back from Iceberg).
+- Emulator figures: `bench/emulator.py --records {r["emulator"].get("records", "?")}`, run as is.
 """
+
+
+def ops(calls: dict[str, Any]) -> str:
+    by_op = calls.get("by_operation", {})
+    return ", ".join(f"{op} {n}" for op, n in sorted(by_op.items(), key=lambda kv: (-kv[1], kv[0]))) or "-"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -628,9 +681,12 @@ def main(argv: list[str] | None = None) -> int:
     command = "python bench/run.py" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
 
     started = time.monotonic()
-    result: dict[str, Any] = {"machine": machine(), "runs": args.runs}
+    result: dict[str, Any] = {"machine": machine(), "runs": args.runs, "env": ENV}
     with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp, emulator_process(Path(tmp) / "data") as emu:
-        log(f"emulator on {emu.endpoint}")
+        from tasks.config import CONFIG_DIR_VAR
+
+        os.environ[CONFIG_DIR_VAR] = str(prepare_env(Path(tmp)))  # for doit's subprocesses and this one
+        log(f"emulator on {emu.endpoint}; env {ENV} (a copy of env local)")
         deploys = bench_deploys(emu, Path(tmp), args.runs)
         result["deploy_calls"] = {k: v.to_dict() for k, v in deploys["calls"].items()}
         result["deploy_seconds"] = deploys["seconds"]
@@ -641,7 +697,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # A deployed env without the latency fault for sending (destroy above removed it).
         emu.reset(latency=False)
-        doit(emu, Path(tmp) / "doit-deps.json", "deploy")
+        doit(emu, Path(tmp) / "doit-deps.json", "deploy", "firehose.buffering_interval_seconds=0")
         log(f"send: {args.records:,} records to {SEND_SIGNAL}")
         emu.reset_calls()
         send = bench_send(emu.endpoint, args.records)
@@ -671,6 +727,9 @@ def main(argv: list[str] | None = None) -> int:
     result["emulator"] = emulator_figures(args.emulator_records)
     result["elapsed_s"] = round(time.monotonic() - started, 1)
 
+    result["goals"] = [
+        {"figure": a, "value": b, "goal": g, "met": k == "met"} for a, b, g, k in goal_lines(result)
+    ]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
     (args.out / "RESULTS.md").write_text(results_md(result, command))

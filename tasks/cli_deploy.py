@@ -78,6 +78,20 @@ def _summary() -> None:
     print(_run().summary(), flush=True)
 
 
+def _lock() -> TaskFailed | None:
+    """One deploy per env at a time on this machine (tasks/lock.py); every step waits for this."""
+    from tasks.lock import hold
+
+    try:
+        run = _run()
+        hold(run.config, "deploy", run.ctx.account_id)
+    except Exception as exc:
+        message = describe(exc)[0]
+        print(message, file=sys.stderr, flush=True)
+        return TaskFailed(message)
+    return None
+
+
 def _fail_action(exc: Exception) -> Callable[[], TaskFailed]:
     message = describe(exc)[0]
 
@@ -103,13 +117,14 @@ def task_deploy() -> Iterator[dict[str, Any]]:
         yield {"basename": "deploy", "name": "config", "actions": [_fail_action(exc)], "verbosity": 2}
         return
     names = []
+    yield {"basename": "deploy", "name": "lock", "actions": [_lock], "uptodate": [False], "verbosity": 2}
     for step in all_steps(config):
         names.append(step.name)
         yield {
             "basename": "deploy",
             "name": step.name,
             "actions": [(_apply, [step.name])],
-            "task_dep": [f"deploy:{d}" for d in step.deps],
+            "task_dep": ["deploy:lock", *(f"deploy:{d}" for d in step.deps)],
             "uptodate": [(_uptodate, [step.name])],
             "verbosity": 2,
         }
@@ -276,13 +291,16 @@ def task_send() -> dict[str, Any]:
 @cli_action
 def _destroy() -> None:
     from tasks.destroy import destroy
+    from tasks.lock import hold
     from tasks.step import Context
 
     config = from_doit_vars()
     force = _flag("force")
     from tasks.aws import Clients
 
-    code = destroy(Context(config, Clients(config)), force)
+    clients = Clients(config)
+    hold(config, "destroy", clients.account_id)
+    code = destroy(Context(config, clients), force)
     if code:
         sys.exit(code)
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import re
+import shutil
 import threading
 import time
 from collections import Counter
@@ -22,11 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
 
 from tasks.aws import is_read
 from tasks.config import Config, load
 from tasks.errors import describe
+from tasks.schemas import ALL_SIGNALS
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -136,14 +138,22 @@ def _all_permissions(lf: Any) -> list[dict[str, Any]]:
 
 def describe_account(emu: Any) -> dict[str, Any]:
     """The account-level setup every env shares, plus everything Lake Formation and Glue hold."""
-    lf, glue = emu.client("lakeformation"), emu.client("glue")
+    lf, glue, iam = emu.client("lakeformation"), emu.client("glue"), emu.client("iam")
+    roles = {r["Arn"] for r in iam.list_roles()["Roles"]}
+    live: list[dict[str, Any]] = []
+    orphans: list[dict[str, Any]] = []
+    for p in _all_permissions(lf):
+        principal = str(p.get("Principal", {}).get("DataLakePrincipalIdentifier", ""))
+        (orphans if ":role/" in principal and principal not in roles else live).append(p)
     return scrub(
         {
-            "lf_role": _role(emu.client("iam"), LF_ROLE),
+            "lf_role": _role(iam, LF_ROLE),
             "data_lake_settings": lf.get_data_lake_settings().get("DataLakeSettings", {}),
             "registrations": lf.list_resources().get("ResourceInfoList", []),
             "catalogs": glue.get_catalogs().get("CatalogList", []),
-            "lf_permissions": _all_permissions(lf),
+            "lf_permissions": live,
+            # grants to an IAM role that no longer exists (grant nothing; kept apart so they can be named)
+            "orphan_grants": orphans,
         }
     )
 
@@ -205,11 +215,11 @@ def _table_bucket(emu: Any, cfg: Config) -> dict[str, Any] | None:
     return {"namespaces": namespaces, "tables": tables}
 
 
-def _streams(emu: Any, prefix: str) -> dict[str, Any]:
+def _streams(emu: Any, wanted: Callable[[str], bool]) -> dict[str, Any]:
     fh = emu.client("firehose")
     out = {}
     for name in fh.list_delivery_streams(Limit=10000)["DeliveryStreamNames"]:
-        if name.startswith(prefix):
+        if wanted(name):
             desc = fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
             tags = fh.list_tags_for_delivery_stream(DeliveryStreamName=name).get("Tags", [])
             out[name] = {"description": desc, "tags": tags}
@@ -243,14 +253,19 @@ def _bucket(emu: Any, bucket: str) -> dict[str, Any] | None:
         ),
         "tags": optional(lambda: s3.get_bucket_tagging(Bucket=bucket), "TagSet"),
         "objects": sorted(
-            (v["Key"], v.get("Size", 0)) for v in [*objects.get("Versions", []), *objects.get("DeleteMarkers", [])]
+            (v["Key"], v.get("Size", 0))
+            for v in [*objects.get("Versions", []), *objects.get("DeleteMarkers", [])]
         ),
     }
 
 
 def _logs(emu: Any, group: str) -> dict[str, Any] | None:
     logs = emu.client("logs")
-    groups = [g for g in logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"] if g["logGroupName"] == group]
+    groups = [
+        g
+        for g in logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+        if g["logGroupName"] == group
+    ]
     if not groups:
         return None
     streams = [s["logStreamName"] for s in logs.describe_log_streams(logGroupName=group)["logStreams"]]
@@ -274,7 +289,7 @@ def describe_env(emu: Any, cfg: Config) -> dict[str, Any]:
             "stack": stack,
             "firehose_role": _role(emu.client("iam"), role_name) if role_name else None,
             "table_bucket": _table_bucket(emu, cfg),
-            "streams": _streams(emu, f"{cfg.stack_name}-"),
+            "streams": _streams(emu, {cfg.stream_name(s) for s in ALL_SIGNALS}.__contains__),
             "error_bucket": _bucket(emu, cfg.error_bucket_name(ACCOUNT)),
             "logs": _logs(emu, cfg.log_group_name),
             "grants": grants,
@@ -293,7 +308,7 @@ def leftovers(emu: Any, cfg: Config) -> dict[str, Any]:
     roles = [
         r["RoleName"]
         for r in emu.client("iam").list_roles()["Roles"]
-        if r["RoleName"].startswith(f"{cfg.stack_name}-")
+        if r["RoleName"].startswith(f"{cfg.stack_name}-FirehoseRole-")
     ]
     found = {**doc, "streams": streams, "stack_roles": roles}
     return {k: v for k, v in found.items() if v}
@@ -398,7 +413,9 @@ def destroy(cfg: Config) -> Attempt:
 
 
 def mutating(emu: Any) -> dict[str, int]:
-    return {f"{c['service']}:{c['operation']}": c["count"] for c in emu.calls() if not is_read(c["operation"])}
+    return {
+        f"{c['service']}:{c['operation']}": c["count"] for c in emu.calls() if not is_read(c["operation"])
+    }
 
 
 def total_calls(emu: Any) -> int:
@@ -452,7 +469,9 @@ def rows_by_seq(emu: Any, cfg: Config, signal: str, run_id: str) -> Counter[int]
 
 def lost_and_duplicated(seqs: Counter[int], count: int) -> tuple[int, int]:
     lost = sum(1 for s in range(count) if seqs.get(s, 0) == 0)
-    duplicated = sum(n - 1 for s, n in seqs.items() if n > 1) + sum(n for s, n in seqs.items() if not 0 <= s < count)
+    duplicated = sum(n - 1 for s, n in seqs.items() if n > 1) + sum(
+        n for s, n in seqs.items() if not 0 <= s < count
+    )
     return lost, duplicated
 
 
@@ -493,14 +512,19 @@ def wait_stream_gone(emu: Any, name: str, deadline_s: float = 60.0) -> None:
 
 def iceberg_config_of(emu: Any, name: str) -> dict[str, Any]:
     """A stream's Iceberg destination as a CreateDeliveryStream input."""
-    desc = emu.client("firehose").describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+    desc = emu.client("firehose").describe_delivery_stream(DeliveryStreamName=name)[
+        "DeliveryStreamDescription"
+    ]
     ice = desc["Destinations"][0]["IcebergDestinationDescription"]
     s3 = ice["S3DestinationDescription"]
     return {
         "RoleARN": ice["RoleARN"],
         "CatalogConfiguration": {"CatalogARN": ice["CatalogConfiguration"]["CatalogARN"]},
         "DestinationTableConfigurationList": [
-            {"DestinationDatabaseName": t["DestinationDatabaseName"], "DestinationTableName": t["DestinationTableName"]}
+            {
+                "DestinationDatabaseName": t["DestinationDatabaseName"],
+                "DestinationTableName": t["DestinationTableName"],
+            }
             for t in ice["DestinationTableConfigurationList"]
         ],
         "BufferingHints": ice["BufferingHints"],
@@ -528,19 +552,109 @@ def update_stream(emu: Any, name: str, update: dict[str, Any]) -> None:
 
 
 # -- the summary printed at the end of the run ---------------------------------------------------------
+#
+# Tests call record(name, value). Without xdist, a plugin registered by the autouse fixture
+# `reliability_summary` prints the figures in pytest's terminal summary. Under xdist the controller never
+# imports test modules, so each worker writes its figures under build/reliability/RUN/ and the last worker
+# to finish prints the whole summary on its stderr (the controller's terminal), capture or not.
 
-METRICS_DIR_VAR = "RELIABILITY_METRICS_DIR"
+SUMMARY_DIR = Path(__file__).resolve().parent.parent / "build" / "reliability"
 _metrics_lock = threading.Lock()
 _metrics: dict[str, Any] = {}
 
 
 def record(name: str, value: Any) -> None:
-    """Keep one figure for the end-of-run summary (and write it where other xdist workers can read it)."""
+    """Keep one figure for the end-of-run summary."""
     with _metrics_lock:
         _metrics[name] = value
-        folder = Path(os.environ.get(METRICS_DIR_VAR) or Path(__file__).resolve().parent.parent / "build" / "reliability")
+
+
+def summary_lines(metrics: dict[str, Any]) -> list[str]:
+    def ratio(key: str) -> str:
+        got = metrics.get(key)
+        return f"{got['converged']}/{got['tried']}" if isinstance(got, dict) else "not run"
+
+    cli = [v for k, v in metrics.items() if k.startswith("cli_failure_point_")]
+    lines = [
+        f"failure points converged/tried: deploy {ratio('deploy_failure_points')}, "
+        f"destroy {ratio('destroy_failure_points')}, via the doit CLI "
+        + (f"{sum(1 for v in cli if v.get('converged'))}/{len(cli)}" if cli else "not run"),
+    ]
+    if isinstance(metrics.get("deploy_failure_points"), dict):
+        lines.append("  deploy writes: " + ", ".join(metrics["deploy_failure_points"]["writes"]))
+    if isinstance(metrics.get("destroy_failure_points"), dict):
+        lines.append("  destroy writes: " + ", ".join(metrics["destroy_failure_points"]["writes"]))
+    t = metrics.get("throttle")
+    lines.append(
+        f"retries under 30% throttling: {t['throttled']} of {t['received']} calls throttled and retried, "
+        f"flow succeeded ({t['detail']})"
+        if isinstance(t, dict)
+        else "retries under 30% throttling: not run"
+    )
+    r = metrics.get("records")
+    lines.append(
+        f"records with 20% partial put failures: {r['sent']} sent, {r['rows']} rows, lost {r['lost']}, "
+        f"duplicated {r['duplicated']} ({r['resent']} failed records resent)"
+        if isinstance(r, dict)
+        else "records with 20% partial put failures: not run"
+    )
+    drift = {
+        k.removeprefix("drift_"): v
+        for k, v in metrics.items()
+        if k.startswith("drift_") and k != "drift_notes"
+    }
+    lines.append(
+        f"drift scenarios repaired: {sum(1 for v in drift.values() if v == 'repaired')}/{len(drift)}"
+        + (
+            f" ({', '.join(sorted(k for k, v in drift.items() if v != 'repaired'))} not repaired)"
+            if any(v != "repaired" for v in drift.values())
+            else ""
+        )
+    )
+    for note in metrics.get("drift_notes", []):
+        lines.append(f"  note: {note}")
+    for key, label in (("collateral", "collateral damage"), ("concurrency", "two deploys at once")):
+        lines.append(f"{label}: {metrics.get(key, 'not run')}")
+    return lines
+
+
+class SummaryPlugin:
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        terminalreporter.write_sep("=", "reliability summary")
+        for line in summary_lines(recorded()):
+            terminalreporter.write_line(line)
+
+    def pytest_sessionfinish(self, session: Any) -> None:
+        workerinput = getattr(session.config, "workerinput", None)
+        if workerinput is None:
+            return
+        folder = SUMMARY_DIR / str(workerinput.get("testrunuid", "run"))
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{name}.json").write_text(json.dumps(value, default=str))
+        (folder / f"{workerinput.get('workerid', 'gw')}.json").write_text(json.dumps(recorded(), default=str))
+        import fcntl
+
+        with (folder / "finished").open("a+") as done:
+            fcntl.flock(done, fcntl.LOCK_EX)
+            done.write("x")
+            done.flush()
+            done.seek(0)
+            finished = len(done.read())
+        if finished < int(workerinput.get("workercount", 1)):
+            return
+        merged: dict[str, Any] = {}
+        for part in sorted(folder.glob("gw*.json")):
+            merged.update(json.loads(part.read_text()))
+        shutil.rmtree(folder, ignore_errors=True)
+        text = "\n".join(["", "=" * 30 + " reliability summary " + "=" * 30, *summary_lines(merged), ""])
+        capture = session.config.pluginmanager.getplugin("capturemanager")
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            import sys
+
+            sys.stderr.write(text + "\n")
+            sys.stderr.flush()
+
+
+_PLUGIN = SummaryPlugin()
 
 
 def recorded() -> dict[str, Any]:
@@ -548,23 +662,8 @@ def recorded() -> dict[str, Any]:
         return dict(_metrics)
 
 
-SUMMARY_ORDER = (
-    ("deploy_failure_points", "deploy failure points converged/tried"),
-    ("destroy_failure_points", "destroy failure points converged/tried"),
-    ("cli_failure_points", "failure points via the doit CLI converged/tried"),
-    ("throttle", "under 30% throttling"),
-    ("records", "partial put failures (20%)"),
-    ("drift", "drift scenarios repaired"),
-    ("collateral", "collateral damage"),
-    ("concurrency", "two deploys at once"),
-)
-
-
-def summary_lines(metrics: dict[str, Any]) -> list[str]:
-    lines = []
-    for key, label in SUMMARY_ORDER:
-        if key in metrics:
-            lines.append(f"{label}: {metrics[key]}")
-    for key in sorted(set(metrics) - {k for k, _ in SUMMARY_ORDER}):
-        lines.append(f"{key}: {metrics[key]}")
-    return lines
+@pytest.fixture(autouse=True)
+def reliability_summary(request: pytest.FixtureRequest) -> None:
+    """Import into each reliability test module: registers the summary plugin (once per process)."""
+    if not request.config.pluginmanager.is_registered(_PLUGIN):
+        request.config.pluginmanager.register(_PLUGIN, "reliability-summary")
