@@ -8,13 +8,12 @@ from pathlib import Path
 
 from doit import get_var
 
-from tasks.config import normalize_env
-
 # Task creators (doit collects every `task_*` name in this module).
 from tasks.cli_deploy import task_deploy, task_destroy, task_plan, task_send, task_status  # noqa: F401
 from tasks.cli_doctor import task_doctor  # noqa: F401
 from tasks.cli_emulator import task_emulator, task_emulator_stop  # noqa: F401
 from tasks.cli_template import task_template  # noqa: F401
+from tasks.config import normalize_env
 
 _DEP_DIR = Path(__file__).parent / ".doit"
 _DEP_DIR.mkdir(exist_ok=True)
@@ -27,7 +26,9 @@ DOIT_CONFIG = {
     "num_process": 8,
     "par_type": "thread",
     # One dep file per env, so `env=prod` and `env=local` never share doit state.
-    "dep_file": str(_DEP_DIR / f"{re.sub(r'[^a-z0-9_-]', '_', normalize_env(get_var('env', 'local') or 'local'))}.json"),
+    "dep_file": str(
+        _DEP_DIR / f"{re.sub(r'[^a-z0-9_-]', '_', normalize_env(get_var('env', 'local') or 'local'))}.json"
+    ),
     "backend": "json",
     "verbosity": 2,
 }

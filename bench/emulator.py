@@ -31,12 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tasks.records import encode, make_records, new_run_id  # noqa: E402
-from tasks.schemas import load  # noqa: E402
+from tests import emulator_helpers as eh  # noqa: E402
+from tests.emulator_helpers import ACCOUNT, NAMESPACE, REGION  # noqa: E402
 
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
 BUCKET = "bench-tables"
-NAMESPACE = "otel"
 SIGNAL = "logs"
 STREAM = "bench-logs"
 
@@ -82,96 +80,50 @@ def wait_healthy(endpoint: str, proc: subprocess.Popen[bytes], deadline: float) 
     raise SystemExit("emulator not healthy within 60 s")
 
 
+def client(endpoint: str, service: str, **kw: Any) -> Any:
+    """A boto3 client of the emulator at ``endpoint`` (moto's test credentials)."""
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        **kw,
+    )
+
+
 def setup(endpoint: str) -> None:
-    kw: dict[str, Any] = {
-        "endpoint_url": endpoint,
-        "region_name": REGION,
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": "testing",
-    }
     iam, s3, glue, s3t, lf, fh = (
-        boto3.client(s, **kw) for s in ("iam", "s3", "glue", "s3tables", "lakeformation", "firehose")
+        client(endpoint, s) for s in ("iam", "s3", "glue", "s3tables", "lakeformation", "firehose")
     )
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": "sts:AssumeRole",
-                "Principal": {"Service": "firehose.amazonaws.com"},
-            }
-        ],
-    }
-    role = iam.create_role(RoleName="bench-firehose", AssumeRolePolicyDocument=json.dumps(trust))["Role"][
-        "Arn"
-    ]
+    role = iam.create_role(RoleName="bench-firehose", AssumeRolePolicyDocument=json.dumps(eh.FIREHOSE_TRUST))[
+        "Role"
+    ]["Arn"]
     s3.create_bucket(Bucket="bench-errors")
-    glue.create_catalog(
-        Name="s3tablescatalog",
-        CatalogInput={
-            "FederatedCatalog": {
-                "Identifier": f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/*",
-                "ConnectionName": "aws:s3tables",
-            }
-        },
-    )
+    eh.create_s3tables_catalog(glue)
     arn = s3t.create_table_bucket(name=BUCKET)["arn"]
     s3t.create_namespace(tableBucketARN=arn, namespace=[NAMESPACE])
-    fields = [{"name": c.name, "type": c.iceberg_type, "required": c.required} for c in load(SIGNAL).columns]
-    s3t.create_table(
-        tableBucketARN=arn,
-        namespace=NAMESPACE,
-        name=SIGNAL,
-        format="ICEBERG",
-        metadata={"iceberg": {"schema": {"fields": fields}}},
-    )
-    catalog_id = f"{ACCOUNT}:s3tablescatalog/{BUCKET}"
-    principal = {"DataLakePrincipalIdentifier": role}
-    lf.grant_permissions(
-        Principal=principal,
-        Permissions=["DESCRIBE"],
-        Resource={"Database": {"CatalogId": catalog_id, "Name": NAMESPACE}},
-    )
-    lf.grant_permissions(
-        Principal=principal,
-        Permissions=["ALL"],
-        Resource={"Table": {"CatalogId": catalog_id, "DatabaseName": NAMESPACE, "Name": SIGNAL}},
-    )
+    eh.create_table(s3t, arn, SIGNAL)
+    eh.grant_tables(lf, role, BUCKET, [SIGNAL])
     fh.create_delivery_stream(
         DeliveryStreamName=STREAM,
         DeliveryStreamType="DirectPut",
-        IcebergDestinationConfiguration={
-            "RoleARN": role,
-            "AppendOnly": True,
-            "BufferingHints": {
-                "SizeInMBs": int(os.environ.get("BENCH_SIZE", "1")),
-                "IntervalInSeconds": int(os.environ.get("BENCH_INTERVAL", "0")),
-            },
-            "CatalogConfiguration": {
-                "CatalogARN": f"arn:aws:glue:{REGION}:{ACCOUNT}:catalog/s3tablescatalog/{BUCKET}"
-            },
-            "DestinationTableConfigurationList": [
-                {"DestinationDatabaseName": NAMESPACE, "DestinationTableName": SIGNAL}
-            ],
-            "S3Configuration": {
-                "RoleARN": role,
-                "BucketARN": "arn:aws:s3:::bench-errors",
-                "ErrorOutputPrefix": "errors/",
-            },
-        },
+        IcebergDestinationConfiguration=eh.iceberg_destination(
+            role,
+            BUCKET,
+            SIGNAL,
+            "bench-errors",
+            "errors/",
+            size_mb=int(os.environ.get("BENCH_SIZE", "1")),
+            interval=int(os.environ.get("BENCH_INTERVAL", "0")),
+        ),
     )
 
 
 def table_rows(endpoint: str) -> int:
     from pyiceberg.table import StaticTable
 
-    s3t = boto3.client(
-        "s3tables",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    s3t = client(endpoint, "s3tables")
     arn = f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/{BUCKET}"
     loc = s3t.get_table_metadata_location(tableBucketARN=arn, namespace=NAMESPACE, name=SIGNAL)[
         "metadataLocation"
@@ -210,14 +162,7 @@ def main() -> int:
 
             setup(endpoint)
             records = [encode(r) for r in make_records(SIGNAL, new_run_id(), args.records)]
-            fh = boto3.client(
-                "firehose",
-                endpoint_url=endpoint,
-                region_name=REGION,
-                aws_access_key_id="testing",
-                aws_secret_access_key="testing",
-                config=Config(retries={"mode": "standard", "max_attempts": 10}),
-            )
+            fh = client(endpoint, "firehose", config=Config(retries={"mode": "standard", "max_attempts": 10}))
             batches = [
                 [{"Data": r} for r in records[i : i + args.batch]] for i in range(0, len(records), args.batch)
             ]

@@ -216,11 +216,21 @@ def _find(st: _State, name_or_id: str, include_deleted: bool = False) -> Stack |
     return None
 
 
-def _live(st: _State, name_or_id: str) -> Stack:
-    s = _find(st, name_or_id)
+def _existing(st: _State, name_or_id: str, missing: str, include_deleted: bool = False) -> Stack:
+    """The stack, or ``missing`` as a ValidationError: a deleted stack is found by its id only."""
+    s = _find(st, name_or_id, include_deleted=include_deleted)
     if s is None or (s.deleted is not None and s.id != name_or_id):
-        raise _err(f"Stack with id {name_or_id} does not exist")
+        raise _err(missing)
     return s
+
+
+def _live(st: _State, name_or_id: str) -> Stack:
+    return _existing(st, name_or_id, f"Stack with id {name_or_id} does not exist")
+
+
+def _present(item: dict[str, Any]) -> dict[str, Any]:
+    """The fields that have a value (the API leaves the others out)."""
+    return {k: v for k, v in item.items() if v is not None}
 
 
 # -- templates and parameters ----------------------------------------------------------------------
@@ -319,14 +329,18 @@ def _refs(value: Any, names: set[str]) -> set[str]:
     return found
 
 
+def _depends_on(body: dict[str, Any]) -> set[str]:
+    depends = body.get("DependsOn") or []
+    return {depends} if isinstance(depends, str) else set(depends)
+
+
 def dependency_order(template: dict[str, Any]) -> list[str]:
     resources = template.get("Resources", {})
     names = set(resources)
     deps: dict[str, set[str]] = {}
     for name, body in resources.items():
         d = _refs(body.get("Properties", {}), names) | _refs(body.get("Condition", {}), names)
-        depends = body.get("DependsOn") or []
-        d |= {depends} if isinstance(depends, str) else set(depends)
+        d |= _depends_on(body)
         missing = [x for x in d if x not in names]
         if missing:
             raise _err(
@@ -358,9 +372,7 @@ def _dependents(template: dict[str, Any]) -> dict[str, set[str]]:
     names = set(resources)
     out: dict[str, set[str]] = {n: set() for n in names}
     for name, body in resources.items():
-        d = _refs(body.get("Properties", {}), names)
-        depends = body.get("DependsOn") or []
-        d |= {depends} if isinstance(depends, str) else set(depends)
+        d = _refs(body.get("Properties", {}), names) | _depends_on(body)
         for x in d:
             if x in out:
                 out[x].add(name)
@@ -410,6 +422,12 @@ class _Engine:
                 "ResourceProperties": json.dumps(props) if props is not None else None,
             }
         )
+
+    def fail(self, res: Res, rtype: str, status: str, reason: str) -> _Failed:
+        """Record a resource's failure (status, reason, event); the caller raises what this returns."""
+        res.status, res.reason = status, reason
+        self.event(res.logical_id, rtype, status, res.physical_id, reason)
+        return _Failed(res.logical_id)
 
     def stack_event(self, status: str, reason: str | None = None) -> None:
         self.s.status = status
@@ -466,9 +484,7 @@ class _Engine:
                 raise AwsError("NotSupported", f"the emulator does not support resource type {rtype}")
         except Exception as exc:
             rm._parsed_resources.pop(logical, None)
-            res.status, res.reason = "CREATE_FAILED", _reason(exc)
-            self.event(logical, rtype, "CREATE_FAILED", "", res.reason)
-            raise _Failed(logical) from exc
+            raise self.fail(res, rtype, "CREATE_FAILED", _reason(exc)) from exc
         res.instance = inst
         res.physical_id = str(getattr(inst, "physical_resource_id", "") or "")
         res.status, res.reason, res.updated = "CREATE_COMPLETE", None, _now()
@@ -500,9 +516,7 @@ class _Engine:
         try:
             self.delete_instance(res.instance, res.type, body)
         except Exception as exc:
-            res.status, res.reason = "DELETE_FAILED", _reason(exc)
-            self.event(res.logical_id, res.type, "DELETE_FAILED", res.physical_id, res.reason)
-            raise _Failed(res.logical_id) from exc
+            raise self.fail(res, res.type, "DELETE_FAILED", _reason(exc)) from exc
         res.status, res.reason = "DELETE_COMPLETE", None
         self.event(res.logical_id, res.type, "DELETE_COMPLETE", res.physical_id)
 
@@ -542,12 +556,7 @@ class _Engine:
                 if res is not None:
                     created.append(res)
         except (_Failed, AwsError) as exc:
-            failed = exc.logical if isinstance(exc, _Failed) else None
-            reason = (
-                f"The following resource(s) failed to create: [{failed}]. "
-                if failed
-                else (exc.message if isinstance(exc, AwsError) else str(exc))
-            )
+            failed, reason = _failure(exc, "create")
             if s.disable_rollback:
                 self.stack_event("CREATE_FAILED", reason)
             else:
@@ -581,13 +590,7 @@ class _Engine:
         replaced: dict[str, Res] = {}  # logical -> old record, deleted in cleanup
         updated: dict[str, Res] = {}  # logical -> record before in-place update
         try:
-            rm._template = template
-            rm._resource_json_map = template["Resources"]
-            rm.input_parameters = dict(parameters)
-            rm.resolved_parameters = {}
-            rm.load_mapping()
-            rm.load_parameters()
-            rm.load_conditions()
+            _load_template(rm, template, parameters)
             for logical in dependency_order(template):
                 body = template["Resources"][logical]
                 prev = old_resources.get(logical)
@@ -598,12 +601,7 @@ class _Engine:
                     continue
                 self._update_one(rm, logical, body, prev, old_template, created, replaced, updated)
         except (_Failed, AwsError) as exc:
-            failed = exc.logical if isinstance(exc, _Failed) else None
-            reason = (
-                f"The following resource(s) failed to update: [{failed}]. "
-                if failed
-                else (exc.message if isinstance(exc, AwsError) else str(exc))
-            )
+            _, reason = _failure(exc, "update")
             self.stack_event("UPDATE_ROLLBACK_IN_PROGRESS", reason)
             for res in reversed(created):
                 try:
@@ -617,13 +615,7 @@ class _Engine:
             s.resources = old_resources
             rm._parsed_resources.clear()
             rm._parsed_resources.update(snapshot_parsed)
-            rm._template = old_template
-            rm._resource_json_map = old_template["Resources"]
-            rm.input_parameters = dict(old_params)
-            rm.resolved_parameters = {}
-            rm.load_mapping()
-            rm.load_parameters()
-            rm.load_conditions()
+            _load_template(rm, old_template, old_params)
             s.template, s.parameters, s.template_body = old_template, old_params, old_body
             self.stack_event("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
             self.stack_event("UPDATE_ROLLBACK_COMPLETE")
@@ -667,9 +659,7 @@ class _Engine:
         try:
             new_props = self.resolve_props(rm, body)
         except Exception as exc:
-            prev.status, prev.reason = "UPDATE_FAILED", _reason(exc)
-            self.event(logical, rtype, "UPDATE_FAILED", prev.physical_id, prev.reason)
-            raise _Failed(logical) from exc
+            raise self.fail(prev, rtype, "UPDATE_FAILED", _reason(exc)) from exc
         if rtype == prev.type and new_props == prev.props:
             return
         changed = {
@@ -702,9 +692,7 @@ class _Engine:
                     f"CloudFormation cannot update a stack when a custom-named resource requires replacing. "
                     f"Rename {(new_props or {}).get(name_prop)} and update the stack again."
                 )
-                prev.status, prev.reason = "UPDATE_FAILED", reason
-                self.event(logical, rtype, "UPDATE_FAILED", prev.physical_id, reason)
-                raise _Failed(logical)
+                raise self.fail(prev, rtype, "UPDATE_FAILED", reason)
             old = copy.copy(prev)
             rm._parsed_resources.pop(logical, None)
             try:
@@ -729,9 +717,7 @@ class _Engine:
                 prev.instance = inst
                 prev.physical_id = str(getattr(inst, "physical_resource_id", "") or prev.physical_id)
         except Exception as exc:
-            prev.status, prev.reason = "UPDATE_FAILED", _reason(exc)
-            self.event(logical, rtype, "UPDATE_FAILED", prev.physical_id, prev.reason)
-            raise _Failed(logical) from exc
+            raise self.fail(prev, rtype, "UPDATE_FAILED", _reason(exc)) from exc
         updated[logical] = before
         prev.props, prev.status, prev.reason, prev.updated = new_props, "UPDATE_COMPLETE", None, _now()
         self.event(logical, rtype, "UPDATE_COMPLETE", prev.physical_id)
@@ -791,6 +777,28 @@ class _Engine:
         if seconds > 0:
             self.s.hold = (time.monotonic() + seconds, status, n_events)
             faults.record_fired("latency")
+
+
+def _load_template(rm: Any, template: dict[str, Any], parameters: dict[str, str]) -> None:
+    """Point moto's ResourceMap at another template and parameters (update, and its rollback)."""
+    rm._template = template
+    rm._resource_json_map = template["Resources"]
+    rm.input_parameters = dict(parameters)
+    rm.resolved_parameters = {}
+    rm.load_mapping()
+    rm.load_parameters()
+    rm.load_conditions()
+
+
+def _failure(exc: _Failed | AwsError, verb: str) -> tuple[str | None, str]:
+    """(failed logical id or None, stack status reason) of a create or update that failed."""
+    failed = exc.logical if isinstance(exc, _Failed) else None
+    reason = (
+        f"The following resource(s) failed to {verb}: [{failed}]. "
+        if failed
+        else (exc.message if isinstance(exc, AwsError) else str(exc))
+    )
+    return failed, reason
 
 
 class _Failed(Exception):
@@ -900,9 +908,7 @@ def _diff(stack: Stack | None, template: dict[str, Any], parameters: dict[str, s
                     "Details": [],
                 }
             )
-    return [
-        {"Type": "Resource", "ResourceChange": {k: v for k, v in c.items() if v is not None}} for c in changes
-    ]
+    return [{"Type": "Resource", "ResourceChange": _present(c)} for c in changes]
 
 
 def _param_refs(value: Any) -> set[str]:
@@ -1066,7 +1072,7 @@ def _stack_out(s: Stack) -> dict[str, Any]:
         "DriftInformation": {"StackDriftStatus": "NOT_CHECKED"},
         "ChangeSetId": s.change_set_id,
     }
-    return {k: v for k, v in out.items() if v is not None}
+    return _present(out)
 
 
 def _all_params(s: Stack) -> dict[str, str]:
@@ -1085,10 +1091,7 @@ def describe_stacks(req: OverrideRequest) -> OverrideResponse:
         st = _state(req.account_id, req.region)
         name = a.get("StackName")
         if name:
-            s = _find(st, name, include_deleted=True)
-            if s is None or (s.deleted is not None and s.id != name):
-                raise _err(f"Stack with id {name} does not exist")
-            stacks = [s]
+            stacks = [_existing(st, name, f"Stack with id {name} does not exist", include_deleted=True)]
         else:
             stacks = [s for s in st.stacks.values() if s.deleted is None]
         return _ok(req, {"Stacks": [_stack_out(s) for s in stacks]})
@@ -1115,7 +1118,7 @@ def list_stacks(req: OverrideRequest) -> OverrideResponse:
                 "StackStatusReason": s.visible_reason,
                 "DriftInformation": {"StackDriftStatus": "NOT_CHECKED"},
             }
-            out.append({k: v for k, v in item.items() if v is not None})
+            out.append(_present(item))
         return _ok(req, {"StackSummaries": out})
 
 
@@ -1125,16 +1128,30 @@ def describe_stack_events(req: OverrideRequest) -> OverrideResponse:
     with _lock:
         st = _state(req.account_id, req.region)
         name = a.get("StackName", "")
-        s = _find(st, name, include_deleted=True)
-        if s is None or (s.deleted is not None and s.id != name):
-            raise _err(f"Stack [{name}] does not exist")
-        events = [{k: v for k, v in e.items() if v is not None} for e in reversed(s.visible_events)]
+        s = _existing(st, name, f"Stack [{name}] does not exist", include_deleted=True)
+        events = [_present(e) for e in reversed(s.visible_events)]
         return _ok(req, {"StackEvents": events})
 
 
 def _resource_rows(s: Stack) -> list[Res]:
     order = dependency_order(s.template) if s.template else []
     return [s.resources[n] for n in order if n in s.resources]
+
+
+def _resource_out(r: Res, time_key: str = "LastUpdatedTimestamp", **extra: Any) -> dict[str, Any]:
+    """One resource as the Describe/List calls show it; ``extra`` adds the call's own fields."""
+    return _present(
+        {
+            **extra,
+            "LogicalResourceId": r.logical_id,
+            "PhysicalResourceId": r.physical_id,
+            "ResourceType": r.type,
+            time_key: r.updated,
+            "ResourceStatus": r.status,
+            "ResourceStatusReason": r.reason,
+            "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"},
+        }
+    )
 
 
 @register(SVC, "DescribeStackResources")
@@ -1147,24 +1164,7 @@ def describe_stack_resources(req: OverrideRequest) -> OverrideResponse:
             for r in _resource_rows(s)
             if not a.get("LogicalResourceId") or r.logical_id == a["LogicalResourceId"]
         ]
-        out = [
-            {
-                k: v
-                for k, v in {
-                    "StackName": s.name,
-                    "StackId": s.id,
-                    "LogicalResourceId": r.logical_id,
-                    "PhysicalResourceId": r.physical_id,
-                    "ResourceType": r.type,
-                    "Timestamp": r.updated,
-                    "ResourceStatus": r.status,
-                    "ResourceStatusReason": r.reason,
-                    "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"},
-                }.items()
-                if v is not None
-            }
-            for r in rows
-        ]
+        out = [_resource_out(r, "Timestamp", StackName=s.name, StackId=s.id) for r in rows]
         return _ok(req, {"StackResources": out})
 
 
@@ -1176,22 +1176,7 @@ def describe_stack_resource(req: OverrideRequest) -> OverrideResponse:
         r = s.resources.get(a.get("LogicalResourceId", ""))
         if r is None:
             raise _err(f"Resource {a.get('LogicalResourceId')} does not exist for stack {s.name}")
-        out = {
-            k: v
-            for k, v in {
-                "StackName": s.name,
-                "StackId": s.id,
-                "LogicalResourceId": r.logical_id,
-                "PhysicalResourceId": r.physical_id,
-                "ResourceType": r.type,
-                "LastUpdatedTimestamp": r.updated,
-                "ResourceStatus": r.status,
-                "ResourceStatusReason": r.reason,
-                "Metadata": "{}",
-                "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"},
-            }.items()
-            if v is not None
-        }
+        out = _resource_out(r, StackName=s.name, StackId=s.id, Metadata="{}")
         return _ok(req, {"StackResourceDetail": out})
 
 
@@ -1200,22 +1185,7 @@ def list_stack_resources(req: OverrideRequest) -> OverrideResponse:
     a = _args(req)
     with _lock:
         s = _live(_state(req.account_id, req.region), a.get("StackName", ""))
-        out = [
-            {
-                k: v
-                for k, v in {
-                    "LogicalResourceId": r.logical_id,
-                    "PhysicalResourceId": r.physical_id,
-                    "ResourceType": r.type,
-                    "LastUpdatedTimestamp": r.updated,
-                    "ResourceStatus": r.status,
-                    "ResourceStatusReason": r.reason,
-                    "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"},
-                }.items()
-                if v is not None
-            }
-            for r in _resource_rows(s)
-        ]
+        out = [_resource_out(r) for r in _resource_rows(s)]
         return _ok(req, {"StackResourceSummaries": out})
 
 
@@ -1228,9 +1198,7 @@ def get_template(req: OverrideRequest) -> OverrideResponse:
             cs = _change_set(st, a["ChangeSetName"], a.get("StackName"))
             return _ok(req, {"TemplateBody": cs.template_body, "StagesAvailable": ["Original", "Processed"]})
         name = a.get("StackName", "")
-        s = _find(st, name, include_deleted=True)
-        if s is None or (s.deleted is not None and s.id != name):
-            raise _err(f"Stack with id {name} does not exist")
+        s = _existing(st, name, f"Stack with id {name} does not exist", include_deleted=True)
         return _ok(req, {"TemplateBody": s.template_body, "StagesAvailable": ["Original", "Processed"]})
 
 
@@ -1354,9 +1322,8 @@ def describe_change_set(req: OverrideRequest) -> OverrideResponse:
         st = _state(req.account_id, req.region)
         cs = _change_set(st, a.get("ChangeSetName", ""), a.get("StackName"))
         stack = st.stacks[cs.stack_id]
-        out = {
-            k: v
-            for k, v in {
+        out = _present(
+            {
                 "ChangeSetName": cs.name,
                 "ChangeSetId": cs.id,
                 "StackId": stack.id,
@@ -1374,9 +1341,8 @@ def describe_change_set(req: OverrideRequest) -> OverrideResponse:
                 "Tags": [{"Key": k, "Value": v} for k, v in (cs.tags or {}).items()],
                 "Changes": cs.changes,
                 "IncludeNestedStacks": False,
-            }.items()
-            if v is not None
-        }
+            }
+        )
         return _ok(req, out)
 
 
@@ -1387,9 +1353,8 @@ def list_change_sets(req: OverrideRequest) -> OverrideResponse:
         st = _state(req.account_id, req.region)
         stack = _live(st, a.get("StackName", ""))
         out = [
-            {
-                k: v
-                for k, v in {
+            _present(
+                {
                     "StackId": stack.id,
                     "StackName": stack.name,
                     "ChangeSetId": cs.id,
@@ -1399,9 +1364,8 @@ def list_change_sets(req: OverrideRequest) -> OverrideResponse:
                     "StatusReason": cs.reason,
                     "CreationTime": cs.created,
                     "Description": cs.description,
-                }.items()
-                if v is not None
-            }
+                }
+            )
             for cs in st.change_sets.values()
             if cs.stack_id == stack.id
         ]

@@ -13,12 +13,13 @@ DeleteTable keep the Iceberg table in step.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Self
 
 from moto.core.common_models import CloudFormationModel
 from moto.s3tables.exceptions import ConflictException
 from moto.s3tables.models import S3TablesBackend, s3tables_backends
 
+from emulator.cfn_model import CfnResource
 from emulator.overrides import AwsError, OverrideRequest, OverrideResponse, register
 
 _lock = threading.RLock()
@@ -80,29 +81,21 @@ def drop_iceberg_table(arn: str, namespace: str, name: str) -> None:
 # -- CloudFormation models -------------------------------------------------------------------------
 
 
-class TableBucket(CloudFormationModel):
+class TableBucket(CfnResource, CloudFormationModel):
     """``AWS::S3Tables::TableBucket``: Ref and GetAtt TableBucketARN give the ARN."""
+
+    CFN_TYPE = "AWS::S3Tables::TableBucket"
+    CFN_NAME_TYPE = "TableBucketName"
+    CFN_ATTRS = ("TableBucketARN",)
 
     def __init__(self, arn: str, name: str, properties: dict[str, Any]) -> None:
         self.arn = arn
         self.name = name
         self.properties = properties
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::S3Tables::TableBucket"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "TableBucketName"
-
     @property
     def physical_resource_id(self) -> str:
         return self.arn
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("TableBucketARN",)
 
     def get_cfn_attribute(self, attribute_name: str) -> Any:
         from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
@@ -112,103 +105,58 @@ class TableBucket(CloudFormationModel):
         raise UnformattedGetAttTemplateException()
 
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> TableBucket:
-        props = cloudformation_json.get("Properties", {})
+    def cfn_create(cls, resource_name: str, props: dict[str, Any], account_id: str, region_name: str) -> Self:
         name = props.get("TableBucketName", resource_name).lower()
         bucket = backend(account_id, region_name).create_table_bucket(name)
         return cls(bucket.arn, name, props)
 
-    @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: TableBucket,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> TableBucket:
-        original_resource.properties = cloudformation_json.get("Properties", {})
-        return original_resource
+    def cfn_update(self, props: dict[str, Any], account_id: str, region_name: str) -> None:
+        self.properties = props
 
     @classmethod
-    def delete_from_cloudformation_json(
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
-        delete_table_bucket(account_id, region_name, resource_name)
+    def cfn_delete(cls, physical_id: str, props: dict[str, Any], account_id: str, region_name: str) -> None:
+        delete_table_bucket(account_id, region_name, physical_id)
 
     def delete(self, account_id: str, region_name: str) -> None:
         delete_table_bucket(account_id, region_name, self.arn)
 
 
-class Namespace(CloudFormationModel):
+class Namespace(CfnResource, CloudFormationModel):
     """``AWS::S3Tables::Namespace``: Ref gives ``TABLE_BUCKET_ARN|NAMESPACE`` (its primary identifier)."""
+
+    CFN_TYPE = "AWS::S3Tables::Namespace"
+    CFN_NAME_TYPE = "Namespace"
 
     def __init__(self, bucket_arn: str, namespace: str) -> None:
         self.bucket_arn = bucket_arn
         self.namespace = namespace
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::S3Tables::Namespace"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Namespace"
 
     @property
     def physical_resource_id(self) -> str:
         return f"{self.bucket_arn}|{self.namespace}"
 
     @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
-
-    @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Namespace:
-        props = cloudformation_json.get("Properties", {})
+    def cfn_create(cls, resource_name: str, props: dict[str, Any], account_id: str, region_name: str) -> Self:
         arn = props["TableBucketARN"]
         ns = props.get("Namespace", resource_name)
         backend(account_id, region_name).create_namespace(arn, ns)
         return cls(arn, ns)
 
     @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: Namespace,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> Namespace:
-        return original_resource  # every property is create-only: changes replace it
-
-    @classmethod
-    def delete_from_cloudformation_json(
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
-        arn, _, ns = resource_name.partition("|")
+    def cfn_delete(cls, physical_id: str, props: dict[str, Any], account_id: str, region_name: str) -> None:
+        arn, _, ns = physical_id.partition("|")
         delete_namespace(account_id, region_name, arn, ns)
 
     def delete(self, account_id: str, region_name: str) -> None:
         delete_namespace(account_id, region_name, self.bucket_arn, self.namespace)
 
 
-class Table(CloudFormationModel):
+class Table(CfnResource, CloudFormationModel):
     """``AWS::S3Tables::Table``: Ref gives the table ARN; GetAtt TableARN, WarehouseLocation, VersionToken."""
+
+    CFN_TYPE = "AWS::S3Tables::Table"
+    CFN_NAME_TYPE = "TableName"
+    CFN_ATTRS = ("TableARN", "WarehouseLocation", "VersionToken")
 
     def __init__(
         self, account_id: str, region: str, bucket_arn: str, namespace: str, name: str, props: dict[str, Any]
@@ -223,14 +171,6 @@ class Table(CloudFormationModel):
     def _moto(self) -> Any:
         return backend(self.account_id, self.region).get_table(self.bucket_arn, self.namespace, self.name)
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::S3Tables::Table"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "TableName"
-
     @property
     def arn(self) -> str:
         return str(self._moto().arn)
@@ -238,10 +178,6 @@ class Table(CloudFormationModel):
     @property
     def physical_resource_id(self) -> str:
         return f"{self.bucket_arn}/table/{self.name}"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("TableARN", "WarehouseLocation", "VersionToken")
 
     def get_cfn_attribute(self, attribute_name: str) -> Any:
         from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
@@ -256,15 +192,7 @@ class Table(CloudFormationModel):
         raise UnformattedGetAttTemplateException()
 
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Table:
-        props = cloudformation_json.get("Properties", {})
+    def cfn_create(cls, resource_name: str, props: dict[str, Any], account_id: str, region_name: str) -> Self:
         arn = props["TableBucketARN"]
         ns = props["Namespace"]
         name = props.get("TableName", resource_name)
@@ -284,37 +212,24 @@ class Table(CloudFormationModel):
                 raise
         return cls(account_id, region_name, arn, ns, name, props)
 
-    @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: Table,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> Table:
-        props = cloudformation_json.get("Properties", {})
-        new_ns = props.get("Namespace", original_resource.namespace)
-        new_name = props.get("TableName", original_resource.name)
-        if (new_ns, new_name) != (original_resource.namespace, original_resource.name):
+    def cfn_update(self, props: dict[str, Any], account_id: str, region_name: str) -> None:
+        new_ns = props.get("Namespace", self.namespace)
+        new_name = props.get("TableName", self.name)
+        if (new_ns, new_name) != (self.namespace, self.name):
             backend(account_id, region_name).rename_table(
-                original_resource.bucket_arn,
-                original_resource.namespace,
-                original_resource.name,
-                new_namespace_name=new_ns if new_ns != original_resource.namespace else None,
-                new_name=new_name if new_name != original_resource.name else None,
+                self.bucket_arn,
+                self.namespace,
+                self.name,
+                new_namespace_name=new_ns if new_ns != self.namespace else None,
+                new_name=new_name if new_name != self.name else None,
             )
-            original_resource.namespace = new_ns
-            original_resource.name = new_name
-        original_resource.properties = props
-        return original_resource
+            self.namespace = new_ns
+            self.name = new_name
+        self.properties = props
 
     @classmethod
-    def delete_from_cloudformation_json(
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
-        bucket_arn, _, name = resource_name.partition("/table/")
-        props = cloudformation_json.get("Properties", {})
+    def cfn_delete(cls, physical_id: str, props: dict[str, Any], account_id: str, region_name: str) -> None:
+        bucket_arn, _, name = physical_id.partition("/table/")
         ns = props.get("Namespace", "")
         backend(account_id, region_name).delete_table(bucket_arn, ns, name)
         drop_iceberg_table(bucket_arn, ns, name)

@@ -93,7 +93,11 @@ def start(port: int = DEFAULT_PORT, data_dir: Path | str | None = None) -> str:
     if is_healthy(endpoint):
         return endpoint
     # Each port its own data dir: an emulator wipes its data dir on start.
-    data = Path(data_dir) if data_dir else (DEFAULT_DATA_DIR if port == DEFAULT_PORT else STATE_DIR / f"data-{port}")
+    data = (
+        Path(data_dir)
+        if data_dir
+        else (DEFAULT_DATA_DIR if port == DEFAULT_PORT else STATE_DIR / f"data-{port}")
+    )
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     with LOG_FILE.open("ab") as log:
         proc = subprocess.Popen(

@@ -57,7 +57,10 @@ def describe(exc: BaseException) -> tuple[str, int]:
             EXIT_CREDENTIALS,
         )
     if isinstance(exc, ProfileNotFound):
-        return f"error: {exc} (set profile=NAME to one listed by `aws configure list-profiles`)", EXIT_CREDENTIALS
+        return (
+            f"error: {exc} (set profile=NAME to one listed by `aws configure list-profiles`)",
+            EXIT_CREDENTIALS,
+        )
     if isinstance(exc, NoRegionError):
         return "error: no AWS region: set region=NAME or `region:` in the env's config file", EXIT_USAGE
     if isinstance(exc, EndpointConnectionError):

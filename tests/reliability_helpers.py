@@ -575,11 +575,18 @@ def summary_lines(metrics: dict[str, Any]) -> list[str]:
         return f"{got['converged']}/{got['tried']}" if isinstance(got, dict) else "not run"
 
     cli = [v for k, v in metrics.items() if k.startswith("cli_failure_point_")]
+    repairs = {
+        k.removeprefix("repair_failure_points_"): v for k, v in metrics.items() if k.startswith("repair_")
+    }
     lines = [
         f"failure points converged/tried: deploy {ratio('deploy_failure_points')}, "
         f"destroy {ratio('destroy_failure_points')}, via the doit CLI "
         + (f"{sum(1 for v in cli if v.get('converged'))}/{len(cli)}" if cli else "not run"),
     ]
+    for name, got in sorted(repairs.items()):
+        lines.append(
+            f"  repair of drift {name}: {got['converged']}/{got['tried']} ({', '.join(got['writes'])})"
+        )
     if isinstance(metrics.get("deploy_failure_points"), dict):
         lines.append("  deploy writes: " + ", ".join(metrics["deploy_failure_points"]["writes"]))
     if isinstance(metrics.get("destroy_failure_points"), dict):

@@ -9,41 +9,21 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from pyiceberg.table import StaticTable
 
 from tasks.records import encode, make_records
 from tasks.schemas import DEFAULT_SIGNALS, load
+from tests import emulator_helpers as eh
+from tests.emulator_helpers import ACCOUNT, NAMESPACE, REGION, metric_sum
+from verify.expect import S3TABLES_ACTIONS
 
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
 STACK = "otlp2pipeline-e2e"
 BUCKET = "otlp2pipeline-e2e"
-NAMESPACE = "otel"
 ERROR_BUCKET = f"{STACK}-errors-{ACCOUNT}-{REGION}"
 LOG_GROUP = f"/aws/kinesisfirehose/{STACK}"
-CATALOG_ID = f"{ACCOUNT}:s3tablescatalog/{BUCKET}"
-S3TABLES_ACTIONS = [
-    "s3tables:ListTableBuckets",
-    "s3tables:CreateTableBucket",
-    "s3tables:GetTableBucket",
-    "s3tables:DeleteTableBucket",
-    "s3tables:CreateNamespace",
-    "s3tables:GetNamespace",
-    "s3tables:ListNamespaces",
-    "s3tables:DeleteNamespace",
-    "s3tables:CreateTable",
-    "s3tables:GetTable",
-    "s3tables:ListTables",
-    "s3tables:DeleteTable",
-    "s3tables:RenameTable",
-    "s3tables:GetTableMetadataLocation",
-    "s3tables:UpdateTableMetadataLocation",
-    "s3tables:GetTableData",
-    "s3tables:PutTableData",
-]
 
 
 def _logical(signal: str) -> str:
@@ -62,16 +42,7 @@ def template(signals: tuple[str, ...]) -> dict[str, Any]:
             "Type": "AWS::IAM::Role",
             "Properties": {
                 "RoleName": f"{STACK}-firehose",
-                "AssumeRolePolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "firehose.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                },
+                "AssumeRolePolicyDocument": eh.FIREHOSE_TRUST,
             },
         },
         "ErrorBucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": ERROR_BUCKET}},
@@ -142,7 +113,7 @@ def account_setup(emu: Any) -> str:
         PolicyDocument=json.dumps(
             {
                 "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": S3TABLES_ACTIONS, "Resource": "*"}],
+                "Statement": [{"Effect": "Allow", "Action": list(S3TABLES_ACTIONS), "Resource": "*"}],
             }
         ),
     )
@@ -154,17 +125,11 @@ def account_setup(emu: Any) -> str:
     lf.register_resource(
         ResourceArn=f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/*", RoleArn=lf_role, WithFederation=True
     )
-    glue.create_catalog(
-        Name="s3tablescatalog",
-        CatalogInput={
-            "FederatedCatalog": {
-                "Identifier": f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/*",
-                "ConnectionName": "aws:s3tables",
-            },
-            "CreateDatabaseDefaultPermissions": [],
-            "CreateTableDefaultPermissions": [],
-            "CatalogProperties": {"CustomProperties": {"AllowFullTableExternalDataAccess": "true"}},
-        },
+    eh.create_s3tables_catalog(
+        glue,
+        CreateDatabaseDefaultPermissions=[],
+        CreateTableDefaultPermissions=[],
+        CatalogProperties={"CustomProperties": {"AllowFullTableExternalDataAccess": "true"}},
     )
     lf.grant_permissions(
         Principal={"DataLakePrincipalIdentifier": caller},
@@ -188,48 +153,17 @@ def deploy(emu: Any, skip_table_grant: str | None = None) -> str:
     outputs = cfn.describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
     role_arn = next(o["OutputValue"] for o in outputs if o["OutputKey"] == "FirehoseRoleArn")
 
-    lf = emu.client("lakeformation")
-    principal = {"DataLakePrincipalIdentifier": role_arn}
-    lf.grant_permissions(
-        Principal=principal,
-        Permissions=["DESCRIBE"],
-        Resource={"Database": {"CatalogId": CATALOG_ID, "Name": NAMESPACE}},
-    )
-    for signal in DEFAULT_SIGNALS:
-        if signal == skip_table_grant:
-            continue
-        lf.grant_permissions(
-            Principal=principal,
-            Permissions=["ALL"],
-            Resource={"Table": {"CatalogId": CATALOG_ID, "DatabaseName": NAMESPACE, "Name": signal}},
-        )
+    granted = [s for s in DEFAULT_SIGNALS if s != skip_table_grant]
+    eh.grant_tables(emu.client("lakeformation"), role_arn, BUCKET, granted)
 
     fh = emu.client("firehose")
     for signal in DEFAULT_SIGNALS:
         fh.create_delivery_stream(
             DeliveryStreamName=f"{STACK}-{signal}",
             DeliveryStreamType="DirectPut",
-            IcebergDestinationConfiguration={
-                "RoleARN": role_arn,
-                "AppendOnly": True,
-                "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0},
-                "CatalogConfiguration": {
-                    "CatalogARN": f"arn:aws:glue:{REGION}:{ACCOUNT}:catalog/s3tablescatalog/{BUCKET}"
-                },
-                "DestinationTableConfigurationList": [
-                    {"DestinationDatabaseName": NAMESPACE, "DestinationTableName": signal}
-                ],
-                "CloudWatchLoggingOptions": {
-                    "Enabled": True,
-                    "LogGroupName": LOG_GROUP,
-                    "LogStreamName": signal,
-                },
-                "S3Configuration": {
-                    "RoleARN": role_arn,
-                    "BucketARN": f"arn:aws:s3:::{ERROR_BUCKET}",
-                    "ErrorOutputPrefix": f"errors/{signal}/",
-                },
-            },
+            IcebergDestinationConfiguration=eh.iceberg_destination(
+                role_arn, BUCKET, signal, ERROR_BUCKET, f"errors/{signal}/", log_group=LOG_GROUP
+            ),
         )
     return role_arn
 
@@ -265,20 +199,6 @@ def expected_row(signal: str, record: dict[str, Any]) -> dict[str, Any]:
         if col.type == "timestamp":
             row[col.name] = datetime.fromisoformat(record[col.name]).astimezone(UTC).replace(tzinfo=None)
     return row
-
-
-def metric_sum(emu: Any, metric: str, stream: str) -> float:
-    now = datetime.now(UTC)
-    points = emu.client("cloudwatch").get_metric_statistics(
-        Namespace="AWS/Firehose",
-        MetricName=metric,
-        Dimensions=[{"Name": "DeliveryStreamName", "Value": stream}],
-        StartTime=now - timedelta(minutes=10),
-        EndTime=now + timedelta(minutes=5),
-        Period=60,
-        Statistics=["Sum"],
-    )["Datapoints"]
-    return float(sum(p["Sum"] for p in points))
 
 
 def test_seed_sequence_delivers_400_rows(emulator: Any) -> None:

@@ -16,19 +16,12 @@ from pyiceberg.table import StaticTable
 from emulator.iceberg_store import get_store
 from tasks.records import encode, make_records
 from tasks.schemas import load
+from tests import emulator_helpers as eh
+from tests.emulator_helpers import ACCOUNT, NAMESPACE, REGION
+from tests.emulator_helpers import FIREHOSE_TRUST as TRUST
 
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
 BUCKET = "fh-tables"
-NAMESPACE = "otel"
 ERROR_BUCKET = "fh-errors"
-CATALOG_ID = f"{ACCOUNT}:s3tablescatalog/{BUCKET}"
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "firehose.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ],
-}
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 20.0) -> Any:
@@ -53,14 +46,7 @@ def create_table(emu: Any, signal: str = "logs") -> None:
     arn = buckets.get(BUCKET) or s3t.create_table_bucket(name=BUCKET)["arn"]
     if NAMESPACE not in {n["namespace"][0] for n in s3t.list_namespaces(tableBucketARN=arn)["namespaces"]}:
         s3t.create_namespace(tableBucketARN=arn, namespace=[NAMESPACE])
-    fields = [{"name": c.name, "type": c.iceberg_type, "required": c.required} for c in schema.columns]
-    s3t.create_table(
-        tableBucketARN=arn,
-        namespace=NAMESPACE,
-        name=signal,
-        format="ICEBERG",
-        metadata={"iceberg": {"schema": {"fields": fields}}},
-    )
+    eh.create_table(s3t, arn, signal)
     if get_store().exists(BUCKET, NAMESPACE, signal):
         return
     get_store().create_table(
@@ -99,28 +85,17 @@ def error_records(emu: Any, prefix: str = "errors/") -> list[dict[str, Any]]:
 def iceberg_config(
     role_arn: str, signal: str = "logs", size_mb: int = 1, interval: int = 0
 ) -> dict[str, Any]:
-    return {
-        "RoleARN": role_arn,
-        "AppendOnly": True,
-        "BufferingHints": {"SizeInMBs": size_mb, "IntervalInSeconds": interval},
-        "CatalogConfiguration": {
-            "CatalogARN": f"arn:aws:glue:{REGION}:{ACCOUNT}:catalog/s3tablescatalog/{BUCKET}"
-        },
-        "DestinationTableConfigurationList": [
-            {"DestinationDatabaseName": NAMESPACE, "DestinationTableName": signal}
-        ],
-        "CloudWatchLoggingOptions": {
-            "Enabled": True,
-            "LogGroupName": "/aws/kinesisfirehose/fh",
-            "LogStreamName": signal,
-        },
-        "RetryOptions": {"DurationInSeconds": 300},
-        "S3Configuration": {
-            "RoleARN": role_arn,
-            "BucketARN": f"arn:aws:s3:::{ERROR_BUCKET}",
-            "ErrorOutputPrefix": f"errors/{signal}/",
-        },
-    }
+    config = eh.iceberg_destination(
+        role_arn,
+        BUCKET,
+        signal,
+        ERROR_BUCKET,
+        f"errors/{signal}/",
+        size_mb=size_mb,
+        interval=interval,
+        log_group="/aws/kinesisfirehose/fh",
+    )
+    return {**config, "RetryOptions": {"DurationInSeconds": 300}}
 
 
 @pytest.fixture
@@ -132,17 +107,8 @@ def env(emulator: Any) -> dict[str, Any]:
     logs = emulator.client("logs")
     logs.create_log_group(logGroupName="/aws/kinesisfirehose/fh")
     logs.create_log_stream(logGroupName="/aws/kinesisfirehose/fh", logStreamName="logs")
-    glue = emulator.client("glue")
-    glue.create_catalog(
-        Name="s3tablescatalog",
-        CatalogInput={
-            "FederatedCatalog": {
-                "Identifier": f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/*",
-                "ConnectionName": "aws:s3tables",
-            },
-            "CreateDatabaseDefaultPermissions": [],
-            "CreateTableDefaultPermissions": [],
-        },
+    eh.create_s3tables_catalog(
+        emulator.client("glue"), CreateDatabaseDefaultPermissions=[], CreateTableDefaultPermissions=[]
     )
     create_table(emulator, "logs")
     grant(emulator, role_arn, "logs")
@@ -150,19 +116,7 @@ def env(emulator: Any) -> dict[str, Any]:
 
 
 def grant(emu: Any, role_arn: str, table: str, table_grant: bool = True) -> None:
-    lf = emu.client("lakeformation")
-    principal = {"DataLakePrincipalIdentifier": role_arn}
-    lf.grant_permissions(
-        Principal=principal,
-        Resource={"Database": {"CatalogId": CATALOG_ID, "Name": NAMESPACE}},
-        Permissions=["DESCRIBE"],
-    )
-    if table_grant:
-        lf.grant_permissions(
-            Principal=principal,
-            Resource={"Table": {"CatalogId": CATALOG_ID, "DatabaseName": NAMESPACE, "Name": table}},
-            Permissions=["ALL"],
-        )
+    eh.grant_tables(emu.client("lakeformation"), role_arn, BUCKET, [table] if table_grant else [])
 
 
 def make_stream(env: dict[str, Any], name: str = "fh-logs", **kw: Any) -> str:
@@ -423,16 +377,7 @@ def test_metrics_reach_a_boto3_client(env: dict[str, Any]) -> None:
     now = datetime.now(UTC)
 
     def total(metric: str) -> float:
-        points = cw.get_metric_statistics(
-            Namespace="AWS/Firehose",
-            MetricName=metric,
-            Dimensions=[{"Name": "DeliveryStreamName", "Value": name}],
-            StartTime=now - timedelta(minutes=10),
-            EndTime=now + timedelta(minutes=5),
-            Period=60,
-            Statistics=["Sum"],
-        )["Datapoints"]
-        return sum(p["Sum"] for p in points)
+        return eh.metric_sum(env["emu"], metric, name, now)
 
     assert total("IncomingRecords") == 31
     assert total("IncomingPutRequests") == 2

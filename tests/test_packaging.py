@@ -10,7 +10,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOIT = [sys.executable, "-m", "doit"]
-USER_TASKS = ("template", "plan", "deploy", "status", "send", "destroy", "doctor", "emulator", "emulator_stop")
+USER_TASKS = (
+    "template",
+    "plan",
+    "deploy",
+    "status",
+    "send",
+    "destroy",
+    "doctor",
+    "emulator",
+    "emulator_stop",
+)
 
 
 def test_dodo_only_gathers_task_creators() -> None:

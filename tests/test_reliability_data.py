@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from tests import reliability_helpers as rh
@@ -19,6 +20,7 @@ from tests.deploy_helpers import ROOT, doit
 from tests.reliability_helpers import reliability_summary  # noqa: F401
 
 COUNT = 10_000
+VERIFY = [sys.executable, "-m", "pytest", "verify/", "--env", "local", "-p", "no:cacheprovider", "-q"]
 
 
 def _run_id(stdout: str) -> str:
@@ -46,73 +48,77 @@ def _sent_calls(stdout: str) -> int:
 def test_deploy_send_verify_destroy_succeed_with_30_percent_of_calls_throttled(emulator, tmp_path):
     cfg = rh.config(emulator)
     emulator.set_faults({"throttle": {"fraction": 0.3, "seed": 7}})
-    emulator.reset_calls()
-    took: dict[str, float] = {}
+    phases: dict[str, dict[str, Any]] = {}
 
-    t0 = time.monotonic()
-    deployed = rh.deploy(cfg)
+    def phase(name: str, tool_calls: Callable[[Any], int] | None, body: Callable[[], Any]) -> Any:
+        """Run one step of the flow; the tool's own call counter must match what the emulator received."""
+        emulator.reset_calls()
+        fired = int(emulator.faults()["fired"].get("throttle", 0))
+        t0 = time.monotonic()
+        result = body()
+        received = rh.total_calls(emulator)
+        phases[name] = {
+            "received": received,
+            "throttled": int(emulator.faults()["fired"].get("throttle", 0)) - fired,
+            "seconds": time.monotonic() - t0,
+        }
+        if tool_calls is not None:
+            assert tool_calls(result) == received, (name, tool_calls(result), received)
+        return result
+
+    deployed = phase("deploy", lambda r: r.calls, lambda: rh.deploy(cfg))
     assert deployed.code == 0, deployed.message + deployed.output
-    took["deploy"] = time.monotonic() - t0
 
-    t0 = time.monotonic()
-    sent = doit(emulator, tmp_path, "send", "env=local", f"count={COUNT}")
+    sent = phase(
+        "send",
+        lambda r: _sent_calls(r.stdout),
+        lambda: doit(emulator, tmp_path, "send", "env=local", f"count={COUNT}"),
+    )
     assert sent.returncode == 0, sent.stdout + sent.stderr
     run_id = _run_id(sent.stdout)
     for signal in cfg.signals:
         assert f"{cfg.stream_name(signal)}: sent {COUNT}, failed 0" in sent.stdout, sent.stdout
-    took["send"] = time.monotonic() - t0
 
-    t0 = time.monotonic()
-    counts = _count_rows(emulator, cfg, run_id)
+    counts = phase("count rows", None, lambda: _count_rows(emulator, cfg, run_id))
     assert counts == {s: (COUNT, 0, 0) for s in cfg.signals}, counts
-    took["count"] = time.monotonic() - t0
 
-    # verify's read-only checks (delivery sends and waits on its own; rows were counted above)
-    t0 = time.monotonic()
-    verify = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "verify/",
-            "--env",
-            "local",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "-k",
-            "not delivery",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "AWS_ENDPOINT_URL": emulator.endpoint},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    # verify's read-only checks (its delivery check sends and waits on its own; rows were counted above)
+    verify = phase(
+        "verify",
+        None,
+        lambda: subprocess.run(
+            [*VERIFY, "-k", "not delivery"],
+            cwd=ROOT,
+            env={**os.environ, "AWS_ENDPOINT_URL": emulator.endpoint},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        ),
     )
     assert verify.returncode == 0, verify.stdout[-3000:] + verify.stderr[-2000:]
-    status = rh.status_doc(cfg)
+    status = phase("status", None, lambda: rh.status_doc(cfg))
     assert status["healthy"], rh.drifting(status)
-    took["verify"] = time.monotonic() - t0
 
-    t0 = time.monotonic()
-    gone = rh.destroy(cfg)
+    gone = phase("destroy", lambda r: r.calls, lambda: rh.destroy(cfg))
     assert gone.code == 0, gone.message + gone.output
-    took["destroy"] = time.monotonic() - t0
-
-    throttled = int(emulator.faults()["fired"].get("throttle", 0))
-    received = rh.total_calls(emulator)
     emulator.clear_faults()
     assert rh.leftovers(emulator, cfg) == {}
+
+    throttled = sum(p["throttled"] for p in phases.values())
+    received = sum(p["received"] for p in phases.values())
     assert 0 < throttled < received
+    for name in ("deploy", "send", "destroy"):
+        assert phases[name]["throttled"] > 0, phases
     rh.record(
         "throttle",
         {
             "throttled": throttled,
             "received": received,
-            "detail": f"deploy {deployed.calls}, send {_sent_calls(sent.stdout)}, destroy {gone.calls} calls "
-            f"by the tool incl. retries; {sum(c[0] for c in counts.values())} rows, lost 0, duplicated 0; "
-            + ", ".join(f"{k} {v:.1f}s" for k, v in took.items()),
+            "detail": "; ".join(
+                f"{n}: {p['throttled']}/{p['received']} in {p['seconds']:.1f}s" for n, p in phases.items()
+            )
+            + f"; {sum(c[0] for c in counts.values())} rows, lost 0, duplicated 0",
         },
     )
 

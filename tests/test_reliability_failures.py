@@ -17,6 +17,7 @@ import pytest
 from tests import reliability_helpers as rh
 from tests.deploy_helpers import doit
 from tests.reliability_helpers import reliability_summary  # noqa: F401
+from tests.test_reliability_drift import delete_stack_keep_streams, recreate_not_append_only
 
 
 def _fault(emu: Any, k: int) -> None:
@@ -37,21 +38,18 @@ def _clean_deploy(emu: Any) -> tuple[Any, rh.Attempt, dict[str, Any]]:
     return cfg, clean, rh.describe_all(emu, cfg)
 
 
-def test_deploy_converges_after_a_failure_at_every_write(emulator):
-    cfg, clean, reference = _clean_deploy(emulator)
-    writes = clean.writes
-    n = len(writes)
-    assert n == sum(rh.mutating(emulator).values()), (writes, rh.mutating(emulator))
-    assert n >= 10, writes
-
+def _every_write(
+    emu: Any, cfg: Any, writes: list[tuple[str, str]], reference: dict[str, Any], prepare: Any
+) -> dict[int, str]:
+    """For each k: prepare(), fail the k-th write, deploy (must fail naming the step), deploy again (must
+    reach `reference`), and a third time (must write nothing). Returns the problems by k."""
     problems: dict[int, str] = {}
-    for k in range(1, n + 1):
-        step, op = writes[k - 1]
-        emulator.reset()
-        _fault(emulator, k)
+    for k, (step, op) in enumerate(writes, 1):
+        prepare()
+        _fault(emu, k)
         failed = rh.deploy(cfg)
-        fired = _fired(emulator)
-        emulator.clear_faults()
+        fired = _fired(emu)
+        emu.clear_faults()
         if failed.code == 0 or fired != 1:
             problems[k] = f"{step}/{op}: deploy exited {failed.code}, fault fired {fired}x"
             continue
@@ -65,16 +63,26 @@ def test_deploy_converges_after_a_failure_at_every_write(emulator):
         if again.code != 0:
             problems[k] = f"{step}/{op}: second deploy failed: {again.message}"
             continue
-        diff = rh.first_difference(reference, rh.describe_all(emulator, cfg))
+        diff = rh.first_difference(reference, rh.describe_all(emu, cfg))
         if diff:
-            problems[k] = f"{step}/{op}: state differs from a clean deploy at {diff}"
+            problems[k] = f"{step}/{op}: state differs from a clean run at {diff}"
             continue
-        emulator.reset_calls()
+        emu.reset_calls()
         third = rh.deploy(cfg)
-        writes3 = rh.mutating(emulator)
+        writes3 = rh.mutating(emu)
         if third.code != 0 or writes3:
             problems[k] = f"{step}/{op}: third deploy exited {third.code} with writes {writes3}"
+    return problems
 
+
+def test_deploy_converges_after_a_failure_at_every_write(emulator):
+    cfg, clean, reference = _clean_deploy(emulator)
+    writes = clean.writes
+    n = len(writes)
+    assert n == sum(rh.mutating(emulator).values()), (writes, rh.mutating(emulator))
+    assert n >= 10, writes
+
+    problems = _every_write(emulator, cfg, writes, reference, emulator.reset)
     rh.record(
         "deploy_failure_points",
         {
@@ -139,11 +147,12 @@ def test_destroy_finishes_after_a_failure_at_every_write(emulator):
 
 # The real CLI: doit runs independent steps on threads, so which step sends the k-th write depends on
 # timing; what must hold is that the message names a step that writes, the failed call, and the exit code.
-CLI_POINTS = (1, 7, 13)
+# (k-th write of deploy, k-th write of destroy): first, middle and last of each.
+CLI_POINTS = ((1, 1), (7, 5), (13, 6))
 
 
-@pytest.mark.parametrize("k", CLI_POINTS)
-def test_failure_points_via_the_doit_cli(emulator, tmp_path, k):
+@pytest.mark.parametrize(("k", "destroy_k"), CLI_POINTS)
+def test_failure_points_via_the_doit_cli(emulator, tmp_path, k, destroy_k):
     cfg, clean, reference = _clean_deploy(emulator)
     n = len(clean.writes)
     k = min(k, n)
@@ -154,6 +163,7 @@ def test_failure_points_via_the_doit_cli(emulator, tmp_path, k):
     emulator.reset()
     _fault(emulator, k)
     failed = doit(emulator, tmp_path, "deploy", "env=local")
+    assert _fired(emulator) == 1
     emulator.clear_faults()
     assert failed.returncode == 1, failed.stdout + failed.stderr
     lines = [line for line in failed.stderr.splitlines() if line.startswith("deploy:")]
@@ -171,9 +181,10 @@ def test_failure_points_via_the_doit_cli(emulator, tmp_path, k):
     third = doit(emulator, tmp_path, "deploy", "env=local")
     assert third.returncode == 0 and rh.mutating(emulator) == {}, third.stdout
 
-    # the same for destroy: fail its first write, then a second destroy finishes
-    _fault(emulator, 1)
+    # the same for destroy: fail its k-th write, then a second destroy finishes
+    _fault(emulator, destroy_k)
     broken = doit(emulator, tmp_path, "destroy", "env=local", "force=1")
+    assert _fired(emulator) == 1
     emulator.clear_faults()
     assert broken.returncode != 0 and rh.FAIL_CODE in broken.stderr, broken.stdout + broken.stderr
     assert "Traceback" not in broken.stderr
@@ -181,3 +192,37 @@ def test_failure_points_via_the_doit_cli(emulator, tmp_path, k):
     assert done.returncode == 0, done.stdout + done.stderr
     assert rh.leftovers(emulator, cfg) == {}
     rh.record(f"cli_failure_point_{k}", {"converged": True, "step": step})
+
+
+# Repairs go through the update paths (change set on a deleted stack, UpdateDestination, delete + re-create
+# of a stream): each of their writes can fail too.
+REPAIRS = {"stack_deleted": delete_stack_keep_streams, "stream_not_append_only": recreate_not_append_only}
+
+
+@pytest.mark.parametrize("drift", sorted(REPAIRS))
+def test_repairing_deploy_converges_after_a_failure_at_every_write(emulator, drift):
+    cfg = rh.config(emulator)
+
+    def broken() -> None:
+        emulator.reset()
+        deployed = rh.deploy(cfg)
+        assert deployed.code == 0, deployed.message
+        REPAIRS[drift](emulator, cfg)
+
+    broken()
+    emulator.reset_calls()
+    repair = rh.deploy(cfg)
+    assert repair.code == 0, repair.message
+    writes = repair.writes
+    assert len(writes) == sum(rh.mutating(emulator).values()) >= 2, writes
+    reference = rh.describe_all(emulator, cfg)  # what a repair without failure reaches
+    problems = _every_write(emulator, cfg, writes, reference, broken)
+    rh.record(
+        f"repair_failure_points_{drift}",
+        {
+            "converged": len(writes) - len(problems),
+            "tried": len(writes),
+            "writes": [f"{s}/{o}" for s, o in writes],
+        },
+    )
+    assert not problems, "\n".join(f"k={k}: {p}" for k, p in sorted(problems.items()))

@@ -47,6 +47,20 @@ def _compiled(pattern: str) -> re.Pattern[str] | None:
         return None
 
 
+def _check_range(meta: dict[str, Any], measure: int, what: str, prefix: str, errors: list[str]) -> None:
+    """The model's ``max``/``min``: on the length of lists and strings, on the value of numbers."""
+    if "max" in meta and measure > meta["max"]:
+        errors.append(
+            f"{prefix} failed to satisfy constraint: Member must have {what} less than or equal to "
+            f"{meta['max']}"
+        )
+    if "min" in meta and measure < meta["min"]:
+        errors.append(
+            f"{prefix} failed to satisfy constraint: Member must have {what} greater than or equal to "
+            f"{meta['min']}"
+        )
+
+
 def _check(shape: Any, value: Any, path: str, errors: list[str]) -> None:
     meta = shape.metadata
     kind = shape.type_name
@@ -68,16 +82,7 @@ def _check(shape: Any, value: Any, path: str, errors: list[str]) -> None:
     if kind == "list":
         if not isinstance(value, list):
             return
-        if "max" in meta and len(value) > meta["max"]:
-            errors.append(
-                f"{prefix} failed to satisfy constraint: Member must have length less than or equal to "
-                f"{meta['max']}"
-            )
-        if "min" in meta and len(value) < meta["min"]:
-            errors.append(
-                f"{prefix} failed to satisfy constraint: Member must have length greater than or equal to "
-                f"{meta['min']}"
-            )
+        _check_range(meta, len(value), "length", prefix, errors)
         for i, item in enumerate(value, start=1):
             _check(shape.member, item, f"{path}.{i}.member", errors)
         return
@@ -90,16 +95,7 @@ def _check(shape: Any, value: Any, path: str, errors: list[str]) -> None:
                 f"[{', '.join(meta['enum'])}]"
             )
             return
-        if "max" in meta and len(value) > meta["max"]:
-            errors.append(
-                f"{prefix} failed to satisfy constraint: Member must have length less than or equal to "
-                f"{meta['max']}"
-            )
-        if "min" in meta and len(value) < meta["min"]:
-            errors.append(
-                f"{prefix} failed to satisfy constraint: Member must have length greater than or equal to "
-                f"{meta['min']}"
-            )
+        _check_range(meta, len(value), "length", prefix, errors)
         pattern = meta.get("pattern")
         compiled = _compiled(pattern) if pattern else None
         if compiled is not None and not compiled.fullmatch(value):
@@ -111,16 +107,16 @@ def _check(shape: Any, value: Any, path: str, errors: list[str]) -> None:
     if kind in ("integer", "long"):
         if not isinstance(value, int) or isinstance(value, bool):
             return
-        if "max" in meta and value > meta["max"]:
-            errors.append(
-                f"{prefix} failed to satisfy constraint: Member must have value less than or equal to "
-                f"{meta['max']}"
-            )
-        if "min" in meta and value < meta["min"]:
-            errors.append(
-                f"{prefix} failed to satisfy constraint: Member must have value greater than or equal to "
-                f"{meta['min']}"
-            )
+        _check_range(meta, value, "value", prefix, errors)
+
+
+def _validation_error(errors: list[str]) -> AwsError:
+    """AWS's ValidationException: the count of all violations, the text of the first ten."""
+    n = len(errors)
+    return AwsError(
+        "ValidationException",
+        f"{n} validation error{'s' if n > 1 else ''} detected: " + "; ".join(errors[:10]),
+    )
 
 
 def validate(operation: str, body: dict[str, Any]) -> None:
@@ -129,11 +125,7 @@ def validate(operation: str, body: dict[str, Any]) -> None:
     errors: list[str] = []
     _check(shape, body, "", errors)
     if errors:
-        n = len(errors)
-        raise AwsError(
-            "ValidationException",
-            f"{n} validation error{'s' if n > 1 else ''} detected: " + "; ".join(errors[:10]),
-        )
+        raise _validation_error(errors)
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -209,11 +201,7 @@ def decode_records(body: dict[str, Any]) -> list[bytes]:
             errors.append(_too_big(len(data), f"records.{i}.member.data"))
         datas.append(data)
     if errors:
-        n = len(errors)
-        raise AwsError(
-            "ValidationException",
-            f"{n} validation error{'s' if n > 1 else ''} detected: " + "; ".join(errors[:10]),
-        )
+        raise _validation_error(errors)
     total = sum(len(d) for d in datas)
     if total > models.MAX_CALL_BYTES:
         raise AwsError("InvalidArgumentException", "Records size exceeds 4 MiB limit")
@@ -221,6 +209,18 @@ def decode_records(body: dict[str, Any]) -> list[bytes]:
 
 
 # -- control plane ------------------------------------------------------------------------------------
+def _check_destination(config: dict[str, Any], path: str) -> None:
+    """What the emulator's Iceberg destinations support: buffering hints in range, FailedDataOnly backup."""
+    models.check_buffering(config.get("BufferingHints"), path)
+    s3 = config.get("S3Configuration") or {}
+    models.check_buffering(s3.get("BufferingHints"), f"{path}.S3Configuration")
+    if config.get("S3BackupMode", "FailedDataOnly") != "FailedDataOnly":
+        raise AwsError(
+            "InvalidArgumentException",
+            "S3BackupMode AllData is not supported for Apache Iceberg destinations: use FailedDataOnly.",
+        )
+
+
 @register(SERVICE, "CreateDeliveryStream")
 def create_delivery_stream(req: OverrideRequest) -> OverrideResponse | None:
     body = req.body
@@ -246,16 +246,7 @@ def create_delivery_stream(req: OverrideRequest) -> OverrideResponse | None:
             f"DeliveryStreamType {stream_type} is not supported by the emulator for Iceberg "
             "destinations: use DirectPut.",
         )
-    models.check_buffering(config.get("BufferingHints"), "IcebergDestinationConfiguration")
-    models.check_buffering(
-        (config.get("S3Configuration") or {}).get("BufferingHints"),
-        "IcebergDestinationConfiguration.S3Configuration",
-    )
-    if config.get("S3BackupMode", "FailedDataOnly") != "FailedDataOnly":
-        raise AwsError(
-            "InvalidArgumentException",
-            "S3BackupMode AllData is not supported for Apache Iceberg destinations: use FailedDataOnly.",
-        )
+    _check_destination(config, "IcebergDestinationConfiguration")
     stream = models.DeliveryStream(
         account_id=req.account_id,
         region=req.region,
@@ -330,16 +321,7 @@ def update_destination(req: OverrideRequest) -> OverrideResponse | None:
             "IcebergDestinationUpdate (changing the destination type is not supported).",
         )
     update = req.body["IcebergDestinationUpdate"]
-    models.check_buffering(update.get("BufferingHints"), "IcebergDestinationUpdate")
-    models.check_buffering(
-        (update.get("S3Configuration") or {}).get("BufferingHints"),
-        "IcebergDestinationUpdate.S3Configuration",
-    )
-    if update.get("S3BackupMode", "FailedDataOnly") != "FailedDataOnly":
-        raise AwsError(
-            "InvalidArgumentException",
-            "S3BackupMode AllData is not supported for Apache Iceberg destinations: use FailedDataOnly.",
-        )
+    _check_destination(update, "IcebergDestinationUpdate")
     STATE.update_destination(
         req.account_id,
         req.region,

@@ -1,0 +1,125 @@
+"""Seed-style setup by hand with boto3 (aws-s3tables-firehose-setup.md), shared by the emulator tests and
+bench/emulator.py: Firehose's trust policy, the federated ``s3tablescatalog``, a table from a signal's
+schema, the Lake Formation grants a Firehose role needs, and an AppendOnly Iceberg destination.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tasks.schemas import load
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+NAMESPACE = "otel"
+FIREHOSE_TRUST: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "firehose.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+
+
+def catalog_id(bucket: str) -> str:
+    """The Glue/Lake Formation id of the table bucket's child catalog."""
+    return f"{ACCOUNT}:s3tablescatalog/{bucket}"
+
+
+def create_s3tables_catalog(glue: Any, **catalog_input: Any) -> None:
+    """Seed step 1: the account's federated ``s3tablescatalog``; ``catalog_input`` adds to its input."""
+    glue.create_catalog(
+        Name="s3tablescatalog",
+        CatalogInput={
+            "FederatedCatalog": {
+                "Identifier": f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/*",
+                "ConnectionName": "aws:s3tables",
+            },
+            **catalog_input,
+        },
+    )
+
+
+def create_table(s3t: Any, bucket_arn: str, signal: str, namespace: str = NAMESPACE) -> None:
+    """CreateTable with the signal's columns as ``metadata.iceberg.schema`` (unpartitioned)."""
+    fields = [{"name": c.name, "type": c.iceberg_type, "required": c.required} for c in load(signal).columns]
+    s3t.create_table(
+        tableBucketARN=bucket_arn,
+        namespace=namespace,
+        name=signal,
+        format="ICEBERG",
+        metadata={"iceberg": {"schema": {"fields": fields}}},
+    )
+
+
+def grant_tables(
+    lf: Any, role_arn: str, bucket: str, tables: Iterable[str], namespace: str = NAMESPACE
+) -> None:
+    """Seed step 3: DESCRIBE on the namespace, ALL on each table, in the table bucket's child catalog."""
+    principal = {"DataLakePrincipalIdentifier": role_arn}
+    lf.grant_permissions(
+        Principal=principal,
+        Permissions=["DESCRIBE"],
+        Resource={"Database": {"CatalogId": catalog_id(bucket), "Name": namespace}},
+    )
+    for table in tables:
+        lf.grant_permissions(
+            Principal=principal,
+            Permissions=["ALL"],
+            Resource={"Table": {"CatalogId": catalog_id(bucket), "DatabaseName": namespace, "Name": table}},
+        )
+
+
+def iceberg_destination(
+    role_arn: str,
+    bucket: str,
+    table: str,
+    error_bucket: str,
+    error_prefix: str,
+    *,
+    size_mb: int = 1,
+    interval: int = 0,
+    log_group: str | None = None,
+    namespace: str = NAMESPACE,
+) -> dict[str, Any]:
+    """An AppendOnly IcebergDestinationConfiguration into one table; with ``log_group``, logging to its
+    stream named after the table."""
+    config: dict[str, Any] = {
+        "RoleARN": role_arn,
+        "AppendOnly": True,
+        "BufferingHints": {"SizeInMBs": size_mb, "IntervalInSeconds": interval},
+        "CatalogConfiguration": {
+            "CatalogARN": f"arn:aws:glue:{REGION}:{ACCOUNT}:catalog/s3tablescatalog/{bucket}"
+        },
+        "DestinationTableConfigurationList": [
+            {"DestinationDatabaseName": namespace, "DestinationTableName": table}
+        ],
+        "S3Configuration": {
+            "RoleARN": role_arn,
+            "BucketARN": f"arn:aws:s3:::{error_bucket}",
+            "ErrorOutputPrefix": error_prefix,
+        },
+    }
+    if log_group is not None:
+        config["CloudWatchLoggingOptions"] = {
+            "Enabled": True,
+            "LogGroupName": log_group,
+            "LogStreamName": table,
+        }
+    return config
+
+
+def metric_sum(emu: Any, metric: str, stream: str, now: datetime | None = None) -> float:
+    """The Sum of one AWS/Firehose metric of one stream over the last minutes, as CloudWatch returns it."""
+    now = now or datetime.now(UTC)
+    points = emu.client("cloudwatch").get_metric_statistics(
+        Namespace="AWS/Firehose",
+        MetricName=metric,
+        Dimensions=[{"Name": "DeliveryStreamName", "Value": stream}],
+        StartTime=now - timedelta(minutes=10),
+        EndTime=now + timedelta(minutes=5),
+        Period=60,
+        Statistics=["Sum"],
+    )["Datapoints"]
+    return float(sum(p["Sum"] for p in points))
