@@ -356,17 +356,18 @@ def _captured() -> Iterator[io.StringIO]:
         yield buf
 
 
-def deploy(cfg: Config, options: dict[str, Any] | None = None) -> Attempt:
+def deploy(cfg: Config, options: dict[str, Any] | None = None, capture: bool = True) -> Attempt:
     """`doit deploy` without doit: the runner's uptodate + apply per step, in dependency order.
 
-    A failing step stops the run, as doit does; the message is the one `doit deploy` prints.
+    A failing step stops the run, as doit does; the message is the one `doit deploy` prints. Pass
+    capture=False when deploys run on threads (redirecting sys.stdout is process-wide).
     """
     from tasks.runner import Run
 
     current: list[str] = ["-"]
     writes: list[tuple[str, str]] = []
     lock = threading.Lock()
-    with _captured() as out:
+    with _captured() if capture else contextlib.nullcontext(io.StringIO()) as out:
         try:
             run = Run(cfg, options)
         except Exception as exc:
@@ -620,7 +621,12 @@ def summary_lines(metrics: dict[str, Any]) -> list[str]:
     )
     for note in metrics.get("drift_notes", []):
         lines.append(f"  note: {note}")
-    for key, label in (("collateral", "collateral damage"), ("concurrency", "two deploys at once")):
+    for key, label in (
+        ("killed_deploy", "deploy killed mid-run"),
+        ("unlocked_race", "two machines racing (no shared lock)"),
+        ("collateral", "collateral damage"),
+        ("concurrency", "two deploys at once"),
+    ):
         lines.append(f"{label}: {metrics.get(key, 'not run')}")
     return lines
 
