@@ -103,41 +103,14 @@ def delete_catalog(emu: Any) -> None:
 
 def recreate_stream_without_append_only(emu: Any, cfg: Config, signal: str = "logs") -> None:
     """What the seed's old CloudFormation-made streams look like: same destination, AppendOnly false."""
-    fh = emu.client("firehose")
+    from tests.reliability_helpers import iceberg_config_of, wait_stream_gone
+
     name = cfg.stream_name(signal)
-    ice = fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]["Destinations"][
-        0
-    ]["IcebergDestinationDescription"]
-    s3 = ice["S3DestinationDescription"]
-    dest = {
-        "RoleARN": ice["RoleARN"],
-        "CatalogConfiguration": {"CatalogARN": ice["CatalogConfiguration"]["CatalogARN"]},
-        "DestinationTableConfigurationList": [
-            {
-                "DestinationDatabaseName": t["DestinationDatabaseName"],
-                "DestinationTableName": t["DestinationTableName"],
-            }
-            for t in ice["DestinationTableConfigurationList"]
-        ],
-        "BufferingHints": ice["BufferingHints"],
-        "CloudWatchLoggingOptions": ice["CloudWatchLoggingOptions"],
-        "RetryOptions": ice.get("RetryOptions", {"DurationInSeconds": 300}),
-        "S3Configuration": {
-            "RoleARN": s3["RoleARN"],
-            "BucketARN": s3["BucketARN"],
-            "ErrorOutputPrefix": s3.get("ErrorOutputPrefix", ""),
-        },
-        "AppendOnly": False,
-    }
+    dest = {**iceberg_config_of(emu, name), "AppendOnly": False}
+    dest.pop("S3BackupMode", None)
+    fh = emu.client("firehose")
     fh.delete_delivery_stream(DeliveryStreamName=name)
-    delay = 0.05  # botocore has no Firehose waiter: poll with backoff toward a deadline
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        names = fh.list_delivery_streams()["DeliveryStreamNames"]
-        if name not in names:
-            break
-        time.sleep(delay)
-        delay = min(delay * 2, 1.0)
+    wait_stream_gone(emu, name)
     fh.create_delivery_stream(
         DeliveryStreamName=name, DeliveryStreamType="DirectPut", IcebergDestinationConfiguration=dest
     )
