@@ -31,7 +31,7 @@ from typing import Any
 
 from emulator import faults
 from emulator.cfn_query import parse_params, xml_response
-from emulator.overrides import AwsError, OverrideRequest, OverrideResponse, register, register_reset
+from emulator.overrides import AwsError, OverrideRequest, OverrideResponse, RegionalState, register
 
 SVC = "cloudformation"
 _lock = threading.RLock()
@@ -189,17 +189,7 @@ class _State:
     change_sets: dict[str, ChangeSet] = field(default_factory=dict)
 
 
-_states: dict[tuple[str, str], _State] = {}
-
-
-@register_reset
-def reset() -> None:
-    with _lock:
-        _states.clear()
-
-
-def _state(account_id: str, region: str) -> _State:
-    return _states.setdefault((account_id, region), _State())
+_state = RegionalState(_State, _lock)
 
 
 def _err(message: str, code: str = "ValidationError", status: int = 400) -> AwsError:

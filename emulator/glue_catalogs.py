@@ -19,9 +19,9 @@ from emulator.overrides import (
     AwsError,
     OverrideRequest,
     OverrideResponse,
+    RegionalState,
     json_response,
     register,
-    register_reset,
 )
 
 S3TABLES_CATALOG = "s3tablescatalog"
@@ -40,17 +40,7 @@ class Catalog:
 
 
 _lock = threading.Lock()
-_catalogs: dict[tuple[str, str], dict[str, Catalog]] = {}
-
-
-@register_reset
-def reset() -> None:
-    with _lock:
-        _catalogs.clear()
-
-
-def _store(account_id: str, region: str) -> dict[str, Catalog]:
-    return _catalogs.setdefault((account_id, region), {})
+_store: RegionalState[dict[str, Catalog]] = RegionalState(dict, _lock)
 
 
 def get_catalog(account_id: str, region: str, name: str) -> Catalog | None:

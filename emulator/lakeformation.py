@@ -28,9 +28,9 @@ from emulator.overrides import (
     AwsError,
     OverrideRequest,
     OverrideResponse,
+    RegionalState,
     json_response,
     register,
-    register_reset,
 )
 
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
@@ -71,17 +71,7 @@ class _State:
 
 
 _lock = threading.RLock()
-_states: dict[tuple[str, str], _State] = {}
-
-
-@register_reset
-def reset() -> None:
-    with _lock:
-        _states.clear()
-
-
-def _state(account_id: str, region: str) -> _State:
-    return _states.setdefault((account_id, region), _State())
+_state = RegionalState(_State, _lock)
 
 
 def _check_top_level_catalog_id(req: OverrideRequest) -> None:

@@ -34,7 +34,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 
@@ -115,6 +115,32 @@ def register_reset(fn: ResetHook) -> ResetHook:
     with _lock:
         _reset_hooks.append(fn)
     return fn
+
+
+_S = TypeVar("_S")
+
+
+class RegionalState(Generic[_S]):
+    """One state object per (account, region), made on first use and dropped by the admin reset.
+
+    Callers hold their own module lock around reads and writes; the reset takes ``lock`` (pass theirs).
+    """
+
+    def __init__(self, factory: Callable[[], _S], lock: threading.Lock | threading.RLock) -> None:
+        self._factory = factory
+        self._lock = lock
+        self._states: dict[tuple[str, str], _S] = {}
+        register_reset(self.reset)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._states.clear()
+
+    def __call__(self, account_id: str, region: str) -> _S:
+        key = (account_id, region)
+        if key not in self._states:
+            self._states[key] = self._factory()
+        return self._states[key]
 
 
 def run_flush() -> dict[str, int]:

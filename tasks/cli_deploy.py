@@ -17,7 +17,7 @@ from doit import get_var
 from doit.exceptions import TaskFailed
 
 from tasks.config import Config, from_doit_vars
-from tasks.errors import Unhealthy, UserError, cli_action, describe
+from tasks.errors import Unhealthy, UserError, cli_action, describe, emit, eprint
 
 _RUN: Any = None
 _RUN_LOCK = threading.Lock()
@@ -69,13 +69,13 @@ def _apply(name: str) -> TaskFailed | None:
         message = describe(exc)[0]
         if not message.startswith(f"deploy:{name}"):
             message = f"deploy:{name} failed: {message}"
-        print(message, file=sys.stderr, flush=True)
+        eprint(message)
         return TaskFailed(message)
     return None
 
 
 def _summary() -> None:
-    print(_run().summary(), flush=True)
+    emit(_run().summary())
 
 
 def _lock() -> TaskFailed | None:
@@ -87,7 +87,7 @@ def _lock() -> TaskFailed | None:
         hold(run.config, "deploy", run.ctx.account_id)
     except Exception as exc:
         message = describe(exc)[0]
-        print(message, file=sys.stderr, flush=True)
+        eprint(message)
         return TaskFailed(message)
     return None
 
@@ -96,7 +96,7 @@ def _fail_action(exc: Exception) -> Callable[[], TaskFailed]:
     message = describe(exc)[0]
 
     def fail() -> TaskFailed:
-        print(message, file=sys.stderr, flush=True)
+        eprint(message)
         return TaskFailed(message)
 
     return fail
@@ -149,9 +149,9 @@ def _plan() -> None:
     run = _run()
     results = run.plan()
     if fmt == "json":
-        print(json.dumps(plan_dict(run.config, results), indent=2, default=str), flush=True)
+        emit(json.dumps(plan_dict(run.config, results), indent=2, default=str))
     else:
-        print(plan_text(run.config, results), flush=True)
+        emit(plan_text(run.config, results))
     errors = [r for r in results if r.error]
     if errors:
         raise Unhealthy(f"error: plan could not read {errors[0].name}: {errors[0].error}")
@@ -175,7 +175,7 @@ def _status() -> None:
     run = _run(include_checks=True)
     results = [run.evaluate(name) for name in run.steps]
     doc = status_dict(run.config, run, results)
-    print(json.dumps(doc, indent=2, default=str) if fmt == "json" else status_text(doc), flush=True)
+    emit(json.dumps(doc, indent=2, default=str) if fmt == "json" else status_text(doc))
     if not doc["healthy"]:
         raise Unhealthy(f"status env={run.config.env}: unhealthy")
 
@@ -228,19 +228,16 @@ def _send() -> None:
     count = _count()
     clients = Clients(config)
     run_id, results = send(clients, config, signals, count)
-    print(f"run_id={run_id}", flush=True)
+    emit(f"run_id={run_id}")
     lost = 0
     for res in results:
         extra = f", {res.resent} resent" if res.resent else ""
         codes = f" ({', '.join(f'{k}: {v}' for k, v in res.errors.items())})" if res.errors else ""
-        print(
-            f"{res.stream}: sent {res.sent}, failed {res.failed} in {res.calls} call(s){extra}{codes}",
-            flush=True,
-        )
+        emit(f"{res.stream}: sent {res.sent}, failed {res.failed} in {res.calls} call(s){extra}{codes}")
         lost += res.failed
     if config.is_local:
         _local_hint(clients, config, signals)
-    print(clients.counter.summary(), flush=True)
+    emit(clients.counter.summary())
     if lost:
         raise Unhealthy(f"error: {lost} record(s) could not be delivered to Firehose after retries")
 
@@ -255,9 +252,9 @@ def _local_hint(clients: Any, config: Config, signals: list[str]) -> None:
     try:
         req = urllib.request.Request(f"{config.endpoint.rstrip('/')}/_emulator/flush", method="POST")
         with urllib.request.urlopen(req, timeout=60) as resp:
-            print(f"emulator flush: {resp.read().decode().strip()}", flush=True)
+            emit(f"emulator flush: {resp.read().decode().strip()}")
     except OSError as exc:
-        print(f"emulator flush failed: {exc}", flush=True)
+        emit(f"emulator flush failed: {exc}")
     c = config
     arn = f"arn:{c.partition}:s3tables:{c.region}:{clients.account_id}:bucket/{c.table_bucket_name}"
     for s in signals:
@@ -267,11 +264,10 @@ def _local_hint(clients: Any, config: Config, signals: list[str]) -> None:
             )["metadataLocation"]
         except ClientError as exc:
             loc = f"unavailable ({exc.response.get('Error', {}).get('Code')})"
-        print(f"  {s}: metadata {loc}", flush=True)
-    print(
+        emit(f"  {s}: metadata {loc}")
+    emit(
         '  read one: python -c "from pyiceberg.table import StaticTable; '
-        "print(StaticTable.from_metadata('<metadata>').scan().to_arrow().num_rows)\"",
-        flush=True,
+        "print(StaticTable.from_metadata('<metadata>').scan().to_arrow().num_rows)\""
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from doit import get_var
 
 from tasks import emulator_ctl
-from tasks.errors import UserError, cli_action
+from tasks.errors import UserError, cli_action, emit
 
 
 def _port() -> int:
@@ -27,13 +27,13 @@ def _start() -> None:
     endpoint = emulator_ctl.endpoint_for(port)
     already = emulator_ctl.is_healthy(endpoint)
     emulator_ctl.start(port)
-    print("emulator already running" if already else f"emulator started (log: {emulator_ctl.LOG_FILE})")
-    print(f"endpoint: {endpoint}", flush=True)
+    emit("emulator already running" if already else f"emulator started (log: {emulator_ctl.LOG_FILE})")
+    emit(f"endpoint: {endpoint}")
 
 
 @cli_action
 def _stop() -> None:
-    print("emulator stopped" if emulator_ctl.stop() else "no emulator was running", flush=True)
+    emit("emulator stopped" if emulator_ctl.stop() else "no emulator was running")
 
 
 def task_emulator() -> dict[str, Any]:

@@ -15,7 +15,7 @@ from doit.tools import config_changed
 
 from tasks import template
 from tasks.config import Config, from_doit_vars
-from tasks.errors import UserError, cli_action
+from tasks.errors import UserError, cli_action, emit
 
 
 @cli_action
@@ -27,7 +27,7 @@ def _refuse(message: str) -> None:
 @cli_action
 def _render(config: Config, target: Path) -> None:
     path = template.write(config, target)
-    print(path)
+    emit(path)
 
 
 def _target(config: Config) -> Path:

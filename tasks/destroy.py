@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tasks.errors import StepFailed, UserError
+from tasks.errors import StepFailed, UserError, emit
 from tasks.step import Context, error_code
 from tasks.steps import lf_permissions, stack, streams, tables
 from tasks.steps.grants import ROLE_OUTPUT
@@ -188,12 +188,12 @@ def destroy(ctx: Context, force: bool) -> int:
     """Delete the env's resources; returns the exit code (0: done or nothing to delete)."""
     inv = inventory(ctx)
     if inv.empty:
-        print(f"destroy env={ctx.config.env}: nothing to delete; kept: {KEPT}", flush=True)
+        emit(f"destroy env={ctx.config.env}: nothing to delete; kept: {KEPT}")
         return 0
-    print(f"destroy env={ctx.config.env} deletes:", flush=True)
+    emit(f"destroy env={ctx.config.env} deletes:")
     for line in inv.lines():
-        print(f"  - {line}", flush=True)
-    print(f"  kept: {KEPT}", flush=True)
+        emit(f"  - {line}")
+    emit(f"  kept: {KEPT}")
     confirm(ctx, inv, force)
 
     if inv.streams:
@@ -243,5 +243,5 @@ def destroy(ctx: Context, force: bool) -> int:
         _empty_bucket(ctx, inv.error_bucket)
         ctx.clients.s3.delete_bucket(Bucket=inv.error_bucket)
         ctx.say(f"deleted error bucket {inv.error_bucket}")
-    print(f"destroy env={ctx.config.env}: done; kept: {KEPT}; {ctx.clients.counter.summary()}", flush=True)
+    emit(f"destroy env={ctx.config.env}: done; kept: {KEPT}; {ctx.clients.counter.summary()}")
     return 0

@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from tasks.aws import Clients
 from tasks.config import Config
+from tasks.errors import emit
 from tasks.step import Context, Diff, error_code
 from tasks.steps import all_steps
 
@@ -394,15 +395,15 @@ def run(config: Config, overrides: dict[str, str] | None = None, out: TextIO | N
     out = out or sys.stdout
     ctx = Context(config, Clients(config))
     doctor = Doctor(ctx, overrides)
-    print(f"doctor: env={config.env} account={ctx.account_id} region={config.region}", file=out, flush=True)
+    emit(f"doctor: env={config.env} account={ctx.account_id} region={config.region}", out)
     findings: list[Finding] = []
     entry = ""
     for finding in doctor.findings():
         if finding.entry != entry:
             entry = finding.entry
-            print(f"\n{entry}", file=out, flush=True)
+            emit(f"\n{entry}", out)
         for line in finding.lines():
-            print(line, file=out, flush=True)
+            emit(line, out)
         findings.append(finding)
     bad = [f for f in findings if not f.ok]
     fixes = list(dict.fromkeys(f.fix for f in bad))
@@ -411,5 +412,5 @@ def run(config: Config, overrides: dict[str, str] | None = None, out: TextIO | N
         if not bad
         else f"\n{len(bad)} of {len(findings)} checks failed; fix: " + " ; ".join(f"`{f}`" for f in fixes)
     )
-    print(summary, file=out, flush=True)
+    emit(summary, out)
     return findings

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from botocore.exceptions import (
     ClientError,
@@ -26,6 +26,21 @@ EXIT_FAILED = 1  # a step failed, or status found drift
 EXIT_USAGE = 2  # bad input: nothing was called
 EXIT_CREDENTIALS = 3
 EXIT_AWS = 4
+
+
+def emit(message: object, stream: TextIO | None = None) -> None:
+    """print() to stdout, safe while doit's thread runner swaps ``sys.stdout`` under us.
+
+    A bare print() holds only a borrowed reference to sys.stdout (CPython gh-130163): when a doit worker
+    restores sys.stdout mid-print, the capture Writer is freed and the process segfaults. Binding the
+    stream to a local first keeps it alive for the whole call.
+    """
+    out = sys.stdout if stream is None else stream
+    print(message, file=out, flush=True)
+
+
+def eprint(message: str) -> None:
+    emit(message, sys.stderr)
 
 
 class UserError(Exception):
@@ -96,7 +111,7 @@ def cli_action(func: F) -> F:
             return func(*args, **kwargs)
         except (Exception, KeyboardInterrupt) as exc:  # the one place exceptions become exit codes
             message, code = describe(exc)
-            print(message, file=sys.stderr, flush=True)
+            emit(message, sys.stderr)
             raise ActionExit(code) from None
 
     return wrapper  # type: ignore[return-value]

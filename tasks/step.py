@@ -15,7 +15,6 @@ empty; doit's `uptodate` for a deploy subtask is `diff.empty`. Verify/doctor/rel
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +25,7 @@ from botocore.exceptions import ClientError
 
 from tasks.aws import Clients
 from tasks.config import Config
+from tasks.errors import emit
 
 Action = Literal["create", "update", "replace", "delete"]
 Result = Literal["created", "updated", "replaced", "deleted", "unchanged", "waited"]
@@ -120,7 +120,7 @@ class Context:
     def say(self, message: str) -> None:
         """Print one progress line; steps run on threads, so lines are written whole."""
         with self._lock:
-            print(message, flush=True)
+            emit(message)
 
 
 @dataclass(frozen=True)
@@ -176,6 +176,31 @@ def backoff_delays(deadline_s: float, first: float = 0.2, cap: float = 5.0) -> I
         delay = min(delay * 1.5, cap)
 
 
+def poll(
+    read: Callable[[], T],
+    done: Callable[[T], bool],
+    delays: Iterator[float],
+    timeout: Callable[[T], Exception],
+    *,
+    read_now: bool = True,
+) -> T:
+    """Call `read` until `done` says so, sleeping the `delays` between reads; `timeout` when they run out.
+
+    read_now=False sleeps the first delay before the first read (right after a create, the first read
+    would only say "in progress" and cost a call).
+    """
+    if not read_now:
+        time.sleep(next(delays, 0.0))
+    while True:
+        value = read()
+        if done(value):
+            return value
+        delay = next(delays, None)
+        if delay is None:
+            raise timeout(value)
+        time.sleep(delay)
+
+
 def retry_codes(
     call: Callable[[], T], codes: tuple[str, ...], deadline_s: float = 60.0, first: float = 0.5
 ) -> T:
@@ -223,7 +248,3 @@ def plain(value: Any) -> Any:
 def _short(value: Any, limit: int = 120) -> str:
     text = json.dumps(value, sort_keys=True, default=str) if not isinstance(value, str) else value
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def eprint(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)

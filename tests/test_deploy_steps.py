@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from tasks.errors import StepFailed
+from tasks.step import poll
 from tasks.steps import lf_admins, lf_resource, stack, streams
 from tests.deploy_helpers import deploy, doit, run
 
@@ -150,3 +154,44 @@ def test_deploy_waits_for_slow_stacks_and_streams(emulator, tmp_path):
     assert "CREATE_IN_PROGRESS" in out.stdout and "CREATE_COMPLETE" in out.stdout  # events streamed
     r = run(emulator)
     assert all(p.diff is not None and p.diff.empty for p in r.plan())
+
+
+def test_poll_reads_until_done_and_raises_the_timeout_with_the_last_value():
+    reads = iter(["CREATING", "CREATING", "ACTIVE"])
+    assert poll(lambda: next(reads), lambda s: s == "ACTIVE", iter([0.0] * 5), RuntimeError) == "ACTIVE"
+
+    calls: list[int] = []
+
+    def read() -> str:
+        calls.append(1)
+        return "CREATING"
+
+    with pytest.raises(RuntimeError, match=r"^still CREATING$"):
+        poll(read, lambda s: s == "ACTIVE", iter([0.0, 0.0]), lambda s: RuntimeError(f"still {s}"))
+    assert len(calls) == 3  # a read before each delay and one after the last
+
+    calls.clear()
+    with_wait = iter([0.0, 0.0])
+    poll(read, lambda s: True, with_wait, RuntimeError, read_now=False)
+    assert len(calls) == 1 and list(with_wait) == [0.0]  # the first delay was slept before reading
+
+
+def test_a_stack_or_stream_stuck_in_progress_fails_its_step_by_name(emulator, monkeypatch):
+    monkeypatch.setattr(stack, "STACK_DEADLINE_S", 0.3)
+    emulator.set_faults({"latency": {"cloudformation_stack_seconds": 30}})
+    try:
+        r = run(emulator)
+        with pytest.raises(StepFailed, match=r"stack .* still CREATE_IN_PROGRESS after"):
+            r.deploy_sequential()
+    finally:
+        emulator.clear_faults()
+
+    emulator.reset()
+    monkeypatch.setattr(streams, "STREAM_DEADLINE_S", 0.3)
+    emulator.set_faults({"latency": {"firehose_stream_seconds": 30}})
+    try:
+        r = run(emulator)
+        with pytest.raises(StepFailed, match=r"stream .* still CREATING after"):
+            r.deploy_sequential()
+    finally:
+        emulator.clear_faults()

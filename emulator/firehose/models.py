@@ -463,11 +463,14 @@ class FirehoseState:
         with self.lock:
             streams = list(self.streams.values())
             self.streams.clear()
-            self.counters = Counters()
             self._fault_rng = None
         for stream in streams:
             with stream.deliver_lock:  # let a delivery in flight finish before files are wiped
                 stream.buffer = []
+                stream.buffer_bytes = 0
+        # Only now: a delivery in flight during the reset counts toward the old counters, not the new.
+        with self.lock:
+            self.counters = Counters()
 
 
 STATE = FirehoseState()

@@ -16,7 +16,7 @@ import yaml
 from botocore.exceptions import ClientError, WaiterError
 
 from tasks.errors import StepFailed
-from tasks.step import Change, Context, Diff, Outcome, Result, backoff_delays, error_code, plain
+from tasks.step import Change, Context, Diff, Outcome, Result, backoff_delays, error_code, plain, poll
 
 NAME = "stack"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
@@ -300,10 +300,8 @@ def wait_stack(
     read_now=False waits the first delay first: right after ExecuteChangeSet the stack is in progress.
     """
     first, cap = (0.1, 1.0) if ctx.config.is_local else (2.0, 10.0)
-    delays = backoff_delays(STACK_DEADLINE_S, first=first, cap=cap)
-    if not read_now:
-        time.sleep(next(delays))
-    while True:
+
+    def read() -> tuple[str, dict[str, Any] | None]:
         events = _events_page(ctx, stack_id)
         fresh = [e for e in events if e["EventId"] not in prior]
         for event in reversed(fresh):
@@ -316,15 +314,20 @@ def wait_stack(
         # The stack's own newest event carries its status: DescribeStacks (for the outputs) only once
         # that event says the operation ended, so each poll is one call, not two.
         own = next((e for e in events if e.get("PhysicalResourceId") == e.get("StackId")), None)
-        if own is None or not str(own.get("ResourceStatus", "")).endswith("_IN_PROGRESS"):
-            stack = describe(ctx, stack_id)
-            status = stack["StackStatus"] if stack else "DELETE_COMPLETE"
-            if not status.endswith("_IN_PROGRESS"):
-                return status, stack
-        delay = next(delays, None)
-        if delay is None:
-            raise StepFailed(f"error: stack {stack_id} still {status} after {STACK_DEADLINE_S // 60} minutes")
-        time.sleep(delay)
+        if own is not None and str(own.get("ResourceStatus", "")).endswith("_IN_PROGRESS"):
+            return str(own["ResourceStatus"]), None
+        stack = describe(ctx, stack_id)
+        return (stack["StackStatus"] if stack else "DELETE_COMPLETE"), stack
+
+    return poll(
+        read,
+        lambda got: not got[0].endswith("_IN_PROGRESS"),
+        backoff_delays(STACK_DEADLINE_S, first=first, cap=cap),
+        lambda got: StepFailed(
+            f"error: stack {stack_id} still {got[0]} after {STACK_DEADLINE_S // 60} minutes"
+        ),
+        read_now=read_now,
+    )
 
 
 def _failure_message(ctx: Context, stack_name: str, status: str, stack_id: str, prior: set[str]) -> str:

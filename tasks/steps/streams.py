@@ -10,7 +10,6 @@ the `stream_cleanup` step.
 from __future__ import annotations
 
 import copy
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from tasks.errors import StepFailed
 from tasks.schemas import ALL_SIGNALS
-from tasks.step import Change, Context, Diff, Outcome, backoff_delays, error_code, plain, retry_codes
+from tasks.step import Change, Context, Diff, Outcome, backoff_delays, error_code, plain, poll, retry_codes
 from tasks.steps.catalog import CATALOG_NAME
 from tasks.steps.grants import PENDING_ROLE, firehose_role
 
@@ -243,19 +242,15 @@ def wait_status(ctx: Context, name: str, leave: tuple[str, ...], *, read_now: bo
     read_now=False waits the first delay before the first read: right after CreateDeliveryStream a stream
     is always CREATING, and that read would only add a call.
     """
-    delays = _delays(ctx)
-    if not read_now:
-        time.sleep(next(delays))
-    while True:
-        have = observed_from(name, describe(ctx, name))
-        if not have.exists or have.status not in leave:
-            return have
-        delay = next(delays, None)
-        if delay is None:
-            raise StepFailed(
-                f"error: stream {name} still {have.status} after {STREAM_DEADLINE_S // 60} minutes"
-            )
-        time.sleep(delay)
+    return poll(
+        lambda: observed_from(name, describe(ctx, name)),
+        lambda have: not have.exists or have.status not in leave,
+        _delays(ctx),
+        lambda have: StepFailed(
+            f"error: stream {name} still {have.status} after {STREAM_DEADLINE_S // 60} minutes"
+        ),
+        read_now=read_now,
+    )
 
 
 def delete_stream(ctx: Context, name: str, force: bool = False) -> None:
