@@ -62,6 +62,12 @@ def _uptodate(name: str) -> bool:
         return False
 
 
+def _failed(message: str) -> TaskFailed:
+    """Print the one-line error as it happens (among the other steps' progress); doit must not repeat it."""
+    eprint(message)
+    return TaskFailed(message, report=False)
+
+
 def _apply(name: str) -> TaskFailed | None:
     try:
         _run().apply(name)
@@ -69,8 +75,7 @@ def _apply(name: str) -> TaskFailed | None:
         message = describe(exc)[0]
         if not message.startswith(f"deploy:{name}"):
             message = f"deploy:{name} failed: {message}"
-        eprint(message)
-        return TaskFailed(message)
+        return _failed(message)
     return None
 
 
@@ -86,20 +91,13 @@ def _lock() -> TaskFailed | None:
         run = _run()
         hold(run.config, "deploy", run.ctx.account_id)
     except Exception as exc:
-        message = describe(exc)[0]
-        eprint(message)
-        return TaskFailed(message)
+        return _failed(describe(exc)[0])
     return None
 
 
 def _fail_action(exc: Exception) -> Callable[[], TaskFailed]:
     message = describe(exc)[0]
-
-    def fail() -> TaskFailed:
-        eprint(message)
-        return TaskFailed(message)
-
-    return fail
+    return lambda: _failed(message)
 
 
 def task_deploy() -> Iterator[dict[str, Any]]:

@@ -176,22 +176,46 @@ def test_poll_reads_until_done_and_raises_the_timeout_with_the_last_value():
     assert len(calls) == 1 and list(with_wait) == [0.0]  # the first delay was slept before reading
 
 
-def test_a_stack_or_stream_stuck_in_progress_fails_its_step_by_name(emulator, monkeypatch):
-    monkeypatch.setattr(stack, "STACK_DEADLINE_S", 0.3)
-    emulator.set_faults({"latency": {"cloudformation_stack_seconds": 30}})
+@pytest.mark.parametrize(
+    ("module", "deadline", "latency", "message"),
+    [
+        (stack, "STACK_DEADLINE_S", "cloudformation_stack_seconds", r"stack .* still CREATE_IN_PROGRESS"),
+        (streams, "STREAM_DEADLINE_S", "firehose_stream_seconds", r"stream .* still CREATING after"),
+    ],
+)
+def test_a_stack_or_stream_stuck_in_progress_fails_its_step_by_name(
+    emulator, monkeypatch, module, deadline, latency, message
+):
+    monkeypatch.setattr(module, deadline, 0.3)
+    emulator.set_faults({"latency": {latency: 30}})
     try:
-        r = run(emulator)
-        with pytest.raises(StepFailed, match=r"stack .* still CREATE_IN_PROGRESS after"):
-            r.deploy_sequential()
+        with pytest.raises(StepFailed, match=message):
+            run(emulator).deploy_sequential()
     finally:
         emulator.clear_faults()
 
-    emulator.reset()
-    monkeypatch.setattr(streams, "STREAM_DEADLINE_S", 0.3)
-    emulator.set_faults({"latency": {"firehose_stream_seconds": 30}})
-    try:
-        r = run(emulator)
-        with pytest.raises(StepFailed, match=r"stream .* still CREATING after"):
-            r.deploy_sequential()
-    finally:
-        emulator.clear_faults()
+
+def test_a_failed_stack_create_is_replaced_by_the_next_deploy(emulator):
+    """A table bucket of the env's name made out of band fails the stack create (ROLLBACK_COMPLETE); once
+    it is gone, the next deploy deletes the rolled-back stack, re-creates it and converges."""
+    r = run(emulator)
+    bucket = r.config.table_bucket_name
+    s3tables = emulator.client("s3tables")
+    arn = s3tables.create_table_bucket(name=bucket)["arn"]
+
+    failed = r"ROLLBACK_COMPLETE: resource TableBucket .*CREATE_FAILED.*already exists"
+    with pytest.raises(StepFailed, match=failed):
+        r.deploy_sequential()
+    cfn = emulator.client("cloudformation")
+    stacks = cfn.describe_stacks(StackName=r.config.stack_name)["Stacks"]
+    assert [s["StackStatus"] for s in stacks] == ["ROLLBACK_COMPLETE"]
+    plan = {p.name: p.diff for p in run(emulator).plan()}
+    assert [(c.action, c.reason) for c in plan["stack"].changes] == [
+        ("replace", "a failed create left it in ROLLBACK_COMPLETE: delete and re-create")
+    ]
+
+    s3tables.delete_table_bucket(tableBucketARN=arn)
+    deploy(emulator)
+    stacks = cfn.describe_stacks(StackName=r.config.stack_name)["Stacks"]
+    assert [s["StackStatus"] for s in stacks] == ["CREATE_COMPLETE"]
+    assert all(p.diff is not None and p.diff.empty for p in run(emulator).plan())

@@ -70,3 +70,20 @@ def test_destroy_force_removes_the_env_keeps_account_setup_and_is_repeatable(emu
     # and a fresh deploy after destroy converges again
     r = deploy(emulator)
     assert all(res.error is None for res in r.results.values())
+
+
+def test_destroy_deletes_tables_made_outside_the_stack_then_the_stack(emulator, tmp_path):
+    """A namespace and table someone added to the env's bucket make the stack's delete fail (DELETE_FAILED on
+    the bucket); destroy removes them through the S3 Tables API and deletes the stack again."""
+    cfg = config(emulator)
+    deploy(emulator)
+    s3tables = emulator.client("s3tables")
+    arn = f"arn:aws:s3tables:us-east-1:123456789012:bucket/{cfg.table_bucket_name}"
+    s3tables.create_namespace(tableBucketARN=arn, namespace=["scratch"])
+    s3tables.create_table(tableBucketARN=arn, namespace="scratch", name="adhoc", format="ICEBERG")
+
+    out = doit(emulator, tmp_path, "destroy", "env=local", "force=1")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "deleting its tables and namespaces through the S3 Tables API" in out.stdout
+    assert _env_left(emulator)["stack"] is None and _env_left(emulator)["bucket"] is None
+    assert "TableBucket AWS::S3Tables::TableBucket DELETE_FAILED" in out.stdout

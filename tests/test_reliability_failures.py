@@ -175,6 +175,7 @@ def test_failure_points_via_the_doit_cli(emulator, tmp_path, k, destroy_k):
     assert step in ops_by_step, lines[0]
     assert rh.FAIL_CODE in lines[0] and any(op in lines[0] for op in ops_by_step[step]), lines[0]
     assert "Traceback" not in failed.stderr
+    assert len(lines) == 1 and "TaskFailed" not in failed.stderr, failed.stderr  # said once, by the step
 
     again = doit(emulator, tmp_path, "deploy", "env=local")
     assert again.returncode == 0, again.stdout + again.stderr
