@@ -7,22 +7,31 @@ location GetTableMetadataLocation returns.
 
 API behaviour moto lacks, owned here: deleting a table bucket that still has namespaces, or a namespace
 that still has tables, is a ``ConflictException`` (409) as on AWS; CreateTable with ``metadata`` and
-DeleteTable keep the Iceberg table in step.
+DeleteTable keep the Iceberg table in step. With the fault ``latency.s3tables_bucket_name_reuse_seconds``,
+a just-deleted bucket's name is refused with ``ConflictException`` for that long, as AWS may do
+("transitional state"), through the API and CloudFormation alike.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, Self
 
 from moto.core.common_models import CloudFormationModel
 from moto.s3tables.exceptions import ConflictException
 from moto.s3tables.models import S3TablesBackend, s3tables_backends
 
+from emulator import faults
 from emulator.cfn_model import CfnResource
-from emulator.overrides import AwsError, OverrideRequest, OverrideResponse, register
+from emulator.overrides import AwsError, OverrideRequest, OverrideResponse, RegionalState, register
 
 _lock = threading.RLock()
+# bucket name -> time.monotonic() from which a just-deleted name may be created again
+_name_free_at: RegionalState[dict[str, float]] = RegionalState(dict, _lock)
+TRANSITIONAL = (
+    "The table bucket name is in a transitional state after a recent deletion. Try again in a few minutes."
+)
 
 
 def backend(account_id: str, region: str) -> S3TablesBackend:
@@ -33,6 +42,21 @@ def _bucket_name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
 
+def _note_deleted(account_id: str, region: str, arn: str) -> None:
+    seconds = float((faults.get("latency") or {}).get("s3tables_bucket_name_reuse_seconds", 0) or 0)
+    if seconds > 0:
+        with _lock:
+            _name_free_at(account_id, region)[_bucket_name(arn)] = time.monotonic() + seconds
+        faults.record_fired("latency")
+
+
+def check_name_reusable(account_id: str, region: str, name: str) -> None:
+    with _lock:
+        free_at = _name_free_at(account_id, region).get(name)
+    if free_at is not None and time.monotonic() < free_at:
+        raise ConflictException(TRANSITIONAL)
+
+
 def delete_table_bucket(account_id: str, region: str, arn: str) -> None:
     """Delete as AWS does: refused while the bucket still has namespaces (and so tables)."""
     be = backend(account_id, region)
@@ -40,6 +64,7 @@ def delete_table_bucket(account_id: str, region: str, arn: str) -> None:
     if bucket.namespaces:
         raise ConflictException("The bucket that you tried to delete is not empty.")
     be.delete_table_bucket(arn)
+    _note_deleted(account_id, region, arn)
 
 
 def delete_namespace(account_id: str, region: str, arn: str, namespace: str) -> None:
@@ -107,6 +132,7 @@ class TableBucket(CfnResource, CloudFormationModel):
     @classmethod
     def cfn_create(cls, resource_name: str, props: dict[str, Any], account_id: str, region_name: str) -> Self:
         name = props.get("TableBucketName", resource_name).lower()
+        check_name_reusable(account_id, region_name, name)
         bucket = backend(account_id, region_name).create_table_bucket(name)
         return cls(bucket.arn, name, props)
 
@@ -253,6 +279,18 @@ def api_delete_table_bucket(req: OverrideRequest) -> OverrideResponse | None:
     bucket = be.table_buckets.get(arn)
     if bucket is not None and bucket.namespaces:
         raise AwsError("ConflictException", "The bucket that you tried to delete is not empty.", 409)
+    resp = req.forward()
+    if resp.status < 300:
+        _note_deleted(req.account_id, req.region, arn)
+    return resp
+
+
+@register("s3tables", "CreateTableBucket")
+def api_create_table_bucket(req: OverrideRequest) -> OverrideResponse | None:
+    try:
+        check_name_reusable(req.account_id, req.region, str(req.body.get("name", "")))
+    except ConflictException as exc:
+        raise _conflict(exc) from None
     return None
 
 

@@ -8,8 +8,9 @@ kind, kinds not given stay; ``DELETE`` clears all; ``GET`` -> ``{"faults": {...}
   throttling error (seeded RNG, so a run is reproducible).
 - ``put_record_failures {...}``: consumed by the Firehose handlers (emulator/firehose); this module only
   stores it and counts firings they report.
-- ``latency {cloudformation_stack_seconds, firehose_stream_seconds}``: stacks (here, cfn_latency in
-  server.py) and streams (Firehose handlers) stay in their transitional state that long.
+- ``latency {cloudformation_stack_seconds, firehose_stream_seconds, s3tables_bucket_name_reuse_seconds}``:
+  stacks (here, cfn_latency in server.py) and streams (Firehose handlers) stay in their transitional state
+  that long; a deleted table bucket's name is refused with ConflictException that long (cfn_s3tables.py).
 
 Python API for handlers (in-process):
 - ``current() -> dict``: a deep copy of all active faults, e.g. ``current().get("put_record_failures")``.
@@ -26,6 +27,11 @@ from collections import Counter
 from typing import Any
 
 KINDS = ("fail_mutating_call", "throttle", "put_record_failures", "latency")
+LATENCY_KEYS = (
+    "cloudformation_stack_seconds",
+    "firehose_stream_seconds",
+    "s3tables_bucket_name_reuse_seconds",
+)
 
 READ_PREFIXES = ("Get", "List", "Describe", "Head", "BatchGet", "Search", "Lookup", "Validate")
 
@@ -72,6 +78,8 @@ def _validate(kind: str, spec: Any) -> dict[str, Any]:
         return out
     if kind == "latency":
         for key, value in spec.items():
+            if key not in LATENCY_KEYS:
+                raise FaultError(f"unknown latency {key!r}: expected one of {', '.join(LATENCY_KEYS)}")
             if not isinstance(value, int | float) or value < 0:
                 raise FaultError(f"latency.{key} {value!r} must be a number of seconds >= 0")
         return dict(spec)

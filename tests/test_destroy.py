@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from tasks.destroy import inventory
+import time
+
+import pytest
+
+from tasks.aws import Clients
+from tasks.destroy import destroy, inventory
+from tasks.errors import StepFailed
 from tasks.step import Context
-from tests.deploy_helpers import config, deploy, doit, mutating
+from tests.deploy_helpers import config, deploy, doit, mutating, run
 
 
 def _env_left(emu) -> dict:
-    from tasks.aws import Clients
-
     cfg = config(emu)
     inv = inventory(Context(cfg, Clients(cfg)))
     return {
@@ -87,3 +91,24 @@ def test_destroy_deletes_tables_made_outside_the_stack_then_the_stack(emulator, 
     assert "deleting its tables and namespaces through the S3 Tables API" in out.stdout
     assert _env_left(emulator)["stack"] is None and _env_left(emulator)["bucket"] is None
     assert "TableBucket AWS::S3Tables::TableBucket DELETE_FAILED" in out.stdout
+
+
+def test_deploy_right_after_destroy_waits_out_the_bucket_names_transitional_state(emulator):
+    """AWS may refuse a just-deleted table bucket name for a while (ConflictException): the deploy fails
+    naming it, and the next deploy after the window replaces the rolled-back stack and converges."""
+    cfg = config(emulator)
+    deploy(emulator)
+    emulator.set_faults({"latency": {"s3tables_bucket_name_reuse_seconds": 2.0}})
+    try:
+        assert destroy(Context(cfg, Clients(cfg)), force=True) == 0
+        destroyed_at = time.monotonic()
+        with pytest.raises(StepFailed, match=r"TableBucket .*CREATE_FAILED.*transitional state"):
+            run(emulator).deploy_sequential()
+        time.sleep(max(0.0, 2.05 - (time.monotonic() - destroyed_at)))  # the window the fault set
+        r = deploy(emulator)
+        assert all(res.error is None for res in r.results.values())
+    finally:
+        emulator.clear_faults()
+    emulator.reset_calls()
+    deploy(emulator)
+    assert mutating(emulator) == {}

@@ -11,7 +11,7 @@ import urllib.request
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, WaiterError
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -508,6 +508,40 @@ def test_deleting_table_bucket_with_tables_fails(emulator):
     cf.delete_stack(StackName="busy")
     cf.get_waiter("stack_delete_complete").wait(StackName="busy", WaiterConfig={"Delay": 1})
     assert s3t.create_table_bucket(name="busy-bucket")["arn"] == arn
+
+
+def test_a_just_deleted_table_bucket_name_is_in_a_transitional_state(emulator):
+    """latency.s3tables_bucket_name_reuse_seconds: the name is refused (409) through the API and by a stack's
+    TableBucket, until the window passes."""
+    s3t, cf = emulator.client("s3tables"), emulator.client("cloudformation")
+    emulator.set_faults({"latency": {"s3tables_bucket_name_reuse_seconds": 2.0}})
+    arn = s3t.create_table_bucket(name="again")["arn"]
+    s3t.delete_table_bucket(tableBucketARN=arn)
+    deleted_at = time.monotonic()
+
+    cf.create_stack(StackName="tb", TemplateBody=_template(bucket="again", tables=()))
+    with pytest.raises(WaiterError):
+        cf.get_waiter("stack_create_complete").wait(StackName="tb", WaiterConfig={"Delay": 1})
+    events = cf.describe_stack_events(StackName="tb")["StackEvents"]
+    assert cf.describe_stacks(StackName="tb")["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
+    reasons = [e.get("ResourceStatusReason", "") for e in events if e["LogicalResourceId"] == "TableBucket"]
+    assert any("transitional state" in r and "ConflictException" in r for r in reasons), reasons
+
+    with pytest.raises(ClientError) as exc:
+        s3t.create_table_bucket(name="again")
+    assert _code(exc) == "ConflictException" and "transitional state" in str(exc.value)
+    assert s3t.create_table_bucket(name="other")["arn"]  # other names are free
+    assert time.monotonic() - deleted_at < 2.0  # all of the above ran inside the window
+
+    time.sleep(max(0.0, 2.05 - (time.monotonic() - deleted_at)))  # the window the fault set, not a guess
+    assert s3t.create_table_bucket(name="again")["arn"] == arn
+    assert emulator.faults()["fired"]["latency"] == 1
+
+
+def test_unknown_latency_keys_are_refused(emulator):
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        emulator.set_faults({"latency": {"s3tables_bucket_seconds": 1}})
+    assert exc.value.code == 400
 
 
 def test_create_failure_rolls_back_with_reason(emulator):
