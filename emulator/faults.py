@@ -8,6 +8,9 @@ kind, kinds not given stay; ``DELETE`` clears all; ``GET`` -> ``{"faults": {...}
   throttling error (seeded RNG, so a run is reproducible).
 - ``put_record_failures {...}``: consumed by the Firehose handlers (emulator/firehose); this module only
   stores it and counts firings they report.
+- ``firehose_stream_failures {create: N, delete: N, type, details}``: the next N stream creations end
+  ``CREATING_FAILED`` and the next N deletions without ``AllowForceDelete`` end ``DELETING_FAILED``, with
+  ``FailureDescription {Type, Details}`` (Type one of botocore's DeliveryStreamFailureType values).
 - ``latency {cloudformation_stack_seconds, firehose_stream_seconds, s3tables_bucket_name_reuse_seconds}``:
   stacks (here, cfn_latency in server.py) and streams (Firehose handlers) stay in their transitional state
   that long; a deleted table bucket's name is refused with ConflictException that long (cfn_s3tables.py).
@@ -16,6 +19,7 @@ Python API for handlers (in-process):
 - ``current() -> dict``: a deep copy of all active faults, e.g. ``current().get("put_record_failures")``.
 - ``get(kind) -> dict | None``.
 - ``record_fired(kind, n=1)``: count n firings of ``kind`` (shown by GET).
+- ``take(kind, key) -> dict | None``: use up one of the count ``key`` of ``kind``; its spec when one was left.
 """
 
 from __future__ import annotations
@@ -26,7 +30,27 @@ import threading
 from collections import Counter
 from typing import Any
 
-KINDS = ("fail_mutating_call", "throttle", "put_record_failures", "latency")
+KINDS = ("fail_mutating_call", "throttle", "put_record_failures", "firehose_stream_failures", "latency")
+# botocore's firehose DeliveryStreamFailureType
+STREAM_FAILURE_TYPES = (
+    "VPC_ENDPOINT_SERVICE_NAME_NOT_FOUND",
+    "VPC_INTERFACE_ENDPOINT_SERVICE_ACCESS_DENIED",
+    "RETIRE_KMS_GRANT_FAILED",
+    "CREATE_KMS_GRANT_FAILED",
+    "KMS_ACCESS_DENIED",
+    "DISABLED_KMS_KEY",
+    "INVALID_KMS_KEY",
+    "KMS_KEY_NOT_FOUND",
+    "KMS_OPT_IN_REQUIRED",
+    "CREATE_ENI_FAILED",
+    "DELETE_ENI_FAILED",
+    "SUBNET_NOT_FOUND",
+    "SECURITY_GROUP_NOT_FOUND",
+    "ENI_ACCESS_DENIED",
+    "SUBNET_ACCESS_DENIED",
+    "SECURITY_GROUP_ACCESS_DENIED",
+    "UNKNOWN_ERROR",
+)
 LATENCY_KEYS = (
     "cloudformation_stack_seconds",
     "firehose_stream_seconds",
@@ -76,6 +100,22 @@ def _validate(kind: str, spec: Any) -> dict[str, Any]:
         out["fraction"] = float(fraction)
         out["seed"] = spec.get("seed", 0)
         return out
+    if kind == "firehose_stream_failures":
+        for key in ("create", "delete"):
+            count = spec.get(key, 0)
+            if not isinstance(count, int) or count < 0:
+                raise FaultError(f"firehose_stream_failures.{key} {count!r} must be an integer >= 0")
+        ftype = spec.get("type", "UNKNOWN_ERROR")
+        if ftype not in STREAM_FAILURE_TYPES:
+            raise FaultError(
+                f"firehose_stream_failures.type {ftype!r} must be one of {', '.join(STREAM_FAILURE_TYPES)}"
+            )
+        return {
+            "create": spec.get("create", 0),
+            "delete": spec.get("delete", 0),
+            "type": ftype,
+            "details": str(spec.get("details", "Injected failure")),
+        }
     if kind == "latency":
         for key, value in spec.items():
             if key not in LATENCY_KEYS:
@@ -122,6 +162,17 @@ def get(kind: str) -> dict[str, Any] | None:
 def record_fired(kind: str, n: int = 1) -> None:
     with _lock:
         _fired[kind] += n
+
+
+def take(kind: str, key: str) -> dict[str, Any] | None:
+    """Use up one of the count ``key`` of ``kind`` (counted as fired): its spec, or None when none is left."""
+    with _lock:
+        spec = _faults.get(kind)
+        if not spec or int(spec.get(key, 0)) <= 0:
+            return None
+        spec[key] = int(spec[key]) - 1
+        _fired[kind] += 1
+        return copy.deepcopy(spec)
 
 
 def snapshot() -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+import urllib.error
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -468,6 +469,41 @@ def test_latency_fault_holds_creating_and_deleting(env: dict[str, Any]) -> None:
         return name not in fh.list_delivery_streams()["DeliveryStreamNames"]
 
     wait_for(gone)
+
+
+def test_stream_failure_fault_ends_creating_failed_and_deleting_failed(env: dict[str, Any]) -> None:
+    env["emu"].set_faults(
+        {"firehose_stream_failures": {"create": 1, "delete": 1, "type": "KMS_ACCESS_DENIED", "details": "no"}}
+    )
+    fh = env["fh"]
+
+    def desc(name: str) -> dict[str, Any]:
+        return dict(fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"])
+
+    failed = make_stream(env, name="fh-failed")
+    assert desc(failed)["DeliveryStreamStatus"] == "CREATING_FAILED"
+    assert desc(failed)["FailureDescription"] == {"Type": "KMS_ACCESS_DENIED", "Details": "no"}
+    with pytest.raises(ClientError) as exc:
+        put(env, failed, [b"{}"])
+    assert code(exc) == "ResourceNotFoundException"
+
+    fine = make_stream(env, name="fh-fine")  # the count is used up: the next create is ACTIVE
+    assert desc(fine)["DeliveryStreamStatus"] == "ACTIVE" and "FailureDescription" not in desc(fine)
+
+    fh.delete_delivery_stream(DeliveryStreamName=failed)  # a CREATING_FAILED stream can be deleted...
+    assert desc(failed)["DeliveryStreamStatus"] == "DELETING_FAILED"  # ...but this delete fails
+    fh.delete_delivery_stream(DeliveryStreamName=failed, AllowForceDelete=True)
+    with pytest.raises(ClientError) as exc:
+        desc(failed)
+    assert code(exc) == "ResourceNotFoundException"
+    assert env["emu"].faults()["fired"]["firehose_stream_failures"] == 2
+
+
+def test_stream_failure_fault_is_validated(env: dict[str, Any]) -> None:
+    for bad in ({"create": -1}, {"delete": "1"}, {"type": "NOPE"}):
+        with pytest.raises(urllib.error.HTTPError) as exc:
+            env["emu"].set_faults({"firehose_stream_failures": bad})
+        assert exc.value.code == 400
 
 
 def test_no_latency_fault_is_active_at_once(env: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tasks.runner import Run
 from tests import reliability_helpers as rh
 from tests.deploy_helpers import DOIT, ROOT, doit
 from tests.reliability_helpers import reliability_summary  # noqa: F401
@@ -271,3 +272,37 @@ def test_deploy_killed_mid_stack_converges_on_the_next_run(emulator, tmp_path):
     emulator.reset_calls()
     assert rh.deploy(cfg).code == 0 and rh.mutating(emulator) == {}
     rh.record("killed_deploy", f"SIGKILL while the stack was {stack['StackStatus']}: next deploy converged")
+
+
+def test_a_stream_that_fails_to_create_or_delete_is_repaired_by_the_next_run(emulator):
+    """Firehose can end a create in CREATING_FAILED and a delete in DELETING_FAILED (with a
+    FailureDescription): the run fails naming the stream and the reason; the next deploy deletes and
+    re-creates the stream, and the next destroy force-deletes it."""
+    cfg, _, reference = _clean_deploy(emulator)
+    emulator.reset()
+    failure = {"type": "KMS_ACCESS_DENIED", "details": "injected"}
+    emulator.set_faults({"firehose_stream_failures": {"create": 1, **failure}})
+    failed = rh.deploy(cfg)
+    assert failed.code == 1
+    assert failed.message.startswith("deploy:stream_") and "ended CREATING_FAILED: KMS_ACCESS_DENIED" in (
+        failed.message
+    ), failed.message
+    stream = failed.message.split(" ", 1)[0].removeprefix("deploy:")
+
+    plan = {r.name: r.diff for r in Run(cfg).plan() if r.diff is not None}
+    assert [(c.action, c.reason) for c in plan[stream].changes] == [
+        ("replace", "creation failed (KMS_ACCESS_DENIED: injected); delete and re-create")
+    ]
+    again = rh.deploy(cfg)
+    assert again.code == 0, again.message
+    assert "re-creating it (creation failed" in again.output
+    assert not rh.first_difference(reference, rh.describe_all(emulator, cfg))
+
+    emulator.set_faults({"firehose_stream_failures": {"delete": 1, **failure}})
+    broken = rh.destroy(cfg)
+    assert broken.code == 1 and "could not be deleted: DELETING_FAILED (KMS_ACCESS_DENIED" in broken.message
+    done = rh.destroy(cfg)
+    assert done.code == 0, done.message
+    assert rh.leftovers(emulator, cfg) == {}
+    assert emulator.faults()["fired"]["firehose_stream_failures"] == 2
+    emulator.clear_faults()

@@ -98,6 +98,8 @@ class DeliveryStream:
     last_update: datetime | None = None
     ready_at: float = 0.0  # monotonic time CREATING ends
     gone_at: float | None = None  # monotonic time DELETING ends
+    fails_as: str | None = None  # CREATING_FAILED / DELETING_FAILED when the transition ends (injected)
+    failure: dict[str, str] | None = None  # FailureDescription
     buffer: list[Pending] = field(default_factory=list)
     buffer_bytes: int = 0
     first_arrival: float = 0.0  # monotonic time of the oldest buffered record
@@ -141,6 +143,8 @@ class DeliveryStream:
         }
         if self.last_update is not None:
             desc["LastUpdateTimestamp"] = self.last_update
+        if self.failure is not None:
+            desc["FailureDescription"] = self.failure
         return desc
 
 
@@ -202,10 +206,13 @@ class FirehoseState:
         if stream is None:
             return None
         if stream.status == "CREATING" and now >= stream.ready_at:
-            stream.status = "ACTIVE"
+            stream.status = stream.fails_as or "ACTIVE"
+            stream.fails_as = None
         if stream.status == "DELETING" and stream.gone_at is not None and now >= stream.gone_at:
-            del self.streams[key]
-            return None
+            if stream.fails_as is None:
+                del self.streams[key]
+                return None
+            stream.status, stream.fails_as, stream.gone_at = stream.fails_as, None, None
         return stream
 
     def get(self, account_id: str, region: str, name: str) -> DeliveryStream | None:
@@ -239,9 +246,13 @@ class FirehoseState:
                     "ResourceInUseException",
                     f"Firehose {stream.name} under accountId {stream.account_id} already exists",
                 )
-            if latency > 0:
+            failing = faults.take("firehose_stream_failures", "create")
+            if latency > 0 or failing:
                 stream.status = "CREATING"
                 stream.ready_at = time.monotonic() + latency
+            if failing:
+                stream.fails_as = "CREATING_FAILED"
+                stream.failure = {"Type": failing["type"], "Details": failing["details"]}
             self.streams[key] = stream
         return stream
 
@@ -263,11 +274,15 @@ class FirehoseState:
             # Records still buffered are abandoned, as AWS does with data not yet delivered.
             stream.buffer = []
             stream.buffer_bytes = 0
-            if latency > 0:
+            failing = None if allow_force else faults.take("firehose_stream_failures", "delete")
+            if latency > 0 or failing:
                 stream.status = "DELETING"
                 stream.gone_at = time.monotonic() + latency
             else:
                 del self.streams[key]
+            if failing:
+                stream.fails_as = "DELETING_FAILED"
+                stream.failure = {"Type": failing["type"], "Details": failing["details"]}
 
     def update_destination(
         self,
