@@ -40,8 +40,10 @@ def desired(ctx: Context) -> Desired:
 
 
 def observe(ctx: Context) -> Observed:
-    held = lf_permissions.held(ctx, ctx.clients.caller_arn)
-    key = lf_permissions.resource_key(catalog_resource(ctx.account_id))
+    resource = catalog_resource(ctx.account_id)
+    fresh = bool(ctx.results.get("catalog_created"))  # made in this run: no grant on it yet
+    held = lf_permissions.held_on(ctx, ctx.clients.caller_arn, [resource], confirm=not fresh)
+    key = lf_permissions.resource_key(resource)
     perms, grant = held.get(key, (set(), set())) if key else (set(), set())
     return Observed(frozenset(perms), frozenset(grant))
 

@@ -75,7 +75,9 @@ def observe(ctx: Context) -> Observed:
     principal = firehose_role(ctx)
     if principal == PENDING_ROLE:
         return Observed(principal, {})
-    held = lf_permissions.held(ctx, principal)
+    resources = [g.resource for g in desired(ctx).grants]
+    fresh = bool(ctx.results.get("stack_created"))  # its tables were made in this run: no grant yet
+    held = lf_permissions.held_on(ctx, principal, resources, confirm=not fresh)
     return Observed(principal, {k: frozenset(p) for k, (p, _) in held.items()})
 
 

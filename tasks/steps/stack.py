@@ -216,7 +216,8 @@ def apply(ctx: Context, d: Diff) -> Outcome:
     result: Result = (
         "replaced" if change.action == "replace" else ("created" if kind == "CREATE" else "updated")
     )
-    return Outcome(result, details, {"stack_outputs": outputs, "stack_changed": True})
+    published = {"stack_outputs": outputs, "stack_changed": True, "stack_created": result != "updated"}
+    return Outcome(result, details, published)
 
 
 def evaluate_again(ctx: Context) -> Diff:
