@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from tasks.errors import StepFailed, UserError, emit
 from tasks.step import Context, error_code
 from tasks.steps import lf_permissions, stack, streams, tables
-from tasks.steps.grants import ROLE_OUTPUT
+from tasks.steps.grants import ROLE_OUTPUT, child_catalog_id
 
 KEPT = (
     "IAM role S3TablesRoleForLakeFormation, Lake Formation admins and resource registration, "
@@ -126,12 +126,31 @@ def inventory(ctx: Context) -> Inventory:
     if versions is not None:
         inv.error_bucket, inv.error_objects = bucket, len(versions)
     if inv.role_arn:
-        inv.grants = [
-            e
-            for e in lf_permissions.all_permissions(ctx)
-            if e.get("Principal", {}).get("DataLakePrincipalIdentifier") == inv.role_arn
-        ]
+        inv.grants = _role_grants(ctx, inv.role_arn, inv)
     return inv
+
+
+def _role_grants(ctx: Context, role: str, inv: Inventory) -> list[dict[str, Any]]:
+    """The role's grants: the account-wide listing, plus a per-resource read for each namespace and table
+    of the bucket it shows nothing on (see tasks/steps/lf_permissions.py for why)."""
+    found = [
+        e
+        for e in lf_permissions.all_permissions(ctx)
+        if e.get("Principal", {}).get("DataLakePrincipalIdentifier") == role
+    ]
+    seen = {lf_permissions.resource_key(e.get("Resource", {})) for e in found}
+    catalog = child_catalog_id(ctx.account_id, ctx.config.table_bucket_name)
+    resources = [{"Database": {"CatalogId": catalog, "Name": ns}} for ns in inv.namespaces]
+    resources += [{"Table": {"CatalogId": catalog, "DatabaseName": ns, "Name": t}} for ns, t in inv.tables]
+    for resource in resources:
+        key = lf_permissions.resource_key(resource)
+        if key not in seen:
+            found += [
+                e
+                for e in lf_permissions.list_on(ctx, role, resource)
+                if lf_permissions.resource_key(e.get("Resource", {})) == key
+            ]
+    return found
 
 
 def confirm(ctx: Context, inv: Inventory, force: bool) -> None:

@@ -112,3 +112,21 @@ def test_deploy_right_after_destroy_waits_out_the_bucket_names_transitional_stat
     emulator.reset_calls()
     deploy(emulator)
     assert mutating(emulator) == {}
+
+
+def test_destroy_revokes_grants_the_account_listing_omits(emulator, monkeypatch):
+    """If the account-wide ListPermissions leaves out the child catalogs' grants, destroy still finds the
+    Firehose role's grants (a per-resource read for the database and each table) and revokes them."""
+    from tasks.steps import lf_permissions
+
+    cfg = config(emulator)
+    deploy(emulator)
+    listed = lf_permissions._list_all
+    monkeypatch.setattr(
+        lf_permissions, "_list_all", lambda ctx: [e for e in listed(ctx) if "s3tablescatalog" not in str(e)]
+    )
+    inv = inventory(Context(cfg, Clients(cfg)))
+    assert len(inv.grants) == 1 + len(cfg.signals)  # DESCRIBE on the database, ALL on each table
+    assert destroy(Context(cfg, Clients(cfg)), force=True) == 0
+    everything = emulator.client("lakeformation").list_permissions()["PrincipalResourcePermissions"]
+    assert [e for e in everything if e["Principal"]["DataLakePrincipalIdentifier"] == inv.role_arn] == []

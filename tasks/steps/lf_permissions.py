@@ -68,7 +68,7 @@ def held(ctx: Context, principal: str) -> dict[tuple[str, ...], tuple[set[str], 
     return out
 
 
-def _list_on(ctx: Context, principal: str, resource: dict[str, Any]) -> list[dict[str, Any]]:
+def list_on(ctx: Context, principal: str, resource: dict[str, Any]) -> list[dict[str, Any]]:
     lf = ctx.clients.lakeformation
     out: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {
@@ -100,7 +100,7 @@ def held_on(
         key = resource_key(resource)
         if key is None or key in out:
             continue
-        for entry in _list_on(ctx, principal, resource):
+        for entry in list_on(ctx, principal, resource):
             if resource_key(entry.get("Resource", {})) != key:
                 continue
             perms, grant = out.setdefault(key, (set(), set()))
