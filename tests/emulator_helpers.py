@@ -82,9 +82,10 @@ def iceberg_destination(
     interval: int = 0,
     log_group: str | None = None,
     namespace: str = NAMESPACE,
+    retry_s: int | None = None,
 ) -> dict[str, Any]:
     """An AppendOnly IcebergDestinationConfiguration into one table; with ``log_group``, logging to its
-    stream named after the table."""
+    stream named after the table; with ``retry_s``, that RetryOptions window (AWS's default is 300 s)."""
     config: dict[str, Any] = {
         "RoleARN": role_arn,
         "AppendOnly": True,
@@ -101,6 +102,8 @@ def iceberg_destination(
             "ErrorOutputPrefix": error_prefix,
         },
     }
+    if retry_s is not None:
+        config["RetryOptions"] = {"DurationInSeconds": retry_s}
     if log_group is not None:
         config["CloudWatchLoggingOptions"] = {
             "Enabled": True,

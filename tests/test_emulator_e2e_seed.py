@@ -161,8 +161,10 @@ def deploy(emu: Any, skip_table_grant: str | None = None) -> str:
         fh.create_delivery_stream(
             DeliveryStreamName=f"{STACK}-{signal}",
             DeliveryStreamType="DirectPut",
+            # No retry window: a failing destination's records reach the error bucket at once (with the
+            # seed's default of 300 s, Firehose would retry that long first).
             IcebergDestinationConfiguration=eh.iceberg_destination(
-                role_arn, BUCKET, signal, ERROR_BUCKET, f"errors/{signal}/", log_group=LOG_GROUP
+                role_arn, BUCKET, signal, ERROR_BUCKET, f"errors/{signal}/", log_group=LOG_GROUP, retry_s=0
             ),
         )
     return role_arn

@@ -84,9 +84,10 @@ def error_records(emu: Any, prefix: str = "errors/") -> list[dict[str, Any]]:
 
 
 def iceberg_config(
-    role_arn: str, signal: str = "logs", size_mb: int = 1, interval: int = 0
+    role_arn: str, signal: str = "logs", size_mb: int = 1, interval: int = 0, retry_s: int = 0
 ) -> dict[str, Any]:
-    config = eh.iceberg_destination(
+    # No retry window unless a test asks for one: a failed delivery goes to the error bucket at once.
+    return eh.iceberg_destination(
         role_arn,
         BUCKET,
         signal,
@@ -95,8 +96,8 @@ def iceberg_config(
         size_mb=size_mb,
         interval=interval,
         log_group="/aws/kinesisfirehose/fh",
+        retry_s=retry_s,
     )
-    return {**config, "RetryOptions": {"DurationInSeconds": 300}}
 
 
 @pytest.fixture
@@ -150,7 +151,7 @@ def test_describe_has_the_botocore_iceberg_shape(env: dict[str, Any]) -> None:
     assert ice["AppendOnly"] is True
     assert ice["BufferingHints"] == {"SizeInMBs": 1, "IntervalInSeconds": 0}
     assert ice["RoleARN"] == env["role"]
-    assert ice["RetryOptions"] == {"DurationInSeconds": 300}
+    assert ice["RetryOptions"] == {"DurationInSeconds": 0}
     assert ice["S3BackupMode"] == "FailedDataOnly"
     assert ice["CloudWatchLoggingOptions"]["LogStreamName"] == "logs"
     assert ice["CatalogConfiguration"]["CatalogARN"].endswith(f"catalog/s3tablescatalog/{BUCKET}")
@@ -538,6 +539,46 @@ def test_size_buffering_delivers_without_flush(env: dict[str, Any]) -> None:
     big2["service_instance_id"] = "run-s:99"
     put(env, name, [encode(big), encode(big2)])  # buffer passes 1 MiB
     wait_for(lambda: len(rows()) == 7)
+
+
+def test_a_failing_destination_is_retried_in_the_retry_window_and_then_delivers(env: dict[str, Any]) -> None:
+    """AWS retries a delivery that failed for the destination's sake for RetryOptions.DurationInSeconds: fix
+    the destination inside the window and nothing is lost. A record the table cannot take still goes to the
+    error bucket, with the attempts made."""
+    name = make_stream(env, retry_s=60)
+    glue = env["emu"].client("glue")
+    glue.delete_catalog(CatalogId="s3tablescatalog")
+    records = make_records("logs", "run-r", 5)
+    bad = dict(records[4])
+    del bad["severity_text"]
+    put(env, name, [encode(r) for r in records[:4]] + [encode(bad)])
+    assert env["emu"].flush() == {"delivered": 0, "failed": 0, "retrying": 5}
+    assert error_records(env["emu"]) == []
+    events = (
+        env["emu"]
+        .client("logs")
+        .get_log_events(logGroupName="/aws/kinesisfirehose/fh", logStreamName="logs")["events"]
+    )
+    assert any("Iceberg.CatalogNotFound" in e["message"] for e in events)  # each failed attempt is logged
+
+    eh.create_s3tables_catalog(glue, CreateDatabaseDefaultPermissions=[], CreateTableDefaultPermissions=[])
+    assert env["emu"].flush() == {"delivered": 4, "failed": 1}
+    assert {r["service_instance_id"] for r in rows()} == {f"run-r:{i}" for i in range(4)}
+    errors = error_records(env["emu"])
+    assert [(e["errorCode"], e["attemptsMade"]) for e in errors] == [("Iceberg.MissingColumnWithinRecord", 3)]
+
+
+def test_a_destination_still_failing_when_the_window_ends_fills_the_error_bucket(env: dict[str, Any]) -> None:
+    name = make_stream(env, retry_s=1)
+    env["emu"].client("glue").delete_catalog(CatalogId="s3tablescatalog")
+    started = time.monotonic()
+    put(env, name, [encode(r) for r in make_records("logs", "run-w", 3)])
+    wait_for(lambda: len(error_records(env["emu"])) == 3)  # the background thread's last attempt
+    assert time.monotonic() - started >= 1.0
+    errors = error_records(env["emu"])
+    assert {e["errorCode"] for e in errors} == {"Iceberg.CatalogNotFound"}
+    assert min(e["attemptsMade"] for e in errors) >= 2
+    assert env["emu"].flush() == {"delivered": 0, "failed": 3}
 
 
 def test_missing_s3tablescatalog_fails_every_record(env: dict[str, Any]) -> None:

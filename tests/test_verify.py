@@ -7,14 +7,19 @@ import base64
 import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from tasks import config as config_mod
+from tasks import sender
+from tasks.aws import Clients
 from tasks.doctor import ENTRY_FIREHOSE_GRANTS, ENTRY_RECORD_SHAPE
-from tasks.records import make_record
+from tasks.records import make_record, make_records, new_run_id
+from tasks.runner import Run
 from tests import verify_helpers as vh
 from verify import delivery
 
@@ -242,3 +247,29 @@ def test_verify_fails_naming_a_revoked_grant_and_passes_after_deploy(emulator):
     vh.deploy(emulator)
     proc, _ = vh.run_verify(emulator, "-k", "grants or delivery")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_delivery_failure_inside_the_retry_window_names_the_logged_cause(emulator):
+    """With a retry window (AWS's default is 300 s) nothing reaches the error bucket before verify's deadline;
+    the failure message still names the cause, from the attempts Firehose logged in CloudWatch Logs."""
+    cfg = config_mod.load("local", {"endpoint": emulator.endpoint, "firehose.retry_duration_seconds": "120"})
+    assert not [r for r in Run(cfg).deploy_sequential() if r.error]
+    vh.revoke_table_grant(emulator, cfg, "logs")
+    clients = Clients(cfg)
+    run_id = new_run_id()
+
+    def send(recs):
+        return sender.send(clients, cfg, ["logs"], len(recs), run_id)[1][0].sent
+
+    error_bucket = cfg.error_bucket_name(clients.account_id)
+    result = delivery.check_delivery(
+        clients, cfg, "logs", run_id, make_records("logs", run_id, 3), send, error_bucket, 2.0
+    )
+    assert not result.ok and result.errors == [], result.message
+    print(result.message)
+    code = "Iceberg.InsufficientLakeFormationPermissions"
+    assert f"logged failed attempts in {cfg.log_group_name}/{cfg.log_stream_name('logs')}" in result.message
+    entry = re.escape(ENTRY_FIREHOSE_GRANTS)
+    cause = rf"errorCode {code} in \d+ attempt\(s\) -> seed troubleshooting: {entry}"
+    assert re.search(cause, result.message), result.message
+    assert "it retries for 120 s before writing the error bucket" in result.message, result.message

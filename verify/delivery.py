@@ -178,6 +178,51 @@ def describe_errors(objects: list[ErrorObject]) -> str:
     return f"{len(objects)} new error object(s): " + "; ".join(parts)
 
 
+def logged_errors(logs: Any, config: Config, signal: str, since: datetime) -> Counter[str]:
+    """errorCode -> failed attempts, from the stream's CloudWatch Logs events since `since`.
+
+    Firehose logs every failed attempt there, also while it is still retrying (RetryOptions), long before
+    anything reaches the error bucket: the only place the cause shows inside verify's deadline.
+    """
+    codes: Counter[str] = Counter()
+    kwargs: dict[str, Any] = {
+        "logGroupName": config.log_group_name,
+        "logStreamName": config.log_stream_name(signal),
+        "startTime": int(since.timestamp() * 1000),
+        "startFromHead": True,
+    }
+    try:
+        while True:
+            page = logs.get_log_events(**kwargs)
+            for event in page.get("events", []):
+                try:
+                    msg = json.loads(event.get("message", ""))
+                except ValueError:
+                    continue
+                if isinstance(msg, dict) and msg.get("errorCode"):
+                    codes[str(msg["errorCode"])] += 1
+            token = page.get("nextForwardToken")
+            if not page.get("events") or token == kwargs.get("nextToken"):
+                return codes
+            kwargs["nextToken"] = token
+    except Exception:  # no log stream, or no permission to read it: the message says what else was seen
+        return codes
+
+
+def describe_logged(config: Config, signal: str, codes: Counter[str]) -> str:
+    if not codes:
+        return ""
+    where = f"{config.log_group_name}/{config.log_stream_name(signal)}"
+    found = ", ".join(
+        f"errorCode {code} in {n} attempt(s) -> seed troubleshooting: {troubleshooting_entry(code)}"
+        for code, n in codes.most_common()
+    )
+    return (
+        f"; Firehose logged failed attempts in {where}: {found} (it retries for "
+        f"{config.firehose.retry_duration_seconds} s before writing the error bucket)"
+    )
+
+
 # -- the rows of one run (local) --------------------------------------------------------------------
 
 
@@ -225,11 +270,13 @@ def failure_message(
     metrics: Metrics,
     errors: list[ErrorObject],
     problem: str,
+    logged: Counter[str] | None = None,
 ) -> str:
     """What was seen, and where to look next."""
     return (
         f"{signal}: {problem}. Sent {sent} record(s) with run id {run_id} to {config.stream_name(signal)}; "
-        f"after {waited:.1f} s: {metrics.describe()}; {describe_errors(errors)}. "
+        f"after {waited:.1f} s: {metrics.describe()}; {describe_errors(errors)}"
+        f"{describe_logged(config, signal, logged or Counter())}. "
         f"Diagnose with `doit doctor env={config.env}`."
     )
 
@@ -264,7 +311,8 @@ def check_delivery(
     prefix = config.error_prefix(signal)
     before = list_error_keys(clients.s3, error_bucket, prefix)
     wait_s = config.firehose.buffering_interval_seconds + margin
-    window = metric_window(datetime.now(UTC), wait_s)
+    sent_at = datetime.now(UTC)
+    window = metric_window(sent_at, wait_s)
     baseline = read_metrics(clients.cloudwatch, stream, window)
     started = time.monotonic()
     accepted = send(records)
@@ -278,8 +326,9 @@ def check_delivery(
 
     def fail(problem: str, errors: list[ErrorObject] | None = None) -> DeliveryResult:
         errs = new_errors() if errors is None else errors
+        logged = logged_errors(clients.logs, config, signal, sent_at - timedelta(seconds=1))
         waited = time.monotonic() - started
-        msg = failure_message(config, signal, run_id, sent, waited, metrics, errs, problem)
+        msg = failure_message(config, signal, run_id, sent, waited, metrics, errs, problem, logged)
         return DeliveryResult(False, msg, waited, metrics, errs)
 
     if accepted != sent:

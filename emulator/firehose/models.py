@@ -5,6 +5,10 @@ per its BufferingHints and a background thread delivers them (one Iceberg commit
 record) after the checks AWS makes: the role is assumable by Firehose, Lake Formation grants DESCRIBE on the
 database and ALL/INSERT on the table. Records that cannot be delivered go to the error bucket as JSON lines
 and to the stream's CloudWatch Logs stream, and AWS/Firehose metrics are written into moto's CloudWatch.
+
+As on AWS, a delivery that fails for the destination's sake (role, catalog, grants, table, commit) is retried
+with backoff for ``RetryOptions.DurationInSeconds`` before its records go to the error bucket (with
+``attemptsMade``); a record the table cannot take (bad JSON, a missing column, a wrong type) goes at once.
 """
 
 from __future__ import annotations
@@ -44,6 +48,9 @@ METRIC_NAMESPACE = "AWS/Firehose"
 # its size, so under load the background thread coalesces into fewer, larger commits (AWS's buffering
 # hints are hints too). flush_all() ignores it.
 MIN_DELIVERY_GAP_S = 0.5
+# Backoff between attempts of a failed delivery (AWS does not publish its own), capped by the retry window.
+RETRY_FIRST_S = 1.0
+RETRY_CAP_S = 30.0
 
 # Error codes written into error-bucket records (AWS publishes no complete list; see the README section).
 ERR_BAD_JSON = "Iceberg.InvalidRecordFormat"
@@ -84,6 +91,16 @@ class Pending:
 
 
 @dataclass
+class Retrying:
+    """A batch whose delivery failed for the destination's sake, waiting for its next attempt."""
+
+    items: list[Pending]
+    attempts: int  # made so far
+    give_up_at: float  # monotonic: the end of RetryOptions.DurationInSeconds after the first failure
+    next_at: float  # monotonic time of the next attempt
+
+
+@dataclass
 class DeliveryStream:
     account_id: str
     region: str
@@ -102,6 +119,7 @@ class DeliveryStream:
     failure: dict[str, str] | None = None  # FailureDescription
     buffer: list[Pending] = field(default_factory=list)
     buffer_bytes: int = 0
+    retrying: list[Retrying] = field(default_factory=list)
     first_arrival: float = 0.0  # monotonic time of the oldest buffered record
     last_delivery: float = float("-inf")  # monotonic time the last delivery started
     deliver_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -118,14 +136,21 @@ class DeliveryStream:
     def interval(self) -> float:
         return float(self.iceberg.get("BufferingHints", {}).get("IntervalInSeconds", DEFAULT_INTERVAL_S))
 
+    @property
+    def retry_seconds(self) -> float:
+        return float(self.iceberg.get("RetryOptions", {}).get("DurationInSeconds", DEFAULT_RETRY_S))
+
     def due_in(self, now: float) -> float | None:
-        """Seconds until this buffer must be delivered (<= 0: now), None when empty."""
-        if not self.buffer:
-            return None
-        due = (
-            self.first_arrival if self.buffer_bytes >= self.size_limit else self.first_arrival + self.interval
-        )
-        return max(due, self.last_delivery + MIN_DELIVERY_GAP_S) - now
+        """Seconds until the buffer or a failed batch is due (<= 0: now), None when there is nothing."""
+        dues = [r.next_at - now for r in self.retrying]
+        if self.buffer:
+            due = (
+                self.first_arrival
+                if self.buffer_bytes >= self.size_limit
+                else self.first_arrival + self.interval
+            )
+            dues.append(max(due, self.last_delivery + MIN_DELIVERY_GAP_S) - now)
+        return min(dues) if dues else None
 
     def description(self) -> dict[str, Any]:
         desc: dict[str, Any] = {
@@ -274,6 +299,7 @@ class FirehoseState:
             # Records still buffered are abandoned, as AWS does with data not yet delivered.
             stream.buffer = []
             stream.buffer_bytes = 0
+            stream.retrying = []
             failing = None if allow_force else faults.take("firehose_stream_failures", "delete")
             if latency > 0 or failing:
                 stream.status = "DELETING"
@@ -441,37 +467,60 @@ class FirehoseState:
                 except Exception:  # keep the thread alive whatever one delivery does
                     log.exception("delivery for Firehose %s failed", stream.name)
 
-    def deliver(self, stream: DeliveryStream) -> tuple[int, int]:
-        """Deliver everything buffered for ``stream`` now, as one Iceberg commit. Returns (ok, failed)."""
+    def deliver(self, stream: DeliveryStream, retry_all: bool = False) -> tuple[int, int]:
+        """Deliver what is buffered for ``stream`` now (one Iceberg commit), and the failed batches whose
+        next attempt is due (all of them with ``retry_all``). Returns the (ok, failed) records settled."""
         with stream.deliver_lock:
+            now = time.monotonic()
             with self.lock:
                 items = stream.buffer
                 stream.buffer = []
                 stream.buffer_bytes = 0
-                stream.last_delivery = time.monotonic()
+                stream.last_delivery = now
                 config = stream.iceberg
                 version = stream.version
-            if not items:
-                return 0, 0
-            ok, failed = deliver_batch(stream, config, version, items)
+                due = [r for r in stream.retrying if retry_all or r.next_at <= now]
+                stream.retrying = [r for r in stream.retrying if r not in due]
+            batches = ([Retrying(items, 0, now + stream.retry_seconds, now)] if items else []) + due
+            ok = failed = 0
+            for batch in batches:
+                attempts = batch.attempts + 1
+                final = time.monotonic() >= batch.give_up_at
+                got, lost, again = deliver_batch(stream, config, version, batch.items, attempts, final)
+                ok, failed = ok + got, failed + lost
+                if again:
+                    wait = min(RETRY_FIRST_S * 2 ** (attempts - 1), RETRY_CAP_S)
+                    next_at = min(time.monotonic() + wait, batch.give_up_at)
+                    with self.lock:
+                        stream.retrying.append(Retrying(again, attempts, batch.give_up_at, next_at))
+                        self._cond.notify_all()
+                    self._ensure_thread()
             with self.lock:
                 self.counters.delivered += ok
                 self.counters.failed += failed
             return ok, failed
 
+    def retrying(self) -> int:
+        with self.lock:
+            return sum(len(r.items) for s in self.streams.values() for r in s.retrying)
+
     def flush_all(self) -> dict[str, int]:
-        """Deliver every buffer now and wait for in-flight deliveries; counts since the previous flush."""
+        """Deliver every buffer now (and retry every failed batch once, now); wait for deliveries in flight.
+        Counts since the previous flush, plus ``retrying``: records still inside their retry window."""
         with self.lock:
             streams = list(self.streams.values())
         for stream in streams:
             if stream.status in ("ACTIVE",):
-                self.deliver(stream)
+                self.deliver(stream, retry_all=True)
             else:
                 with stream.deliver_lock:  # wait for a delivery in flight
                     pass
         with self.lock:
             result = {"delivered": self.counters.delivered, "failed": self.counters.failed}
             self.counters = Counters()
+        waiting = self.retrying()
+        if waiting:
+            result["retrying"] = waiting
         return result
 
     def reset(self) -> None:
@@ -483,6 +532,7 @@ class FirehoseState:
             with stream.deliver_lock:  # let a delivery in flight finish before files are wiped
                 stream.buffer = []
                 stream.buffer_bytes = 0
+                stream.retrying = []
         # Only now: a delivery in flight during the reset counts toward the old counters, not the new.
         with self.lock:
             self.counters = Counters()
@@ -511,12 +561,23 @@ def parse_catalog_arn(arn: str) -> tuple[str, str] | None:
 
 
 def deliver_batch(
-    stream: DeliveryStream, config: dict[str, Any], version: int, items: list[Pending]
-) -> tuple[int, int]:
-    started = time.time()
+    stream: DeliveryStream,
+    config: dict[str, Any],
+    version: int,
+    items: list[Pending],
+    attempts: int = 1,
+    final: bool = True,
+) -> tuple[int, int, list[Pending]]:
+    """One attempt at ``items``: (rows landed, records sent to the error bucket, records to retry).
+
+    Record-level failures go to the error bucket at once; failures of the destination itself (role,
+    catalog, grants, table, commit) are retried unless this attempt is ``final``. Every failed attempt logs
+    its errors to CloudWatch Logs, as AWS does while it retries.
+    """
     tables = config.get("DestinationTableConfigurationList") or []
     catalog = parse_catalog_arn(str((config.get("CatalogConfiguration") or {}).get("CatalogARN", "")))
-    failures: list[Failure] = []
+    failures: list[Failure] = []  # record-level: to the error bucket at once
+    destination_failures: list[Failure] = []  # the destination's: retried until the retry window ends
     ok_rows = 0
     ok_bytes = 0
     commits = 0
@@ -560,17 +621,23 @@ def deliver_batch(
                         store.append(catalog[1], database, table, arrow)
                     except Exception as exc:
                         log.exception("Iceberg commit to %s.%s failed", database, table)
-                        failures.extend(
+                        destination_failures = [
                             Failure(it, ERR_COMMIT, f"Iceberg commit failed: {exc}") for it in landed
-                        )
+                        ]
                     else:
                         commits = 1
                         ok_rows = len(landed)
                         ok_bytes = sum(len(it.data) for it in landed)
     if problem is not None:
-        failures = [Failure(it, problem[0], problem[1]) for it in items]
+        failures, destination_failures = [], [Failure(it, problem[0], problem[1]) for it in items]
+    again: list[Pending] = []
+    if destination_failures and not final:
+        again = [f.item for f in destination_failures]
+        _log_errors(stream, config, version, destination_failures)
+    else:
+        failures += destination_failures
     if failures:
-        write_errors(stream, config, version, failures, started)
+        write_errors(stream, config, version, failures, attempts)
     oldest = min(it.arrival_ms for it in items)
     cloudwatch_metrics.put(
         stream.account_id,
@@ -578,7 +645,7 @@ def deliver_batch(
         METRIC_NAMESPACE,
         {"DeliveryStreamName": stream.name},
         {
-            "DeliveryToIceberg.IncomingRowCount": (len(items), "Count"),
+            "DeliveryToIceberg.IncomingRowCount": (len(items) if attempts == 1 else 0, "Count"),
             "DeliveryToIceberg.SuccessfulRowCount": (ok_rows, "Count"),
             "DeliveryToIceberg.FailedRowCount": (len(failures), "Count"),
             "DeliveryToIceberg.Success": (commits, "Count"),
@@ -586,7 +653,7 @@ def deliver_batch(
             "DeliveryToIceberg.DataFreshness": (max(0.0, (now_ms() - oldest) / 1000.0), "Seconds"),
         },
     )
-    return ok_rows, len(failures)
+    return ok_rows, len(failures), again
 
 
 # -- access checks ------------------------------------------------------------------------------------
@@ -904,13 +971,13 @@ def _expand_prefix(prefix: str, when: datetime) -> str:
 
 
 def write_errors(
-    stream: DeliveryStream, config: dict[str, Any], version: int, failures: list[Failure], started: float
+    stream: DeliveryStream, config: dict[str, Any], version: int, failures: list[Failure], attempts: int
 ) -> None:
     ended = now_ms()
     lines = [
         json.dumps(
             {
-                "attemptsMade": 1,
+                "attemptsMade": attempts,
                 "arrivalTimestamp": f.item.arrival_ms,
                 "errorCode": f.code,
                 "errorMessage": f.message,
