@@ -8,10 +8,12 @@ entry a finding belongs to and the exact command that fixes it. Doctor never wri
 
 from __future__ import annotations
 
+import json
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any, TextIO
 
@@ -77,6 +79,44 @@ def troubleshooting_entry(error_code: str) -> str:
 
 
 # -- fixes: the exact command ----------------------------------------------------------------------
+
+
+def logged_errors(logs: Any, config: Config, signal: str, since: datetime) -> Counter[str]:
+    """errorCode -> failed attempts, from the stream's CloudWatch Logs events since `since`.
+
+    Firehose logs every failed attempt there, also while it is still retrying (RetryOptions), long before
+    anything reaches the error bucket: the only place the cause shows inside verify's deadline.
+    """
+    codes: Counter[str] = Counter()
+    kwargs: dict[str, Any] = {
+        "logGroupName": config.log_group_name,
+        "logStreamName": config.log_stream_name(signal),
+        "startTime": int(since.timestamp() * 1000),
+        "startFromHead": True,
+    }
+    try:
+        while True:
+            page = logs.get_log_events(**kwargs)
+            for event in page.get("events", []):
+                try:
+                    msg = json.loads(event.get("message", ""))
+                except ValueError:
+                    continue
+                if isinstance(msg, dict) and msg.get("errorCode"):
+                    codes[str(msg["errorCode"])] += 1
+            token = page.get("nextForwardToken")
+            if not page.get("events") or token == kwargs.get("nextToken"):
+                return codes
+            kwargs["nextToken"] = token
+    except ClientError:  # no log stream yet, or no permission to read it: nothing to show
+        return codes
+
+
+def describe_codes(codes: Counter[str]) -> str:
+    return ", ".join(
+        f"errorCode {code} in {n} attempt(s) -> seed troubleshooting: {troubleshooting_entry(code)}"
+        for code, n in codes.most_common()
+    )
 
 
 def _overrides_args(overrides: dict[str, str] | None) -> str:
@@ -390,6 +430,26 @@ class Doctor:
 ENTRY_STACK = "CloudFormation stack (seed deploy stage 2)"
 
 
+RECENT_MINUTES = 60
+
+
+def recent_delivery_errors(ctx: Context, since: datetime) -> list[str]:
+    """What Firehose logged per stream since `since`: what the checks above explain, seen from delivery.
+
+    Shown, not counted as a check: errors logged before a fix stay in the log, and would fail a doctor run
+    made right after the fix.
+    """
+    config = ctx.config
+    lines = [
+        f"\nRecent delivery errors (CloudWatch Logs {config.log_group_name}, last {RECENT_MINUTES} min; "
+        "they stop once their cause is fixed)"
+    ]
+    for signal in config.signals:
+        codes = logged_errors(ctx.clients.logs, config, signal, since)
+        lines.append(f"  {config.stream_name(signal)}: {describe_codes(codes) or 'none'}")
+    return lines
+
+
 def run(config: Config, overrides: dict[str, str] | None = None, out: TextIO | None = None) -> list[Finding]:
     """Check every cause, print OK or the cause and its fix per entry; return the findings."""
     out = out or sys.stdout
@@ -405,6 +465,8 @@ def run(config: Config, overrides: dict[str, str] | None = None, out: TextIO | N
         for line in finding.lines():
             emit(line, out)
         findings.append(finding)
+    for line in recent_delivery_errors(ctx, datetime.now(UTC) - timedelta(minutes=RECENT_MINUTES)):
+        emit(line, out)
     bad = [f for f in findings if not f.ok]
     fixes = list(dict.fromkeys(f.fix for f in bad))
     summary = (

@@ -155,3 +155,27 @@ def test_a_refused_read_is_reported_as_a_finding(emulator, monkeypatch):
     assert refused and refused[0].entry == ENTRY_GLUE_PERMISSIONS, text
     assert "profile=NAME" in refused[0].fix
     assert any(f.entry == ENTRY_CATALOG_NOT_FOUND for f in findings), text  # later checks still ran
+
+
+def test_doctor_shows_what_firehose_logged_without_counting_it_as_a_check(emulator):
+    """The recent delivery errors come from the streams' CloudWatch Logs: shown with their troubleshooting
+    entry, but not a failed check (they stay in the log after the fix)."""
+    from tasks import sender
+    from tasks.aws import Clients
+
+    cfg = vh.deploy(emulator)
+    _, text = _doctor(emulator)
+    assert "Recent delivery errors" in text and f"{cfg.stream_name('logs')}: none" in text, text
+
+    vh.revoke_table_grant(emulator, cfg, "logs")
+    sender.send(Clients(cfg), cfg, ["logs"], 3)
+    emulator.flush()
+    findings, text = _doctor(emulator)
+    code = "Iceberg.InsufficientLakeFormationPermissions"
+    assert f"{cfg.stream_name('logs')}: errorCode {code} in 1 attempt(s) -> seed troubleshooting: " in text
+    assert f"{cfg.stream_name('traces')}: none" in text, text
+
+    vh.deploy(emulator)
+    findings, text = _doctor(emulator)
+    assert all(f.ok for f in findings), text  # the logged errors alone do not fail doctor
+    assert code in text

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from tasks import schemas
 from tasks.config import Config
-from tasks.doctor import troubleshooting_entry
+from tasks.doctor import describe_codes, logged_errors, troubleshooting_entry
 from tasks.records import RUN_ID_COLUMN
 
 T = TypeVar("T")
@@ -178,47 +178,12 @@ def describe_errors(objects: list[ErrorObject]) -> str:
     return f"{len(objects)} new error object(s): " + "; ".join(parts)
 
 
-def logged_errors(logs: Any, config: Config, signal: str, since: datetime) -> Counter[str]:
-    """errorCode -> failed attempts, from the stream's CloudWatch Logs events since `since`.
-
-    Firehose logs every failed attempt there, also while it is still retrying (RetryOptions), long before
-    anything reaches the error bucket: the only place the cause shows inside verify's deadline.
-    """
-    codes: Counter[str] = Counter()
-    kwargs: dict[str, Any] = {
-        "logGroupName": config.log_group_name,
-        "logStreamName": config.log_stream_name(signal),
-        "startTime": int(since.timestamp() * 1000),
-        "startFromHead": True,
-    }
-    try:
-        while True:
-            page = logs.get_log_events(**kwargs)
-            for event in page.get("events", []):
-                try:
-                    msg = json.loads(event.get("message", ""))
-                except ValueError:
-                    continue
-                if isinstance(msg, dict) and msg.get("errorCode"):
-                    codes[str(msg["errorCode"])] += 1
-            token = page.get("nextForwardToken")
-            if not page.get("events") or token == kwargs.get("nextToken"):
-                return codes
-            kwargs["nextToken"] = token
-    except Exception:  # no log stream, or no permission to read it: the message says what else was seen
-        return codes
-
-
 def describe_logged(config: Config, signal: str, codes: Counter[str]) -> str:
     if not codes:
         return ""
     where = f"{config.log_group_name}/{config.log_stream_name(signal)}"
-    found = ", ".join(
-        f"errorCode {code} in {n} attempt(s) -> seed troubleshooting: {troubleshooting_entry(code)}"
-        for code, n in codes.most_common()
-    )
     return (
-        f"; Firehose logged failed attempts in {where}: {found} (it retries for "
+        f"; Firehose logged failed attempts in {where}: {describe_codes(codes)} (it retries for "
         f"{config.firehose.retry_duration_seconds} s before writing the error bucket)"
     )
 
