@@ -15,10 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from tasks.aws import Clients
 from tasks.config import Config
-from tasks.errors import UserError
+from tasks.errors import StepFailed, UserError
 from tasks.records import encode, make_records, new_run_id
+from tasks.step import error_code
 
 MAX_BATCH_RECORDS = 500
 MAX_BATCH_BYTES = 4 * 1024 * 1024
@@ -130,5 +133,12 @@ def send(
     with ThreadPoolExecutor(max_workers=threads_for(len(results), per_stream)) as pool:
         futures = [(res, pool.submit(put_batch, firehose, res.stream, b)) for res, b in jobs]
         for res, fut in futures:
-            res.add(*fut.result())
+            try:
+                res.add(*fut.result())
+            except ClientError as exc:
+                if error_code(exc) != "ResourceNotFoundException":
+                    raise
+                raise StepFailed(
+                    f"error: stream {res.stream} does not exist: run `doit deploy env={config.env}` first"
+                ) from None
     return run_id, results

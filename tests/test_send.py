@@ -91,3 +91,11 @@ def test_unknown_signal_is_one_line_error_without_aws_call(emulator, tmp_path):
     assert out.returncode != 0
     assert "signal='metrics'" in out.stderr
     assert total_calls(emulator) == 0
+
+
+def test_send_to_an_env_not_deployed_says_to_deploy_first(emulator, tmp_path):
+    out = doit(emulator, tmp_path, "send", "env=local", "count=1")
+    assert out.returncode == 1, out.stdout + out.stderr
+    line = "error: stream otlp2pipeline-local-logs does not exist: run `doit deploy env=local` first"
+    assert out.stderr.strip().splitlines()[-1] == line, out.stderr
+    assert "Traceback" not in out.stderr
