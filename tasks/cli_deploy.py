@@ -95,9 +95,14 @@ def _lock() -> TaskFailed | None:
     return None
 
 
-def _fail_action(exc: Exception) -> Callable[[], TaskFailed]:
-    message = describe(exc)[0]
-    return lambda: _failed(message)
+def _fail_action(exc: Exception) -> Callable[[], None]:
+    """The action of a deploy whose input is bad: says why, exits with the input's code (2), calls nothing."""
+
+    @cli_action
+    def fail() -> None:
+        raise exc
+
+    return fail
 
 
 def task_deploy() -> Iterator[dict[str, Any]]:

@@ -254,8 +254,13 @@ def test_stream_of_a_disabled_signal_is_deleted(emulator):
 def test_bad_input_is_one_line_and_no_aws_call(emulator, tmp_path):
     emulator.reset_calls()
     out = doit(emulator, tmp_path, "plan", "env=local", "firehose.buffering_size_mb=500")
-    assert out.returncode != 0
+    assert out.returncode == 2
     assert "firehose.buffering_size_mb" in out.stderr
+    deployed = doit(emulator, tmp_path, "deploy", "env=local", "signals=logs,foo")
+    assert deployed.returncode == 2, deployed.stdout + deployed.stderr
+    assert deployed.stderr.strip() == (
+        "error: signal 'foo' is unknown: must be one of logs, traces, sum, gauge, histogram, exp_histogram"
+    )
     assert total_calls(emulator) == 0
 
 
