@@ -273,3 +273,11 @@ def test_delivery_failure_inside_the_retry_window_names_the_logged_cause(emulato
     cause = rf"errorCode {code} in \d+ attempt\(s\) -> seed troubleshooting: {entry}"
     assert re.search(cause, result.message), result.message
     assert "it retries for 120 s before writing the error bucket" in result.message, result.message
+
+
+def test_verify_on_an_env_not_deployed_says_to_deploy_without_raw_aws_errors(emulator):
+    proc, _ = vh.run_verify(emulator, "-k", "stack")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "stack otlp2pipeline-local does not exist: run `doit deploy env=local" in proc.stdout, proc.stdout
+    assert "table default.logs does not exist in arn:aws:s3tables:" in proc.stdout, proc.stdout
+    assert "An error occurred (" not in proc.stdout, proc.stdout  # no raw botocore error reached the report

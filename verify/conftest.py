@@ -81,9 +81,11 @@ def stack(clients: Clients, config: Config) -> dict[str, Any]:
     try:
         stacks = clients.cloudformation.describe_stacks(StackName=config.stack_name)["Stacks"]
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ValidationError":  # CloudFormation's code for a missing stack
-            pytest.fail(f"stack {config.stack_name} does not exist: run `{deploy_command(config)}`")
-        raise
+        if exc.response["Error"]["Code"] != "ValidationError":  # CloudFormation's code for a missing stack
+            raise
+        stacks = []
+    if not stacks:  # failed outside the except: the report shows this line, not a chained traceback
+        pytest.fail(f"stack {config.stack_name} does not exist: run `{deploy_command(config)}`")
     return dict(stacks[0])
 
 

@@ -10,8 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from tasks.aws import Clients
 from tasks.config import Config
+from tasks.doctor import deploy_command
+from tasks.step import error_code
 from verify import expect
 
 
@@ -89,6 +93,13 @@ def _from_glue(clients: Clients, config: Config, account_id: str, signal: str) -
 def table_shape(clients: Clients, config: Config, account_id: str, signal: str) -> TableShape:
     try:
         return _from_iceberg(clients, config, account_id, signal)
+    except ClientError as exc:
+        if error_code(exc) != "NotFoundException":
+            raise
+        bucket = expect.table_bucket_arn(config, account_id)
+        raise AssertionError(
+            f"table {config.namespace}.{signal} does not exist in {bucket}: run `{deploy_command(config)}`"
+        ) from None
     except Exception as first:
         if config.is_local:
             raise  # the emulator's warehouse is always readable: a failure here is a real finding
