@@ -375,9 +375,9 @@ _TYPE_OF = {
 @register("lakeformation", "ListPermissions")
 def list_permissions(req: OverrideRequest) -> OverrideResponse:
     _check_top_level_catalog_id(req)
+    # A Principal filter alone works here, as issue 3 asks. moto refuses it ("Resource is mandatory if
+    # Principal is set in the input"), perhaps as AWS does: the tool never sends one, so either way is safe.
     principal = req.body.get("Principal")
-    if principal and not req.body.get("Resource"):
-        raise AwsError("InvalidInputException", "Resource is mandatory if Principal is set in the input.")
     want_principal = _principal(principal) if principal else None
     want_resource = (
         normalize_resource(req.body["Resource"], req.account_id) if req.body.get("Resource") else None

@@ -372,11 +372,7 @@ def test_lakeformation_grants_on_s3tables_catalog(emulator):
         )
     assert _code(exc) == "EntityNotFoundException"
 
-    with pytest.raises(ClientError) as exc:  # as on AWS: a Principal filter needs a Resource
-        lf.list_permissions(Principal=principal)
-    assert _code(exc) == "InvalidInputException" and "Resource is mandatory" in str(exc.value)
-    everyone = lf.list_permissions()["PrincipalResourcePermissions"]
-    mine = [p for p in everyone if p["Principal"] == principal]
+    mine = lf.list_permissions(Principal=principal)["PrincipalResourcePermissions"]
     assert lf.list_permissions(Principal=principal, Resource=table)["PrincipalResourcePermissions"][0][
         "Permissions"
     ] == ["ALL"]
