@@ -37,8 +37,9 @@ MAX_BUCKET_NAME = 63
 # Region names we accept: the shape, then botocore's partition data (no network) for existence.
 _REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 
-# The env name ends up in the table bucket name ([0-9a-z-], botocore's s3tables model) and in the
-# error bucket name (S3 general-purpose rules), so it takes the intersection of both rule sets.
+# The env name ends up in the table bucket name ([0-9a-z-], botocore's s3tables model), the stack name
+# ([a-zA-Z][-a-zA-Z0-9]*) and the error bucket name (S3 general-purpose rules): the intersection of all three,
+# so no `_` although aws-facts.md's table bucket rule allows it.
 _ENV_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 _BAD_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo")
 _BAD_SUFFIXES = ("-s3alias", "--ol-s3", "--x-s3")
