@@ -98,13 +98,13 @@ def test_deploy_right_after_destroy_waits_out_the_bucket_names_transitional_stat
     naming it, and the next deploy after the window replaces the rolled-back stack and converges."""
     cfg = config(emulator)
     deploy(emulator)
-    emulator.set_faults({"latency": {"s3tables_bucket_name_reuse_seconds": 2.0}})
+    emulator.set_faults({"latency": {"s3tables_bucket_name_reuse_seconds": 6.0}})
     try:
         assert destroy(Context(cfg, Clients(cfg)), force=True) == 0
         destroyed_at = time.monotonic()
         with pytest.raises(StepFailed, match=r"TableBucket .*CREATE_FAILED.*transitional state"):
             run(emulator).deploy_sequential()
-        time.sleep(max(0.0, 2.05 - (time.monotonic() - destroyed_at)))  # the window the fault set
+        time.sleep(max(0.0, 6.05 - (time.monotonic() - destroyed_at)))  # the window the fault set
         r = deploy(emulator)
         assert all(res.error is None for res in r.results.values())
     finally:
