@@ -9,7 +9,7 @@ import pytest
 from tasks.errors import StepFailed
 from tasks.step import poll
 from tasks.steps import lf_admins, lf_resource, stack, streams
-from tests.deploy_helpers import deploy, doit, run
+from tests.deploy_helpers import deploy, doit, mutating, run
 
 ROLE = "arn:aws:iam::123456789012:role/S3TablesRoleForLakeFormation"
 
@@ -196,7 +196,8 @@ def test_a_stack_or_stream_stuck_in_progress_fails_its_step_by_name(
 
 
 def test_a_failed_stack_create_is_replaced_by_the_next_deploy(emulator):
-    """A table bucket of the env's name made out of band fails the stack create (ROLLBACK_COMPLETE); once
+    """A table bucket of the env's name made out of band fails the stack create (ROLLBACK_COMPLETE). While
+    that bucket exists, deploy refuses to re-create the stack (it would fail the same way) and says why; once
     it is gone, the next deploy deletes the rolled-back stack, re-creates it and converges."""
     r = run(emulator)
     bucket = r.config.table_bucket_name
@@ -210,11 +211,18 @@ def test_a_failed_stack_create_is_replaced_by_the_next_deploy(emulator):
     stacks = cfn.describe_stacks(StackName=r.config.stack_name)["Stacks"]
     assert [s["StackStatus"] for s in stacks] == ["ROLLBACK_COMPLETE"]
     plan = {p.name: p.diff for p in run(emulator).plan()}
+    assert [c.action for c in plan["stack"].changes] == ["replace"]
+    assert f"table bucket {arn} exists outside it" in plan["stack"].changes[0].reason
+    emulator.reset_calls()
+    with pytest.raises(StepFailed, match=rf"table bucket {arn} exists outside it.*nothing was changed"):
+        run(emulator).deploy_sequential()
+    assert "cloudformation:DeleteStack" not in mutating(emulator)
+
+    s3tables.delete_table_bucket(tableBucketARN=arn)
+    plan = {p.name: p.diff for p in run(emulator).plan()}
     assert [(c.action, c.reason) for c in plan["stack"].changes] == [
         ("replace", "a failed create left it in ROLLBACK_COMPLETE: delete and re-create")
     ]
-
-    s3tables.delete_table_bucket(tableBucketARN=arn)
     deploy(emulator)
     stacks = cfn.describe_stacks(StackName=r.config.stack_name)["Stacks"]
     assert [s["StackStatus"] for s in stacks] == ["CREATE_COMPLETE"]

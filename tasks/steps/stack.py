@@ -51,6 +51,9 @@ class Observed:
     parameters: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     template: dict[str, Any] | None = None
+    # ROLLBACK_COMPLETE only: the ARN of a table bucket of the env's name that exists anyway. The rollback
+    # deleted the stack's own, so this one is someone else's, and a re-create would only fail again.
+    foreign_bucket: str | None = None
 
 
 def desired(ctx: Context) -> Desired:
@@ -102,6 +105,7 @@ def observe(ctx: Context) -> Observed:
     if status not in ("ROLLBACK_COMPLETE", "REVIEW_IN_PROGRESS", "DELETE_IN_PROGRESS"):
         body = ctx.clients.cloudformation.get_template(StackName=stack["StackId"], TemplateStage="Original")
         tmpl = parse_body(body.get("TemplateBody", ""))
+    foreign = _existing_bucket(ctx) if status == "ROLLBACK_COMPLETE" else None
     return Observed(
         True,
         stack["StackId"],
@@ -111,7 +115,21 @@ def observe(ctx: Context) -> Observed:
         {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])},
         {t["Key"]: t["Value"] for t in stack.get("Tags", [])},
         tmpl,
+        foreign,
     )
+
+
+def _existing_bucket(ctx: Context) -> str | None:
+    from tasks.steps.tables import bucket_arn
+
+    arn = bucket_arn(ctx)
+    try:
+        ctx.clients.s3tables.get_table_bucket(tableBucketARN=arn)
+    except ClientError as exc:
+        if error_code(exc) == "NotFoundException":
+            return None
+        raise
+    return arn
 
 
 def _resource_changes(want: dict[str, Any], have: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
@@ -138,16 +156,14 @@ def diff(want: Desired, have: Observed) -> Diff:
             [Change("create", res, {"Resources": (None, sorted(want.template.get("Resources", {})))})]
         )
     if have.status == "ROLLBACK_COMPLETE":
-        return Diff(
-            [
-                Change(
-                    "replace",
-                    res,
-                    {"StackStatus": (have.status, "CREATE_COMPLETE")},
-                    reason="a failed create left it in ROLLBACK_COMPLETE: delete and re-create",
-                )
-            ]
-        )
+        reason = "a failed create left it in ROLLBACK_COMPLETE: delete and re-create"
+        if have.foreign_bucket:
+            reason = (
+                f"a failed create left it in ROLLBACK_COMPLETE, and table bucket {have.foreign_bucket} "
+                "exists outside it: delete that bucket (or choose another env), then deploy again"
+            )
+        status = {"StackStatus": (have.status, "CREATE_COMPLETE")}
+        return Diff([Change("replace", res, status, reason=reason)])
     assert have.status is not None
     if have.status.endswith("_IN_PROGRESS"):
         return Diff(
@@ -196,6 +212,12 @@ def apply(ctx: Context, d: Diff) -> Outcome:
         if again.empty:
             return Outcome("waited", [f"stack finished {status}"], {"stack_outputs": again.observed.outputs})
         return apply(ctx, again)
+    if change.action == "replace" and have.foreign_bucket:
+        raise StepFailed(
+            f"error: stack {want.stack_name} is ROLLBACK_COMPLETE and table bucket {have.foreign_bucket} "
+            "exists outside it, so a new stack would fail the same way: delete that bucket (its tables "
+            "first) or choose another env name; nothing was changed"
+        )
     if change.action == "replace":
         ctx.say(
             f"  stack: {want.stack_name} is ROLLBACK_COMPLETE after a failed create: "
