@@ -131,26 +131,11 @@ def inventory(ctx: Context) -> Inventory:
 
 
 def _role_grants(ctx: Context, role: str, inv: Inventory) -> list[dict[str, Any]]:
-    """The role's grants: the account-wide listing, plus a per-resource read for each namespace and table
-    of the bucket it shows nothing on (see tasks/steps/lf_permissions.py for why)."""
-    found = [
-        e
-        for e in lf_permissions.all_permissions(ctx)
-        if e.get("Principal", {}).get("DataLakePrincipalIdentifier") == role
-    ]
-    seen = {lf_permissions.resource_key(e.get("Resource", {})) for e in found}
+    """The role's grants on every namespace and table of the bucket (tasks/steps/lf_permissions.py)."""
     catalog = child_catalog_id(ctx.account_id, ctx.config.table_bucket_name)
     resources = [{"Database": {"CatalogId": catalog, "Name": ns}} for ns in inv.namespaces]
     resources += [{"Table": {"CatalogId": catalog, "DatabaseName": ns, "Name": t}} for ns, t in inv.tables]
-    for resource in resources:
-        key = lf_permissions.resource_key(resource)
-        if key not in seen:
-            found += [
-                e
-                for e in lf_permissions.list_on(ctx, role, resource)
-                if lf_permissions.resource_key(e.get("Resource", {})) == key
-            ]
-    return found
+    return lf_permissions.entries_of(ctx, role, resources)
 
 
 def confirm(ctx: Context, inv: Inventory, force: bool) -> None:

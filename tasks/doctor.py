@@ -78,9 +78,6 @@ def troubleshooting_entry(error_code: str) -> str:
     return "no seed entry matches this code: run `doit doctor` to check every listed cause"
 
 
-# -- fixes: the exact command ----------------------------------------------------------------------
-
-
 def logged_errors(logs: Any, config: Config, signal: str, since: datetime) -> Counter[str]:
     """errorCode -> failed attempts, from the stream's CloudWatch Logs events since `since`.
 
@@ -117,6 +114,9 @@ def describe_codes(codes: Counter[str]) -> str:
         f"errorCode {code} in {n} attempt(s) -> seed troubleshooting: {troubleshooting_entry(code)}"
         for code, n in codes.most_common()
     )
+
+
+# -- fixes: the exact command ----------------------------------------------------------------------
 
 
 def _overrides_args(overrides: dict[str, str] | None) -> str:

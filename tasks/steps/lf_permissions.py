@@ -53,22 +53,7 @@ def resource_key(resource: dict[str, Any]) -> tuple[str, ...] | None:
     return None
 
 
-def held(ctx: Context, principal: str) -> dict[tuple[str, ...], tuple[set[str], set[str]]]:
-    """resource key -> (permissions, permissions with grant option) the principal holds."""
-    out: dict[tuple[str, ...], tuple[set[str], set[str]]] = {}
-    for entry in all_permissions(ctx):
-        if entry.get("Principal", {}).get("DataLakePrincipalIdentifier") != principal:
-            continue
-        key = resource_key(entry.get("Resource", {}))
-        if key is None:
-            continue
-        perms, grant = out.setdefault(key, (set(), set()))
-        perms.update(entry.get("Permissions", []))
-        grant.update(entry.get("PermissionsWithGrantOption", []))
-    return out
-
-
-def list_on(ctx: Context, principal: str, resource: dict[str, Any]) -> list[dict[str, Any]]:
+def _list_on(ctx: Context, principal: str, resource: dict[str, Any]) -> list[dict[str, Any]]:
     lf = ctx.clients.lakeformation
     out: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {
@@ -89,23 +74,39 @@ def list_on(ctx: Context, principal: str, resource: dict[str, Any]) -> list[dict
         kwargs["NextToken"] = token
 
 
+def entries_of(
+    ctx: Context, principal: str, resources: list[dict[str, Any]], *, confirm: bool = True
+) -> list[dict[str, Any]]:
+    """The principal's entries in the one listing, plus (if `confirm`) one per-resource read for each of
+    `resources` the listing shows nothing on."""
+    found = [
+        e
+        for e in all_permissions(ctx)
+        if e.get("Principal", {}).get("DataLakePrincipalIdentifier") == principal
+    ]
+    if not confirm:
+        return found
+    seen = {resource_key(e.get("Resource", {})) for e in found}
+    for resource in resources:
+        key = resource_key(resource)
+        if key is not None and key not in seen:
+            confirmed = _list_on(ctx, principal, resource)
+            found += [e for e in confirmed if resource_key(e.get("Resource", {})) == key]
+    return found
+
+
 def held_on(
     ctx: Context, principal: str, resources: list[dict[str, Any]], *, confirm: bool
 ) -> dict[tuple[str, ...], tuple[set[str], set[str]]]:
-    """held(), plus (if `confirm`) one per-resource read for each of `resources` the listing omits."""
-    out = held(ctx, principal)
-    if not confirm:
-        return out
-    for resource in resources:
-        key = resource_key(resource)
-        if key is None or key in out:
+    """resource key -> (permissions, permissions with grant option) the principal holds (see entries_of)."""
+    out: dict[tuple[str, ...], tuple[set[str], set[str]]] = {}
+    for entry in entries_of(ctx, principal, resources, confirm=confirm):
+        key = resource_key(entry.get("Resource", {}))
+        if key is None:
             continue
-        for entry in list_on(ctx, principal, resource):
-            if resource_key(entry.get("Resource", {})) != key:
-                continue
-            perms, grant = out.setdefault(key, (set(), set()))
-            perms.update(entry.get("Permissions", []))
-            grant.update(entry.get("PermissionsWithGrantOption", []))
+        perms, grant = out.setdefault(key, (set(), set()))
+        perms.update(entry.get("Permissions", []))
+        grant.update(entry.get("PermissionsWithGrantOption", []))
     return out
 
 
