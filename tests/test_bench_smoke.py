@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -167,3 +169,17 @@ def test_table_and_results_md_render_every_goal() -> None:
     assert len(goals) == len(bench.GOALS) and all(met == "met" for *_, met in goals)
     r["deploy_calls"]["noop"] = {"total": 10, "writes": 1, "by_operation": {}}
     assert bench.goal_lines(r)[0][3] == "MISSED"
+
+
+def test_failing_deploy_stress_counts_exit_codes():
+    """bench/failing_deploy.py on 2 runs: its own emulator, a fault at the first write, exit 1 each time."""
+    proc = subprocess.run(
+        [sys.executable, "bench/failing_deploy.py", "--runs", "2"],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "exit codes: {1: 2}" in proc.stdout and "crashes: 0 of 2 runs" in proc.stdout, proc.stdout
