@@ -942,12 +942,20 @@ def _template_body(req: OverrideRequest, a: dict[str, Any], stack: Stack | None)
     if a.get("TemplateURL"):
         from moto.cloudformation.utils import get_stack_from_s3_url
 
-        return str(get_stack_from_s3_url(a["TemplateURL"], account_id=req.account_id, partition="aws"))
+        return str(
+            get_stack_from_s3_url(a["TemplateURL"], account_id=req.account_id, partition=_partition(req))
+        )
     raise _err("Either Template URL or Template Body must be specified.")
 
 
+def _partition(req: OverrideRequest) -> str:
+    from moto.utilities.utils import get_partition
+
+    return str(get_partition(req.region))
+
+
 def _stack_id(req: OverrideRequest, name: str) -> str:
-    return f"arn:aws:cloudformation:{req.region}:{req.account_id}:stack/{name}/{uuid.uuid4()}"
+    return f"arn:{_partition(req)}:cloudformation:{req.region}:{req.account_id}:stack/{name}/{uuid.uuid4()}"
 
 
 _NAME_RE = re.compile(r"^[a-zA-Z][-a-zA-Z0-9]{0,127}$")
@@ -1280,7 +1288,8 @@ def create_change_set(req: OverrideRequest) -> OverrideResponse:
             )
             st.stacks[stack.id] = stack
             _Engine(stack).stack_event("REVIEW_IN_PROGRESS", "User Initiated")
-        cs_id = f"arn:aws:cloudformation:{req.region}:{req.account_id}:changeSet/{cs_name}/{uuid.uuid4()}"
+        cs_arn = f"arn:{_partition(req)}:cloudformation:{req.region}:{req.account_id}"
+        cs_id = f"{cs_arn}:changeSet/{cs_name}/{uuid.uuid4()}"
         changes = _diff(stack if cs_type == "UPDATE" else None, template, params)
         cs = ChangeSet(
             cs_id,

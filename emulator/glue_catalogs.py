@@ -50,7 +50,9 @@ def get_catalog(account_id: str, region: str, name: str) -> Catalog | None:
 
 
 def _arn(region: str, account_id: str, path: str) -> str:
-    return f"arn:aws:glue:{region}:{account_id}:catalog/{path}"
+    from moto.utilities.utils import get_partition
+
+    return f"arn:{get_partition(region)}:glue:{region}:{account_id}:catalog/{path}"
 
 
 def split_catalog_id(catalog_id: str, account_id: str) -> tuple[str, str | None]:

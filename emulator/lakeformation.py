@@ -93,9 +93,11 @@ def register_resource(req: OverrideRequest) -> OverrideResponse:
     if not use_slr and not role:
         raise AwsError("InvalidInputException", "RoleArn is required when UseServiceLinkedRole is not true")
     if use_slr and not role:
+        from moto.utilities.utils import get_partition
+
         role = (
-            f"arn:aws:iam::{req.account_id}:role/aws-service-role/lakeformation.amazonaws.com/"
-            "AWSServiceRoleForLakeFormationDataAccess"
+            f"arn:{get_partition(req.region)}:iam::{req.account_id}:role/aws-service-role/"
+            "lakeformation.amazonaws.com/AWSServiceRoleForLakeFormationDataAccess"
         )
     with _lock:
         st = _state(req.account_id, req.region)

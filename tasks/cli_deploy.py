@@ -258,8 +258,7 @@ def _local_hint(clients: Any, config: Config, signals: list[str]) -> None:
             emit(f"emulator flush: {resp.read().decode().strip()}")
     except OSError as exc:
         emit(f"emulator flush failed: {exc}")
-    c = config
-    arn = f"arn:{c.partition}:s3tables:{c.region}:{clients.account_id}:bucket/{c.table_bucket_name}"
+    arn = config.table_bucket_arn(clients.account_id)
     for s in signals:
         try:
             loc = clients.s3tables.get_table_metadata_location(

@@ -36,6 +36,11 @@ MAX_BUCKET_NAME = 63
 
 # Region names we accept: the shape, then botocore's partition data (no network) for existence.
 _REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+# Where Firehose has no Apache Iceberg destination (aws-facts.md, "Regions": the Firehose developer guide,
+# Apache Iceberg "Considerations and limitations"): whole partitions, and single regions of `aws`.
+NO_ICEBERG_PARTITIONS: dict[str, str] = {"aws-cn": "the China regions", "aws-us-gov": "AWS GovCloud (US)"}
+NO_ICEBERG_REGIONS: tuple[str, ...] = ("ap-east-2", "ap-southeast-5", "ap-southeast-6", "mx-central-1")
+CATALOG_NAME = "s3tablescatalog"  # the Glue federated catalog over every table bucket of a region
 
 # The env name ends up in the table bucket name ([0-9a-z-], botocore's s3tables model), the stack name
 # ([a-zA-Z][-a-zA-Z0-9]*) and the error bucket name (S3 general-purpose rules): the intersection of all three,
@@ -116,6 +121,19 @@ def partition(region: str) -> str:
         return "aws"
 
 
+def has_iceberg_destination(region: str) -> bool:
+    """Whether Firehose can deliver to Apache Iceberg tables in `region` (aws-facts.md, "Regions")."""
+    return partition(region) not in NO_ICEBERG_PARTITIONS and region not in NO_ICEBERG_REGIONS
+
+
+def _no_iceberg_rule() -> str:
+    listed = [*NO_ICEBERG_PARTITIONS.values(), *NO_ICEBERG_REGIONS]
+    return (
+        "Amazon Data Firehose has no Apache Iceberg destination in "
+        f"{', '.join(listed[:-1])} or {listed[-1]}; choose another region"
+    )
+
+
 @dataclass(frozen=True)
 class FirehoseSettings:
     buffering_interval_seconds: int
@@ -174,6 +192,33 @@ class Config:
     @property
     def partition(self) -> str:
         return partition(self.region)
+
+    # -- ARNs: the only place they are built, always in the region's partition ----------------------
+    def arn(self, service: str, resource: str, account_id: str = "", *, regional: bool = True) -> str:
+        """`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`; IAM and S3 buckets are not regional."""
+        region = self.region if regional else ""
+        return f"arn:{self.partition}:{service}:{region}:{account_id}:{resource}"
+
+    def role_arn(self, account_id: str, role_name: str) -> str:
+        """A role's ARN from its name alone: right for roles without a path (the tool's own)."""
+        return self.arn("iam", f"role/{role_name}", account_id, regional=False)
+
+    def table_buckets_arn(self, account_id: str) -> str:
+        """Every table bucket of the region: the Lake Formation registration and the catalog's federation."""
+        return self.arn("s3tables", "bucket/*", account_id)
+
+    def table_bucket_arn(self, account_id: str) -> str:
+        return self.arn("s3tables", f"bucket/{self.table_bucket_name}", account_id)
+
+    def bucket_catalog_arn(self, account_id: str) -> str:
+        """The table bucket's child catalog in Glue: the Firehose streams' CatalogARN."""
+        return self.arn("glue", f"catalog/{CATALOG_NAME}/{self.table_bucket_name}", account_id)
+
+    def error_bucket_arn(self, account_id: str) -> str:
+        return self.arn("s3", self.error_bucket_name(account_id), regional=False)
+
+    def stream_arn(self, account_id: str, signal: str) -> str:
+        return self.arn("firehose", f"deliverystream/{self.stream_name(signal)}", account_id)
 
     @property
     def all_tags(self) -> dict[str, str]:
@@ -458,6 +503,8 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
         raise UserError(
             f"error: region={region!r} is unknown: must be an AWS region where Firehose runs, e.g. us-east-1"
         )
+    if not has_iceberg_destination(region):
+        raise UserError(f"error: region={region!r} is not supported: {_no_iceberg_rule()}")
     longest = max_env_length(region)
     if len(env) > longest:
         example = env[:longest].rstrip("-")

@@ -39,7 +39,7 @@ import jinja2
 import yaml
 
 from tasks import schemas
-from tasks.config import Config, partition
+from tasks.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_DIR = ROOT / "templates"
@@ -195,7 +195,7 @@ def write(config: Config, path: Path | str | None = None) -> Path:
 def lf_role_documents(config: Config, account_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(trust policy, permissions policy) of the account-level S3TablesRoleForLakeFormation role."""
     env = _environment()
-    context = {"account_id": account_id, "region": config.region, "partition": partition(config.region)}
+    context = {"account_id": account_id, "region": config.region, "partition": config.partition}
     trust = json.loads(env.get_template(LF_TRUST_TEMPLATE).render(**context))
     policy = json.loads(env.get_template(LF_POLICY_TEMPLATE).render(**context))
     return trust, policy

@@ -129,7 +129,7 @@ def test_names():
     assert cfg.normalize_env("otlp2pipeline-x") == "x"
 
 
-@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "ap-southeast-2", "us-gov-west-1"])
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "ap-southeast-2", "us-isob-east-1"])
 def test_longest_env_fits_exactly(region):
     longest = cfg.max_env_length(region)
     c = cfg.load("a" * longest, {"region": region})

@@ -7,6 +7,7 @@ and every IAM policy document in it goes through parliament.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -280,7 +281,9 @@ def test_template_policies_pass_parliament(env):
 
 def test_lf_role_documents_pass_parliament():
     for region in ("us-east-1", "eu-west-1", "us-gov-west-1"):
-        trust, policy = template.lf_role_documents(cfg.load("prod", {"region": region}), ACCOUNT)
+        # us-gov-west-1 is refused by load() (no Iceberg destination), but its partition's documents must lint
+        config = dataclasses.replace(cfg.load("prod"), region=region)
+        trust, policy = template.lf_role_documents(config, ACCOUNT)
         role_arn = f"arn:aws:iam::{ACCOUNT}:role/S3TablesRoleForLakeFormation"
         assert _parliament(trust, "trust", role_arn) == []
         assert _parliament(policy, "identity") == []

@@ -6,10 +6,9 @@ for names (tasks.config) and the documents the template renders (tasks.template.
 
 from __future__ import annotations
 
-from tasks.config import Config
+from tasks.config import CATALOG_NAME, Config
 
 LF_ROLE_NAME = "S3TablesRoleForLakeFormation"
-CATALOG_NAME = "s3tablescatalog"
 LF_SERVICE = "lakeformation.amazonaws.com"
 STS_ACTIONS = ("sts:AssumeRole", "sts:SetSourceIdentity", "sts:SetContext")
 # aws-facts.md, step 1: ListTableBuckets plus the table-bucket data actions.
@@ -35,11 +34,15 @@ S3TABLES_ACTIONS = (
 
 
 def lf_resource_arn(config: Config, account_id: str) -> str:
-    return f"arn:{config.partition}:s3tables:{config.region}:{account_id}:bucket/*"
+    return config.table_buckets_arn(account_id)
+
+
+def lf_role_arn(config: Config, account_id: str) -> str:
+    return config.role_arn(account_id, LF_ROLE_NAME)
 
 
 def table_bucket_arn(config: Config, account_id: str) -> str:
-    return f"arn:{config.partition}:s3tables:{config.region}:{account_id}:bucket/{config.table_bucket_name}"
+    return config.table_bucket_arn(account_id)
 
 
 def bucket_catalog_id(config: Config, account_id: str) -> str:
@@ -48,8 +51,7 @@ def bucket_catalog_id(config: Config, account_id: str) -> str:
 
 
 def catalog_arn(config: Config, account_id: str) -> str:
-    prefix = f"arn:{config.partition}:glue:{config.region}:{account_id}"
-    return f"{prefix}:catalog/{CATALOG_NAME}/{config.table_bucket_name}"
+    return config.bucket_catalog_arn(account_id)
 
 
 def expected_stack_outputs(config: Config) -> tuple[str, ...]:

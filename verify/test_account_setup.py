@@ -93,7 +93,7 @@ def test_table_buckets_registered_with_lake_formation_with_federation(clients, c
             ) from None
         raise
     assert info.get("WithFederation") is True, f"{arn} is registered without federation: {info}"
-    role_arn = f"arn:{config.partition}:iam::{account_id}:role/{expect.LF_ROLE_NAME}"
+    role_arn = expect.lf_role_arn(config, account_id)
     assert info.get("RoleArn") == role_arn, (
         f"{arn} is registered with role {info.get('RoleArn')}, not {role_arn}"
     )

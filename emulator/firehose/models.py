@@ -126,7 +126,10 @@ class DeliveryStream:
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:firehose:{self.region}:{self.account_id}:deliverystream/{self.name}"
+        from moto.utilities.utils import get_partition
+
+        prefix = f"arn:{get_partition(self.region)}:firehose:{self.region}:{self.account_id}"
+        return f"{prefix}:deliverystream/{self.name}"
 
     @property
     def size_limit(self) -> int:
@@ -997,8 +1000,11 @@ def write_errors(
     )
     try:
         from moto.s3.models import s3_backends
+        from moto.utilities.utils import get_partition
 
-        s3_backends[stream.account_id]["aws"].put_object(bucket, key, ("\n".join(lines) + "\n").encode())
+        s3_backends[stream.account_id][get_partition(stream.region)].put_object(
+            bucket, key, ("\n".join(lines) + "\n").encode()
+        )
     except Exception as exc:  # a missing error bucket loses the records, as on AWS
         log.warning(
             "Firehose %s: cannot write error records to s3://%s/%s: %s", stream.name, bucket, key, exc

@@ -209,6 +209,22 @@ def decode_records(body: dict[str, Any]) -> list[bytes]:
 
 
 # -- control plane ------------------------------------------------------------------------------------
+# Where AWS offers no Apache Iceberg destination (Firehose developer guide, Apache Iceberg "Considerations
+# and limitations"; aws-facts.md "Regions"): whole partitions, and single regions of `aws`.
+NO_ICEBERG_PARTITIONS = ("aws-cn", "aws-us-gov")
+NO_ICEBERG_REGIONS = ("ap-east-2", "ap-southeast-5", "ap-southeast-6", "mx-central-1")
+
+
+def _check_region(region: str) -> None:
+    from moto.utilities.utils import get_partition
+
+    if get_partition(region) in NO_ICEBERG_PARTITIONS or region in NO_ICEBERG_REGIONS:
+        raise AwsError(
+            "InvalidArgumentException",
+            f"Apache Iceberg Tables destination is not supported in region {region}.",
+        )
+
+
 def _check_destination(config: dict[str, Any], path: str) -> None:
     """What the emulator's Iceberg destinations support: buffering hints in range, FailedDataOnly backup."""
     models.check_buffering(config.get("BufferingHints"), path)
@@ -233,6 +249,7 @@ def create_delivery_stream(req: OverrideRequest) -> OverrideResponse | None:
             )
         return None
     validate("CreateDeliveryStream", body)
+    _check_region(req.region)
     destinations = [k for k in body if k.endswith("DestinationConfiguration") and body[k] is not None]
     if len(destinations) != 1:
         raise AwsError(

@@ -13,11 +13,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tasks import config as config_module
+from tasks.config import Config
 from tasks.step import Change, Context, Diff, Outcome, error_code, plain
 from tasks.steps.lf_resource import resource_arn
 
 NAME = "catalog"
-CATALOG_NAME = "s3tablescatalog"
+CATALOG_NAME = config_module.CATALOG_NAME
 
 
 @dataclass(frozen=True)
@@ -30,10 +32,10 @@ class Observed:
     catalog: dict[str, Any] | None
 
 
-def catalog_input(region: str, account_id: str) -> dict[str, Any]:
+def catalog_input(config: Config, account_id: str) -> dict[str, Any]:
     return {
         "FederatedCatalog": {
-            "Identifier": resource_arn(region, account_id),
+            "Identifier": resource_arn(config, account_id),
             "ConnectionName": "aws:s3tables",
         },
         "CreateDatabaseDefaultPermissions": [],
@@ -43,7 +45,7 @@ def catalog_input(region: str, account_id: str) -> dict[str, Any]:
 
 
 def desired(ctx: Context) -> Desired:
-    return Desired(catalog_input(ctx.config.region, ctx.account_id))
+    return Desired(catalog_input(ctx.config, ctx.account_id))
 
 
 def observe(ctx: Context) -> Observed:

@@ -11,6 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tasks.config import Config
 from tasks.step import Change, Context, Diff, Outcome, error_code, retry_codes
 from tasks.steps.lf_role import role_arn
 
@@ -34,16 +35,16 @@ class Observed:
     with_federation: bool | None = None
 
 
-def resource_arn(region: str, account_id: str) -> str:
-    return f"arn:aws:s3tables:{region}:{account_id}:bucket/*"
+def resource_arn(config: Config, account_id: str) -> str:
+    return config.table_buckets_arn(account_id)
 
 
 def desired(ctx: Context) -> Desired:
-    return Desired(resource_arn(ctx.config.region, ctx.account_id), role_arn(ctx.account_id), ctx.repair)
+    return Desired(resource_arn(ctx.config, ctx.account_id), role_arn(ctx.config, ctx.account_id), ctx.repair)
 
 
 def observe(ctx: Context) -> Observed:
-    arn = resource_arn(ctx.config.region, ctx.account_id)
+    arn = resource_arn(ctx.config, ctx.account_id)
     try:
         info: dict[str, Any] = ctx.clients.lakeformation.describe_resource(ResourceArn=arn)["ResourceInfo"]
     except ClientError as exc:

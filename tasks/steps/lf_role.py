@@ -11,6 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tasks.config import Config
 from tasks.step import Change, Context, Diff, Outcome, error_code, normalize
 
 ROLE_NAME = "S3TablesRoleForLakeFormation"
@@ -33,8 +34,8 @@ class Observed:
     policy: dict[str, Any] | None = None
 
 
-def role_arn(account_id: str) -> str:
-    return f"arn:aws:iam::{account_id}:role/{ROLE_NAME}"
+def role_arn(config: Config, account_id: str) -> str:
+    return config.role_arn(account_id, ROLE_NAME)
 
 
 def desired(ctx: Context) -> Desired:

@@ -18,7 +18,6 @@ from botocore.exceptions import ClientError
 from tasks.errors import StepFailed
 from tasks.schemas import ALL_SIGNALS
 from tasks.step import Change, Context, Diff, Outcome, backoff_delays, error_code, plain, poll, retry_codes
-from tasks.steps.catalog import CATALOG_NAME
 from tasks.steps.grants import PENDING_ROLE, firehose_role
 
 STREAM_DEADLINE_S = 15 * 60
@@ -52,8 +51,7 @@ class Observed:
 
 
 def catalog_arn(ctx: Context) -> str:
-    c = ctx.config
-    return f"arn:{c.partition}:glue:{c.region}:{ctx.account_id}:catalog/{CATALOG_NAME}/{c.table_bucket_name}"
+    return ctx.config.bucket_catalog_arn(ctx.account_id)
 
 
 def destination(ctx: Context, signal: str) -> dict[str, Any]:
@@ -80,7 +78,7 @@ def destination(ctx: Context, signal: str) -> dict[str, Any]:
         "CatalogConfiguration": {"CatalogARN": catalog_arn(ctx)},
         "S3Configuration": {
             "RoleARN": role,
-            "BucketARN": f"arn:{c.partition}:s3:::{c.error_bucket_name(ctx.account_id)}",
+            "BucketARN": c.error_bucket_arn(ctx.account_id),
             "ErrorOutputPrefix": c.error_prefix(signal),
         },
     }

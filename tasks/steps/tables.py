@@ -23,8 +23,7 @@ class Tables:
 
 
 def bucket_arn(ctx: Context) -> str:
-    c = ctx.config
-    return f"arn:{c.partition}:s3tables:{c.region}:{ctx.account_id}:bucket/{c.table_bucket_name}"
+    return ctx.config.table_bucket_arn(ctx.account_id)
 
 
 def desired(ctx: Context) -> Tables:
