@@ -7,6 +7,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -23,6 +27,7 @@ from tasks.step import Context
 from tasks.steps import catalog, lf_resource, lf_role, streams, tables
 from tasks.steps.grants import ROLE_OUTPUT
 from tests import emulator_helpers as eh
+from tests import verify_helpers as vh
 from tests.template_helpers import no_credentials_env, recording_endpoint, run_doit
 from verify import expect
 
@@ -71,6 +76,37 @@ def test_doit_refuses_the_region_with_exit_2_and_no_connection(tmp_path: Any, re
     (line,) = proc.stderr.splitlines()
     assert line.startswith(f"error: region={region!r} is not supported: ")
     assert not (tmp_path / "out.yaml").exists()
+
+
+@pytest.mark.parametrize("command", ["deploy", "doctor", "plan"])
+def test_deploy_doctor_and_plan_name_the_region_and_call_nothing(emulator: Any, command: str) -> None:
+    emulator.reset_calls()
+    proc = vh.doit(emulator, command, "env=local", "region=cn-north-1")
+    assert proc.returncode == EXIT_USAGE, proc.stdout + proc.stderr
+    (line,) = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert line.startswith("error: region='cn-north-1' is not supported: "), line
+    assert emulator.calls() == []
+
+
+def test_verify_names_the_region_and_calls_nothing(emulator: Any, tmp_path: Path) -> None:
+    """verify reads the same rule: an env file in a refused region is a usage error before any call."""
+    config_dir = tmp_path / "config"
+    shutil.copytree(cfg.ROOT / "config", config_dir, ignore=shutil.ignore_patterns("schemas"))
+    (config_dir / "envs" / "gov.yaml").write_text("region: us-gov-west-1\n")
+    emulator.reset_calls()
+    env = {**vh.cli_env(emulator), cfg.CONFIG_DIR_VAR: str(config_dir)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "verify/", "--env", "gov", "-p", "no:cacheprovider", "-q"],
+        cwd=cfg.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == pytest.ExitCode.USAGE_ERROR, proc.stdout + proc.stderr
+    assert "error: region='us-gov-west-1' is not supported: " in proc.stderr, proc.stderr
+    assert emulator.calls() == []
 
 
 def test_every_other_firehose_region_is_accepted() -> None:
