@@ -161,6 +161,16 @@ def test_emulator_refuses_iceberg_streams_where_aws_has_none(emulator: Any, regi
     assert exc.value.response["Error"]["Code"] == "InvalidArgumentException"
     assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert fh.list_delivery_streams()["DeliveryStreamNames"] == []
+    # Only Iceberg is missing there: an S3 destination is still created.
+    part = cfg.partition(region)
+    fh.create_delivery_stream(
+        DeliveryStreamName="s3",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": f"arn:{part}:iam::{ACCOUNT}:role/fh",
+            "BucketARN": f"arn:{part}:s3:::errs",
+        },
+    )
+    assert fh.list_delivery_streams()["DeliveryStreamNames"] == ["s3"]
 
 
 def test_emulator_creates_iceberg_streams_in_other_partitions_with_their_arn(emulator: Any) -> None:
@@ -170,6 +180,25 @@ def test_emulator_creates_iceberg_streams_in_other_partitions_with_their_arn(emu
         DeliveryStreamName="ice", IcebergDestinationConfiguration=_iceberg(region)
     )["DeliveryStreamARN"]
     assert arn == f"arn:aws-iso:firehose:{region}:{ACCOUNT}:deliverystream/ice"
+
+
+@pytest.mark.parametrize("field", ["RoleARN", "CatalogARN", "BucketARN"])
+def test_emulator_refuses_an_arn_of_another_partition(emulator: Any, field: str) -> None:
+    region = "us-iso-east-1"
+    config = _iceberg(region)
+    if field == "RoleARN":
+        config["RoleARN"] = f"arn:aws:iam::{ACCOUNT}:role/fh"
+    elif field == "CatalogARN":
+        config["CatalogConfiguration"]["CatalogARN"] = (
+            f"arn:aws:glue:{region}:{ACCOUNT}:catalog/s3tablescatalog/tb"
+        )
+    else:
+        config["S3Configuration"]["BucketARN"] = "arn:aws:s3:::errs"
+    fh = _client(emulator, "firehose", region)
+    with pytest.raises(ClientError) as exc:
+        fh.create_delivery_stream(DeliveryStreamName="ice", IcebergDestinationConfiguration=config)
+    assert exc.value.response["Error"]["Code"] == "InvalidArgumentException"
+    assert fh.list_delivery_streams()["DeliveryStreamNames"] == []
 
 
 def test_tool_and_emulator_refuse_the_same_regions() -> None:

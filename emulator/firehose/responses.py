@@ -225,6 +225,26 @@ def _check_region(region: str) -> None:
         )
 
 
+def _check_partition(config: dict[str, Any], region: str, path: str) -> None:
+    """A role, catalog or bucket ARN of another partition can never be reached from this region."""
+    from moto.utilities.utils import get_partition
+
+    want = get_partition(region)
+    s3 = config.get("S3Configuration") or {}
+    catalog = config.get("CatalogConfiguration") or {}
+    for where, arn in (
+        ("RoleARN", config.get("RoleARN")),
+        ("CatalogConfiguration.CatalogARN", catalog.get("CatalogARN")),
+        ("S3Configuration.RoleARN", s3.get("RoleARN")),
+        ("S3Configuration.BucketARN", s3.get("BucketARN")),
+    ):
+        if isinstance(arn, str) and arn.startswith("arn:") and arn.split(":")[1] != want:
+            raise AwsError(
+                "InvalidArgumentException",
+                f"{path}.{where} {arn} is not in partition {want} of region {region}.",
+            )
+
+
 def _check_destination(config: dict[str, Any], path: str) -> None:
     """What the emulator's Iceberg destinations support: buffering hints in range, FailedDataOnly backup."""
     models.check_buffering(config.get("BufferingHints"), path)
@@ -250,6 +270,7 @@ def create_delivery_stream(req: OverrideRequest) -> OverrideResponse | None:
         return None
     validate("CreateDeliveryStream", body)
     _check_region(req.region)
+    _check_partition(config, req.region, "IcebergDestinationConfiguration")
     destinations = [k for k in body if k.endswith("DestinationConfiguration") and body[k] is not None]
     if len(destinations) != 1:
         raise AwsError(
