@@ -1,7 +1,8 @@
 """Env configuration: config/defaults.yaml, merged with config/envs/ENV.yaml, merged with key=value.
 
 Everything is validated here, before any AWS call: a bad value raises UserError with one line that names
-the value and the rule. Names of every AWS resource of an env are derived here and nowhere else.
+the value and the rule. Names of every AWS resource of an env are derived here and nowhere else, and so
+is every ARN the tool builds (Config's ARN methods, in the region's partition).
 
 The config directory is `config/` in the repo; `OTLP2PIPELINE_CONFIG_DIR` points elsewhere (tests, or a
 team that keeps its env files outside the checkout).
@@ -194,14 +195,18 @@ class Config:
         return partition(self.region)
 
     # -- ARNs: the only place they are built, always in the region's partition ----------------------
-    def arn(self, service: str, resource: str, account_id: str = "", *, regional: bool = True) -> str:
-        """`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`; IAM and S3 buckets are not regional."""
-        region = self.region if regional else ""
-        return f"arn:{self.partition}:{service}:{region}:{account_id}:{resource}"
+    def arn(self, service: str, resource: str, account_id: str = "", *, region: str | None = None) -> str:
+        """`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE` in this region's partition.
+
+        `region` defaults to the env's; "" for global resources (IAM, S3 buckets), "*" in a policy that
+        covers every region of the partition.
+        """
+        where = self.region if region is None else region
+        return f"arn:{self.partition}:{service}:{where}:{account_id}:{resource}"
 
     def role_arn(self, account_id: str, role_name: str) -> str:
         """A role's ARN from its name alone: right for roles without a path (the tool's own)."""
-        return self.arn("iam", f"role/{role_name}", account_id, regional=False)
+        return self.arn("iam", f"role/{role_name}", account_id, region="")
 
     def table_buckets_arn(self, account_id: str) -> str:
         """Every table bucket of the region: the Lake Formation registration and the catalog's federation."""
@@ -215,7 +220,7 @@ class Config:
         return self.arn("glue", f"catalog/{CATALOG_NAME}/{self.table_bucket_name}", account_id)
 
     def error_bucket_arn(self, account_id: str) -> str:
-        return self.arn("s3", self.error_bucket_name(account_id), regional=False)
+        return self.arn("s3", self.error_bucket_name(account_id), region="")
 
     def stream_arn(self, account_id: str, signal: str) -> str:
         return self.arn("firehose", f"deliverystream/{self.stream_name(signal)}", account_id)

@@ -195,7 +195,7 @@ def write(config: Config, path: Path | str | None = None) -> Path:
 def lf_role_documents(config: Config, account_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(trust policy, permissions policy) of the account-level S3TablesRoleForLakeFormation role."""
     env = _environment()
-    context = {"account_id": account_id, "region": config.region, "partition": config.partition}
+    context = {"c": config, "account_id": account_id, "region": config.region, "partition": config.partition}
     trust = json.loads(env.get_template(LF_TRUST_TEMPLATE).render(**context))
     policy = json.loads(env.get_template(LF_POLICY_TEMPLATE).render(**context))
     return trust, policy

@@ -13,13 +13,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tasks import config as config_module
-from tasks.config import Config
+from tasks.config import CATALOG_NAME, Config
 from tasks.step import Change, Context, Diff, Outcome, error_code, plain
 from tasks.steps.lf_resource import resource_arn
 
 NAME = "catalog"
-CATALOG_NAME = config_module.CATALOG_NAME
 
 
 @dataclass(frozen=True)
