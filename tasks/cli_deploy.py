@@ -223,8 +223,8 @@ def _signals(config: Config) -> list[str]:
 
 @cli_action
 def _send() -> None:
+    from lake.sender import send
     from tasks.aws import Clients
-    from tasks.sender import send
 
     config = from_doit_vars()
     signals = _signals(config)  # validated before any AWS call
