@@ -89,7 +89,7 @@ def test_sdk_spans_land_with_every_value(emulator, encoding):
             "child", context=set_span_in_context(parent), kind=SpanKind.CLIENT, links=[link]
         ) as child:
             child.set_status(Status(StatusCode.ERROR, "boom"))
-    spans = memory.get_finished_spans()
+    spans: Any = memory.get_finished_spans()
     assert len(spans) == 3
     sent = encode_spans(spans)
     flags = {
@@ -157,7 +157,7 @@ def test_sdk_logs_land_with_every_value(emulator, encoding):
     logger = provider.get_logger("tests.ingest.logs", "1.2.3", attributes=SCOPE_ATTRS)
     tracer = TracerProvider(resource=resource).get_tracer("t")
     t0 = time.time_ns() - 5_000_000_123
-    map_body = {"user": {"id": 7, "tags": ["a", "b"]}, "ok": True, "ratio": 0.5}
+    map_body: Any = {"user": {"id": 7, "tags": ["a", "b"]}, "ok": True, "ratio": 0.5}
     with tracer.start_as_current_span("op") as span:
         logger.emit(
             LogRecord(
