@@ -36,11 +36,16 @@ class Ingest:
         return self.server.endpoint
 
     def post(
-        self, path: str, body: bytes, content_type: str = "application/x-protobuf", **headers: str
+        self,
+        path: str,
+        body: bytes,
+        content_type: str = "application/x-protobuf",
+        auth: bool = True,
+        **headers: str,
     ) -> tuple[int, dict[str, str], bytes]:
         """A raw OTLP/HTTP request (urllib), for what no SDK would send."""
         hdrs = {"Content-Type": content_type, **{k.replace("_", "-"): v for k, v in headers.items()}}
-        if self.config.ingest.token and "Authorization" not in hdrs:
+        if auth and self.config.ingest.token and "Authorization" not in hdrs:
             hdrs["Authorization"] = f"Bearer {self.config.ingest.token}"
         req = urllib.request.Request(self.endpoint + path, data=body, method="POST", headers=hdrs)
         return _send(req)
