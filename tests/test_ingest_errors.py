@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+from typing import Any
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceRequest,
@@ -49,7 +50,7 @@ def test_bad_requests_get_their_status_and_hand_nothing_on(emulator):
     cfg = deploy(emulator, **{"ingest.token": TOKEN, "ingest.max_body_mb": "1"})
     good = _spans(2)
     bomb = gzip.compress(b"\0" * (3 * 1024 * 1024))  # a few KiB that expand to 3 MiB
-    cases = {
+    cases: dict[str, Any] = {
         "garbage bytes": ("/v1/traces", b"\xff\xfe garbage \x00\x01", "application/x-protobuf", {}, 400),
         "truncated protobuf": ("/v1/traces", good[: len(good) // 2], "application/x-protobuf", {}, 400),
         "JSON with a wrong type": ("/v1/traces", b'{"resourceSpans": "nope"}', "application/json", {}, 400),
