@@ -146,7 +146,7 @@ class IngestSettings:
 
 
 # A bearer token: RFC 6750's b64token characters, long enough not to be guessed.
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9._~+/-]{16,512}=*$")
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9._~+/_-]{16,512}=*$")
 
 
 def _ingest(raw: Any) -> IngestSettings:
@@ -154,7 +154,7 @@ def _ingest(raw: Any) -> IngestSettings:
     token = ing.get("token")
     if token is not None and (not isinstance(token, str) or not _TOKEN_RE.fullmatch(token)):
         raise UserError(
-            "error: ingest.token is invalid: must be 16-512 characters of letters, digits and ._~+/- "
+            "error: ingest.token is invalid: must be 16-512 characters of letters, digits and -._~+/ "
             "(a bearer token), or null for none"
         )
     return IngestSettings(
