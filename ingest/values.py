@@ -46,12 +46,24 @@ def any_value(value: Any) -> Any:
 
 
 def attributes(kvs: Iterable[Any]) -> dict[str, Any] | None:
-    """KeyValue list -> dict (non-finite doubles left out); None when empty."""
+    """KeyValue list -> dict (non-finite doubles left out); None when empty.
+
+    The scalar kinds are inlined: this runs once per attribute of every row (bench/ingest.py).
+    """
     out: dict[str, Any] = {}
     for kv in kvs:
-        v = any_value(kv.value)
-        if v is not _SKIP:
-            out[kv.key] = v
+        v = kv.value
+        kind = v.WhichOneof("value")
+        if kind == "string_value":
+            out[kv.key] = v.string_value
+        elif kind == "int_value":
+            out[kv.key] = v.int_value
+        elif kind == "bool_value":
+            out[kv.key] = v.bool_value
+        else:
+            x = any_value(v)
+            if x is not _SKIP:
+                out[kv.key] = x
     return out or None
 
 
