@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import time
 from typing import Any
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
@@ -21,7 +22,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from tests.ingest_helpers import TOKEN, deploy, receiver
+from tests.ingest_helpers import TOKEN, deploy, micros, receiver
 
 NOW_NS = 1_767_225_600_000_000_000  # 2026-01-01T00:00:00Z
 
@@ -174,7 +175,20 @@ def test_refused_items_are_counted_in_partial_success_and_the_rest_lands(emulato
         assert status == 200 and headers["Content-Type"] == "application/json"
         assert json.loads(payload)["partialSuccess"]["rejectedDataPoints"] == "1"
 
-        logs = sorted(r["body"] for r in ing.rows("logs"))
+        # A log record with neither time lands at the time the receiver got it (not on 1970-01-01).
+        untimed = ExportLogsServiceRequest()
+        untimed.resource_logs.add().scope_logs.add().log_records.add().body.string_value = "untimed"
+        before = time.time_ns() // 1000
+        status, _, _ = ing.post("/v1/logs", untimed.SerializeToString())
+        after = time.time_ns() // 1000
+        assert status == 200
+
+        log_rows = ing.rows("logs")
+        stamped = next(r for r in log_rows if r["body"] == "untimed")
+        assert before <= micros(stamped["timestamp"]) <= after
+        assert before // 1000 <= stamped["observed_timestamp"] <= after // 1000
+        assert stamped["service_name"] == "unknown_service" and stamped["severity_text"] == "UNSPECIFIED"
+        logs = sorted(r["body"] for r in log_rows if r["body"] != "untimed")
         gauges = sorted((r["metric_name"], r["value"]) for r in ing.rows("gauge"))
         sums = [(r["metric_name"], r["value"]) for r in ing.rows("sum")]
     assert logs == ["small-1", "small-2"]
