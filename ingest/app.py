@@ -174,6 +174,7 @@ class Receiver:
         now = self.clock()
         rx = Received(micros=int(now * 1_000_000), millis=int(now * 1000))
         rows = MAPPERS[path](request, self.settings.signals, rx)
+        del request, raw  # the rows are all that is needed now: free the message while sending
         delivery = self.deliver(rows.records) if rows.records else None
         counts = {signal: len(recs) for signal, recs in rows.records.items()}
         if delivery is not None and not delivery.ok:
