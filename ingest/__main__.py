@@ -35,13 +35,16 @@ def main(argv: list[str] | None = None) -> int:
         overrides[key] = value
     try:
         config = load(args.env, overrides)
-        receiver, delivery = build(config)
-        server = ReceiverServer(receiver, args.host, args.port or config.ingest.port)
+        receiver, delivery = build(config)  # env=local: starts the emulator when it is not running
     except UserError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    port = args.port or config.ingest.port
+    try:
+        server = ReceiverServer(receiver, args.host, port)
     except OSError as exc:
-        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        print(f"error: cannot listen on {args.host}:{port}: {exc.strerror}", file=sys.stderr)
+        delivery.close()
         return 1
 
     def _stop(signum: int, frame: Any) -> None:

@@ -77,7 +77,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    do_POST = do_GET = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
+    do_POST = do_GET = do_PUT = do_DELETE = do_PATCH = _serve
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silenced: the receiver writes its own one line per request."""
