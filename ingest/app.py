@@ -37,7 +37,7 @@ class Response:
     status: int
     headers: dict[str, str]
     body: bytes
-    # For the request log line.
+    # For the request log line and the stats: rows handed to Firehose, per table.
     format: str = "-"
     rows: dict[str, int] = field(default_factory=dict)
     refused: int = 0
@@ -58,8 +58,7 @@ class Stats:
         with self._lock:
             self.statuses[response.status] += 1
             self.refused += response.refused
-            if response.status == 200:
-                self.rows.update(response.rows)
+            self.rows.update(response.rows)  # rows handed on, whatever the status
 
     def to_dict(self) -> dict[str, Any]:
         with self._lock:
@@ -190,7 +189,8 @@ class Receiver:
                 json_body,
                 {"Retry-After": str(RETRY_AFTER_S)},
             )
-            return Response(resp.status, resp.headers, resp.body, fmt, counts, rows.rejected, message)
+            handed = {s: n for s, n in delivery.sent.items() if n}  # what did reach Firehose
+            return Response(resp.status, resp.headers, resp.body, fmt, handed, rows.rejected, message)
         payload = decode.encode_response(path, media, rows.rejected, rows.error_message)
         return Response(
             200,
