@@ -12,7 +12,7 @@ bench/results.json and bench/RESULTS.md. Nothing is asserted: the goals are prin
   create or delete). A cold run starts from a wiped emulator (``/_emulator/reset``).
 - Critical path: the longest chain of the deploy graph (doit task_dep edges of `task_deploy`) weighted by
   the simulated wait each step incurs, read from the cold plan (which step creates a stack or a stream).
-- Send: `doit send`'s sender (tasks/sender.py) for 100,000 records to one stream, against a baseline of one
+- Send: `doit send`'s sender (lake/sender.py) for 100,000 records to one stream, against a baseline of one
   PutRecord per record from one thread, measured on a sample.
 - Time to verified: verify/delivery.py's check_delivery (the verify suite's check) per signal, from the
   start of sending until it passes.
@@ -279,8 +279,8 @@ def local_config(endpoint: str, **overrides: Any) -> Any:
 
 def bench_send(endpoint: str, records: int, signal: str = SEND_SIGNAL) -> dict[str, Any]:
     """`doit send`'s sender, in this process: records/s and PutRecordBatch calls for `records`."""
+    from lake.sender import send
     from tasks.aws import Clients
-    from tasks.sender import send
 
     config = local_config(endpoint)
     clients = Clients(config)
@@ -330,7 +330,7 @@ def time_to_verified(endpoint: str, per_signal: int | None = None) -> dict[str, 
     Measured from the first send to the moment the last signal's check passes; each check polls metrics
     and the error bucket and reads the rows back from the Iceberg table, as `pytest verify/` does.
     """
-    from tasks import sender
+    from lake import sender
     from tasks.aws import Clients
     from tasks.records import RUN_ID_COLUMN, make_records, new_run_id
     from verify.delivery import check_delivery
@@ -649,7 +649,7 @@ counter, with the four default signals (cold and no-op: the highest of the runs)
   waits its cold plan implies: {waits}.
 - Cold deploy calls by operation: {ops(r["deploy_calls"]["cold"])}.
 - No-op deploy calls by operation: {ops(r["deploy_calls"]["noop"])}.
-- Send: `tasks.sender.send` (what `doit send` runs: build the records, PutRecordBatch of <= 500 on a
+- Send: `lake.sender.send` (what `doit send` runs: build the records, PutRecordBatch of <= 500 on a
   small thread pool) for {r["send"]["records"]:,} records to one stream; the baseline is one PutRecord per
   record from one thread, same client settings, on a sample of {r["send"]["baseline_records"]:,} records.
 - Time to verified: `verify.delivery.check_delivery` (the check `pytest verify/` runs) for every signal at

@@ -178,7 +178,12 @@ def _status() -> None:
     run = _run(include_checks=True)
     results = [run.evaluate(name) for name in run.steps]
     doc = status_dict(run.config, run, results)
+    from tasks.cli_ingest import receiver_line, receiver_status
+
+    doc["receiver"] = receiver_status(run.config)  # shown, not part of health
     emit(json.dumps(doc, indent=2, default=str) if fmt == "json" else status_text(doc))
+    if fmt != "json":
+        emit(receiver_line(doc["receiver"], run.config.env))
     if not doc["healthy"]:
         raise Unhealthy(f"status env={run.config.env}: unhealthy")
 
@@ -223,8 +228,8 @@ def _signals(config: Config) -> list[str]:
 
 @cli_action
 def _send() -> None:
+    from lake.sender import send
     from tasks.aws import Clients
-    from tasks.sender import send
 
     config = from_doit_vars()
     signals = _signals(config)  # validated before any AWS call

@@ -96,6 +96,10 @@ SETTINGS: dict[str, str] = {
     "tags": _MAP,
     "profile": _OPT_STR,
     "endpoint": _OPT_STR,
+    "ingest.port": _INT,
+    "ingest.max_body_mb": _INT,
+    "ingest.token": _OPT_STR,
+    "ingest.sender_deadline_seconds": _INT,
 }
 
 
@@ -151,6 +155,38 @@ class TableSettings:
 
 
 @dataclass(frozen=True)
+class IngestSettings:
+    """The OTLP receiver's (ingest/): its port, body limit, bearer token and how long it resends."""
+
+    port: int = 4318
+    max_body_mb: int = 6
+    token: str | None = field(default=None, repr=False)  # a secret: never in a repr or a log line
+    sender_deadline_seconds: int = 30
+
+
+# A bearer token: RFC 6750's b64token characters, long enough not to be guessed.
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9._~+/_-]{16,512}=*$")
+
+
+def _ingest(raw: Any) -> IngestSettings:
+    ing = raw if isinstance(raw, dict) else {}
+    token = ing.get("token")
+    if token is not None and (not isinstance(token, str) or not _TOKEN_RE.fullmatch(token)):
+        raise UserError(
+            "error: ingest.token is invalid: must be 16-512 characters of letters, digits and -._~+/ "
+            "(a bearer token), or null for none"
+        )
+    return IngestSettings(
+        port=_int(ing.get("port"), "ingest.port", 1, 65535),
+        max_body_mb=_int(ing.get("max_body_mb"), "ingest.max_body_mb", 1, 64),
+        token=token,
+        sender_deadline_seconds=_int(
+            ing.get("sender_deadline_seconds"), "ingest.sender_deadline_seconds", 1, 900
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     env: str
     region: str
@@ -163,6 +199,7 @@ class Config:
     tags: dict[str, str] = field(hash=False)
     profile: str | None
     endpoint: str | None
+    ingest: IngestSettings = field(default_factory=IngestSettings)
 
     # -- names: the only place they are derived --------------------------------------------------
     @property
@@ -639,4 +676,5 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
         tags={str(k): str(v) for k, v in tags.items()},
         profile=profile,
         endpoint=endpoint,
+        ingest=_ingest(c.get("ingest")),
     )

@@ -20,6 +20,8 @@ USER_TASKS = (
     "doctor",
     "emulator",
     "emulator_stop",
+    "ingest",
+    "ingest_stop",
 )
 
 

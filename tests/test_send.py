@@ -1,4 +1,4 @@
-"""`doit send` and tasks/sender.py: batching limits, exact resends, rows land in the Iceberg tables."""
+"""`doit send` and lake/sender.py: batching limits, exact resends, rows land in the Iceberg tables."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pyarrow.compute as pc
 import pytest
 from pyiceberg.table import StaticTable
 
-from tasks import sender
+from lake import sender
 from tasks.errors import UserError
 from tests.deploy_helpers import config, deploy, doit, total_calls
 

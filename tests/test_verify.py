@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from lake import sender
 from tasks import config as config_mod
-from tasks import sender
 from tasks.aws import Clients
 from tasks.doctor import ENTRY_FIREHOSE_GRANTS, ENTRY_RECORD_SHAPE
 from tasks.records import make_record, make_records, new_run_id

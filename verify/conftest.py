@@ -29,6 +29,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SECONDS",
         help="how long past the streams' buffering interval to wait for delivery (default 60)",
     )
+    group.addoption(
+        "--ingest",
+        default=None,
+        metavar="URL",
+        help="also send an OpenTelemetry SDK batch through the receiver at URL (`doit ingest`'s endpoint)",
+    )
 
 
 def _load(pyconfig: pytest.Config) -> Config:
@@ -53,6 +59,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "signal" in metafunc.fixturenames:
         cfg = metafunc.config.stash[_CONFIG_KEY]
         metafunc.parametrize("signal", list(cfg.signals))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The receiver's tests run only against a receiver: without --ingest they are deselected."""
+    if config.getoption("--ingest"):
+        return
+    kept = [i for i in items if "ingest_endpoint" not in getattr(i, "fixturenames", ())]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
+@pytest.fixture(scope="session")
+def ingest_endpoint(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("--ingest")).rstrip("/")
 
 
 @pytest.fixture(scope="session")

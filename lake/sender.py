@@ -1,5 +1,6 @@
-"""The one record sender (`doit send`, and verify/ reuses it): PutRecordBatch with exact partial resends.
+"""The one record sender: PutRecordBatch with exact partial resends.
 
+Used by `doit send`, verify/ and the OTLP receiver (ingest/).
 Batches hold at most 500 records and 4 MiB. After a partial failure exactly the failed records (by
 position in RequestResponses) are sent again, with backoff toward a deadline; records still failing
 then are reported as lost. Batches go out on a small thread pool sized to the stream's default quotas.

@@ -1,0 +1,329 @@
+"""Receiver figures (issue 13): converter rows/s, end-to-end spans/s against `doit send`, memory per request.
+
+    .venv/bin/python bench/ingest.py [--rows 10000] [--spans 20000]
+
+- Converter, one core: a protobuf request of N log records (or spans) of about 10 attributes each, in;
+  the Firehose record bytes out (decode + map + encode, what the receiver does before sending).
+  Goals: >= 50,000 log rows/s, >= 30,000 spans/s.
+- End to end: spans from the OpenTelemetry SDK's BatchSpanProcessor through the receiver to rows in
+  Iceberg, against `doit send`'s sender (lake/sender.py) into the same emulator in the same run.
+  Goal: the receiver's rate is at least 70% of the sender's.
+- Memory: the receiver process's peak resident memory (VmHWM) while handling one 6 MiB request, above
+  its idle size. Goal: under 3x the request size.
+
+It starts its own emulator (free port, throw-away data dir), writes the figures into bench/results.json
+under "ingest" (other keys are kept) and asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.run import emulator_process, free_port, machine  # noqa: E402
+
+MIB = 1024 * 1024
+
+
+def _attrs(target: Any, i: int) -> None:
+    for k, v in (
+        ("http.method", "GET"),
+        ("http.route", f"/api/v1/items/{i % 97}"),
+        ("http.status_code", 200 + i % 5),
+        ("net.peer.name", "backend.internal"),
+        ("user.id", f"user-{i % 1000}"),
+        ("retry", i % 2 == 0),
+        ("latency.ratio", (i % 100) / 100),
+        ("region", "us-east-1"),
+        ("component", "checkout"),
+        ("tags", None),
+    ):
+        kv = target.add(key=k)
+        if v is None:
+            kv.value.array_value.values.add(string_value="a")
+            kv.value.array_value.values.add(string_value="b")
+        elif isinstance(v, bool):
+            kv.value.bool_value = v
+        elif isinstance(v, int):
+            kv.value.int_value = v
+        elif isinstance(v, float):
+            kv.value.double_value = v
+        else:
+            kv.value.string_value = v
+
+
+def _resource(res: Any, instance: str) -> None:
+    for k, v in (("service.name", "bench"), ("service.instance.id", instance), ("host.name", "bench-host")):
+        res.attributes.add(key=k).value.string_value = v
+
+
+def logs_request(n: int, instance: str = "bench", body_bytes: int = 60) -> bytes:
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+    req = ExportLogsServiceRequest()
+    rl = req.resource_logs.add()
+    _resource(rl.resource, instance)
+    sl = rl.scope_logs.add()
+    sl.scope.name, sl.scope.version = "bench.logs", "1.0"
+    now = time.time_ns()
+    for i in range(n):
+        lr = sl.log_records.add(time_unix_nano=now + i, observed_time_unix_nano=now + i, severity_number=9)
+        lr.body.string_value = (f"request {i} served " + "x" * body_bytes)[:body_bytes]
+        lr.trace_id = os.urandom(16)
+        lr.span_id = os.urandom(8)
+        _attrs(lr.attributes, i)
+    return bytes(req.SerializeToString())
+
+
+def spans_request(n: int) -> bytes:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    req = ExportTraceServiceRequest()
+    rs = req.resource_spans.add()
+    _resource(rs.resource, "bench")
+    ss = rs.scope_spans.add()
+    ss.scope.name = "bench.spans"
+    now = time.time_ns()
+    for i in range(n):
+        span = ss.spans.add(name=f"GET /api/v1/items/{i % 97}", kind=2)
+        span.trace_id, span.span_id, span.parent_span_id = os.urandom(16), os.urandom(8), os.urandom(8)
+        span.start_time_unix_nano, span.end_time_unix_nano = now + i, now + i + 1_500_000
+        _attrs(span.attributes, i)
+    return bytes(req.SerializeToString())
+
+
+def bench_converter(rows: int, repeats: int = 3) -> dict[str, Any]:
+    from ingest import decode
+    from ingest.mapping import MAPPERS, Received
+
+    out: dict[str, Any] = {}
+    media = decode.media_type(decode.PROTOBUF)
+    assert media is not None
+    rx = Received(time.time_ns() // 1000, time.time_ns() // 1_000_000)
+    for path, body in (("/v1/logs", logs_request(rows)), ("/v1/traces", spans_request(rows))):
+        best = float("inf")
+        produced = 0
+        for _ in range(repeats):
+            t0 = time.process_time()
+            request = decode.parse(path, media, body)
+            result = MAPPERS[path](request, ("logs", "traces"), rx)
+            best = min(best, time.process_time() - t0)
+            produced = result.count
+        out[path.rsplit("/", 1)[1]] = {
+            "rows": produced,
+            "request_bytes": len(body),
+            "cpu_seconds": round(best, 4),
+            "rows_per_s": round(produced / best),
+        }
+    out["goal"] = "logs >= 50,000 rows/s, spans >= 30,000 rows/s"
+    return out
+
+
+def _count_rows(emu_endpoint: str, config: Any, signal: str, instance_prefix: str) -> int:
+    import boto3
+    import pyarrow.compute as pc
+    from pyiceberg.table import StaticTable
+
+    urllib.request.urlopen(urllib.request.Request(f"{emu_endpoint}/_emulator/flush", method="POST")).read()
+    s3t = boto3.client(
+        "s3tables",
+        endpoint_url=emu_endpoint,
+        region_name=config.region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    arn = f"arn:aws:s3tables:{config.region}:123456789012:bucket/{config.table_bucket_name}"
+    loc = s3t.get_table_metadata_location(tableBucketARN=arn, namespace=config.namespace, name=signal)
+    table = StaticTable.from_metadata(loc["metadataLocation"]).scan(selected_fields=("service_instance_id",))
+    col = table.to_arrow().column("service_instance_id")
+    return int(pc.sum(pc.starts_with(col, instance_prefix)).as_py() or 0)
+
+
+def _wait_rows(emu_endpoint: str, config: Any, signal: str, prefix: str, n: int, deadline_s: float) -> float:
+    end = time.monotonic() + deadline_s
+    delay = 0.05
+    while _count_rows(emu_endpoint, config, signal, prefix) < n:
+        if time.monotonic() > end:
+            raise RuntimeError(f"{signal}: {n} rows of {prefix} not delivered within {deadline_s}s")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
+    return time.monotonic()
+
+
+def bench_end_to_end(emu_endpoint: str, spans: int) -> dict[str, Any]:
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    from ingest.server import ReceiverServer, build
+    from lake.sender import send
+    from tasks.aws import Clients
+    from tasks.config import load
+    from tasks.records import new_run_id
+    from tasks.runner import Run
+
+    config = load("local", {"endpoint": emu_endpoint, "signals": "logs,traces"})
+    failed = [r for r in Run(config).deploy_sequential() if r.error]
+    assert not failed, failed
+    clients = Clients(config)
+    _ = clients.firehose
+
+    run_id = new_run_id()
+    t0 = time.monotonic()
+    send(clients, config, ["traces"], spans, run_id)
+    send_s = _wait_rows(emu_endpoint, config, "traces", f"{run_id}:", spans, 600) - t0
+
+    receiver, delivery = build(config)
+    with open(os.devnull, "w") as devnull:
+        server = ReceiverServer(receiver, "127.0.0.1", 0, devnull).start()
+        try:
+            instance = new_run_id()
+            provider = TracerProvider(
+                resource=Resource.create({"service.name": "bench", "service.instance.id": instance})
+            )
+            provider.add_span_processor(
+                BatchSpanProcessor(
+                    OTLPSpanExporter(endpoint=f"{server.endpoint}/v1/traces", timeout=60),
+                    max_queue_size=spans,
+                    max_export_batch_size=512,
+                    schedule_delay_millis=100,
+                )
+            )
+            tracer = provider.get_tracer("bench")
+            t1 = time.monotonic()
+            for i in range(spans):
+                tracer.start_span(f"span-{i}", attributes={"seq": i, "route": "/api"}).end()
+            provider.force_flush(timeout_millis=600_000)
+            ingest_s = _wait_rows(emu_endpoint, config, "traces", instance, spans, 600) - t1
+            provider.shutdown()
+        finally:
+            server.stop()
+            delivery.close()
+    send_rate, ingest_rate = spans / send_s, spans / ingest_s
+    return {
+        "spans": spans,
+        "doit_send_rows_per_s": round(send_rate),
+        "receiver_spans_per_s": round(ingest_rate),
+        "receiver_over_send": round(ingest_rate / send_rate, 3),
+        "goal": "receiver_over_send >= 0.7",
+    }
+
+
+def _vm(pid: int, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def bench_memory(emu_endpoint: str) -> dict[str, Any]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ingest",
+            "--env",
+            "local",
+            "--port",
+            str(port),
+            "--set",
+            f"endpoint={emu_endpoint}",
+            "--set",
+            "signals=logs,traces",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        end = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(url + "/_ingest/health", timeout=2).read()
+                break
+            except OSError:
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.1)
+
+        def post(body: bytes) -> int:
+            req = urllib.request.Request(
+                url + "/v1/logs", data=body, method="POST", headers={"Content-Type": "application/x-protobuf"}
+            )
+            with urllib.request.urlopen(req, timeout=300) as resp:
+                return int(resp.status)
+
+        post(logs_request(10, "warmup"))  # first request: imports and clients are warmed up
+        idle = _vm(proc.pid, "VmRSS")
+        n = 1
+        body = logs_request(n, "mem", 400)
+        while len(body) < 6 * MIB - 64 * 1024:  # grow to just under 6 MiB
+            n = int(n * (6 * MIB - 64 * 1024) / len(body)) + 1
+            body = logs_request(n, "mem", 400)
+        while len(body) > 6 * MIB:
+            n -= 100
+            body = logs_request(n, "mem", 400)
+        status = post(body)
+        peak = _vm(proc.pid, "VmHWM")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return {
+        "request_bytes": len(body),
+        "records": n,
+        "status": status,
+        "idle_rss_mb": round(idle / MIB, 1),
+        "peak_rss_mb": round(peak / MIB, 1),
+        "above_idle_over_request": round((peak - idle) / len(body), 2),
+        "goal": "above_idle_over_request < 3",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--rows", type=int, default=10_000, help="rows per converter request (default 10,000)"
+    )
+    parser.add_argument("--spans", type=int, default=20_000, help="spans for the end-to-end figure")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
+    args = parser.parse_args(argv)
+
+    result: dict[str, Any] = {
+        "machine": machine(),
+        "command": "python bench/ingest.py " + " ".join(argv or sys.argv[1:]),
+    }
+    result["converter"] = bench_converter(args.rows)
+    print(json.dumps(result["converter"], indent=2), flush=True)
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp,
+        emulator_process(Path(tmp) / "data") as emu,
+    ):
+        result["end_to_end"] = bench_end_to_end(emu.endpoint, args.spans)
+        print(json.dumps(result["end_to_end"], indent=2), flush=True)
+        result["memory"] = bench_memory(emu.endpoint)
+        print(json.dumps(result["memory"], indent=2), flush=True)
+    doc = json.loads(args.out.read_text()) if args.out.exists() else {}
+    doc["ingest"] = result
+    args.out.write_text(json.dumps(doc, indent=2, default=str) + "\n")
+    print(f"wrote {args.out} (key 'ingest')")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""The receiver's core: one OTLP/HTTP request in, one response out, with no server around it.
+
+`Receiver.handle(method, path, headers, body) -> Response` is all a server (ingest/server.py) or a Lambda
+handler needs to call. Statuses follow the OTLP/HTTP specification (otlp-mapping.md): 200 with
+partial_success for refused items, 400 for what no retry fixes, 401, 404, 405, 413, 415, and 429/503
+with Retry-After when the rows could not be handed to Firehose. It never answers 200 for rows that
+were not handed on.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingest import decode
+from ingest.deliver import Deliver
+from ingest.mapping import MAPPERS, Received
+
+HEALTH_PATH = "/_ingest/health"
+RETRY_AFTER_S = 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    signals: tuple[str, ...]
+    max_body_bytes: int
+    token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    # For the request log line and the stats: rows handed to Firehose, per table.
+    format: str = "-"
+    rows: dict[str, int] = field(default_factory=dict)
+    refused: int = 0
+    note: str = ""
+
+
+@dataclass
+class Stats:
+    """Since the receiver started: rows handed on per table, requests per status."""
+
+    started: float = field(default_factory=time.time)
+    rows: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[int] = field(default_factory=Counter)
+    refused: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, response: Response) -> None:
+        with self._lock:
+            self.statuses[response.status] += 1
+            self.refused += response.refused
+            self.rows.update(response.rows)  # rows handed on, whatever the status
+
+    def to_dict(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "status": "ok",
+                "started": self.started,
+                "rows": dict(self.rows),
+                "rows_total": sum(self.rows.values()),
+                "refused": self.refused,
+                "requests": {str(k): v for k, v in sorted(self.statuses.items())},
+            }
+
+
+def _lower(headers: dict[str, str] | Any) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in dict(headers).items()}
+
+
+class Receiver:
+    def __init__(self, settings: Settings, deliver: Deliver, clock: Any = time.time) -> None:
+        self.settings = settings
+        self.deliver = deliver
+        self.clock = clock
+        self.stats = Stats()
+
+    def handle(self, method: str, path: str, headers: dict[str, str] | Any, body: bytes) -> Response:
+        response = self._handle(method.upper(), path.split("?", 1)[0], _lower(headers), body)
+        if path != HEALTH_PATH:
+            self.stats.add(response)
+        return response
+
+    def _error(
+        self, status: int, code: int, message: str, json_body: bool, extra: dict[str, str] | None = None
+    ) -> Response:
+        ctype = decode.JSON if json_body else decode.PROTOBUF
+        return Response(
+            status,
+            {"Content-Type": ctype, **(extra or {})},
+            decode.encode_status(code, message, json_body),
+            note=message,
+        )
+
+    def oversize(self, method: str, path: str, headers: dict[str, str] | Any, length: int) -> Response:
+        """The answer to a request whose body is over the limit before it is even read (413, or the
+        status of an earlier check: 404, 405, 401, 415)."""
+        low = _lower(headers)
+        media = decode.media_type(low.get("content-type"))
+        response = self._check(method.upper(), path.split("?", 1)[0], low, media) or self._error(
+            413,
+            decode.RPC_RESOURCE_EXHAUSTED,
+            f"request body of {length} bytes exceeds the limit of {self.settings.max_body_bytes} bytes",
+            media.is_json if media else False,
+        )
+        self.stats.add(response)
+        return response
+
+    def _check(
+        self, method: str, path: str, headers: dict[str, str], media: decode.MediaType | None
+    ) -> Response | None:
+        """Path, method, token and media type, in that order; None when the request may be read."""
+        json_body = media.is_json if media else False
+        if path not in decode.SIGNAL_PATHS:
+            return self._error(404, decode.RPC_NOT_FOUND, f"no OTLP endpoint at {path}", json_body)
+        if method != "POST":
+            return self._error(
+                405,
+                decode.RPC_UNIMPLEMENTED,
+                f"{method} is not allowed: use POST",
+                json_body,
+                {"Allow": "POST"},
+            )
+        if self.settings.token is not None:
+            given = headers.get("authorization", "")
+            scheme, _, credential = given.partition(" ")
+            ok = scheme.lower() == "bearer" and hmac.compare_digest(
+                credential.strip().encode(), self.settings.token.encode()
+            )
+            if not ok:
+                return self._error(
+                    401,
+                    decode.RPC_UNAUTHENTICATED,
+                    "a valid bearer token is required (Authorization: Bearer TOKEN)",
+                    json_body,
+                    {"WWW-Authenticate": 'Bearer realm="otlp"'},
+                )
+        if media is None:
+            return self._error(
+                415,
+                decode.RPC_INVALID_ARGUMENT,
+                f"Content-Type {headers.get('content-type', '')!r} is not supported: "
+                f"use {decode.PROTOBUF} or {decode.JSON}",
+                False,
+            )
+        return None
+
+    def _handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Response:
+        if path == HEALTH_PATH and method == "GET":
+            payload = json.dumps(self.stats.to_dict()).encode()
+            return Response(200, {"Content-Type": decode.JSON}, payload)
+        media = decode.media_type(headers.get("content-type"))
+        refused = self._check(method, path, headers, media)
+        if refused is not None or media is None:
+            return refused or self._error(415, decode.RPC_INVALID_ARGUMENT, "unsupported media type", False)
+        json_body = media.is_json
+        fmt = "json" if media.is_json else "protobuf"
+        try:
+            raw = decode.decompress(body, headers.get("content-encoding"), self.settings.max_body_bytes)
+            request = decode.parse(path, media, raw)
+        except decode.TooLarge as exc:
+            return self._error(413, decode.RPC_RESOURCE_EXHAUSTED, str(exc), json_body)
+        except decode.BadRequest as exc:
+            return self._error(400, decode.RPC_INVALID_ARGUMENT, str(exc), json_body)
+        now = self.clock()
+        rx = Received(micros=int(now * 1_000_000), millis=int(now * 1000))
+        rows = MAPPERS[path](request, self.settings.signals, rx)
+        del request, raw  # the rows are all that is needed now: free the message while sending
+        delivery = self.deliver(rows.records) if rows.records else None
+        counts = {signal: len(recs) for signal, recs in rows.records.items()}
+        if delivery is not None and not delivery.ok:
+            status = 429 if delivery.throttled else 503
+            codes = ", ".join(f"{c} x{n}" for c, n in sorted(delivery.errors.items()))
+            message = (
+                f"{delivery.failed} of {rows.count} rows could not be handed to Firehose ({codes}): retry"
+            )
+            resp = self._error(
+                status,
+                decode.RPC_UNAVAILABLE,
+                message,
+                json_body,
+                {"Retry-After": str(RETRY_AFTER_S)},
+            )
+            handed = {s: n for s, n in delivery.sent.items() if n}  # what did reach Firehose
+            return Response(resp.status, resp.headers, resp.body, fmt, handed, rows.rejected, message)
+        payload = decode.encode_response(path, media, rows.rejected, rows.error_message)
+        return Response(
+            200,
+            {"Content-Type": media.kind},
+            payload,
+            fmt,
+            counts,
+            rows.rejected,
+            rows.error_message,
+        )
+
+
+def log_line(method: str, path: str, response: Response, millis: float) -> str:
+    """One line per request: path, format, rows per table, refused, status, milliseconds."""
+    rows = ",".join(f"{k}={v}" for k, v in sorted(response.rows.items())) or "-"
+    note = f" ({response.note})" if response.note and response.status != 200 else ""
+    return (
+        f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {method} {path} format={response.format} "
+        f"rows={rows} refused={response.refused} status={response.status} {millis:.0f}ms{note}"
+    )

@@ -1,0 +1,290 @@
+"""doit tasks for the OTLP receiver: ``doit ingest env=ENV [port=4318] [host=H] [token=new]``, ingest_stop.
+
+The receiver (``python -m ingest``) runs in the background; its pid, port and env are kept in
+``.emulator/ingest.json`` and its log in ``.emulator/ingest.log``, beside the emulator's. A generated
+token reaches it through the environment, never its command line, and is kept in the state file (mode
+0600) so that a second ``doit ingest`` can print the exporter settings again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from doit import get_var
+
+from tasks.config import Config, from_doit_vars, setting_keys
+from tasks.emulator_ctl import REPO_ROOT
+from tasks.errors import StepFailed, UserError, cli_action, emit
+
+STATE_DIR_VAR = "OTLP2PIPELINE_INGEST_DIR"  # tests keep their receiver's state apart
+TOKEN_VAR = "OTLP2PIPELINE_INGEST_TOKEN"  # the same name ingest/server.py reads
+START_TIMEOUT_S = 60.0
+HEALTH_PATH = "/_ingest/health"
+
+
+def state_dir() -> Path:
+    override = os.environ.get(STATE_DIR_VAR)
+    return Path(override) if override else REPO_ROOT / ".emulator"
+
+
+def state_file() -> Path:
+    return state_dir() / "ingest.json"
+
+
+def log_file() -> Path:
+    return state_dir() / "ingest.log"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_state() -> dict[str, Any] | None:
+    try:
+        data = json.loads(state_file().read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and _pid_alive(int(data.get("pid", 0) or 0)) else None
+
+
+def health(endpoint: str) -> dict[str, Any] | None:
+    try:
+        with urllib.request.urlopen(endpoint + HEALTH_PATH, timeout=2) as resp:
+            doc = json.loads(resp.read())
+    except (OSError, ValueError, urllib.error.URLError):
+        return None
+    return doc if isinstance(doc, dict) and doc.get("status") == "ok" else None
+
+
+def _int_var(name: str, default: int) -> int:
+    raw = get_var(name, None)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(str(raw))
+    except ValueError:
+        raise UserError(f"error: {name}={raw!r} is invalid: must be an integer between 1 and 65535") from None
+    if not 1 <= value <= 65535:
+        raise UserError(f"error: {name}={raw!r} is invalid: must be an integer between 1 and 65535")
+    return value
+
+
+def _token(config: Config) -> str | None:
+    raw = get_var("token", None)
+    if raw == "new":
+        return secrets.token_urlsafe(24)
+    if raw:
+        from tasks.config import load
+
+        return load(config.env, {"ingest.token": raw, "endpoint": config.endpoint}).ingest.token
+    return config.ingest.token
+
+
+def _ensure_deployed(config: Config) -> None:
+    """Every signal's stream must exist; for env=local a missing one means: deploy the env now."""
+    from botocore.exceptions import ClientError
+
+    from tasks.aws import Clients  # starts the emulator for env=local when it is not running
+    from tasks.step import error_code
+
+    clients = Clients(config)
+    missing = []
+    for sig in config.signals:
+        try:
+            clients.firehose.describe_delivery_stream(DeliveryStreamName=config.stream_name(sig))
+        except ClientError as exc:
+            if error_code(exc) != "ResourceNotFoundException":
+                raise
+            missing.append(config.stream_name(sig))
+    if not missing:
+        return
+    if config.env != "local":
+        raise StepFailed(
+            f"error: stream {missing[0]} does not exist: run `doit deploy env={config.env}` first"
+        )
+    from tasks.lock import hold
+    from tasks.runner import Run
+
+    emit(f"env local is not deployed ({', '.join(missing)} missing): deploying it")
+    hold(config, "deploy", clients.account_id)
+    failed = [r for r in Run(config).deploy_sequential() if r.error]
+    if failed:
+        raise StepFailed(f"error: deploy:{failed[0].name} failed: {failed[0].error}")
+
+
+def _exporter_settings(endpoint: str, token: str | None) -> None:
+    emit(f"export OTEL_EXPORTER_OTLP_ENDPOINT={endpoint}")
+    if token:
+        emit(f"export OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20{token}")
+
+
+def _spawn(config: Config, host: str, port: int, token: str | None) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "ingest", "--env", config.env, "--port", str(port), "--host", host]
+    for key in setting_keys():
+        value = get_var(key, None)
+        if value is not None and key != "ingest.token":
+            cmd += ["--set", f"{key}={value}"]
+    if config.endpoint and get_var("endpoint", None) is None:
+        cmd += ["--set", f"endpoint={config.endpoint}"]
+    env = {k: v for k, v in os.environ.items() if k != TOKEN_VAR}
+    if token:
+        env[TOKEN_VAR] = token
+    state_dir().mkdir(parents=True, exist_ok=True)
+    with log_file().open("ab") as log:
+        return subprocess.Popen(
+            cmd,
+            cwd=str(REPO_ROOT),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # detached: survives the doit run that started it
+        )
+
+
+def _wait_healthy(endpoint: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    delay = 0.05
+    while health(endpoint) is None:
+        if proc.poll() is not None:
+            raise StepFailed(
+                f"error: the receiver exited during start-up (code {proc.returncode}); see {log_file()}"
+            )
+        if time.monotonic() > deadline:
+            raise StepFailed(
+                f"error: the receiver on {endpoint} is not healthy after {START_TIMEOUT_S:.0f}s: "
+                f"see {log_file()}"
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
+@cli_action
+def _start() -> None:
+    config = from_doit_vars()
+    port = _int_var("port", config.ingest.port)
+    host = str(get_var("host", "127.0.0.1") or "127.0.0.1")
+    endpoint = f"http://127.0.0.1:{port}" if host in ("0.0.0.0", "127.0.0.1", "") else f"http://{host}:{port}"
+    state = read_state()
+    if state is not None:
+        if state.get("env") == config.env and state.get("port") == port and health(endpoint):
+            emit(f"receiver already running for env {config.env} (log: {log_file()})")
+            _exporter_settings(endpoint, state.get("token"))
+            emit(f"endpoint: {endpoint}")
+            return
+        raise UserError(
+            f"error: a receiver for env {state.get('env')} is already running on port {state.get('port')} "
+            f"(pid {state.get('pid')}): run `doit ingest_stop` first"
+        )
+    token = _token(config)
+    _ensure_deployed(config)
+    proc = _spawn(config, host, port, token)
+    try:
+        _wait_healthy(endpoint, proc)
+    except StepFailed:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        raise
+    path = state_file()
+    path.write_text("")
+    path.chmod(0o600)
+    doc = {
+        "pid": proc.pid,
+        "port": port,
+        "host": host,
+        "env": config.env,
+        "endpoint": endpoint,
+        "token": token,
+    }
+    path.write_text(json.dumps(doc))
+    emit(f"receiver started for env {config.env}, one line per request in {log_file()}")
+    _exporter_settings(endpoint, token)
+    emit(f"endpoint: {endpoint}")
+
+
+def stop() -> bool:
+    """Stop the receiver recorded in the state file; True when one was stopped."""
+    state = read_state()
+    state_file().unlink(missing_ok=True)
+    if state is None:
+        return False
+    pid = int(state["pid"])
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10.0
+    delay = 0.05
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):  # reap it when it is our child (tests)
+            os.waitpid(pid, os.WNOHANG)
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
+    if _pid_alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    return True
+
+
+@cli_action
+def _stop() -> None:
+    emit("receiver stopped" if stop() else "no receiver was running")
+
+
+def receiver_status(config: Config) -> dict[str, Any]:
+    """For `doit status`: whether the env's receiver runs here, and the rows it handed on since it started."""
+    state = read_state()
+    if state is None or state.get("env") != config.env:
+        return {"running": False}
+    doc = health(str(state["endpoint"]))
+    if doc is None:
+        return {"running": False}
+    return {
+        "running": True,
+        "endpoint": state["endpoint"],
+        "pid": state["pid"],
+        "rows": int(doc.get("rows_total", 0)),
+        "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(float(doc.get("started", 0)))),
+    }
+
+
+def receiver_line(status: dict[str, Any], env: str) -> str:
+    if not status.get("running"):
+        return f"receiver: not running (start it with `doit ingest env={env}`)"
+    return (
+        f"receiver: running on {status['endpoint']} (pid {status['pid']}): "
+        f"{status['rows']} rows handed on since {status['since']}"
+    )
+
+
+def task_ingest() -> dict[str, Any]:
+    """Start the OTLP/HTTP receiver in the background against the env's streams (idempotent)."""
+    return {
+        "doc": "Start the OTLP/HTTP receiver for env=ENV in the background (port=4318 host= token=new)",
+        "actions": [_start],
+        "uptodate": [False],
+        "verbosity": 2,
+    }
+
+
+def task_ingest_stop() -> dict[str, Any]:
+    """Stop the receiver started by ``doit ingest``."""
+    return {
+        "doc": "Stop the OTLP/HTTP receiver started by `doit ingest`",
+        "actions": [_stop],
+        "uptodate": [False],
+        "verbosity": 2,
+    }
