@@ -178,6 +178,9 @@ def _status() -> None:
     run = _run(include_checks=True)
     results = [run.evaluate(name) for name in run.steps]
     doc = status_dict(run.config, run, results)
+    from tasks.lake import freshness
+
+    doc["freshness"] = freshness(run.ctx.clients, run.config)  # one read per table; never unhealthy
     emit(json.dumps(doc, indent=2, default=str) if fmt == "json" else status_text(doc))
     if not doc["healthy"]:
         raise Unhealthy(f"status env={run.config.env}: unhealthy")
