@@ -246,8 +246,9 @@ def check_sql(sql: str) -> duckdb.Statement:
         kind = inner[0].type if inner else kind
     elif kind == duckdb.StatementType.SELECT:
         return stmt
+    article = "an" if kind.name[0] in "AEIOU" else "a"
     raise UserError(
-        f"error: sql is a {kind.name} statement: doit query is read-only and runs only SELECT "
+        f"error: sql is {article} {kind.name} statement: doit query is read-only and runs only SELECT "
         "(or EXPLAIN of a SELECT)"
     )
 

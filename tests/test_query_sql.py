@@ -46,7 +46,8 @@ def test_statements_that_write_or_reconfigure_are_refused(sql, kind):
     with pytest.raises(UserError) as err:
         query.check_sql(sql)
     msg = str(err.value)
-    assert msg.startswith(f"error: sql is a {kind} statement: doit query is read-only"), msg
+    article = "an" if kind[0] in "AEIOU" else "a"
+    assert msg.startswith(f"error: sql is {article} {kind} statement: doit query is read-only"), msg
     assert "\n" not in msg
 
 
