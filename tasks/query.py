@@ -182,6 +182,7 @@ def setup_sql(tables: Sequence[TableRef], creds: S3Credentials | None) -> list[s
         )
     prefixes = ", ".join(literal(p) for p in allowed_prefixes(tables))
     sql += [
+        "SET TimeZone = 'UTC'",  # Iceberg `timestamp` is UTC: now(), current_date and casts agree with it
         f"SET allowed_directories = [{prefixes}]",
         "SET enable_external_access = false",
         "SET lock_configuration = true",

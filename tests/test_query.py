@@ -13,6 +13,7 @@ import json
 import os
 import re
 import select
+import shlex
 import subprocess
 import time
 
@@ -32,11 +33,11 @@ def _micros(t: dt.datetime) -> int:
     return int(t.timestamp()) * 1_000_000 + t.microsecond
 
 
-def _put(emu, signal: str, run_id: str, stamps: list[dt.datetime]) -> None:
+def _put(emu, signal: str, run_id: str, stamps: list[dt.datetime], **values: object) -> None:
     """One record per timestamp (sequence = index), delivered and committed before returning."""
     records = make_records(signal, run_id, len(stamps))
     for rec, t in zip(records, stamps, strict=True):
-        rec["timestamp"] = _micros(t)
+        rec.update(values, timestamp=_micros(t))
     fh = emu.client("firehose")
     for i in range(0, len(records), 500):
         resp = fh.put_record_batch(
@@ -301,3 +302,45 @@ def test_query_without_sql_opens_a_prompt_on_a_terminal(emulator, tmp_path):
     assert "error: sql is a CREATE statement" in text
     stdin_closed = doit(emulator, tmp_path, "query", "env=local", f"signals={SIGNALS}")
     assert stdin_closed.returncode == 2 and "sql is missing" in stdin_closed.stderr
+
+
+def _readme_questions() -> list[list[str]]:
+    text = (ROOT / "README.md").read_text()
+    block = text[text.index("Ready questions") :]
+    block = block[block.index("```bash") : block.index("```", block.index("```bash") + 3)]
+    return [shlex.split(line) for line in block.splitlines() if line.startswith("doit query ")]
+
+
+def test_the_readme_ready_questions_run_as_pasted(emulator, tmp_path):
+    deploy(emulator)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    _put(emulator, "gauge", "run-readme", [now - dt.timedelta(minutes=i) for i in range(3)])
+    _put(
+        emulator,
+        "logs",
+        "run-err",
+        [now - dt.timedelta(minutes=5)] * 2,
+        severity_number=17,
+        service_name="api",
+    )
+    _put(emulator, "logs", "run-old", [now - dt.timedelta(days=1, hours=1)] * 3)  # severity 9, yesterday
+    _put(emulator, "traces", "run-spans", [now, now], duration=900)
+    questions = _readme_questions()
+    assert len(questions) == 4
+    outputs = []
+    for argv in questions:
+        args = ["env=local" if a == "env=prod" else a for a in argv[1:]]
+        out = doit(emulator, tmp_path, "-r", "error-only", *args, "format=json")
+        assert out.returncode == 0, (argv, out.stderr)
+        outputs.append(json.loads(out.stdout))
+    assert outputs[0]["rows"] == [{"service_name": "api", "errors": 2}]
+    assert [r["duration"] for r in outputs[1]["rows"]] == [900, 900]
+    assert len(outputs[2]["rows"]) == 3  # the metric, one row per minute
+    want: dict[tuple[str, str], int] = {}
+    for key, n in (
+        (("logs", str((now - dt.timedelta(minutes=5)).date())), 2),
+        (("logs", str((now - dt.timedelta(days=1, hours=1)).date())), 3),
+        (("traces", str(now.date())), 2),
+    ):
+        want[key] = want.get(key, 0) + n
+    assert {(r["t"], r["day"]): r["n"] for r in outputs[3]["rows"]} == want

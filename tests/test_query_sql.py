@@ -113,7 +113,8 @@ def test_local_setup_loads_iceberg_by_path_views_each_table_and_locks_the_sandbo
     assert sql[:2] == [f"LOAD '{query.extension_file(n)}'" for n in ("avro", "iceberg")]
     assert not any("httpfs" in s or "SECRET" in s for s in sql)
     assert f"CREATE VIEW \"logs\" AS SELECT * FROM iceberg_scan('{LOCAL.metadata_location}')" in sql
-    assert sql[-3:] == [
+    assert sql[-4:] == [
+        "SET TimeZone = 'UTC'",
         "SET allowed_directories = ['file:///lake/otlp2pipeline-local/default/logs/', "
         "'/lake/otlp2pipeline-local/default/logs/']",
         "SET enable_external_access = false",
