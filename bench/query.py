@@ -91,7 +91,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = ap.parse_args(argv)
 
-    from pyiceberg.expressions import And, GreaterThanOrEqual, LessThan
     from pyiceberg.table import StaticTable
 
     from emulator.iceberg_store import get_store
@@ -136,10 +135,7 @@ def main(argv: list[str] | None = None) -> int:
                 return int(StaticTable.from_metadata(location).scan().to_arrow().num_rows)
 
             def ice_range() -> int:
-                flt = And(
-                    GreaterThanOrEqual("timestamp", lo.replace(tzinfo=None).isoformat()),
-                    LessThan("timestamp", hi.replace(tzinfo=None).isoformat()),
-                )
+                flt = f"timestamp >= '{lo:%Y-%m-%dT%H:%M:%S}' and timestamp < '{hi:%Y-%m-%dT%H:%M:%S}'"
                 return int(StaticTable.from_metadata(location).scan(row_filter=flt).to_arrow().num_rows)
 
             figures: dict[str, Any] = {}
