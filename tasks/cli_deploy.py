@@ -243,6 +243,10 @@ def _send() -> None:
         lost += res.failed
     if config.is_local:
         _local_hint(clients, config, signals)
+    emit(
+        f'look: doit query env={config.env} sql="select count(*) from {signals[0]} '
+        f"where service_instance_id like '{run_id}:%'\""
+    )
     emit(clients.counter.summary())
     if lost:
         raise Unhealthy(f"error: {lost} record(s) could not be delivered to Firehose after retries")

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tasks.query import TableRef, ident
+from tasks.query import TableRef, first_line, ident
 
 if TYPE_CHECKING:
     import duckdb
@@ -219,5 +219,5 @@ def freshness(clients: Clients, config: Config) -> dict[str, Any]:
     try:
         facts = collect(clients, config)
     except Exception as exc:
-        return {"error": describe(exc)[0].removeprefix("error: "), "tables": []}
+        return {"error": first_line(Exception(describe(exc)[0].removeprefix("error: "))), "tables": []}
     return {"error": None, "tables": [facts_dict(f, now) for f in facts]}

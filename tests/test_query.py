@@ -83,6 +83,11 @@ def test_send_1000_then_count_that_runs_rows(emulator, tmp_path):
     _put(emulator, "logs", "run-other", [DAY1] * 7)  # another run's rows are not counted
     sql = f"select count(*) as n from logs where service_instance_id like '{run_id}:%'"
     assert _json(_query(emulator, tmp_path, sql, "format=json"))["rows"] == [{"n": 1000}]
+    hint = re.search(r"^look: doit (query .*)$", sent.stdout, re.M)  # the line send prints, as pasted
+    assert hint, sent.stdout
+    pasted = doit(emulator, tmp_path, "-r", "error-only", *shlex.split(hint.group(1)), f"signals={SIGNALS}")
+    assert pasted.returncode == 0, pasted.stderr
+    assert [x.strip() for x in pasted.stdout.splitlines()[-2:]] == ["1000", "(1 row)"], pasted.stdout
     text = _query(emulator, tmp_path, sql)
     assert text.returncode == 0 and text.stdout.splitlines()[-4:] == ["   n", "----", "1000", "(1 row)"]
 
