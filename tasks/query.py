@@ -216,7 +216,7 @@ def open_env(clients: Clients, config: Config) -> tuple[duckdb.DuckDBPyConnectio
 
 # -- the read-only rule --------------------------------------------------------------------------------
 
-_EXPLAIN = re.compile(r"^\s*explain\s+(analy[sz]e\s+)?", re.IGNORECASE)
+_EXPLAIN = re.compile(r"^\s*explain\s+(analy[sz]e\s+)?(\([^)]*\)\s*)?", re.IGNORECASE)
 
 
 def first_line(exc: BaseException) -> str:
@@ -241,7 +241,10 @@ def check_sql(sql: str) -> duckdb.Statement:
     stmt = statements[0]
     kind = stmt.type
     if kind == duckdb.StatementType.EXPLAIN:
-        inner = duckdb.extract_statements(_EXPLAIN.sub("", stmt.query, count=1))
+        try:
+            inner = duckdb.extract_statements(_EXPLAIN.sub("", stmt.query, count=1))
+        except duckdb.Error:
+            inner = []  # an EXPLAIN whose statement cannot be shown to be a SELECT is refused
         if len(inner) == 1 and inner[0].type == duckdb.StatementType.SELECT:
             return stmt
         kind = inner[0].type if inner else kind

@@ -213,3 +213,17 @@ def test_age_reads_like_a_person_would_say_it():
     assert age(now, now - dt.timedelta(days=2, hours=4)) == "2d 4h"
     assert age(now, now + dt.timedelta(minutes=5)) == "in 5m"
     assert age(now, None) == "-"
+
+
+def test_explain_with_options_is_a_read_and_the_secret_is_never_shown():
+    assert query.check_sql("explain (format json) select 1").type == duckdb.StatementType.EXPLAIN
+    conn = duckdb.connect(":memory:", config=dict(query.CONNECT_CONFIG))
+    conn.execute(f"LOAD '{query.extension_file('httpfs')}'")
+    conn.execute(
+        query.s3_secret_sql(query.S3Credentials("AKIDSHOWN", "verysecretvalue", "tok3n", "us-east-1"))
+    )
+    conn.execute("SET lock_configuration = true")
+    shown = str(conn.execute("select * from duckdb_secrets()").fetchall())
+    assert "otlp2pipeline_s3" in shown and "verysecretvalue" not in shown and "tok3n" not in shown
+    with pytest.raises(duckdb.Error):
+        conn.execute("select * from duckdb_secrets(redact=false)")
