@@ -104,13 +104,21 @@ def table_facts(conn: duckdb.DuckDBPyConnection, refs: Sequence[TableRef]) -> li
 
 def collect(clients: Clients, config: Config) -> list[TableFacts]:
     """One GetTableMetadataLocation per table, then local or S3 reads only."""
+    import duckdb
+
+    from tasks.errors import StepFailed
     from tasks.query import open_env
 
     conn, refs = open_env(clients, config)
+    failure = None
     try:
         return table_facts(conn, refs)
+    except duckdb.Error as exc:
+        failure = first_line(exc)
     finally:
         conn.close()
+    # raised outside the handler, so DuckDB's exception does not outlive the command (see query.run)
+    raise StepFailed(f"error: DuckDB cannot read the env's tables: {failure}")
 
 
 # -- text -----------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from urllib.parse import urlparse
 
 from botocore.exceptions import ClientError
 
-from tasks.errors import Unhealthy, UserError
+from tasks.errors import StepFailed, Unhealthy, UserError
 
 if TYPE_CHECKING:  # duckdb loads lazily: the other commands never need it
     import duckdb
@@ -203,8 +203,15 @@ def connect(tables: Sequence[TableRef], creds: S3Credentials | None) -> duckdb.D
     import duckdb
 
     conn = duckdb.connect(":memory:", config=dict(CONNECT_CONFIG))
-    for statement in setup_sql(tables, creds):
-        conn.execute(statement)
+    failure = None
+    try:
+        for statement in setup_sql(tables, creds):
+            conn.execute(statement)
+    except duckdb.Error as exc:
+        failure = first_line(exc)
+    if failure is not None:  # raised outside the handler (see run())
+        conn.close()
+        raise StepFailed(f"error: DuckDB cannot open the env's tables: {failure}")
     return conn
 
 
@@ -298,11 +305,16 @@ def run(conn: duckdb.DuckDBPyConnection, stmt: duckdb.Statement, limit: int) -> 
     """Execute the checked statement; fetch at most `limit` rows (0: all), and know whether more exist."""
     import duckdb
 
+    failure = None
     try:
         cur = conn.execute(stmt)
         rows = cur.fetchall() if limit == 0 else cur.fetchmany(limit + 1)
     except duckdb.Error as exc:
-        raise QueryError(f"error: query failed: {first_line(exc)}") from None
+        failure = first_line(exc)
+    if failure is not None:
+        # Raised outside the handler: DuckDB's exception (and the frames holding the connection) must not
+        # ride along as __context__ to the end of the process.
+        raise QueryError(f"error: query failed: {failure}")
     desc = cur.description or []
     truncated = limit > 0 and len(rows) > limit
     return Result(
