@@ -218,6 +218,10 @@ def test_a_sql_error_is_one_line_with_exit_2_and_an_undeployed_env_says_deploy(e
     out = _query(emulator, tmp_path, "select 1")
     assert out.returncode == 1, out.stdout + out.stderr
     assert "error: env local is not deployed" in out.stderr and "run `doit deploy env=local`" in out.stderr
+    tables = doit(emulator, tmp_path, "tables", "env=local", f"signals={SIGNALS}")
+    assert tables.returncode == 1 and "run `doit deploy env=local`" in tables.stderr, tables.stderr
+    status = doit(emulator, tmp_path, "status", "env=local", f"signals={SIGNALS}")
+    assert "freshness: unavailable: env local is not deployed" in status.stdout, status.stdout
     deploy(emulator, {"signals": SIGNALS})
     bad = _query(emulator, tmp_path, "select no_such_column from logs")
     assert bad.returncode == 2
