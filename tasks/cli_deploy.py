@@ -181,6 +181,9 @@ def _status() -> None:
     from tasks.cli_ingest import receiver_line, receiver_status
 
     doc["receiver"] = receiver_status(run.config)  # shown, not part of health
+    from tasks.lake import freshness
+
+    doc["freshness"] = freshness(run.ctx.clients, run.config)  # one read per table; never unhealthy
     emit(json.dumps(doc, indent=2, default=str) if fmt == "json" else status_text(doc))
     if fmt != "json":
         emit(receiver_line(doc["receiver"], run.config.env))
@@ -245,6 +248,10 @@ def _send() -> None:
         lost += res.failed
     if config.is_local:
         _local_hint(clients, config, signals)
+    emit(
+        f'look: doit query env={config.env} sql="select count(*) from {signals[0]} '
+        f"where service_instance_id like '{run_id}:%'\""
+    )
     emit(clients.counter.summary())
     if lost:
         raise Unhealthy(f"error: {lost} record(s) could not be delivered to Firehose after retries")

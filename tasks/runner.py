@@ -202,6 +202,10 @@ def status_text(doc: dict[str, Any]) -> str:
                 )
         for note in step.get("notes", []):
             lines.append(f"        note: {note}")
+    if "freshness" in doc:
+        from tasks.lake import freshness_lines
+
+        lines += freshness_lines(doc["freshness"])
     lines.append(
         "healthy" if doc["healthy"] else f"unhealthy: run `doit deploy env={doc['env']}` to converge"
     )

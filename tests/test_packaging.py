@@ -18,6 +18,8 @@ USER_TASKS = (
     "send",
     "destroy",
     "doctor",
+    "query",
+    "tables",
     "emulator",
     "emulator_stop",
     "ingest",

@@ -1,0 +1,331 @@
+"""DuckDB over the env's Iceberg tables: one view per signal, read-only, no download ever.
+
+Each table's current metadata file comes from S3 Tables' GetTableMetadataLocation (one read per table,
+through the same boto3 session as every other command); DuckDB's `iceberg` extension scans it. Locally
+the warehouse is on disk (`file://`); on AWS it is `s3://`, read through `httpfs` + `aws` with a secret
+made of the session's own credentials and region.
+
+The extensions come from the pinned `duckdb-extension-*` packages and are LOADed by file path, with
+autoinstall and autoload off, so no machine ever fetches an extension at run time.
+
+Read-only, twice over: the SQL must parse (DuckDB's own parser) into one SELECT (or EXPLAIN of one), and
+the connection itself can only reach the tables' warehouse locations (`enable_external_access=false` with
+`allowed_directories`), with its configuration locked, so COPY/ATTACH/INSTALL cannot touch anything else.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from botocore.exceptions import ClientError
+
+from tasks.errors import StepFailed, Unhealthy, UserError
+
+if TYPE_CHECKING:  # duckdb loads lazily: the other commands never need it
+    import duckdb
+
+    from tasks.aws import Clients
+    from tasks.config import Config
+
+# The extensions every query needs, and the two an s3:// warehouse adds.
+LOCAL_EXTENSIONS = ("avro", "iceberg")
+S3_EXTENSIONS = ("httpfs", "aws")
+ALL_SIGNALS = ("logs", "traces", "sum", "gauge", "histogram", "exp_histogram")
+_NOT_FOUND = ("NotFoundException", "NoSuchBucket", "NoSuchNamespace", "NoSuchTable")
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """Where one signal's table is: its current metadata file and its warehouse (for the sandbox)."""
+
+    signal: str
+    metadata_location: str
+    warehouse_location: str
+
+
+@dataclass(frozen=True)
+class S3Credentials:
+    """The session's frozen credentials, only ever put into a DuckDB secret (never printed)."""
+
+    access_key: str
+    secret_key: str
+    token: str | None
+    region: str
+    endpoint: str | None = None  # an S3-compatible endpoint other than AWS's own
+
+
+def bucket_arn(config: Config, account_id: str) -> str:
+    c = config
+    return f"arn:{c.partition}:s3tables:{c.region}:{account_id}:bucket/{c.table_bucket_name}"
+
+
+def locate(clients: Clients, config: Config) -> list[TableRef]:
+    """One GetTableMetadataLocation per signal; a missing bucket, namespace or table: not deployed."""
+    arn = bucket_arn(config, clients.account_id)
+    refs = []
+    for signal in config.signals:
+        try:
+            resp = clients.s3tables.get_table_metadata_location(
+                tableBucketARN=arn, namespace=config.namespace, name=signal
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _NOT_FOUND:
+                raise not_deployed(config, signal) from None
+            raise
+        if not resp.get("metadataLocation"):
+            raise not_deployed(config, signal)
+        refs.append(TableRef(signal, resp["metadataLocation"], resp.get("warehouseLocation") or ""))
+    return refs
+
+
+def not_deployed(config: Config, signal: str) -> Unhealthy:
+    return Unhealthy(
+        f"error: env {config.env} is not deployed (no table {config.namespace}.{signal} in table bucket "
+        f"{config.table_bucket_name}): run `doit deploy env={config.env}`"
+    )
+
+
+def credentials(clients: Clients) -> S3Credentials:
+    """The credentials every other command uses (the env's profile or the default chain)."""
+    from botocore.exceptions import NoCredentialsError
+
+    creds = clients.session.get_credentials()
+    if creds is None:
+        raise NoCredentialsError()
+    frozen = creds.get_frozen_credentials()
+    endpoint = None if clients.config.is_local else clients.config.endpoint
+    return S3Credentials(frozen.access_key, frozen.secret_key, frozen.token, clients.config.region, endpoint)
+
+
+# -- the DuckDB set-up, as SQL (pure: unit-tested without AWS) ----------------------------------------
+
+
+def extension_file(name: str) -> Path:
+    """The `.duckdb_extension` file inside the pinned `duckdb-extension-NAME` package."""
+    import duckdb
+
+    spec = importlib.util.find_spec(f"duckdb_extension_{name}")
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError(
+            f"error: the duckdb-extension-{name} package is not installed: run `pip install -e .` "
+            "(DuckDB never downloads extensions here)"
+        )
+    root = Path(next(iter(spec.submodule_search_locations)))
+    path = root / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
+    if not path.is_file():
+        raise UserError(
+            f"error: {path} is missing: duckdb-extension-{name} must match duckdb {duckdb.__version__}"
+        )
+    return path
+
+
+def literal(value: str) -> str:
+    """A SQL string literal (DuckDB doubles embedded single quotes)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def s3_secret_sql(creds: S3Credentials) -> str:
+    """CREATE SECRET for httpfs: the session's key, secret, token and region, nothing from elsewhere."""
+    parts = [
+        "TYPE s3",
+        f"KEY_ID {literal(creds.access_key)}",
+        f"SECRET {literal(creds.secret_key)}",
+        f"REGION {literal(creds.region)}",
+    ]
+    if creds.token:
+        parts.append(f"SESSION_TOKEN {literal(creds.token)}")
+    if creds.endpoint:
+        url = urlparse(creds.endpoint)
+        parts += [
+            f"ENDPOINT {literal(url.netloc)}",
+            "URL_STYLE 'path'",
+            f"USE_SSL {'true' if url.scheme == 'https' else 'false'}",
+        ]
+    return f"CREATE OR REPLACE SECRET otlp2pipeline_s3 ({', '.join(parts)})"
+
+
+def allowed_prefixes(tables: Sequence[TableRef]) -> list[str]:
+    """What the connection may read: each table's warehouse (its metadata's folder when none is given)."""
+    out: list[str] = []
+    for t in tables:
+        base = t.warehouse_location or t.metadata_location.rsplit("/metadata/", 1)[0]
+        base = base.rstrip("/") + "/"
+        forms = [base]
+        if base.startswith("file://"):
+            forms.append(urlparse(base).path)
+        out += [f for f in forms if f not in out]
+    return out
+
+
+def setup_sql(tables: Sequence[TableRef], creds: S3Credentials | None) -> list[str]:
+    """Every statement that prepares the connection, in order: extensions, secret, views, sandbox."""
+    remote = any(not t.metadata_location.startswith("file://") for t in tables)
+    names = LOCAL_EXTENSIONS + (S3_EXTENSIONS if remote else ())
+    sql = [f"LOAD {literal(str(extension_file(n)))}" for n in names]
+    if remote:
+        if creds is None:
+            raise ValueError("an s3:// warehouse needs credentials")
+        sql.append(s3_secret_sql(creds))
+    for t in tables:
+        sql.append(
+            f"CREATE VIEW {ident(t.signal)} AS SELECT * FROM iceberg_scan({literal(t.metadata_location)})"
+        )
+    prefixes = ", ".join(literal(p) for p in allowed_prefixes(tables))
+    sql += [
+        "SET TimeZone = 'UTC'",  # Iceberg `timestamp` is UTC: now(), current_date and casts agree with it
+        f"SET allowed_directories = [{prefixes}]",
+        "SET enable_external_access = false",
+        "SET lock_configuration = true",
+    ]
+    return sql
+
+
+# Never fetch or auto-load anything: extensions come only from the LOADs above.
+CONNECT_CONFIG = {
+    "autoinstall_known_extensions": "false",
+    "autoload_known_extensions": "false",
+    "allow_community_extensions": "false",
+}
+
+
+def connect(tables: Sequence[TableRef], creds: S3Credentials | None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with one view per table, sandboxed to the tables' warehouse."""
+    import duckdb
+
+    conn = duckdb.connect(":memory:", config=dict(CONNECT_CONFIG))
+    failure = None
+    try:
+        for statement in setup_sql(tables, creds):
+            conn.execute(statement)
+    except duckdb.Error as exc:
+        failure = first_line(exc)
+    if failure is not None:  # raised outside the handler (see run())
+        conn.close()
+        raise StepFailed(f"error: DuckDB cannot open the env's tables: {failure}")
+    return conn
+
+
+def open_env(clients: Clients, config: Config) -> tuple[duckdb.DuckDBPyConnection, list[TableRef]]:
+    tables = locate(clients, config)
+    remote = any(not t.metadata_location.startswith("file://") for t in tables)
+    return connect(tables, credentials(clients) if remote else None), tables
+
+
+# -- the read-only rule --------------------------------------------------------------------------------
+
+_EXPLAIN = re.compile(r"^\s*explain\s+(analy[sz]e\s+)?(\([^)]*\)\s*)?", re.IGNORECASE)
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def check_sql(sql: str) -> duckdb.Statement:
+    """The one statement to run, parsed by DuckDB: a SELECT or an EXPLAIN of one; anything else is refused."""
+    import duckdb
+
+    if not sql.strip():
+        raise UserError("error: sql='' is empty: give a query, e.g. sql=\"select count(*) from logs\"")
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise UserError(f"error: sql is not valid SQL: {first_line(exc)}") from None
+    if not statements:
+        raise UserError('error: sql holds no statement: give a query, e.g. sql="select count(*) from logs"')
+    if len(statements) > 1:
+        raise UserError(f"error: sql holds {len(statements)} statements: doit query runs exactly one")
+    stmt = statements[0]
+    kind = stmt.type
+    if kind == duckdb.StatementType.EXPLAIN:
+        try:
+            inner = duckdb.extract_statements(_EXPLAIN.sub("", stmt.query, count=1))
+        except duckdb.Error:
+            inner = []  # an EXPLAIN whose statement cannot be shown to be a SELECT is refused
+        if len(inner) == 1 and inner[0].type == duckdb.StatementType.SELECT:
+            return stmt
+        kind = inner[0].type if inner else kind
+    elif kind == duckdb.StatementType.SELECT:
+        return stmt
+    article = "an" if kind.name[0] in "AEIOU" else "a"
+    raise UserError(
+        f"error: sql is {article} {kind.name} statement: doit query is read-only and runs only SELECT "
+        "(or EXPLAIN of a SELECT)"
+    )
+
+
+def check_tables(sql: str, config: Config) -> None:
+    """A table name that is not one of the env's views is refused before any AWS call.
+
+    The names come from DuckDB's own binder, on an empty connection that can reach no file.
+    """
+    import duckdb
+
+    probe = duckdb.connect(":memory:", config={**CONNECT_CONFIG, "enable_external_access": "false"})
+    try:
+        bare = probe.get_table_names(sql, qualified=False)
+        qualified = probe.get_table_names(sql, qualified=True)
+    except duckdb.Error:
+        return  # running the query names the problem
+    finally:
+        probe.close()
+    have = ", ".join(config.signals)
+    for name in sorted(bare):
+        unqualified = name in qualified or any(q.startswith(f"{name} AS ") for q in qualified)
+        if name in config.signals or not unqualified:
+            continue
+        if name in ALL_SIGNALS:
+            raise UserError(
+                f"error: table {name!r} is not a signal of env {config.env}: its tables are {have}"
+            )
+        raise UserError(f"error: no table {name!r} in env {config.env}: its tables are {have}")
+
+
+@dataclass
+class Result:
+    columns: list[str]
+    types: list[str]
+    rows: list[tuple[Any, ...]]
+    truncated: bool
+    limit: int
+    explain: bool = False
+
+
+def run(conn: duckdb.DuckDBPyConnection, stmt: duckdb.Statement, limit: int) -> Result:
+    """Execute the checked statement; fetch at most `limit` rows (0: all), and know whether more exist."""
+    import duckdb
+
+    failure = None
+    try:
+        cur = conn.execute(stmt)
+        rows = cur.fetchall() if limit == 0 else cur.fetchmany(limit + 1)
+    except duckdb.Error as exc:
+        failure = first_line(exc)
+    if failure is not None:
+        # Raised outside the handler: DuckDB's exception (and the frames holding the connection) must not
+        # ride along as __context__ to the end of the process.
+        raise QueryError(f"error: query failed: {failure}")
+    desc = cur.description or []
+    truncated = limit > 0 and len(rows) > limit
+    return Result(
+        columns=[d[0] for d in desc],
+        types=[str(d[1]) for d in desc],
+        rows=rows[:limit] if truncated else rows,
+        truncated=truncated,
+        limit=limit,
+        explain=stmt.type == duckdb.StatementType.EXPLAIN,
+    )
+
+
+class QueryError(UserError):
+    """DuckDB refused the query (syntax, binder, catalog): one line, exit 2, like any bad input."""
