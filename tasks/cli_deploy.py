@@ -181,7 +181,7 @@ def _status() -> None:
     from tasks.cli_ingest import receiver_line, receiver_status
 
     doc["receiver"] = receiver_status(run.config)  # shown, not part of health
-    from tasks.lake import freshness
+    from tasks.table_facts import freshness
 
     doc["freshness"] = freshness(run.ctx.clients, run.config)  # one read per table; never unhealthy
     emit(json.dumps(doc, indent=2, default=str) if fmt == "json" else status_text(doc))

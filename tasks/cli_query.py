@@ -114,7 +114,7 @@ def task_query() -> dict[str, Any]:
 @cli_action
 def _tables() -> None:
     from tasks.aws import Clients
-    from tasks.lake import collect, facts_dict, tables_text
+    from tasks.table_facts import collect, facts_dict, tables_text
 
     config = from_doit_vars()
     fmt = _choice("format", ("text", "json"))

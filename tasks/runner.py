@@ -203,7 +203,7 @@ def status_text(doc: dict[str, Any]) -> str:
         for note in step.get("notes", []):
             lines.append(f"        note: {note}")
     if "freshness" in doc:
-        from tasks.lake import freshness_lines
+        from tasks.table_facts import freshness_lines
 
         lines += freshness_lines(doc["freshness"])
     lines.append(

@@ -15,7 +15,7 @@ import pytest
 from tasks import query
 from tasks.config import load
 from tasks.errors import UserError
-from tasks.lake import age, facts_from_metadata, partition_text
+from tasks.table_facts import age, facts_from_metadata, partition_text
 from tasks.query_format import as_csv, as_json, as_text
 
 
