@@ -15,8 +15,8 @@ import pytest
 from tasks import query
 from tasks.config import load
 from tasks.errors import UserError
-from tasks.table_facts import age, facts_from_metadata, partition_text
 from tasks.query_format import as_csv, as_json, as_text
+from tasks.table_facts import age, facts_from_metadata, partition_text
 
 
 def _cfg(signals: str = "logs,traces"):
