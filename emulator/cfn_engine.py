@@ -30,10 +30,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator import faults
-from emulator.cfn_query import parse_params, xml_response
+from emulator.cfn_query import page_token, parse_params, token_position, xml_response
 from emulator.overrides import AwsError, OverrideRequest, OverrideResponse, RegionalState, register
 
 SVC = "cloudformation"
+# Events per DescribeStackEvents page. AWS's API reference gives no number; 100 is what public reports
+# (e.g. ansible/ansible#41840) and other emulators measured.
+EVENTS_PAGE = 100
 _lock = threading.RLock()
 
 
@@ -1119,8 +1122,20 @@ def describe_stack_events(req: OverrideRequest) -> OverrideResponse:
         st = _state(req.account_id, req.region)
         name = a.get("StackName", "")
         s = _existing(st, name, f"Stack [{name}] does not exist", include_deleted=True)
-        events = [_present(e) for e in reversed(s.visible_events)]
-        return _ok(req, {"StackEvents": events})
+        visible = s.visible_events
+        end = len(visible)
+        if a.get("NextToken"):
+            got = token_position(a["NextToken"], s.id)
+            if got is None or not 0 < got <= end:
+                raise _err("Invalid NextToken")
+            end = got
+        # Newest first, EVENTS_PAGE a page. The token counts from the oldest event, so events that
+        # happen between two pages do not shift the later pages.
+        start = max(0, end - EVENTS_PAGE)
+        out: dict[str, Any] = {"StackEvents": [_present(e) for e in reversed(visible[start:end])]}
+        if start > 0:
+            out["NextToken"] = page_token(s.id, start)
+        return _ok(req, out)
 
 
 def _resource_rows(s: Stack) -> list[Res]:

@@ -30,6 +30,9 @@ UPDATABLE = {
     "IMPORT_ROLLBACK_COMPLETE",
 }
 FAILED_RESOURCE = ("CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED", "IMPORT_FAILED")
+# The stack's own status at the start of an operation (later *_IN_PROGRESS ones, like ROLLBACK_IN_PROGRESS
+# or UPDATE_COMPLETE_CLEANUP_IN_PROGRESS, come in the middle of one).
+OPERATION_START = ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "DELETE_IN_PROGRESS", "IMPORT_IN_PROGRESS")
 
 
 @dataclass(frozen=True)
@@ -280,7 +283,7 @@ def run_change_set(ctx: Context, want: Desired, kind: str) -> dict[str, str] | N
         ) from None
     prior = {e["EventId"] for e in _events_page(ctx, stack_id)}
     cfn.execute_change_set(ChangeSetName=cs_id, StackName=stack_id)
-    status, stack = wait_stack(ctx, stack_id, prior, read_now=False)
+    status, stack = wait_stack(ctx, stack_id, set(prior), read_now=False)
     if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
         raise StepFailed(_failure_message(ctx, want.stack_name, status, stack_id, prior))
     return outputs_of(stack or {})
@@ -302,15 +305,48 @@ def empty_change_set(cs: dict[str, Any]) -> bool:
 
 
 def _events_page(ctx: Context, stack_id: str) -> list[dict[str, Any]]:
+    """The newest page of events: enough to tell later events from these."""
+    return _events_call(ctx, stack_id, None)[0]
+
+
+def _events_call(ctx: Context, stack_id: str, token: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """One DescribeStackEvents page (newest first) and its NextToken; no events for a missing stack."""
+    kwargs = {"StackName": stack_id, **({"NextToken": token} if token else {})}
     try:
-        events: list[dict[str, Any]] = ctx.clients.cloudformation.describe_stack_events(StackName=stack_id)[
-            "StackEvents"
-        ]
+        resp = ctx.clients.cloudformation.describe_stack_events(**kwargs)
     except ClientError as exc:
         if error_code(exc) == "ValidationError":
-            return []
+            return [], None
         raise
-    return events
+    return list(resp["StackEvents"]), resp.get("NextToken")
+
+
+def _operation_start(event: dict[str, Any]) -> bool:
+    """The stack's own first event of a create, update, delete or import."""
+    return event.get("PhysicalResourceId") == event.get("StackId") and event.get("ResourceStatus") in (
+        OPERATION_START
+    )
+
+
+def events_since(ctx: Context, stack_id: str, prior: set[str]) -> list[dict[str, Any]]:
+    """The events of the latest operation, newest first, following every DescribeStackEvents page.
+
+    AWS pages the events (100 a page, newest first), so a stack operation with many resources puts its
+    first failure beyond the first page. Paging stops at the page holding an event seen before (``prior``)
+    or the operation's own first event, so a long stack history costs nothing: usually one call.
+    """
+    out: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        page, token = _events_call(ctx, stack_id, token)
+        for event in page:
+            if event["EventId"] in prior:
+                return out
+            out.append(event)
+            if _operation_start(event):
+                return out
+        if not token:
+            return out
 
 
 def wait_stack(
@@ -324,21 +360,22 @@ def wait_stack(
     """
     first, cap = (0.1, 1.0) if ctx.config.is_local else (2.0, 10.0)
 
+    own: list[str] = []  # the newest status in the stack's own events, once one is seen
+
     def read() -> tuple[str, dict[str, Any] | None]:
-        events = _events_page(ctx, stack_id)
-        fresh = [e for e in events if e["EventId"] not in prior]
-        for event in reversed(fresh):
+        for event in reversed(events_since(ctx, stack_id, prior)):
             prior.add(event["EventId"])
             reason = f" {event['ResourceStatusReason']}" if event.get("ResourceStatusReason") else ""
             ctx.say(
                 f"  stack: {event.get('LogicalResourceId')} {event.get('ResourceType')} "
                 f"{event.get('ResourceStatus')}{reason}"
             )
+            if event.get("PhysicalResourceId") == event.get("StackId"):
+                own[:] = [str(event.get("ResourceStatus", ""))]
         # The stack's own newest event carries its status: DescribeStacks (for the outputs) only once
         # that event says the operation ended, so each poll is one call, not two.
-        own = next((e for e in events if e.get("PhysicalResourceId") == e.get("StackId")), None)
-        if own is not None and str(own.get("ResourceStatus", "")).endswith("_IN_PROGRESS"):
-            return str(own["ResourceStatus"]), None
+        if own and own[0].endswith("_IN_PROGRESS"):
+            return own[0], None
         stack = describe(ctx, stack_id)
         return (stack["StackStatus"] if stack else "DELETE_COMPLETE"), stack
 
@@ -354,9 +391,7 @@ def wait_stack(
 
 
 def _failure_message(ctx: Context, stack_name: str, status: str, stack_id: str, prior: set[str]) -> str:
-    events = list(
-        reversed(ctx.clients.cloudformation.describe_stack_events(StackName=stack_id)["StackEvents"])
-    )
+    events = list(reversed(events_since(ctx, stack_id, prior)))
     failed = [
         e
         for e in events
@@ -383,7 +418,7 @@ def delete_stack(ctx: Context, stack_id: str) -> str:
 def failed_resources(ctx: Context, stack_id: str) -> list[dict[str, Any]]:
     """Resources whose latest event is a *_FAILED status (e.g. a table bucket that still has tables)."""
     latest: dict[str, dict[str, Any]] = {}
-    for event in reversed(_events_page(ctx, stack_id)):
+    for event in reversed(events_since(ctx, stack_id, set())):
         latest[str(event.get("LogicalResourceId"))] = event
     return [e for e in latest.values() if e.get("ResourceStatus") in FAILED_RESOURCE]
 
