@@ -10,10 +10,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tasks.aws import Clients
+from tasks.destroy import inventory
 from tasks.errors import StepFailed
 from tasks.step import Context
 from tasks.steps import stack
-from tests.deploy_helpers import config
+from tests.deploy_helpers import config, deploy, doit
 
 GROUP = "paging-group"
 
@@ -84,3 +85,39 @@ def test_a_stack_that_fails_after_150_events_names_the_first_failing_resource(em
     assert out.count("stack: Stream000 AWS::Logs::LogStream CREATE_IN_PROGRESS") == 2
     assert out.count("stack: Bad AWS::Logs::LogStream CREATE_FAILED") == 1
     assert out.count("stack: many-events AWS::CloudFormation::Stack ROLLBACK_COMPLETE") == 1
+
+
+# -- a stack cannot delete a bucket that holds objects ----------------------------------------------
+
+
+def test_a_raw_stack_delete_of_an_env_with_error_objects_fails_and_destroy_still_removes_it(
+    emulator, tmp_path
+):
+    cfg = config(emulator)
+    deploy(emulator)
+    s3 = emulator.client("s3")
+    bucket = f"otlp2pipeline-local-errors-{emulator.account_id}-{emulator.region}"
+    s3.put_object(Bucket=bucket, Key="errors/logs/2026/12/01/10/x.json", Body=b'{"errorCode": "x"}')
+    s3.delete_object(Bucket=bucket, Key="errors/logs/2026/12/01/10/x.json")  # a delete marker and a version
+
+    cf = emulator.client("cloudformation")
+    cf.delete_stack(StackName=cfg.stack_name)
+    got = cf.describe_stacks(StackName=cfg.stack_name)["Stacks"][0]
+    assert got["StackStatus"] == "DELETE_FAILED" and "[ErrorBucket]" in got["StackStatusReason"]
+    failed = [
+        e
+        for e in cf.describe_stack_events(StackName=cfg.stack_name)["StackEvents"]
+        if e["ResourceStatus"] == "DELETE_FAILED" and e["LogicalResourceId"] != cfg.stack_name
+    ]
+    assert [(e["LogicalResourceId"], e["ResourceType"]) for e in failed] == [
+        ("ErrorBucket", "AWS::S3::Bucket")
+    ]
+    assert "The bucket you tried to delete is not empty" in failed[0]["ResourceStatusReason"]
+    s3.head_bucket(Bucket=bucket)  # the bucket stays, with its versions
+    assert s3.list_object_versions(Bucket=bucket)["Versions"]
+
+    out = doit(emulator, tmp_path, "destroy", "env=local", "force=1")
+    assert out.returncode == 0, out.stdout + out.stderr
+    inv = inventory(Context(cfg, Clients(cfg)))
+    assert inv.empty, inv.lines()
+    assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
