@@ -229,7 +229,8 @@ def _present(item: dict[str, Any]) -> dict[str, Any]:
 # -- templates and parameters ----------------------------------------------------------------------
 
 
-def parse_template(body: str) -> dict[str, Any]:
+def parse_template(body: str, *, unknown_types: bool = False) -> dict[str, Any]:
+    """The template as a dict; ``unknown_types`` lets resource types CloudFormation lacks through."""
     from moto.cloudformation.models import Stack as MotoStack
 
     try:
@@ -243,7 +244,7 @@ def parse_template(body: str) -> dict[str, Any]:
     unknown = sorted(
         {r.get("Type", "") for r in parsed["Resources"].values() if not known_type(r.get("Type", ""))}
     )
-    if unknown:
+    if unknown and not unknown_types:
         raise _err(f"Template format error: Unrecognized resource types: [{', '.join(unknown)}]")
     return parsed
 
@@ -276,15 +277,24 @@ def _resolve_parameters(
     return out
 
 
-def _check_capabilities(template: dict[str, Any], capabilities: list[str]) -> None:
+def needed_capability(template: dict[str, Any]) -> tuple[str | None, list[str]]:
+    """The capability the template needs (None, CAPABILITY_IAM or CAPABILITY_NAMED_IAM), and the
+    resource types that need it."""
     needed = None
+    types: list[str] = []
     for res in template.get("Resources", {}).values():
         if res.get("Type") in _IAM_TYPES:
+            if res["Type"] not in types:
+                types.append(res["Type"])
             props = res.get("Properties") or {}
             if any(k in props for k in _IAM_NAME_PROPS):
                 needed = "CAPABILITY_NAMED_IAM"
-                break
             needed = needed or "CAPABILITY_IAM"
+    return needed, types
+
+
+def _check_capabilities(template: dict[str, Any], capabilities: list[str]) -> None:
+    needed, _ = needed_capability(template)
     if needed is None:
         return
     have = set(capabilities or [])
@@ -838,11 +848,9 @@ def _exports(account_id: str, region: str) -> dict[str, Any]:
 def _diff(stack: Stack | None, template: dict[str, Any], parameters: dict[str, str]) -> list[dict[str, Any]]:
     old = (stack.template.get("Resources") if stack and stack.template else None) or {}
     new = template.get("Resources", {})
-    changed_params = {
-        k
-        for k in set(parameters) | set(stack.parameters if stack else {})
-        if parameters.get(k) != (stack.parameters.get(k) if stack else None)
-    }
+    # Parameter values as the resources see them: a default counts as the value it gives.
+    now, before = _effective_params(template, parameters), (_all_params(stack) if stack else {})
+    changed_params = {k for k in set(now) | set(before) if now.get(k) != before.get(k)}
     changes = []
     for logical, body in new.items():
         rtype = body.get("Type", "")
@@ -1009,9 +1017,10 @@ def update_stack(req: OverrideRequest) -> OverrideResponse:
             raise _err(f"Stack:{stack.id} is in {stack.status} state and can not be updated.")
         body = _template_body(req, a, stack)
         template = parse_template(body)
-        params = _resolve_parameters(template, a.get("Parameters") or [], stack.parameters)
+        params = _resolve_parameters(template, a.get("Parameters") or [], _all_params(stack))
         _check_capabilities(template, a.get("Capabilities") or [])
-        if template == stack.template and params == stack.parameters and a.get("Tags") is None:
+        same_params = _effective_params(template, params) == _all_params(stack)
+        if template == stack.template and same_params and a.get("Tags") is None:
             raise _err("No updates are to be performed.")
         if a.get("Tags") is not None:
             stack.tags = {t["Key"]: t["Value"] for t in a["Tags"]}
@@ -1069,11 +1078,16 @@ def _stack_out(s: Stack) -> dict[str, Any]:
 
 
 def _all_params(s: Stack) -> dict[str, str]:
+    return _effective_params(s.template, s.parameters)
+
+
+def _effective_params(template: dict[str, Any], given: dict[str, str]) -> dict[str, str]:
+    """Every parameter's value: the given ones, and the template's default for the others."""
     out = {}
-    for k, v in (s.template.get("Parameters") or {}).items():
+    for k, v in (template.get("Parameters") or {}).items():
         if "Default" in (v or {}):
             out[k] = str(v["Default"])
-    out.update(s.parameters)
+    out.update(given)
     return out
 
 
@@ -1163,7 +1177,19 @@ def _resource_out(r: Res, time_key: str = "LastUpdatedTimestamp", **extra: Any) 
 def describe_stack_resources(req: OverrideRequest) -> OverrideResponse:
     a = _args(req)
     with _lock:
-        s = _live(_state(req.account_id, req.region), a.get("StackName", ""))
+        st = _state(req.account_id, req.region)
+        physical = a.get("PhysicalResourceId")
+        if a.get("StackName") or not physical:
+            s = _live(st, a.get("StackName", ""))
+        else:  # the stack that holds this physical resource
+            found = [
+                x
+                for x in st.stacks.values()
+                if x.deleted is None and any(r.physical_id == physical for r in x.resources.values())
+            ]
+            if not found:
+                raise _err(f"Stack for {physical} does not exist")
+            s = found[0]
         rows = [
             r
             for r in _resource_rows(s)
@@ -1282,7 +1308,9 @@ def create_change_set(req: OverrideRequest) -> OverrideResponse:
             raise AwsError("AlreadyExistsException", f"ChangeSet {cs_name} already exists", 400)
         body = _template_body(req, a, stack)
         template = parse_template(body)
-        params = _resolve_parameters(template, a.get("Parameters") or [], stack.parameters if stack else None)
+        params = _resolve_parameters(
+            template, a.get("Parameters") or [], _all_params(stack) if stack else None
+        )
         _check_capabilities(template, a.get("Capabilities") or [])
         if stack is None:
             stack = Stack(
@@ -1310,7 +1338,7 @@ def create_change_set(req: OverrideRequest) -> OverrideResponse:
             a.get("Description"),
             changes,
         )
-        if cs_type == "UPDATE" and not changes and params == stack.parameters:
+        if cs_type == "UPDATE" and not changes and _effective_params(template, params) == _all_params(stack):
             cs.status, cs.execution_status = "FAILED", "UNAVAILABLE"
             cs.reason = (
                 "The submitted information didn't contain changes. Submit different information to "
