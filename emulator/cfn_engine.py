@@ -11,7 +11,8 @@ reason on the failed resource and on the stack; create failures roll back (ROLLB
 DisableRollback; a change to a create-only property (from the CloudFormation schemas cfn-lint ships)
 replaces the resource, old one deleted in the cleanup phase (a custom-named resource whose name stays
 is refused, as on AWS); delete failures end DELETE_FAILED naming the resources; the ``latency`` fault keeps
-the stack ``*_IN_PROGRESS`` for ``cloudformation_stack_seconds`` as seen by every read.
+the stack ``*_IN_PROGRESS`` for ``cloudformation_stack_seconds`` as seen by every read; DescribeStackEvents
+pages (EVENTS_PAGE a page). Template summaries and validation are in emulator/cfn_reads.py.
 """
 
 from __future__ import annotations
