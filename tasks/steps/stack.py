@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError, WaiterError
 
 from tasks.errors import StepFailed
 from tasks.step import Change, Context, Diff, Outcome, Result, backoff_delays, error_code, plain, poll
+from tasks.steps import stack_events
 
 NAME = "stack"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
@@ -30,9 +31,6 @@ UPDATABLE = {
     "IMPORT_ROLLBACK_COMPLETE",
 }
 FAILED_RESOURCE = ("CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED", "IMPORT_FAILED")
-# The stack's own status at the start of an operation (later *_IN_PROGRESS ones, like ROLLBACK_IN_PROGRESS
-# or UPDATE_COMPLETE_CLEANUP_IN_PROGRESS, come in the middle of one).
-OPERATION_START = ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "DELETE_IN_PROGRESS", "IMPORT_IN_PROGRESS")
 
 
 @dataclass(frozen=True)
@@ -306,47 +304,7 @@ def empty_change_set(cs: dict[str, Any]) -> bool:
 
 def _events_page(ctx: Context, stack_id: str) -> list[dict[str, Any]]:
     """The newest page of events: enough to tell later events from these."""
-    return _events_call(ctx, stack_id, None)[0]
-
-
-def _events_call(ctx: Context, stack_id: str, token: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    """One DescribeStackEvents page (newest first) and its NextToken; no events for a missing stack."""
-    kwargs = {"StackName": stack_id, **({"NextToken": token} if token else {})}
-    try:
-        resp = ctx.clients.cloudformation.describe_stack_events(**kwargs)
-    except ClientError as exc:
-        if error_code(exc) == "ValidationError":
-            return [], None
-        raise
-    return list(resp["StackEvents"]), resp.get("NextToken")
-
-
-def _operation_start(event: dict[str, Any]) -> bool:
-    """The stack's own first event of a create, update, delete or import."""
-    return event.get("PhysicalResourceId") == event.get("StackId") and event.get("ResourceStatus") in (
-        OPERATION_START
-    )
-
-
-def events_since(ctx: Context, stack_id: str, prior: set[str]) -> list[dict[str, Any]]:
-    """The events of the latest operation, newest first, following every DescribeStackEvents page.
-
-    AWS pages the events (100 a page, newest first), so a stack operation with many resources puts its
-    first failure beyond the first page. Paging stops at the page holding an event seen before (``prior``)
-    or the operation's own first event, so a long stack history costs nothing: usually one call.
-    """
-    out: list[dict[str, Any]] = []
-    token: str | None = None
-    while True:
-        page, token = _events_call(ctx, stack_id, token)
-        for event in page:
-            if event["EventId"] in prior:
-                return out
-            out.append(event)
-            if _operation_start(event):
-                return out
-        if not token:
-            return out
+    return stack_events.page(ctx, stack_id, None)[0]
 
 
 def wait_stack(
@@ -363,7 +321,7 @@ def wait_stack(
     own: list[str] = []  # the newest status in the stack's own events, once one is seen
 
     def read() -> tuple[str, dict[str, Any] | None]:
-        for event in reversed(events_since(ctx, stack_id, prior)):
+        for event in reversed(stack_events.since(ctx, stack_id, prior)):
             prior.add(event["EventId"])
             reason = f" {event['ResourceStatusReason']}" if event.get("ResourceStatusReason") else ""
             ctx.say(
@@ -391,7 +349,7 @@ def wait_stack(
 
 
 def _failure_message(ctx: Context, stack_name: str, status: str, stack_id: str, prior: set[str]) -> str:
-    events = list(reversed(events_since(ctx, stack_id, prior)))
+    events = list(reversed(stack_events.since(ctx, stack_id, prior)))
     failed = [
         e
         for e in events
@@ -418,7 +376,7 @@ def delete_stack(ctx: Context, stack_id: str) -> str:
 def failed_resources(ctx: Context, stack_id: str) -> list[dict[str, Any]]:
     """Resources whose latest event is a *_FAILED status (e.g. a table bucket that still has tables)."""
     latest: dict[str, dict[str, Any]] = {}
-    for event in reversed(events_since(ctx, stack_id, set())):
+    for event in reversed(stack_events.since(ctx, stack_id, set())):
         latest[str(event.get("LogicalResourceId"))] = event
     return [e for e in latest.values() if e.get("ResourceStatus") in FAILED_RESOURCE]
 
