@@ -11,7 +11,8 @@ reason on the failed resource and on the stack; create failures roll back (ROLLB
 DisableRollback; a change to a create-only property (from the CloudFormation schemas cfn-lint ships)
 replaces the resource, old one deleted in the cleanup phase (a custom-named resource whose name stays
 is refused, as on AWS); delete failures end DELETE_FAILED naming the resources; the ``latency`` fault keeps
-the stack ``*_IN_PROGRESS`` for ``cloudformation_stack_seconds`` as seen by every read.
+the stack ``*_IN_PROGRESS`` for ``cloudformation_stack_seconds`` as seen by every read; DescribeStackEvents
+pages (EVENTS_PAGE a page). Template summaries and validation are in emulator/cfn_reads.py.
 """
 
 from __future__ import annotations
@@ -30,10 +31,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator import faults
-from emulator.cfn_query import parse_params, xml_response
+from emulator.cfn_query import page_token, parse_params, token_position, xml_response
 from emulator.overrides import AwsError, OverrideRequest, OverrideResponse, RegionalState, register
 
 SVC = "cloudformation"
+# Events per DescribeStackEvents page. AWS's API reference gives no number; 100 is what public reports
+# (e.g. ansible/ansible#41840) and other emulators measured.
+EVENTS_PAGE = 100
 _lock = threading.RLock()
 
 
@@ -226,7 +230,8 @@ def _present(item: dict[str, Any]) -> dict[str, Any]:
 # -- templates and parameters ----------------------------------------------------------------------
 
 
-def parse_template(body: str) -> dict[str, Any]:
+def parse_template(body: str, *, unknown_types: bool = False) -> dict[str, Any]:
+    """The template as a dict; ``unknown_types`` lets resource types CloudFormation lacks through."""
     from moto.cloudformation.models import Stack as MotoStack
 
     try:
@@ -240,7 +245,7 @@ def parse_template(body: str) -> dict[str, Any]:
     unknown = sorted(
         {r.get("Type", "") for r in parsed["Resources"].values() if not known_type(r.get("Type", ""))}
     )
-    if unknown:
+    if unknown and not unknown_types:
         raise _err(f"Template format error: Unrecognized resource types: [{', '.join(unknown)}]")
     return parsed
 
@@ -273,15 +278,24 @@ def _resolve_parameters(
     return out
 
 
-def _check_capabilities(template: dict[str, Any], capabilities: list[str]) -> None:
+def needed_capability(template: dict[str, Any]) -> tuple[str | None, list[str]]:
+    """The capability the template needs (None, CAPABILITY_IAM or CAPABILITY_NAMED_IAM), and the
+    resource types that need it."""
     needed = None
+    types: list[str] = []
     for res in template.get("Resources", {}).values():
         if res.get("Type") in _IAM_TYPES:
+            if res["Type"] not in types:
+                types.append(res["Type"])
             props = res.get("Properties") or {}
             if any(k in props for k in _IAM_NAME_PROPS):
                 needed = "CAPABILITY_NAMED_IAM"
-                break
             needed = needed or "CAPABILITY_IAM"
+    return needed, types
+
+
+def _check_capabilities(template: dict[str, Any], capabilities: list[str]) -> None:
+    needed, _ = needed_capability(template)
     if needed is None:
         return
     have = set(capabilities or [])
@@ -835,11 +849,9 @@ def _exports(account_id: str, region: str) -> dict[str, Any]:
 def _diff(stack: Stack | None, template: dict[str, Any], parameters: dict[str, str]) -> list[dict[str, Any]]:
     old = (stack.template.get("Resources") if stack and stack.template else None) or {}
     new = template.get("Resources", {})
-    changed_params = {
-        k
-        for k in set(parameters) | set(stack.parameters if stack else {})
-        if parameters.get(k) != (stack.parameters.get(k) if stack else None)
-    }
+    # Parameter values as the resources see them: a default counts as the value it gives.
+    now, before = _effective_params(template, parameters), (_all_params(stack) if stack else {})
+    changed_params = {k for k in set(now) | set(before) if now.get(k) != before.get(k)}
     changes = []
     for logical, body in new.items():
         rtype = body.get("Type", "")
@@ -1014,9 +1026,10 @@ def update_stack(req: OverrideRequest) -> OverrideResponse:
             raise _err(f"Stack:{stack.id} is in {stack.status} state and can not be updated.")
         body = _template_body(req, a, stack)
         template = parse_template(body)
-        params = _resolve_parameters(template, a.get("Parameters") or [], stack.parameters)
+        params = _resolve_parameters(template, a.get("Parameters") or [], _all_params(stack))
         _check_capabilities(template, a.get("Capabilities") or [])
-        if template == stack.template and params == stack.parameters and a.get("Tags") is None:
+        same_params = _effective_params(template, params) == _all_params(stack)
+        if template == stack.template and same_params and a.get("Tags") is None:
             raise _err("No updates are to be performed.")
         if a.get("Tags") is not None:
             stack.tags = {t["Key"]: t["Value"] for t in a["Tags"]}
@@ -1074,11 +1087,16 @@ def _stack_out(s: Stack) -> dict[str, Any]:
 
 
 def _all_params(s: Stack) -> dict[str, str]:
+    return _effective_params(s.template, s.parameters)
+
+
+def _effective_params(template: dict[str, Any], given: dict[str, str]) -> dict[str, str]:
+    """Every parameter's value: the given ones, and the template's default for the others."""
     out = {}
-    for k, v in (s.template.get("Parameters") or {}).items():
+    for k, v in (template.get("Parameters") or {}).items():
         if "Default" in (v or {}):
             out[k] = str(v["Default"])
-    out.update(s.parameters)
+    out.update(given)
     return out
 
 
@@ -1127,8 +1145,20 @@ def describe_stack_events(req: OverrideRequest) -> OverrideResponse:
         st = _state(req.account_id, req.region)
         name = a.get("StackName", "")
         s = _existing(st, name, f"Stack [{name}] does not exist", include_deleted=True)
-        events = [_present(e) for e in reversed(s.visible_events)]
-        return _ok(req, {"StackEvents": events})
+        visible = s.visible_events
+        end = len(visible)
+        if a.get("NextToken"):
+            got = token_position(a["NextToken"], s.id)
+            if got is None or not 0 < got <= end:
+                raise _err("Invalid NextToken")
+            end = got
+        # Newest first, EVENTS_PAGE a page. The token counts from the oldest event, so events that
+        # happen between two pages do not shift the later pages.
+        start = max(0, end - EVENTS_PAGE)
+        out: dict[str, Any] = {"StackEvents": [_present(e) for e in reversed(visible[start:end])]}
+        if start > 0:
+            out["NextToken"] = page_token(s.id, start)
+        return _ok(req, out)
 
 
 def _resource_rows(s: Stack) -> list[Res]:
@@ -1156,7 +1186,19 @@ def _resource_out(r: Res, time_key: str = "LastUpdatedTimestamp", **extra: Any) 
 def describe_stack_resources(req: OverrideRequest) -> OverrideResponse:
     a = _args(req)
     with _lock:
-        s = _live(_state(req.account_id, req.region), a.get("StackName", ""))
+        st = _state(req.account_id, req.region)
+        physical = a.get("PhysicalResourceId")
+        if a.get("StackName") or not physical:
+            s = _live(st, a.get("StackName", ""))
+        else:  # the stack that holds this physical resource
+            found = [
+                x
+                for x in st.stacks.values()
+                if x.deleted is None and any(r.physical_id == physical for r in x.resources.values())
+            ]
+            if not found:
+                raise _err(f"Stack for {physical} does not exist")
+            s = found[0]
         rows = [
             r
             for r in _resource_rows(s)
@@ -1275,7 +1317,9 @@ def create_change_set(req: OverrideRequest) -> OverrideResponse:
             raise AwsError("AlreadyExistsException", f"ChangeSet {cs_name} already exists", 400)
         body = _template_body(req, a, stack)
         template = parse_template(body)
-        params = _resolve_parameters(template, a.get("Parameters") or [], stack.parameters if stack else None)
+        params = _resolve_parameters(
+            template, a.get("Parameters") or [], _all_params(stack) if stack else None
+        )
         _check_capabilities(template, a.get("Capabilities") or [])
         if stack is None:
             stack = Stack(
@@ -1304,7 +1348,7 @@ def create_change_set(req: OverrideRequest) -> OverrideResponse:
             a.get("Description"),
             changes,
         )
-        if cs_type == "UPDATE" and not changes and params == stack.parameters:
+        if cs_type == "UPDATE" and not changes and _effective_params(template, params) == _all_params(stack):
             cs.status, cs.execution_status = "FAILED", "UNAVAILABLE"
             cs.reason = (
                 "The submitted information didn't contain changes. Submit different information to "

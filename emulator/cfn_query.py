@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
+import json
 import uuid
 from typing import Any
 from xml.sax.saxutils import escape
@@ -106,3 +108,19 @@ def xml_response(service: str, operation: str, result: dict[str, Any] | None) ->
         f'<{operation}Response xmlns="{xmlns}">{inner}'
         f"<ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata></{operation}Response>"
     ).encode()
+
+
+def page_token(scope: str, position: int) -> str:
+    """An opaque ``NextToken`` for ``position`` in the list named by ``scope`` (e.g. a stack id)."""
+    return base64.urlsafe_b64encode(json.dumps([scope, position]).encode()).decode()
+
+
+def token_position(token: str, scope: str) -> int | None:
+    """The position a ``page_token`` of ``scope`` names; None for a token that is not one."""
+    try:
+        got = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except ValueError:  # binascii.Error and bad JSON are ValueErrors
+        return None
+    if not (isinstance(got, list) and len(got) == 2 and got[0] == scope and isinstance(got[1], int)):
+        return None
+    return int(got[1])

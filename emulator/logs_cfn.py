@@ -1,7 +1,12 @@
 """Small CloudFormation resource types moto 5.2.5 lacks: ``AWS::Logs::LogStream``, ``AWS::S3::BucketPolicy``.
 
 Defining these ``CloudFormationModel`` subclasses registers them (emulator/server.py imports this module
-before moto's model caches are used, and clears them).
+before moto's model caches are used, and clears them). Also: a stack's delete of an ``AWS::S3::Bucket``
+that still holds objects, versions or delete markers fails, as on AWS (moto skips the delete silently,
+so the stack ended DELETE_COMPLETE with the bucket left behind), and the bucket's
+``VersioningConfiguration`` takes effect (moto ignores it, so a versioned bucket kept no versions). An
+``AWS::Logs::LogGroup`` is updated in place (retention, tags): moto has no update for it, so a change
+of ``RetentionInDays`` ended UPDATE_COMPLETE and changed nothing.
 """
 
 from __future__ import annotations
@@ -10,11 +15,12 @@ import json
 from typing import Any, Self
 
 from moto.core.common_models import CloudFormationModel
-from moto.logs.models import logs_backends
-from moto.s3.models import s3_backends
+from moto.logs.models import LogGroup, logs_backends
+from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.utils import get_partition
 
 from emulator.cfn_model import CfnResource
+from emulator.overrides import AwsError
 
 
 class LogStream(CfnResource, CloudFormationModel):
@@ -84,3 +90,87 @@ class BucketPolicy(CfnResource, CloudFormationModel):
 
     def delete(self, account_id: str, region_name: str) -> None:
         self.cfn_delete(self.bucket, {}, account_id, region_name)
+
+
+_create_bucket = FakeBucket.create_from_cloudformation_json
+_update_bucket = FakeBucket.update_from_cloudformation_json
+_delete_bucket = FakeBucket.delete_from_cloudformation_json
+
+
+def _versioning(bucket: FakeBucket, cloudformation_json: Any) -> FakeBucket:
+    status = ((cloudformation_json.get("Properties") or {}).get("VersioningConfiguration") or {}).get(
+        "Status"
+    )
+    if status:
+        bucket.versioning_status = str(status)
+    return bucket
+
+
+def _create_bucket_versioned(
+    cls: type[FakeBucket],
+    resource_name: str,
+    cloudformation_json: Any,
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> FakeBucket:
+    bucket = _create_bucket(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    return _versioning(bucket, cloudformation_json)
+
+
+def _update_bucket_versioned(
+    cls: type[FakeBucket],
+    original_resource: FakeBucket,
+    new_resource_name: str,
+    cloudformation_json: Any,
+    account_id: str,
+    region_name: str,
+) -> FakeBucket:
+    bucket = _update_bucket(
+        original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    )
+    return _versioning(bucket, cloudformation_json)
+
+
+def _delete_bucket_if_empty(
+    cls: type[FakeBucket], resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+) -> None:
+    """What CloudFormation does: the bucket goes only when empty, otherwise the resource DELETE_FAILED."""
+    bucket = s3_backends[account_id][get_partition(region_name)].buckets.get(resource_name)
+    if bucket is not None and bucket.keys:  # every key with its versions and delete markers
+        raise AwsError("BucketNotEmpty", "The bucket you tried to delete is not empty", 409)
+    _delete_bucket(resource_name, cloudformation_json, account_id, region_name)
+
+
+def _update_log_group(
+    cls: type[LogGroup],
+    original_resource: LogGroup,
+    new_resource_name: str,
+    cloudformation_json: Any,
+    account_id: str,
+    region_name: str,
+) -> LogGroup:
+    """In place: LogGroupName is create-only, so a new name reaches the engine as a replacement."""
+    props = cloudformation_json.get("Properties") or {}
+    backend = logs_backends[account_id][region_name]
+    name = original_resource.name
+    if props.get("RetentionInDays") is not None:
+        backend.put_retention_policy(name, props["RetentionInDays"])
+    else:
+        backend.delete_retention_policy(name)
+    wanted = {str(t["Key"]): str(t["Value"]) for t in props.get("Tags") or []}
+    stale = [k for k in backend.list_tags_log_group(name) if k not in wanted and not k.startswith("aws:")]
+    if stale:
+        backend.untag_log_group(name, stale)
+    if wanted:
+        backend.tag_log_group(name, wanted)
+    return original_resource
+
+
+LogGroup.update_from_cloudformation_json = classmethod(_update_log_group)  # type: ignore[assignment]
+for _name, _hook in (
+    ("create_from_cloudformation_json", _create_bucket_versioned),
+    ("update_from_cloudformation_json", _update_bucket_versioned),
+    ("delete_from_cloudformation_json", _delete_bucket_if_empty),
+):
+    setattr(FakeBucket, _name, classmethod(_hook))

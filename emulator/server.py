@@ -34,6 +34,7 @@ _EXTENSIONS = (
     "emulator.cfn_s3tables",
     "emulator.logs_cfn",
     "emulator.cfn_engine",
+    "emulator.cfn_reads",
     "emulator.cfn_changeset",  # deploy engineer's moto patch; moot while cfn_engine owns change sets
     "emulator.firehose",
     "emulator.iam_trust",

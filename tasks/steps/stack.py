@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError, WaiterError
 
 from tasks.errors import StepFailed
 from tasks.step import Change, Context, Diff, Outcome, Result, backoff_delays, error_code, plain, poll
+from tasks.steps import stack_events
 
 NAME = "stack"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
@@ -280,7 +281,7 @@ def run_change_set(ctx: Context, want: Desired, kind: str) -> dict[str, str] | N
         ) from None
     prior = {e["EventId"] for e in _events_page(ctx, stack_id)}
     cfn.execute_change_set(ChangeSetName=cs_id, StackName=stack_id)
-    status, stack = wait_stack(ctx, stack_id, prior, read_now=False)
+    status, stack = wait_stack(ctx, stack_id, set(prior), read_now=False)
     if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
         raise StepFailed(_failure_message(ctx, want.stack_name, status, stack_id, prior))
     return outputs_of(stack or {})
@@ -302,15 +303,8 @@ def empty_change_set(cs: dict[str, Any]) -> bool:
 
 
 def _events_page(ctx: Context, stack_id: str) -> list[dict[str, Any]]:
-    try:
-        events: list[dict[str, Any]] = ctx.clients.cloudformation.describe_stack_events(StackName=stack_id)[
-            "StackEvents"
-        ]
-    except ClientError as exc:
-        if error_code(exc) == "ValidationError":
-            return []
-        raise
-    return events
+    """The newest page of events: enough to tell later events from these."""
+    return stack_events.page(ctx, stack_id, None)[0]
 
 
 def wait_stack(
@@ -324,21 +318,22 @@ def wait_stack(
     """
     first, cap = (0.1, 1.0) if ctx.config.is_local else (2.0, 10.0)
 
+    own: list[str] = []  # the newest status in the stack's own events, once one is seen
+
     def read() -> tuple[str, dict[str, Any] | None]:
-        events = _events_page(ctx, stack_id)
-        fresh = [e for e in events if e["EventId"] not in prior]
-        for event in reversed(fresh):
+        for event in reversed(stack_events.since(ctx, stack_id, prior)):
             prior.add(event["EventId"])
             reason = f" {event['ResourceStatusReason']}" if event.get("ResourceStatusReason") else ""
             ctx.say(
                 f"  stack: {event.get('LogicalResourceId')} {event.get('ResourceType')} "
                 f"{event.get('ResourceStatus')}{reason}"
             )
+            if event.get("PhysicalResourceId") == event.get("StackId"):
+                own[:] = [str(event.get("ResourceStatus", ""))]
         # The stack's own newest event carries its status: DescribeStacks (for the outputs) only once
         # that event says the operation ended, so each poll is one call, not two.
-        own = next((e for e in events if e.get("PhysicalResourceId") == e.get("StackId")), None)
-        if own is not None and str(own.get("ResourceStatus", "")).endswith("_IN_PROGRESS"):
-            return str(own["ResourceStatus"]), None
+        if own and own[0].endswith("_IN_PROGRESS"):
+            return own[0], None
         stack = describe(ctx, stack_id)
         return (stack["StackStatus"] if stack else "DELETE_COMPLETE"), stack
 
@@ -354,9 +349,7 @@ def wait_stack(
 
 
 def _failure_message(ctx: Context, stack_name: str, status: str, stack_id: str, prior: set[str]) -> str:
-    events = list(
-        reversed(ctx.clients.cloudformation.describe_stack_events(StackName=stack_id)["StackEvents"])
-    )
+    events = list(reversed(stack_events.since(ctx, stack_id, prior)))
     failed = [
         e
         for e in events
@@ -383,7 +376,7 @@ def delete_stack(ctx: Context, stack_id: str) -> str:
 def failed_resources(ctx: Context, stack_id: str) -> list[dict[str, Any]]:
     """Resources whose latest event is a *_FAILED status (e.g. a table bucket that still has tables)."""
     latest: dict[str, dict[str, Any]] = {}
-    for event in reversed(_events_page(ctx, stack_id)):
+    for event in reversed(stack_events.since(ctx, stack_id, set())):
         latest[str(event.get("LogicalResourceId"))] = event
     return [e for e in latest.values() if e.get("ResourceStatus") in FAILED_RESOURCE]
 
