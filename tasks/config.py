@@ -46,6 +46,9 @@ _BAD_SUFFIXES = ("-s3alias", "--ol-s3", "--x-s3")
 _NAMESPACE_RE = re.compile(r"^[a-z0-9]([a-z0-9_]*[a-z0-9])?$")
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9!_.*'()/-]*$")
 _PROFILE_RE = re.compile(r"^[A-Za-z0-9_.@+=,:/-]+$")
+_PRINCIPAL_RE = re.compile(  # an IAM role/user ARN, path included (Lake Formation names principals so)
+    r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)(/[\x21-\x2e\x30-\x7e]+)*/[\w+=,.@-]{1,64}$"
+)
 _TAG_RE = re.compile(r"^[\w .:/=+\-@]*$")
 _LOG_RETENTION = (
     1,
@@ -90,6 +93,7 @@ SETTINGS: dict[str, str] = {
     "tags": _MAP,
     "profile": _OPT_STR,
     "endpoint": _OPT_STR,
+    "caller_principal": _OPT_STR,
 }
 
 
@@ -144,6 +148,7 @@ class Config:
     tags: dict[str, str] = field(hash=False)
     profile: str | None
     endpoint: str | None
+    caller_principal: str | None = None
 
     # -- names: the only place they are derived --------------------------------------------------
     @property
@@ -206,6 +211,7 @@ class Config:
             "tags": dict(self.tags),
             "profile": self.profile,
             "endpoint": self.endpoint,
+            "caller_principal": self.caller_principal,
         }
 
 
@@ -575,6 +581,13 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
                 f"error: endpoint={endpoint!r} is invalid: must be an http(s) URL such as http://127.0.0.1:4566"
             )
 
+    caller = _str(c.get("caller_principal"), "caller_principal", optional=True)
+    if caller is not None and not _PRINCIPAL_RE.fullmatch(caller):
+        raise UserError(
+            f"error: caller_principal={caller!r} is invalid: must be the full ARN of an IAM role or user, "
+            "path included, such as arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/NAME"
+        )
+
     return Config(
         env=env,
         region=region,
@@ -587,4 +600,5 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
         tags={str(k): str(v) for k, v in tags.items()},
         profile=profile,
         endpoint=endpoint,
+        caller_principal=caller,
     )

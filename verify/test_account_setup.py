@@ -77,8 +77,8 @@ def test_lf_role_policy_allows_the_s3tables_actions(clients, config):
 def test_caller_is_a_data_lake_admin(clients, config):
     settings = clients.lakeformation.get_data_lake_settings()["DataLakeSettings"]
     admins = [a["DataLakePrincipalIdentifier"] for a in settings.get("DataLakeAdmins", [])]
-    assert clients.caller_arn in admins, (
-        f"caller {clients.caller_arn} is not among the data lake admins {admins}"
+    assert clients.caller_principal in admins, (
+        f"caller {clients.caller_principal} is not among the data lake admins {admins}"
     )
 
 
@@ -115,14 +115,14 @@ def test_s3tablescatalog_exists_federated_to_the_table_buckets(clients, config, 
 
 def test_caller_has_permissions_on_s3tablescatalog(clients, config, account_id):
     resp = clients.lakeformation.list_permissions(
-        Principal={"DataLakePrincipalIdentifier": clients.caller_arn},
+        Principal={"DataLakePrincipalIdentifier": clients.caller_principal},
         Resource={"Catalog": {"Id": f"{account_id}:{expect.CATALOG_NAME}"}},
     )
     perms = [
         p for entry in resp.get("PrincipalResourcePermissions", []) for p in entry.get("Permissions", [])
     ]
     assert perms, (
-        f"caller {clients.caller_arn} has no Lake Formation permission on "
+        f"caller {clients.caller_principal} has no Lake Formation permission on "
         f"{account_id}:{expect.CATALOG_NAME}: "
         f"run `{deploy_command(config)}`"
     )

@@ -1,7 +1,8 @@
 """Account setup: the caller among the Lake Formation data lake administrators.
 
 PutDataLakeSettings REPLACES the whole settings object: the observed settings are written back
-unchanged except for the one admin added, so other admins and defaults survive.
+unchanged except for the one admin added, so other admins and defaults survive. Lake Formation takes at
+most 30 data lake admins (lakeformation model): a 31st is refused here, before the write.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from tasks.errors import StepFailed
 from tasks.step import Change, Context, Diff, Outcome
 
 NAME = "lf_admins"
+MAX_ADMINS = 30  # DataLakePrincipalList max, lakeformation model
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class Observed:
 
 
 def desired(ctx: Context) -> Desired:
-    return Desired(ctx.clients.caller_arn)
+    return Desired(ctx.clients.caller_principal)
 
 
 def observe(ctx: Context) -> Observed:
@@ -46,7 +49,9 @@ def diff(want: Desired, have: Observed) -> Diff:
                 "create",
                 f"lake formation data lake admin {want.admin}",
                 {"DataLakeAdmins": (have.admins, [*have.admins, want.admin])},
-                reason="every other setting is written back unchanged",
+                reason="every other setting is written back unchanged"
+                if len(have.admins) < MAX_ADMINS
+                else f"refused: Lake Formation allows at most {MAX_ADMINS} data lake admins",
             )
         ]
     )
@@ -55,6 +60,12 @@ def diff(want: Desired, have: Observed) -> Diff:
 def apply(ctx: Context, d: Diff) -> Outcome:
     want: Desired = d.desired
     have: Observed = d.observed
+    if len(have.admins) >= MAX_ADMINS:
+        raise StepFailed(
+            f"cannot add {want.admin} to the data lake admins: the account already has "
+            f"{len(have.admins)}, and Lake Formation allows at most {MAX_ADMINS}; remove one (Lake Formation "
+            "console, Administrative roles) and run deploy again; nothing was changed"
+        )
     settings = copy.deepcopy(have.settings)
     settings.setdefault("DataLakeAdmins", []).append({"DataLakePrincipalIdentifier": want.admin})
     ctx.clients.lakeformation.put_data_lake_settings(DataLakeSettings=settings)
