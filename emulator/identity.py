@@ -6,8 +6,9 @@ moto answers unknown credentials with ``arn:aws:sts::ACCOUNT:user/moto``, which 
 default caller is the IAM user ``moto``, which exists in IAM after every reset, and the admin API
 (``POST /_emulator/identity``) makes the caller an assumed role at any path, for example an IAM Identity
 Center (SSO) role under ``/aws-reserved/sso.amazonaws.com/REGION/``; the role then exists in IAM at that
-path. ``denied`` lists actions (``iam:GetRole``) the caller's policies do not allow: they answer
-``AccessDenied``, as AWS does for a caller with no permission. Only calls signed with credentials moto did
+path. ``denied`` lists actions the caller's policies do not allow: ``iam:GetRole`` (every request), or
+``iam:GetRole/NAME`` (requests naming NAME, e.g. the caller's own role); they answer ``AccessDenied``, as AWS
+does for a caller without the permission. Only calls signed with credentials moto did
 not issue are "the caller"; moto's own AssumeRole credentials keep moto's answers.
 
 ``check_principal`` is Lake Formation's rule: an IAM principal ARN must name an existing IAM user or role,
@@ -36,7 +37,7 @@ DEFAULT_USER = "moto"
 _PATH_RE = re.compile(r"^/([\x21-\x7e]+/)?$")
 _NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
 _SESSION_RE = re.compile(r"^[\w+=,.@-]{2,64}$")
-_ACTION_RE = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")
+_ACTION_RE = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+(/[\w+=,.@-]+)?$")
 _IAM_ARN_RE = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):(user|role)(/.*)$")
 _TRUST = json.dumps(
     {
@@ -108,7 +109,7 @@ def set_identity(spec: Any) -> dict[str, Any]:
     if not isinstance(session, str) or not _SESSION_RE.match(session):
         raise IdentityError(f"session {session!r} must be 2-64 of letters, digits and +=,.@_-")
     if not isinstance(denied, list) or not all(isinstance(a, str) and _ACTION_RE.match(a) for a in denied):
-        raise IdentityError("denied must be a list of actions such as iam:GetRole")
+        raise IdentityError("denied must be a list of actions such as iam:GetRole or iam:GetRole/NAME")
     iam = _iam(emulator.ACCOUNT_ID)
     try:
         role = iam.get_role(name)
@@ -120,7 +121,7 @@ def set_identity(spec: Any) -> dict[str, Any]:
     if role is None:
         iam.create_role(name, _TRUST, path, None, "caller role (emulator identity)", [], None)
     for action in denied:
-        _hook(action)
+        _hook(action.partition("/")[0])
     with _lock:
         _current = _Identity(path, name, session, frozenset(denied))
     return snapshot()
@@ -202,7 +203,10 @@ def _hook(action: str) -> None:
     def deny(req: OverrideRequest) -> OverrideResponse | None:
         with _lock:
             cur = _current
-        if cur is None or action not in cur.denied or not _is_caller(req):
+        if cur is None or not _is_caller(req):
+            return None
+        names = {str(v) for v in req.body.values() if isinstance(v, str)}
+        if action not in cur.denied and not any(f"{action}/{n}" in cur.denied for n in names):
             return None
         who = f"arn:aws:sts::{req.account_id}:assumed-role/{cur.role_name}/{cur.session}"
         code = "AccessDenied" if service in ("iam", "sts", "s3") else "AccessDeniedException"
