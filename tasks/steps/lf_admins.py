@@ -8,6 +8,7 @@ most 30 data lake admins (lakeformation model): a 31st is refused here, before t
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +71,23 @@ def apply(ctx: Context, d: Diff) -> Outcome:
     settings.setdefault("DataLakeAdmins", []).append({"DataLakePrincipalIdentifier": want.admin})
     ctx.clients.lakeformation.put_data_lake_settings(DataLakeSettings=settings)
     return Outcome("created", [f"added {want.admin} to the data lake admins"])
+
+
+_ROLE_WITH_PATH = re.compile(r"^arn:([^:]+):iam::(\d{12}):role/(.+)/([^/]+)$")
+
+
+def principal_hint(admin: str, admins: list[str]) -> str:
+    """Why a caller with an IAM path may look absent (doctor and verify say it the same way)."""
+    m = _ROLE_WITH_PATH.match(admin)
+    if m is None or admin in admins:
+        return ""
+    pathless = f"arn:{m[1]}:iam::{m[2]}:role/{m[4]}"
+    sso = " (an IAM Identity Center (SSO) role)" if m[3].startswith("aws-reserved/sso.amazonaws.com") else ""
+    text = (
+        f"the caller's role has the IAM path /{m[3]}/{sso}: Lake Formation names it by its full ARN "
+        f"{admin}, path included, and refuses the path-less ARN GetCallerIdentity suggests"
+    )
+    return text + (f"; {pathless}, which is listed, is not that principal" if pathless in admins else "")
 
 
 def report(have: Observed) -> list[tuple[str, str]]:
