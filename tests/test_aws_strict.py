@@ -319,7 +319,7 @@ def test_put_data_lake_settings_refuses_more_than_30_admins(emulator):
 
 def test_more_than_30_admins_is_a_clear_error_before_the_write(emulator):
     lf = emulator.client("lakeformation")
-    lf.put_data_lake_settings(DataLakeSettings={"DataLakeAdmins": _admins_of(emulator, lf_admins.MAX_ADMINS)})
+    lf.put_data_lake_settings(DataLakeSettings={"DataLakeAdmins": _admins_of(emulator, 30)})
     emulator.reset_calls()
     with pytest.raises(StepFailed) as exc:
         deploy(emulator)
