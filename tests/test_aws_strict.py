@@ -32,7 +32,7 @@ FED_ID = f"arn:aws:s3tables:us-east-1:{ACCOUNT}:bucket/*"
 
 def _sso(emu: Any, **extra: Any) -> dict[str, Any]:
     spec = {"role_path": SSO_PATH, "role_name": SSO_ROLE, "session": "deployer", **extra}
-    return dict(emu._admin("POST", "identity", spec))
+    return dict(emu.set_identity(spec))
 
 
 def _code(exc: pytest.ExceptionInfo[ClientError]) -> str:
@@ -58,7 +58,7 @@ def test_emulator_identity_is_an_sso_role_with_its_path_and_delete_restores_the_
     role = iam.get_role(RoleName=SSO_ROLE)["Role"]
     assert role["Path"] == SSO_PATH and role["Arn"] == SSO_ARN
 
-    emulator._admin("DELETE", "identity")
+    emulator.clear_identity()
     assert sts.get_caller_identity()["Arn"] == default
 
 
