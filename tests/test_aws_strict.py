@@ -61,6 +61,21 @@ def test_emulator_identity_is_an_sso_role_with_its_path_and_delete_restores_the_
     assert sts.get_caller_identity()["Arn"] == default
 
 
+def test_credentials_moto_issued_keep_their_own_identity(emulator):
+    _sso(emulator)
+    role = iam_principal(emulator.client("iam"), f"arn:aws:iam::{ACCOUNT}:role/Worker")
+    creds = emulator.client("sts").assume_role(RoleArn=role, RoleSessionName="worker")["Credentials"]
+    sts = boto3.session.Session().client(
+        "sts",
+        endpoint_url=emulator.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+    assert sts.get_caller_identity()["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/Worker/worker"
+
+
 def test_lake_formation_refuses_a_principal_that_names_no_iam_entity(emulator):
     lf = emulator.client("lakeformation")
     _sso(emulator)
