@@ -61,6 +61,24 @@ def test_emulator_identity_is_an_sso_role_with_its_path_and_delete_restores_the_
     assert sts.get_caller_identity()["Arn"] == default
 
 
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"role_path": "aws-reserved/", "role_name": SSO_ROLE},  # a path starts and ends with /
+        {"role_path": SSO_PATH, "role_name": "bad name"},
+        {"role_path": SSO_PATH, "role_name": SSO_ROLE, "denied": ["GetRole"]},
+        {"role_path": SSO_PATH, "role_name": SSO_ROLE, "colour": "blue"},
+    ],
+)
+def test_identity_admin_api_refuses_a_bad_spec_with_400(emulator, spec):
+    import urllib.error
+
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        emulator.set_identity(spec)
+    assert exc.value.code == 400
+    assert emulator.client("sts").get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/moto"
+
+
 def test_credentials_moto_issued_keep_their_own_identity(emulator):
     _sso(emulator)
     role = iam_principal(emulator.client("iam"), f"arn:aws:iam::{ACCOUNT}:role/Worker")
