@@ -3,7 +3,9 @@
 Shapes follow the botocore ``glue`` model. A federated ``s3tablescatalog`` catalog has one child catalog per
 S3 table bucket (``s3tablescatalog/BUCKET``), resolved live from moto's s3tables backend. Glue
 ``GetDatabase(s)``/``GetTable(s)`` with such a child catalog id answer from the S3 Tables namespaces and
-tables (columns from the Iceberg schema), as the federated catalog does on AWS.
+tables (columns from the Iceberg schema), as the federated catalog does on AWS. ``CatalogInput`` is checked
+against the glue model (unknown members, enum values such as ``AllowFullTableExternalDataAccess``, types,
+lengths: ``InvalidInputException``), and GetCatalog returns every member it stored.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from emulator import shape_check
 from emulator.overrides import (
     AwsError,
     OverrideRequest,
@@ -162,6 +165,7 @@ def create_catalog(req: OverrideRequest) -> OverrideResponse:
     ci = req.body.get("CatalogInput")
     if not isinstance(ci, dict):
         raise AwsError("InvalidInputException", "CatalogInput is required")
+    shape_check.check("glue", "CatalogInput", ci, "catalogInput")
     with _lock:
         store = _store(req.account_id, req.region)
         if name in store:
@@ -218,6 +222,7 @@ def update_catalog(req: OverrideRequest) -> OverrideResponse:
     ci = req.body.get("CatalogInput")
     if not isinstance(ci, dict):
         raise AwsError("InvalidInputException", "CatalogInput is required")
+    shape_check.check("glue", "CatalogInput", ci, "catalogInput")
     cat, bucket = resolve(req.account_id, req.region, catalog_id)
     if bucket is not None:
         raise AwsError("InvalidInputException", f"Catalog {catalog_id} is managed by its federated source")

@@ -2,7 +2,9 @@
 
 Owned operations: Register/Deregister/Describe/List/UpdateResource (``WithFederation`` kept, a second
 register is ``AlreadyExistsException``), Get/PutDataLakeSettings (PUT replaces the whole object), and
-Grant/Revoke/BatchGrant/BatchRevoke/ListPermissions. Catalog ids of the form
+Grant/Revoke/BatchGrant/BatchRevoke/ListPermissions. Every IAM principal of a grant or of the admin lists
+must name an existing IAM user or role, path included (emulator/identity.py); at most 30 data lake admins
+(the lakeformation model's ``DataLakePrincipalList`` max). Catalog ids of the form
 ``ACCOUNT:s3tablescatalog/BUCKET`` are accepted inside ``Resource``; as the top-level ``CatalogId`` they are
 rejected like AWS does ("Catalog id must be a valid AWS account id").
 
@@ -34,6 +36,7 @@ from emulator.overrides import (
 )
 
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
+MAX_ADMINS = 30  # DataLakePrincipalList max (lakeformation model)
 
 
 def default_settings() -> dict[str, Any]:
@@ -188,6 +191,7 @@ def put_settings(req: OverrideRequest) -> OverrideResponse:
     if not isinstance(settings, dict):
         raise AwsError("InvalidInputException", "DataLakeSettings is required")
     new = copy.deepcopy(settings)
+    _check_admins(new)
     for key in (
         "DataLakeAdmins",
         "ReadOnlyAdmins",
@@ -203,6 +207,24 @@ def put_settings(req: OverrideRequest) -> OverrideResponse:
     with _lock:
         _state(req.account_id, req.region).settings = new
     return json_response({})
+
+
+def _check_admins(settings: dict[str, Any]) -> None:
+    """The model's list limit, then Lake Formation's principal rule, for both admin lists."""
+    from emulator.identity import check_principal
+
+    for key, member in (("DataLakeAdmins", "dataLakeAdmins"), ("ReadOnlyAdmins", "readOnlyAdmins")):
+        admins = settings.get(key) or []
+        if not isinstance(admins, list):
+            raise AwsError("InvalidInputException", f"{key} must be a list")
+        if len(admins) > MAX_ADMINS:
+            raise AwsError(
+                "InvalidInputException",
+                f"1 validation error detected: Value at 'dataLakeSettings.{member}' failed to satisfy "
+                f"constraint: Member must have length less than or equal to {MAX_ADMINS}",
+            )
+        for admin in admins:
+            check_principal(_principal(admin))
 
 
 def data_lake_admins(account_id: str, region: str) -> list[str]:
@@ -286,7 +308,10 @@ def _perms(value: Any, name: str) -> set[str]:
 
 
 def _grant(account_id: str, region: str, entry: dict[str, Any]) -> None:
+    from emulator.identity import check_principal
+
     principal = _principal(entry.get("Principal"))
+    check_principal(principal)
     resource = normalize_resource(entry.get("Resource"), account_id)
     perms = _perms(entry.get("Permissions"), "Permissions")
     grantable = _perms(entry.get("PermissionsWithGrantOption"), "PermissionsWithGrantOption")

@@ -38,6 +38,7 @@ _EXTENSIONS = (
     "emulator.cfn_changeset",  # deploy engineer's moto patch; moot while cfn_engine owns change sets
     "emulator.firehose",
     "emulator.iam_trust",
+    "emulator.identity",
     "emulator.s3_secure_transport",
 )
 _loaded = False

@@ -15,13 +15,21 @@ from typing import Any
 
 import boto3
 from botocore.config import Config as BotoConfig
+from botocore.exceptions import ClientError
 
 from tasks.config import Config
+from tasks.errors import EXIT_AWS, StepFailed
 
 READ_PREFIXES = ("Get", "List", "Describe", "Head", "BatchGet", "Search", "Lookup", "Validate")
 
 # Account id moto and the emulator use; only meaningful for the local emulator.
 EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+class CallerPrincipalUnknown(StepFailed):
+    """The caller's role ARN cannot be read: the message names the permission and the setting."""
+
+    exit_code = EXIT_AWS
 
 
 def is_read(operation: str) -> bool:
@@ -63,6 +71,8 @@ class Clients:
         self.counter = counter or CallCounter()
         self._lock = threading.Lock()
         self._clients: dict[str, Any] = {}
+        self._caller_principal: str | None = None
+        self._principal_lock = threading.Lock()
         if config.is_local and config.endpoint:
             from tasks.emulator_ctl import ensure_emulator
 
@@ -147,11 +157,35 @@ class Clients:
         return self.identity["Account"]
 
     @property
-    def caller_arn(self) -> str:
-        """The caller as Lake Formation names principals: an assumed role maps to its IAM role ARN."""
+    def caller_principal(self) -> str:
+        """The caller as Lake Formation names principals: an IAM user or role ARN, path included.
+
+        GetCallerIdentity of an assumed role drops the role's IAM path (SSO roles live under
+        /aws-reserved/sso.amazonaws.com/...), and Lake Formation refuses a path-less ARN, so the role's
+        ARN is read with iam:GetRole, never rebuilt. `caller_principal` in the env config skips the read.
+        """
+        if self.config.caller_principal:
+            return self.config.caller_principal
+        with self._principal_lock:  # one GetRole per run, whichever step asks first
+            if self._caller_principal is None:
+                self._caller_principal = self._read_caller_principal()
+            return self._caller_principal
+
+    def _read_caller_principal(self) -> str:
         arn = self.identity["Arn"]
-        parts = arn.split(":")
-        if len(parts) == 6 and parts[5].startswith("assumed-role/"):
-            role = parts[5].split("/")[1]
-            return f"arn:{parts[1]}:iam::{parts[4]}:role/{role}"
-        return arn
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or not parts[5].startswith("assumed-role/"):
+            return arn  # an IAM user (its ARN has its path) or the account root
+        role = parts[5].split("/")[1]
+        try:
+            return str(self.iam.get_role(RoleName=role)["Role"]["Arn"])
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code not in ("AccessDenied", "AccessDeniedException"):
+                raise
+            raise CallerPrincipalUnknown(
+                f"error: cannot read the caller's IAM role {role} (iam:GetRole is denied): Lake Formation "
+                f"needs the role's full ARN, path included; allow iam:GetRole on "
+                f"arn:{parts[1]}:iam::{parts[4]}:role/*{role}, or set caller_principal to the role's ARN "
+                f"(arn:{parts[1]}:iam::{parts[4]}:role/PATH/{role}) in {self.config.env}'s config"
+            ) from None

@@ -52,6 +52,9 @@ _BAD_SUFFIXES = ("-s3alias", "--ol-s3", "--x-s3")
 _NAMESPACE_RE = re.compile(r"^[a-z0-9]([a-z0-9_]*[a-z0-9])?$")
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9!_.*'()/-]*$")
 _PROFILE_RE = re.compile(r"^[A-Za-z0-9_.@+=,:/-]+$")
+_PRINCIPAL_RE = re.compile(  # an IAM role/user ARN, path included (Lake Formation names principals so)
+    r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)(/[\x21-\x2e\x30-\x7e]+)*/[\w+=,.@-]{1,64}$"
+)
 _TAG_RE = re.compile(r"^[\w .:/=+\-@]*$")
 _LOG_RETENTION = (
     1,
@@ -100,6 +103,7 @@ SETTINGS: dict[str, str] = {
     "ingest.max_body_mb": _INT,
     "ingest.token": _OPT_STR,
     "ingest.sender_deadline_seconds": _INT,
+    "caller_principal": _OPT_STR,
 }
 
 
@@ -200,6 +204,7 @@ class Config:
     profile: str | None
     endpoint: str | None
     ingest: IngestSettings = field(default_factory=IngestSettings)
+    caller_principal: str | None = None
 
     # -- names: the only place they are derived --------------------------------------------------
     @property
@@ -293,6 +298,7 @@ class Config:
             "tags": dict(self.tags),
             "profile": self.profile,
             "endpoint": self.endpoint,
+            "caller_principal": self.caller_principal,
         }
 
 
@@ -664,6 +670,13 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
                 f"error: endpoint={endpoint!r} is invalid: must be an http(s) URL such as http://127.0.0.1:4566"
             )
 
+    caller = _str(c.get("caller_principal"), "caller_principal", optional=True)
+    if caller is not None and not _PRINCIPAL_RE.fullmatch(caller):
+        raise UserError(
+            f"error: caller_principal={caller!r} is invalid: must be the full ARN of an IAM role or user, "
+            "path included, such as arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/NAME"
+        )
+
     return Config(
         env=env,
         region=region,
@@ -677,4 +690,5 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
         profile=profile,
         endpoint=endpoint,
         ingest=_ingest(c.get("ingest")),
+        caller_principal=caller,
     )

@@ -23,7 +23,8 @@ from tasks.aws import Clients
 from tasks.config import Config
 from tasks.errors import emit
 from tasks.step import Context, Diff, error_code
-from tasks.steps import all_steps
+from tasks.steps import all_steps, lf_admins, lf_role
+from tasks.steps import catalog as catalog_step
 
 # -- the seed's Troubleshooting entries (aws-s3tables-firehose-setup.md), by heading -----------------
 ENTRY_GLUE_PERMISSIONS = '"Insufficient Glue permissions to access database"'
@@ -248,11 +249,12 @@ class Doctor:
             "; ".join(missing),
         )
         admins = self.step("lf_admins")
+        hint = lf_admins.principal_hint(admins.desired.admin, admins.observed.admins)
         yield self.finding(
             e,
             f"caller {admins.desired.admin} is a Lake Formation data lake admin",
             admins.diff.empty,
-            f"data lake admins are {admins.observed.admins or 'none'}",
+            f"data lake admins are {admins.observed.admins or 'none'}" + (f"; {hint}" if hint else ""),
         )
         grant = self.step("catalog_grant")
         want_perms = sorted(set(grant.desired.permissions) - grant.observed.permissions)
@@ -289,7 +291,7 @@ class Doctor:
             if role.observed.policy is None
             else f"policy lacks {', '.join(lacking)}"
             if lacking
-            else "policy differs from the template"
+            else lf_role.region_hint(role.observed.policy) or "policy differs from the template"
         )
         yield self.finding(e, f"{name} has the s3tables permissions", not policy_fields, found)
         yield self.finding(e, f"role {name} exists{self._role_age(name)}", True)
@@ -308,8 +310,9 @@ class Doctor:
                 "S3 Tables resource registered with Lake Formation with federation",
                 ok,
                 f"{res.desired.resource_arn} is registered with role {res.observed.role_arn}, "
-                f"WithFederation={res.observed.with_federation}; expected role {res.desired.role_arn}, "
-                "WithFederation=true (re-registering affects every user of the account)",
+                f"WithFederation={res.observed.with_federation}, "
+                f"WithPrivilegedAccess={res.observed.with_privileged_access}; expected role "
+                f"{res.desired.role_arn}, both true (re-registering affects every user of the account)",
                 self.repair,
             )
 
@@ -339,6 +342,14 @@ class Doctor:
             cat.diff.empty,
             found,
         )
+        mode = catalog_step.iam_mode(cat.observed.catalog or {})
+        if mode:  # a choice of the account's, not drift: shown, fixed only when asked
+            yield self.finding(
+                ENTRY_CATALOG_NOT_FOUND,
+                f"s3tablescatalog is in {mode}; deploy leaves it, `{self.repair}` switches it to Lake "
+                "Formation mode",
+                True,
+            )
 
     # the stack the grants and streams hang off ------------------------------------------------------
     def stack(self) -> Iterator[Finding]:

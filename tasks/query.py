@@ -60,14 +60,9 @@ class S3Credentials:
     endpoint: str | None = None  # an S3-compatible endpoint other than AWS's own
 
 
-def bucket_arn(config: Config, account_id: str) -> str:
-    c = config
-    return f"arn:{c.partition}:s3tables:{c.region}:{account_id}:bucket/{c.table_bucket_name}"
-
-
 def locate(clients: Clients, config: Config) -> list[TableRef]:
     """One GetTableMetadataLocation per signal; a missing bucket, namespace or table: not deployed."""
-    arn = bucket_arn(config, clients.account_id)
+    arn = config.table_bucket_arn(clients.account_id)
     refs = []
     for signal in config.signals:
         try:

@@ -18,6 +18,9 @@ from tasks.errors import StepFailed, describe
 from tasks.step import Context, Diff, Outcome, Step
 from tasks.steps import all_steps
 
+# Steps whose desired state names the caller as a Lake Formation principal.
+CALLER_STEPS = frozenset({"lf_admins", "catalog_grant"})
+
 
 @dataclass
 class StepResult:
@@ -47,6 +50,8 @@ class Run:
         self.started = time.monotonic()
         self._lock = threading.Lock()
         _ = self.ctx.clients.identity  # GetCallerIdentity once, before any thread needs it
+        if CALLER_STEPS & set(self.steps):  # the caller's role ARN (iam:GetRole), before any write
+            _ = self.ctx.clients.caller_principal
 
     @property
     def counter(self) -> Any:

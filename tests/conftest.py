@@ -71,6 +71,13 @@ class EmulatorHandle:
     def clear_faults(self) -> None:
         self._admin("DELETE", "faults")
 
+    def set_identity(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """The caller becomes an assumed role (``role_path``, ``role_name``, ``session``, ``denied``)."""
+        return dict(self._admin("POST", "identity", spec))
+
+    def clear_identity(self) -> None:
+        self._admin("DELETE", "identity")
+
     def client(self, service: str, **config: Any) -> Any:
         """A boto3 client for the emulator (standard retry mode unless ``retries=`` says otherwise)."""
         cfg = BotoConfig(retries=config.pop("retries", {"mode": "standard", "max_attempts": 10}), **config)

@@ -22,6 +22,22 @@ FIREHOSE_TRUST: dict[str, Any] = {
 }
 
 
+def iam_principal(iam: Any, arn: str) -> str:
+    """Create the IAM user or role `arn` names (path included), as it must exist before Lake Formation
+    accepts it as a principal (emulator/identity.py); returns `arn`."""
+    import json
+
+    kind_path = arn.split(":", 5)[5]
+    kind, _, rest = kind_path.partition("/")
+    path, _, name = rest.rpartition("/")
+    path = f"/{path}/" if path else "/"
+    if kind == "user":
+        iam.create_user(UserName=name, Path=path)
+    else:
+        iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=json.dumps(FIREHOSE_TRUST))
+    return arn
+
+
 def catalog_id(bucket: str) -> str:
     """The Glue/Lake Formation id of the table bucket's child catalog."""
     return f"{ACCOUNT}:s3tablescatalog/{bucket}"

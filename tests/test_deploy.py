@@ -8,6 +8,7 @@ import json
 from tasks.steps import streams
 from tests import reliability_helpers as rh
 from tests.deploy_helpers import deploy, doit, mutating, run, total_calls
+from tests.emulator_helpers import iam_principal
 
 DEFAULT_SIGNALS = ("logs", "traces", "sum", "gauge")
 
@@ -153,7 +154,8 @@ def test_append_only_false_stream_is_replaced_and_announced(emulator):
 def test_account_level_state_of_others_survives_deploy_and_destroy(emulator, tmp_path):
     lf = emulator.client("lakeformation")
     glue = emulator.client("glue")
-    other_admin = {"DataLakePrincipalIdentifier": "arn:aws:iam::123456789012:role/SomeoneElse"}
+    someone = iam_principal(emulator.client("iam"), "arn:aws:iam::123456789012:role/SomeoneElse")
+    other_admin = {"DataLakePrincipalIdentifier": someone}
     lf.put_data_lake_settings(
         DataLakeSettings={"DataLakeAdmins": [other_admin], "TrustedResourceOwners": ["210987654321"]}
     )
@@ -182,14 +184,17 @@ def test_account_level_state_of_others_survives_deploy_and_destroy(emulator, tmp
         settings = lf.get_data_lake_settings()["DataLakeSettings"]
         cat = glue.get_catalog(CatalogId="s3tablescatalog")["Catalog"]
         resources = {r["ResourceArn"] for r in lf.list_resources()["ResourceInfoList"]}
-        return settings, cat.get("Description"), cat["CatalogProperties"]["CustomProperties"], resources
+        props = cat["CatalogProperties"]["CustomProperties"]
+        return settings, cat.get("Description"), props, cat.get("AllowFullTableExternalDataAccess"), resources
 
-    settings, description, props, resources = account_state()
+    settings, description, props, allow_full, resources = account_state()
     admins = [a["DataLakePrincipalIdentifier"] for a in settings["DataLakeAdmins"]]
     assert other_admin["DataLakePrincipalIdentifier"] in admins and len(admins) == 2
     assert settings["TrustedResourceOwners"] == ["210987654321"]
     assert description == "shared with the analytics team"
-    assert props == {"AllowFullTableExternalDataAccess": "true", "team": "analytics"}
+    # The setting is the top-level member (glue model); a custom property of that name is someone's own.
+    assert allow_full == "True"
+    assert props == {"AllowFullTableExternalDataAccess": "false", "team": "analytics"}
     assert "arn:aws:s3:::unrelated-bucket" in resources
 
     before_destroy = account_state()
@@ -204,7 +209,10 @@ def test_registration_with_another_role_is_a_note_unless_repair(emulator):
     iam.create_role(RoleName="OtherRole", AssumeRolePolicyDocument="{}")
     arn = "arn:aws:s3tables:us-east-1:123456789012:bucket/*"
     lf.register_resource(
-        ResourceArn=arn, RoleArn="arn:aws:iam::123456789012:role/OtherRole", WithFederation=True
+        ResourceArn=arn,
+        RoleArn="arn:aws:iam::123456789012:role/OtherRole",
+        WithFederation=True,
+        WithPrivilegedAccess=True,
     )
 
     r = deploy(emulator)

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, WaiterError
 
+from tests.emulator_helpers import iam_principal
+
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 FED_ID = f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/*"
@@ -334,7 +336,8 @@ def test_lakeformation_register_resource_keeps_federation(emulator):
 
 def test_lakeformation_settings_put_replaces(emulator):
     lf = emulator.client("lakeformation")
-    admin = {"DataLakePrincipalIdentifier": f"arn:aws:iam::{ACCOUNT}:user/admin"}
+    admin_arn = iam_principal(emulator.client("iam"), f"arn:aws:iam::{ACCOUNT}:user/admin")
+    admin = {"DataLakePrincipalIdentifier": admin_arn}
     lf.put_data_lake_settings(DataLakeSettings={"DataLakeAdmins": [admin]})
     settings = lf.get_data_lake_settings()["DataLakeSettings"]
     assert settings["DataLakeAdmins"] == [admin]
@@ -345,6 +348,8 @@ def test_lakeformation_grants_on_s3tables_catalog(emulator):
     from emulator.lakeformation import has_permission
 
     glue, s3t, lf = emulator.client("glue"), emulator.client("s3tables"), emulator.client("lakeformation")
+    for role in (FIREHOSE_ROLE, ROLE):
+        iam_principal(emulator.client("iam"), role)
     glue.create_catalog(Name="s3tablescatalog", CatalogInput=_catalog_input())
     arn = s3t.create_table_bucket(name="grants")["arn"]
     s3t.create_namespace(tableBucketARN=arn, namespace=["otel"])

@@ -20,7 +20,7 @@ from tests import reliability_helpers as rh
 from tests.deploy_helpers import DOIT, ROOT
 from tests.reliability_helpers import reliability_summary  # noqa: F401
 
-CALLER = "arn:aws:sts::123456789012:user/moto"
+CALLER = "arn:aws:iam::123456789012:user/moto"  # the emulator's default caller, an IAM user
 STREAM_STEPS = frozenset(f"stream_{s}" for s in rh.DEFAULT_SIGNALS)
 
 

@@ -312,7 +312,8 @@ def test_lf_role_documents_content():
     expected.discard("s3tables:ListNamespace")  # the action is ListNamespaces
     assert set(actions) == expected
     assert actions["s3tables:ListTableBuckets"] == "*"
-    bucket_scope = f"arn:aws:s3tables:eu-west-1:{ACCOUNT}:bucket/*"
+    # IAM is global: one role serves every region of the account, so the scope is the account, not a region.
+    bucket_scope = f"arn:aws:s3tables:*:{ACCOUNT}:bucket/*"
     for action, resource in actions.items():
         if action != "s3tables:ListTableBuckets":
             assert resource in (bucket_scope, f"{bucket_scope}/table/*"), action

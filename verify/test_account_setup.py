@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 from tasks.aws import Clients
 from tasks.config import Config
 from tasks.doctor import deploy_command
+from tasks.steps import lf_admins, lf_role
 from verify import expect
 
 
@@ -74,11 +75,22 @@ def test_lf_role_policy_allows_the_s3tables_actions(clients, config):
     assert not missing, f"{expect.LF_ROLE_NAME} lacks {missing}: run `{deploy_command(config)}`"
 
 
+def test_lf_role_policy_serves_every_region(clients, config):
+    """IAM is global: a policy scoped to one region breaks the envs of every other region."""
+    _lf_role(clients, config)
+    statements = _role_statements(clients, expect.LF_ROLE_NAME)
+    hint = lf_role.region_hint({"Statement": statements})
+    assert not hint, f"{expect.LF_ROLE_NAME}: {hint}: run `{deploy_command(config)}`"
+
+
 def test_caller_is_a_data_lake_admin(clients, config):
     settings = clients.lakeformation.get_data_lake_settings()["DataLakeSettings"]
     admins = [a["DataLakePrincipalIdentifier"] for a in settings.get("DataLakeAdmins", [])]
-    assert clients.caller_arn in admins, (
-        f"caller {clients.caller_arn} is not among the data lake admins {admins}"
+    hint = lf_admins.principal_hint(clients.caller_principal, admins)
+    assert clients.caller_principal in admins, (
+        f"caller {clients.caller_principal} is not among the data lake admins {admins}"
+        + (f" ({hint})" if hint else "")
+        + f": run `{deploy_command(config)}`"
     )
 
 
@@ -93,6 +105,9 @@ def test_table_buckets_registered_with_lake_formation_with_federation(clients, c
             ) from None
         raise
     assert info.get("WithFederation") is True, f"{arn} is registered without federation: {info}"
+    assert info.get("WithPrivilegedAccess") is not False, (
+        f"{arn} is registered without WithPrivilegedAccess: run `{deploy_command(config, repair=True)}`"
+    )
     role_arn = expect.lf_role_arn(config, account_id)
     assert info.get("RoleArn") == role_arn, (
         f"{arn} is registered with role {info.get('RoleArn')}, not {role_arn}"
@@ -115,14 +130,14 @@ def test_s3tablescatalog_exists_federated_to_the_table_buckets(clients, config, 
 
 def test_caller_has_permissions_on_s3tablescatalog(clients, config, account_id):
     resp = clients.lakeformation.list_permissions(
-        Principal={"DataLakePrincipalIdentifier": clients.caller_arn},
+        Principal={"DataLakePrincipalIdentifier": clients.caller_principal},
         Resource={"Catalog": {"Id": f"{account_id}:{expect.CATALOG_NAME}"}},
     )
     perms = [
         p for entry in resp.get("PrincipalResourcePermissions", []) for p in entry.get("Permissions", [])
     ]
     assert perms, (
-        f"caller {clients.caller_arn} has no Lake Formation permission on "
+        f"caller {clients.caller_principal} has no Lake Formation permission on "
         f"{account_id}:{expect.CATALOG_NAME}: "
         f"run `{deploy_command(config)}`"
     )

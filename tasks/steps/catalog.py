@@ -3,6 +3,11 @@
 Created when missing with the exact CatalogInput the seed uses; when it exists only the fields that
 differ are updated, and everything else it carries (other properties, description, parameters) is
 written back unchanged. It is never deleted: other stacks and users of the account rely on it.
+
+`AllowFullTableExternalDataAccess` is a top-level CatalogInput member (enum "True" | "False", glue model).
+A catalog whose default permissions are not empty is in IAM access-control mode (the S3 Tables default since
+2025): new databases and tables of every table bucket are then governed by IAM policies. That may be on
+purpose for other users of the account, so it is a note, changed to Lake Formation mode only with repair=1.
 """
 
 from __future__ import annotations
@@ -20,9 +25,17 @@ from tasks.steps.lf_resource import resource_arn
 NAME = "catalog"
 
 
+DEFAULT_PERMISSIONS = ("CreateDatabaseDefaultPermissions", "CreateTableDefaultPermissions")
+IAM_MODE = (
+    "IAM access-control mode: its default permissions grant {who}, so new databases and tables of every "
+    "table bucket are governed by IAM policies, not by Lake Formation grants"
+)
+
+
 @dataclass(frozen=True)
 class Desired:
     catalog_input: dict[str, Any]
+    repair: bool = False
 
 
 @dataclass(frozen=True)
@@ -38,12 +51,12 @@ def catalog_input(config: Config, account_id: str) -> dict[str, Any]:
         },
         "CreateDatabaseDefaultPermissions": [],
         "CreateTableDefaultPermissions": [],
-        "CatalogProperties": {"CustomProperties": {"AllowFullTableExternalDataAccess": "true"}},
+        "AllowFullTableExternalDataAccess": "True",
     }
 
 
 def desired(ctx: Context) -> Desired:
-    return Desired(catalog_input(ctx.config, ctx.account_id))
+    return Desired(catalog_input(ctx.config, ctx.account_id), ctx.repair)
 
 
 def observe(ctx: Context) -> Observed:
@@ -56,20 +69,31 @@ def observe(ctx: Context) -> Observed:
 
 
 def _differences(want: dict[str, Any], have: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    """Fields of the desired input whose value differs; custom properties compared key by key."""
+    """Fields of the desired input whose value differs (default permissions included)."""
     out: dict[str, tuple[Any, Any]] = {}
     fed_want, fed_have = want["FederatedCatalog"], have.get("FederatedCatalog") or {}
     for key, value in fed_want.items():
         if fed_have.get(key) != value:
             out[f"FederatedCatalog.{key}"] = (fed_have.get(key), value)
-    for key in ("CreateDatabaseDefaultPermissions", "CreateTableDefaultPermissions"):
+    for key in DEFAULT_PERMISSIONS:
         if (have.get(key) or []) != want[key]:
             out[key] = (have.get(key), want[key])
-    props_have = ((have.get("CatalogProperties") or {}).get("CustomProperties")) or {}
-    for key, value in want["CatalogProperties"]["CustomProperties"].items():
-        if props_have.get(key) != value:
-            out[f"CatalogProperties.CustomProperties.{key}"] = (props_have.get(key), value)
+    key = "AllowFullTableExternalDataAccess"
+    if have.get(key) != want[key]:
+        out[key] = (have.get(key), want[key])
     return out
+
+
+def iam_mode(catalog: dict[str, Any]) -> str | None:
+    """What IAM access-control mode means for this catalog, or None in Lake Formation mode."""
+    who = sorted(
+        {
+            str((p.get("Principal") or {}).get("DataLakePrincipalIdentifier"))
+            for key in DEFAULT_PERMISSIONS
+            for p in catalog.get(key) or []
+        }
+    )
+    return IAM_MODE.format(who=", ".join(who)) if who else None
 
 
 def diff(want: Desired, have: Observed) -> Diff:
@@ -77,9 +101,17 @@ def diff(want: Desired, have: Observed) -> Diff:
     if have.catalog is None:
         return Diff([Change("create", res, {"CatalogInput": (None, want.catalog_input)})])
     fields = _differences(want.catalog_input, have.catalog)
-    return Diff(
-        [Change("update", res, fields, reason="only these fields; the rest is kept")] if fields else []
-    )
+    notes: list[str] = []
+    mode = iam_mode(have.catalog)
+    if mode and not want.repair:
+        for key in DEFAULT_PERMISSIONS:
+            fields.pop(key, None)
+        notes.append(
+            f"{res} is in {mode}; left alone, since changing it changes how every new database and table "
+            "of the account is governed; run with repair=1 to switch it to Lake Formation mode"
+        )
+    reason = "only these fields; the rest is kept" + ("; repair=1" if mode and want.repair else "")
+    return Diff([Change("update", res, fields, reason=reason)] if fields else [], notes=notes)
 
 
 def _input_from(catalog: dict[str, Any]) -> dict[str, Any]:
@@ -114,13 +146,10 @@ def apply(ctx: Context, d: Diff) -> Outcome:
         **(new.get("FederatedCatalog") or {}),
         **want.catalog_input["FederatedCatalog"],
     }
-    for key in ("CreateDatabaseDefaultPermissions", "CreateTableDefaultPermissions"):
-        new[key] = copy.deepcopy(want.catalog_input[key])
-    props = new.setdefault("CatalogProperties", {})
-    props["CustomProperties"] = {
-        **(props.get("CustomProperties") or {}),
-        **want.catalog_input["CatalogProperties"]["CustomProperties"],
-    }
+    for key in DEFAULT_PERMISSIONS:
+        if key in d.changes[0].fields:  # an IAM-mode catalog keeps its defaults unless repair=1
+            new[key] = copy.deepcopy(want.catalog_input[key])
+    new["AllowFullTableExternalDataAccess"] = want.catalog_input["AllowFullTableExternalDataAccess"]
     glue.update_catalog(CatalogId=CATALOG_NAME, CatalogInput=new)
     return Outcome("updated", [f"updated {', '.join(d.changes[0].fields)}"])
 
@@ -129,4 +158,10 @@ def report(have: Observed) -> list[tuple[str, str]]:
     if have.catalog is None:
         return [(f"catalog {CATALOG_NAME}", "missing")]
     fed = have.catalog.get("FederatedCatalog") or {}
-    return [(f"catalog {CATALOG_NAME}", f"federated {fed.get('Identifier')} via {fed.get('ConnectionName')}")]
+    mode = iam_mode(have.catalog) or "Lake Formation mode (empty default permissions)"
+    return [
+        (
+            f"catalog {CATALOG_NAME}",
+            f"federated {fed.get('Identifier')} via {fed.get('ConnectionName')}; {mode}",
+        )
+    ]

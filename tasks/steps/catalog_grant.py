@@ -36,13 +36,13 @@ def catalog_resource(account_id: str) -> dict[str, Any]:
 
 
 def desired(ctx: Context) -> Desired:
-    return Desired(ctx.clients.caller_arn, catalog_resource(ctx.account_id))
+    return Desired(ctx.clients.caller_principal, catalog_resource(ctx.account_id))
 
 
 def observe(ctx: Context) -> Observed:
     resource = catalog_resource(ctx.account_id)
     fresh = bool(ctx.results.get("catalog_created"))  # made in this run: no grant on it yet
-    held = lf_permissions.held_on(ctx, ctx.clients.caller_arn, [resource], confirm=not fresh)
+    held = lf_permissions.held_on(ctx, ctx.clients.caller_principal, [resource], confirm=not fresh)
     key = lf_permissions.resource_key(resource)
     perms, grant = held.get(key, (set(), set())) if key else (set(), set())
     return Observed(frozenset(perms), frozenset(grant))

@@ -109,6 +109,29 @@ def apply(ctx: Context, d: Diff) -> Outcome:
     return Outcome("created" if created else "updated", data={"lf_role_created": created})
 
 
+def region_scoped(policy: dict[str, Any] | None) -> list[str]:
+    """Regions the policy's s3tables resources name: IAM is global, so any single region is too narrow."""
+    regions: set[str] = set()
+    for st in (policy or {}).get("Statement", []):
+        resources = st.get("Resource", [])
+        for res in [resources] if isinstance(resources, str) else resources:
+            parts = str(res).split(":")
+            if len(parts) > 4 and parts[2] == "s3tables" and parts[3] != "*":
+                regions.add(parts[3])
+    return sorted(regions)
+
+
+def region_hint(policy: dict[str, Any] | None) -> str:
+    """Doctor's and verify's words for a policy scoped to some regions only."""
+    regions = region_scoped(policy)
+    if not regions:
+        return ""
+    return (
+        f"the policy covers only {', '.join(regions)}: IAM is global, {ROLE_NAME} serves every region of "
+        "the account, so envs in other regions fail; deploy scopes it to all regions (s3tables:*:ACCOUNT)"
+    )
+
+
 def report(have: Observed) -> list[tuple[str, str]]:
     if not have.exists:
         return [(f"role {ROLE_NAME}", "missing")]
