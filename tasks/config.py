@@ -53,7 +53,7 @@ _NAMESPACE_RE = re.compile(r"^[a-z0-9]([a-z0-9_]*[a-z0-9])?$")
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9!_.*'()/-]*$")
 _PROFILE_RE = re.compile(r"^[A-Za-z0-9_.@+=,:/-]+$")
 _PRINCIPAL_RE = re.compile(  # an IAM role/user ARN, path included (Lake Formation names principals so)
-    r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)(/[\x21-\x2e\x30-\x7e]+)*/[\w+=,.@-]{1,64}$"
+    r"^arn:(?P<partition>[a-z][a-z-]*):iam::\d{12}:(role|user)(/[\x21-\x2e\x30-\x7e]+)*/[\w+=,.@-]{1,64}$"
 )
 _TAG_RE = re.compile(r"^[\w .:/=+\-@]*$")
 _LOG_RETENTION = (
@@ -671,10 +671,12 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
             )
 
     caller = _str(c.get("caller_principal"), "caller_principal", optional=True)
-    if caller is not None and not _PRINCIPAL_RE.fullmatch(caller):
+    caller_match = _PRINCIPAL_RE.fullmatch(caller) if caller is not None else None
+    if caller is not None and (not caller_match or caller_match["partition"] != partition(region)):
         raise UserError(
-            f"error: caller_principal={caller!r} is invalid: must be the full ARN of an IAM role or user, "
-            "path included, such as arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/NAME"
+            f"error: caller_principal={caller!r} is invalid: must be the full ARN of an IAM role or user of "
+            f"{region}'s partition, path included, such as "
+            f"arn:{partition(region)}:iam::123456789012:role/aws-reserved/sso.amazonaws.com/NAME"
         )
 
     return Config(

@@ -14,7 +14,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tasks import sender
+from lake import sender
 from tasks.aws import Clients
 from tasks.errors import StepFailed
 from tests import reliability_helpers as rh
@@ -170,9 +170,15 @@ def test_a_caller_that_cannot_read_its_role_gets_one_line_or_sets_caller_princip
     assert SSO_ARN in _admins(emulator)
 
 
-def test_caller_principal_setting_must_be_a_full_iam_arn(emulator, tmp_path):
+@pytest.mark.parametrize(
+    "bad",
+    [
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/{SSO_ROLE}/deployer",  # a session, not the role
+        f"arn:aws-cn:iam::{ACCOUNT}:role/{SSO_ROLE}",  # another partition than the env's region
+    ],
+)
+def test_caller_principal_setting_must_be_a_full_iam_arn(emulator, tmp_path, bad):
     emulator.reset_calls()
-    bad = f"arn:aws:sts::{ACCOUNT}:assumed-role/{SSO_ROLE}/deployer"
     out = doit(emulator, tmp_path, "plan", "env=local", f"caller_principal={bad}")
     assert out.returncode == 2 and "caller_principal=" in out.stderr, out.stdout + out.stderr
     assert sum(c["count"] for c in emulator.calls()) == 0

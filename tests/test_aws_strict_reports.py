@@ -49,6 +49,7 @@ def test_doctor_and_verify_name_a_lake_formation_role_policy_of_one_region(emula
 
 
 def test_pure_diffs_of_the_strict_rows():
+    from tasks.config import load
     from tasks.steps import catalog, lf_resource, lf_role
 
     role = f"arn:aws:iam::{ACCOUNT}:role/S3TablesRoleForLakeFormation"
@@ -62,7 +63,7 @@ def test_pure_diffs_of_the_strict_rows():
     assert [c.action for c in fix.changes] == ["replace"]
 
     # The catalog: the top-level member is compared; IAM mode is a note, repair=1 makes it a change.
-    want = catalog.catalog_input("us-east-1", ACCOUNT)
+    want = catalog.catalog_input(load("prod", {"region": "us-east-1"}), ACCOUNT)
     everyone = [
         {"Principal": {"DataLakePrincipalIdentifier": "IAM_ALLOWED_PRINCIPALS"}, "Permissions": ["ALL"]}
     ]
