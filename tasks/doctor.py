@@ -369,6 +369,14 @@ class Doctor:
                 yield self.finding(ENTRY_APPEND_ONLY, cause, False, f"stream {want.name} does not exist")
                 continue
             append_only = have.fields.get("AppendOnly")
+            if append_only is None:  # not returned by DescribeDeliveryStream: unknown, not false
+                yield self.finding(
+                    ENTRY_APPEND_ONLY,
+                    f"stream {want.name} exists; AppendOnly unknown (DescribeDeliveryStream does not "
+                    "return it), so deploy keeps it",
+                    True,
+                )
+                continue
             yield self.finding(
                 ENTRY_APPEND_ONLY,
                 cause,
