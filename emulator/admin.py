@@ -1,4 +1,4 @@
-"""The ``/_emulator/`` admin API: health, calls counter, faults, flush and reset (see docs/BRIEF.md)."""
+"""The ``/_emulator/`` admin API: health, calls, faults, options, flush and reset (see docs/BRIEF.md)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from emulator import calls, faults, overrides
+from emulator import calls, faults, options, overrides
 
 StartResponse = Callable[..., Any]
 
@@ -61,6 +61,12 @@ def handle(environ: dict[str, Any], start_response: StartResponse) -> Iterable[b
                 faults.set_faults(spec)
                 return _reply(start_response, 200, faults.snapshot())
             return _reply(start_response, 405, {"error": f"{method} not allowed on /_emulator/faults"})
-    except (faults.FaultError, ValueError) as exc:
+        if route == "options":
+            if method == "GET":
+                return _reply(start_response, 200, {"options": options.snapshot()})
+            if method in ("POST", "PUT"):
+                return _reply(start_response, 200, {"options": options.set_options(_json_body(environ))})
+            return _reply(start_response, 405, {"error": f"{method} not allowed on /_emulator/options"})
+    except (faults.FaultError, options.OptionError, ValueError) as exc:
         return _reply(start_response, 400, {"error": str(exc)})
     return _reply(start_response, 404, {"error": f"no admin route {method} {path}"})

@@ -42,6 +42,7 @@ ERROR_CODE_ENTRIES: dict[str, str] = {
     "Iceberg.MissingColumnWithinRecord": ENTRY_RECORD_SHAPE,
     "Iceberg.InvalidRecordFormat": ENTRY_RECORD_SHAPE,
     "Iceberg.DataTypeMismatch": ENTRY_RECORD_SHAPE,
+    "Iceberg.InvalidTimestamp": ENTRY_RECORD_SHAPE,  # not integer epoch microseconds
     "Iceberg.InvalidUniqueKeys": ENTRY_APPEND_ONLY,  # unique keys only apply without AppendOnly
     "Iceberg.RoleAssumptionFailed": ENTRY_ASSUME_ROLE,
     "Iceberg.InsufficientLakeFormationPermissions": ENTRY_FIREHOSE_GRANTS,

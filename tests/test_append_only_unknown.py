@@ -92,13 +92,12 @@ _ICE = {
     ("value", "replaced"), [(True, False), (False, True), (None, False)], ids=["true", "false", "absent"]
 )
 def test_diff_reads_absent_append_only_as_unknown(value, replaced):
+    ice = _ICE if value is None else {**_ICE, "AppendOnly": value}
     desc = {
         "DeliveryStreamStatus": "ACTIVE",
         "DeliveryStreamType": "DirectPut",
-        "Destinations": [{"DestinationId": "d-1", "IcebergDestinationDescription": _ICE}],
+        "Destinations": [{"DestinationId": "d-1", "IcebergDestinationDescription": ice}],
     }
-    if value is not None:
-        desc["Destinations"][0]["IcebergDestinationDescription"] = {**_ICE, "AppendOnly": value}
     have = streams.observed_from("s", desc)
     assert have.fields["AppendOnly"] is value
     want = streams.Desired("s", "logs", {**_want_fields(have), "AppendOnly": True}, {})

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from emulator import cloudwatch_metrics, faults
+from emulator import cloudwatch_metrics, faults, options
 from emulator.iceberg_store import get_store
 from emulator.overrides import AwsError
 
@@ -62,6 +62,9 @@ ERR_NO_TABLE = "Iceberg.NoSuchTable"
 ERR_CATALOG = "Iceberg.InvalidCatalogARN"
 ERR_NO_CATALOG = "Iceberg.CatalogNotFound"
 ERR_COMMIT = "Iceberg.CommitFailed"
+# A timestamp column given anything but integer epoch microseconds (Firehose's Iceberg docs: "For Timestamp
+# data types, you must always send in microseconds"); ISO-8601 only with the lenient_timestamps option.
+ERR_TIMESTAMP = "Iceberg.InvalidTimestamp"
 
 _INT32 = (-(2**31), 2**31 - 1)
 _INT64 = (-(2**63), 2**63 - 1)
@@ -825,7 +828,16 @@ class RecordConverter:
             if not data or b"\n" in data or b"\r" in data:
                 return None
             lines.append(data)
-        read_schema = pa.schema([pa.field(f.name, f.type, nullable=True) for f in self.arrow_schema])
+        if options.lenient_timestamps():
+            return None  # a timestamp may be a string or a number, record by record: convert() decides
+        # Timestamps are read as the integers they must be (a string fails the read: convert() then
+        # refuses exactly those records), then cast to microseconds.
+        read_schema = pa.schema(
+            [
+                pa.field(f.name, pa.int64() if pa.types.is_timestamp(f.type) else f.type, nullable=True)
+                for f in self.arrow_schema
+            ]
+        )
         try:
             table = pa_json.read_json(
                 pa.py_buffer(b"\n".join(lines) + b"\n"),
@@ -875,6 +887,9 @@ class RecordConverter:
                     row.append(None)
                     continue
                 converted = _convert_value(kind, value)
+                if converted is _BAD and kind in ("timestamp", "timestamptz"):
+                    error = (ERR_TIMESTAMP, _timestamp_message(name, value))
+                    break
                 if converted is _BAD:
                     error = (ERR_TYPE, f"Column {name} of type {kind} cannot hold the value {_short(value)}.")
                     break
@@ -903,12 +918,20 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _timestamp_message(name: str, value: Any) -> str:
+    return (
+        f'Column {name} of type timestamp needs integer epoch microseconds (Firehose: "For Timestamp data '
+        f'types, you must always send in microseconds"), not {_short(value)}.'
+    )
+
+
 def _parse_timestamp_micros(value: Any) -> Any:
+    """Integer epoch microseconds; ISO-8601 strings only with the lenient_timestamps option."""
     if isinstance(value, bool):
         return _BAD
     if isinstance(value, int):
         return value if _INT64[0] <= value <= _INT64[1] else _BAD
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not options.lenient_timestamps():
         return _BAD
     try:
         parsed = datetime.fromisoformat(value)
