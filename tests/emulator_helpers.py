@@ -5,6 +5,7 @@ schema, the Lake Formation grants a Firehose role needs, and an AppendOnly Icebe
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +21,44 @@ FIREHOSE_TRUST: dict[str, Any] = {
         {"Effect": "Allow", "Principal": {"Service": "firehose.amazonaws.com"}, "Action": "sts:AssumeRole"}
     ],
 }
+
+
+# What the Firehose role's IAM policy must allow for a delivery (emulator/firehose/iam_policy.py), on any
+# resource: the emulator tests' own setup, like the seed's. The stack's role scopes each to its ARNs.
+FIREHOSE_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "glue:GetCatalog",
+                "glue:GetDatabase",
+                "glue:GetTable",
+                "glue:UpdateTable",
+                "s3tables:GetTable",
+                "s3tables:GetTableMetadataLocation",
+                "s3tables:UpdateTableMetadataLocation",
+                "s3tables:GetTableData",
+                "s3tables:PutTableData",
+                "lakeformation:GetDataAccess",
+                "s3:PutObject",
+                "logs:PutLogEvents",
+            ],
+            "Resource": "*",
+        }
+    ],
+}
+
+
+def create_firehose_role(iam: Any, name: str) -> str:
+    """A role Firehose can assume, with the IAM policy a delivery needs; returns its ARN."""
+    arn = str(
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(FIREHOSE_TRUST))["Role"]["Arn"]
+    )
+    iam.put_role_policy(
+        RoleName=name, PolicyName="firehose-delivery", PolicyDocument=json.dumps(FIREHOSE_POLICY)
+    )
+    return arn
 
 
 def catalog_id(bucket: str) -> str:

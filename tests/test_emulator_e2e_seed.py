@@ -42,6 +42,7 @@ def template(signals: tuple[str, ...]) -> dict[str, Any]:
             "Properties": {
                 "RoleName": f"{STACK}-firehose",
                 "AssumeRolePolicyDocument": eh.FIREHOSE_TRUST,
+                "Policies": [{"PolicyName": "firehose-delivery", "PolicyDocument": eh.FIREHOSE_POLICY}],
             },
         },
         "ErrorBucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": ERROR_BUCKET}},

@@ -104,7 +104,7 @@ def iceberg_config(
 def env(emulator: Any) -> dict[str, Any]:
     """A role Firehose can assume with the grants the seed gives, a table, an error bucket, a log stream."""
     iam = emulator.client("iam")
-    role_arn = iam.create_role(RoleName="fh-role", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    role_arn = eh.create_firehose_role(iam, "fh-role")
     emulator.client("s3").create_bucket(Bucket=ERROR_BUCKET)
     logs = emulator.client("logs")
     logs.create_log_group(logGroupName="/aws/kinesisfirehose/fh")

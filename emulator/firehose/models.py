@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from emulator import cloudwatch_metrics, faults, options
+from emulator.firehose import iam_policy
 from emulator.iceberg_store import get_store
 from emulator.overrides import AwsError
 
@@ -598,7 +599,7 @@ def deliver_batch(
         database = str(tables[0]["DestinationDatabaseName"])
         table = str(tables[0]["DestinationTableName"])
         problem = check_access(
-            stream, str(config.get("RoleARN", "")), catalog[0], catalog[1], database, table
+            stream, str(config.get("RoleARN", "")), catalog[0], catalog[1], database, table, config
         )
         if problem is None:
             store = get_store()
@@ -696,9 +697,18 @@ def find_role(account_id: str, role_arn: str) -> Any | None:
 
 
 def check_access(
-    stream: DeliveryStream, role_arn: str, catalog_account: str, bucket: str, database: str, table: str
+    stream: DeliveryStream,
+    role_arn: str,
+    catalog_account: str,
+    bucket: str,
+    database: str,
+    table: str,
+    config: dict[str, Any] | None = None,
 ) -> tuple[str, str] | None:
-    """What AWS checks before writing: (error code, message) of the first missing piece, or None."""
+    """What AWS checks before writing: (error code, message) of the first missing piece, or None.
+
+    In AWS's order: the role can be assumed, its IAM policies allow every call of the delivery
+    (iam_policy.py, moto's evaluation), the catalog exists, Lake Formation grants the table."""
     role = find_role(stream.account_id, role_arn)
     if role is None or not _role_trusts_firehose(role):
         why = (
@@ -711,6 +721,9 @@ def check_access(
             f"Unable to assume role {role_arn}: {why}. Firehose needs sts:AssumeRole for "
             "principal firehose.amazonaws.com.",
         )
+    denied = _iam_denied(stream, role_arn, role, catalog_account, bucket, database, table, config or {})
+    if denied is not None:
+        return denied
     catalog_id = f"{catalog_account}:s3tablescatalog/{bucket}"
     missing = _catalog_missing(stream.account_id, stream.region, catalog_id)
     if missing is not None:
@@ -735,6 +748,67 @@ def check_access(
             f"{catalog_id}: role {role_arn} lacks Lake Formation ALL (or INSERT) on the table.",
         )
     return None
+
+
+def _iam_denied(
+    stream: DeliveryStream,
+    role_arn: str,
+    role: Any,
+    catalog_account: str,
+    bucket: str,
+    database: str,
+    table: str,
+    config: dict[str, Any],
+) -> tuple[str, str] | None:
+    """The first call of the delivery the stream role (or the S3 configuration's role) may not make."""
+    needs = iam_policy.destination_needs(
+        stream.account_id, stream.region, catalog_account, bucket, database, table
+    )
+    log_need = _log_need(stream, config)
+    if log_need is not None:
+        needs.append(log_need)
+    denied = iam_policy.first_denied(role, needs)
+    if denied is not None:
+        return denied.code, iam_policy.denied_message(role_arn, denied)
+    s3_role_arn, s3_role, s3_need = _error_write(stream, config)
+    if s3_need is not None and s3_role is not None and iam_policy.first_denied(s3_role, [s3_need]):
+        return s3_need.code, iam_policy.denied_message(s3_role_arn, s3_need)
+    return None
+
+
+def _assumable(role: Any) -> bool:
+    """Only a role Firehose can assume has its policies evaluated for error output; for one it cannot,
+    the emulator still writes the error records and logs (Iceberg.RoleAssumptionFailed), as before."""
+    return role is not None and _role_trusts_firehose(role)
+
+
+def _log_need(stream: DeliveryStream, config: dict[str, Any]) -> iam_policy.Need | None:
+    opts = config.get("CloudWatchLoggingOptions") or {}
+    group, log_stream = opts.get("LogGroupName"), opts.get("LogStreamName")
+    if not opts.get("Enabled") or not group or not log_stream:
+        return None
+    return iam_policy.log_stream_need(stream.account_id, stream.region, str(group), str(log_stream))
+
+
+def _error_key_prefix(stream: DeliveryStream, s3: dict[str, Any], when: datetime) -> str:
+    return _expand_prefix(str(s3.get("ErrorOutputPrefix") or ""), when) + stream.name
+
+
+def _error_write(
+    stream: DeliveryStream, config: dict[str, Any]
+) -> tuple[str, Any | None, iam_policy.Need | None]:
+    """(role ARN, role, s3:PutObject need) for error objects; the S3 configuration's role writes them."""
+    s3 = config.get("S3DestinationDescription") or {}
+    bucket = str(s3.get("BucketARN", "")).rsplit(":", 1)[-1]
+    if not bucket:
+        return "", None, None
+    role_arn = str(s3.get("RoleARN") or config.get("RoleARN") or "")
+    key = _error_key_prefix(stream, s3, datetime.now(UTC))
+    return (
+        role_arn,
+        find_role(stream.account_id, role_arn),
+        iam_policy.error_object_need(stream.region, bucket, key),
+    )
 
 
 def _catalog_missing(account_id: str, region: str, catalog_id: str) -> str | None:
@@ -1018,6 +1092,13 @@ def write_errors(
         _expand_prefix(str(s3.get("ErrorOutputPrefix") or ""), when)
         + f"{stream.name}-{version}-{when.strftime('%Y-%m-%d-%H-%M-%S')}-{uuid.uuid4()}"
     )
+    role_arn, role, need = _error_write(stream, config)
+    if _assumable(role) and need is not None and iam_policy.first_denied(role, [need]) is not None:
+        log.warning(
+            "Firehose %s: role %s may not write s3://%s/%s: records lost", stream.name, role_arn, bucket, key
+        )
+        _log_errors(stream, config, version, failures)
+        return
     try:
         from moto.s3.models import s3_backends
 
@@ -1036,6 +1117,10 @@ def _log_errors(
     group, log_stream = opts.get("LogGroupName"), opts.get("LogStreamName")
     if not opts.get("Enabled") or not group or not log_stream:
         return
+    role = find_role(stream.account_id, str(config.get("RoleARN", "")))
+    need = _log_need(stream, config)
+    if _assumable(role) and need is not None and iam_policy.first_denied(role, [need]) is not None:
+        return  # the role may not write its log stream: AWS drops the log events too
     by_error: dict[tuple[str, str], int] = {}
     for f in failures:
         by_error[(f.code, f.message)] = by_error.get((f.code, f.message), 0) + 1
