@@ -409,6 +409,13 @@ class Doctor:
                 f"grant missing: {','.join(sorted(need))} on {grant.label} to {g.desired.principal} "
                 f"(holds {sorted(has) or 'nothing'})",
             )
+        role = self.step("firehose_role")  # its IAM policy: Firehose evaluates it at every delivery
+        yield self.finding(
+            ENTRY_FIREHOSE_GRANTS,
+            "Firehose role's inline IAM policy is the stack template's",
+            role.diff.empty,
+            "; ".join(f"{c.resource}: {c.reason}" for c in role.diff.changes),
+        )
 
     def findings(self) -> Iterator[Finding]:
         checks = (

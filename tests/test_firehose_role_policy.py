@@ -149,3 +149,13 @@ def test_converged_env_reads_the_policy_once_and_writes_nothing(emulator):
 def test_plan_on_a_fresh_env_says_the_stack_creates_the_policy(emulator):
     (change,) = {p.name: p for p in run(emulator).plan()}[firehose_role.NAME].diff.changes
     assert change.action == "create" and "with the stack" in change.reason
+
+
+def test_doctor_names_the_drifted_firehose_role_policy(emulator, tmp_path):
+    deploy(emulator)
+    _remove_statement(emulator, "S3TablesTableData")
+    out = doit(emulator, tmp_path, "doctor", "env=local")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "FAIL  Firehose role's inline IAM policy is the stack template's" in out.stdout
+    assert "statement(s) S3TablesTableData differ" in out.stdout
+    assert "fix:   doit deploy env=local" in out.stdout
