@@ -33,6 +33,9 @@ ENTRY_APPEND_ONLY = 'Firehose stream shows "AppendOnly: false"'
 # Not a Troubleshooting heading: the seed's "LakeFormation Permissions" deploy stage (grants to the
 # Firehose role). Without them Firehose cannot read the table through the catalog.
 ENTRY_FIREHOSE_GRANTS = "LakeFormation Permissions (Firehose role grants, seed deploy stage 3)"
+# Not in the seed: the stack's Firehose role lacks an IAM permission a delivery needs (Firehose evaluates
+# its policies at every delivery; a statement removed outside CloudFormation is not repaired by it).
+ENTRY_FIREHOSE_ROLE_POLICY = "Firehose role IAM policy (the stack's FirehoseRole); no seed entry"
 # Not in the seed: a record does not fit the table contract (config/schemas/).
 ENTRY_RECORD_SHAPE = "record does not match the table contract (config/schemas/SIGNAL.yaml); no seed entry"
 
@@ -52,6 +55,7 @@ ERROR_CODE_ENTRIES: dict[str, str] = {
     "Iceberg.InvalidCatalogARN": ENTRY_CATALOG_NOT_FOUND,
     "Iceberg.CatalogNotFound": ENTRY_CATALOG_NOT_FOUND,
     "Glue.AccessDenied": ENTRY_GLUE_PERMISSIONS,
+    "CloudWatchLogs.AccessDenied": ENTRY_FIREHOSE_ROLE_POLICY,
     "S3.AccessDenied": ENTRY_ASSUME_ROLE,
 }
 _CODE_FAMILIES: tuple[tuple[str, str], ...] = (
@@ -409,9 +413,12 @@ class Doctor:
                 f"grant missing: {','.join(sorted(need))} on {grant.label} to {g.desired.principal} "
                 f"(holds {sorted(has) or 'nothing'})",
             )
-        role = self.step("firehose_role")  # its IAM policy: Firehose evaluates it at every delivery
+
+    # the Firehose role's IAM policy ---------------------------------------------------------------
+    def firehose_role_policy(self) -> Iterator[Finding]:
+        role = self.step("firehose_role")  # Firehose evaluates it at every delivery
         yield self.finding(
-            ENTRY_FIREHOSE_GRANTS,
+            ENTRY_FIREHOSE_ROLE_POLICY,
             "Firehose role's inline IAM policy is the stack template's",
             role.diff.empty,
             "; ".join(f"{c.resource}: {c.reason}" for c in role.diff.changes),
@@ -425,6 +432,7 @@ class Doctor:
             (ENTRY_STACK, self.stack),
             (ENTRY_APPEND_ONLY, self.append_only),
             (ENTRY_FIREHOSE_GRANTS, self.firehose_grants),
+            (ENTRY_FIREHOSE_ROLE_POLICY, self.firehose_role_policy),
         )
         for entry, check in checks:
             try:

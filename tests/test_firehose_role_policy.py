@@ -9,6 +9,12 @@ from typing import Any
 
 import pytest
 
+from tasks.doctor import (
+    ENTRY_FIREHOSE_GRANTS,
+    ENTRY_FIREHOSE_ROLE_POLICY,
+    ENTRY_GLUE_PERMISSIONS,
+    troubleshooting_entry,
+)
 from tasks.records import encode, make_records, new_run_id
 from tasks.steps import firehose_role
 from tests.deploy_helpers import deploy, doit, mutating, run
@@ -156,6 +162,13 @@ def test_doctor_names_the_drifted_firehose_role_policy(emulator, tmp_path):
     _remove_statement(emulator, "S3TablesTableData")
     out = doit(emulator, tmp_path, "doctor", "env=local")
     assert out.returncode == 1, out.stdout + out.stderr
+    assert ENTRY_FIREHOSE_ROLE_POLICY in out.stdout
     assert "FAIL  Firehose role's inline IAM policy is the stack template's" in out.stdout
     assert "statement(s) S3TablesTableData differ" in out.stdout
     assert "fix:   doit deploy env=local" in out.stdout
+
+
+def test_access_denied_codes_name_their_troubleshooting_entry():
+    assert troubleshooting_entry("Glue.AccessDenied") == ENTRY_GLUE_PERMISSIONS
+    assert troubleshooting_entry("Iceberg.AccessDenied") == ENTRY_FIREHOSE_GRANTS
+    assert troubleshooting_entry("CloudWatchLogs.AccessDenied") == ENTRY_FIREHOSE_ROLE_POLICY

@@ -17,6 +17,7 @@ import requests
 from pyiceberg.table import StaticTable
 
 from bench.run import free_port, wait_healthy
+from tasks.doctor import ENTRY_RECORD_SHAPE, troubleshooting_entry
 from tasks.records import (
     encode,
     epoch_micros,
@@ -166,3 +167,7 @@ def test_records_are_reproducible_from_signal_run_id_and_seq():
     assert all(isinstance(t, int) for t in ts)
     assert ts == [epoch_micros(datetime(2026, 12, 1, 10, 25, 13, 123456 + i, tzinfo=UTC)) for i in range(3)]
     assert run_started("run-a") is None  # a hand-made id: stamped from the fixed LEGACY_START
+
+
+def test_invalid_timestamp_code_names_the_record_contract_entry():
+    assert troubleshooting_entry("Iceberg.InvalidTimestamp") == ENTRY_RECORD_SHAPE
