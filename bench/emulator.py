@@ -96,9 +96,7 @@ def setup(endpoint: str) -> None:
     iam, s3, glue, s3t, lf, fh = (
         client(endpoint, s) for s in ("iam", "s3", "glue", "s3tables", "lakeformation", "firehose")
     )
-    role = iam.create_role(RoleName="bench-firehose", AssumeRolePolicyDocument=json.dumps(eh.FIREHOSE_TRUST))[
-        "Role"
-    ]["Arn"]
+    role = eh.create_firehose_role(iam, "bench-firehose")
     s3.create_bucket(Bucket="bench-errors")
     eh.create_s3tables_catalog(glue)
     arn = s3t.create_table_bucket(name=BUCKET)["arn"]

@@ -1,4 +1,4 @@
-"""``python -m emulator [--port P] [--data-dir D]``: serve the local AWS in the foreground."""
+"""``python -m emulator [--port P] [--data-dir D] [--lenient-timestamps]``: the local AWS, foreground."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 import sys
 
 import emulator
+from emulator import options
 from emulator.server import EmulatorServer
 
 
@@ -16,10 +17,17 @@ def main(argv: list[str] | None = None) -> int:
         "--port", type=int, default=emulator.DEFAULT_PORT, help="port on 127.0.0.1 (0: any free)"
     )
     parser.add_argument("--data-dir", default=str(emulator.DEFAULT_DATA_DIR), help="wiped on start")
+    parser.add_argument(
+        "--lenient-timestamps",
+        action="store_true",
+        help="Iceberg timestamp columns also accept ISO-8601 strings (for older clients; AWS documents "
+        "only integer epoch microseconds, the default refuses anything else to the error bucket)",
+    )
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port}: must be between 0 and 65535")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    options.set_startup({"lenient_timestamps": bool(args.lenient_timestamps)})
     server = EmulatorServer(port=args.port, data_dir=args.data_dir)
     print(f"emulator: serving on 127.0.0.1:{args.port}, data dir {server.data_dir}", flush=True)
     try:

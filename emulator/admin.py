@@ -1,4 +1,5 @@
-"""The ``/_emulator/`` admin API: health, calls counter, faults, flush, reset and the caller's identity."""
+"""The ``/_emulator/`` admin API: health, calls, faults, options, flush, reset and the caller's identity
+(see docs/BRIEF.md)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from emulator import calls, faults, identity, overrides
+from emulator import calls, faults, identity, options, overrides
 
 StartResponse = Callable[..., Any]
 
@@ -69,6 +70,12 @@ def handle(environ: dict[str, Any], start_response: StartResponse) -> Iterable[b
             if method in ("POST", "PUT"):
                 return _reply(start_response, 200, identity.set_identity(_json_body(environ)))
             return _reply(start_response, 405, {"error": f"{method} not allowed on /_emulator/identity"})
-    except (faults.FaultError, ValueError) as exc:
+        if route == "options":
+            if method == "GET":
+                return _reply(start_response, 200, {"options": options.snapshot()})
+            if method in ("POST", "PUT"):
+                return _reply(start_response, 200, {"options": options.set_options(_json_body(environ))})
+            return _reply(start_response, 405, {"error": f"{method} not allowed on /_emulator/options"})
+    except (faults.FaultError, options.OptionError, ValueError) as exc:
         return _reply(start_response, 400, {"error": str(exc)})
     return _reply(start_response, 404, {"error": f"no admin route {method} {path}"})

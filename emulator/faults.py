@@ -14,12 +14,16 @@ kind, kinds not given stay; ``DELETE`` clears all; ``GET`` -> ``{"faults": {...}
 - ``latency {cloudformation_stack_seconds, firehose_stream_seconds, s3tables_bucket_name_reuse_seconds}``:
   stacks (here, cfn_latency in server.py) and streams (Firehose handlers) stay in their transitional state
   that long; a deleted table bucket's name is refused with ConflictException that long (cfn_s3tables.py).
+- ``omit_fields {"firehose.AppendOnly": true}``: DescribeDeliveryStream leaves AppendOnly out of the
+  Iceberg destination description, as AWS may (whether it returns it is unconfirmed); ``false`` or no key:
+  the field is returned.
 
 Python API for handlers (in-process):
 - ``current() -> dict``: a deep copy of all active faults, e.g. ``current().get("put_record_failures")``.
 - ``get(kind) -> dict | None``.
 - ``record_fired(kind, n=1)``: count n firings of ``kind`` (shown by GET).
 - ``take(kind, key) -> dict | None``: use up one of the count ``key`` of ``kind``; its spec when one was left.
+- ``omits(field) -> bool``: whether ``omit_fields`` asks to leave ``field`` (``SERVICE.Field``) out.
 """
 
 from __future__ import annotations
@@ -30,7 +34,16 @@ import threading
 from collections import Counter
 from typing import Any
 
-KINDS = ("fail_mutating_call", "throttle", "put_record_failures", "firehose_stream_failures", "latency")
+KINDS = (
+    "fail_mutating_call",
+    "throttle",
+    "put_record_failures",
+    "firehose_stream_failures",
+    "latency",
+    "omit_fields",
+)
+# omit_fields keys: SERVICE.Field, a field AWS may leave out of a response (aws-facts.md: absent != false).
+OMITTABLE_FIELDS = ("firehose.AppendOnly",)
 # botocore's firehose DeliveryStreamFailureType
 STREAM_FAILURE_TYPES = (
     "VPC_ENDPOINT_SERVICE_NAME_NOT_FOUND",
@@ -116,6 +129,15 @@ def _validate(kind: str, spec: Any) -> dict[str, Any]:
             "type": ftype,
             "details": str(spec.get("details", "Injected failure")),
         }
+    if kind == "omit_fields":
+        for key, value in spec.items():
+            if key not in OMITTABLE_FIELDS:
+                raise FaultError(
+                    f"unknown omit_fields key {key!r}: expected one of {', '.join(OMITTABLE_FIELDS)}"
+                )
+            if not isinstance(value, bool):
+                raise FaultError(f"omit_fields.{key} {value!r} must be true or false")
+        return dict(spec)
     if kind == "latency":
         for key, value in spec.items():
             if key not in LATENCY_KEYS:
@@ -173,6 +195,11 @@ def take(kind: str, key: str) -> dict[str, Any] | None:
         spec[key] = int(spec[key]) - 1
         _fired[kind] += 1
         return copy.deepcopy(spec)
+
+
+def omits(field: str) -> bool:
+    with _lock:
+        return bool((_faults.get("omit_fields") or {}).get(field))
 
 
 def snapshot() -> dict[str, Any]:

@@ -3,10 +3,18 @@
 moto 5.2.5 accepts it in CreateRole but refuses it in UpdateAssumeRolePolicy (MalformedPolicyDocument),
 so repairing a trust policy that lost it would fail locally while it works on AWS. Extend moto's list of
 allowed trust-policy actions with the STS actions AWS accepts there.
+
+Also: moto's CloudFormation ``AWS::IAM::Role`` stores an inline policy given as a mapping as that Python
+object, so GetRolePolicy answers its ``repr`` (not JSON) and no policy evaluation can read it. AWS stores a
+policy document as JSON: ``Role.put_policy`` serialises a mapping to JSON here.
 """
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from moto.iam.models import Role
 from moto.iam.policy_validation import IAMTrustPolicyDocumentValidator
 
 _EXTRA = frozenset({"sts:SetContext", "sts:TagSession", "sts:SetSourceIdentity"})
@@ -22,3 +30,15 @@ def _validate_trust_policy_action(action: str) -> None:
 IAMTrustPolicyDocumentValidator._validate_trust_policy_action = staticmethod(  # type: ignore[method-assign]
     _validate_trust_policy_action
 )
+
+
+_original_put_policy = Role.put_policy
+
+
+def _put_policy(self: Role, policy_name: str, policy_json: Any) -> None:
+    if not isinstance(policy_json, str):
+        policy_json = json.dumps(policy_json)
+    _original_put_policy(self, policy_name, policy_json)
+
+
+Role.put_policy = _put_policy  # type: ignore[method-assign]

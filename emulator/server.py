@@ -20,7 +20,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 
 import emulator
-from emulator import admin, calls, faults, overrides, protocol
+from emulator import admin, calls, faults, options, overrides, protocol
 from emulator.overrides import AwsError, OverrideRequest, OverrideResponse
 
 log = logging.getLogger("emulator")
@@ -78,7 +78,8 @@ def wipe_data_dir() -> None:
 
 
 def reset_all() -> None:
-    """Wipe moto's backends, every registered state of ours, faults, the counter and the data dir."""
+    """Wipe moto's backends, every registered state of ours, faults, the counter and the data dir; options
+    go back to the process's start-up values."""
     from moto.moto_api._internal.models import moto_api_backend
 
     moto_api_backend.reset()
@@ -88,6 +89,7 @@ def reset_all() -> None:
 
         iceberg_store.reset()
     faults.clear()
+    options.reset()
     calls.reset()
     wipe_data_dir()
 

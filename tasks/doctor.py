@@ -34,6 +34,9 @@ ENTRY_APPEND_ONLY = 'Firehose stream shows "AppendOnly: false"'
 # Not a Troubleshooting heading: the seed's "LakeFormation Permissions" deploy stage (grants to the
 # Firehose role). Without them Firehose cannot read the table through the catalog.
 ENTRY_FIREHOSE_GRANTS = "LakeFormation Permissions (Firehose role grants, seed deploy stage 3)"
+# Not in the seed: the stack's Firehose role lacks an IAM permission a delivery needs (Firehose evaluates
+# its policies at every delivery; a statement removed outside CloudFormation is not repaired by it).
+ENTRY_FIREHOSE_ROLE_POLICY = "Firehose role IAM policy (the stack's FirehoseRole); no seed entry"
 # Not in the seed: a record does not fit the table contract (config/schemas/).
 ENTRY_RECORD_SHAPE = "record does not match the table contract (config/schemas/SIGNAL.yaml); no seed entry"
 
@@ -43,6 +46,7 @@ ERROR_CODE_ENTRIES: dict[str, str] = {
     "Iceberg.MissingColumnWithinRecord": ENTRY_RECORD_SHAPE,
     "Iceberg.InvalidRecordFormat": ENTRY_RECORD_SHAPE,
     "Iceberg.DataTypeMismatch": ENTRY_RECORD_SHAPE,
+    "Iceberg.InvalidTimestamp": ENTRY_RECORD_SHAPE,  # not integer epoch microseconds
     "Iceberg.InvalidUniqueKeys": ENTRY_APPEND_ONLY,  # unique keys only apply without AppendOnly
     "Iceberg.RoleAssumptionFailed": ENTRY_ASSUME_ROLE,
     "Iceberg.InsufficientLakeFormationPermissions": ENTRY_FIREHOSE_GRANTS,
@@ -52,6 +56,7 @@ ERROR_CODE_ENTRIES: dict[str, str] = {
     "Iceberg.InvalidCatalogARN": ENTRY_CATALOG_NOT_FOUND,
     "Iceberg.CatalogNotFound": ENTRY_CATALOG_NOT_FOUND,
     "Glue.AccessDenied": ENTRY_GLUE_PERMISSIONS,
+    "CloudWatchLogs.AccessDenied": ENTRY_FIREHOSE_ROLE_POLICY,
     "S3.AccessDenied": ENTRY_ASSUME_ROLE,
 }
 _CODE_FAMILIES: tuple[tuple[str, str], ...] = (
@@ -380,6 +385,14 @@ class Doctor:
                 yield self.finding(ENTRY_APPEND_ONLY, cause, False, f"stream {want.name} does not exist")
                 continue
             append_only = have.fields.get("AppendOnly")
+            if append_only is None:  # not returned by DescribeDeliveryStream: unknown, not false
+                yield self.finding(
+                    ENTRY_APPEND_ONLY,
+                    f"stream {want.name} exists; AppendOnly unknown (DescribeDeliveryStream does not "
+                    "return it), so deploy keeps it",
+                    True,
+                )
+                continue
             yield self.finding(
                 ENTRY_APPEND_ONLY,
                 cause,
@@ -412,6 +425,16 @@ class Doctor:
                 f"(holds {sorted(has) or 'nothing'})",
             )
 
+    # the Firehose role's IAM policy ---------------------------------------------------------------
+    def firehose_role_policy(self) -> Iterator[Finding]:
+        role = self.step("firehose_role")  # Firehose evaluates it at every delivery
+        yield self.finding(
+            ENTRY_FIREHOSE_ROLE_POLICY,
+            "Firehose role's inline IAM policy is the stack template's",
+            role.diff.empty,
+            "; ".join(f"{c.resource}: {c.reason}" for c in role.diff.changes),
+        )
+
     def findings(self) -> Iterator[Finding]:
         checks = (
             (ENTRY_GLUE_PERMISSIONS, self.glue_permissions),
@@ -420,6 +443,7 @@ class Doctor:
             (ENTRY_STACK, self.stack),
             (ENTRY_APPEND_ONLY, self.append_only),
             (ENTRY_FIREHOSE_GRANTS, self.firehose_grants),
+            (ENTRY_FIREHOSE_ROLE_POLICY, self.firehose_role_policy),
         )
         for entry, check in checks:
             try:

@@ -2,12 +2,20 @@
 
 Each record carries its run id and its sequence number in `service_instance_id` as `RUN_ID:SEQ`, so a
 reader can find every record of a run (prefix `RUN_ID:`) and spot a lost or duplicated one (by SEQ).
-Values are deterministic for (signal, run_id, seq), so a reader can rebuild the exact record it expects.
+
+`timestamp` is integer epoch microseconds, UTC (otlp-tables.md; Firehose's Iceberg docs: "For Timestamp
+data types, you must always send in microseconds"). A run id made by `new_run_id()` carries the time the
+run started, to the microsecond (`run-20261201T102513.123456Z-1a2b3c4d5e6f`), and record SEQ is stamped
+that start plus SEQ microseconds: the records land in today's partition, a "last 5 minutes" query finds
+them, and values stay deterministic for (signal, run_id, seq), so a reader rebuilds the exact record it
+expects from the run id alone. A run id without a start time (hand-made, e.g. `run-a` in tests) is
+stamped from the fixed `LEGACY_START` instead.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,11 +23,41 @@ from typing import Any
 from tasks.schemas import TableSchema, load
 
 RUN_ID_COLUMN = "service_instance_id"
-_BASE = datetime(2026, 1, 10, 12, 0, 0, tzinfo=UTC)
+# The start of a run id that carries none (the seed's test date), in epoch microseconds.
+LEGACY_START = datetime(2026, 1, 10, 12, 0, 0, tzinfo=UTC)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_STARTED = re.compile(r"^run-(\d{8}T\d{6}\.\d{6})Z-[0-9a-f]+$")
+_STARTED_FORMAT = "%Y%m%dT%H%M%S.%f"
 
 
-def new_run_id() -> str:
-    return "run-" + secrets.token_hex(6)
+def epoch_micros(when: datetime) -> int:
+    """An aware datetime as integer epoch microseconds (exact: no float on the way)."""
+    delta = when - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(micros: int) -> datetime:
+    """Epoch microseconds as Iceberg `timestamp` reads back: a naive UTC datetime."""
+    return datetime(1970, 1, 1) + timedelta(microseconds=micros)
+
+
+def new_run_id(started: datetime | None = None) -> str:
+    """A fresh run id carrying its start time (now, unless given) to the microsecond."""
+    when = (started or datetime.now(UTC)).astimezone(UTC)
+    return f"run-{when.strftime(_STARTED_FORMAT)}Z-{secrets.token_hex(6)}"
+
+
+def run_started(run_id: str) -> datetime | None:
+    """The start time a run id carries (aware, UTC), or None for a run id without one."""
+    found = _STARTED.match(run_id)
+    if found is None:
+        return None
+    return datetime.strptime(found.group(1), _STARTED_FORMAT).replace(tzinfo=UTC)
+
+
+def start_micros(run_id: str) -> int:
+    """Epoch microseconds of the run's start: what record 0's `timestamp` holds."""
+    return epoch_micros(run_started(run_id) or LEGACY_START)
 
 
 def record_key(run_id: str, seq: int) -> str:
@@ -78,10 +116,9 @@ _FIXED: dict[str, str] = {
 }
 
 
-def _record(run_id: str, seq: int, plan: list[tuple[str, str, Any]]) -> dict[str, Any]:
-    ts = _BASE + timedelta(milliseconds=seq)
-    ms = int(ts.timestamp() * 1000)
-    stamp = ts.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+def _record(run_id: str, seq: int, plan: list[tuple[str, str, Any]], started_us: int) -> dict[str, Any]:
+    stamp = started_us + seq  # epoch microseconds
+    ms = stamp // 1000
     rec: dict[str, Any] = {}
     for name, kind, const in plan:
         if kind == "const":
@@ -107,12 +144,13 @@ def _record(run_id: str, seq: int, plan: list[tuple[str, str, Any]]) -> dict[str
 
 def make_record(signal: str, run_id: str, seq: int, schema: TableSchema | None = None) -> dict[str, Any]:
     """One valid record of `signal`: every column of the contract, required and optional, filled."""
-    return _record(run_id, seq, _column_plan(signal, schema or load(signal)))
+    return _record(run_id, seq, _column_plan(signal, schema or load(signal)), start_micros(run_id))
 
 
 def make_records(signal: str, run_id: str, count: int, start: int = 0) -> list[dict[str, Any]]:
     plan = _column_plan(signal, load(signal))
-    return [_record(run_id, seq, plan) for seq in range(start, start + count)]
+    started_us = start_micros(run_id)
+    return [_record(run_id, seq, plan, started_us) for seq in range(start, start + count)]
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"))

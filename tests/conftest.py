@@ -78,6 +78,10 @@ class EmulatorHandle:
     def clear_identity(self) -> None:
         self._admin("DELETE", "identity")
 
+    def set_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """``POST /_emulator/options`` (reset returns them to the start-up values)."""
+        return dict(self._admin("POST", "options", options)["options"])
+
     def client(self, service: str, **config: Any) -> Any:
         """A boto3 client for the emulator (standard retry mode unless ``retries=`` says otherwise)."""
         cfg = BotoConfig(retries=config.pop("retries", {"mode": "standard", "max_attempts": 10}), **config)

@@ -5,6 +5,7 @@ schema, the Lake Formation grants a Firehose role needs, and an AppendOnly Icebe
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,11 +23,47 @@ FIREHOSE_TRUST: dict[str, Any] = {
 }
 
 
+# What the Firehose role's IAM policy must allow for a delivery (emulator/firehose/iam_policy.py), on any
+# resource: the emulator tests' own setup, like the seed's. The stack's role scopes each to its ARNs.
+FIREHOSE_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "glue:GetCatalog",
+                "glue:GetDatabase",
+                "glue:GetTable",
+                "glue:UpdateTable",
+                "s3tables:GetTable",
+                "s3tables:GetTableMetadataLocation",
+                "s3tables:UpdateTableMetadataLocation",
+                "s3tables:GetTableData",
+                "s3tables:PutTableData",
+                "lakeformation:GetDataAccess",
+                "s3:PutObject",
+                "logs:PutLogEvents",
+            ],
+            "Resource": "*",
+        }
+    ],
+}
+
+
+def create_firehose_role(iam: Any, name: str) -> str:
+    """A role Firehose can assume, with the IAM policy a delivery needs; returns its ARN."""
+    arn = str(
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(FIREHOSE_TRUST))["Role"]["Arn"]
+    )
+    iam.put_role_policy(
+        RoleName=name, PolicyName="firehose-delivery", PolicyDocument=json.dumps(FIREHOSE_POLICY)
+    )
+    return arn
+
+
 def iam_principal(iam: Any, arn: str) -> str:
     """Create the IAM user or role `arn` names (path included), as it must exist before Lake Formation
     accepts it as a principal (emulator/identity.py); returns `arn`."""
-    import json
-
     kind_path = arn.split(":", 5)[5]
     kind, _, rest = kind_path.partition("/")
     path, _, name = rest.rpartition("/")

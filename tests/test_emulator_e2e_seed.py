@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from pyiceberg.table import StaticTable
 
-from tasks.records import encode, make_records
+from tasks.records import encode, from_micros, make_records
 from tasks.schemas import DEFAULT_SIGNALS, load
 from tests import emulator_helpers as eh
 from tests.emulator_helpers import ACCOUNT, NAMESPACE, REGION, metric_sum
@@ -43,6 +42,7 @@ def template(signals: tuple[str, ...]) -> dict[str, Any]:
             "Properties": {
                 "RoleName": f"{STACK}-firehose",
                 "AssumeRolePolicyDocument": eh.FIREHOSE_TRUST,
+                "Policies": [{"PolicyName": "firehose-delivery", "PolicyDocument": eh.FIREHOSE_POLICY}],
             },
         },
         "ErrorBucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": ERROR_BUCKET}},
@@ -199,7 +199,7 @@ def expected_row(signal: str, record: dict[str, Any]) -> dict[str, Any]:
     row = dict(record)
     for col in load(signal).columns:
         if col.type == "timestamp":
-            row[col.name] = datetime.fromisoformat(record[col.name]).astimezone(UTC).replace(tzinfo=None)
+            row[col.name] = from_micros(record[col.name])  # integer epoch microseconds, read back naive UTC
     return row
 
 

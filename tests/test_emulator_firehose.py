@@ -104,7 +104,7 @@ def iceberg_config(
 def env(emulator: Any) -> dict[str, Any]:
     """A role Firehose can assume with the grants the seed gives, a table, an error bucket, a log stream."""
     iam = emulator.client("iam")
-    role_arn = iam.create_role(RoleName="fh-role", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    role_arn = eh.create_firehose_role(iam, "fh-role")
     emulator.client("s3").create_bucket(Bucket=ERROR_BUCKET)
     logs = emulator.client("logs")
     logs.create_log_group(logGroupName="/aws/kinesisfirehose/fh")
@@ -319,6 +319,8 @@ def test_batch_delivers_and_bad_record_goes_to_error_bucket(env: dict[str, Any])
 
 
 def test_values_types_and_timestamp_forms(env: dict[str, Any]) -> None:
+    """With lenient_timestamps (older clients), ISO-8601 forms are accepted beside epoch microseconds."""
+    env["emu"].set_options({"lenient_timestamps": True})
     name = make_stream(env)
     base = make_records("logs", "run-t", 6)
     base[0]["timestamp"] = "2026-01-10T12:00:00Z"

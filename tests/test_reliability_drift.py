@@ -177,7 +177,7 @@ SCENARIOS = (
     Scenario(
         "stack_deleted_streams_kept",
         delete_stack_keep_streams,
-        frozenset({"stack", "tables", "grants", *STREAM_STEPS}),
+        frozenset({"stack", "tables", "grants", "firehose_role", *STREAM_STEPS}),
         ("stack", "create", "otlp2pipeline-local"),
     ),
 )

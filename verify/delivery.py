@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from tasks import schemas
 from tasks.config import Config
 from tasks.doctor import describe_codes, logged_errors, troubleshooting_entry
-from tasks.records import RUN_ID_COLUMN
+from tasks.records import RUN_ID_COLUMN, from_micros
 
 T = TypeVar("T")
 
@@ -192,7 +192,7 @@ def describe_logged(config: Config, signal: str, codes: Counter[str]) -> str:
 
 
 def parse_timestamp(value: str) -> datetime:
-    """The contract's ISO-8601 UTC string as Iceberg `timestamp` stores it: naive, UTC."""
+    """An ISO-8601 string (what the seed's older clients sent) as Iceberg `timestamp` stores it: naive UTC."""
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
@@ -207,11 +207,18 @@ def normalise_row(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def timestamp_as_stored(value: Any) -> Any:
+    """A record's timestamp (integer epoch microseconds; ISO-8601 from older clients) as Iceberg reads it
+    back: a naive UTC datetime, to the microsecond."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return from_micros(value)
+    if isinstance(value, str):
+        return parse_timestamp(value)
+    return value
+
+
 def expected_row(record: dict[str, Any], timestamp_columns: set[str]) -> dict[str, Any]:
-    return {
-        k: parse_timestamp(v) if k in timestamp_columns and isinstance(v, str) else v
-        for k, v in record.items()
-    }
+    return {k: timestamp_as_stored(v) if k in timestamp_columns else v for k, v in record.items()}
 
 
 def row_differences(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:

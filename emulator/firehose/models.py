@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from emulator import cloudwatch_metrics, faults
+from emulator import cloudwatch_metrics, faults, options
+from emulator.firehose import iam_policy
 from emulator.iceberg_store import get_store
 from emulator.overrides import AwsError
 
@@ -62,6 +63,9 @@ ERR_NO_TABLE = "Iceberg.NoSuchTable"
 ERR_CATALOG = "Iceberg.InvalidCatalogARN"
 ERR_NO_CATALOG = "Iceberg.CatalogNotFound"
 ERR_COMMIT = "Iceberg.CommitFailed"
+# A timestamp column given anything but integer epoch microseconds (Firehose's Iceberg docs: "For Timestamp
+# data types, you must always send in microseconds"); ISO-8601 only with the lenient_timestamps option.
+ERR_TIMESTAMP = "Iceberg.InvalidTimestamp"
 
 _INT32 = (-(2**31), 2**31 - 1)
 _INT64 = (-(2**63), 2**63 - 1)
@@ -598,7 +602,7 @@ def deliver_batch(
         database = str(tables[0]["DestinationDatabaseName"])
         table = str(tables[0]["DestinationTableName"])
         problem = check_access(
-            stream, str(config.get("RoleARN", "")), catalog[0], catalog[1], database, table
+            stream, str(config.get("RoleARN", "")), catalog[0], catalog[1], database, table, config
         )
         if problem is None:
             store = get_store()
@@ -696,9 +700,18 @@ def find_role(account_id: str, role_arn: str) -> Any | None:
 
 
 def check_access(
-    stream: DeliveryStream, role_arn: str, catalog_account: str, bucket: str, database: str, table: str
+    stream: DeliveryStream,
+    role_arn: str,
+    catalog_account: str,
+    bucket: str,
+    database: str,
+    table: str,
+    config: dict[str, Any] | None = None,
 ) -> tuple[str, str] | None:
-    """What AWS checks before writing: (error code, message) of the first missing piece, or None."""
+    """What AWS checks before writing: (error code, message) of the first missing piece, or None.
+
+    In AWS's order: the role can be assumed, its IAM policies allow every call of the delivery
+    (iam_policy.py, moto's evaluation), the catalog exists, Lake Formation grants the table."""
     role = find_role(stream.account_id, role_arn)
     if role is None or not _role_trusts_firehose(role):
         why = (
@@ -711,6 +724,9 @@ def check_access(
             f"Unable to assume role {role_arn}: {why}. Firehose needs sts:AssumeRole for "
             "principal firehose.amazonaws.com.",
         )
+    denied = _iam_denied(stream, role_arn, role, catalog_account, bucket, database, table, config or {})
+    if denied is not None:
+        return denied
     catalog_id = f"{catalog_account}:s3tablescatalog/{bucket}"
     missing = _catalog_missing(stream.account_id, stream.region, catalog_id)
     if missing is not None:
@@ -735,6 +751,67 @@ def check_access(
             f"{catalog_id}: role {role_arn} lacks Lake Formation ALL (or INSERT) on the table.",
         )
     return None
+
+
+def _iam_denied(
+    stream: DeliveryStream,
+    role_arn: str,
+    role: Any,
+    catalog_account: str,
+    bucket: str,
+    database: str,
+    table: str,
+    config: dict[str, Any],
+) -> tuple[str, str] | None:
+    """The first call of the delivery the stream role (or the S3 configuration's role) may not make."""
+    needs = iam_policy.destination_needs(
+        stream.account_id, stream.region, catalog_account, bucket, database, table
+    )
+    log_need = _log_need(stream, config)
+    if log_need is not None:
+        needs.append(log_need)
+    denied = iam_policy.first_denied(role, needs)
+    if denied is not None:
+        return denied.code, iam_policy.denied_message(role_arn, denied)
+    s3_role_arn, s3_role, s3_need = _error_write(stream, config)
+    if s3_need is not None and s3_role is not None and iam_policy.first_denied(s3_role, [s3_need]):
+        return s3_need.code, iam_policy.denied_message(s3_role_arn, s3_need)
+    return None
+
+
+def _assumable(role: Any) -> bool:
+    """Only a role Firehose can assume has its policies evaluated for error output; for one it cannot,
+    the emulator still writes the error records and logs (Iceberg.RoleAssumptionFailed), as before."""
+    return role is not None and _role_trusts_firehose(role)
+
+
+def _log_need(stream: DeliveryStream, config: dict[str, Any]) -> iam_policy.Need | None:
+    opts = config.get("CloudWatchLoggingOptions") or {}
+    group, log_stream = opts.get("LogGroupName"), opts.get("LogStreamName")
+    if not opts.get("Enabled") or not group or not log_stream:
+        return None
+    return iam_policy.log_stream_need(stream.account_id, stream.region, str(group), str(log_stream))
+
+
+def _error_key_prefix(stream: DeliveryStream, s3: dict[str, Any], when: datetime) -> str:
+    return _expand_prefix(str(s3.get("ErrorOutputPrefix") or ""), when) + stream.name
+
+
+def _error_write(
+    stream: DeliveryStream, config: dict[str, Any]
+) -> tuple[str, Any | None, iam_policy.Need | None]:
+    """(role ARN, role, s3:PutObject need) for error objects; the S3 configuration's role writes them."""
+    s3 = config.get("S3DestinationDescription") or {}
+    bucket = str(s3.get("BucketARN", "")).rsplit(":", 1)[-1]
+    if not bucket:
+        return "", None, None
+    role_arn = str(s3.get("RoleARN") or config.get("RoleARN") or "")
+    key = _error_key_prefix(stream, s3, datetime.now(UTC))
+    return (
+        role_arn,
+        find_role(stream.account_id, role_arn),
+        iam_policy.error_object_need(stream.region, bucket, key),
+    )
 
 
 def _catalog_missing(account_id: str, region: str, catalog_id: str) -> str | None:
@@ -828,7 +905,16 @@ class RecordConverter:
             if not data or b"\n" in data or b"\r" in data:
                 return None
             lines.append(data)
-        read_schema = pa.schema([pa.field(f.name, f.type, nullable=True) for f in self.arrow_schema])
+        if options.lenient_timestamps():
+            return None  # a timestamp may be a string or a number, record by record: convert() decides
+        # Timestamps are read as the integers they must be (a string fails the read: convert() then
+        # refuses exactly those records), then cast to microseconds.
+        read_schema = pa.schema(
+            [
+                pa.field(f.name, pa.int64() if pa.types.is_timestamp(f.type) else f.type, nullable=True)
+                for f in self.arrow_schema
+            ]
+        )
         try:
             table = pa_json.read_json(
                 pa.py_buffer(b"\n".join(lines) + b"\n"),
@@ -878,6 +964,9 @@ class RecordConverter:
                     row.append(None)
                     continue
                 converted = _convert_value(kind, value)
+                if converted is _BAD and kind in ("timestamp", "timestamptz"):
+                    error = (ERR_TIMESTAMP, _timestamp_message(name, value))
+                    break
                 if converted is _BAD:
                     error = (ERR_TYPE, f"Column {name} of type {kind} cannot hold the value {_short(value)}.")
                     break
@@ -906,12 +995,20 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _timestamp_message(name: str, value: Any) -> str:
+    return (
+        f'Column {name} of type timestamp needs integer epoch microseconds (Firehose: "For Timestamp data '
+        f'types, you must always send in microseconds"), not {_short(value)}.'
+    )
+
+
 def _parse_timestamp_micros(value: Any) -> Any:
+    """Integer epoch microseconds; ISO-8601 strings only with the lenient_timestamps option."""
     if isinstance(value, bool):
         return _BAD
     if isinstance(value, int):
         return value if _INT64[0] <= value <= _INT64[1] else _BAD
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not options.lenient_timestamps():
         return _BAD
     try:
         parsed = datetime.fromisoformat(value)
@@ -998,6 +1095,13 @@ def write_errors(
         _expand_prefix(str(s3.get("ErrorOutputPrefix") or ""), when)
         + f"{stream.name}-{version}-{when.strftime('%Y-%m-%d-%H-%M-%S')}-{uuid.uuid4()}"
     )
+    role_arn, role, need = _error_write(stream, config)
+    if _assumable(role) and need is not None and iam_policy.first_denied(role, [need]) is not None:
+        log.warning(
+            "Firehose %s: role %s may not write s3://%s/%s: records lost", stream.name, role_arn, bucket, key
+        )
+        _log_errors(stream, config, version, failures)
+        return
     try:
         from moto.s3.models import s3_backends
         from moto.utilities.utils import get_partition
@@ -1019,6 +1123,10 @@ def _log_errors(
     group, log_stream = opts.get("LogGroupName"), opts.get("LogStreamName")
     if not opts.get("Enabled") or not group or not log_stream:
         return
+    role = find_role(stream.account_id, str(config.get("RoleARN", "")))
+    need = _log_need(stream, config)
+    if _assumable(role) and need is not None and iam_policy.first_denied(role, [need]) is not None:
+        return  # the role may not write its log stream: AWS drops the log events too
     by_error: dict[tuple[str, str], int] = {}
     for f in failures:
         by_error[(f.code, f.message)] = by_error.get((f.code, f.message), 0) + 1

@@ -12,6 +12,7 @@ import functools
 import re
 from typing import Any
 
+from emulator import faults
 from emulator.firehose import models
 from emulator.firehose.models import STATE, AwsError
 from emulator.overrides import OverrideRequest, OverrideResponse, json_response, register
@@ -312,7 +313,13 @@ def describe_delivery_stream(req: OverrideRequest) -> OverrideResponse | None:
     stream = _ours(req)
     if stream is None:
         return None
-    return json_response({"DeliveryStreamDescription": stream.description()})
+    desc = stream.description()
+    if faults.omits("firehose.AppendOnly"):
+        for dest in desc["Destinations"]:
+            dest["IcebergDestinationDescription"] = {
+                k: v for k, v in dest["IcebergDestinationDescription"].items() if k != "AppendOnly"
+            }
+    return json_response({"DeliveryStreamDescription": desc})
 
 
 @register(SERVICE, "DeleteDeliveryStream")

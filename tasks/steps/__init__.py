@@ -1,7 +1,8 @@
 """The deploy steps, in dependency order, as `Step` objects (tasks/step.py).
 
 Edges (deps) say what must finish first: account setup runs beside the stack; the grants wait for the
-stack and the catalog grant; each stream waits for the grants and runs beside the other streams.
+stack and the catalog grant; the Firehose role's policy check waits for the stack; each stream waits for
+both and runs beside the other streams.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from tasks.step import Context, Diff, Outcome, Step
 from tasks.steps import (
     catalog,
     catalog_grant,
+    firehose_role,
     grants,
     lf_admins,
     lf_resource,
@@ -41,7 +43,8 @@ def _stream_step(signal: str) -> Step:
     def do(ctx: Context, d: Diff) -> Outcome:
         return streams.apply(ctx, d)
 
-    return Step(stream_step_name(signal), want, have, streams.diff, do, (grants.NAME,), report=streams.report)
+    deps = (grants.NAME, firehose_role.NAME)
+    return Step(stream_step_name(signal), want, have, streams.diff, do, deps, report=streams.report)
 
 
 def all_steps(config: Config, *, include_checks: bool = False) -> list[Step]:
@@ -67,6 +70,8 @@ def all_steps(config: Config, *, include_checks: bool = False) -> list[Step]:
     if include_checks:
         steps.append(_module_step(tables, (stack.NAME,), deploys=False))
     steps.append(_module_step(grants, (stack.NAME, catalog_grant.NAME)))
+    # The role's inline policy, drifted outside CloudFormation, before the streams that deliver with it.
+    steps.append(_module_step(firehose_role, (stack.NAME,)))
     steps += [_stream_step(s) for s in config.signals]
     return steps
 

@@ -3,7 +3,8 @@
 Created through the API, after the Lake Formation grants (the stack cannot grant between creating the
 role and the streams). An existing stream is compared field by field: what UpdateDestination can change
 is updated in place; AppendOnly false, another table or another catalog means delete and re-create,
-announced and shown by plan as `replace`. Streams of signals that are no longer enabled are deleted by
+announced and shown by plan as `replace`. A description without AppendOnly is "unknown" (a note), never
+a reason to replace. Streams of signals that are no longer enabled are deleted by
 the `stream_cleanup` step.
 """
 
@@ -109,7 +110,8 @@ def observed_from(name: str, desc: dict[str, Any] | None) -> Observed:
     ice = plain(dest.get("IcebergDestinationDescription") or {})
     s3 = ice.get("S3DestinationDescription") or {}
     fields = {
-        "AppendOnly": bool(ice.get("AppendOnly", False)),
+        # None when DescribeDeliveryStream leaves it out: unknown, never read as false (aws-facts.md).
+        "AppendOnly": None if ice.get("AppendOnly") is None else bool(ice["AppendOnly"]),
         "CatalogConfiguration": {"CatalogARN": (ice.get("CatalogConfiguration") or {}).get("CatalogARN")},
         "DestinationTableConfigurationList": [
             {
@@ -158,6 +160,8 @@ def _compare(
     if not have.get("Iceberg"):
         out["Destination"] = ("not Iceberg", "Iceberg")
     for key in (*REPLACING[:3], *UPDATABLE):
+        if key == "AppendOnly" and have.get(key) is None:
+            continue  # absent is unknown, not false: see diff()'s note
         if key == "CloudWatchLoggingOptions":
             w = want[key]
             h = have.get(key) or {}
@@ -212,6 +216,7 @@ def diff(want: Desired, have: Observed) -> Diff:
             ]
         )
     fields = _compare(want.destination, have.fields, have.stream_type)
+    notes = [unknown_note(want.name)] if have.fields.get("AppendOnly") is None else []
     replace = {k: v for k, v in fields.items() if k in (*REPLACING, "Destination")}
     if replace:
         why = (
@@ -219,11 +224,23 @@ def diff(want: Desired, have: Observed) -> Diff:
             if "AppendOnly" in replace
             else f"{', '.join(replace)} cannot change in place"
         )
-        return Diff([Change("replace", res, fields, reason=f"{why}: delete and re-create")])
+        return Diff([Change("replace", res, fields, reason=f"{why}: delete and re-create")], notes)
     if have.status == "CREATING":
         fields["DeliveryStreamStatus"] = (have.status, "ACTIVE")
-        return Diff([Change("update", res, fields, reason="creating: wait for ACTIVE")])
-    return Diff([Change("update", res, fields, reason="UpdateDestination")] if fields else [])
+        return Diff([Change("update", res, fields, reason="creating: wait for ACTIVE")], notes)
+    return Diff([Change("update", res, fields, reason="UpdateDestination")] if fields else [], notes)
+
+
+def unknown_note(name: str) -> str:
+    return (
+        f"stream {name}: AppendOnly unknown (DescribeDeliveryStream does not return it); "
+        "kept: a stream is replaced only when AppendOnly is explicitly false"
+    )
+
+
+def append_only_text(value: bool | None) -> str:
+    """How status, plan and deploy print AppendOnly: True, False, or unknown when AWS leaves it out."""
+    return "unknown" if value is None else str(value)
 
 
 # -- apply ------------------------------------------------------------------------------------------
@@ -306,7 +323,10 @@ def apply(ctx: Context, d: Diff) -> Outcome:
         if have.exists:  # DELETING
             wait_status(ctx, want.name, ("DELETING",))
         created = create_stream(ctx, want)
-        return Outcome("created", [f"{want.name} ACTIVE, AppendOnly={created.fields.get('AppendOnly')}"])
+        return Outcome(
+            "created",
+            [f"{want.name} ACTIVE, AppendOnly={append_only_text(created.fields.get('AppendOnly'))}"],
+        )
     if change.action == "replace":
         ctx.say(f"  stream {want.name}: re-creating it ({change.reason})")
         delete_stream(ctx, want.name, force=have.status == "DELETING_FAILED")
@@ -332,7 +352,8 @@ def apply(ctx: Context, d: Diff) -> Outcome:
 def report(have: Observed) -> list[tuple[str, str]]:
     if not have.exists:
         return [(f"stream {have.name}", "missing")]
-    return [(f"stream {have.name}", f"{have.status}, AppendOnly={have.fields.get('AppendOnly')}")]
+    state = f"{have.status}, AppendOnly={append_only_text(have.fields.get('AppendOnly'))}"
+    return [(f"stream {have.name}", state)]
 
 
 # -- streams of signals no longer enabled --------------------------------------------------------------
