@@ -16,6 +16,7 @@ from tasks.cli_ingest import task_ingest, task_ingest_stop  # noqa: F401
 from tasks.cli_query import task_query, task_tables  # noqa: F401
 from tasks.cli_template import task_template  # noqa: F401
 from tasks.config import normalize_env
+from tasks.reporter import Reporter
 
 _DEP_DIR = Path(__file__).parent / ".doit"
 _DEP_DIR.mkdir(exist_ok=True)
@@ -33,4 +34,6 @@ DOIT_CONFIG = {
     ),
     "backend": "json",
     "verbosity": 2,
+    # doit's own `.  task` lines go to stderr when format=json|csv, so stdout is only the document.
+    "reporter": Reporter,
 }

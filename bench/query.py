@@ -88,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--days", type=int, default=10)
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    ap.add_argument(
+        "--out", type=Path, default=ROOT / "bench" / "results.json", help="figures go under its 'query' key"
+    )
     args = ap.parse_args(argv)
 
     from pyiceberg.table import StaticTable
@@ -178,8 +180,10 @@ def main(argv: list[str] | None = None) -> int:
             f"ratio {result[f'{kind}_ratio_pyiceberg_over_duckdb']}x  ({d['rows']} rows)"
         )
     print(json.dumps(result))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    doc = json.loads(args.out.read_text()) if args.out.exists() else {}
+    doc["query"] = result
+    args.out.write_text(json.dumps(doc, indent=2, default=str) + "\n")
+    print(f"wrote {args.out} (key 'query')")
     return 0
 
 

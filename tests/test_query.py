@@ -58,10 +58,9 @@ def _two_days(emu, run_id: str = "run-days") -> list[dt.datetime]:
 
 
 def _query(emu, tmp_path, sql: str, *extra: str):
-    """`doit -r error-only query ...`: the reporter option keeps doit's own `.  query` line off stdout."""
-    return doit(
-        emu, tmp_path, "-r", "error-only", "query", "env=local", f"signals={SIGNALS}", f"sql={sql}", *extra
-    )
+    """`doit query ...` as a person types it: with format=json|csv, doit's own `.  query` line goes to
+    stderr (tasks/reporter.py), so stdout is the document alone."""
+    return doit(emu, tmp_path, "query", "env=local", f"signals={SIGNALS}", f"sql={sql}", *extra)
 
 
 def _json(out) -> dict:
@@ -85,7 +84,7 @@ def test_send_1000_then_count_that_runs_rows(emulator, tmp_path):
     assert _json(_query(emulator, tmp_path, sql, "format=json"))["rows"] == [{"n": 1000}]
     hint = re.search(r"^look: doit (query .*)$", sent.stdout, re.M)  # the line send prints, as pasted
     assert hint, sent.stdout
-    pasted = doit(emulator, tmp_path, "-r", "error-only", *shlex.split(hint.group(1)), f"signals={SIGNALS}")
+    pasted = doit(emulator, tmp_path, *shlex.split(hint.group(1)), f"signals={SIGNALS}")
     assert pasted.returncode == 0, pasted.stderr
     assert [x.strip() for x in pasted.stdout.splitlines()[-2:]] == ["1000", "(1 row)"], pasted.stdout
     text = _query(emulator, tmp_path, sql)
@@ -136,11 +135,7 @@ def test_a_one_day_filter_prunes_the_other_days_files(emulator, tmp_path):
 def test_tables_figures_equal_what_pyiceberg_reads_from_the_same_snapshot(emulator, tmp_path):
     deploy(emulator, {"signals": SIGNALS})
     stamps = _two_days(emulator)
-    doc = _json(
-        doit(
-            emulator, tmp_path, "-r", "error-only", "tables", "env=local", f"signals={SIGNALS}", "format=json"
-        )
-    )
+    doc = _json(doit(emulator, tmp_path, "tables", "env=local", f"signals={SIGNALS}", "format=json"))
     by_name = {t["table"]: t for t in doc["tables"]}
     assert list(by_name) == ["logs", "traces"]
     for name, t in by_name.items():
@@ -181,9 +176,7 @@ def test_status_shows_freshness_with_one_read_per_table_and_no_op_deploy_reads_a
     deploy(emulator, {"signals": SIGNALS})  # the no-op deploy reads no table
     assert emulator.call_count("s3tables", "GetTableMetadataLocation") == 0
     emulator.reset_calls()
-    out = doit(
-        emulator, tmp_path, "-r", "error-only", "status", "env=local", f"signals={SIGNALS}", "format=json"
-    )
+    out = doit(emulator, tmp_path, "status", "env=local", f"signals={SIGNALS}", "format=json")
     assert emulator.call_count("s3tables", "GetTableMetadataLocation") == 2  # one per table
     doc = json.loads(out.stdout)
     fresh = {t["table"]: t for t in doc["freshness"]["tables"]}
@@ -339,7 +332,7 @@ def test_the_readme_ready_questions_run_as_pasted(emulator, tmp_path):
     outputs = []
     for argv in questions:
         args = ["env=local" if a == "env=prod" else a for a in argv[1:]]
-        out = doit(emulator, tmp_path, "-r", "error-only", *args, "format=json")
+        out = doit(emulator, tmp_path, *args, "format=json")
         assert out.returncode == 0, (argv, out.stderr)
         outputs.append(json.loads(out.stdout))
     assert outputs[0]["rows"] == [{"service_name": "api", "errors": 2}]

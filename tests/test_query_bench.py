@@ -12,13 +12,13 @@ from tests.deploy_helpers import ROOT
 
 def test_bench_query_runs_and_both_engines_agree(tmp_path):
     out_file = tmp_path / "q.json"
-    args = ["--rows", "4800", "--days", "2", "--repeat", "1", "--json", str(out_file)]
+    args = ["--rows", "4800", "--days", "2", "--repeat", "1", "--out", str(out_file)]
     proc = subprocess.run(
         [sys.executable, "bench/query.py", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    doc = json.loads(out_file.read_text())
+    doc = json.loads(out_file.read_text())["query"]
     assert doc["duckdb_count"]["rows"] == doc["pyiceberg_count"]["rows"] == 4800
     assert doc["duckdb_range"]["rows"] == doc["pyiceberg_range"]["rows"] == 4800 // 2 // 24
     assert doc["count_ratio_pyiceberg_over_duckdb"] > 0 and doc["range_ratio_pyiceberg_over_duckdb"] > 0

@@ -1,0 +1,23 @@
+"""doit's console reporter, except that a machine-readable run keeps doit's own lines off stdout.
+
+`doit query ... format=json | jq`, `doit status format=json > s.json` and `doit tables format=csv` must
+give only their document on stdout; doit's `.  query` title (and any failure report) goes to stderr then.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from doit import get_var
+from doit.reporter import ConsoleReporter
+
+MACHINE_FORMATS = ("json", "csv")
+
+
+class Reporter(ConsoleReporter):
+    desc = "console output; doit's own lines go to stderr with format=json|csv"
+
+    def __init__(self, outstream: Any, options: dict[str, Any]) -> None:
+        machine = str(get_var("format", "") or "").lower() in MACHINE_FORMATS
+        super().__init__(sys.stderr if machine else outstream, options)
