@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from typing import Any
 from doit import get_var
 
 from tasks.config import Config, from_doit_vars, setting_keys
-from tasks.emulator_ctl import REPO_ROOT
+from tasks.emulator_ctl import REPO_ROOT, pid_alive, terminate
 from tasks.errors import StepFailed, UserError, cli_action, emit
 
 STATE_DIR_VAR = "OTLP2PIPELINE_INGEST_DIR"  # tests keep their receiver's state apart
@@ -46,22 +45,12 @@ def log_file() -> Path:
     return state_dir() / "ingest.log"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def read_state() -> dict[str, Any] | None:
     try:
         data = json.loads(state_file().read_text())
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) and _pid_alive(int(data.get("pid", 0) or 0)) else None
+    return data if isinstance(data, dict) and pid_alive(int(data.get("pid", 0) or 0)) else None
 
 
 def health(endpoint: str) -> dict[str, Any] | None:
@@ -225,17 +214,7 @@ def stop() -> bool:
     state_file().unlink(missing_ok=True)
     if state is None:
         return False
-    pid = int(state["pid"])
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10.0
-    delay = 0.05
-    while _pid_alive(pid) and time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError):  # reap it when it is our child (tests)
-            os.waitpid(pid, os.WNOHANG)
-        time.sleep(delay)
-        delay = min(delay * 2, 0.5)
-    if _pid_alive(pid):
-        os.kill(pid, signal.SIGKILL)
+    terminate(int(state["pid"]))
     return True
 
 

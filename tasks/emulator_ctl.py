@@ -60,7 +60,7 @@ def read_state() -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -70,13 +70,31 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def terminate(pid: int, grace_s: float = 10.0) -> None:
+    """SIGTERM, wait up to `grace_s` with backoff (reaping our own child), then SIGKILL.
+
+    The one way the tool stops its background processes (the emulator, the OTLP receiver)."""
+    if pid <= 0 or not pid_alive(pid):
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    delay = 0.05
+    while pid_alive(pid) and time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):  # reap it when it is our child (tests)
+            os.waitpid(pid, os.WNOHANG)
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
+    if pid_alive(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
 def wait_healthy(endpoint: str, deadline: float, pid: int | None = None) -> None:
     """Poll health with exponential backoff until ``deadline`` (a time.monotonic() value)."""
     delay = 0.05
     while True:
         if is_healthy(endpoint):
             return
-        if pid is not None and not _pid_alive(pid):
+        if pid is not None and not pid_alive(pid):
             raise UserError(f"error: emulator on {endpoint} exited during start-up; see {LOG_FILE}")
         now = time.monotonic()
         if now >= deadline:
@@ -129,18 +147,7 @@ def stop() -> bool:
     if not state:
         return False
     pid = int(state.get("pid", 0))
-    stopped = False
-    if pid > 0 and _pid_alive(pid):
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10.0
-        delay = 0.05
-        while _pid_alive(pid) and time.monotonic() < deadline:
-            with contextlib.suppress(ChildProcessError):  # reap it when it is our child (tests)
-                os.waitpid(pid, os.WNOHANG)
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
-        if _pid_alive(pid):
-            os.kill(pid, signal.SIGKILL)
-        stopped = True
+    stopped = pid > 0 and pid_alive(pid)
+    terminate(pid)
     STATE_FILE.unlink(missing_ok=True)
     return stopped
