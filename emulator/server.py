@@ -31,10 +31,10 @@ StartResponse = Callable[..., Any]
 _EXTENSIONS = (
     "emulator.glue_catalogs",
     "emulator.lakeformation",
-    "emulator.cfn_s3tables",
-    "emulator.logs_cfn",
-    "emulator.cfn_engine",
-    "emulator.cfn_reads",
+    "emulator.cloudformation.resources.s3tables",
+    "emulator.cloudformation.resources.logs",
+    "emulator.cloudformation.engine",
+    "emulator.cloudformation.reads",
     "emulator.cfn_changeset",  # deploy engineer's moto patch; moot while cfn_engine owns change sets
     "emulator.firehose",
     "emulator.iam_trust",

@@ -23,7 +23,7 @@ from moto.s3tables.exceptions import ConflictException
 from moto.s3tables.models import S3TablesBackend, s3tables_backends
 
 from emulator import faults
-from emulator.cfn_model import CfnResource
+from emulator.cloudformation.resources.base import CfnResource
 from emulator.overrides import AwsError, OverrideRequest, OverrideResponse, RegionalState, register
 
 _lock = threading.RLock()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from emulator import cfn_engine as engine
+from emulator.cloudformation import engine
 from emulator.overrides import AwsError, OverrideRequest, OverrideResponse, register
 
 SVC = engine.SVC

@@ -19,7 +19,7 @@ from moto.logs.models import LogGroup, logs_backends
 from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.utils import get_partition
 
-from emulator.cfn_model import CfnResource
+from emulator.cloudformation.resources.base import CfnResource
 from emulator.overrides import AwsError
 
 

@@ -1,0 +1,1 @@
+"""CloudFormation resource types moto lacks or gets wrong, one module per resource family."""
