@@ -31,10 +31,8 @@ StartResponse = Callable[..., Any]
 _EXTENSIONS = (
     "emulator.glue_catalogs",
     "emulator.lakeformation",
-    "emulator.cloudformation.resources.s3tables",
-    "emulator.cloudformation.resources.logs",
-    "emulator.cloudformation.engine",
-    "emulator.cloudformation.reads",
+    "emulator.s3tables",
+    "emulator.cloudformation",
     "emulator.cfn_changeset",  # deploy engineer's moto patch; moot while cfn_engine owns change sets
     "emulator.firehose",
     "emulator.iam_trust",

@@ -1,26 +1,16 @@
-"""Small CloudFormation resource types moto 5.2.5 lacks: ``AWS::Logs::LogStream``, ``AWS::S3::BucketPolicy``.
-
-Defining these ``CloudFormationModel`` subclasses registers them (emulator/server.py imports this module
-before moto's model caches are used, and clears them). Also: a stack's delete of an ``AWS::S3::Bucket``
-that still holds objects, versions or delete markers fails, as on AWS (moto skips the delete silently,
-so the stack ended DELETE_COMPLETE with the bucket left behind), and the bucket's
-``VersioningConfiguration`` takes effect (moto ignores it, so a versioned bucket kept no versions). An
-``AWS::Logs::LogGroup`` is updated in place (retention, tags): moto has no update for it, so a change
-of ``RetentionInDays`` ended UPDATE_COMPLETE and changed nothing.
+"""CloudWatch Logs in a stack: ``AWS::Logs::LogStream`` (moto 5.2.5 lacks it) and the in-place update of
+``AWS::Logs::LogGroup`` (retention, tags): moto has none, so a change of ``RetentionInDays`` ended
+UPDATE_COMPLETE and changed nothing.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any, Self
 
 from moto.core.common_models import CloudFormationModel
 from moto.logs.models import LogGroup, logs_backends
-from moto.s3.models import FakeBucket, s3_backends
-from moto.utilities.utils import get_partition
 
 from emulator.cloudformation.resources.base import CfnResource
-from emulator.overrides import AwsError
 
 
 class LogStream(CfnResource, CloudFormationModel):
@@ -55,93 +45,6 @@ class LogStream(CfnResource, CloudFormationModel):
             backend.delete_log_stream(self.group, self.name)
 
 
-class BucketPolicy(CfnResource, CloudFormationModel):
-    """Ref gives the bucket name."""
-
-    CFN_TYPE = "AWS::S3::BucketPolicy"
-
-    def __init__(self, bucket: str) -> None:
-        self.bucket = bucket
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.bucket
-
-    @staticmethod
-    def _put(props: dict[str, Any], account_id: str, region_name: str) -> str:
-        bucket = props["Bucket"]
-        doc = props["PolicyDocument"]
-        body = doc if isinstance(doc, str) else json.dumps(doc)
-        s3_backends[account_id][get_partition(region_name)].put_bucket_policy(bucket, body.encode())
-        return str(bucket)
-
-    @classmethod
-    def cfn_create(cls, resource_name: str, props: dict[str, Any], account_id: str, region_name: str) -> Self:
-        return cls(cls._put(props, account_id, region_name))
-
-    def cfn_update(self, props: dict[str, Any], account_id: str, region_name: str) -> None:
-        self._put(props, account_id, region_name)
-
-    @classmethod
-    def cfn_delete(cls, physical_id: str, props: dict[str, Any], account_id: str, region_name: str) -> None:
-        backend = s3_backends[account_id][get_partition(region_name)]
-        if physical_id in backend.buckets:
-            backend.delete_bucket_policy(physical_id)
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        self.cfn_delete(self.bucket, {}, account_id, region_name)
-
-
-_create_bucket = FakeBucket.create_from_cloudformation_json
-_update_bucket = FakeBucket.update_from_cloudformation_json
-_delete_bucket = FakeBucket.delete_from_cloudformation_json
-
-
-def _versioning(bucket: FakeBucket, cloudformation_json: Any) -> FakeBucket:
-    status = ((cloudformation_json.get("Properties") or {}).get("VersioningConfiguration") or {}).get(
-        "Status"
-    )
-    if status:
-        bucket.versioning_status = str(status)
-    return bucket
-
-
-def _create_bucket_versioned(
-    cls: type[FakeBucket],
-    resource_name: str,
-    cloudformation_json: Any,
-    account_id: str,
-    region_name: str,
-    **kwargs: Any,
-) -> FakeBucket:
-    bucket = _create_bucket(resource_name, cloudformation_json, account_id, region_name, **kwargs)
-    return _versioning(bucket, cloudformation_json)
-
-
-def _update_bucket_versioned(
-    cls: type[FakeBucket],
-    original_resource: FakeBucket,
-    new_resource_name: str,
-    cloudformation_json: Any,
-    account_id: str,
-    region_name: str,
-) -> FakeBucket:
-    bucket = _update_bucket(
-        original_resource, new_resource_name, cloudformation_json, account_id, region_name
-    )
-    return _versioning(bucket, cloudformation_json)
-
-
-def _delete_bucket_if_empty(
-    cls: type[FakeBucket], resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
-) -> None:
-    """What CloudFormation does: the bucket goes only when empty, otherwise the resource DELETE_FAILED."""
-    bucket = s3_backends[account_id][get_partition(region_name)].buckets.get(resource_name)
-    if bucket is not None and bucket.keys:  # every key with its versions and delete markers
-        raise AwsError("BucketNotEmpty", "The bucket you tried to delete is not empty", 409)
-    _delete_bucket(resource_name, cloudformation_json, account_id, region_name)
-
-
 def _update_log_group(
     cls: type[LogGroup],
     original_resource: LogGroup,
@@ -168,9 +71,3 @@ def _update_log_group(
 
 
 LogGroup.update_from_cloudformation_json = classmethod(_update_log_group)  # type: ignore[assignment]
-for _name, _hook in (
-    ("create_from_cloudformation_json", _create_bucket_versioned),
-    ("update_from_cloudformation_json", _update_bucket_versioned),
-    ("delete_from_cloudformation_json", _delete_bucket_if_empty),
-):
-    setattr(FakeBucket, _name, classmethod(_hook))

@@ -1,107 +1,27 @@
-"""S3 Tables for CloudFormation (``AWS::S3Tables::TableBucket|Namespace|Table``) and the S3 Tables API fixes.
+"""S3 Tables for CloudFormation: ``AWS::S3Tables::TableBucket|Namespace|Table``.
 
-The CloudFormation models are moto ``CloudFormationModel`` subclasses (defining them registers the types)
-that create through moto's s3tables backend, so ListTables/GetTable/GetTableMetadataLocation see them. A
-table with ``IcebergMetadata`` becomes a real Iceberg v2 table (emulator/iceberg_store.py), whose metadata
-location GetTableMetadataLocation returns.
-
-API behaviour moto lacks, owned here: deleting a table bucket that still has namespaces, or a namespace
-that still has tables, is a ``ConflictException`` (409) as on AWS; CreateTable with ``metadata`` and
-DeleteTable keep the Iceberg table in step. With the fault ``latency.s3tables_bucket_name_reuse_seconds``,
-a just-deleted bucket's name is refused with ``ConflictException`` for that long, as AWS may do
-("transitional state"), through the API and CloudFormation alike.
+The models are moto ``CloudFormationModel`` subclasses (defining them registers the types) that create
+through moto's s3tables backend, so ListTables/GetTable/GetTableMetadataLocation see them. A table with
+``IcebergMetadata`` becomes a real Iceberg v2 table; the S3 Tables behaviour they share with the API
+(non-empty deletes, name reuse) is in emulator/s3tables/models.py.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any, Self
 
 from moto.core.common_models import CloudFormationModel
-from moto.s3tables.exceptions import ConflictException
-from moto.s3tables.models import S3TablesBackend, s3tables_backends
 
-from emulator import faults
 from emulator.cloudformation.resources.base import CfnResource
-from emulator.overrides import AwsError, OverrideRequest, OverrideResponse, RegionalState, register
-
-_lock = threading.RLock()
-# bucket name -> time.monotonic() from which a just-deleted name may be created again
-_name_free_at: RegionalState[dict[str, float]] = RegionalState(dict, _lock)
-TRANSITIONAL = (
-    "The table bucket name is in a transitional state after a recent deletion. Try again in a few minutes."
+from emulator.overrides import AwsError
+from emulator.s3tables.models import (
+    backend,
+    check_name_reusable,
+    create_iceberg_table,
+    delete_namespace,
+    delete_table_bucket,
+    drop_iceberg_table,
 )
-
-
-def backend(account_id: str, region: str) -> S3TablesBackend:
-    return s3tables_backends[account_id][region]
-
-
-def _bucket_name(arn: str) -> str:
-    return arn.rsplit("/", 1)[-1]
-
-
-def _note_deleted(account_id: str, region: str, arn: str) -> None:
-    seconds = float((faults.get("latency") or {}).get("s3tables_bucket_name_reuse_seconds", 0) or 0)
-    if seconds > 0:
-        with _lock:
-            _name_free_at(account_id, region)[_bucket_name(arn)] = time.monotonic() + seconds
-        faults.record_fired("latency")
-
-
-def check_name_reusable(account_id: str, region: str, name: str) -> None:
-    with _lock:
-        free_at = _name_free_at(account_id, region).get(name)
-    if free_at is not None and time.monotonic() < free_at:
-        raise ConflictException(TRANSITIONAL)
-
-
-def delete_table_bucket(account_id: str, region: str, arn: str) -> None:
-    """Delete as AWS does: refused while the bucket still has namespaces (and so tables)."""
-    be = backend(account_id, region)
-    bucket = be.get_table_bucket(arn)
-    if bucket.namespaces:
-        raise ConflictException("The bucket that you tried to delete is not empty.")
-    be.delete_table_bucket(arn)
-    _note_deleted(account_id, region, arn)
-
-
-def delete_namespace(account_id: str, region: str, arn: str, namespace: str) -> None:
-    be = backend(account_id, region)
-    ns = be.get_namespace(arn, namespace)
-    if ns.tables:
-        raise ConflictException("The namespace that you tried to delete is not empty.")
-    be.delete_namespace(arn, namespace)
-
-
-def create_iceberg_table(
-    account_id: str,
-    region: str,
-    arn: str,
-    namespace: str,
-    name: str,
-    schema_fields: list[dict[str, Any]],
-    partition_fields: list[dict[str, Any]] | None,
-) -> None:
-    """Create the real Iceberg table and point moto's table at it (metadata and warehouse location)."""
-    from emulator.iceberg_store import get_store
-
-    store = get_store()
-    bucket = _bucket_name(arn)
-    location = store.create_table(bucket, namespace, name, schema_fields, partition_fields or [])
-    table = backend(account_id, region).get_table(arn, namespace, name)
-    table.metadata_location = location
-    table.warehouse_location = store.table_location(bucket, namespace, name)
-
-
-def drop_iceberg_table(arn: str, namespace: str, name: str) -> None:
-    try:
-        from emulator.iceberg_store import get_store
-    except ImportError:  # pragma: no cover
-        return
-    get_store().drop_table(_bucket_name(arn), namespace, name)
-
 
 # -- CloudFormation models -------------------------------------------------------------------------
 
@@ -263,104 +183,3 @@ class Table(CfnResource, CloudFormationModel):
     def delete(self, account_id: str, region_name: str) -> None:
         backend(account_id, region_name).delete_table(self.bucket_arn, self.namespace, self.name)
         drop_iceberg_table(self.bucket_arn, self.namespace, self.name)
-
-
-# -- S3 Tables API overrides -----------------------------------------------------------------------
-
-
-def _conflict(exc: ConflictException) -> AwsError:
-    return AwsError("ConflictException", exc.message, 409)
-
-
-@register("s3tables", "DeleteTableBucket")
-def api_delete_table_bucket(req: OverrideRequest) -> OverrideResponse | None:
-    arn = req.body.get("tableBucketARN", "")
-    be = backend(req.account_id, req.region)
-    bucket = be.table_buckets.get(arn)
-    if bucket is not None and bucket.namespaces:
-        raise AwsError("ConflictException", "The bucket that you tried to delete is not empty.", 409)
-    resp = req.forward()
-    if resp.status < 300:
-        _note_deleted(req.account_id, req.region, arn)
-    return resp
-
-
-@register("s3tables", "CreateTableBucket")
-def api_create_table_bucket(req: OverrideRequest) -> OverrideResponse | None:
-    try:
-        check_name_reusable(req.account_id, req.region, str(req.body.get("name", "")))
-    except ConflictException as exc:
-        raise _conflict(exc) from None
-    return None
-
-
-@register("s3tables", "DeleteNamespace")
-def api_delete_namespace(req: OverrideRequest) -> OverrideResponse | None:
-    arn = req.body.get("tableBucketARN", "")
-    be = backend(req.account_id, req.region)
-    bucket = be.table_buckets.get(arn)
-    ns = bucket.namespaces.get(req.body.get("namespace", "")) if bucket else None
-    if ns is not None and ns.tables:
-        raise AwsError("ConflictException", "The namespace that you tried to delete is not empty.", 409)
-    return None
-
-
-@register("s3tables", "DeleteTable")
-def api_delete_table(req: OverrideRequest) -> OverrideResponse | None:
-    resp = req.forward()
-    if resp.status < 300:
-        drop_iceberg_table(
-            req.body.get("tableBucketARN", ""), req.body.get("namespace", ""), req.body.get("name", "")
-        )
-    return resp
-
-
-_API_TYPES = {
-    "boolean",
-    "int",
-    "long",
-    "float",
-    "double",
-    "date",
-    "time",
-    "timestamp",
-    "timestamptz",
-    "string",
-    "uuid",
-    "binary",
-}
-
-
-@register("s3tables", "CreateTable")
-def api_create_table(req: OverrideRequest) -> OverrideResponse | None:
-    """Forward to moto; with ``metadata.iceberg.schema`` also create the real Iceberg table."""
-    schema = ((req.body.get("metadata") or {}).get("iceberg") or {}).get("schema") or {}
-    fields = schema.get("fields") or []
-    resp = req.forward()
-    if resp.status >= 300 or not fields:
-        return resp
-    cfn_fields = [
-        {
-            "Id": i + 1,
-            "Name": f.get("name"),
-            "Type": f.get("type"),
-            "Required": bool(f.get("required", False)),
-        }
-        for i, f in enumerate(fields)
-    ]
-    try:
-        create_iceberg_table(
-            req.account_id,
-            req.region,
-            req.body.get("tableBucketARN", ""),
-            req.body.get("namespace", ""),
-            req.body.get("name", ""),
-            cfn_fields,
-            [],
-        )
-    except Exception as exc:
-        backend(req.account_id, req.region).delete_table(
-            req.body.get("tableBucketARN", ""), req.body.get("namespace", ""), req.body.get("name", "")
-        )
-        raise AwsError("BadRequestException", f"Invalid Iceberg schema: {exc}") from exc
-    return resp
