@@ -12,22 +12,21 @@ DisableRollback; a change to a create-only property (from the CloudFormation sch
 replaces the resource, old one deleted in the cleanup phase (a custom-named resource whose name stays
 is refused, as on AWS); delete failures end DELETE_FAILED naming the resources; the ``latency`` fault keeps
 the stack ``*_IN_PROGRESS`` for ``cloudformation_stack_seconds`` as seen by every read; DescribeStackEvents
-pages (EVENTS_PAGE a page). The API handlers are in responses.py,
-reads.py and changeset.py; templates in template.py; the state in models.py.
+pages (EVENTS_PAGE a page, reads.py). One resource's create/delete and events are in provision.py; the
+API handlers in responses.py, reads.py and changeset.py; templates in template.py; the state in models.py.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import json
 import time
-import uuid
 from typing import Any
 
 from emulator import faults
-from emulator.cloudformation.exceptions import ResourceFailed, err
-from emulator.cloudformation.models import Res, Stack, now_utc, stack_exports
+from emulator.cloudformation.exceptions import ResourceFailed
+from emulator.cloudformation.models import Res, now_utc
+from emulator.cloudformation.provision import Provisioner, load_template, reason_of
 from emulator.cloudformation.resources.iam import post_update
 from emulator.cloudformation.template import (
     CONTAINER_PROPS,
@@ -38,167 +37,9 @@ from emulator.cloudformation.template import (
 from emulator.overrides import AwsError
 
 
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, AwsError):
-        code, msg = exc.code, exc.message
-    else:
-        code = getattr(exc, "error_type", None) or getattr(exc, "code", None) or type(exc).__name__
-        msg = getattr(exc, "message", None) or str(exc)
-        if not isinstance(code, str):
-            code = type(exc).__name__
-    return f'Resource handler returned message: "{msg}" (HandlerErrorCode: {code})'
+class Engine(Provisioner):
+    """The stack operations: create (with rollback), update (with replacement and rollback), delete."""
 
-
-class Engine:
-    def __init__(self, stack: Stack) -> None:
-        self.s = stack
-
-    # events
-    def event(
-        self,
-        logical: str,
-        rtype: str,
-        status: str,
-        physical: str = "",
-        reason: str | None = None,
-        props: Any = None,
-    ) -> None:
-        s = self.s
-        s.events.append(
-            {
-                "StackId": s.id,
-                "EventId": str(uuid.uuid4()),
-                "StackName": s.name,
-                "LogicalResourceId": logical,
-                "PhysicalResourceId": physical,
-                "ResourceType": rtype,
-                "Timestamp": now_utc(),
-                "ResourceStatus": status,
-                "ResourceStatusReason": reason,
-                "ResourceProperties": json.dumps(props) if props is not None else None,
-            }
-        )
-
-    def fail(self, res: Res, rtype: str, status: str, reason: str) -> ResourceFailed:
-        """Record a resource's failure (status, reason, event); the caller raises what this returns."""
-        res.status, res.reason = status, reason
-        self.event(res.logical_id, rtype, status, res.physical_id, reason)
-        return ResourceFailed(res.logical_id)
-
-    def stack_event(self, status: str, reason: str | None = None) -> None:
-        self.s.status = status
-        self.s.reason = reason
-        self.event(self.s.name, "AWS::CloudFormation::Stack", status, self.s.id, reason)
-
-    # resource map
-    def new_rm(self, template: dict[str, Any], parameters: dict[str, str]) -> Any:
-        from moto.cloudformation.parsing import ResourceMap
-
-        rm = ResourceMap(
-            self.s.id,
-            self.s.name,
-            dict(parameters),
-            dict(self.s.tags),
-            region_name=self.s.region,
-            account_id=self.s.account_id,
-            template=template,
-            cross_stack_resources=stack_exports(self.s.account_id, self.s.region),
-        )
-        try:
-            rm.load()
-        except AwsError:
-            raise
-        except Exception as exc:
-            raise err(str(getattr(exc, "message", None) or exc)) from exc
-        rm.tags.update(
-            {"aws:cloudformation:stack-name": self.s.name, "aws:cloudformation:stack-id": self.s.id}
-        )
-        return rm
-
-    def resolve_props(self, rm: Any, body: dict[str, Any]) -> Any:
-        from moto.cloudformation.parsing import clean_json
-
-        return clean_json(copy.deepcopy(body.get("Properties", {})), rm)
-
-    def create_one(self, rm: Any, logical: str, body: dict[str, Any]) -> Res | None:
-        from moto.cloudformation.parsing import resource_class_from_type
-
-        rtype = body.get("Type", "")
-        cond = body.get("Condition")
-        if cond and not rm.lazy_condition_map[cond]:
-            return None
-        res = Res(logical, rtype, status="CREATE_IN_PROGRESS")
-        self.s.resources[logical] = res
-        self.event(logical, rtype, "CREATE_IN_PROGRESS")
-        try:
-            if resource_class_from_type(rtype) is None:
-                raise AwsError("NotSupported", f"the emulator does not support resource type {rtype}")
-            res.props = self.resolve_props(rm, body)
-            rm._parsed_resources.pop(logical, None)
-            inst = rm[logical]
-            if inst is None:
-                raise AwsError("NotSupported", f"the emulator does not support resource type {rtype}")
-        except Exception as exc:
-            rm._parsed_resources.pop(logical, None)
-            raise self.fail(res, rtype, "CREATE_FAILED", _reason(exc)) from exc
-        res.instance = inst
-        res.physical_id = str(getattr(inst, "physical_resource_id", "") or "")
-        res.status, res.reason, res.updated = "CREATE_COMPLETE", None, now_utc()
-        self.event(logical, rtype, "CREATE_IN_PROGRESS", res.physical_id, "Resource creation Initiated")
-        self.event(logical, rtype, "CREATE_COMPLETE", res.physical_id)
-        return res
-
-    def delete_instance(self, inst: Any, rtype: str, body: dict[str, Any]) -> None:
-        from moto.cloudformation.parsing import parse_and_delete_resource
-
-        if inst is None:
-            return
-        deleter = getattr(inst, "delete", None)
-        if callable(deleter):
-            try:
-                deleter(self.s.account_id, self.s.region)
-                return
-            except TypeError:
-                pass
-        name = str(getattr(inst, "physical_resource_id", "") or "")
-        parse_and_delete_resource(name, {"Type": rtype, **body}, self.s.account_id, self.s.region)
-
-    def delete_one(self, res: Res, body: dict[str, Any]) -> None:
-        if (body.get("DeletionPolicy") or "Delete") == "Retain":
-            self.event(res.logical_id, res.type, "DELETE_SKIPPED", res.physical_id)
-            return
-        self.event(res.logical_id, res.type, "DELETE_IN_PROGRESS", res.physical_id)
-        res.status = "DELETE_IN_PROGRESS"
-        try:
-            self.delete_instance(res.instance, res.type, body)
-        except Exception as exc:
-            raise self.fail(res, res.type, "DELETE_FAILED", _reason(exc)) from exc
-        res.status, res.reason = "DELETE_COMPLETE", None
-        self.event(res.logical_id, res.type, "DELETE_COMPLETE", res.physical_id)
-
-    def compute_outputs(self, rm: Any, template: dict[str, Any]) -> list[dict[str, Any]]:
-        from moto.cloudformation.parsing import clean_json
-
-        out = []
-        for key, spec in (template.get("Outputs") or {}).items():
-            cond = spec.get("Condition")
-            if cond and not rm.lazy_condition_map.get(cond):
-                continue
-            try:
-                value = clean_json(copy.deepcopy(spec.get("Value")), rm)
-                export = spec.get("Export", {}).get("Name")
-                export = clean_json(copy.deepcopy(export), rm) if export is not None else None
-            except Exception:
-                continue
-            if isinstance(value, list):
-                value = ",".join(str(v) for v in value)
-            item = {"OutputKey": key, "OutputValue": str(value), "Description": spec.get("Description")}
-            if export:
-                item["ExportName"] = str(export)
-            out.append(item)
-        return out
-
-    # operations
     def create(self, template: dict[str, Any], parameters: dict[str, str]) -> None:
         s = self.s
         self.stack_event("CREATE_IN_PROGRESS", "User Initiated")
@@ -246,7 +87,7 @@ class Engine:
         replaced: dict[str, Res] = {}  # logical -> old record, deleted in cleanup
         updated: dict[str, Res] = {}  # logical -> record before in-place update
         try:
-            _load_template(rm, template, parameters)
+            load_template(rm, template, parameters)
             for logical in dependency_order(template):
                 body = template["Resources"][logical]
                 prev = old_resources.get(logical)
@@ -271,7 +112,7 @@ class Engine:
             s.resources = old_resources
             rm._parsed_resources.clear()
             rm._parsed_resources.update(snapshot_parsed)
-            _load_template(rm, old_template, old_params)
+            load_template(rm, old_template, old_params)
             s.template, s.parameters, s.template_body = old_template, old_params, old_body
             self.stack_event("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
             self.stack_event("UPDATE_ROLLBACK_COMPLETE")
@@ -315,7 +156,7 @@ class Engine:
         try:
             new_props = self.resolve_props(rm, body)
         except Exception as exc:
-            raise self.fail(prev, rtype, "UPDATE_FAILED", _reason(exc)) from exc
+            raise self.fail(prev, rtype, "UPDATE_FAILED", reason_of(exc)) from exc
         if rtype == prev.type and new_props == prev.props:
             return
         changed = {
@@ -373,7 +214,7 @@ class Engine:
                 prev.instance = inst
                 prev.physical_id = str(getattr(inst, "physical_resource_id", "") or prev.physical_id)
         except Exception as exc:
-            raise self.fail(prev, rtype, "UPDATE_FAILED", _reason(exc)) from exc
+            raise self.fail(prev, rtype, "UPDATE_FAILED", reason_of(exc)) from exc
         updated[logical] = before
         prev.props, prev.status, prev.reason, prev.updated = new_props, "UPDATE_COMPLETE", None, now_utc()
         self.event(logical, rtype, "UPDATE_COMPLETE", prev.physical_id)
@@ -433,17 +274,6 @@ class Engine:
         if seconds > 0:
             self.s.hold = (time.monotonic() + seconds, status, n_events)
             faults.record_fired("latency")
-
-
-def _load_template(rm: Any, template: dict[str, Any], parameters: dict[str, str]) -> None:
-    """Point moto's ResourceMap at another template and parameters (update, and its rollback)."""
-    rm._template = template
-    rm._resource_json_map = template["Resources"]
-    rm.input_parameters = dict(parameters)
-    rm.resolved_parameters = {}
-    rm.load_mapping()
-    rm.load_parameters()
-    rm.load_conditions()
 
 
 def _failure(exc: ResourceFailed | AwsError, verb: str) -> tuple[str | None, str]:
