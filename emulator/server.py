@@ -33,7 +33,6 @@ _EXTENSIONS = (
     "emulator.lakeformation",
     "emulator.s3tables",
     "emulator.cloudformation",
-    "emulator.cfn_changeset",  # deploy engineer's moto patch; moot while cfn_engine owns change sets
     "emulator.firehose",
     "emulator.iam_trust",
     "emulator.identity",

@@ -68,22 +68,6 @@ def api_delete_table(req: OverrideRequest) -> OverrideResponse | None:
     return resp
 
 
-_API_TYPES = {
-    "boolean",
-    "int",
-    "long",
-    "float",
-    "double",
-    "date",
-    "time",
-    "timestamp",
-    "timestamptz",
-    "string",
-    "uuid",
-    "binary",
-}
-
-
 @register("s3tables", "CreateTable")
 def api_create_table(req: OverrideRequest) -> OverrideResponse | None:
     """Forward to moto; with ``metadata.iceberg.schema`` also create the real Iceberg table."""
