@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from emulator.cloudformation.engine import Engine
-from emulator.cloudformation.exceptions import err
+from emulator.cloudformation.exceptions import AlreadyExistsException, InvalidChangeSetStatus, ValidationError
 from emulator.cloudformation.models import (
     SVC,
     ChangeSet,
@@ -37,7 +37,7 @@ from emulator.cloudformation.template import (
     parse_template,
     resolve_parameters,
 )
-from emulator.overrides import AwsError, OverrideRequest, OverrideResponse, register
+from emulator.overrides import OverrideRequest, OverrideResponse, register
 
 # -- change set diff -------------------------------------------------------------------------------
 
@@ -137,7 +137,7 @@ def create_change_set(req: OverrideRequest) -> OverrideResponse:
     cs_name = a.get("ChangeSetName", "")
     cs_type = a.get("ChangeSetType") or "UPDATE"
     if not re.match(r"^[a-zA-Z][-a-zA-Z0-9]*$", cs_name or ""):
-        raise err(
+        raise ValidationError(
             f"1 validation error detected: Value '{cs_name}' at 'changeSetName' failed to satisfy "
             "constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*"
         )
@@ -148,24 +148,26 @@ def create_change_set(req: OverrideRequest) -> OverrideResponse:
             stack = None
         if cs_type == "CREATE":
             if stack is not None and stack.status != "REVIEW_IN_PROGRESS":
-                raise err(
+                raise ValidationError(
                     f"Stack [{name}] already exists and cannot be created again "
                     f"with the changeSet [{cs_name}]."
                 )
             if not STACK_NAME_RE.match(name):
-                raise err(f"Stack name {name!r} must satisfy the pattern [a-zA-Z][-a-zA-Z0-9]*")
+                raise ValidationError(f"Stack name {name!r} must satisfy the pattern [a-zA-Z][-a-zA-Z0-9]*")
         elif cs_type == "UPDATE":
             if stack is None:
-                raise err(f"Stack [{name}] does not exist")
+                raise ValidationError(f"Stack [{name}] does not exist")
             if stack.status == "REVIEW_IN_PROGRESS":
-                raise err(f"Stack [{name}] does not exist")
+                raise ValidationError(f"Stack [{name}] does not exist")
             check_not_busy(stack)
         else:
-            raise err(f"ChangeSetType {cs_type} is not supported by the emulator (CREATE, UPDATE)")
+            raise ValidationError(
+                f"ChangeSetType {cs_type} is not supported by the emulator (CREATE, UPDATE)"
+            )
         if stack is not None and any(
             c.name == cs_name and c.stack_id == stack.id for c in st.change_sets.values()
         ):
-            raise AwsError("AlreadyExistsException", f"ChangeSet {cs_name} already exists", 400)
+            raise AlreadyExistsException(f"ChangeSet {cs_name} already exists")
         body = request_template_body(req, a, stack)
         template = parse_template(body)
         params = resolve_parameters(template, a.get("Parameters") or [], all_params(stack) if stack else None)
@@ -271,7 +273,7 @@ def delete_change_set(req: OverrideRequest) -> OverrideResponse:
         st = state(req.account_id, req.region)
         cs = find_change_set(st, a.get("ChangeSetName", ""), a.get("StackName"))
         if cs.execution_status == "EXECUTE_IN_PROGRESS":
-            raise err("Cannot delete a change set that is being executed", "InvalidChangeSetStatus")
+            raise InvalidChangeSetStatus("Cannot delete a change set that is being executed")
         del st.change_sets[cs.id]
         return xml_ok(req)
 
@@ -283,10 +285,8 @@ def execute_change_set(req: OverrideRequest) -> OverrideResponse:
         st = state(req.account_id, req.region)
         cs = find_change_set(st, a.get("ChangeSetName", ""), a.get("StackName"))
         if cs.execution_status != "AVAILABLE":
-            raise AwsError(
-                "InvalidChangeSetStatus",
-                f"ChangeSet [{cs.id}] cannot be executed in its current status of [{cs.status}]",
-                400,
+            raise InvalidChangeSetStatus(
+                f"ChangeSet [{cs.id}] cannot be executed in its current status of [{cs.status}]"
             )
         stack = st.stacks[cs.stack_id]
         check_not_busy(stack)

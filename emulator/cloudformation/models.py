@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.cloudformation.exceptions import err
-from emulator.overrides import AwsError, RegionalState
+from emulator.cloudformation.exceptions import ChangeSetNotFound, ValidationError
+from emulator.overrides import RegionalState
 
 SVC = "cloudformation"
 
@@ -130,7 +130,7 @@ def existing_stack(st: State, name_or_id: str, missing: str, include_deleted: bo
     """The stack, or ``missing`` as a ValidationError: a deleted stack is found by its id only."""
     s = find_stack(st, name_or_id, include_deleted=include_deleted)
     if s is None or (s.deleted is not None and s.id != name_or_id):
-        raise err(missing)
+        raise ValidationError(missing)
     return s
 
 
@@ -150,7 +150,7 @@ def find_change_set(st: State, name_or_id: str, stack_name: str | None) -> Chang
     for cs in st.change_sets.values():
         if cs.name == name_or_id and (stack is None or cs.stack_id == stack.id):
             return cs
-    raise AwsError("ChangeSetNotFound", f"ChangeSet [{name_or_id}] does not exist", 404)
+    raise ChangeSetNotFound(f"ChangeSet [{name_or_id}] does not exist")
 
 
 def stack_exports(account_id: str, region: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import json
 import uuid
 from typing import Any
 
-from emulator.cloudformation.exceptions import ResourceFailed, err
+from emulator.cloudformation.exceptions import NotSupported, ResourceFailed, ValidationError
 from emulator.cloudformation.models import Res, Stack, now_utc, stack_exports
 from emulator.overrides import AwsError
 
@@ -85,7 +85,7 @@ class Provisioner:
         except AwsError:
             raise
         except Exception as exc:
-            raise err(str(getattr(exc, "message", None) or exc)) from exc
+            raise ValidationError(str(getattr(exc, "message", None) or exc)) from exc
         rm.tags.update(
             {"aws:cloudformation:stack-name": self.s.name, "aws:cloudformation:stack-id": self.s.id}
         )
@@ -108,12 +108,12 @@ class Provisioner:
         self.event(logical, rtype, "CREATE_IN_PROGRESS")
         try:
             if resource_class_from_type(rtype) is None:
-                raise AwsError("NotSupported", f"the emulator does not support resource type {rtype}")
+                raise NotSupported(f"the emulator does not support resource type {rtype}")
             res.props = self.resolve_props(rm, body)
             rm._parsed_resources.pop(logical, None)
             inst = rm[logical]
             if inst is None:
-                raise AwsError("NotSupported", f"the emulator does not support resource type {rtype}")
+                raise NotSupported(f"the emulator does not support resource type {rtype}")
         except Exception as exc:
             rm._parsed_resources.pop(logical, None)
             raise self.fail(res, rtype, "CREATE_FAILED", reason_of(exc)) from exc

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from emulator.cfn_query import page_token, token_position
-from emulator.cloudformation.exceptions import err
+from emulator.cloudformation.exceptions import NotImplementedOperation, ValidationError
 from emulator.cloudformation.models import (
     SVC,
     Res,
@@ -35,7 +35,7 @@ from emulator.cloudformation.template import (
     parse_template,
     resource_schema,
 )
-from emulator.overrides import AwsError, OverrideRequest, OverrideResponse, register
+from emulator.overrides import OverrideRequest, OverrideResponse, register
 
 # Events per DescribeStackEvents page. AWS's API reference gives no number; 100 is what public reports
 # (e.g. ansible/ansible#41840) and other emulators measured.
@@ -116,7 +116,7 @@ def describe_stack_events(req: OverrideRequest) -> OverrideResponse:
         if a.get("NextToken"):
             got = token_position(a["NextToken"], s.id)
             if got is None or not 0 < got <= end:
-                raise err("Invalid NextToken")
+                raise ValidationError("Invalid NextToken")
             end = got
         # Newest first, EVENTS_PAGE a page. The token counts from the oldest event, so events that
         # happen between two pages do not shift the later pages.
@@ -163,7 +163,7 @@ def describe_stack_resources(req: OverrideRequest) -> OverrideResponse:
                 if x.deleted is None and any(r.physical_id == physical for r in x.resources.values())
             ]
             if not found:
-                raise err(f"Stack for {physical} does not exist")
+                raise ValidationError(f"Stack for {physical} does not exist")
             s = found[0]
         rows = [
             r
@@ -181,7 +181,7 @@ def describe_stack_resource(req: OverrideRequest) -> OverrideResponse:
         s = live_stack(state(req.account_id, req.region), a.get("StackName", ""))
         r = s.resources.get(a.get("LogicalResourceId", ""))
         if r is None:
-            raise err(f"Resource {a.get('LogicalResourceId')} does not exist for stack {s.name}")
+            raise ValidationError(f"Resource {a.get('LogicalResourceId')} does not exist for stack {s.name}")
         out = _resource_out(r, StackName=s.name, StackId=s.id, Metadata="{}")
         return xml_ok(req, {"StackResourceDetail": out})
 
@@ -309,7 +309,7 @@ def get_template_summary(req: OverrideRequest) -> OverrideResponse | None:
         return None  # stack sets are moto's, not the engine's
     given = [k for k in ("StackName", "TemplateBody", "TemplateURL") if a.get(k)]
     if len(given) != 1:
-        raise err("Specify exactly one of StackName, TemplateBody or TemplateURL.")
+        raise ValidationError("Specify exactly one of StackName, TemplateBody or TemplateURL.")
     config = a.get("TemplateSummaryConfig") or {}
     lenient = bool(config.get("TreatUnrecognizedResourceTypesAsWarnings"))
     with lock:
@@ -318,7 +318,7 @@ def get_template_summary(req: OverrideRequest) -> OverrideResponse | None:
             st = state(req.account_id, req.region)
             stack = existing_stack(st, name, f"Stack with id {name} does not exist", include_deleted=True)
             if not stack.template_body:  # REVIEW_IN_PROGRESS: no change set has run yet
-                raise err(f"Stack with id {name} does not exist")
+                raise ValidationError(f"Stack with id {name} does not exist")
             body = stack.template_body
         else:
             body = request_template_body(req, a, None)
@@ -355,11 +355,7 @@ def validate_template(req: OverrideRequest) -> OverrideResponse:
 
 
 def _refuse(req: OverrideRequest) -> OverrideResponse:
-    raise AwsError(
-        "NotImplemented",
-        f"the local AWS's CloudFormation engine does not implement {req.operation}",
-        501,
-    )
+    raise NotImplementedOperation(f"the local AWS's CloudFormation engine does not implement {req.operation}")
 
 
 for _operation in UNSUPPORTED:

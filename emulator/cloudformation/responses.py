@@ -12,7 +12,7 @@ from typing import Any
 
 from emulator.cfn_query import parse_params, xml_response
 from emulator.cloudformation.engine import Engine
-from emulator.cloudformation.exceptions import err
+from emulator.cloudformation.exceptions import AlreadyExistsException, ValidationError
 from emulator.cloudformation.models import SVC, Stack, find_stack, live_stack, lock, now_utc, state
 from emulator.cloudformation.template import (
     all_params,
@@ -39,7 +39,7 @@ def xml_ok(req: OverrideRequest, result: dict[str, Any] | None = None) -> Overri
 def request_template_body(req: OverrideRequest, a: dict[str, Any], stack: Stack | None) -> str:
     if a.get("UsePreviousTemplate"):
         if stack is None:
-            raise err("UsePreviousTemplate requires an existing stack")
+            raise ValidationError("UsePreviousTemplate requires an existing stack")
         return stack.template_body
     if a.get("TemplateBody"):
         return str(a["TemplateBody"])
@@ -49,7 +49,7 @@ def request_template_body(req: OverrideRequest, a: dict[str, Any], stack: Stack 
         return str(
             get_stack_from_s3_url(a["TemplateURL"], account_id=req.account_id, partition=partition(req))
         )
-    raise err("Either Template URL or Template Body must be specified.")
+    raise ValidationError("Either Template URL or Template Body must be specified.")
 
 
 def partition(req: OverrideRequest) -> str:
@@ -68,7 +68,7 @@ STACK_NAME_RE = re.compile(r"^[a-zA-Z][-a-zA-Z0-9]{0,127}$")
 def check_not_busy(stack: Stack) -> None:
     status = stack.visible_status
     if status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS":
-        raise err(f"Stack:{stack.id} is in {status} state and can not be updated.")
+        raise ValidationError(f"Stack:{stack.id} is in {status} state and can not be updated.")
 
 
 @register(SVC, "CreateStack")
@@ -76,14 +76,14 @@ def create_stack(req: OverrideRequest) -> OverrideResponse:
     a = request_args(req)
     name = a.get("StackName", "")
     if not STACK_NAME_RE.match(name):
-        raise err(
+        raise ValidationError(
             f"1 validation error detected: Value '{name}' at 'stackName' failed to satisfy constraint: "
             "Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*"
         )
     with lock:
         st = state(req.account_id, req.region)
         if find_stack(st, name) is not None and find_stack(st, name).deleted is None:  # type: ignore[union-attr]
-            raise err(f"Stack [{name}] already exists", "AlreadyExistsException")
+            raise AlreadyExistsException(f"Stack [{name}] already exists")
         body = request_template_body(req, a, None)
         template = parse_template(body)
         params = resolve_parameters(template, a.get("Parameters") or [], None)
@@ -115,14 +115,14 @@ def update_stack(req: OverrideRequest) -> OverrideResponse:
         stack = live_stack(state(req.account_id, req.region), a.get("StackName", ""))
         check_not_busy(stack)
         if stack.status in ("REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE", "CREATE_FAILED", "DELETE_FAILED"):
-            raise err(f"Stack:{stack.id} is in {stack.status} state and can not be updated.")
+            raise ValidationError(f"Stack:{stack.id} is in {stack.status} state and can not be updated.")
         body = request_template_body(req, a, stack)
         template = parse_template(body)
         params = resolve_parameters(template, a.get("Parameters") or [], all_params(stack))
         check_capabilities(template, a.get("Capabilities") or [])
         same_params = effective_params(template, params) == all_params(stack)
         if template == stack.template and same_params and a.get("Tags") is None:
-            raise err("No updates are to be performed.")
+            raise ValidationError("No updates are to be performed.")
         if a.get("Tags") is not None:
             stack.tags = {t["Key"]: t["Value"] for t in a["Tags"]}
         stack.capabilities = list(a.get("Capabilities") or [])
@@ -141,10 +141,12 @@ def delete_stack(req: OverrideRequest) -> OverrideResponse:
             return xml_ok(req)  # AWS: deleting a missing stack succeeds
         check_not_busy(stack)
         if stack.termination_protection:
-            raise err(f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled")
+            raise ValidationError(
+                f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled"
+            )
         retain = set(a.get("RetainResources") or [])
         if retain and stack.status != "DELETE_FAILED":
-            raise err(
+            raise ValidationError(
                 "Invalid operation on stack: RetainResources can only be specified "
                 "when the stack is in DELETE_FAILED"
             )

@@ -12,7 +12,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Any
 
-from emulator.cloudformation.exceptions import err
+from emulator.cloudformation.exceptions import InsufficientCapabilitiesException, ValidationError
 
 if TYPE_CHECKING:
     from emulator.cloudformation.models import Stack
@@ -87,16 +87,16 @@ def parse_template(body: str, *, unknown_types: bool = False) -> dict[str, Any]:
     try:
         parsed = MotoStack.parse_template(body)
     except Exception as exc:
-        raise err(f"Template format error: {exc}") from exc
+        raise ValidationError(f"Template format error: {exc}") from exc
     if not isinstance(parsed, dict):
-        raise err("Template format error: JSON not well-formed.")
+        raise ValidationError("Template format error: JSON not well-formed.")
     if not isinstance(parsed.get("Resources"), dict) or not parsed["Resources"]:
-        raise err("Template format error: At least one Resources member must be defined.")
+        raise ValidationError("Template format error: At least one Resources member must be defined.")
     unknown = sorted(
         {r.get("Type", "") for r in parsed["Resources"].values() if not known_type(r.get("Type", ""))}
     )
     if unknown and not unknown_types:
-        raise err(f"Template format error: Unrecognized resource types: [{', '.join(unknown)}]")
+        raise ValidationError(f"Template format error: Unrecognized resource types: [{', '.join(unknown)}]")
     return parsed
 
 
@@ -113,7 +113,7 @@ def resolve_parameters(
             continue
         if p.get("UsePreviousValue"):
             if previous is None or key not in previous:
-                raise err(
+                raise ValidationError(
                     f"Invalid input for parameter key {key}. Cannot specify usePreviousValue as true "
                     "for a parameter key not in the previous template"
                 )
@@ -121,10 +121,10 @@ def resolve_parameters(
         else:
             out[key] = str(p.get("ParameterValue", ""))
     if unknown:
-        raise err(f"Parameters: [{', '.join(unknown)}] do not exist in the template")
+        raise ValidationError(f"Parameters: [{', '.join(unknown)}] do not exist in the template")
     missing = [k for k, v in declared.items() if k not in out and "Default" not in (v or {})]
     if missing:
-        raise err(f"Parameters: [{', '.join(missing)}] must have values")
+        raise ValidationError(f"Parameters: [{', '.join(missing)}] must have values")
     return out
 
 
@@ -151,7 +151,7 @@ def check_capabilities(template: dict[str, Any], capabilities: list[str]) -> Non
     have = set(capabilities or [])
     if "CAPABILITY_NAMED_IAM" in have or (needed == "CAPABILITY_IAM" and "CAPABILITY_IAM" in have):
         return
-    raise err(f"Requires capabilities : [{needed}]", "InsufficientCapabilitiesException")
+    raise InsufficientCapabilitiesException(f"Requires capabilities : [{needed}]")
 
 
 def _refs(value: Any, names: set[str]) -> set[str]:
@@ -197,7 +197,7 @@ def dependency_order(template: dict[str, Any]) -> list[str]:
         d |= _depends_on(body)
         missing = [x for x in d if x not in names]
         if missing:
-            raise err(
+            raise ValidationError(
                 f"Template format error: Unresolved resource dependencies [{', '.join(sorted(missing))}] "
                 "in the Resources block of the template"
             )
@@ -209,7 +209,7 @@ def dependency_order(template: dict[str, Any]) -> list[str]:
         if state.get(n) == 2:
             return
         if state.get(n) == 1:
-            raise err(f"Circular dependency between resources: [{', '.join(sorted(set(path)))}]")
+            raise ValidationError(f"Circular dependency between resources: [{', '.join(sorted(set(path)))}]")
         state[n] = 1
         for d in sorted(deps[n]):
             visit(d, [*path, d])

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from moto.s3tables.exceptions import ConflictException
 
-from emulator.overrides import AwsError, OverrideRequest, OverrideResponse, register
+from emulator.overrides import OverrideRequest, OverrideResponse, register
+from emulator.s3tables.exceptions import BadRequestError, ConflictError
 from emulator.s3tables.models import (
     backend,
     check_name_reusable,
@@ -21,8 +22,8 @@ from emulator.s3tables.models import (
 # -- S3 Tables API overrides -----------------------------------------------------------------------
 
 
-def _conflict(exc: ConflictException) -> AwsError:
-    return AwsError("ConflictException", exc.message, 409)
+def _conflict(exc: ConflictException) -> ConflictError:
+    return ConflictError(exc.message)
 
 
 @register("s3tables", "DeleteTableBucket")
@@ -31,7 +32,7 @@ def api_delete_table_bucket(req: OverrideRequest) -> OverrideResponse | None:
     be = backend(req.account_id, req.region)
     bucket = be.table_buckets.get(arn)
     if bucket is not None and bucket.namespaces:
-        raise AwsError("ConflictException", "The bucket that you tried to delete is not empty.", 409)
+        raise ConflictError("The bucket that you tried to delete is not empty.")
     resp = req.forward()
     if resp.status < 300:
         note_deleted(req.account_id, req.region, arn)
@@ -54,7 +55,7 @@ def api_delete_namespace(req: OverrideRequest) -> OverrideResponse | None:
     bucket = be.table_buckets.get(arn)
     ns = bucket.namespaces.get(req.body.get("namespace", "")) if bucket else None
     if ns is not None and ns.tables:
-        raise AwsError("ConflictException", "The namespace that you tried to delete is not empty.", 409)
+        raise ConflictError("The namespace that you tried to delete is not empty.")
     return None
 
 
@@ -99,5 +100,5 @@ def api_create_table(req: OverrideRequest) -> OverrideResponse | None:
         backend(req.account_id, req.region).delete_table(
             req.body.get("tableBucketARN", ""), req.body.get("namespace", ""), req.body.get("name", "")
         )
-        raise AwsError("BadRequestException", f"Invalid Iceberg schema: {exc}") from exc
+        raise BadRequestError(f"Invalid Iceberg schema: {exc}") from exc
     return resp
