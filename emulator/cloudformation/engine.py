@@ -23,7 +23,7 @@ import copy
 import time
 from typing import Any
 
-from emulator import faults
+from emulator.admin import faults
 from emulator.cloudformation.exceptions import ResourceFailed
 from emulator.cloudformation.models import Res, now_utc
 from emulator.cloudformation.provision import Provisioner, load_template, reason_of
@@ -34,7 +34,7 @@ from emulator.cloudformation.template import (
     dependency_order,
     dependents_of,
 )
-from emulator.overrides import AwsError
+from emulator.core.exceptions import AwsError
 
 
 class Engine(Provisioner):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from emulator.overrides import AwsError
+from emulator.core.exceptions import AwsError
 
 
 class CloudFormationError(AwsError):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.cloudformation.exceptions import ChangeSetNotFound, ValidationError
-from emulator.overrides import RegionalState
+from emulator.core.state import RegionalState
 
 SVC = "cloudformation"
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from emulator.cloudformation.exceptions import NotSupported, ResourceFailed, ValidationError
 from emulator.cloudformation.models import Res, Stack, now_utc, stack_exports
-from emulator.overrides import AwsError
+from emulator.core.exceptions import AwsError
 
 
 def reason_of(exc: BaseException) -> str:

@@ -35,7 +35,7 @@ from emulator.cloudformation.template import (
     parse_template,
     resource_schema,
 )
-from emulator.overrides import OverrideRequest, OverrideResponse, register
+from emulator.core.registry import OverrideRequest, OverrideResponse, register
 
 # Events per DescribeStackEvents page. AWS's API reference gives no number; 100 is what public reports
 # (e.g. ansible/ansible#41840) and other emulators measured.

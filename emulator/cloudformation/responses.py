@@ -21,7 +21,7 @@ from emulator.cloudformation.template import (
     parse_template,
     resolve_parameters,
 )
-from emulator.overrides import OverrideRequest, OverrideResponse, register
+from emulator.core.registry import OverrideRequest, OverrideResponse, register
 
 # -- API -------------------------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from emulator.overrides import AwsError
+from emulator.core.exceptions import AwsError
 
 
 class ConflictError(AwsError):

@@ -5,7 +5,7 @@ Deleting a table bucket that still has namespaces, or a namespace that still has
 ``ConflictException`` as on AWS. With the fault ``latency.s3tables_bucket_name_reuse_seconds``, a
 just-deleted bucket's name is refused with ``ConflictException`` for that long, as AWS may do
 ("transitional state"). A table with an Iceberg schema is a real Iceberg v2 table
-(emulator/iceberg_store.py), whose metadata location GetTableMetadataLocation returns.
+(emulator/iceberg/store.py), whose metadata location GetTableMetadataLocation returns.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 from moto.s3tables.exceptions import ConflictException
 from moto.s3tables.models import S3TablesBackend, s3tables_backends
 
-from emulator import faults
-from emulator.overrides import RegionalState
+from emulator.admin import faults
+from emulator.core.state import RegionalState
 
 _lock = threading.RLock()
 # bucket name -> time.monotonic() from which a just-deleted name may be created again
@@ -79,7 +79,7 @@ def create_iceberg_table(
     partition_fields: list[dict[str, Any]] | None,
 ) -> None:
     """Create the real Iceberg table and point moto's table at it (metadata and warehouse location)."""
-    from emulator.iceberg_store import get_store
+    from emulator.iceberg.store import get_store
 
     store = get_store()
     bucket = _bucket_name(arn)
@@ -91,7 +91,7 @@ def create_iceberg_table(
 
 def drop_iceberg_table(arn: str, namespace: str, name: str) -> None:
     try:
-        from emulator.iceberg_store import get_store
+        from emulator.iceberg.store import get_store
     except ImportError:  # pragma: no cover
         return
     get_store().drop_table(_bucket_name(arn), namespace, name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from moto.s3tables.exceptions import ConflictException
 
-from emulator.overrides import OverrideRequest, OverrideResponse, register
+from emulator.core.registry import OverrideRequest, OverrideResponse, register
 from emulator.s3tables.exceptions import BadRequestError, ConflictError
 from emulator.s3tables.models import (
     backend,

@@ -15,7 +15,7 @@ from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.utils import get_partition
 
 from emulator.cloudformation.resources.base import CfnResource
-from emulator.overrides import AwsError
+from emulator.core.exceptions import AwsError
 
 
 class BucketPolicy(CfnResource, CloudFormationModel):

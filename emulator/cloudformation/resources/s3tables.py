@@ -13,7 +13,7 @@ from typing import Any, Self
 from moto.core.common_models import CloudFormationModel
 
 from emulator.cloudformation.resources.base import CfnResource
-from emulator.overrides import AwsError
+from emulator.core.exceptions import AwsError
 from emulator.s3tables.models import (
     backend,
     check_name_reusable,
