@@ -165,7 +165,7 @@ def _is_caller(req: OverrideRequest) -> bool:
 def get_caller_identity(req: OverrideRequest) -> OverrideResponse | None:
     if not _is_caller(req):
         return None
-    from emulator.cfn_query import xml_response
+    from emulator.core.query import xml_response
 
     with _lock:
         cur = _current

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from emulator.cfn_query import page_token, token_position
 from emulator.cloudformation.exceptions import NotImplementedOperation, ValidationError
 from emulator.cloudformation.models import (
     SVC,
@@ -35,6 +34,7 @@ from emulator.cloudformation.template import (
     parse_template,
     resource_schema,
 )
+from emulator.core.query import page_token, token_position
 from emulator.core.registry import OverrideRequest, OverrideResponse, register
 
 # Events per DescribeStackEvents page. AWS's API reference gives no number; 100 is what public reports

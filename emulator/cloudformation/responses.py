@@ -10,7 +10,6 @@ import re
 import uuid
 from typing import Any
 
-from emulator.cfn_query import parse_params, xml_response
 from emulator.cloudformation.engine import Engine
 from emulator.cloudformation.exceptions import AlreadyExistsException, ValidationError
 from emulator.cloudformation.models import SVC, Stack, find_stack, live_stack, lock, now_utc, state
@@ -21,6 +20,7 @@ from emulator.cloudformation.template import (
     parse_template,
     resolve_parameters,
 )
+from emulator.core.query import parse_params, xml_response
 from emulator.core.registry import OverrideRequest, OverrideResponse, register
 
 # -- API -------------------------------------------------------------------------------------------
