@@ -12,8 +12,9 @@ kind, kinds not given stay; ``DELETE`` clears all; ``GET`` -> ``{"faults": {...}
   ``CREATING_FAILED`` and the next N deletions without ``AllowForceDelete`` end ``DELETING_FAILED``, with
   ``FailureDescription {Type, Details}`` (Type one of botocore's DeliveryStreamFailureType values).
 - ``latency {cloudformation_stack_seconds, firehose_stream_seconds, s3tables_bucket_name_reuse_seconds}``:
-  stacks (here, cfn_latency in server.py) and streams (Firehose handlers) stay in their transitional state
-  that long; a deleted table bucket's name is refused with ConflictException that long (cfn_s3tables.py).
+  stacks (Engine._hold in emulator/cloudformation/engine.py) and streams (Firehose handlers) stay in their
+  transitional state that long; a deleted table bucket's name is refused with ConflictException that long
+  (emulator/s3tables/models.py).
 - ``omit_fields {"firehose.AppendOnly": true}``: DescribeDeliveryStream leaves AppendOnly out of the
   Iceberg destination description, as AWS may (whether it returns it is unconfirmed); ``false`` or no key:
   the field is returned.
