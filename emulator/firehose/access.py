@@ -3,7 +3,7 @@ Lake Formation grants."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from emulator.core.exceptions import AwsError
@@ -100,10 +100,8 @@ def _iam_denied(
 
 def _catalog_missing(account_id: str, region: str, catalog_id: str) -> str | None:
     """The seed's "Catalog not found": the s3tablescatalog Glue catalog or its table bucket is missing."""
-    try:
-        from emulator.glue import models as glue_catalogs
-    except ImportError:
-        return None
+    from emulator.glue import models as glue_catalogs
+
     try:
         glue_catalogs.resolve(account_id, region, catalog_id)
     except AwsError as exc:
@@ -117,47 +115,9 @@ def _catalog_missing(account_id: str, region: str, catalog_id: str) -> str | Non
 def lf_allows(
     account_id: str, region: str, principal: str, resource: dict[str, Any], any_of: Iterable[str]
 ) -> bool:
-    """Lake Formation check through emulator.lakeformation.has_permission when present, else moto's grants."""
-    wanted = tuple(any_of)
-    try:
-        from emulator.lakeformation import models as lakeformation
-    except ImportError:
-        lakeformation = None  # type: ignore[assignment]
-    checker: Callable[..., bool] | None = getattr(lakeformation, "has_permission", None)
-    if checker is not None:
-        return any(bool(checker(account_id, region, principal, resource, perm)) for perm in wanted)
-    return _moto_grants_allow(account_id, region, principal, resource, wanted)
+    """Lake Formation's answer (emulator/lakeformation): any one of ``any_of`` granted on ``resource``."""
+    from emulator.lakeformation import models as lakeformation
 
-
-def _moto_grants_allow(
-    account_id: str, region: str, principal: str, resource: dict[str, Any], wanted: tuple[str, ...]
-) -> bool:
-    """Fallback: read moto's LakeFormation grants directly (exact resource match, or a table wildcard)."""
-    from moto.lakeformation.models import lakeformation_backends
-
-    backend = lakeformation_backends[account_id][region]
-    kind = next(iter(resource))
-    target = resource[kind]
-    for catalog in list(backend.grants.values()):
-        for perm in list(catalog.permissions):
-            if perm.principal.get("DataLakePrincipalIdentifier") != principal:
-                continue
-            granted = set(perm.permissions) | set(perm.permissions_with_grant_options)
-            if not granted & set(wanted):
-                continue
-            res = perm.resource
-            if kind in res and _same_resource(res[kind], target):
-                return True
-            if kind == "Table" and "Table" in res:
-                other = res["Table"]
-                if (
-                    "TableWildcard" in other
-                    and other.get("CatalogId") == target.get("CatalogId")
-                    and other.get("DatabaseName") == target.get("DatabaseName")
-                ):
-                    return True
-    return False
-
-
-def _same_resource(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return all(a.get(k) == v for k, v in b.items())
+    return any(
+        bool(lakeformation.has_permission(account_id, region, principal, resource, perm)) for perm in any_of
+    )
