@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.run import emulator_process, free_port, machine  # noqa: E402
+from emulator.admin.client import AdminClient  # noqa: E402
 
 MIB = 1024 * 1024
 
@@ -135,7 +136,7 @@ def _count_rows(emu_endpoint: str, config: Any, signal: str, instance_prefix: st
     import pyarrow.compute as pc
     from pyiceberg.table import StaticTable
 
-    urllib.request.urlopen(urllib.request.Request(f"{emu_endpoint}/_emulator/flush", method="POST")).read()
+    AdminClient(emu_endpoint, timeout=600).flush()
     s3t = boto3.client(
         "s3tables",
         endpoint_url=emu_endpoint,
