@@ -9,14 +9,14 @@ from pathlib import Path
 from doit import get_var
 
 # Task creators (doit collects every `task_*` name in this module).
-from tasks.cli_deploy import task_deploy, task_destroy, task_plan, task_send, task_status  # noqa: F401
-from tasks.cli_doctor import task_doctor  # noqa: F401
-from tasks.cli_emulator import task_emulator, task_emulator_stop  # noqa: F401
-from tasks.cli_ingest import task_ingest, task_ingest_stop  # noqa: F401
-from tasks.cli_query import task_query, task_tables  # noqa: F401
-from tasks.cli_template import task_template  # noqa: F401
+from tasks.cli.deploy import task_deploy, task_destroy, task_plan, task_send, task_status  # noqa: F401
+from tasks.cli.doctor import task_doctor  # noqa: F401
+from tasks.cli.emulator import task_emulator, task_emulator_stop  # noqa: F401
+from tasks.cli.ingest import task_ingest, task_ingest_stop  # noqa: F401
+from tasks.cli.query import task_query, task_tables  # noqa: F401
+from tasks.cli.template import task_template  # noqa: F401
 from tasks.config import normalize_env
-from tasks.reporter import Reporter
+from tasks.cli.reporter import Reporter
 
 _DEP_DIR = Path(__file__).parent / ".doit"
 _DEP_DIR.mkdir(exist_ok=True)

@@ -178,7 +178,7 @@ def _status() -> None:
     run = _run(include_checks=True)
     results = [run.evaluate(name) for name in run.steps]
     doc = status_dict(run.config, run, results)
-    from tasks.cli_ingest import receiver_line, receiver_status
+    from tasks.cli.ingest import receiver_line, receiver_status
 
     doc["receiver"] = receiver_status(run.config)  # shown, not part of health
     from tasks.table_facts import freshness
