@@ -7,13 +7,17 @@ A command module asks this module for its input; it never calls doit.get_var its
 from __future__ import annotations
 
 import secrets
+import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from doit import get_var
 
 from tasks.config import Config, load, normalize_env, setting_keys
 from tasks.errors import UserError
+
+if TYPE_CHECKING:
+    from tasks.runner import Run
 
 FORMATS = ("text", "json")  # plan, status, tables; query adds csv (tasks/query_format.py)
 MACHINE_FORMATS = ("json", "csv")  # stdout is only the document (tasks/cli/reporter.py)
@@ -166,3 +170,24 @@ def output(config: Config) -> Path:
     if path.is_dir():
         raise UserError(f"error: output={value!r} is a directory: must be a file path for the template")
     return path
+
+
+class CommandRun:
+    """One command's Run (config, Clients, cached diffs), built from these variables on first use.
+
+    Each task creator makes its own, so in `doit plan status` each command gets the options it asked for
+    (status its read-only checks); the deploy subtasks share their command's one, so each step reads AWS once.
+    """
+
+    def __init__(self, *, include_checks: bool = False) -> None:
+        self.include_checks = include_checks
+        self._run: Run | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Run:
+        from tasks.runner import Run  # boto3 and the steps load only when a task runs
+
+        with self._lock:
+            if self._run is None:
+                self._run = Run(config(), {"repair": flag("repair")}, include_checks=self.include_checks)
+            return self._run

@@ -7,7 +7,6 @@ diff computed there is cached and reused by the action, so each step reads AWS o
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,27 +15,12 @@ from doit.exceptions import TaskFailed
 from tasks.cli import args
 from tasks.errors import UserError, cli_action, describe, emit, eprint
 
-_RUN: Any = None
-_RUN_LOCK = threading.Lock()
-
-
-def _run(include_checks: bool = False) -> Any:
-    """The command's one Run (config, Clients, cached diffs), created on first use."""
-    global _RUN
-    from tasks.runner import Run
-
-    with _RUN_LOCK:
-        if _RUN is None:
-            _RUN = Run(args.config(), {"repair": args.flag("repair")}, include_checks=include_checks)
-        return _RUN
-
-
 # -- deploy -----------------------------------------------------------------------------------------
 
 
-def _uptodate(name: str) -> bool:
+def _uptodate(run: args.CommandRun, name: str) -> bool:
     try:
-        return bool(_run().uptodate(name))
+        return bool(run().uptodate(name))
     except Exception:  # the action reports it, naming the step
         return False
 
@@ -47,9 +31,9 @@ def _failed(message: str) -> TaskFailed:
     return TaskFailed(message, report=False)
 
 
-def _apply(name: str) -> TaskFailed | None:
+def _apply(run: args.CommandRun, name: str) -> TaskFailed | None:
     try:
-        _run().apply(name)
+        run().apply(name)
     except Exception as exc:
         message = describe(exc)[0]
         if not message.startswith(f"deploy:{name}"):
@@ -58,16 +42,16 @@ def _apply(name: str) -> TaskFailed | None:
     return None
 
 
-def _summary() -> None:
-    emit(_run().summary())
+def _summary(run: args.CommandRun) -> None:
+    emit(run().summary())
 
 
-def _lock() -> TaskFailed | None:
+def _lock(command_run: args.CommandRun) -> TaskFailed | None:
     """One deploy per env at a time on this machine (tasks/lock.py); every step waits for this."""
     from tasks.lock import hold
 
     try:
-        run = _run()
+        run = command_run()
         hold(run.config, "deploy", run.ctx.account_id)
     except Exception as exc:
         return _failed(describe(exc)[0])
@@ -98,22 +82,29 @@ def task_deploy() -> Iterator[dict[str, Any]]:
     except UserError as exc:
         yield {"basename": "deploy", "name": "config", "actions": [_fail_action(exc)], "verbosity": 2}
         return
+    run = args.CommandRun()  # this command's one Run, shared by its subtasks
     names = []
-    yield {"basename": "deploy", "name": "lock", "actions": [_lock], "uptodate": [False], "verbosity": 2}
+    yield {
+        "basename": "deploy",
+        "name": "lock",
+        "actions": [(_lock, [run])],
+        "uptodate": [False],
+        "verbosity": 2,
+    }
     for step in all_steps(config):
         names.append(step.name)
         yield {
             "basename": "deploy",
             "name": step.name,
-            "actions": [(_apply, [step.name])],
+            "actions": [(_apply, [run, step.name])],
             "task_dep": ["deploy:lock", *(f"deploy:{d}" for d in step.deps)],
-            "uptodate": [(_uptodate, [step.name])],
+            "uptodate": [(_uptodate, [run, step.name])],
             "verbosity": 2,
         }
     yield {
         "basename": "deploy",
         "name": "summary",
-        "actions": [_summary],
+        "actions": [(_summary, [run])],
         "task_dep": [f"deploy:{n}" for n in names],
         "uptodate": [False],
         "verbosity": 2,

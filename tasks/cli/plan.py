@@ -6,16 +6,15 @@ import json
 from typing import Any
 
 from tasks.cli import args
-from tasks.cli.deploy import _run
 from tasks.errors import Unhealthy, cli_action, emit
 
 
 @cli_action
-def _plan() -> None:
+def _plan(command_run: args.CommandRun) -> None:
     from tasks.runner import plan_dict, plan_text
 
     fmt = args.output_format()
-    run = _run()
+    run = command_run()
     results = run.plan()
     if fmt == "json":
         emit(json.dumps(plan_dict(run.config, results), indent=2, default=str))
@@ -30,7 +29,7 @@ def task_plan() -> dict[str, Any]:
     """Show what `doit deploy` would change, step by step; no mutating call."""
     return {
         "doc": "Show what deploy would change (format=json for JSON); no mutating call",
-        "actions": [_plan],
+        "actions": [(_plan, [args.CommandRun()])],
         "uptodate": [False],
         "verbosity": 2,
     }

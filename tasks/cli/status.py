@@ -6,16 +6,15 @@ import json
 from typing import Any
 
 from tasks.cli import args
-from tasks.cli.deploy import _run
 from tasks.errors import Unhealthy, cli_action, emit
 
 
 @cli_action
-def _status() -> None:
+def _status(command_run: args.CommandRun) -> None:
     from tasks.runner import status_dict, status_text
 
     fmt = args.output_format()
-    run = _run(include_checks=True)
+    run = command_run()
     results = [run.evaluate(name) for name in run.steps]
     doc = status_dict(run.config, run, results)
     from tasks.cli.ingest import receiver_line, receiver_status
@@ -35,7 +34,7 @@ def task_status() -> dict[str, Any]:
     """Every deployed item with its drift; exits non-zero when anything differs from the config."""
     return {
         "doc": "Show every item of the env with drift (format=json); exit 1 when unhealthy",
-        "actions": [_status],
+        "actions": [(_status, [args.CommandRun(include_checks=True)])],
         "uptodate": [False],
         "verbosity": 2,
     }
