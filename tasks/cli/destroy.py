@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from tasks.cli import args
@@ -21,9 +20,7 @@ def _destroy() -> None:
 
     clients = Clients(config)
     hold(config, "destroy", clients.account_id)
-    code = destroy(Context(config, clients), force)
-    if code:
-        sys.exit(code)
+    destroy(Context(config, clients), force)  # a failure raises: cli_action gives its exit code
 
 
 def task_destroy() -> dict[str, Any]:
