@@ -27,7 +27,7 @@ from typing import IO, Any
 
 from tasks.config import Config
 from tasks.errors import StepFailed
-from tasks.step import backoff_delays
+from tasks.polling import backoff_delays
 
 LOCK_NAME = "deploy.lock"
 

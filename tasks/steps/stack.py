@@ -16,7 +16,8 @@ import yaml
 from botocore.exceptions import ClientError, WaiterError
 
 from tasks.errors import StepFailed
-from tasks.step import Change, Context, Diff, Outcome, Result, backoff_delays, error_code, plain, poll
+from tasks.polling import backoff_delays, poll
+from tasks.step import Change, Context, Diff, Outcome, Result, error_code, plain
 from tasks.steps import stack_events
 
 NAME = "stack"
