@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
-from tasks.errors import StepFailed, UserError, emit
-from tasks.step import Context, error_code
+from tasks.errors import StepFailed, UserError, emit, error_code
+from tasks.step import Context
 from tasks.steps import lf_permissions, stack, streams, tables
 from tasks.steps.grants import ROLE_OUTPUT, child_catalog_id
 

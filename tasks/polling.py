@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from botocore.exceptions import ClientError
 
-from tasks.step import error_code
+from tasks.errors import error_code
 
 T = TypeVar("T")
 

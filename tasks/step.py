@@ -20,8 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from botocore.exceptions import ClientError
-
 from tasks.aws import Clients
 from tasks.config import Config
 from tasks.errors import emit
@@ -151,13 +149,6 @@ class Step:
 
 
 # -- helpers shared by steps -----------------------------------------------------------------------
-
-
-def error_code(exc: BaseException) -> str:
-    """The AWS error code of a ClientError (never its message)."""
-    if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Code", ""))
-    return ""
 
 
 def normalize(value: Any) -> Any:

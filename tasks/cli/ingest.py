@@ -23,6 +23,7 @@ from tasks.cli import args
 from tasks.config import Config
 from tasks.emulator_ctl import REPO_ROOT, pid_alive, terminate
 from tasks.errors import StepFailed, UserError, cli_action, emit
+from tasks.polling import backoff, poll_until
 
 STATE_DIR_VAR = "OTLP2PIPELINE_INGEST_DIR"  # tests keep their receiver's state apart
 TOKEN_VAR = "OTLP2PIPELINE_INGEST_TOKEN"  # the same name ingest/server.py reads
@@ -65,7 +66,7 @@ def _ensure_deployed(config: Config) -> None:
     from botocore.exceptions import ClientError
 
     from tasks.aws import Clients  # starts the emulator for env=local when it is not running
-    from tasks.step import error_code
+    from tasks.errors import error_code
 
     clients = Clients(config)
     missing = []
@@ -123,20 +124,19 @@ def _spawn(config: Config, host: str, port: int, token: str | None) -> subproces
 
 
 def _wait_healthy(endpoint: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    delay = 0.05
-    while health(endpoint) is None:
+    def healthy() -> bool:
+        if health(endpoint) is not None:
+            return True
         if proc.poll() is not None:
             raise StepFailed(
                 f"error: the receiver exited during start-up (code {proc.returncode}); see {log_file()}"
             )
-        if time.monotonic() > deadline:
-            raise StepFailed(
-                f"error: the receiver on {endpoint} is not healthy after {START_TIMEOUT_S:.0f}s: "
-                f"see {log_file()}"
-            )
-        time.sleep(delay)
-        delay = min(delay * 2, 0.5)
+        return False
+
+    if not poll_until(healthy, bool, backoff(time.monotonic() + START_TIMEOUT_S, first=0.05, cap=0.5))[1]:
+        raise StepFailed(
+            f"error: the receiver on {endpoint} is not healthy after {START_TIMEOUT_S:.0f}s: see {log_file()}"
+        )
 
 
 @cli_action

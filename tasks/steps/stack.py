@@ -15,9 +15,9 @@ from typing import Any
 import yaml
 from botocore.exceptions import ClientError, WaiterError
 
-from tasks.errors import StepFailed
+from tasks.errors import StepFailed, error_code
 from tasks.polling import backoff_delays, poll
-from tasks.step import Change, Context, Diff, Outcome, Result, error_code, plain
+from tasks.step import Change, Context, Diff, Outcome, Result, plain
 from tasks.steps import stack_events
 
 NAME = "stack"
