@@ -403,7 +403,7 @@ class Doctor:
 
     # LakeFormation grants to the Firehose role ------------------------------------------------------
     def firehose_grants(self) -> Iterator[Finding]:
-        if not self.ctx.results.get("stack_outputs", {}).get("FirehoseRoleArn"):
+        if not self.ctx.facts.firehose_role_arn:
             yield self.finding(
                 ENTRY_FIREHOSE_GRANTS,
                 "Firehose role grants (DESCRIBE on database, ALL on tables)",

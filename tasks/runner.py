@@ -1,6 +1,6 @@
 """Plan, status and deploy: three readings of the steps' one shape (tasks/step.py).
 
-`Run` holds one Context (config + Clients + results) for the whole command and caches each step's Diff
+`Run` holds one Context (config + Clients + facts) for the whole command and caches each step's Diff
 from its evaluation, so doit's `uptodate` check and the deploy action read AWS once per step.
 """
 
@@ -103,7 +103,6 @@ class Run:
                 raise StepFailed(f"deploy:{name} failed: {res.error}") from exc
             finally:
                 res.elapsed += time.monotonic() - t0
-            self.ctx.results.update(res.outcome.data)
         self.ctx.say(f"{name}: {res.outcome.result} ({res.elapsed:.2f}s)")
         for detail in res.outcome.details:
             self.ctx.say(f"  {detail}")

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from tasks.aws import Clients
 from tasks.config import Config
 from tasks.errors import emit
+from tasks.facts import Facts, FactsByName
 
 Action = Literal["create", "update", "replace", "delete"]
 Result = Literal["created", "updated", "replaced", "deleted", "unchanged", "waited"]
@@ -77,20 +78,19 @@ class Diff:
 
 @dataclass
 class Outcome:
-    """What apply() did. `data` is published into ctx.results for later steps (e.g. stack outputs)."""
+    """What apply() did; what later steps need to know goes to ctx.facts (tasks/facts.py)."""
 
     result: Result
     details: list[str] = field(default_factory=list)
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class Context:
-    """Everything a step needs: config, the one Clients (session, retries, call counter), earlier results."""
+    """Everything a step needs: config, the one Clients (session, retries, call counter), the run's facts."""
 
     config: Config
     clients: Clients
-    results: dict[str, Any] = field(default_factory=dict)
+    facts: Facts = field(default_factory=Facts)
     options: dict[str, Any] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _memo: dict[str, Any] = field(default_factory=dict)
@@ -98,6 +98,11 @@ class Context:
     @property
     def account_id(self) -> str:
         return self.clients.account_id
+
+    @property
+    def results(self) -> FactsByName:
+        """The facts by field name, for a caller that sets one so (tests/test_regions.py); steps read .facts."""
+        return FactsByName(self.facts)
 
     @property
     def repair(self) -> bool:
@@ -132,8 +137,8 @@ class Step:
     deps: tuple[str, ...] = ()
     # Status lines per item, from what observe() returned: [(item, state)].
     report: Callable[[Any], list[tuple[str, str]]] | None = None
-    # Values later steps read (e.g. stack outputs), from what observe() returned.
-    publish: Callable[[Any], dict[str, Any]] | None = None
+    # Records in ctx.facts what later steps read (e.g. stack outputs), from what observe() returned.
+    publish: Callable[[Context, Any], None] | None = None
     # Read-only checks (status only) have no apply and are not part of plan/deploy.
     deploys: bool = True
 
@@ -144,7 +149,7 @@ class Step:
         d = self.diff(desired, observed)
         d.desired, d.observed = desired, observed
         if self.publish is not None:
-            ctx.results.update(self.publish(observed))
+            self.publish(ctx, observed)
         return d
 
 

@@ -141,7 +141,8 @@ def apply(ctx: Context, d: Diff) -> Outcome:
         except ClientError as exc:  # created meanwhile by someone else: converge on the next run
             if error_code(exc) != "AlreadyExistsException":
                 raise
-        return Outcome("created", [f"created {CATALOG_NAME}"], {"catalog_created": True})
+        ctx.facts.catalog_created = True
+        return Outcome("created", [f"created {CATALOG_NAME}"])
     new = _input_from(have.catalog)
     new["FederatedCatalog"] = {
         **(new.get("FederatedCatalog") or {}),

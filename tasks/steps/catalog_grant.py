@@ -41,7 +41,7 @@ def desired(ctx: Context) -> Desired:
 
 def observe(ctx: Context) -> Observed:
     resource = catalog_resource(ctx.account_id)
-    fresh = bool(ctx.results.get("catalog_created"))  # made in this run: no grant on it yet
+    fresh = ctx.facts.catalog_created  # made in this run: no grant on it yet
     held = lf_permissions.held_on(ctx, ctx.clients.caller_principal, [resource], confirm=not fresh)
     key = lf_permissions.resource_key(resource)
     perms, grant = held.get(key, (set(), set())) if key else (set(), set())

@@ -79,7 +79,7 @@ def resolve(value: Any, values: dict[str, str]) -> Any:
 
 
 def desired(ctx: Context) -> Desired:
-    outputs: dict[str, str] = ctx.results.get("stack_outputs") or {}
+    outputs = ctx.facts.stack_outputs
     policy_name, document = _template_policy(ctx)
     role_name = outputs.get("FirehoseRoleName")
     if not role_name:
@@ -103,7 +103,7 @@ def observe(ctx: Context) -> Observed:
     want = desired(ctx)
     if want.role_name is None:
         return Observed(None)
-    if ctx.results.get("stack_created"):
+    if ctx.facts.stack_created:
         # CloudFormation created the role with this very document in this run: no read needed.
         return Observed(want.role_name, True, want.policy)
     try:

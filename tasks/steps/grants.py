@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from tasks.errors import StepFailed
+from tasks.facts import ROLE_OUTPUT
 from tasks.polling import backoff_delays
 from tasks.step import Change, Context, Diff, Outcome
 from tasks.steps import lf_permissions
 from tasks.steps.catalog import CATALOG_NAME
 
 NAME = "grants"
-ROLE_OUTPUT = "FirehoseRoleArn"
 PENDING_ROLE = "<FirehoseRoleArn, known once the stack exists>"
 # A role CloudFormation just created can be unknown to Lake Formation for a few seconds.
 NOT_YET = ("InvalidInputException", "EntityNotFoundException")
@@ -58,7 +58,7 @@ def child_catalog_id(account_id: str, bucket: str) -> str:
 
 
 def firehose_role(ctx: Context) -> str:
-    return str(ctx.results.get("stack_outputs", {}).get(ROLE_OUTPUT) or PENDING_ROLE)
+    return ctx.facts.firehose_role_arn or PENDING_ROLE
 
 
 def desired(ctx: Context) -> Desired:
@@ -77,7 +77,7 @@ def observe(ctx: Context) -> Observed:
     if principal == PENDING_ROLE:
         return Observed(principal, {})
     resources = [g.resource for g in desired(ctx).grants]
-    fresh = bool(ctx.results.get("stack_created"))  # its tables were made in this run: no grant yet
+    fresh = ctx.facts.stack_created  # its tables were made in this run: no grant yet
     held = lf_permissions.held_on(ctx, principal, resources, confirm=not fresh)
     return Observed(principal, {k: frozenset(p) for k, (p, _) in held.items()})
 

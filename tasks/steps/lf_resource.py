@@ -113,7 +113,7 @@ def apply(ctx: Context, d: Diff) -> Outcome:
                 WithPrivilegedAccess=True,
             )
 
-        if ctx.results.get("lf_role_created"):
+        if ctx.facts.lf_role_created:
             retry_codes(register, IAM_NOT_READY, deadline_s=60)
         else:
             register()

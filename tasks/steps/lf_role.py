@@ -107,7 +107,8 @@ def apply(ctx: Context, d: Diff) -> Outcome:
             iam.put_role_policy(
                 RoleName=ROLE_NAME, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(want.policy)
             )
-    return Outcome("created" if created else "updated", data={"lf_role_created": created})
+    ctx.facts.lf_role_created = created
+    return Outcome("created" if created else "updated")
 
 
 def region_scoped(policy: dict[str, Any] | None) -> list[str]:

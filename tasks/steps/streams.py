@@ -20,7 +20,7 @@ from tasks.errors import StepFailed, error_code
 from tasks.polling import backoff_delays, poll, retry_codes
 from tasks.schemas import ALL_SIGNALS
 from tasks.step import Change, Context, Diff, Outcome, plain
-from tasks.steps.grants import PENDING_ROLE, firehose_role
+from tasks.steps.grants import firehose_role
 
 STREAM_DEADLINE_S = 15 * 60
 # Fields UpdateDestination changes in place; the rest (AppendOnly, table, catalog, type) need a new stream.
@@ -36,6 +36,8 @@ class Desired:
     signal: str
     destination: dict[str, Any]
     tags: dict[str, str]
+    # The stack's Firehose role was not known when this was built: RoleARN shows PENDING_ROLE.
+    role_pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,11 @@ def destination(ctx: Context, signal: str) -> dict[str, Any]:
 
 def desired(ctx: Context, signal: str) -> Desired:
     return Desired(
-        ctx.config.stream_name(signal), signal, destination(ctx, signal), dict(ctx.config.all_tags)
+        ctx.config.stream_name(signal),
+        signal,
+        destination(ctx, signal),
+        dict(ctx.config.all_tags),
+        role_pending=ctx.facts.firehose_role_arn is None,
     )
 
 
@@ -299,7 +305,7 @@ def create_stream(ctx: Context, want: Desired) -> Observed:
             Tags=[{"Key": k, "Value": v} for k, v in want.tags.items()],
         )
 
-    if ctx.results.get("stack_changed"):
+    if ctx.facts.stack_changed:
         retry_codes(create, ROLE_NOT_READY, deadline_s=90)
     else:
         create()
@@ -312,9 +318,9 @@ def create_stream(ctx: Context, want: Desired) -> Observed:
 def apply(ctx: Context, d: Diff) -> Outcome:
     want: Desired = d.desired
     have: Observed = d.observed
-    if PENDING_ROLE in str(want.destination):
+    if want.role_pending:
         want = desired(ctx, want.signal)  # the stack was created after this step was evaluated
-    if PENDING_ROLE in str(want.destination):
+    if want.role_pending:
         raise StepFailed(
             f"error: stack {ctx.config.stack_name} has no FirehoseRoleArn output: run `doit deploy` "
             "again once the stack is complete"
@@ -401,7 +407,8 @@ def cleanup_diff(want: Leftovers, have: Leftovers) -> Diff:
 
 
 def cleanup_apply(ctx: Context, d: Diff) -> Outcome:
-    names = [c.resource.removeprefix("firehose stream ") for c in d.changes]
+    want: Leftovers = d.desired
+    names = [n for n in d.observed.names if n not in want.names]  # the streams cleanup_diff deletes
     for name in names:
         delete_stream(ctx, name)
     return Outcome("deleted", [f"deleted {n}" for n in names])
