@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -188,7 +188,7 @@ def _empty_bucket(ctx: Context, bucket: str) -> int:
     return len(versions)
 
 
-def destroy(ctx: Context, force: bool) -> Literal[0]:
+def destroy(ctx: Context, force: bool) -> int:
     """Delete the env's resources. Every failure raises; tasks/errors.py's cli_action, the one place that
     turns exceptions into exit codes, gives the command's. Returns 0 (EXIT_OK): done or nothing to delete."""
     inv = inventory(ctx)

@@ -169,7 +169,7 @@ class Evaluated:
 
     desired: Any
     observed: Any
-    diff: Diff
+    diff: Diff[Any, Any]
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -202,14 +202,14 @@ def missing_actions(want: dict[str, Any], have: dict[str, Any] | None) -> list[s
     )
 
 
-def _fields(d: Diff) -> dict[str, tuple[Any, Any]]:
+def _fields(d: Diff[Any, Any]) -> dict[str, tuple[Any, Any]]:
     out: dict[str, tuple[Any, Any]] = {}
     for change in d.changes:
         out.update(change.fields)
     return out
 
 
-def _changes_text(d: Diff) -> str:
+def _changes_text(d: Diff[Any, Any]) -> str:
     return "; ".join(
         f"{c.action} {c.resource}" + (f" ({', '.join(c.fields)})" if c.fields else "") for c in d.changes
     )

@@ -25,7 +25,7 @@ CALLER_STEPS = frozenset({"lf_admins", "catalog_grant"})
 @dataclass
 class StepResult:
     name: str
-    diff: Diff | None = None
+    diff: Diff[Any, Any] | None = None
     outcome: Outcome | None = None
     error: str | None = None
     elapsed: float = 0.0
@@ -45,7 +45,9 @@ class Run:
     ) -> None:
         self.config = config
         self.ctx = Context(config, clients or Clients(config), options=dict(options or {}))
-        self.steps: dict[str, Step] = {s.name: s for s in all_steps(config, include_checks=include_checks)}
+        self.steps: dict[str, Step[Any, Any]] = {
+            s.name: s for s in all_steps(config, include_checks=include_checks)
+        }
         self.results: dict[str, StepResult] = {}
         self.started = time.monotonic()
         self._lock = threading.Lock()

@@ -18,7 +18,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from tasks.aws import Clients
 from tasks.config import Config
@@ -56,17 +56,22 @@ class Change:
         return out
 
 
+D = TypeVar("D")  # what a step's desired() returns
+O = TypeVar("O")  # noqa: E741  (what a step's observe() returns; Step[D, O] reads best)
+
+
 @dataclass
-class Diff:
+class Diff(Generic[D, O]):
     """Changes deploy would make, plus notes: things reported but deliberately left alone.
 
-    `desired` and `observed` ride along so apply() needs no second read.
+    `desired` and `observed` ride along so apply() needs no second read; Step.evaluate sets them
+    right after diff() (a pure diff() builds the Diff from the changes alone).
     """
 
     changes: list[Change] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    desired: Any = None
-    observed: Any = None
+    desired: D = None  # type: ignore[assignment]  # set by Step.evaluate before anyone reads it
+    observed: O = None  # type: ignore[assignment]
 
     @property
     def empty(self) -> bool:
@@ -101,7 +106,10 @@ class Context:
 
     @property
     def results(self) -> FactsByName:
-        """The facts by field name, for a caller that sets one so (tests/test_regions.py); steps read .facts."""
+        """The facts by field name, for a caller that sets one so (tests/test_regions.py).
+
+        Steps read and write `facts` itself.
+        """
         return FactsByName(self.facts)
 
     @property
@@ -126,23 +134,26 @@ class Context:
 
 
 @dataclass(frozen=True)
-class Step:
-    """A named step: the four functions bound to their arguments, plus deploy-graph edges."""
+class Step(Generic[D, O]):
+    """A named step: the four functions bound to their arguments, plus deploy-graph edges.
+
+    D is what desired() returns, O what observe() returns; the Diff carries both, typed, to apply().
+    """
 
     name: str
-    desired: Callable[[Context], Any]
-    observe: Callable[[Context], Any]
-    diff: Callable[[Any, Any], Diff]
-    apply: Callable[[Context, Diff], Outcome]
+    desired: Callable[[Context], D]
+    observe: Callable[[Context], O]
+    diff: Callable[[D, O], Diff[D, O]]
+    apply: Callable[[Context, Diff[D, O]], Outcome]
     deps: tuple[str, ...] = ()
     # Status lines per item, from what observe() returned: [(item, state)].
-    report: Callable[[Any], list[tuple[str, str]]] | None = None
+    report: Callable[[O], list[tuple[str, str]]] | None = None
     # Records in ctx.facts what later steps read (e.g. stack outputs), from what observe() returned.
-    publish: Callable[[Context, Any], None] | None = None
+    publish: Callable[[Context, O], None] | None = None
     # Read-only checks (status only) have no apply and are not part of plan/deploy.
     deploys: bool = True
 
-    def evaluate(self, ctx: Context) -> Diff:
+    def evaluate(self, ctx: Context) -> Diff[D, O]:
         """observe + diff; publishes observed results for later steps."""
         desired = self.desired(ctx)
         observed = self.observe(ctx)

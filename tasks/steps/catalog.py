@@ -97,7 +97,7 @@ def iam_mode(catalog: dict[str, Any]) -> str | None:
     return IAM_MODE.format(who=", ".join(who)) if who else None
 
 
-def diff(want: Desired, have: Observed) -> Diff:
+def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     res = f"glue catalog {CATALOG_NAME}"
     if have.catalog is None:
         return Diff([Change("create", res, {"CatalogInput": (None, want.catalog_input)})])
@@ -131,9 +131,9 @@ def _project(value: Any, shape: Any) -> Any:
     return value
 
 
-def apply(ctx: Context, d: Diff) -> Outcome:
-    want: Desired = d.desired
-    have: Observed = d.observed
+def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
+    want = d.desired
+    have = d.observed
     glue = ctx.clients.glue
     if have.catalog is None:
         try:

@@ -48,7 +48,7 @@ def observe(ctx: Context) -> Observed:
     return Observed(frozenset(perms), frozenset(grant))
 
 
-def diff(want: Desired, have: Observed) -> Diff:
+def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     need = sorted(set(want.permissions) - have.permissions)
     need_grant = sorted(set(want.grantable) - have.grantable)
     if not need and not need_grant:
@@ -70,8 +70,8 @@ def diff(want: Desired, have: Observed) -> Diff:
     )
 
 
-def apply(ctx: Context, d: Diff) -> Outcome:
-    want: Desired = d.desired
+def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
+    want = d.desired
     ctx.clients.lakeformation.grant_permissions(
         Principal={"DataLakePrincipalIdentifier": want.principal},
         Resource=want.resource,

@@ -137,7 +137,7 @@ def missing_statements(want: dict[str, Any], have: dict[str, Any] | None) -> lis
     return [sid for sid, st in _sids(want).items() if normalize(held.get(sid)) != normalize(st)]
 
 
-def diff(want: Desired, have: Observed) -> Diff:
+def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     if want.role_name is None or want.policy is None:
         return Diff(
             [Change("create", f"iam role policy {want.policy_name}", reason="created with the stack")]
@@ -167,8 +167,8 @@ def diff(want: Desired, have: Observed) -> Diff:
     )
 
 
-def apply(ctx: Context, d: Diff) -> Outcome:
-    want: Desired = d.desired
+def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
+    want = d.desired
     if want.role_name is None or want.policy is None:
         return Outcome("unchanged", ["the stack creates the role and its policy"])
     ctx.clients.iam.put_role_policy(

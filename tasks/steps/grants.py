@@ -82,7 +82,7 @@ def observe(ctx: Context) -> Observed:
     return Observed(principal, {k: frozenset(p) for k, (p, _) in held.items()})
 
 
-def diff(want: Desired, have: Observed) -> Diff:
+def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     changes = []
     for grant in want.grants:
         has = have.held.get(grant.key, frozenset())
@@ -107,8 +107,8 @@ def missing_grants(want: Desired, have: Observed) -> list[Grant]:
     ]
 
 
-def apply(ctx: Context, d: Diff) -> Outcome:
-    want: Desired = d.desired
+def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
+    want = d.desired
     if want.principal == PENDING_ROLE:
         # Deploy evaluated this step before the stack existed (doit -a or a plan-only run).
         want = desired(ctx)

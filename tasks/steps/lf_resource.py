@@ -59,7 +59,7 @@ def observe(ctx: Context) -> Observed:
     return Observed(True, info.get("RoleArn"), info.get("WithFederation"), info.get("WithPrivilegedAccess"))
 
 
-def diff(want: Desired, have: Observed) -> Diff:
+def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     res = f"lake formation resource {want.resource_arn}"
     if not have.registered:
         return Diff(
@@ -99,8 +99,8 @@ def diff(want: Desired, have: Observed) -> Diff:
     )
 
 
-def apply(ctx: Context, d: Diff) -> Outcome:
-    want: Desired = d.desired
+def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
+    want = d.desired
     lf = ctx.clients.lakeformation
     change = d.changes[0]
     if change.action == "create":

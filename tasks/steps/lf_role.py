@@ -75,7 +75,7 @@ def observe(ctx: Context) -> Observed:
     return Observed(True, role["Arn"], _doc(role["AssumeRolePolicyDocument"]), policy)
 
 
-def diff(want: Desired, have: Observed) -> Diff:
+def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     res = f"iam role {want.role_name}"
     if not have.exists:
         return Diff([Change("create", res, {"trust": (None, want.trust), "policy": (None, want.policy)})])
@@ -87,10 +87,10 @@ def diff(want: Desired, have: Observed) -> Diff:
     return Diff([Change("update", res, fields)] if fields else [])
 
 
-def apply(ctx: Context, d: Diff) -> Outcome:
+def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
     import json
 
-    want: Desired = d.desired
+    want = d.desired
     iam = ctx.clients.iam
     created = False
     for change in d.changes:

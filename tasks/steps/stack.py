@@ -151,7 +151,7 @@ def _resource_changes(want: dict[str, Any], have: dict[str, Any]) -> dict[str, t
     return out
 
 
-def diff(want: Desired, have: Observed) -> Diff:
+def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     res = f"cloudformation stack {want.stack_name}"
     if not have.exists or have.status == "REVIEW_IN_PROGRESS":
         return Diff(
@@ -200,9 +200,9 @@ def diff(want: Desired, have: Observed) -> Diff:
 # -- apply ------------------------------------------------------------------------------------------
 
 
-def apply(ctx: Context, d: Diff) -> Outcome:
-    want: Desired = d.desired
-    have: Observed = d.observed
+def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
+    want = d.desired
+    have = d.observed
     change = d.changes[0]
     details: list[str] = []
     # REVIEW_IN_PROGRESS (a create change set never executed) never finishes by itself: it is created below.
@@ -248,7 +248,7 @@ def apply(ctx: Context, d: Diff) -> Outcome:
     return Outcome(result, details)
 
 
-def evaluate_again(ctx: Context) -> Diff:
+def evaluate_again(ctx: Context) -> Diff[Desired, Observed]:
     want = desired(ctx)
     have = observe(ctx)
     d = diff(want, have)

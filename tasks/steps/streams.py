@@ -179,7 +179,7 @@ def _compare(
     return out
 
 
-def diff(want: Desired, have: Observed) -> Diff:
+def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     res = f"firehose stream {want.name}"
     if not have.exists:
         return Diff(
@@ -315,9 +315,9 @@ def create_stream(ctx: Context, want: Desired) -> Observed:
     return have
 
 
-def apply(ctx: Context, d: Diff) -> Outcome:
-    want: Desired = d.desired
-    have: Observed = d.observed
+def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
+    want = d.desired
+    have = d.observed
     if want.role_pending:
         want = desired(ctx, want.signal)  # the stack was created after this step was evaluated
     if want.role_pending:
@@ -396,7 +396,7 @@ def cleanup_observe(ctx: Context) -> Leftovers:
     return Leftovers(tuple(env_stream_names(ctx)))
 
 
-def cleanup_diff(want: Leftovers, have: Leftovers) -> Diff:
+def cleanup_diff(want: Leftovers, have: Leftovers) -> Diff[Leftovers, Leftovers]:
     return Diff(
         [
             Change("delete", f"firehose stream {n}", reason="its signal is no longer enabled")
@@ -406,8 +406,8 @@ def cleanup_diff(want: Leftovers, have: Leftovers) -> Diff:
     )
 
 
-def cleanup_apply(ctx: Context, d: Diff) -> Outcome:
-    want: Leftovers = d.desired
+def cleanup_apply(ctx: Context, d: Diff[Leftovers, Leftovers]) -> Outcome:
+    want = d.desired
     names = [n for n in d.observed.names if n not in want.names]  # the streams cleanup_diff deletes
     for name in names:
         delete_stream(ctx, name)

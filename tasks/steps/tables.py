@@ -49,7 +49,7 @@ def observe(ctx: Context) -> Tables:
     return Tables(arn, tuple(sorted(names)))
 
 
-def diff(want: Tables, have: Tables) -> Diff:
+def diff(want: Tables, have: Tables) -> Diff[Tables, Tables]:
     assert want.names is not None
     present = set(have.names or ())
     return Diff(
@@ -61,7 +61,7 @@ def diff(want: Tables, have: Tables) -> Diff:
     )
 
 
-def apply(ctx: Context, d: Diff) -> Outcome:
+def apply(ctx: Context, d: Diff[Tables, Tables]) -> Outcome:
     raise StepFailed("error: tables are owned by the stack; run `doit deploy`")
 
 
