@@ -30,6 +30,7 @@ from botocore.config import Config
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tasks.config import arn as config_arn  # noqa: E402
 from tasks.polling import backoff, poll_until  # noqa: E402
 from tasks.records import encode, make_records, new_run_id  # noqa: E402
 from tests import emulator_helpers as eh  # noqa: E402
@@ -123,7 +124,7 @@ def table_rows(endpoint: str) -> int:
     from pyiceberg.table import StaticTable
 
     s3t = client(endpoint, "s3tables")
-    arn = f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/{BUCKET}"
+    arn = config_arn(REGION, "s3tables", f"bucket/{BUCKET}", ACCOUNT)
     loc = s3t.get_table_metadata_location(tableBucketARN=arn, namespace=NAMESPACE, name=SIGNAL)[
         "metadataLocation"
     ]

@@ -144,7 +144,7 @@ def _count_rows(emu_endpoint: str, config: Any, signal: str, instance_prefix: st
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    arn = f"arn:aws:s3tables:{config.region}:123456789012:bucket/{config.table_bucket_name}"
+    arn = config.table_bucket_arn("123456789012")
     loc = s3t.get_table_metadata_location(tableBucketARN=arn, namespace=config.namespace, name=signal)
     table = StaticTable.from_metadata(loc["metadataLocation"]).scan(selected_fields=("service_instance_id",))
     col = table.to_arrow().column("service_instance_id")

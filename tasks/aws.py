@@ -181,6 +181,6 @@ class Clients:
             raise CallerPrincipalUnknown(
                 f"error: cannot read the caller's IAM role {role} (iam:GetRole is denied): Lake Formation "
                 f"needs the role's full ARN, path included; allow iam:GetRole on "
-                f"arn:{parts[1]}:iam::{parts[4]}:role/*{role}, or set caller_principal to the role's ARN "
-                f"(arn:{parts[1]}:iam::{parts[4]}:role/PATH/{role}) in {self.config.env}'s config"
+                f"{self.config.role_arn(parts[4], '*' + role)}, or set caller_principal to the role's ARN "
+                f"({self.config.role_arn(parts[4], 'PATH/' + role)}) in {self.config.env}'s config"
             ) from None

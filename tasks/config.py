@@ -130,6 +130,18 @@ def partition(region: str) -> str:
         return "aws"
 
 
+def arn(
+    region: str, service: str, resource: str, account_id: str = "", *, arn_region: str | None = None
+) -> str:
+    """`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`, PARTITION being `region`'s: the one ARN format.
+
+    `arn_region` (default `region`) is what the ARN names: "" for global resources (IAM, S3 buckets),
+    "*" in a policy that covers every region of the partition. Config.arn is this for an env's region.
+    """
+    where = region if arn_region is None else arn_region
+    return f"arn:{partition(region)}:{service}:{where}:{account_id}:{resource}"
+
+
 def has_iceberg_destination(region: str) -> bool:
     """Whether Firehose can deliver to Apache Iceberg tables in `region` (aws-facts.md, "Regions")."""
     return partition(region) not in NO_ICEBERG_PARTITIONS and region not in NO_ICEBERG_REGIONS
@@ -243,8 +255,7 @@ class Config:
         `region` defaults to the env's; "" for global resources (IAM, S3 buckets), "*" in a policy that
         covers every region of the partition.
         """
-        where = self.region if region is None else region
-        return f"arn:{self.partition}:{service}:{where}:{account_id}:{resource}"
+        return arn(self.region, service, resource, account_id, arn_region=region)
 
     def role_arn(self, account_id: str, role_name: str) -> str:
         """A role's ARN from its name alone: right for roles without a path (the tool's own)."""
