@@ -1,7 +1,7 @@
 """`doit doctor env=ENV`: check each cause of the seed's Troubleshooting section and print the fix.
 
 Read-only. Exits 0 when every check is OK, 1 when a cause is found (the fix is printed with it),
-2 for bad input (one line, before any AWS call). See tasks/doctor.py.
+2 for bad input (one line, before any AWS call). See tasks/doctor/.
 """
 
 from __future__ import annotations
