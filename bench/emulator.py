@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from emulator.admin.client import AdminClient  # noqa: E402
+from tasks.config import arn as config_arn  # noqa: E402
+from tasks.polling import backoff, poll_until  # noqa: E402
 from tasks.records import encode, make_records, new_run_id  # noqa: E402
 from tests import emulator_helpers as eh  # noqa: E402
 from tests.emulator_helpers import ACCOUNT, NAMESPACE, REGION  # noqa: E402
@@ -63,17 +65,17 @@ def admin(endpoint: str, method: str, route: str) -> Any:
 
 
 def wait_healthy(endpoint: str, proc: subprocess.Popen[bytes], deadline: float) -> None:
-    delay = 0.01
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         if proc.poll() is not None:
             raise SystemExit(f"emulator exited with {proc.returncode} during start-up")
         try:
             admin(endpoint, "GET", "health")
-            return
         except (urllib.error.URLError, ConnectionError):
-            time.sleep(delay)
-            delay = min(delay * 2, 0.1)
-    raise SystemExit("emulator not healthy within 60 s")
+            return False
+        return True
+
+    if not poll_until(healthy, bool, backoff(deadline, first=0.01, cap=0.1))[1]:
+        raise SystemExit("emulator not healthy within 60 s")
 
 
 def client(endpoint: str, service: str, **kw: Any) -> Any:
@@ -118,7 +120,7 @@ def table_rows(endpoint: str) -> int:
     from pyiceberg.table import StaticTable
 
     s3t = client(endpoint, "s3tables")
-    arn = f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/{BUCKET}"
+    arn = config_arn(REGION, "s3tables", f"bucket/{BUCKET}", ACCOUNT)
     loc = s3t.get_table_metadata_location(tableBucketARN=arn, namespace=NAMESPACE, name=SIGNAL)[
         "metadataLocation"
     ]

@@ -16,8 +16,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tasks.errors import StepFailed, UserError, emit
-from tasks.step import Context, error_code
+from tasks.errors import StepFailed, UserError, emit, error_code
+from tasks.step import Context
 from tasks.steps import lf_permissions, stack, streams, tables
 from tasks.steps.grants import ROLE_OUTPUT, child_catalog_id
 
@@ -189,7 +189,8 @@ def _empty_bucket(ctx: Context, bucket: str) -> int:
 
 
 def destroy(ctx: Context, force: bool) -> int:
-    """Delete the env's resources; returns the exit code (0: done or nothing to delete)."""
+    """Delete the env's resources. Every failure raises; tasks/errors.py's cli_action, the one place that
+    turns exceptions into exit codes, gives the command's. Returns 0 (EXIT_OK): done or nothing to delete."""
     inv = inventory(ctx)
     if inv.empty:
         emit(f"destroy env={ctx.config.env}: nothing to delete; kept: {KEPT}")

@@ -1,6 +1,6 @@
 """Plan, status and deploy: three readings of the steps' one shape (tasks/step.py).
 
-`Run` holds one Context (config + Clients + results) for the whole command and caches each step's Diff
+`Run` holds one Context (config + Clients + facts) for the whole command and caches each step's Diff
 from its evaluation, so doit's `uptodate` check and the deploy action read AWS once per step.
 """
 
@@ -25,7 +25,7 @@ CALLER_STEPS = frozenset({"lf_admins", "catalog_grant"})
 @dataclass
 class StepResult:
     name: str
-    diff: Diff | None = None
+    diff: Diff[Any, Any] | None = None
     outcome: Outcome | None = None
     error: str | None = None
     elapsed: float = 0.0
@@ -45,7 +45,9 @@ class Run:
     ) -> None:
         self.config = config
         self.ctx = Context(config, clients or Clients(config), options=dict(options or {}))
-        self.steps: dict[str, Step] = {s.name: s for s in all_steps(config, include_checks=include_checks)}
+        self.steps: dict[str, Step[Any, Any]] = {
+            s.name: s for s in all_steps(config, include_checks=include_checks)
+        }
         self.results: dict[str, StepResult] = {}
         self.started = time.monotonic()
         self._lock = threading.Lock()
@@ -103,7 +105,6 @@ class Run:
                 raise StepFailed(f"deploy:{name} failed: {res.error}") from exc
             finally:
                 res.elapsed += time.monotonic() - t0
-            self.ctx.results.update(res.outcome.data)
         self.ctx.say(f"{name}: {res.outcome.result} ({res.elapsed:.2f}s)")
         for detail in res.outcome.details:
             self.ctx.say(f"  {detail}")

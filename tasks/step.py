@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
-
-from botocore.exceptions import ClientError
+from typing import Any, Generic, Literal, TypeVar
 
 from tasks.aws import Clients
 from tasks.config import Config
 from tasks.errors import emit
+from tasks.facts import Facts, FactsByName
 
 Action = Literal["create", "update", "replace", "delete"]
 Result = Literal["created", "updated", "replaced", "deleted", "unchanged", "waited"]
@@ -58,17 +56,22 @@ class Change:
         return out
 
 
+D = TypeVar("D")  # what a step's desired() returns
+O = TypeVar("O")  # noqa: E741  (what a step's observe() returns; Step[D, O] reads best)
+
+
 @dataclass
-class Diff:
+class Diff(Generic[D, O]):
     """Changes deploy would make, plus notes: things reported but deliberately left alone.
 
-    `desired` and `observed` ride along so apply() needs no second read.
+    `desired` and `observed` ride along so apply() needs no second read; Step.evaluate sets them
+    right after diff() (a pure diff() builds the Diff from the changes alone).
     """
 
     changes: list[Change] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    desired: Any = None
-    observed: Any = None
+    desired: D = None  # type: ignore[assignment]  # set by Step.evaluate before anyone reads it
+    observed: O = None  # type: ignore[assignment]
 
     @property
     def empty(self) -> bool:
@@ -80,20 +83,19 @@ class Diff:
 
 @dataclass
 class Outcome:
-    """What apply() did. `data` is published into ctx.results for later steps (e.g. stack outputs)."""
+    """What apply() did; what later steps need to know goes to ctx.facts (tasks/facts.py)."""
 
     result: Result
     details: list[str] = field(default_factory=list)
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class Context:
-    """Everything a step needs: config, the one Clients (session, retries, call counter), earlier results."""
+    """Everything a step needs: config, the one Clients (session, retries, call counter), the run's facts."""
 
     config: Config
     clients: Clients
-    results: dict[str, Any] = field(default_factory=dict)
+    facts: Facts = field(default_factory=Facts)
     options: dict[str, Any] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _memo: dict[str, Any] = field(default_factory=dict)
@@ -101,6 +103,14 @@ class Context:
     @property
     def account_id(self) -> str:
         return self.clients.account_id
+
+    @property
+    def results(self) -> FactsByName:
+        """The facts by field name, for a caller that sets one so (tests/test_regions.py).
+
+        Steps read and write `facts` itself.
+        """
+        return FactsByName(self.facts)
 
     @property
     def repair(self) -> bool:
@@ -124,102 +134,37 @@ class Context:
 
 
 @dataclass(frozen=True)
-class Step:
-    """A named step: the four functions bound to their arguments, plus deploy-graph edges."""
+class Step(Generic[D, O]):
+    """A named step: the four functions bound to their arguments, plus deploy-graph edges.
+
+    D is what desired() returns, O what observe() returns; the Diff carries both, typed, to apply().
+    """
 
     name: str
-    desired: Callable[[Context], Any]
-    observe: Callable[[Context], Any]
-    diff: Callable[[Any, Any], Diff]
-    apply: Callable[[Context, Diff], Outcome]
+    desired: Callable[[Context], D]
+    observe: Callable[[Context], O]
+    diff: Callable[[D, O], Diff[D, O]]
+    apply: Callable[[Context, Diff[D, O]], Outcome]
     deps: tuple[str, ...] = ()
     # Status lines per item, from what observe() returned: [(item, state)].
-    report: Callable[[Any], list[tuple[str, str]]] | None = None
-    # Values later steps read (e.g. stack outputs), from what observe() returned.
-    publish: Callable[[Any], dict[str, Any]] | None = None
+    report: Callable[[O], list[tuple[str, str]]] | None = None
+    # Records in ctx.facts what later steps read (e.g. stack outputs), from what observe() returned.
+    publish: Callable[[Context, O], None] | None = None
     # Read-only checks (status only) have no apply and are not part of plan/deploy.
     deploys: bool = True
 
-    def evaluate(self, ctx: Context) -> Diff:
+    def evaluate(self, ctx: Context) -> Diff[D, O]:
         """observe + diff; publishes observed results for later steps."""
         desired = self.desired(ctx)
         observed = self.observe(ctx)
         d = self.diff(desired, observed)
         d.desired, d.observed = desired, observed
         if self.publish is not None:
-            ctx.results.update(self.publish(observed))
+            self.publish(ctx, observed)
         return d
 
 
 # -- helpers shared by steps -----------------------------------------------------------------------
-
-
-def error_code(exc: BaseException) -> str:
-    """The AWS error code of a ClientError (never its message)."""
-    if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Code", ""))
-    return ""
-
-
-T = TypeVar("T")
-
-
-def backoff_delays(deadline_s: float, first: float = 0.2, cap: float = 5.0) -> Iterator[float]:
-    """Delays growing x1.5 up to `cap`, until `deadline_s` seconds have passed; yields nothing after."""
-    end = time.monotonic() + deadline_s
-    delay = first
-    while True:
-        left = end - time.monotonic()
-        if left <= 0:
-            return
-        yield min(delay, left)
-        delay = min(delay * 1.5, cap)
-
-
-def poll(
-    read: Callable[[], T],
-    done: Callable[[T], bool],
-    delays: Iterator[float],
-    timeout: Callable[[T], Exception],
-    *,
-    read_now: bool = True,
-) -> T:
-    """Call `read` until `done` says so, sleeping the `delays` between reads; `timeout` when they run out.
-
-    read_now=False sleeps the first delay before the first read (right after a create, the first read
-    would only say "in progress" and cost a call).
-    """
-    if not read_now:
-        time.sleep(next(delays, 0.0))
-    while True:
-        value = read()
-        if done(value):
-            return value
-        delay = next(delays, None)
-        if delay is None:
-            raise timeout(value)
-        time.sleep(delay)
-
-
-def retry_codes(
-    call: Callable[[], T], codes: tuple[str, ...], deadline_s: float = 60.0, first: float = 0.5
-) -> T:
-    """Retry `call` while it fails with one of `codes` (e.g. IAM eventual consistency), bounded.
-
-    botocore's retry mode covers throttling and 5xx; this is only for service-specific "not yet"
-    errors a freshly created IAM role causes in the next call.
-    """
-    delays = backoff_delays(deadline_s, first=first)
-    while True:
-        try:
-            return call()
-        except ClientError as exc:
-            if error_code(exc) not in codes:
-                raise
-            delay = next(delays, None)
-            if delay is None:
-                raise
-            time.sleep(delay)
 
 
 def normalize(value: Any) -> Any:

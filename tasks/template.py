@@ -204,12 +204,16 @@ def lf_role_documents(config: Config, account_id: str) -> tuple[dict[str, Any], 
 def input_files(config: Config) -> list[Path]:
     """Every file the rendered template depends on: doit's file_dep for `doit template`."""
     from tasks import config as config_module
+    from tasks import regions, settings, validation
     from tasks.config import config_files
 
     return [
         *SOURCE_FILES,
         Path(schemas.__file__).resolve(),
         Path(config_module.__file__).resolve(),
+        Path(settings.__file__).resolve(),
+        Path(validation.__file__).resolve(),
+        Path(regions.__file__).resolve(),
         *config_files(config.env),
         *(schemas.SCHEMA_DIR / f"{s}.yaml" for s in config.signals),
     ]

@@ -35,6 +35,8 @@ import threading
 from collections import Counter
 from typing import Any
 
+from lake.operations import READ_PREFIXES
+
 KINDS = (
     "fail_mutating_call",
     "throttle",
@@ -70,8 +72,6 @@ LATENCY_KEYS = (
     "firehose_stream_seconds",
     "s3tables_bucket_name_reuse_seconds",
 )
-
-READ_PREFIXES = ("Get", "List", "Describe", "Head", "BatchGet", "Search", "Lookup", "Validate")
 
 _lock = threading.Lock()
 _faults: dict[str, dict[str, Any]] = {}

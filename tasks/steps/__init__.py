@@ -25,7 +25,7 @@ from tasks.steps import (
 )
 
 
-def _module_step(mod: Any, deps: tuple[str, ...] = (), **extra: Any) -> Step:
+def _module_step(mod: Any, deps: tuple[str, ...] = (), **extra: Any) -> Step[Any, Any]:
     return Step(mod.NAME, mod.desired, mod.observe, mod.diff, mod.apply, deps, report=mod.report, **extra)
 
 
@@ -33,23 +33,23 @@ def stream_step_name(signal: str) -> str:
     return f"stream_{signal}"
 
 
-def _stream_step(signal: str) -> Step:
+def _stream_step(signal: str) -> Step[streams.Desired, streams.Observed]:
     def want(ctx: Context) -> streams.Desired:
         return streams.desired(ctx, signal)
 
     def have(ctx: Context) -> streams.Observed:
         return streams.observe(ctx, signal)
 
-    def do(ctx: Context, d: Diff) -> Outcome:
+    def do(ctx: Context, d: Diff[streams.Desired, streams.Observed]) -> Outcome:
         return streams.apply(ctx, d)
 
     deps = (grants.NAME, firehose_role.NAME)
     return Step(stream_step_name(signal), want, have, streams.diff, do, deps, report=streams.report)
 
 
-def all_steps(config: Config, *, include_checks: bool = False) -> list[Step]:
+def all_steps(config: Config, *, include_checks: bool = False) -> list[Step[Any, Any]]:
     """Every step for the env, topologically ordered (a step comes after all its deps)."""
-    steps = [
+    steps: list[Step[Any, Any]] = [
         _module_step(lf_role),
         _module_step(lf_admins),
         _module_step(lf_resource, (lf_role.NAME,)),

@@ -19,7 +19,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tasks.config import CATALOG_NAME, Config
-from tasks.step import Change, Context, Diff, Outcome, error_code, plain
+from tasks.errors import error_code
+from tasks.step import Change, Context, Diff, Outcome, plain
 from tasks.steps.lf_resource import resource_arn
 
 NAME = "catalog"
@@ -96,7 +97,7 @@ def iam_mode(catalog: dict[str, Any]) -> str | None:
     return IAM_MODE.format(who=", ".join(who)) if who else None
 
 
-def diff(want: Desired, have: Observed) -> Diff:
+def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     res = f"glue catalog {CATALOG_NAME}"
     if have.catalog is None:
         return Diff([Change("create", res, {"CatalogInput": (None, want.catalog_input)})])
@@ -130,9 +131,9 @@ def _project(value: Any, shape: Any) -> Any:
     return value
 
 
-def apply(ctx: Context, d: Diff) -> Outcome:
-    want: Desired = d.desired
-    have: Observed = d.observed
+def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
+    want = d.desired
+    have = d.observed
     glue = ctx.clients.glue
     if have.catalog is None:
         try:
@@ -140,7 +141,8 @@ def apply(ctx: Context, d: Diff) -> Outcome:
         except ClientError as exc:  # created meanwhile by someone else: converge on the next run
             if error_code(exc) != "AlreadyExistsException":
                 raise
-        return Outcome("created", [f"created {CATALOG_NAME}"], {"catalog_created": True})
+        ctx.facts.catalog_created = True
+        return Outcome("created", [f"created {CATALOG_NAME}"])
     new = _input_from(have.catalog)
     new["FederatedCatalog"] = {
         **(new.get("FederatedCatalog") or {}),

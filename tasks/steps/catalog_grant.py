@@ -41,14 +41,14 @@ def desired(ctx: Context) -> Desired:
 
 def observe(ctx: Context) -> Observed:
     resource = catalog_resource(ctx.account_id)
-    fresh = bool(ctx.results.get("catalog_created"))  # made in this run: no grant on it yet
+    fresh = ctx.facts.catalog_created  # made in this run: no grant on it yet
     held = lf_permissions.held_on(ctx, ctx.clients.caller_principal, [resource], confirm=not fresh)
     key = lf_permissions.resource_key(resource)
     perms, grant = held.get(key, (set(), set())) if key else (set(), set())
     return Observed(frozenset(perms), frozenset(grant))
 
 
-def diff(want: Desired, have: Observed) -> Diff:
+def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     need = sorted(set(want.permissions) - have.permissions)
     need_grant = sorted(set(want.grantable) - have.grantable)
     if not need and not need_grant:
@@ -70,8 +70,8 @@ def diff(want: Desired, have: Observed) -> Diff:
     )
 
 
-def apply(ctx: Context, d: Diff) -> Outcome:
-    want: Desired = d.desired
+def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
+    want = d.desired
     ctx.clients.lakeformation.grant_permissions(
         Principal={"DataLakePrincipalIdentifier": want.principal},
         Resource=want.resource,

@@ -16,7 +16,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tasks.step import Change, Context, Diff, Outcome, error_code, normalize
+from tasks.errors import error_code
+from tasks.step import Change, Context, Diff, Outcome, normalize
 
 NAME = "firehose_role"
 ROLE_LOGICAL_ID = "FirehoseRole"
@@ -78,7 +79,7 @@ def resolve(value: Any, values: dict[str, str]) -> Any:
 
 
 def desired(ctx: Context) -> Desired:
-    outputs: dict[str, str] = ctx.results.get("stack_outputs") or {}
+    outputs = ctx.facts.stack_outputs
     policy_name, document = _template_policy(ctx)
     role_name = outputs.get("FirehoseRoleName")
     if not role_name:
@@ -102,7 +103,7 @@ def observe(ctx: Context) -> Observed:
     want = desired(ctx)
     if want.role_name is None:
         return Observed(None)
-    if ctx.results.get("stack_created"):
+    if ctx.facts.stack_created:
         # CloudFormation created the role with this very document in this run: no read needed.
         return Observed(want.role_name, True, want.policy)
     try:
@@ -136,7 +137,7 @@ def missing_statements(want: dict[str, Any], have: dict[str, Any] | None) -> lis
     return [sid for sid, st in _sids(want).items() if normalize(held.get(sid)) != normalize(st)]
 
 
-def diff(want: Desired, have: Observed) -> Diff:
+def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     if want.role_name is None or want.policy is None:
         return Diff(
             [Change("create", f"iam role policy {want.policy_name}", reason="created with the stack")]
@@ -166,8 +167,8 @@ def diff(want: Desired, have: Observed) -> Diff:
     )
 
 
-def apply(ctx: Context, d: Diff) -> Outcome:
-    want: Desired = d.desired
+def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
+    want = d.desired
     if want.role_name is None or want.policy is None:
         return Outcome("unchanged", ["the stack creates the role and its policy"])
     ctx.clients.iam.put_role_policy(

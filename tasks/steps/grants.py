@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from tasks.errors import StepFailed
-from tasks.step import Change, Context, Diff, Outcome, backoff_delays
+from tasks.facts import ROLE_OUTPUT
+from tasks.polling import backoff_delays
+from tasks.step import Change, Context, Diff, Outcome
 from tasks.steps import lf_permissions
 from tasks.steps.catalog import CATALOG_NAME
 
 NAME = "grants"
-ROLE_OUTPUT = "FirehoseRoleArn"
 PENDING_ROLE = "<FirehoseRoleArn, known once the stack exists>"
 # A role CloudFormation just created can be unknown to Lake Formation for a few seconds.
 NOT_YET = ("InvalidInputException", "EntityNotFoundException")
@@ -57,7 +58,7 @@ def child_catalog_id(account_id: str, bucket: str) -> str:
 
 
 def firehose_role(ctx: Context) -> str:
-    return str(ctx.results.get("stack_outputs", {}).get(ROLE_OUTPUT) or PENDING_ROLE)
+    return ctx.facts.firehose_role_arn or PENDING_ROLE
 
 
 def desired(ctx: Context) -> Desired:
@@ -76,12 +77,12 @@ def observe(ctx: Context) -> Observed:
     if principal == PENDING_ROLE:
         return Observed(principal, {})
     resources = [g.resource for g in desired(ctx).grants]
-    fresh = bool(ctx.results.get("stack_created"))  # its tables were made in this run: no grant yet
+    fresh = ctx.facts.stack_created  # its tables were made in this run: no grant yet
     held = lf_permissions.held_on(ctx, principal, resources, confirm=not fresh)
     return Observed(principal, {k: frozenset(p) for k, (p, _) in held.items()})
 
 
-def diff(want: Desired, have: Observed) -> Diff:
+def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     changes = []
     for grant in want.grants:
         has = have.held.get(grant.key, frozenset())
@@ -106,8 +107,8 @@ def missing_grants(want: Desired, have: Observed) -> list[Grant]:
     ]
 
 
-def apply(ctx: Context, d: Diff) -> Outcome:
-    want: Desired = d.desired
+def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
+    want = d.desired
     if want.principal == PENDING_ROLE:
         # Deploy evaluated this step before the stack existed (doit -a or a plan-only run).
         want = desired(ctx)

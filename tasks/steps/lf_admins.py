@@ -41,7 +41,7 @@ def observe(ctx: Context) -> Observed:
     return Observed(ctx.clients.lakeformation.get_data_lake_settings().get("DataLakeSettings", {}))
 
 
-def diff(want: Desired, have: Observed) -> Diff:
+def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     if want.admin in have.admins:
         return Diff()
     return Diff(
@@ -58,9 +58,9 @@ def diff(want: Desired, have: Observed) -> Diff:
     )
 
 
-def apply(ctx: Context, d: Diff) -> Outcome:
-    want: Desired = d.desired
-    have: Observed = d.observed
+def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
+    want = d.desired
+    have = d.observed
     if len(have.admins) >= MAX_ADMINS:
         raise StepFailed(
             f"cannot add {want.admin} to the data lake admins: the account already has "

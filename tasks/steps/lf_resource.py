@@ -14,7 +14,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tasks.config import Config
-from tasks.step import Change, Context, Diff, Outcome, error_code, retry_codes
+from tasks.errors import error_code
+from tasks.polling import retry_codes
+from tasks.step import Change, Context, Diff, Outcome
 from tasks.steps.lf_role import role_arn
 
 NAME = "lf_resource"
@@ -57,7 +59,7 @@ def observe(ctx: Context) -> Observed:
     return Observed(True, info.get("RoleArn"), info.get("WithFederation"), info.get("WithPrivilegedAccess"))
 
 
-def diff(want: Desired, have: Observed) -> Diff:
+def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     res = f"lake formation resource {want.resource_arn}"
     if not have.registered:
         return Diff(
@@ -97,8 +99,8 @@ def diff(want: Desired, have: Observed) -> Diff:
     )
 
 
-def apply(ctx: Context, d: Diff) -> Outcome:
-    want: Desired = d.desired
+def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
+    want = d.desired
     lf = ctx.clients.lakeformation
     change = d.changes[0]
     if change.action == "create":
@@ -111,7 +113,7 @@ def apply(ctx: Context, d: Diff) -> Outcome:
                 WithPrivilegedAccess=True,
             )
 
-        if ctx.results.get("lf_role_created"):
+        if ctx.facts.lf_role_created:
             retry_codes(register, IAM_NOT_READY, deadline_s=60)
         else:
             register()

@@ -12,7 +12,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tasks.config import Config
-from tasks.step import Change, Context, Diff, Outcome, error_code, normalize
+from tasks.errors import error_code
+from tasks.step import Change, Context, Diff, Outcome, normalize
 
 ROLE_NAME = "S3TablesRoleForLakeFormation"
 POLICY_NAME = "S3TablesDataAccess"
@@ -74,7 +75,7 @@ def observe(ctx: Context) -> Observed:
     return Observed(True, role["Arn"], _doc(role["AssumeRolePolicyDocument"]), policy)
 
 
-def diff(want: Desired, have: Observed) -> Diff:
+def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     res = f"iam role {want.role_name}"
     if not have.exists:
         return Diff([Change("create", res, {"trust": (None, want.trust), "policy": (None, want.policy)})])
@@ -86,10 +87,10 @@ def diff(want: Desired, have: Observed) -> Diff:
     return Diff([Change("update", res, fields)] if fields else [])
 
 
-def apply(ctx: Context, d: Diff) -> Outcome:
+def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
     import json
 
-    want: Desired = d.desired
+    want = d.desired
     iam = ctx.clients.iam
     created = False
     for change in d.changes:
@@ -106,7 +107,8 @@ def apply(ctx: Context, d: Diff) -> Outcome:
             iam.put_role_policy(
                 RoleName=ROLE_NAME, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(want.policy)
             )
-    return Outcome("created" if created else "updated", data={"lf_role_created": created})
+    ctx.facts.lf_role_created = created
+    return Outcome("created" if created else "updated")
 
 
 def region_scoped(policy: dict[str, Any] | None) -> list[str]:

@@ -15,8 +15,9 @@ from typing import Any
 import yaml
 from botocore.exceptions import ClientError, WaiterError
 
-from tasks.errors import StepFailed
-from tasks.step import Change, Context, Diff, Outcome, Result, backoff_delays, error_code, plain, poll
+from tasks.errors import StepFailed, error_code
+from tasks.polling import backoff_delays, poll
+from tasks.step import Change, Context, Diff, Outcome, Result, plain
 from tasks.steps import stack_events
 
 NAME = "stack"
@@ -150,7 +151,7 @@ def _resource_changes(want: dict[str, Any], have: dict[str, Any]) -> dict[str, t
     return out
 
 
-def diff(want: Desired, have: Observed) -> Diff:
+def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     res = f"cloudformation stack {want.stack_name}"
     if not have.exists or have.status == "REVIEW_IN_PROGRESS":
         return Diff(
@@ -199,9 +200,9 @@ def diff(want: Desired, have: Observed) -> Diff:
 # -- apply ------------------------------------------------------------------------------------------
 
 
-def apply(ctx: Context, d: Diff) -> Outcome:
-    want: Desired = d.desired
-    have: Observed = d.observed
+def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
+    want = d.desired
+    have = d.observed
     change = d.changes[0]
     details: list[str] = []
     # REVIEW_IN_PROGRESS (a create change set never executed) never finishes by itself: it is created below.
@@ -211,7 +212,8 @@ def apply(ctx: Context, d: Diff) -> Outcome:
         status, _ = wait_stack(ctx, have.stack_id or want.stack_name, set())
         again = evaluate_again(ctx)
         if again.empty:
-            return Outcome("waited", [f"stack finished {status}"], {"stack_outputs": again.observed.outputs})
+            ctx.facts.stack_outputs = dict(again.observed.outputs)
+            return Outcome("waited", [f"stack finished {status}"])
         return apply(ctx, again)
     if change.action == "replace" and have.foreign_bucket:
         raise StepFailed(
@@ -235,15 +237,18 @@ def apply(ctx: Context, d: Diff) -> Outcome:
     kind = "UPDATE" if have.exists and have.status != "REVIEW_IN_PROGRESS" else "CREATE"
     outputs = run_change_set(ctx, want, kind)
     if outputs is None:
-        return Outcome("unchanged", ["CloudFormation found no changes"], {"stack_outputs": have.outputs})
+        ctx.facts.stack_outputs = dict(have.outputs)
+        return Outcome("unchanged", ["CloudFormation found no changes"])
     result: Result = (
         "replaced" if change.action == "replace" else ("created" if kind == "CREATE" else "updated")
     )
-    published = {"stack_outputs": outputs, "stack_changed": True, "stack_created": result != "updated"}
-    return Outcome(result, details, published)
+    ctx.facts.stack_outputs = dict(outputs)
+    ctx.facts.stack_changed = True
+    ctx.facts.stack_created = result != "updated"
+    return Outcome(result, details)
 
 
-def evaluate_again(ctx: Context) -> Diff:
+def evaluate_again(ctx: Context) -> Diff[Desired, Observed]:
     want = desired(ctx)
     have = observe(ctx)
     d = diff(want, have)
@@ -381,10 +386,10 @@ def failed_resources(ctx: Context, stack_id: str) -> list[dict[str, Any]]:
     return [e for e in latest.values() if e.get("ResourceStatus") in FAILED_RESOURCE]
 
 
-def publish(have: Observed) -> dict[str, Any]:
+def publish(ctx: Context, have: Observed) -> None:
+    """The outputs of a usable stack, for the steps after (the Firehose role ARN)."""
     if have.exists and have.status in UPDATABLE:
-        return {"stack_outputs": dict(have.outputs)}
-    return {}
+        ctx.facts.stack_outputs = dict(have.outputs)
 
 
 def report(have: Observed) -> list[tuple[str, str]]:

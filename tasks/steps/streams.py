@@ -16,10 +16,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tasks.errors import StepFailed
+from tasks.errors import StepFailed, error_code
+from tasks.polling import backoff_delays, poll, retry_codes
 from tasks.schemas import ALL_SIGNALS
-from tasks.step import Change, Context, Diff, Outcome, backoff_delays, error_code, plain, poll, retry_codes
-from tasks.steps.grants import PENDING_ROLE, firehose_role
+from tasks.step import Change, Context, Diff, Outcome, plain
+from tasks.steps.grants import firehose_role
 
 STREAM_DEADLINE_S = 15 * 60
 # Fields UpdateDestination changes in place; the rest (AppendOnly, table, catalog, type) need a new stream.
@@ -35,6 +36,8 @@ class Desired:
     signal: str
     destination: dict[str, Any]
     tags: dict[str, str]
+    # The stack's Firehose role was not known when this was built: RoleARN shows PENDING_ROLE.
+    role_pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,11 @@ def destination(ctx: Context, signal: str) -> dict[str, Any]:
 
 def desired(ctx: Context, signal: str) -> Desired:
     return Desired(
-        ctx.config.stream_name(signal), signal, destination(ctx, signal), dict(ctx.config.all_tags)
+        ctx.config.stream_name(signal),
+        signal,
+        destination(ctx, signal),
+        dict(ctx.config.all_tags),
+        role_pending=ctx.facts.firehose_role_arn is None,
     )
 
 
@@ -172,7 +179,7 @@ def _compare(
     return out
 
 
-def diff(want: Desired, have: Observed) -> Diff:
+def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     res = f"firehose stream {want.name}"
     if not have.exists:
         return Diff(
@@ -298,7 +305,7 @@ def create_stream(ctx: Context, want: Desired) -> Observed:
             Tags=[{"Key": k, "Value": v} for k, v in want.tags.items()],
         )
 
-    if ctx.results.get("stack_changed"):
+    if ctx.facts.stack_changed:
         retry_codes(create, ROLE_NOT_READY, deadline_s=90)
     else:
         create()
@@ -308,12 +315,12 @@ def create_stream(ctx: Context, want: Desired) -> Observed:
     return have
 
 
-def apply(ctx: Context, d: Diff) -> Outcome:
-    want: Desired = d.desired
-    have: Observed = d.observed
-    if PENDING_ROLE in str(want.destination):
+def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
+    want = d.desired
+    have = d.observed
+    if want.role_pending:
         want = desired(ctx, want.signal)  # the stack was created after this step was evaluated
-    if PENDING_ROLE in str(want.destination):
+    if want.role_pending:
         raise StepFailed(
             f"error: stack {ctx.config.stack_name} has no FirehoseRoleArn output: run `doit deploy` "
             "again once the stack is complete"
@@ -389,7 +396,7 @@ def cleanup_observe(ctx: Context) -> Leftovers:
     return Leftovers(tuple(env_stream_names(ctx)))
 
 
-def cleanup_diff(want: Leftovers, have: Leftovers) -> Diff:
+def cleanup_diff(want: Leftovers, have: Leftovers) -> Diff[Leftovers, Leftovers]:
     return Diff(
         [
             Change("delete", f"firehose stream {n}", reason="its signal is no longer enabled")
@@ -399,8 +406,9 @@ def cleanup_diff(want: Leftovers, have: Leftovers) -> Diff:
     )
 
 
-def cleanup_apply(ctx: Context, d: Diff) -> Outcome:
-    names = [c.resource.removeprefix("firehose stream ") for c in d.changes]
+def cleanup_apply(ctx: Context, d: Diff[Leftovers, Leftovers]) -> Outcome:
+    want = d.desired
+    names = [n for n in d.observed.names if n not in want.names]  # the streams cleanup_diff deletes
     for name in names:
         delete_stream(ctx, name)
     return Outcome("deleted", [f"deleted {n}" for n in names])

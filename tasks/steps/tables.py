@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from tasks.errors import StepFailed
-from tasks.step import Change, Context, Diff, Outcome, error_code
+from tasks.errors import StepFailed, error_code
+from tasks.step import Change, Context, Diff, Outcome
 
 NAME = "tables"
 
@@ -49,7 +49,7 @@ def observe(ctx: Context) -> Tables:
     return Tables(arn, tuple(sorted(names)))
 
 
-def diff(want: Tables, have: Tables) -> Diff:
+def diff(want: Tables, have: Tables) -> Diff[Tables, Tables]:
     assert want.names is not None
     present = set(have.names or ())
     return Diff(
@@ -61,7 +61,7 @@ def diff(want: Tables, have: Tables) -> Diff:
     )
 
 
-def apply(ctx: Context, d: Diff) -> Outcome:
+def apply(ctx: Context, d: Diff[Tables, Tables]) -> Outcome:
     raise StepFailed("error: tables are owned by the stack; run `doit deploy`")
 
 

@@ -1,157 +1,34 @@
-"""`doit doctor`: checks, one by one, each cause the seed's Troubleshooting section lists, and prints the fix.
+"""Doctor's checks, one per cause the seed's Troubleshooting section lists (tasks/doctor/entries.py).
 
-The troubleshooting entries and the Firehose error code -> entry mapping live here, in one place: verify/
-names the same entry when a delivery fails. The questions "does it exist, does it differ" are answered by
-the deploy steps' observe()/diff() (tasks/steps/); this module only adds what a doctor adds: which seed
-entry a finding belongs to and the exact command that fixes it. Doctor never writes.
+Each reads through a deploy step's observe()/diff() (tasks/steps/); what is added here is only the
+doctor's reading: which seed entry a difference belongs to, and which command fixes it. Never writes.
 """
 
 from __future__ import annotations
 
-import json
-import sys
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from fnmatch import fnmatchcase
-from typing import Any, TextIO
+from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tasks.aws import Clients
-from tasks.config import Config
-from tasks.errors import emit
-from tasks.step import Context, Diff, error_code
+from tasks.doctor.entries import (
+    ENTRY_APPEND_ONLY,
+    ENTRY_ASSUME_ROLE,
+    ENTRY_CATALOG_NOT_FOUND,
+    ENTRY_FIREHOSE_GRANTS,
+    ENTRY_FIREHOSE_ROLE_POLICY,
+    ENTRY_GLUE_PERMISSIONS,
+    ENTRY_STACK,
+    Finding,
+    deploy_command,
+)
+from tasks.errors import error_code
+from tasks.step import Context, Diff
 from tasks.steps import all_steps, lf_admins, lf_role
 from tasks.steps import catalog as catalog_step
-
-# -- the seed's Troubleshooting entries (aws-s3tables-firehose-setup.md), by heading -----------------
-ENTRY_GLUE_PERMISSIONS = '"Insufficient Glue permissions to access database"'
-ENTRY_ASSUME_ROLE = '"Unable to assume role" / "Unable to retrieve credentials from Lake Formation"'
-ENTRY_CATALOG_NOT_FOUND = '"Catalog not found"'
-ENTRY_APPEND_ONLY = 'Firehose stream shows "AppendOnly: false"'
-# Not a Troubleshooting heading: the seed's "LakeFormation Permissions" deploy stage (grants to the
-# Firehose role). Without them Firehose cannot read the table through the catalog.
-ENTRY_FIREHOSE_GRANTS = "LakeFormation Permissions (Firehose role grants, seed deploy stage 3)"
-# Not in the seed: the stack's Firehose role lacks an IAM permission a delivery needs (Firehose evaluates
-# its policies at every delivery; a statement removed outside CloudFormation is not repaired by it).
-ENTRY_FIREHOSE_ROLE_POLICY = "Firehose role IAM policy (the stack's FirehoseRole); no seed entry"
-# Not in the seed: a record does not fit the table contract (config/schemas/).
-ENTRY_RECORD_SHAPE = "record does not match the table contract (config/schemas/SIGNAL.yaml); no seed entry"
-
-# Firehose writes failed records to the error bucket with an `errorCode`. There is no official list
-# (aws-facts.md): exact codes first, then the family a code's name belongs to. Codes only, never messages.
-ERROR_CODE_ENTRIES: dict[str, str] = {
-    "Iceberg.MissingColumnWithinRecord": ENTRY_RECORD_SHAPE,
-    "Iceberg.InvalidRecordFormat": ENTRY_RECORD_SHAPE,
-    "Iceberg.DataTypeMismatch": ENTRY_RECORD_SHAPE,
-    "Iceberg.InvalidTimestamp": ENTRY_RECORD_SHAPE,  # not integer epoch microseconds
-    "Iceberg.InvalidUniqueKeys": ENTRY_APPEND_ONLY,  # unique keys only apply without AppendOnly
-    "Iceberg.RoleAssumptionFailed": ENTRY_ASSUME_ROLE,
-    "Iceberg.InsufficientLakeFormationPermissions": ENTRY_FIREHOSE_GRANTS,
-    "Iceberg.AccessDenied": ENTRY_FIREHOSE_GRANTS,
-    # Through Lake Formation, a table the role may not see is reported as missing.
-    "Iceberg.NoSuchTable": ENTRY_GLUE_PERMISSIONS,
-    "Iceberg.InvalidCatalogARN": ENTRY_CATALOG_NOT_FOUND,
-    "Iceberg.CatalogNotFound": ENTRY_CATALOG_NOT_FOUND,
-    "Glue.AccessDenied": ENTRY_GLUE_PERMISSIONS,
-    "CloudWatchLogs.AccessDenied": ENTRY_FIREHOSE_ROLE_POLICY,
-    "S3.AccessDenied": ENTRY_ASSUME_ROLE,
-}
-_CODE_FAMILIES: tuple[tuple[str, str], ...] = (
-    ("catalog", ENTRY_CATALOG_NOT_FOUND),
-    ("assumerole", ENTRY_ASSUME_ROLE),
-    ("credential", ENTRY_ASSUME_ROLE),
-    ("lakeformation", ENTRY_FIREHOSE_GRANTS),
-    ("permission", ENTRY_FIREHOSE_GRANTS),
-    ("accessdenied", ENTRY_GLUE_PERMISSIONS),
-    ("glue", ENTRY_GLUE_PERMISSIONS),
-    ("column", ENTRY_RECORD_SHAPE),
-    ("schema", ENTRY_RECORD_SHAPE),
-    ("record", ENTRY_RECORD_SHAPE),
-)
-
-
-def troubleshooting_entry(error_code: str) -> str:
-    """The seed troubleshooting entry that applies to a Firehose delivery error code."""
-    if error_code in ERROR_CODE_ENTRIES:
-        return ERROR_CODE_ENTRIES[error_code]
-    folded = error_code.lower().replace("_", "").replace("-", "")
-    for word, entry in _CODE_FAMILIES:
-        if word in folded:
-            return entry
-    return "no seed entry matches this code: run `doit doctor` to check every listed cause"
-
-
-def logged_errors(logs: Any, config: Config, signal: str, since: datetime) -> Counter[str]:
-    """errorCode -> failed attempts, from the stream's CloudWatch Logs events since `since`.
-
-    Firehose logs every failed attempt there, also while it is still retrying (RetryOptions), long before
-    anything reaches the error bucket: the only place the cause shows inside verify's deadline.
-    """
-    codes: Counter[str] = Counter()
-    kwargs: dict[str, Any] = {
-        "logGroupName": config.log_group_name,
-        "logStreamName": config.log_stream_name(signal),
-        "startTime": int(since.timestamp() * 1000),
-        "startFromHead": True,
-    }
-    try:
-        while True:
-            page = logs.get_log_events(**kwargs)
-            for event in page.get("events", []):
-                try:
-                    msg = json.loads(event.get("message", ""))
-                except ValueError:
-                    continue
-                if isinstance(msg, dict) and msg.get("errorCode"):
-                    codes[str(msg["errorCode"])] += 1
-            token = page.get("nextForwardToken")
-            if not page.get("events") or token == kwargs.get("nextToken"):
-                return codes
-            kwargs["nextToken"] = token
-    except ClientError:  # no log stream yet, or no permission to read it: nothing to show
-        return codes
-
-
-def describe_codes(codes: Counter[str]) -> str:
-    return ", ".join(
-        f"errorCode {code} in {n} attempt(s) -> seed troubleshooting: {troubleshooting_entry(code)}"
-        for code, n in codes.most_common()
-    )
-
-
-# -- fixes: the exact command ----------------------------------------------------------------------
-
-
-def _overrides_args(overrides: dict[str, str] | None) -> str:
-    return "".join(f" {k}={v}" for k, v in sorted((overrides or {}).items()) if k != "env")
-
-
-def deploy_command(config: Config, overrides: dict[str, str] | None = None, *, repair: bool = False) -> str:
-    """`doit deploy env=ENV` plus the settings the user gave on the command line, so it hits the same env."""
-    return f"doit deploy env={config.env}{_overrides_args(overrides)}{' repair=1' if repair else ''}"
-
-
-# -- findings --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One checked cause: OK, or what was found and the command that fixes it."""
-
-    entry: str
-    cause: str
-    ok: bool
-    found: str = ""
-    fix: str = ""
-
-    def lines(self) -> list[str]:
-        if self.ok:
-            return [f"  OK    {self.cause}"]
-        return [f"  FAIL  {self.cause}", f"        found: {self.found}", f"        fix:   {self.fix}"]
-
 
 # -- the checks ------------------------------------------------------------------------------------
 # Each reads through a deploy step's observe()/diff() (tasks/steps/); what is added here is only the
@@ -169,7 +46,7 @@ class Evaluated:
 
     desired: Any
     observed: Any
-    diff: Diff
+    diff: Diff[Any, Any]
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -202,14 +79,14 @@ def missing_actions(want: dict[str, Any], have: dict[str, Any] | None) -> list[s
     )
 
 
-def _fields(d: Diff) -> dict[str, tuple[Any, Any]]:
+def _fields(d: Diff[Any, Any]) -> dict[str, tuple[Any, Any]]:
     out: dict[str, tuple[Any, Any]] = {}
     for change in d.changes:
         out.update(change.fields)
     return out
 
 
-def _changes_text(d: Diff) -> str:
+def _changes_text(d: Diff[Any, Any]) -> str:
     return "; ".join(
         f"{c.action} {c.resource}" + (f" ({', '.join(c.fields)})" if c.fields else "") for c in d.changes
     )
@@ -403,7 +280,7 @@ class Doctor:
 
     # LakeFormation grants to the Firehose role ------------------------------------------------------
     def firehose_grants(self) -> Iterator[Finding]:
-        if not self.ctx.results.get("stack_outputs", {}).get("FirehoseRoleArn"):
+        if not self.ctx.facts.firehose_role_arn:
             yield self.finding(
                 ENTRY_FIREHOSE_GRANTS,
                 "Firehose role grants (DESCRIBE on database, ALL on tables)",
@@ -460,54 +337,3 @@ class Doctor:
                     f"{exc.operation_name} refused: {error_code(exc)}",
                     "re-run with credentials of an account administrator (profile=NAME)",
                 )
-
-
-ENTRY_STACK = "CloudFormation stack (seed deploy stage 2)"
-
-
-RECENT_MINUTES = 60
-
-
-def recent_delivery_errors(ctx: Context, since: datetime) -> list[str]:
-    """What Firehose logged per stream since `since`: what the checks above explain, seen from delivery.
-
-    Shown, not counted as a check: errors logged before a fix stay in the log, and would fail a doctor run
-    made right after the fix.
-    """
-    config = ctx.config
-    lines = [
-        f"\nRecent delivery errors (CloudWatch Logs {config.log_group_name}, last {RECENT_MINUTES} min; "
-        "they stop once their cause is fixed)"
-    ]
-    for signal in config.signals:
-        codes = logged_errors(ctx.clients.logs, config, signal, since)
-        lines.append(f"  {config.stream_name(signal)}: {describe_codes(codes) or 'none'}")
-    return lines
-
-
-def run(config: Config, overrides: dict[str, str] | None = None, out: TextIO | None = None) -> list[Finding]:
-    """Check every cause, print OK or the cause and its fix per entry; return the findings."""
-    out = out or sys.stdout
-    ctx = Context(config, Clients(config))
-    doctor = Doctor(ctx, overrides)
-    emit(f"doctor: env={config.env} account={ctx.account_id} region={config.region}", out)
-    findings: list[Finding] = []
-    entry = ""
-    for finding in doctor.findings():
-        if finding.entry != entry:
-            entry = finding.entry
-            emit(f"\n{entry}", out)
-        for line in finding.lines():
-            emit(line, out)
-        findings.append(finding)
-    for line in recent_delivery_errors(ctx, datetime.now(UTC) - timedelta(minutes=RECENT_MINUTES)):
-        emit(line, out)
-    bad = [f for f in findings if not f.ok]
-    fixes = list(dict.fromkeys(f.fix for f in bad))
-    summary = (
-        f"\n{len(findings)} checks: all OK ({ctx.clients.counter.summary()})"
-        if not bad
-        else f"\n{len(bad)} of {len(findings)} checks failed; fix: " + " ; ".join(f"`{f}`" for f in fixes)
-    )
-    emit(summary, out)
-    return findings

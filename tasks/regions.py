@@ -1,0 +1,65 @@
+"""Regions and partitions (botocore's data, no network), and the one ARN format.
+
+Below tasks/settings.py and tasks/validation.py, so Config's ARN methods and the region checks read one
+partition table; import it from tasks.config.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+# Region names we accept: the shape, then botocore's partition data (no network) for existence.
+_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+# Where Firehose has no Apache Iceberg destination (aws-facts.md, "Regions": the Firehose developer guide,
+# Apache Iceberg "Considerations and limitations"): whole partitions, and single regions of `aws`.
+NO_ICEBERG_PARTITIONS: dict[str, str] = {"aws-cn": "the China regions", "aws-us-gov": "AWS GovCloud (US)"}
+NO_ICEBERG_REGIONS: tuple[str, ...] = ("ap-east-2", "ap-southeast-5", "ap-southeast-6", "mx-central-1")
+
+
+@cache
+def _known_regions() -> frozenset[str]:
+    import botocore.session
+
+    session = botocore.session.get_session()
+    regions: set[str] = set()
+    for partition in session.get_available_partitions():
+        regions.update(session.get_available_regions("firehose", partition))
+        regions.update(session.get_available_regions("s3", partition))
+    return frozenset(regions)
+
+
+@cache  # a fresh botocore session re-parses endpoints.json (~0.15 s) on every call
+def partition(region: str) -> str:
+    """The ARN partition of a region (aws, aws-cn, aws-us-gov, ...), from botocore's data."""
+    import botocore.session
+
+    try:
+        return str(botocore.session.get_session().get_partition_for_region(region))
+    except Exception:  # an unknown region is refused by load(); keep ARNs well-formed anyway
+        return "aws"
+
+
+def arn(
+    region: str, service: str, resource: str, account_id: str = "", *, arn_region: str | None = None
+) -> str:
+    """`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`, PARTITION being `region`'s: the one ARN format.
+
+    `arn_region` (default `region`) is what the ARN names: "" for global resources (IAM, S3 buckets),
+    "*" in a policy that covers every region of the partition. Config.arn is this for an env's region.
+    """
+    where = region if arn_region is None else arn_region
+    return f"arn:{partition(region)}:{service}:{where}:{account_id}:{resource}"
+
+
+def has_iceberg_destination(region: str) -> bool:
+    """Whether Firehose can deliver to Apache Iceberg tables in `region` (aws-facts.md, "Regions")."""
+    return partition(region) not in NO_ICEBERG_PARTITIONS and region not in NO_ICEBERG_REGIONS
+
+
+def _no_iceberg_rule() -> str:
+    listed = [*NO_ICEBERG_PARTITIONS.values(), *NO_ICEBERG_REGIONS]
+    return (
+        "Amazon Data Firehose has no Apache Iceberg destination in "
+        f"{', '.join(listed[:-1])} or {listed[-1]}; choose another region"
+    )

@@ -1,0 +1,226 @@
+"""The settings an env has: the table of every key (SETTINGS), a dataclass per section, and Config.
+
+A new setting is: its key and kind in SETTINGS, a field in its section's dataclass (and the section's
+parser, e.g. _ingest), and its default in config/defaults.yaml. Config derives every name and ARN.
+Loaded and validated by tasks/config.py (the module to import: everything here is importable from it).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from tasks.errors import UserError
+from tasks.regions import arn, partition
+
+PROJECT = "otlp2pipeline"
+ENV_TAG = f"{PROJECT}:env"  # added to every taggable resource; user tags may not use the prefix
+ACCOUNT_ID_LEN = 12  # AWS account ids are always 12 digits
+MAX_BUCKET_NAME = 63
+
+CATALOG_NAME = "s3tablescatalog"  # the Glue federated catalog over every table bucket of a region
+
+# Every setting the validator reads, with its kind. defaults.yaml must define exactly these.
+_INT, _STR, _OPT_STR, _LIST, _MAP = "int", "str", "optional str", "list", "map"
+SETTINGS: dict[str, str] = {
+    "region": _STR,
+    "namespace": _STR,
+    "signals": _LIST,
+    "firehose.buffering_interval_seconds": _INT,
+    "firehose.buffering_size_mb": _INT,
+    "firehose.retry_duration_seconds": _INT,
+    "firehose.error_output_prefix": _STR,
+    "tables.compaction_target_mb": _INT,
+    "tables.snapshot_min_to_keep": _INT,
+    "tables.snapshot_max_age_hours": _INT,
+    "log_retention_days": _INT,
+    "error_expiry_days": _INT,
+    "tags": _MAP,
+    "profile": _OPT_STR,
+    "endpoint": _OPT_STR,
+    "ingest.port": _INT,
+    "ingest.max_body_mb": _INT,
+    "ingest.token": _OPT_STR,
+    "ingest.sender_deadline_seconds": _INT,
+    "caller_principal": _OPT_STR,
+}
+
+
+def _int(value: Any, key: str, lo: int, hi: int | None = None) -> int:
+    rule = f"an integer from {lo} to {hi}" if hi is not None else f"an integer >= {lo}"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UserError(f"error: {key}={value!r} is invalid: must be {rule}")
+    if value < lo or (hi is not None and value > hi):
+        raise UserError(f"error: {key}={value} is out of range: must be {rule}")
+    return value
+
+
+def _str(value: Any, key: str, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value:
+        raise UserError(f"error: {key}={value!r} is invalid: must be a non-empty string")
+    return value
+
+
+@dataclass(frozen=True)
+class FirehoseSettings:
+    buffering_interval_seconds: int
+    buffering_size_mb: int
+    retry_duration_seconds: int
+    error_output_prefix: str
+
+
+@dataclass(frozen=True)
+class TableSettings:
+    compaction_target_mb: int
+    snapshot_min_to_keep: int
+    snapshot_max_age_hours: int
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """The OTLP receiver's (ingest/): its port, body limit, bearer token and how long it resends."""
+
+    port: int = 4318
+    max_body_mb: int = 6
+    token: str | None = field(default=None, repr=False)  # a secret: never in a repr or a log line
+    sender_deadline_seconds: int = 30
+
+
+# A bearer token: RFC 6750's b64token characters, long enough not to be guessed.
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9._~+/_-]{16,512}=*$")
+
+
+def _ingest(raw: Any) -> IngestSettings:
+    ing = raw if isinstance(raw, dict) else {}
+    token = ing.get("token")
+    if token is not None and (not isinstance(token, str) or not _TOKEN_RE.fullmatch(token)):
+        raise UserError(
+            "error: ingest.token is invalid: must be 16-512 characters of letters, digits and -._~+/ "
+            "(a bearer token), or null for none"
+        )
+    return IngestSettings(
+        port=_int(ing.get("port"), "ingest.port", 1, 65535),
+        max_body_mb=_int(ing.get("max_body_mb"), "ingest.max_body_mb", 1, 64),
+        token=token,
+        sender_deadline_seconds=_int(
+            ing.get("sender_deadline_seconds"), "ingest.sender_deadline_seconds", 1, 900
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Config:
+    env: str
+    region: str
+    namespace: str
+    signals: tuple[str, ...]
+    firehose: FirehoseSettings
+    tables: TableSettings
+    log_retention_days: int
+    error_expiry_days: int
+    tags: dict[str, str] = field(hash=False)
+    profile: str | None
+    endpoint: str | None
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    caller_principal: str | None = None
+
+    # -- names: the only place they are derived --------------------------------------------------
+    @property
+    def stack_name(self) -> str:
+        return f"{PROJECT}-{self.env}"
+
+    @property
+    def table_bucket_name(self) -> str:
+        return f"{PROJECT}-{self.env}"
+
+    def error_bucket_name(self, account_id: str) -> str:
+        return f"{self.stack_name}-errors-{account_id}-{self.region}"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/kinesisfirehose/{self.stack_name}"
+
+    def log_stream_name(self, signal: str) -> str:
+        """The CloudWatch log stream the signal's Firehose stream logs delivery errors to."""
+        return f"{signal}-delivery"
+
+    def stream_name(self, signal: str) -> str:
+        return f"{self.stack_name}-{signal}"
+
+    def error_prefix(self, signal: str) -> str:
+        return f"{self.firehose.error_output_prefix}{signal}/"
+
+    @property
+    def partition(self) -> str:
+        return partition(self.region)
+
+    # -- ARNs: the only place they are built, always in the region's partition ----------------------
+    def arn(self, service: str, resource: str, account_id: str = "", *, region: str | None = None) -> str:
+        """`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE` in this region's partition.
+
+        `region` defaults to the env's; "" for global resources (IAM, S3 buckets), "*" in a policy that
+        covers every region of the partition.
+        """
+        return arn(self.region, service, resource, account_id, arn_region=region)
+
+    def role_arn(self, account_id: str, role_name: str) -> str:
+        """A role's ARN from its name alone: right for roles without a path (the tool's own)."""
+        return self.arn("iam", f"role/{role_name}", account_id, region="")
+
+    def table_buckets_arn(self, account_id: str) -> str:
+        """Every table bucket of the region: the Lake Formation registration and the catalog's federation."""
+        return self.arn("s3tables", "bucket/*", account_id)
+
+    def table_bucket_arn(self, account_id: str) -> str:
+        return self.arn("s3tables", f"bucket/{self.table_bucket_name}", account_id)
+
+    def bucket_catalog_arn(self, account_id: str) -> str:
+        """The table bucket's child catalog in Glue: the Firehose streams' CatalogARN."""
+        return self.arn("glue", f"catalog/{CATALOG_NAME}/{self.table_bucket_name}", account_id)
+
+    def error_bucket_arn(self, account_id: str) -> str:
+        return self.arn("s3", self.error_bucket_name(account_id), region="")
+
+    def stream_arn(self, account_id: str, signal: str) -> str:
+        return self.arn("firehose", f"deliverystream/{self.stream_name(signal)}", account_id)
+
+    @property
+    def all_tags(self) -> dict[str, str]:
+        """Config tags plus the env tag, sorted by key: what every taggable resource carries."""
+        tags = {**self.tags, ENV_TAG: self.env}
+        return {k: tags[k] for k in sorted(tags)}
+
+    @property
+    def is_local(self) -> bool:
+        """True when the endpoint is on this machine: the embedded emulator."""
+        if not self.endpoint:
+            return False
+        host = urlparse(self.endpoint).hostname or ""
+        return host in ("127.0.0.1", "localhost", "::1")
+
+    @property
+    def build_dir(self) -> Path:
+        from tasks import config  # read at call time: tests point tasks.config.BUILD_DIR elsewhere
+
+        return config.BUILD_DIR / self.env
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "env": self.env,
+            "region": self.region,
+            "namespace": self.namespace,
+            "signals": list(self.signals),
+            "firehose": vars(self.firehose).copy(),
+            "tables": vars(self.tables).copy(),
+            "log_retention_days": self.log_retention_days,
+            "error_expiry_days": self.error_expiry_days,
+            "tags": dict(self.tags),
+            "profile": self.profile,
+            "endpoint": self.endpoint,
+            "caller_principal": self.caller_principal,
+        }
