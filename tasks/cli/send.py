@@ -39,16 +39,16 @@ def _send() -> None:
 
 def _local_hint(clients: Any, config: Config, signals: list[str]) -> None:
     """Where the local rows land: flush the emulator's buffers, then show each table's metadata."""
-    import urllib.request
+    import json
 
     from botocore.exceptions import ClientError
 
+    from emulator.admin.client import AdminClient
+
     assert config.endpoint is not None
     try:
-        req = urllib.request.Request(f"{config.endpoint.rstrip('/')}/_emulator/flush", method="POST")
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            emit(f"emulator flush: {resp.read().decode().strip()}")
-    except OSError as exc:
+        emit(f"emulator flush: {json.dumps(AdminClient(config.endpoint).flush())}")
+    except (OSError, ValueError) as exc:
         emit(f"emulator flush failed: {exc}")
     arn = config.table_bucket_arn(clients.account_id)
     for s in signals:
