@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tasks.records import encode, make_records, new_run_id  # noqa: E402
-from tests import emulator_helpers as eh  # noqa: E402
-from tests.emulator_helpers import ACCOUNT, NAMESPACE, REGION  # noqa: E402
+from tests.emulator import helpers as eh  # noqa: E402
+from tests.emulator.helpers import ACCOUNT, NAMESPACE, REGION  # noqa: E402
 
 BUCKET = "bench-tables"
 SIGNAL = "logs"
