@@ -18,7 +18,7 @@ from typing import Any
 from ingest.server import ReceiverServer, build
 from tasks.config import Config, load
 from tasks.runner import Run
-from tests.reliability.helpers import ACCOUNT, REGION, flush_until_quiet
+from tests.emulator.streams import ACCOUNT, REGION, flush_until_quiet
 
 ALL = "logs,traces,sum,gauge,histogram,exp_histogram"
 TOKEN = "test-token-0123456789abcdef"

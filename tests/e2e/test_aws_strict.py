@@ -20,7 +20,7 @@ from tasks.errors import StepFailed
 from tests.deploy_helpers import deploy, doit, mutating, run
 from tests.e2e.verify_helpers import run_verify
 from tests.emulator.helpers import iam_principal
-from tests.reliability import helpers as rh
+from tests.emulator.streams import flush_until_quiet
 
 ACCOUNT = "123456789012"
 SSO_PATH = "/aws-reserved/sso.amazonaws.com/eu-west-2/"
@@ -216,7 +216,7 @@ def test_envs_in_two_regions_share_the_lake_formation_role(emulator):
 
     run_id, results = sender.send(Clients(cfg_b), cfg_b, ["logs"], 20)
     assert results[0].failed == 0
-    rh.flush_until_quiet(emulator)
+    flush_until_quiet(emulator)
     s3t = boto3.session.Session().client("s3tables", endpoint_url=emulator.endpoint, region_name="eu-west-1")
     arn = f"arn:aws:s3tables:eu-west-1:{ACCOUNT}:bucket/{cfg_b.table_bucket_name}"
     loc = s3t.get_table_metadata_location(tableBucketARN=arn, namespace=cfg_b.namespace, name="logs")

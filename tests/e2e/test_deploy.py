@@ -8,7 +8,7 @@ import json
 from tasks.steps import streams
 from tests.deploy_helpers import deploy, doit, mutating, run, total_calls
 from tests.emulator.helpers import iam_principal
-from tests.reliability import helpers as rh
+from tests.emulator.streams import firehose_role_arn
 
 DEFAULT_SIGNALS = ("logs", "traces", "sum", "gauge")
 
@@ -298,7 +298,7 @@ def test_grants_the_account_listing_omits_are_confirmed_per_resource_not_granted
 
     # and a grant really missing is still found and granted, alone
     cfg = run(emulator).config
-    role = rh.firehose_role_arn(emulator, cfg)
+    role = firehose_role_arn(emulator, cfg)
     table = {"Table": {"CatalogId": f"123456789012:s3tablescatalog/{cfg.table_bucket_name}"}}
     table["Table"].update(DatabaseName=cfg.namespace, Name="logs")
     emulator.client("lakeformation").revoke_permissions(

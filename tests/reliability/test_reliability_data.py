@@ -16,8 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.deploy_helpers import ROOT, doit
-from tests.reliability import helpers as rh
-from tests.reliability.helpers import reliability_summary  # noqa: F401
+from tests.emulator import streams
+from tests.reliability import canon, runs, summary
 
 COUNT = 10_000
 VERIFY = [sys.executable, "-m", "pytest", "verify/", "--env", "local", "-p", "no:cacheprovider", "-q"]
@@ -31,11 +31,11 @@ def _run_id(stdout: str) -> str:
 
 def _count_rows(emu: Any, cfg: Any, run_id: str) -> dict[str, tuple[int, int, int]]:
     """signal -> (rows of the run, lost, duplicated)."""
-    rh.flush_until_quiet(emu)
+    streams.flush_until_quiet(emu)
     out = {}
     for signal in cfg.signals:
-        seqs = rh.rows_by_seq(emu, cfg, signal, run_id)
-        lost, dup = rh.lost_and_duplicated(seqs, COUNT)
+        seqs = runs.rows_by_seq(emu, cfg, signal, run_id)
+        lost, dup = runs.lost_and_duplicated(seqs, COUNT)
         out[signal] = (sum(seqs.values()), lost, dup)
     return out
 
@@ -46,7 +46,7 @@ def _sent_calls(stdout: str) -> int:
 
 
 def test_deploy_send_verify_destroy_succeed_with_30_percent_of_calls_throttled(emulator, tmp_path):
-    cfg = rh.config(emulator)
+    cfg = canon.config(emulator)
     emulator.set_faults({"throttle": {"fraction": 0.3, "seed": 7}})
     phases: dict[str, dict[str, Any]] = {}
 
@@ -56,7 +56,7 @@ def test_deploy_send_verify_destroy_succeed_with_30_percent_of_calls_throttled(e
         fired = int(emulator.faults()["fired"].get("throttle", 0))
         t0 = time.monotonic()
         result = body()
-        received = rh.total_calls(emulator)
+        received = runs.total_calls(emulator)
         phases[name] = {
             "received": received,
             "throttled": int(emulator.faults()["fired"].get("throttle", 0)) - fired,
@@ -66,7 +66,7 @@ def test_deploy_send_verify_destroy_succeed_with_30_percent_of_calls_throttled(e
             assert tool_calls(result) == received, (name, tool_calls(result), received)
         return result
 
-    deployed = phase("deploy", lambda r: r.calls, lambda: rh.deploy(cfg))
+    deployed = phase("deploy", lambda r: r.calls, lambda: runs.deploy(cfg))
     assert deployed.code == 0, deployed.message + deployed.output
 
     sent = phase(
@@ -98,17 +98,17 @@ def test_deploy_send_verify_destroy_succeed_with_30_percent_of_calls_throttled(e
     )
     assert verify.returncode == 0, verify.stdout[-3000:] + verify.stderr[-2000:]
 
-    gone = phase("destroy", lambda r: r.calls, lambda: rh.destroy(cfg))
+    gone = phase("destroy", lambda r: r.calls, lambda: runs.destroy(cfg))
     assert gone.code == 0, gone.message + gone.output
     emulator.clear_faults()
-    assert rh.leftovers(emulator, cfg) == {}
+    assert canon.leftovers(emulator, cfg) == {}
 
     throttled = sum(p["throttled"] for p in phases.values())
     received = sum(p["received"] for p in phases.values())
     assert 0 < throttled < received
     for name in ("deploy", "send", "destroy"):
         assert phases[name]["throttled"] > 0, phases
-    rh.record(
+    summary.record(
         "throttle",
         {
             "throttled": throttled,
@@ -122,8 +122,8 @@ def test_deploy_send_verify_destroy_succeed_with_30_percent_of_calls_throttled(e
 
 
 def test_partial_put_failures_lose_nothing_and_duplicate_nothing(emulator, tmp_path):
-    cfg = rh.config(emulator)
-    assert rh.deploy(cfg).code == 0
+    cfg = canon.config(emulator)
+    assert runs.deploy(cfg).code == 0
     emulator.set_faults({"put_record_failures": {"fraction": 0.2, "seed": 11}})
     sent = doit(emulator, tmp_path, "send", "env=local", f"count={COUNT}")
     failed_records = int(emulator.faults()["fired"].get("put_record_failures", 0))
@@ -133,7 +133,7 @@ def test_partial_put_failures_lose_nothing_and_duplicate_nothing(emulator, tmp_p
     counts = _count_rows(emulator, cfg, run_id)
     lost = sum(c[1] for c in counts.values())
     dup = sum(c[2] for c in counts.values())
-    rh.record(
+    summary.record(
         "records",
         {
             "sent": COUNT * len(cfg.signals),

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 
 from tests.deploy_helpers import DOIT, ROOT
-from tests.reliability import helpers as rh
-from tests.reliability.helpers import reliability_summary  # noqa: F401
+from tests.emulator import streams
+from tests.reliability import canon, runs, summary
 
 CALLER = "arn:aws:iam::123456789012:user/moto"  # the emulator's default caller, an IAM user
-STREAM_STEPS = frozenset(f"stream_{s}" for s in rh.DEFAULT_SIGNALS)
+STREAM_STEPS = frozenset(f"stream_{s}" for s in canon.DEFAULT_SIGNALS)
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,11 @@ def _stream(cfg: Any) -> str:
 
 def delete_stream(emu: Any, cfg: Any) -> None:
     emu.client("firehose").delete_delivery_stream(DeliveryStreamName=_stream(cfg))
-    rh.wait_stream_gone(emu, _stream(cfg))
+    streams.wait_stream_gone(emu, _stream(cfg))
 
 
 def recreate_not_append_only(emu: Any, cfg: Any) -> None:
-    dest = {**rh.iceberg_config_of(emu, _stream(cfg)), "AppendOnly": False}
+    dest = {**streams.iceberg_config_of(emu, _stream(cfg)), "AppendOnly": False}
     delete_stream(emu, cfg)
     emu.client("firehose").create_delivery_stream(
         DeliveryStreamName=_stream(cfg), DeliveryStreamType="DirectPut", IcebergDestinationConfiguration=dest
@@ -50,11 +50,11 @@ def recreate_not_append_only(emu: Any, cfg: Any) -> None:
 
 
 def change_buffering(emu: Any, cfg: Any) -> None:
-    rh.update_stream(emu, _stream(cfg), {"BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 600}})
+    runs.update_stream(emu, _stream(cfg), {"BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 600}})
 
 
 def change_log_stream(emu: Any, cfg: Any) -> None:
-    rh.update_stream(
+    runs.update_stream(
         emu,
         _stream(cfg),
         {
@@ -69,19 +69,19 @@ def change_log_stream(emu: Any, cfg: Any) -> None:
 
 def _revoke(emu: Any, cfg: Any, resource: dict[str, Any], perms: list[str]) -> None:
     emu.client("lakeformation").revoke_permissions(
-        Principal={"DataLakePrincipalIdentifier": rh.firehose_role_arn(emu, cfg)},
+        Principal={"DataLakePrincipalIdentifier": streams.firehose_role_arn(emu, cfg)},
         Resource=resource,
         Permissions=perms,
     )
 
 
 def revoke_table_grant(emu: Any, cfg: Any) -> None:
-    cat = f"{rh.ACCOUNT}:s3tablescatalog/{cfg.table_bucket_name}"
+    cat = f"{canon.ACCOUNT}:s3tablescatalog/{cfg.table_bucket_name}"
     _revoke(emu, cfg, {"Table": {"CatalogId": cat, "DatabaseName": cfg.namespace, "Name": "logs"}}, ["ALL"])
 
 
 def revoke_database_grant(emu: Any, cfg: Any) -> None:
-    cat = f"{rh.ACCOUNT}:s3tablescatalog/{cfg.table_bucket_name}"
+    cat = f"{canon.ACCOUNT}:s3tablescatalog/{cfg.table_bucket_name}"
     _revoke(emu, cfg, {"Database": {"CatalogId": cat, "Name": cfg.namespace}}, ["DESCRIBE"])
 
 
@@ -95,28 +95,28 @@ def remove_admin(emu: Any, cfg: Any) -> None:
 
 
 def delete_catalog(emu: Any, cfg: Any) -> None:
-    emu.client("glue").delete_catalog(CatalogId=rh.CATALOG)
+    emu.client("glue").delete_catalog(CatalogId=canon.CATALOG)
 
 
 def deregister(emu: Any, cfg: Any) -> None:
     emu.client("lakeformation").deregister_resource(
-        ResourceArn=f"arn:aws:s3tables:{rh.REGION}:{rh.ACCOUNT}:bucket/*"
+        ResourceArn=f"arn:aws:s3tables:{canon.REGION}:{canon.ACCOUNT}:bucket/*"
     )
 
 
 def drop_set_context(emu: Any, cfg: Any) -> None:
     iam = emu.client("iam")
-    trust = iam.get_role(RoleName=rh.LF_ROLE)["Role"]["AssumeRolePolicyDocument"]
+    trust = iam.get_role(RoleName=canon.LF_ROLE)["Role"]["AssumeRolePolicyDocument"]
     for st in trust["Statement"]:
         actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
         st["Action"] = [a for a in actions if a != "sts:SetContext"]
-    iam.update_assume_role_policy(RoleName=rh.LF_ROLE, PolicyDocument=json.dumps(trust))
+    iam.update_assume_role_policy(RoleName=canon.LF_ROLE, PolicyDocument=json.dumps(trust))
 
 
 def remove_role_policy(emu: Any, cfg: Any) -> None:
     iam = emu.client("iam")
-    for name in iam.list_role_policies(RoleName=rh.LF_ROLE)["PolicyNames"]:
-        iam.delete_role_policy(RoleName=rh.LF_ROLE, PolicyName=name)
+    for name in iam.list_role_policies(RoleName=canon.LF_ROLE)["PolicyNames"]:
+        iam.delete_role_policy(RoleName=canon.LF_ROLE, PolicyName=name)
 
 
 def delete_stack_keep_streams(emu: Any, cfg: Any) -> None:
@@ -210,28 +210,28 @@ def _mentions(change: dict[str, Any], text: str) -> bool:
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_drift_is_reported_planned_and_repaired(emulator, tmp_path, scenario):
-    cfg = rh.config(emulator)
-    deployed = rh.deploy(cfg)
+    cfg = canon.config(emulator)
+    deployed = runs.deploy(cfg)
     assert deployed.code == 0, deployed.message
-    reference = rh.describe_all(emulator, cfg)
+    reference = canon.describe_all(emulator, cfg)
     scenario.brk(emulator, cfg)
 
     status_p = _cli(emulator, tmp_path, "status", "env=local", "format=json")
     plan_p = _cli(emulator, tmp_path, "plan", "env=local", "format=json")
     code, out, err = _finish(status_p)
     assert code == 1, out + err
-    status = rh.json_from(out)
+    status = runs.json_from(out)
     assert not status["healthy"]
     errors = {s["step"]: s["error"] for s in status["steps"] if s.get("error")}
     assert not errors, errors
-    assert rh.drifting(status) == scenario.steps, out
+    assert runs.drifting(status) == scenario.steps, out
     step, action, text = scenario.expect
     reported = next(s for s in status["steps"] if s["step"] == step)
     assert any(c["action"] == action and _mentions(c, text) for c in reported["changes"]), reported
 
     code, out, err = _finish(plan_p)
     assert code == 0, out + err
-    plan = rh.json_from(out)
+    plan = runs.json_from(out)
     planned = {s["step"] for s in plan["steps"] if s.get("changes")}
     assert planned == scenario.steps - {"tables"}, out  # tables is a status-only check the stack repairs
     listed = next(s for s in plan["steps"] if s["step"] == step)
@@ -239,20 +239,20 @@ def test_drift_is_reported_planned_and_repaired(emulator, tmp_path, scenario):
 
     code, out, err = _finish(_cli(emulator, tmp_path, "deploy", "env=local"))
     assert code == 0, out + err
-    after = rh.status_doc(cfg)
-    assert after["healthy"], rh.drifting(after)
-    repaired = rh.describe_all(emulator, cfg)
+    after = runs.status_doc(cfg)
+    assert after["healthy"], runs.drifting(after)
+    repaired = canon.describe_all(emulator, cfg)
     orphans = repaired["account"].pop("orphan_grants")
     assert reference["account"].pop("orphan_grants") == []
     if scenario.name == "stack_deleted_streams_kept":
         # Known gap (see the report): the deleted stack's Firehose role keeps its Lake Formation grants in
         # the emulator; deploy neither sees nor revokes them. They name a role that no longer exists.
-        assert len(orphans) == 1 + len(rh.DEFAULT_SIGNALS), orphans
-        rh.record(
+        assert len(orphans) == 1 + len(canon.DEFAULT_SIGNALS), orphans
+        summary.record(
             "drift_notes", [f"stack deleted: {len(orphans)} grants to its deleted Firehose role stay behind"]
         )
     else:
         assert orphans == []
-    diff = rh.first_difference(reference, repaired)
+    diff = canon.first_difference(reference, repaired)
     assert not diff, f"repaired env differs from the clean deploy at {diff}"
-    rh.record(f"drift_{scenario.name}", "repaired")
+    summary.record(f"drift_{scenario.name}", "repaired")

@@ -2,7 +2,7 @@
 
 For each k in 1..N (N = the mutating calls of a clean cold deploy, counted by the emulator) the emulator is
 reset, the k-th mutating call fails with a non-retryable error, deploy must fail naming the step that sent
-it, and the next deploy must reach exactly the state a clean deploy reaches (tests/reliability_helpers.py
+it, and the next deploy must reach exactly the state a clean deploy reaches (tests/reliability/canon.py
 `describe_all`), after which a third deploy makes no write at all. The loop runs in-process on the worker's
 one emulator (a doit start-up per run would triple its time); test_failure_points_via_the_doit_cli proves
 the exit codes and messages through the real CLI for a few k.
@@ -19,14 +19,13 @@ import pytest
 
 from tasks.runner import Run
 from tests.deploy_helpers import DOIT, ROOT, doit
-from tests.reliability import helpers as rh
-from tests.reliability.helpers import reliability_summary  # noqa: F401
+from tests.reliability import canon, runs, summary
 from tests.reliability.test_reliability_drift import delete_stack_keep_streams
 
 
 def _fault(emu: Any, k: int) -> None:
     emu.set_faults(
-        {"fail_mutating_call": {"number": k, "error_code": rh.FAIL_CODE, "status": rh.FAIL_STATUS}}
+        {"fail_mutating_call": {"number": k, "error_code": runs.FAIL_CODE, "status": runs.FAIL_STATUS}}
     )
 
 
@@ -34,12 +33,12 @@ def _fired(emu: Any) -> int:
     return int(emu.faults().get("fired", {}).get("fail_mutating_call", 0))
 
 
-def _clean_deploy(emu: Any) -> tuple[Any, rh.Attempt, dict[str, Any]]:
-    cfg = rh.config(emu)
+def _clean_deploy(emu: Any) -> tuple[Any, runs.Attempt, dict[str, Any]]:
+    cfg = canon.config(emu)
     emu.reset()
-    clean = rh.deploy(cfg)
+    clean = runs.deploy(cfg)
     assert clean.code == 0, clean.message + clean.output
-    return cfg, clean, rh.describe_all(emu, cfg)
+    return cfg, clean, canon.describe_all(emu, cfg)
 
 
 def _every_write(
@@ -51,29 +50,29 @@ def _every_write(
     for k, (step, op) in enumerate(writes, 1):
         prepare()
         _fault(emu, k)
-        failed = rh.deploy(cfg)
+        failed = runs.deploy(cfg)
         fired = _fired(emu)
         emu.clear_faults()
         if failed.code == 0 or fired != 1:
             problems[k] = f"{step}/{op}: deploy exited {failed.code}, fault fired {fired}x"
             continue
-        if not failed.message.startswith(f"deploy:{step} failed") or rh.FAIL_CODE not in failed.message:
+        if not failed.message.startswith(f"deploy:{step} failed") or runs.FAIL_CODE not in failed.message:
             problems[k] = f"{step}/{op}: message does not name the step and error: {failed.message!r}"
             continue
         if op not in failed.message:
             problems[k] = f"{step}/{op}: message does not name the call: {failed.message!r}"
             continue
-        again = rh.deploy(cfg)
+        again = runs.deploy(cfg)
         if again.code != 0:
             problems[k] = f"{step}/{op}: second deploy failed: {again.message}"
             continue
-        diff = rh.first_difference(reference, rh.describe_all(emu, cfg))
+        diff = canon.first_difference(reference, canon.describe_all(emu, cfg))
         if diff:
             problems[k] = f"{step}/{op}: state differs from a clean run at {diff}"
             continue
         emu.reset_calls()
-        third = rh.deploy(cfg)
-        writes3 = rh.mutating(emu)
+        third = runs.deploy(cfg)
+        writes3 = runs.mutating(emu)
         if third.code != 0 or writes3:
             problems[k] = f"{step}/{op}: third deploy exited {third.code} with writes {writes3}"
     return problems
@@ -83,11 +82,11 @@ def test_deploy_converges_after_a_failure_at_every_write(emulator):
     cfg, clean, reference = _clean_deploy(emulator)
     writes = clean.writes
     n = len(writes)
-    assert n == sum(rh.mutating(emulator).values()), (writes, rh.mutating(emulator))
+    assert n == sum(runs.mutating(emulator).values()), (writes, runs.mutating(emulator))
     assert n >= 10, writes
 
     problems = _every_write(emulator, cfg, writes, reference, emulator.reset)
-    rh.record(
+    summary.record(
         "deploy_failure_points",
         {
             "converged": n - len(problems),
@@ -99,46 +98,46 @@ def test_deploy_converges_after_a_failure_at_every_write(emulator):
 
 
 def test_destroy_finishes_after_a_failure_at_every_write(emulator):
-    cfg = rh.config(emulator)
+    cfg = canon.config(emulator)
     emulator.reset()
-    assert rh.deploy(cfg).code == 0
-    before = rh.describe_account(emulator)
+    assert runs.deploy(cfg).code == 0
+    before = canon.describe_account(emulator)
     emulator.reset_calls()
-    clean = rh.destroy(cfg)
+    clean = runs.destroy(cfg)
     assert clean.code == 0, clean.message + clean.output
-    writes = rh.mutating(emulator)
+    writes = runs.mutating(emulator)
     n = sum(writes.values())
     assert n >= 3, writes
-    assert rh.leftovers(emulator, cfg) == {}
+    assert canon.leftovers(emulator, cfg) == {}
     # the account setup stays; only the env role's grants go
-    account = rh.describe_account(emulator)
+    account = canon.describe_account(emulator)
     assert {**before, "lf_permissions": None} == {**account, "lf_permissions": None}
 
     problems: dict[int, str] = {}
     for k in range(1, n + 1):
         emulator.reset()
-        deployed = rh.deploy(cfg)
+        deployed = runs.deploy(cfg)
         assert deployed.code == 0, deployed.message
         _fault(emulator, k)
-        failed = rh.destroy(cfg)
+        failed = runs.destroy(cfg)
         fired = _fired(emulator)
         emulator.clear_faults()
-        if failed.code == 0 or fired != 1 or rh.FAIL_CODE not in failed.message:
+        if failed.code == 0 or fired != 1 or runs.FAIL_CODE not in failed.message:
             problems[k] = f"destroy exited {failed.code} ({failed.message!r}), fault fired {fired}x"
             continue
-        again = rh.destroy(cfg)
+        again = runs.destroy(cfg)
         if again.code != 0:
             problems[k] = f"second destroy failed: {again.message}"
             continue
-        left = rh.leftovers(emulator, cfg)
+        left = canon.leftovers(emulator, cfg)
         if left:
             problems[k] = f"left behind: {sorted(left)}"
             continue
-        diff = rh.first_difference(account, rh.describe_account(emulator))
+        diff = canon.first_difference(account, canon.describe_account(emulator))
         if diff:
             problems[k] = f"account setup changed: {diff}"
 
-    rh.record(
+    summary.record(
         "destroy_failure_points",
         {
             "converged": n - len(problems),
@@ -174,29 +173,29 @@ def test_failure_points_via_the_doit_cli(emulator, tmp_path, k, destroy_k):
     assert lines, failed.stderr
     step = lines[0].split(" ", 1)[0].removeprefix("deploy:")
     assert step in ops_by_step, lines[0]
-    assert rh.FAIL_CODE in lines[0] and any(op in lines[0] for op in ops_by_step[step]), lines[0]
+    assert runs.FAIL_CODE in lines[0] and any(op in lines[0] for op in ops_by_step[step]), lines[0]
     assert "Traceback" not in failed.stderr
     assert len(lines) == 1 and "TaskFailed" not in failed.stderr, failed.stderr  # said once, by the step
 
     again = doit(emulator, tmp_path, "deploy", "env=local")
     assert again.returncode == 0, again.stdout + again.stderr
-    diff = rh.first_difference(reference, rh.describe_all(emulator, cfg))
+    diff = canon.first_difference(reference, canon.describe_all(emulator, cfg))
     assert not diff, diff
     emulator.reset_calls()
     third = doit(emulator, tmp_path, "deploy", "env=local")
-    assert third.returncode == 0 and rh.mutating(emulator) == {}, third.stdout
+    assert third.returncode == 0 and runs.mutating(emulator) == {}, third.stdout
 
     # the same for destroy: fail its k-th write, then a second destroy finishes
     _fault(emulator, destroy_k)
     broken = doit(emulator, tmp_path, "destroy", "env=local", "force=1")
     assert _fired(emulator) == 1
     emulator.clear_faults()
-    assert broken.returncode != 0 and rh.FAIL_CODE in broken.stderr, broken.stdout + broken.stderr
+    assert broken.returncode != 0 and runs.FAIL_CODE in broken.stderr, broken.stdout + broken.stderr
     assert "Traceback" not in broken.stderr
     done = doit(emulator, tmp_path, "destroy", "env=local", "force=1")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert rh.leftovers(emulator, cfg) == {}
-    rh.record(f"cli_failure_point_{k}", {"converged": True, "step": step})
+    assert canon.leftovers(emulator, cfg) == {}
+    summary.record(f"cli_failure_point_{k}", {"converged": True, "step": step})
 
 
 # Repairs go through the update paths (a change set for a stack deleted under its streams, the grants to
@@ -207,23 +206,23 @@ REPAIRS = {"stack_deleted": delete_stack_keep_streams}
 
 @pytest.mark.parametrize("drift", sorted(REPAIRS))
 def test_repairing_deploy_converges_after_a_failure_at_every_write(emulator, drift):
-    cfg = rh.config(emulator)
+    cfg = canon.config(emulator)
 
     def broken() -> None:
         emulator.reset()
-        deployed = rh.deploy(cfg)
+        deployed = runs.deploy(cfg)
         assert deployed.code == 0, deployed.message
         REPAIRS[drift](emulator, cfg)
 
     broken()
     emulator.reset_calls()
-    repair = rh.deploy(cfg)
+    repair = runs.deploy(cfg)
     assert repair.code == 0, repair.message
     writes = repair.writes
-    assert len(writes) == sum(rh.mutating(emulator).values()) >= 2, writes
-    reference = rh.describe_all(emulator, cfg)  # what a repair without failure reaches
+    assert len(writes) == sum(runs.mutating(emulator).values()) >= 2, writes
+    reference = canon.describe_all(emulator, cfg)  # what a repair without failure reaches
     problems = _every_write(emulator, cfg, writes, reference, broken)
-    rh.record(
+    summary.record(
         f"repair_failure_points_{drift}",
         {
             "converged": len(writes) - len(problems),
@@ -267,11 +266,13 @@ def test_deploy_killed_mid_stack_converges_on_the_next_run(emulator, tmp_path):
     emulator.clear_faults()
     assert again.returncode == 0, again.stdout + again.stderr
     assert "waiting for it to finish" in again.stdout
-    diff = rh.first_difference(reference, rh.describe_all(emulator, cfg))
+    diff = canon.first_difference(reference, canon.describe_all(emulator, cfg))
     assert not diff, diff
     emulator.reset_calls()
-    assert rh.deploy(cfg).code == 0 and rh.mutating(emulator) == {}
-    rh.record("killed_deploy", f"SIGKILL while the stack was {stack['StackStatus']}: next deploy converged")
+    assert runs.deploy(cfg).code == 0 and runs.mutating(emulator) == {}
+    summary.record(
+        "killed_deploy", f"SIGKILL while the stack was {stack['StackStatus']}: next deploy converged"
+    )
 
 
 def test_a_stream_that_fails_to_create_or_delete_is_repaired_by_the_next_run(emulator):
@@ -282,7 +283,7 @@ def test_a_stream_that_fails_to_create_or_delete_is_repaired_by_the_next_run(emu
     emulator.reset()
     failure = {"type": "KMS_ACCESS_DENIED", "details": "injected"}
     emulator.set_faults({"firehose_stream_failures": {"create": 1, **failure}})
-    failed = rh.deploy(cfg)
+    failed = runs.deploy(cfg)
     assert failed.code == 1
     assert failed.message.startswith("deploy:stream_") and "ended CREATING_FAILED: KMS_ACCESS_DENIED" in (
         failed.message
@@ -293,16 +294,16 @@ def test_a_stream_that_fails_to_create_or_delete_is_repaired_by_the_next_run(emu
     assert [(c.action, c.reason) for c in plan[stream].changes] == [
         ("replace", "creation failed (KMS_ACCESS_DENIED: injected); delete and re-create")
     ]
-    again = rh.deploy(cfg)
+    again = runs.deploy(cfg)
     assert again.code == 0, again.message
     assert "re-creating it (creation failed" in again.output
-    assert not rh.first_difference(reference, rh.describe_all(emulator, cfg))
+    assert not canon.first_difference(reference, canon.describe_all(emulator, cfg))
 
     emulator.set_faults({"firehose_stream_failures": {"delete": 1, **failure}})
-    broken = rh.destroy(cfg)
+    broken = runs.destroy(cfg)
     assert broken.code == 1 and "could not be deleted: DELETING_FAILED (KMS_ACCESS_DENIED" in broken.message
-    done = rh.destroy(cfg)
+    done = runs.destroy(cfg)
     assert done.code == 0, done.message
-    assert rh.leftovers(emulator, cfg) == {}
+    assert canon.leftovers(emulator, cfg) == {}
     assert emulator.faults()["fired"]["firehose_stream_failures"] == 2
     emulator.clear_faults()

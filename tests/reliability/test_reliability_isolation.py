@@ -15,10 +15,9 @@ import pytest
 
 from tasks.errors import describe
 from tests.deploy_helpers import DOIT, ROOT, doit
-from tests.reliability import helpers as rh
-from tests.reliability.helpers import reliability_summary  # noqa: F401
+from tests.reliability import canon, runs, summary
 
-OTHER_ADMIN = f"arn:aws:iam::{rh.ACCOUNT}:role/AnalyticsAdmin"
+OTHER_ADMIN = f"arn:aws:iam::{canon.ACCOUNT}:role/AnalyticsAdmin"
 OTHER_BUCKET = "analytics-raw-data"
 OTHER_STREAM = "otlp2pipeline-local-logs-archive"  # shares our prefix on purpose
 OTHER_CATALOG = "analytics"
@@ -72,23 +71,23 @@ def _others(emu: Any) -> None:
 
 def _snapshot(emu: Any, other_env: Any) -> dict[str, Any]:
     """Everything that is not the env under test (its own grants excluded from the account view)."""
-    account = rh.describe_account(emu)
+    account = canon.describe_account(emu)
     account["lf_permissions"] = [
         p for p in account["lf_permissions"] if OUR_ROLE not in p["Principal"]["DataLakePrincipalIdentifier"]
     ]
     return {
         "account": account,
-        "other_env": rh.describe_env(emu, other_env),
-        "other_stream": rh.scrub(rh._streams(emu, OTHER_STREAM.__eq__)),
-        "other_bucket": rh.scrub(rh._bucket(emu, OTHER_BUCKET)),
-        "other_admin_role": rh.scrub(rh._role(emu.client("iam"), "AnalyticsAdmin")),
+        "other_env": canon.describe_env(emu, other_env),
+        "other_stream": canon.scrub(canon._streams(emu, OTHER_STREAM.__eq__)),
+        "other_bucket": canon.scrub(canon._bucket(emu, OTHER_BUCKET)),
+        "other_admin_role": canon.scrub(canon._role(emu.client("iam"), "AnalyticsAdmin")),
     }
 
 
 def test_deploy_redeploy_destroy_leave_everything_else_as_it_was(emulator, tmp_path):
     # A second env of ours whose name extends ours (otlp2pipeline-local-b-*), then everyone else's things.
-    other_env = rh.config(emulator, env="local-b")
-    assert rh.deploy(other_env).code == 0
+    other_env = canon.config(emulator, env="local-b")
+    assert runs.deploy(other_env).code == 0
     _others(emulator)
     before = _snapshot(emulator, other_env)
     assert before["other_env"]["stack"] and before["other_env"]["streams"]
@@ -102,11 +101,11 @@ def test_deploy_redeploy_destroy_leave_everything_else_as_it_was(emulator, tmp_p
     ):
         out = doit(emulator, tmp_path, *args)
         assert out.returncode == 0, out.stdout + out.stderr
-        diff = rh.first_difference(before, _snapshot(emulator, other_env))
+        diff = canon.first_difference(before, _snapshot(emulator, other_env))
         assert not diff, f"{label} of env local changed something else: {diff}"
         checked.append(label)
-    assert rh.leftovers(emulator, rh.config(emulator)) == {}
-    rh.record(
+    assert canon.leftovers(emulator, canon.config(emulator)) == {}
+    summary.record(
         "collateral",
         f"none after {', '.join(checked)} of env local (checked: env local-b, another data lake admin, "
         "an S3 registration with its grant, another Glue catalog, a Firehose stream sharing our prefix, "
@@ -127,7 +126,7 @@ def _deploy_proc(emu: Any, tmp_path: Any, name: str) -> subprocess.Popen[str]:
 
 
 def test_two_deploys_of_one_env_at_once_end_converged(emulator, tmp_path):
-    cfg = rh.config(emulator)
+    cfg = canon.config(emulator)
     # Slow stacks keep the two runs overlapping whatever the machine's speed.
     emulator.set_faults({"latency": {"cloudformation_stack_seconds": 1.0}})
     procs = [_deploy_proc(emulator, tmp_path, n) for n in ("a", "b")]
@@ -139,12 +138,12 @@ def test_two_deploys_of_one_env_at_once_end_converged(emulator, tmp_path):
         assert "Traceback" not in err, err
     messages = [line for _, _, err in failed for line in err.splitlines() if line.strip()]
 
-    status = rh.status_doc(cfg)
-    assert status["healthy"], (rh.drifting(status), messages)
+    status = runs.status_doc(cfg)
+    assert status["healthy"], (runs.drifting(status), messages)
     emulator.reset_calls()
-    again = rh.deploy(cfg)
-    assert again.code == 0 and rh.mutating(emulator) == {}, again.message
-    rh.record(
+    again = runs.deploy(cfg)
+    assert again.code == 0 and runs.mutating(emulator) == {}, again.message
+    summary.record(
         "concurrency",
         f"exit codes {codes}; "
         + (f"the second said: {messages[0]}" if messages else "both converged")
@@ -179,18 +178,18 @@ def test_the_env_lock_names_its_holder_and_frees_itself_when_the_holder_dies(tmp
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with pytest.raises(lock.EnvLocked) as caught:
-            lock.hold(cfg, "deploy", rh.ACCOUNT)
+            lock.hold(cfg, "deploy", canon.ACCOUNT)
         assert f"pid {holder.pid}" in str(caught.value) and "`doit deploy env=local`" in str(caught.value)
         assert describe(caught.value)[1] == 1
     finally:
         holder.kill()  # no clean release: the OS frees the lock
         holder.wait(timeout=30)
-    path = lock.hold(cfg, "destroy", rh.ACCOUNT)
+    path = lock.hold(cfg, "destroy", canon.ACCOUNT)
     assert path.parent == tmp_path / "local"
-    assert lock.hold(cfg, "deploy", rh.ACCOUNT) == path  # re-entrant in one process
+    assert lock.hold(cfg, "deploy", canon.ACCOUNT) == path  # re-entrant in one process
     # the same env name aimed at another account (or another emulator) is another lock
     assert lock.hold(cfg, "deploy", "210987654321") != path
-    lock.release(cfg, rh.ACCOUNT)
+    lock.release(cfg, canon.ACCOUNT)
     lock.release(cfg, "210987654321")
 
 
@@ -198,15 +197,15 @@ def test_two_machines_racing_without_a_shared_lock_converge_on_a_rerun(emulator)
     """What the file lock cannot cover: two machines deploying one env at once. Simulated by two in-process
     deploys on threads (no lock between them). AWS's own conflict answers make a loser fail cleanly, naming
     its step and the error; one more deploy then reaches exactly the clean state."""
-    cfg = rh.config(emulator)
-    first = rh.deploy(cfg)
+    cfg = canon.config(emulator)
+    first = runs.deploy(cfg)
     assert first.code == 0, first.message
-    reference = rh.describe_all(emulator, cfg)
+    reference = canon.describe_all(emulator, cfg)
     emulator.reset()
-    got: list[rh.Attempt] = []
+    got: list[runs.Attempt] = []
 
     def one() -> None:
-        got.append(rh.deploy(cfg, capture=False))
+        got.append(runs.deploy(cfg, capture=False))
 
     threads = [threading.Thread(target=one) for _ in range(2)]
     for t in threads:
@@ -219,10 +218,10 @@ def test_two_machines_racing_without_a_shared_lock_converge_on_a_rerun(emulator)
             assert attempt.message.startswith("deploy:") and " failed: error: " in attempt.message, attempt
             assert "Traceback" not in attempt.message
     outcome = sorted(a.message.split(":", 2)[1].split(" ")[0] if a.code else "ok" for a in got)
-    rerun = rh.deploy(cfg)
+    rerun = runs.deploy(cfg)
     assert rerun.code == 0, rerun.message
-    diff = rh.first_difference(reference, rh.describe_all(emulator, cfg))
+    diff = canon.first_difference(reference, canon.describe_all(emulator, cfg))
     assert not diff, diff
     emulator.reset_calls()
-    assert rh.deploy(cfg).code == 0 and rh.mutating(emulator) == {}
-    rh.record("unlocked_race", f"outcome {outcome} (ok, or the step that lost); one re-run converged")
+    assert runs.deploy(cfg).code == 0 and runs.mutating(emulator) == {}
+    summary.record("unlocked_race", f"outcome {outcome} (ok, or the step that lost); one re-run converged")
