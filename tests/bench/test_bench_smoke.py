@@ -12,15 +12,15 @@ from typing import Any
 
 import pytest
 
-from bench import run as bench
+from bench import figures, harness, report, results
 
 
 def test_critical_path_is_the_heaviest_chain_of_the_graph() -> None:
     graph = {"a": [], "b": ["a"], "c": ["a"], "d": ["b", "c"], "e": []}
     waits = {"a": 1.0, "b": 3.0, "c": 2.0, "d": 0.5, "e": 4.0}
-    assert bench.critical_path(graph, waits) == (4.5, ["a", "b", "d"])
+    assert harness.critical_path(graph, waits) == (4.5, ["a", "b", "d"])
     with pytest.raises(ValueError, match="cycle"):
-        bench.critical_path({"x": ["y"], "y": ["x"]}, {})
+        harness.critical_path({"x": ["y"], "y": ["x"]}, {})
 
 
 def test_step_waits_come_from_the_plan_and_the_latency_fault() -> None:
@@ -32,9 +32,9 @@ def test_step_waits_come_from_the_plan_and_the_latency_fault() -> None:
             {"step": "grants", "changes": [{"action": "create", "resource": "lake formation grant"}]},
         ]
     }
-    assert bench.step_waits(plan) == {
-        "stack": bench.STACK_SECONDS,
-        "stream_logs": 2 * bench.STREAM_SECONDS,
+    assert harness.step_waits(plan) == {
+        "stack": harness.STACK_SECONDS,
+        "stream_logs": 2 * harness.STREAM_SECONDS,
         "stream_sum": 0.0,
         "grants": 0.0,
     }
@@ -45,16 +45,16 @@ def bench_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The bench's env (a copy of env local), as bench/run.py sets it up."""
     from tasks.config import CONFIG_DIR_VAR
 
-    monkeypatch.setenv(CONFIG_DIR_VAR, str(bench.prepare_env(tmp_path)))
+    monkeypatch.setenv(CONFIG_DIR_VAR, str(figures.prepare_env(tmp_path)))
 
 
 def test_bench_env_is_env_local_under_another_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tasks.config import CONFIG_DIR_VAR, load
 
     local = load("local", {"endpoint": "http://127.0.0.1:1"})
-    monkeypatch.setenv(CONFIG_DIR_VAR, str(bench.prepare_env(tmp_path)))
-    cfg = bench.local_config("http://127.0.0.1:1")
-    assert cfg.env == bench.ENV and cfg.stack_name != local.stack_name
+    monkeypatch.setenv(CONFIG_DIR_VAR, str(figures.prepare_env(tmp_path)))
+    cfg = figures.local_config("http://127.0.0.1:1")
+    assert cfg.env == harness.ENV and cfg.stack_name != local.stack_name
     assert (cfg.signals, cfg.firehose, cfg.region, cfg.is_local) == (
         local.signals,
         local.firehose,
@@ -66,43 +66,43 @@ def test_bench_env_is_env_local_under_another_name(tmp_path: Path, monkeypatch: 
 def test_cold_plan_graph_and_critical_path_from_the_real_cli(
     emulator: Any, tmp_path: Path, bench_env: None
 ) -> None:
-    emu = bench.Emulator(emulator.endpoint)
-    plan = bench.doit(emu, tmp_path / "deps.json", "plan", "format=json")
+    emu = harness.Emulator(emulator.endpoint)
+    plan = harness.doit(emu, tmp_path / "deps.json", "plan", "format=json")
     assert plan.calls.writes == 0 and plan.calls.total > 0
-    graph = bench.deploy_graph(emulator.endpoint)
+    graph = harness.deploy_graph(emulator.endpoint)
     assert "grants" in graph["stream_logs"] and "stack" in graph["grants"]
     doc = json.loads(plan.stdout[plan.stdout.index("{") :])
-    seconds, steps = bench.critical_path(graph, bench.step_waits(doc))
+    seconds, steps = harness.critical_path(graph, harness.step_waits(doc))
     # One stack create and one stream create on the longest chain, whatever the step names around them.
-    assert seconds == bench.STACK_SECONDS + bench.STREAM_SECONDS
+    assert seconds == harness.STACK_SECONDS + harness.STREAM_SECONDS
     assert "stack" in steps and steps[-1].startswith("stream_")
 
 
 def _deploy(endpoint: str) -> None:
     from tasks.runner import Run
 
-    Run(bench.local_config(endpoint)).deploy_sequential()
+    Run(figures.local_config(endpoint)).deploy_sequential()
 
 
 def test_send_baseline_and_time_to_verified_run_on_a_tiny_size(emulator: Any, bench_env: None) -> None:
     _deploy(emulator.endpoint)
     emulator.reset_calls()
-    send = bench.bench_send(emulator.endpoint, 620)
+    send = figures.bench_send(emulator.endpoint, 620)
     assert send["sent"] == 620 and send["failed"] == 0 and send["calls"] == 2
     assert emulator.call_count("firehose", "PutRecordBatch") == 2
 
     emulator.reset_calls()
-    base = bench.bench_baseline(emulator.endpoint, 3)
+    base = figures.bench_baseline(emulator.endpoint, 3)
     assert base["calls"] == 3 and emulator.call_count("firehose", "PutRecord") == 3
 
-    verified = bench.time_to_verified(emulator.endpoint, per_signal=2)
+    verified = figures.time_to_verified(emulator.endpoint, per_signal=2)
     assert verified["ok"], verified["messages"]
-    assert set(verified["per_signal_s"]) == set(bench.local_config(emulator.endpoint).signals)
+    assert set(verified["per_signal_s"]) == set(figures.local_config(emulator.endpoint).signals)
     assert verified["seconds"] >= max(verified["per_signal_s"].values())
 
 
 def test_calls_split_reads_and_writes() -> None:
-    calls = bench.Calls.of(
+    calls = harness.Calls.of(
         [
             {"service": "firehose", "operation": "DescribeDeliveryStream", "count": 3},
             {"service": "firehose", "operation": "CreateDeliveryStream", "count": 1},
@@ -118,18 +118,18 @@ def test_emulator_output_is_parsed() -> None:
         "start-up (to /health):     1.37 s   (goal < 3 s)\n"
         "idle RSS:                  197 MB   (goal < 300 MB)\n"
     )
-    assert bench.parse_emulator_output(out) == {
+    assert figures.parse_emulator_output(out) == {
         "rows_per_s": 21345.0,
         "startup_s": 1.37,
         "idle_rss_mb": 197.0,
     }
-    assert all(math.isnan(v) for v in bench.parse_emulator_output("").values())
+    assert all(math.isnan(v) for v in figures.parse_emulator_output("").values())
 
 
 def _result() -> dict[str, Any]:
     calls = {"total": 10, "writes": 0, "by_operation": {}}
     return {
-        "machine": bench.machine(),
+        "machine": results.machine(),
         "runs": 1,
         "deploy_calls": {k: calls for k in ("cold", "noop", "plan", "status", "destroy")},
         "deploy_seconds": {
@@ -163,12 +163,12 @@ def _result() -> dict[str, Any]:
 
 def test_table_and_results_md_render_every_goal() -> None:
     r = _result()
-    md = bench.results_md(r, "python bench/run.py")
+    md = report.results_md(r, "python bench/run.py")
     assert "python bench/run.py" in md and "nproc" in md
-    goals = bench.goal_lines(r)
-    assert len(goals) == len(bench.GOALS) and all(met == "met" for *_, met in goals)
+    goals = report.goal_lines(r)
+    assert len(goals) == len(report.GOALS) and all(met == "met" for *_, met in goals)
     r["deploy_calls"]["noop"] = {"total": 10, "writes": 1, "by_operation": {}}
-    assert bench.goal_lines(r)[0][3] == "MISSED"
+    assert report.goal_lines(r)[0][3] == "MISSED"
 
 
 def test_failing_deploy_stress_counts_exit_codes():

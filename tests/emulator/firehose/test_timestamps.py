@@ -16,7 +16,7 @@ import pytest
 import requests
 from pyiceberg.table import StaticTable
 
-from bench.run import free_port, wait_healthy
+from bench.emulator import free_port, wait_healthy
 from tasks.doctor import ENTRY_RECORD_SHAPE, troubleshooting_entry
 from tasks.records import (
     encode,
