@@ -30,6 +30,7 @@ from botocore.config import Config
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tasks.polling import backoff, poll_until  # noqa: E402
 from tasks.records import encode, make_records, new_run_id  # noqa: E402
 from tests.emulator import helpers as eh  # noqa: E402
 from tests.emulator.helpers import ACCOUNT, NAMESPACE, REGION  # noqa: E402
@@ -67,17 +68,17 @@ def admin(endpoint: str, method: str, route: str) -> Any:
 
 
 def wait_healthy(endpoint: str, proc: subprocess.Popen[bytes], deadline: float) -> None:
-    delay = 0.01
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         if proc.poll() is not None:
             raise SystemExit(f"emulator exited with {proc.returncode} during start-up")
         try:
             admin(endpoint, "GET", "health")
-            return
         except (urllib.error.URLError, ConnectionError):
-            time.sleep(delay)
-            delay = min(delay * 2, 0.1)
-    raise SystemExit("emulator not healthy within 60 s")
+            return False
+        return True
+
+    if not poll_until(healthy, bool, backoff(deadline, first=0.01, cap=0.1))[1]:
+        raise SystemExit("emulator not healthy within 60 s")
 
 
 def client(endpoint: str, service: str, **kw: Any) -> Any:

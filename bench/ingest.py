@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.harness import emulator_process, free_port  # noqa: E402
 from bench.results import machine, merge_into  # noqa: E402
+from tasks.polling import backoff, poll_until  # noqa: E402
 
 MIB = 1024 * 1024
 
@@ -152,13 +153,9 @@ def _count_rows(emu_endpoint: str, config: Any, signal: str, instance_prefix: st
 
 
 def _wait_rows(emu_endpoint: str, config: Any, signal: str, prefix: str, n: int, deadline_s: float) -> float:
-    end = time.monotonic() + deadline_s
-    delay = 0.05
-    while _count_rows(emu_endpoint, config, signal, prefix) < n:
-        if time.monotonic() > end:
-            raise RuntimeError(f"{signal}: {n} rows of {prefix} not delivered within {deadline_s}s")
-        time.sleep(delay)
-        delay = min(delay * 2, 0.5)
+    delays = backoff(time.monotonic() + deadline_s, first=0.05, cap=0.5)
+    if not poll_until(lambda: _count_rows(emu_endpoint, config, signal, prefix), lambda c: c >= n, delays)[1]:
+        raise RuntimeError(f"{signal}: {n} rows of {prefix} not delivered within {deadline_s}s")
     return time.monotonic()
 
 
@@ -251,15 +248,17 @@ def bench_memory(emu_endpoint: str) -> dict[str, Any]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        end = time.monotonic() + 60
-        while True:
+
+        def down() -> OSError | None:
             try:
                 urllib.request.urlopen(url + "/_ingest/health", timeout=2).read()
-                break
-            except OSError:
-                if time.monotonic() > end:
-                    raise
-                time.sleep(0.1)
+            except OSError as exc:
+                return exc
+            return None
+
+        err, up = poll_until(down, lambda e: e is None, backoff(time.monotonic() + 60, first=0.1, cap=0.1))
+        if not up and err is not None:
+            raise err
 
         def post(body: bytes) -> int:
             req = urllib.request.Request(

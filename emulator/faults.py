@@ -34,6 +34,8 @@ import threading
 from collections import Counter
 from typing import Any
 
+from lake.operations import READ_PREFIXES
+
 KINDS = (
     "fail_mutating_call",
     "throttle",
@@ -69,8 +71,6 @@ LATENCY_KEYS = (
     "firehose_stream_seconds",
     "s3tables_bucket_name_reuse_seconds",
 )
-
-READ_PREFIXES = ("Get", "List", "Describe", "Head", "BatchGet", "Search", "Lookup", "Validate")
 
 _lock = threading.Lock()
 _faults: dict[str, dict[str, Any]] = {}

@@ -1,4 +1,4 @@
-"""Code shared by the doit tasks (tasks/) and the OTLP receiver (ingest/): neither imports the other's CLI.
+"""Code shared by the doit tasks (tasks/), the OTLP receiver (ingest/) and the local AWS (emulator/).
 
 Nothing here imports doit, so the receiver can run as a plain server or a Lambda handler.
 """

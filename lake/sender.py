@@ -20,9 +20,8 @@ from botocore.exceptions import ClientError
 
 from tasks.aws import Clients
 from tasks.config import Config
-from tasks.errors import StepFailed, UserError
+from tasks.errors import StepFailed, UserError, error_code
 from tasks.records import encode, make_records, new_run_id
-from tasks.step import error_code
 
 MAX_BATCH_RECORDS = 500
 MAX_BATCH_BYTES = 4 * 1024 * 1024

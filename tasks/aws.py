@@ -17,10 +17,9 @@ import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
+from lake.operations import is_read
 from tasks.config import Config
 from tasks.errors import EXIT_AWS, StepFailed
-
-READ_PREFIXES = ("Get", "List", "Describe", "Head", "BatchGet", "Search", "Lookup", "Validate")
 
 # Account id moto and the emulator use; only meaningful for the local emulator.
 EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -30,10 +29,6 @@ class CallerPrincipalUnknown(StepFailed):
     """The caller's role ARN cannot be read: the message names the permission and the setting."""
 
     exit_code = EXIT_AWS
-
-
-def is_read(operation: str) -> bool:
-    return operation.startswith(READ_PREFIXES)
 
 
 @dataclass

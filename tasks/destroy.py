@@ -12,12 +12,12 @@ from __future__ import annotations
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
-from tasks.errors import StepFailed, UserError, emit
-from tasks.step import Context, error_code
+from tasks.errors import StepFailed, UserError, emit, error_code
+from tasks.step import Context
 from tasks.steps import lf_permissions, stack, streams, tables
 from tasks.steps.grants import ROLE_OUTPUT, child_catalog_id
 
@@ -188,8 +188,9 @@ def _empty_bucket(ctx: Context, bucket: str) -> int:
     return len(versions)
 
 
-def destroy(ctx: Context, force: bool) -> int:
-    """Delete the env's resources; returns the exit code (0: done or nothing to delete)."""
+def destroy(ctx: Context, force: bool) -> Literal[0]:
+    """Delete the env's resources. Every failure raises; tasks/errors.py's cli_action, the one place that
+    turns exceptions into exit codes, gives the command's. Returns 0 (EXIT_OK): done or nothing to delete."""
     inv = inventory(ctx)
     if inv.empty:
         emit(f"destroy env={ctx.config.env}: nothing to delete; kept: {KEPT}")

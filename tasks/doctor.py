@@ -21,8 +21,8 @@ from botocore.exceptions import ClientError
 
 from tasks.aws import Clients
 from tasks.config import Config
-from tasks.errors import emit
-from tasks.step import Context, Diff, error_code
+from tasks.errors import emit, error_code
+from tasks.step import Context, Diff
 from tasks.steps import all_steps, lf_admins, lf_role
 from tasks.steps import catalog as catalog_step
 

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from tasks.errors import UserError
+from tasks.polling import backoff, poll_until
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = REPO_ROOT / ".emulator"
@@ -77,32 +78,33 @@ def terminate(pid: int, grace_s: float = 10.0) -> None:
     if pid <= 0 or not pid_alive(pid):
         return
     os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace_s
-    delay = 0.05
-    while pid_alive(pid) and time.monotonic() < deadline:
+
+    def gone() -> bool:
+        if not pid_alive(pid):
+            return True
         with contextlib.suppress(ChildProcessError):  # reap it when it is our child (tests)
             os.waitpid(pid, os.WNOHANG)
-        time.sleep(delay)
-        delay = min(delay * 2, 0.5)
+        return False
+
+    poll_until(gone, bool, backoff(time.monotonic() + grace_s, first=0.05, cap=0.5))
     if pid_alive(pid):
         os.kill(pid, signal.SIGKILL)
 
 
 def wait_healthy(endpoint: str, deadline: float, pid: int | None = None) -> None:
     """Poll health with exponential backoff until ``deadline`` (a time.monotonic() value)."""
-    delay = 0.05
-    while True:
+
+    def healthy() -> bool:
         if is_healthy(endpoint):
-            return
+            return True
         if pid is not None and not pid_alive(pid):
             raise UserError(f"error: emulator on {endpoint} exited during start-up; see {LOG_FILE}")
-        now = time.monotonic()
-        if now >= deadline:
-            raise UserError(
-                f"error: emulator on {endpoint} not healthy after {START_TIMEOUT_S:.0f}s; see {LOG_FILE}"
-            )
-        time.sleep(min(delay, max(0.0, deadline - now)))
-        delay = min(delay * 2, 1.0)
+        return False
+
+    if not poll_until(healthy, bool, backoff(deadline, first=0.05, cap=1.0))[1]:
+        raise UserError(
+            f"error: emulator on {endpoint} not healthy after {START_TIMEOUT_S:.0f}s; see {LOG_FILE}"
+        )
 
 
 def start(port: int = DEFAULT_PORT, data_dir: Path | str | None = None) -> str:

@@ -91,6 +91,13 @@ def describe(exc: BaseException) -> tuple[str, int]:
     return f"error: {type(exc).__name__}: {exc}", EXIT_FAILED
 
 
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a ClientError (never its message)."""
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -27,7 +27,7 @@ from typing import IO, Any
 
 from tasks.config import Config
 from tasks.errors import StepFailed
-from tasks.step import backoff_delays
+from tasks.polling import backoff_delays, poll_until
 
 LOCK_NAME = "deploy.lock"
 
@@ -71,13 +71,8 @@ def hold(config: Config, command: str, account_id: str) -> Path:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
-        who = _holder(path)
         # The holder writes who it is right after locking: give it a moment (a bounded backoff) to do so.
-        for delay in backoff_delays(2.0, first=0.02, cap=0.5):
-            if who:
-                break
-            time.sleep(delay)
-            who = _holder(path)
+        who, _ = poll_until(lambda: _holder(path), bool, backoff_delays(2.0, first=0.02, cap=0.5))
         since = who.get("started")
         started = time.strftime("%H:%M:%S", time.localtime(since)) if isinstance(since, int | float) else "?"
         command = f"doit {who.get('command', '?')} env={config.env}"

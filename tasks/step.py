@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
-
-from botocore.exceptions import ClientError
+from typing import Any, Literal
 
 from tasks.aws import Clients
 from tasks.config import Config
@@ -152,74 +149,6 @@ class Step:
 
 
 # -- helpers shared by steps -----------------------------------------------------------------------
-
-
-def error_code(exc: BaseException) -> str:
-    """The AWS error code of a ClientError (never its message)."""
-    if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Code", ""))
-    return ""
-
-
-T = TypeVar("T")
-
-
-def backoff_delays(deadline_s: float, first: float = 0.2, cap: float = 5.0) -> Iterator[float]:
-    """Delays growing x1.5 up to `cap`, until `deadline_s` seconds have passed; yields nothing after."""
-    end = time.monotonic() + deadline_s
-    delay = first
-    while True:
-        left = end - time.monotonic()
-        if left <= 0:
-            return
-        yield min(delay, left)
-        delay = min(delay * 1.5, cap)
-
-
-def poll(
-    read: Callable[[], T],
-    done: Callable[[T], bool],
-    delays: Iterator[float],
-    timeout: Callable[[T], Exception],
-    *,
-    read_now: bool = True,
-) -> T:
-    """Call `read` until `done` says so, sleeping the `delays` between reads; `timeout` when they run out.
-
-    read_now=False sleeps the first delay before the first read (right after a create, the first read
-    would only say "in progress" and cost a call).
-    """
-    if not read_now:
-        time.sleep(next(delays, 0.0))
-    while True:
-        value = read()
-        if done(value):
-            return value
-        delay = next(delays, None)
-        if delay is None:
-            raise timeout(value)
-        time.sleep(delay)
-
-
-def retry_codes(
-    call: Callable[[], T], codes: tuple[str, ...], deadline_s: float = 60.0, first: float = 0.5
-) -> T:
-    """Retry `call` while it fails with one of `codes` (e.g. IAM eventual consistency), bounded.
-
-    botocore's retry mode covers throttling and 5xx; this is only for service-specific "not yet"
-    errors a freshly created IAM role causes in the next call.
-    """
-    delays = backoff_delays(deadline_s, first=first)
-    while True:
-        try:
-            return call()
-        except ClientError as exc:
-            if error_code(exc) not in codes:
-                raise
-            delay = next(delays, None)
-            if delay is None:
-                raise
-            time.sleep(delay)
 
 
 def normalize(value: Any) -> Any:

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from tasks import schemas
 from tasks.config import Config
 from tasks.doctor import describe_codes, logged_errors, troubleshooting_entry
+from tasks.polling import backoff, poll_until
 from tasks.records import RUN_ID_COLUMN, from_micros
 
 T = TypeVar("T")
@@ -46,16 +47,8 @@ def poll(
     Returns the last value read and whether done() held. Always reads at least once, and once more
     right at the deadline, so a slow first read never hides a value that arrived in time.
     """
-    delay = first_delay
-    while True:
-        value = read()
-        if done(value):
-            return value, True
-        remaining = deadline - clock()
-        if remaining <= 0:
-            return value, False
-        sleep(min(delay, remaining))
-        delay = min(delay * 2, max_delay)
+    delays = backoff(deadline, first=first_delay, cap=max_delay, clock=clock)
+    return poll_until(read, done, delays, sleep=sleep)
 
 
 def metric_window(sent_at: datetime, wait_s: float) -> tuple[datetime, datetime]:

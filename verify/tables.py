@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from tasks.aws import Clients
 from tasks.config import Config
 from tasks.doctor import deploy_command
-from tasks.step import error_code
+from tasks.errors import error_code
 from verify import expect
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from tasks.polling import backoff, poll_until
 from tasks.records import RUN_ID_COLUMN, new_run_id
 from verify.tables import static_table
 
@@ -55,11 +56,9 @@ def test_an_sdk_batch_through_the_receiver_lands(
 
     wanted = {s: n for s, n in (("traces", SPANS), ("logs", LOGS)) if s in config.signals}
     deadline = time.monotonic() + config.firehose.buffering_interval_seconds + delivery_margin
-    delay = 0.5
-    while True:
-        found = {s: len(_rows(clients, config, account_id, s, run_id)) for s in wanted}
-        if found == wanted or time.monotonic() > deadline:
-            break
-        time.sleep(delay)
-        delay = min(delay * 2, 10.0)
+    found, _ = poll_until(
+        lambda: {s: len(_rows(clients, config, account_id, s, run_id)) for s in wanted},
+        lambda f: f == wanted,
+        backoff(deadline, first=0.5, cap=10.0),
+    )
     assert found == wanted, f"rows of run {run_id} found {found}, sent {wanted} through {ingest_endpoint}"

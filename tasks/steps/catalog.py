@@ -19,7 +19,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tasks.config import CATALOG_NAME, Config
-from tasks.step import Change, Context, Diff, Outcome, error_code, plain
+from tasks.errors import error_code
+from tasks.step import Change, Context, Diff, Outcome, plain
 from tasks.steps.lf_resource import resource_arn
 
 NAME = "catalog"

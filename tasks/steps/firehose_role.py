@@ -16,7 +16,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tasks.step import Change, Context, Diff, Outcome, error_code, normalize
+from tasks.errors import error_code
+from tasks.step import Change, Context, Diff, Outcome, normalize
 
 NAME = "firehose_role"
 ROLE_LOGICAL_ID = "FirehoseRole"

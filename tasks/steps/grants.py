@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tasks.errors import StepFailed
-from tasks.step import Change, Context, Diff, Outcome, backoff_delays
+from tasks.polling import backoff_delays
+from tasks.step import Change, Context, Diff, Outcome
 from tasks.steps import lf_permissions
 from tasks.steps.catalog import CATALOG_NAME
 

@@ -17,7 +17,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tasks.step import Context, error_code
+from tasks.errors import error_code
+from tasks.step import Context
 
 MEMO_KEY = "lf_permissions"
 

@@ -14,7 +14,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tasks.config import Config
-from tasks.step import Change, Context, Diff, Outcome, error_code, retry_codes
+from tasks.errors import error_code
+from tasks.polling import retry_codes
+from tasks.step import Change, Context, Diff, Outcome
 from tasks.steps.lf_role import role_arn
 
 NAME = "lf_resource"

@@ -12,7 +12,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tasks.config import Config
-from tasks.step import Change, Context, Diff, Outcome, error_code, normalize
+from tasks.errors import error_code
+from tasks.step import Change, Context, Diff, Outcome, normalize
 
 ROLE_NAME = "S3TablesRoleForLakeFormation"
 POLICY_NAME = "S3TablesDataAccess"

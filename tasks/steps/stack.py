@@ -15,8 +15,9 @@ from typing import Any
 import yaml
 from botocore.exceptions import ClientError, WaiterError
 
-from tasks.errors import StepFailed
-from tasks.step import Change, Context, Diff, Outcome, Result, backoff_delays, error_code, plain, poll
+from tasks.errors import StepFailed, error_code
+from tasks.polling import backoff_delays, poll
+from tasks.step import Change, Context, Diff, Outcome, Result, plain
 from tasks.steps import stack_events
 
 NAME = "stack"

@@ -11,7 +11,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tasks.step import Context, error_code
+from tasks.errors import error_code
+from tasks.step import Context
 
 # The stack's own status at the start of an operation (later *_IN_PROGRESS ones, like ROLLBACK_IN_PROGRESS
 # or UPDATE_COMPLETE_CLEANUP_IN_PROGRESS, come in the middle of one).

@@ -16,9 +16,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tasks.errors import StepFailed
+from tasks.errors import StepFailed, error_code
+from tasks.polling import backoff_delays, poll, retry_codes
 from tasks.schemas import ALL_SIGNALS
-from tasks.step import Change, Context, Diff, Outcome, backoff_delays, error_code, plain, poll, retry_codes
+from tasks.step import Change, Context, Diff, Outcome, plain
 from tasks.steps.grants import PENDING_ROLE, firehose_role
 
 STREAM_DEADLINE_S = 15 * 60

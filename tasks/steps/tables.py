@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from tasks.errors import StepFailed
-from tasks.step import Change, Context, Diff, Outcome, error_code
+from tasks.errors import StepFailed, error_code
+from tasks.step import Change, Context, Diff, Outcome
 
 NAME = "tables"
 

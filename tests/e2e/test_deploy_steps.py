@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tasks.errors import StepFailed
-from tasks.step import poll
+from tasks.polling import poll
 from tasks.steps import lf_admins, lf_resource, stack, streams
 from tests.deploy_helpers import deploy, doit, mutating, run
 

@@ -1,0 +1,14 @@
+"""Which AWS operations only read, by name: the one list the tool and the local AWS share.
+
+The tool's call counter (tasks/aws.py) counts reads and writes by it; the local AWS's fault injection
+(emulator/faults.py) fails only mutating calls. Here, so the emulator never imports tasks/.
+"""
+
+from __future__ import annotations
+
+READ_PREFIXES = ("Get", "List", "Describe", "Head", "BatchGet", "Search", "Lookup", "Validate")
+
+
+def is_read(operation: str) -> bool:
+    """True for an operation that only reads (GetTable, ListDeliveryStreams, DescribeStacks, ...)."""
+    return operation.startswith(READ_PREFIXES)

@@ -1,0 +1,48 @@
+"""What one run learned, for the steps after: the stack's outputs and what this run created.
+
+A step's observe() (through `Step.publish`) or apply() sets a field here; a later step reads the field.
+The deploy graph orders every writer before its readers (tasks/steps/__init__.py), and each write is
+a single attribute assignment, so the steps' threads need no lock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+ROLE_OUTPUT = "FirehoseRoleArn"  # the stack output naming the Firehose delivery role
+
+
+@dataclass
+class Facts:
+    """One run's record. `stack_outputs` stays empty until the stack step has read a usable stack."""
+
+    stack_outputs: dict[str, str] = field(default_factory=dict)
+    stack_changed: bool = False  # the stack was created or updated in this run: its role may be new
+    stack_created: bool = False  # ... created (or re-created): its tables have no grants yet
+    lf_role_created: bool = False  # the Lake Formation role is new: IAM may not know it yet
+    catalog_created: bool = False  # s3tablescatalog is new: no grant on it yet
+
+    @property
+    def firehose_role_arn(self) -> str | None:
+        """The stack's Firehose role, or None while the stack is not read (or has no such output)."""
+        return self.stack_outputs.get(ROLE_OUTPUT) or None
+
+
+class FactsByName:
+    """`ctx.results[name] = value` for the one caller that still sets a fact by name
+    (tests/test_regions.py); only Facts' own fields are accepted, so no new string key can appear."""
+
+    def __init__(self, facts: Facts) -> None:
+        self._facts = facts
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        if name not in {f.name for f in dataclasses.fields(Facts)}:
+            raise KeyError(name)
+        setattr(self._facts, name, value)
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in {f.name for f in dataclasses.fields(Facts)}:
+            raise KeyError(name)
+        return getattr(self._facts, name)

@@ -1,0 +1,107 @@
+"""The one poll-with-deadline: read, check, sleep a growing delay, until done or the deadline.
+
+Used for every wait the tool, verify/ and bench/ do: a stack or stream reaching a status, a process
+becoming healthy or exiting, rows arriving. botocore has no Firehose waiters, and CloudFormation's poll
+every 30 s and cannot print the stack's events as they happen (tasks/steps/stack.py), so those waits go
+through here too. There is no fixed sleep anywhere.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+from botocore.exceptions import ClientError
+
+from tasks.errors import error_code
+
+T = TypeVar("T")
+
+
+def backoff(
+    deadline: float,
+    *,
+    first: float,
+    cap: float,
+    factor: float = 2.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[float]:
+    """Delays growing x`factor` up to `cap`, each clipped to the time left before `deadline` (a clock()
+    value); yields nothing once the deadline has passed."""
+    delay = first
+    while True:
+        left = deadline - clock()
+        if left <= 0:
+            return
+        yield min(delay, left)
+        delay = min(delay * factor, cap)
+
+
+def backoff_delays(deadline_s: float, first: float = 0.2, cap: float = 5.0) -> Iterator[float]:
+    """Delays growing x1.5 up to `cap`, until `deadline_s` seconds after the first delay is asked for."""
+    yield from backoff(time.monotonic() + deadline_s, first=first, cap=cap, factor=1.5)
+
+
+def poll_until(
+    read: Callable[[], T],
+    done: Callable[[T], bool],
+    delays: Iterator[float],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[T, bool]:
+    """Call `read` until `done` says so, sleeping the `delays` between reads.
+
+    Returns the last value read and whether `done` held; always reads at least once, and once more
+    after the last delay, so a value that arrives right at the deadline is still seen.
+    """
+    while True:
+        value = read()
+        if done(value):
+            return value, True
+        delay = next(delays, None)
+        if delay is None:
+            return value, False
+        sleep(delay)
+
+
+def poll(
+    read: Callable[[], T],
+    done: Callable[[T], bool],
+    delays: Iterator[float],
+    timeout: Callable[[T], Exception],
+    *,
+    read_now: bool = True,
+) -> T:
+    """poll_until, raising `timeout(last value)` when the delays run out.
+
+    read_now=False sleeps the first delay before the first read (right after a create, the first read
+    would only say "in progress" and cost a call).
+    """
+    if not read_now:
+        time.sleep(next(delays, 0.0))
+    value, ok = poll_until(read, done, delays)
+    if not ok:
+        raise timeout(value)
+    return value
+
+
+def retry_codes(
+    call: Callable[[], T], codes: tuple[str, ...], deadline_s: float = 60.0, first: float = 0.5
+) -> T:
+    """Retry `call` while it fails with one of `codes` (e.g. IAM eventual consistency), bounded.
+
+    botocore's retry mode covers throttling and 5xx; this is only for service-specific "not yet"
+    errors a freshly created IAM role causes in the next call.
+    """
+    delays = backoff_delays(deadline_s, first=first)
+    while True:
+        try:
+            return call()
+        except ClientError as exc:
+            if error_code(exc) not in codes:
+                raise
+            delay = next(delays, None)
+            if delay is None:
+                raise
+            time.sleep(delay)
