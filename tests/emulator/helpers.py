@@ -10,11 +10,15 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
 from tasks.schemas import load
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 NAMESPACE = "otel"
+FED_ID = f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/*"
 FIREHOSE_TRUST: dict[str, Any] = {
     "Version": "2012-10-17",
     "Statement": [
@@ -179,3 +183,16 @@ def metric_sum(emu: Any, metric: str, stream: str, now: datetime | None = None) 
         Statistics=["Sum"],
     )["Datapoints"]
     return float(sum(p["Sum"] for p in points))
+
+
+def error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
+    return str(exc.value.response["Error"]["Code"])
+
+
+def federated_catalog_input() -> dict[str, Any]:
+    return {
+        "FederatedCatalog": {"Identifier": FED_ID, "ConnectionName": "aws:s3tables"},
+        "CreateDatabaseDefaultPermissions": [],
+        "CreateTableDefaultPermissions": [],
+        "CatalogProperties": {"CustomProperties": {"AllowFullTableExternalDataAccess": "true"}},
+    }
