@@ -1,4 +1,4 @@
-"""Firehose with Iceberg destinations in the emulator: API shapes, limits, faults, buffering, delivery."""
+"""Firehose with Iceberg destinations in the emulator: delivery, faults, buffering."""
 
 from __future__ import annotations
 
@@ -6,287 +6,26 @@ import base64
 import json
 import time
 import urllib.error
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from pyiceberg.table import StaticTable
 
-from emulator.iceberg_store import get_store
 from tasks.records import encode, make_records
-from tasks.schemas import load
 from tests.emulator import helpers as eh
-from tests.emulator.helpers import ACCOUNT, NAMESPACE, REGION
-from tests.emulator.helpers import FIREHOSE_TRUST as TRUST
-
-BUCKET = "fh-tables"
-ERROR_BUCKET = "fh-errors"
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    """Poll with backoff toward a deadline (no fixed sleeps)."""
-    deadline = time.monotonic() + timeout
-    delay = 0.02
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        time.sleep(delay)
-        delay = min(delay * 2, 0.5)
-
-
-def create_table(emu: Any, signal: str = "logs") -> None:
-    """The S3 Tables table (moto, via the API) and its Iceberg table (the emulator's store)."""
-    schema = load(signal)
-    s3t = emu.client("s3tables")
-    buckets = {b["name"]: b["arn"] for b in s3t.list_table_buckets()["tableBuckets"]}
-    arn = buckets.get(BUCKET) or s3t.create_table_bucket(name=BUCKET)["arn"]
-    if NAMESPACE not in {n["namespace"][0] for n in s3t.list_namespaces(tableBucketARN=arn)["namespaces"]}:
-        s3t.create_namespace(tableBucketARN=arn, namespace=[NAMESPACE])
-    eh.create_table(s3t, arn, signal)
-    if get_store().exists(BUCKET, NAMESPACE, signal):
-        return
-    get_store().create_table(
-        BUCKET,
-        NAMESPACE,
-        signal,
-        [
-            {"Name": c.name, "Type": c.iceberg_type, "Required": c.required, "Id": c.id}
-            for c in schema.columns
-        ],
-        [
-            {
-                "SourceId": schema.column("timestamp").id,
-                "Transform": "day",
-                "Name": "timestamp_day",
-                "FieldId": 1000,
-            }
-        ],
-    )
-
-
-def rows(signal: str = "logs") -> list[dict[str, Any]]:
-    location = get_store().metadata_location(BUCKET, NAMESPACE, signal)
-    return StaticTable.from_metadata(location).scan().to_arrow().to_pylist()
-
-
-def error_records(emu: Any, prefix: str = "errors/") -> list[dict[str, Any]]:
-    s3 = emu.client("s3")
-    out: list[dict[str, Any]] = []
-    for obj in s3.list_objects_v2(Bucket=ERROR_BUCKET, Prefix=prefix).get("Contents", []):
-        body = s3.get_object(Bucket=ERROR_BUCKET, Key=obj["Key"])["Body"].read().decode()
-        out.extend(json.loads(line) for line in body.splitlines() if line)
-    return out
-
-
-def iceberg_config(
-    role_arn: str, signal: str = "logs", size_mb: int = 1, interval: int = 0, retry_s: int = 0
-) -> dict[str, Any]:
-    # No retry window unless a test asks for one: a failed delivery goes to the error bucket at once.
-    return eh.iceberg_destination(
-        role_arn,
-        BUCKET,
-        signal,
-        ERROR_BUCKET,
-        f"errors/{signal}/",
-        size_mb=size_mb,
-        interval=interval,
-        log_group="/aws/kinesisfirehose/fh",
-        retry_s=retry_s,
-    )
-
-
-@pytest.fixture
-def env(emulator: Any) -> dict[str, Any]:
-    """A role Firehose can assume with the grants the seed gives, a table, an error bucket, a log stream."""
-    iam = emulator.client("iam")
-    role_arn = eh.create_firehose_role(iam, "fh-role")
-    emulator.client("s3").create_bucket(Bucket=ERROR_BUCKET)
-    logs = emulator.client("logs")
-    logs.create_log_group(logGroupName="/aws/kinesisfirehose/fh")
-    logs.create_log_stream(logGroupName="/aws/kinesisfirehose/fh", logStreamName="logs")
-    eh.create_s3tables_catalog(
-        emulator.client("glue"), CreateDatabaseDefaultPermissions=[], CreateTableDefaultPermissions=[]
-    )
-    create_table(emulator, "logs")
-    grant(emulator, role_arn, "logs")
-    return {"emu": emulator, "role": role_arn, "fh": emulator.client("firehose", retries={"max_attempts": 1})}
-
-
-def grant(emu: Any, role_arn: str, table: str, table_grant: bool = True) -> None:
-    eh.grant_tables(emu.client("lakeformation"), role_arn, BUCKET, [table] if table_grant else [])
-
-
-def make_stream(env: dict[str, Any], name: str = "fh-logs", **kw: Any) -> str:
-    env["fh"].create_delivery_stream(
-        DeliveryStreamName=name,
-        DeliveryStreamType="DirectPut",
-        IcebergDestinationConfiguration=iceberg_config(env["role"], **kw),
-    )
-    return name
-
-
-def put(env: dict[str, Any], name: str, records: list[bytes]) -> dict[str, Any]:
-    return dict(env["fh"].put_record_batch(DeliveryStreamName=name, Records=[{"Data": r} for r in records]))
-
-
-def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
-
-
-# -- control plane ------------------------------------------------------------------------------------
-def test_describe_has_the_botocore_iceberg_shape(env: dict[str, Any]) -> None:
-    name = make_stream(env)
-    desc = env["fh"].describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
-    assert desc["DeliveryStreamStatus"] == "ACTIVE"
-    assert desc["VersionId"] == "1"
-    assert desc["DeliveryStreamARN"] == f"arn:aws:firehose:{REGION}:{ACCOUNT}:deliverystream/{name}"
-    dest = desc["Destinations"][0]
-    assert dest["DestinationId"] == "destinationId-000000000001"
-    ice = dest["IcebergDestinationDescription"]
-    assert ice["AppendOnly"] is True
-    assert ice["BufferingHints"] == {"SizeInMBs": 1, "IntervalInSeconds": 0}
-    assert ice["RoleARN"] == env["role"]
-    assert ice["RetryOptions"] == {"DurationInSeconds": 0}
-    assert ice["S3BackupMode"] == "FailedDataOnly"
-    assert ice["CloudWatchLoggingOptions"]["LogStreamName"] == "logs"
-    assert ice["CatalogConfiguration"]["CatalogARN"].endswith(f"catalog/s3tablescatalog/{BUCKET}")
-    assert ice["DestinationTableConfigurationList"] == [
-        {"DestinationDatabaseName": NAMESPACE, "DestinationTableName": "logs"}
-    ]
-    s3 = ice["S3DestinationDescription"]
-    assert s3["ErrorOutputPrefix"] == "errors/logs/"
-    assert s3["BucketARN"] == f"arn:aws:s3:::{ERROR_BUCKET}"
-    assert s3["CompressionFormat"] == "UNCOMPRESSED"
-    assert name in env["fh"].list_delivery_streams()["DeliveryStreamNames"]
-
-
-def test_duplicate_missing_and_delete(env: dict[str, Any]) -> None:
-    name = make_stream(env)
-    with pytest.raises(ClientError) as exc:
-        make_stream(env)
-    assert code(exc) == "ResourceInUseException"
-    env["fh"].delete_delivery_stream(DeliveryStreamName=name)
-    with pytest.raises(ClientError) as exc:
-        env["fh"].describe_delivery_stream(DeliveryStreamName=name)
-    assert code(exc) == "ResourceNotFoundException"
-    with pytest.raises(ClientError) as exc:
-        env["fh"].delete_delivery_stream(DeliveryStreamName=name)
-    assert code(exc) == "ResourceNotFoundException"
-    with pytest.raises(ClientError) as exc:
-        put(env, name, [b"{}"])
-    assert code(exc) == "ResourceNotFoundException"
-
-
-@pytest.mark.parametrize(
-    ("change", "expected"),
-    [
-        ({"BufferingHints": {"SizeInMBs": 129, "IntervalInSeconds": 60}}, "ValidationException"),
-        ({"BufferingHints": {"SizeInMBs": 5, "IntervalInSeconds": 901}}, "ValidationException"),
-        ({"BufferingHints": {"SizeInMBs": 5}}, "InvalidArgumentException"),
-        ({"RetryOptions": {"DurationInSeconds": 7201}}, "ValidationException"),
-        ({"S3BackupMode": "AllData"}, "InvalidArgumentException"),
-    ],
+from tests.emulator.firehose.streams_setup import (
+    code,
+    create_table,
+    error_records,
+    grant,
+    iceberg_config,
+    make_stream,
+    put,
+    rows,
+    wait_for,
 )
-def test_create_validation(env: dict[str, Any], change: dict[str, Any], expected: str) -> None:
-    config = iceberg_config(env["role"])
-    config.update(change)
-    with pytest.raises(ClientError) as exc:
-        env["fh"].create_delivery_stream(DeliveryStreamName="bad", IcebergDestinationConfiguration=config)
-    assert code(exc) == expected
-    assert "bad" not in env["fh"].list_delivery_streams()["DeliveryStreamNames"]
-
-
-def test_update_destination_versions_and_append_only(env: dict[str, Any]) -> None:
-    name = make_stream(env)
-    fh = env["fh"]
-    update = {"BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 120}}
-    with pytest.raises(ClientError) as exc:
-        fh.update_destination(
-            DeliveryStreamName=name,
-            CurrentDeliveryStreamVersionId="7",
-            DestinationId="destinationId-000000000001",
-            IcebergDestinationUpdate=update,
-        )
-    assert code(exc) == "ConcurrentModificationException"
-    fh.update_destination(
-        DeliveryStreamName=name,
-        CurrentDeliveryStreamVersionId="1",
-        DestinationId="destinationId-000000000001",
-        IcebergDestinationUpdate=update,
-    )
-    desc = fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
-    assert desc["VersionId"] == "2"
-    ice = desc["Destinations"][0]["IcebergDestinationDescription"]
-    assert ice["BufferingHints"] == {"SizeInMBs": 64, "IntervalInSeconds": 120}
-    assert ice["AppendOnly"] is True  # not named in the update: stays as created
-    assert "LastUpdateTimestamp" in desc
-    with pytest.raises(ClientError) as exc:  # the version moved on: "1" is stale now
-        fh.update_destination(
-            DeliveryStreamName=name,
-            CurrentDeliveryStreamVersionId="1",
-            DestinationId="destinationId-000000000001",
-            IcebergDestinationUpdate=update,
-        )
-    assert code(exc) == "ConcurrentModificationException"
-    with pytest.raises(ClientError) as exc:
-        fh.update_destination(
-            DeliveryStreamName=name,
-            CurrentDeliveryStreamVersionId="2",
-            DestinationId="destinationId-000000000001",
-            IcebergDestinationUpdate={"AppendOnly": False},
-        )
-    assert code(exc) == "InvalidArgumentException"
-    fh.update_destination(
-        DeliveryStreamName=name,
-        CurrentDeliveryStreamVersionId="2",
-        DestinationId="destinationId-000000000001",
-        IcebergDestinationUpdate={
-            "S3Configuration": {
-                "RoleARN": env["role"],
-                "BucketARN": f"arn:aws:s3:::{ERROR_BUCKET}",
-                "ErrorOutputPrefix": "other/",
-            }
-        },
-    )
-    desc = fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
-    assert desc["VersionId"] == "3"
-    s3 = desc["Destinations"][0]["IcebergDestinationDescription"]["S3DestinationDescription"]
-    assert s3["ErrorOutputPrefix"] == "other/"
-
-
-# -- limits -------------------------------------------------------------------------------------------
-def test_501_records_is_a_validation_error(env: dict[str, Any]) -> None:
-    name = make_stream(env)
-    with pytest.raises(ClientError) as exc:
-        put(env, name, [b"{}"] * 501)
-    assert code(exc) == "ValidationException"
-    assert "less than or equal to 500" in exc.value.response["Error"]["Message"]
-
-
-def test_record_over_1000_kib_is_a_validation_error(env: dict[str, Any]) -> None:
-    name = make_stream(env)
-    with pytest.raises(ClientError) as exc:
-        put(env, name, [b"{}", b"x" * 1_024_001])
-    assert code(exc) == "ValidationException"
-    assert "records.2.member.data" in exc.value.response["Error"]["Message"]
-    with pytest.raises(ClientError) as exc:
-        env["fh"].put_record(DeliveryStreamName=name, Record={"Data": b"x" * 1_024_001})
-    assert code(exc) == "ValidationException"
-    # exactly at the limit is accepted
-    assert put(env, name, [b"x" * 1_024_000])["FailedPutCount"] == 0
-
-
-def test_call_over_4_mib_is_an_invalid_argument(env: dict[str, Any]) -> None:
-    name = make_stream(env)
-    with pytest.raises(ClientError) as exc:
-        put(env, name, [b"x" * 1_000_000] * 5)
-    assert code(exc) == "InvalidArgumentException"
-    assert "4 MiB" in exc.value.response["Error"]["Message"]
+from tests.emulator.helpers import FIREHOSE_TRUST as TRUST
 
 
 # -- delivery -----------------------------------------------------------------------------------------
