@@ -118,9 +118,9 @@ def emulator(_emulator_server: EmulatorHandle) -> EmulatorHandle:
 #
 # xdist's load scheduler sends tests to workers in collection order, by default in chunks of dozens: a long
 # test collected late runs alone at the end while the other worker idles. The longest tests (the
-# reliability suite, checkov's scan of every template) go first and, with one test per hand-out, the
+# reliability suite, checkov and cfn-lint over every template) go first and, with one test per hand-out, the
 # other worker keeps taking short tests while one runs a long one. Without xdist this only reorders.
-LONGEST_FIRST = ("tests/reliability/", "tests/unit/test_template.py::test_checkov_reports_no_failed_check")
+LONGEST_FIRST = ("tests/reliability/", "tests/unit/template/test_template_lint.py")
 
 
 def pytest_configure(config: pytest.Config) -> None:
