@@ -96,7 +96,7 @@ def destroy(cfg: Config) -> Attempt:
     with _captured() as out:
         clients = Clients(cfg)
         try:
-            code = run_destroy(Context(cfg, clients), True)
+            code: int = run_destroy(Context(cfg, clients), True)
         except Exception as exc:
             message, code = describe(exc)
             return Attempt(code, message, out.getvalue(), calls=clients.counter.total)

@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from pyiceberg.table import StaticTable
 
-from emulator.iceberg_store import get_store
+from emulator.iceberg.store import get_store
 from tasks.schemas import load
 from tests.emulator import helpers as eh
 from tests.emulator.helpers import NAMESPACE

@@ -1,12 +1,8 @@
-"""Small CloudFormation resource types moto 5.2.5 lacks: ``AWS::Logs::LogStream``, ``AWS::S3::BucketPolicy``.
+"""S3 in a stack: ``AWS::S3::BucketPolicy`` (moto 5.2.5 lacks it) and two fixes of moto's ``AWS::S3::Bucket``.
 
-Defining these ``CloudFormationModel`` subclasses registers them (emulator/server.py imports this module
-before moto's model caches are used, and clears them). Also: a stack's delete of an ``AWS::S3::Bucket``
-that still holds objects, versions or delete markers fails, as on AWS (moto skips the delete silently,
-so the stack ended DELETE_COMPLETE with the bucket left behind), and the bucket's
-``VersioningConfiguration`` takes effect (moto ignores it, so a versioned bucket kept no versions). An
-``AWS::Logs::LogGroup`` is updated in place (retention, tags): moto has no update for it, so a change
-of ``RetentionInDays`` ended UPDATE_COMPLETE and changed nothing.
+A stack's delete of a bucket that still holds objects, versions or delete markers fails, as on AWS (moto
+skips the delete silently, so the stack ended DELETE_COMPLETE with the bucket left behind), and the
+bucket's ``VersioningConfiguration`` takes effect (moto ignores it, so a versioned bucket kept no versions).
 """
 
 from __future__ import annotations
@@ -15,44 +11,11 @@ import json
 from typing import Any, Self
 
 from moto.core.common_models import CloudFormationModel
-from moto.logs.models import LogGroup, logs_backends
 from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.utils import get_partition
 
-from emulator.cfn_model import CfnResource
-from emulator.overrides import AwsError
-
-
-class LogStream(CfnResource, CloudFormationModel):
-    """Ref gives the log stream name."""
-
-    CFN_TYPE = "AWS::Logs::LogStream"
-    CFN_NAME_TYPE = "LogStreamName"
-
-    def __init__(self, group: str, name: str) -> None:
-        self.group = group
-        self.name = name
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
-    @classmethod
-    def cfn_create(cls, resource_name: str, props: dict[str, Any], account_id: str, region_name: str) -> Self:
-        group = props["LogGroupName"]
-        name = props.get("LogStreamName", resource_name)
-        logs_backends[account_id][region_name].create_log_stream(group, name)
-        return cls(group, name)
-
-    @classmethod
-    def cfn_delete(cls, physical_id: str, props: dict[str, Any], account_id: str, region_name: str) -> None:
-        group = props.get("LogGroupName", "")
-        logs_backends[account_id][region_name].delete_log_stream(group, physical_id)
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        backend = logs_backends[account_id][region_name]
-        if self.group in backend.groups:  # deleting the group already took its streams
-            backend.delete_log_stream(self.group, self.name)
+from emulator.cloudformation.resources.base import CfnResource
+from emulator.core.exceptions import AwsError
 
 
 class BucketPolicy(CfnResource, CloudFormationModel):
@@ -142,32 +105,6 @@ def _delete_bucket_if_empty(
     _delete_bucket(resource_name, cloudformation_json, account_id, region_name)
 
 
-def _update_log_group(
-    cls: type[LogGroup],
-    original_resource: LogGroup,
-    new_resource_name: str,
-    cloudformation_json: Any,
-    account_id: str,
-    region_name: str,
-) -> LogGroup:
-    """In place: LogGroupName is create-only, so a new name reaches the engine as a replacement."""
-    props = cloudformation_json.get("Properties") or {}
-    backend = logs_backends[account_id][region_name]
-    name = original_resource.name
-    if props.get("RetentionInDays") is not None:
-        backend.put_retention_policy(name, props["RetentionInDays"])
-    else:
-        backend.delete_retention_policy(name)
-    wanted = {str(t["Key"]): str(t["Value"]) for t in props.get("Tags") or []}
-    stale = [k for k in backend.list_tags_log_group(name) if k not in wanted and not k.startswith("aws:")]
-    if stale:
-        backend.untag_log_group(name, stale)
-    if wanted:
-        backend.tag_log_group(name, wanted)
-    return original_resource
-
-
-LogGroup.update_from_cloudformation_json = classmethod(_update_log_group)  # type: ignore[assignment]
 for _name, _hook in (
     ("create_from_cloudformation_json", _create_bucket_versioned),
     ("update_from_cloudformation_json", _update_bucket_versioned),

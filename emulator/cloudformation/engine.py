@@ -1,0 +1,287 @@
+"""CloudFormation stack lifecycle as AWS runs it, with moto's resource models doing the provisioning.
+
+moto's own stack engine raises on the first resource error (the API call fails instead of the stack),
+records no resource events, knows no replacement and no DELETE_FAILED. This engine runs the stack
+operations (create/update/delete) and keeps moto for what it is good
+at: intrinsic functions (``ResourceMap``/``clean_json``) and the per-type create/update/delete of
+``CloudFormationModel`` classes (ours included: emulator/cloudformation/resources/).
+
+Behaviour: resources in dependency order, one IN_PROGRESS + COMPLETE/FAILED event each, the failure
+reason on the failed resource and on the stack; create failures roll back (ROLLBACK_COMPLETE) unless
+DisableRollback; a change to a create-only property (from the CloudFormation schemas cfn-lint ships)
+replaces the resource, old one deleted in the cleanup phase (a custom-named resource whose name stays
+is refused, as on AWS); delete failures end DELETE_FAILED naming the resources; the ``latency`` fault keeps
+the stack ``*_IN_PROGRESS`` for ``cloudformation_stack_seconds`` as seen by every read; DescribeStackEvents
+pages (EVENTS_PAGE a page, reads.py). One resource's create/delete and events are in provision.py; the
+API handlers in responses.py, reads.py and changeset.py; templates in template.py; the state in models.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import time
+from typing import Any
+
+from emulator.admin import faults
+from emulator.cloudformation.exceptions import ResourceFailed
+from emulator.cloudformation.models import Res, now_utc
+from emulator.cloudformation.provision import Provisioner, load_template, reason_of
+from emulator.cloudformation.resources.iam import post_update
+from emulator.cloudformation.template import (
+    CONTAINER_PROPS,
+    create_only_properties,
+    dependency_order,
+    dependents_of,
+)
+from emulator.core.exceptions import AwsError
+
+
+class Engine(Provisioner):
+    """The stack operations: create (with rollback), update (with replacement and rollback), delete."""
+
+    def create(self, template: dict[str, Any], parameters: dict[str, str]) -> None:
+        s = self.s
+        self.stack_event("CREATE_IN_PROGRESS", "User Initiated")
+        hold_events = len(s.events)
+        created: list[Res] = []
+        try:
+            rm = self.new_rm(template, parameters)
+            s.rm = rm
+            for logical in dependency_order(template):
+                res = self.create_one(rm, logical, template["Resources"][logical])
+                if res is not None:
+                    created.append(res)
+        except (ResourceFailed, AwsError) as exc:
+            failed, reason = _failure(exc, "create")
+            if s.disable_rollback:
+                self.stack_event("CREATE_FAILED", reason)
+            else:
+                self.stack_event(
+                    "ROLLBACK_IN_PROGRESS", reason + ("Rollback requested by user." if failed else "")
+                )
+                for res in reversed(created):
+                    try:
+                        self.delete_one(res, template["Resources"][res.logical_id])
+                        s.resources.pop(res.logical_id, None)
+                    except ResourceFailed:
+                        pass
+                if failed:
+                    s.resources.pop(failed, None)
+                self.stack_event("ROLLBACK_COMPLETE")
+            self._hold("CREATE_IN_PROGRESS", hold_events)
+            return
+        s.outputs = self.compute_outputs(rm, template)
+        self.stack_event("CREATE_COMPLETE")
+        self._hold("CREATE_IN_PROGRESS", hold_events)
+
+    def update(self, template: dict[str, Any], parameters: dict[str, str], template_body: str) -> None:
+        s = self.s
+        old_template, old_params, old_body = s.template, s.parameters, s.template_body
+        self.stack_event("UPDATE_IN_PROGRESS", "User Initiated")
+        hold_events = len(s.events)
+        rm = s.rm
+        old_resources = dict(s.resources)
+        snapshot_parsed = dict(rm._parsed_resources)
+        created: list[Res] = []  # new physical resources (adds and replacements)
+        replaced: dict[str, Res] = {}  # logical -> old record, deleted in cleanup
+        updated: dict[str, Res] = {}  # logical -> record before in-place update
+        try:
+            load_template(rm, template, parameters)
+            for logical in dependency_order(template):
+                body = template["Resources"][logical]
+                prev = old_resources.get(logical)
+                if prev is None:
+                    res = self.create_one(rm, logical, body)
+                    if res is not None:
+                        created.append(res)
+                    continue
+                self._update_one(rm, logical, body, prev, old_template, created, replaced, updated)
+        except (ResourceFailed, AwsError) as exc:
+            _, reason = _failure(exc, "update")
+            self.stack_event("UPDATE_ROLLBACK_IN_PROGRESS", reason)
+            for res in reversed(created):
+                try:
+                    body = template["Resources"][res.logical_id]
+                    self.delete_one(res, body)
+                except (ResourceFailed, KeyError):
+                    pass
+            for logical, before in updated.items():
+                with contextlib.suppress(Exception):  # best effort, as AWS's own rollback can fail
+                    self._reapply(before, old_template["Resources"][logical])
+            s.resources = old_resources
+            rm._parsed_resources.clear()
+            rm._parsed_resources.update(snapshot_parsed)
+            load_template(rm, old_template, old_params)
+            s.template, s.parameters, s.template_body = old_template, old_params, old_body
+            self.stack_event("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
+            self.stack_event("UPDATE_ROLLBACK_COMPLETE")
+            self._hold("UPDATE_IN_PROGRESS", hold_events)
+            return
+        s.template, s.parameters, s.template_body = template, parameters, template_body
+        self.stack_event("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+        removed = [n for n in reversed(dependency_order(old_template)) if n not in template["Resources"]]
+        for logical in removed:
+            res = old_resources.get(logical)
+            if res is None:
+                continue
+            with contextlib.suppress(ResourceFailed):  # AWS carries on too: the update itself succeeded
+                self.delete_one(res, old_template["Resources"][logical])
+            s.resources.pop(logical, None)
+            rm._parsed_resources.pop(logical, None)
+        for logical in reversed(dependency_order(old_template)):
+            old = replaced.get(logical)
+            if old is None:
+                continue
+            with contextlib.suppress(ResourceFailed):
+                self.delete_one(old, old_template["Resources"][logical])
+        s.outputs = self.compute_outputs(rm, template)
+        self.stack_event("UPDATE_COMPLETE")
+        self._hold("UPDATE_IN_PROGRESS", hold_events)
+
+    def _update_one(
+        self,
+        rm: Any,
+        logical: str,
+        body: dict[str, Any],
+        prev: Res,
+        old_template: dict[str, Any],
+        created: list[Res],
+        replaced: dict[str, Res],
+        updated: dict[str, Res],
+    ) -> None:
+        from moto.cloudformation.parsing import parse_and_update_resource
+
+        rtype = body.get("Type", "")
+        try:
+            new_props = self.resolve_props(rm, body)
+        except Exception as exc:
+            raise self.fail(prev, rtype, "UPDATE_FAILED", reason_of(exc)) from exc
+        if rtype == prev.type and new_props == prev.props:
+            return
+        changed = {
+            k
+            for k in set(new_props or {}) | set(prev.props or {})
+            if (new_props or {}).get(k) != (prev.props or {}).get(k)
+        }
+        replace = rtype != prev.type or bool(changed & create_only_properties(rtype))
+        if replace:
+            self.event(
+                logical,
+                rtype,
+                "UPDATE_IN_PROGRESS",
+                prev.physical_id,
+                "Requested update requires the creation of a new physical resource; hence creating one.",
+            )
+            from moto.cloudformation.parsing import resource_name_property_from_type
+
+            name_prop = resource_name_property_from_type(rtype) or ""
+            same_name = (
+                bool(name_prop)
+                and name_prop in (new_props or {})
+                and (new_props or {}).get(name_prop) == (prev.props or {}).get(name_prop)
+            )
+            same_container = all(
+                (new_props or {}).get(p) == (prev.props or {}).get(p) for p in CONTAINER_PROPS
+            )
+            if same_name and same_container:
+                reason = (
+                    f"CloudFormation cannot update a stack when a custom-named resource requires replacing. "
+                    f"Rename {(new_props or {}).get(name_prop)} and update the stack again."
+                )
+                raise self.fail(prev, rtype, "UPDATE_FAILED", reason)
+            old = copy.copy(prev)
+            rm._parsed_resources.pop(logical, None)
+            try:
+                res = self.create_one(rm, logical, body)
+            except ResourceFailed:
+                rm._parsed_resources[logical] = old.instance
+                raise
+            if res is not None:
+                created.append(res)
+                replaced[logical] = old
+                self.event(logical, rtype, "UPDATE_COMPLETE", res.physical_id)
+            return
+        self.event(logical, rtype, "UPDATE_IN_PROGRESS", prev.physical_id)
+        before = copy.copy(prev)
+        try:
+            inst = parse_and_update_resource(
+                logical, copy.deepcopy(body), rm, self.s.account_id, self.s.region
+            )
+            if inst is not None:
+                post_update(rtype, inst, new_props, self.s.account_id, self.s.region)
+                rm._parsed_resources[logical] = inst
+                prev.instance = inst
+                prev.physical_id = str(getattr(inst, "physical_resource_id", "") or prev.physical_id)
+        except Exception as exc:
+            raise self.fail(prev, rtype, "UPDATE_FAILED", reason_of(exc)) from exc
+        updated[logical] = before
+        prev.props, prev.status, prev.reason, prev.updated = new_props, "UPDATE_COMPLETE", None, now_utc()
+        self.event(logical, rtype, "UPDATE_COMPLETE", prev.physical_id)
+
+    def _reapply(self, before: Res, body: dict[str, Any]) -> None:
+        from moto.cloudformation.parsing import parse_and_update_resource
+
+        inst = parse_and_update_resource(
+            before.logical_id, copy.deepcopy(body), self.s.rm, self.s.account_id, self.s.region
+        )
+        if inst is not None:
+            post_update(before.type, inst, before.props, self.s.account_id, self.s.region)
+
+    def delete(self, retain: set[str]) -> bool:
+        s = self.s
+        self.stack_event("DELETE_IN_PROGRESS", "User Initiated")
+        hold_events = len(s.events)
+        template = s.template
+        failed: list[str] = []
+        blocked: set[str] = set()
+        dependents = dependents_of(template) if template else {}
+        order = list(reversed(dependency_order(template))) if template else []
+        for logical in order:
+            res = s.resources.get(logical)
+            if res is None:
+                continue
+            if logical in retain:
+                self.event(logical, res.type, "DELETE_SKIPPED", res.physical_id)
+                s.resources.pop(logical, None)
+                continue
+            if dependents.get(logical, set()) & (set(failed) | blocked):
+                blocked.add(logical)  # something using it could not be deleted: leave it
+                continue
+            try:
+                self.delete_one(res, template["Resources"][logical])
+            except ResourceFailed:
+                failed.append(logical)
+                continue
+            s.resources.pop(logical, None)
+            if s.rm is not None:
+                s.rm._parsed_resources.pop(logical, None)
+        if failed:
+            self.stack_event(
+                "DELETE_FAILED",
+                f"The following resource(s) failed to delete: [{', '.join(sorted(failed))}]. ",
+            )
+            self._hold("DELETE_IN_PROGRESS", hold_events)
+            return False
+        self.stack_event("DELETE_COMPLETE")
+        s.deleted = now_utc()
+        self._hold("DELETE_IN_PROGRESS", hold_events)
+        return True
+
+    def _hold(self, status: str, n_events: int) -> None:
+        latency = faults.get("latency") or {}
+        seconds = float(latency.get("cloudformation_stack_seconds") or 0)
+        if seconds > 0:
+            self.s.hold = (time.monotonic() + seconds, status, n_events)
+            faults.record_fired("latency")
+
+
+def _failure(exc: ResourceFailed | AwsError, verb: str) -> tuple[str | None, str]:
+    """(failed logical id or None, stack status reason) of a create or update that failed."""
+    failed = exc.logical if isinstance(exc, ResourceFailed) else None
+    reason = (
+        f"The following resource(s) failed to {verb}: [{failed}]. "
+        if failed
+        else (exc.message if isinstance(exc, AwsError) else str(exc))
+    )
+    return failed, reason

@@ -1,0 +1,16 @@
+"""CloudFormation resource types moto lacks or gets wrong, one module per resource family.
+
+Importing a family's module registers what it defines (``CloudFormationModel`` subclasses) or patches
+(moto's own models); emulator/core/server.py imports this package before moto's model caches are first used
+and clears them after. A new family is one module here and its name in ``FAMILIES``. ``iam`` is not
+listed: it registers nothing, the engine calls it after moto's in-place updates.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+FAMILIES = ("s3tables", "logs", "s3")
+
+for _family in FAMILIES:
+    importlib.import_module(f"{__name__}.{_family}")

@@ -1,0 +1,97 @@
+"""S3 Tables behaviour moto lacks, shared by the API handlers (responses.py) and the CloudFormation types
+(emulator/cloudformation/resources/s3tables.py).
+
+Deleting a table bucket that still has namespaces, or a namespace that still has tables, is a
+``ConflictException`` as on AWS. With the fault ``latency.s3tables_bucket_name_reuse_seconds``, a
+just-deleted bucket's name is refused with ``ConflictException`` for that long, as AWS may do
+("transitional state"). A table with an Iceberg schema is a real Iceberg v2 table
+(emulator/iceberg/store.py), whose metadata location GetTableMetadataLocation returns.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from moto.s3tables.exceptions import ConflictException
+from moto.s3tables.models import S3TablesBackend, s3tables_backends
+
+from emulator.admin import faults
+from emulator.core.state import RegionalState
+
+_lock = threading.RLock()
+# bucket name -> time.monotonic() from which a just-deleted name may be created again
+_name_free_at: RegionalState[dict[str, float]] = RegionalState(dict, _lock)
+TRANSITIONAL = (
+    "The table bucket name is in a transitional state after a recent deletion. Try again in a few minutes."
+)
+
+
+def backend(account_id: str, region: str) -> S3TablesBackend:
+    return s3tables_backends[account_id][region]
+
+
+def _bucket_name(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+def note_deleted(account_id: str, region: str, arn: str) -> None:
+    seconds = float((faults.get("latency") or {}).get("s3tables_bucket_name_reuse_seconds", 0) or 0)
+    if seconds > 0:
+        with _lock:
+            _name_free_at(account_id, region)[_bucket_name(arn)] = time.monotonic() + seconds
+        faults.record_fired("latency")
+
+
+def check_name_reusable(account_id: str, region: str, name: str) -> None:
+    with _lock:
+        free_at = _name_free_at(account_id, region).get(name)
+    if free_at is not None and time.monotonic() < free_at:
+        raise ConflictException(TRANSITIONAL)
+
+
+def delete_table_bucket(account_id: str, region: str, arn: str) -> None:
+    """Delete as AWS does: refused while the bucket still has namespaces (and so tables)."""
+    be = backend(account_id, region)
+    bucket = be.get_table_bucket(arn)
+    if bucket.namespaces:
+        raise ConflictException("The bucket that you tried to delete is not empty.")
+    be.delete_table_bucket(arn)
+    note_deleted(account_id, region, arn)
+
+
+def delete_namespace(account_id: str, region: str, arn: str, namespace: str) -> None:
+    be = backend(account_id, region)
+    ns = be.get_namespace(arn, namespace)
+    if ns.tables:
+        raise ConflictException("The namespace that you tried to delete is not empty.")
+    be.delete_namespace(arn, namespace)
+
+
+def create_iceberg_table(
+    account_id: str,
+    region: str,
+    arn: str,
+    namespace: str,
+    name: str,
+    schema_fields: list[dict[str, Any]],
+    partition_fields: list[dict[str, Any]] | None,
+) -> None:
+    """Create the real Iceberg table and point moto's table at it (metadata and warehouse location)."""
+    from emulator.iceberg.store import get_store
+
+    store = get_store()
+    bucket = _bucket_name(arn)
+    location = store.create_table(bucket, namespace, name, schema_fields, partition_fields or [])
+    table = backend(account_id, region).get_table(arn, namespace, name)
+    table.metadata_location = location
+    table.warehouse_location = store.table_location(bucket, namespace, name)
+
+
+def drop_iceberg_table(arn: str, namespace: str, name: str) -> None:
+    try:
+        from emulator.iceberg.store import get_store
+    except ImportError:  # pragma: no cover
+        return
+    get_store().drop_table(_bucket_name(arn), namespace, name)

@@ -1,0 +1,104 @@
+"""S3 Tables API handlers: what moto's answers lack (see models.py).
+
+DeleteTableBucket and DeleteNamespace refuse a non-empty bucket or namespace with ``ConflictException``
+(409); CreateTableBucket refuses a name in its transitional state; CreateTable with ``metadata`` and
+DeleteTable keep the Iceberg table in step.
+"""
+
+from __future__ import annotations
+
+from moto.s3tables.exceptions import ConflictException
+
+from emulator.core.registry import OverrideRequest, OverrideResponse, register
+from emulator.s3tables.exceptions import BadRequestError, ConflictError
+from emulator.s3tables.models import (
+    backend,
+    check_name_reusable,
+    create_iceberg_table,
+    drop_iceberg_table,
+    note_deleted,
+)
+
+# -- S3 Tables API overrides -----------------------------------------------------------------------
+
+
+def _conflict(exc: ConflictException) -> ConflictError:
+    return ConflictError(exc.message)
+
+
+@register("s3tables", "DeleteTableBucket")
+def api_delete_table_bucket(req: OverrideRequest) -> OverrideResponse | None:
+    arn = req.body.get("tableBucketARN", "")
+    be = backend(req.account_id, req.region)
+    bucket = be.table_buckets.get(arn)
+    if bucket is not None and bucket.namespaces:
+        raise ConflictError("The bucket that you tried to delete is not empty.")
+    resp = req.forward()
+    if resp.status < 300:
+        note_deleted(req.account_id, req.region, arn)
+    return resp
+
+
+@register("s3tables", "CreateTableBucket")
+def api_create_table_bucket(req: OverrideRequest) -> OverrideResponse | None:
+    try:
+        check_name_reusable(req.account_id, req.region, str(req.body.get("name", "")))
+    except ConflictException as exc:
+        raise _conflict(exc) from None
+    return None
+
+
+@register("s3tables", "DeleteNamespace")
+def api_delete_namespace(req: OverrideRequest) -> OverrideResponse | None:
+    arn = req.body.get("tableBucketARN", "")
+    be = backend(req.account_id, req.region)
+    bucket = be.table_buckets.get(arn)
+    ns = bucket.namespaces.get(req.body.get("namespace", "")) if bucket else None
+    if ns is not None and ns.tables:
+        raise ConflictError("The namespace that you tried to delete is not empty.")
+    return None
+
+
+@register("s3tables", "DeleteTable")
+def api_delete_table(req: OverrideRequest) -> OverrideResponse | None:
+    resp = req.forward()
+    if resp.status < 300:
+        drop_iceberg_table(
+            req.body.get("tableBucketARN", ""), req.body.get("namespace", ""), req.body.get("name", "")
+        )
+    return resp
+
+
+@register("s3tables", "CreateTable")
+def api_create_table(req: OverrideRequest) -> OverrideResponse | None:
+    """Forward to moto; with ``metadata.iceberg.schema`` also create the real Iceberg table."""
+    schema = ((req.body.get("metadata") or {}).get("iceberg") or {}).get("schema") or {}
+    fields = schema.get("fields") or []
+    resp = req.forward()
+    if resp.status >= 300 or not fields:
+        return resp
+    cfn_fields = [
+        {
+            "Id": i + 1,
+            "Name": f.get("name"),
+            "Type": f.get("type"),
+            "Required": bool(f.get("required", False)),
+        }
+        for i, f in enumerate(fields)
+    ]
+    try:
+        create_iceberg_table(
+            req.account_id,
+            req.region,
+            req.body.get("tableBucketARN", ""),
+            req.body.get("namespace", ""),
+            req.body.get("name", ""),
+            cfn_fields,
+            [],
+        )
+    except Exception as exc:
+        backend(req.account_id, req.region).delete_table(
+            req.body.get("tableBucketARN", ""), req.body.get("namespace", ""), req.body.get("name", "")
+        )
+        raise BadRequestError(f"Invalid Iceberg schema: {exc}") from exc
+    return resp
