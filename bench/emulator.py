@@ -12,7 +12,6 @@ Goals (2-core machine): >= 20,000 rows/s, start-up < 3 s, idle RSS < 300 MB. Pri
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import socket
 import subprocess
@@ -30,6 +29,7 @@ from botocore.config import Config
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from emulator.admin.client import AdminClient  # noqa: E402
 from tasks.polling import backoff, poll_until  # noqa: E402
 from tasks.records import encode, make_records, new_run_id  # noqa: E402
 from tests.emulator import helpers as eh  # noqa: E402
@@ -60,11 +60,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def admin(endpoint: str, method: str, route: str) -> Any:
-    req = urllib.request.Request(
-        f"{endpoint}/_emulator/{route}", data=b"{}" if method == "POST" else None, method=method
-    )
-    with urllib.request.urlopen(req, timeout=600) as resp:
-        return json.loads(resp.read() or b"{}")
+    return AdminClient(endpoint, timeout=600).request(method, route)
 
 
 def wait_healthy(endpoint: str, proc: subprocess.Popen[bytes], deadline: float) -> None:

@@ -3,7 +3,6 @@ and the critical path of the deploy graph weighted by the latency fault's waits.
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import statistics
@@ -20,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.emulator import admin, free_port, wait_healthy  # noqa: E402
+from bench.emulator import free_port, wait_healthy  # noqa: E402
+from emulator.admin.client import AdminClient  # noqa: E402
 from tasks.aws import is_read  # noqa: E402
 
 STACK_SECONDS = 3.0
@@ -44,21 +44,10 @@ class Emulator:
     proc: subprocess.Popen[bytes] | None = None
 
     def post(self, route: str, body: dict[str, Any] | None = None) -> Any:
-        if body is None:
-            return admin(self.endpoint, "POST", route)
-        import urllib.request
-
-        req = urllib.request.Request(
-            f"{self.endpoint}/_emulator/{route}",
-            data=json.dumps(body).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(req, timeout=600) as resp:
-            return json.loads(resp.read() or b"{}")
+        return AdminClient(self.endpoint, timeout=600).request("POST", route, body)
 
     def calls(self) -> list[dict[str, Any]]:
-        return list(admin(self.endpoint, "GET", "calls")["calls"])
+        return AdminClient(self.endpoint, timeout=600).calls()
 
     def reset_calls(self) -> None:
         self.post("calls/reset")

@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.harness import emulator_process, free_port  # noqa: E402
 from bench.results import machine, merge_into  # noqa: E402
+from emulator.admin.client import AdminClient  # noqa: E402
 from tasks.polling import backoff, poll_until  # noqa: E402
 
 MIB = 1024 * 1024
@@ -137,7 +138,7 @@ def _count_rows(emu_endpoint: str, config: Any, signal: str, instance_prefix: st
     import pyarrow.compute as pc
     from pyiceberg.table import StaticTable
 
-    urllib.request.urlopen(urllib.request.Request(f"{emu_endpoint}/_emulator/flush", method="POST")).read()
+    AdminClient(emu_endpoint, timeout=600).flush()
     s3t = boto3.client(
         "s3tables",
         endpoint_url=emu_endpoint,

@@ -13,12 +13,11 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from emulator.admin.client import AdminClient
 from tasks.errors import UserError
 from tasks.polling import backoff, poll_until
 
@@ -37,11 +36,7 @@ def endpoint_for(port: int) -> str:
 
 
 def is_healthy(endpoint: str, timeout: float = 1.0) -> bool:
-    try:
-        with urllib.request.urlopen(f"{endpoint.rstrip('/')}/_emulator/health", timeout=timeout) as resp:
-            return bool(resp.status == 200 and json.loads(resp.read()).get("status") == "ok")
-    except (OSError, ValueError, urllib.error.URLError):
-        return False
+    return AdminClient(endpoint).is_healthy(timeout)
 
 
 def _port_of(endpoint: str) -> int:

@@ -23,6 +23,7 @@ from emulator.admin import faults, options, routes
 from emulator.core import calls, protocol, registry, state
 from emulator.core.exceptions import AwsError
 from emulator.core.registry import OverrideRequest, OverrideResponse
+from emulator.iceberg import store as iceberg_store
 
 log = logging.getLogger("emulator")
 
@@ -82,10 +83,7 @@ def reset_all() -> None:
 
     moto_api_backend.reset()
     registry.run_reset()
-    if importlib.util.find_spec("emulator.iceberg.store") is not None:
-        from emulator.iceberg import store as iceberg_store
-
-        iceberg_store.reset()
+    iceberg_store.reset()
     faults.clear()
     options.reset()
     calls.reset()

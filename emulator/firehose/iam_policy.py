@@ -16,12 +16,19 @@ What a delivery needs (the emulator's reading of the Firehose and Glue docs, see
 - ``lakeformation:GetDataAccess`` (which only takes ``*``);
 - ``s3:PutObject`` on the error prefix of the error bucket (with the S3 configuration's role);
 - ``logs:PutLogEvents`` on the stream's log stream, when CloudWatch logging is enabled.
+
+The role itself is looked up in moto's IAM (``find_role``); Firehose can assume it only when its trust
+policy lets ``firehose.amazonaws.com`` (``_role_trusts_firehose``).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from emulator.firehose.models import DeliveryStream
 
 GLUE_TABLE_ACTIONS = ("glue:GetTable", "glue:UpdateTable")
 S3TABLES_DATA_ACTIONS = (
@@ -127,3 +134,52 @@ def denied_message(role_arn: str, need: Need) -> str:
         f"Access denied: role {role_arn} is not authorized to perform {need.action} on resource "
         f"{need.resource}: no IAM policy of the role allows it."
     )
+
+
+def _role_trusts_firehose(role: Any) -> bool:
+    try:
+        doc = role.assume_role_policy_document
+        policy = json.loads(doc) if isinstance(doc, str) else doc
+    except (ValueError, TypeError):
+        return False
+    statements = policy.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    for st in statements:
+        if st.get("Effect") != "Allow":
+            continue
+        actions = st.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        if not any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions):
+            continue
+        principal = st.get("Principal", {})
+        if principal == "*":
+            return True
+        services = principal.get("Service", []) if isinstance(principal, dict) else []
+        services = [services] if isinstance(services, str) else services
+        if "firehose.amazonaws.com" in services:
+            return True
+    return False
+
+
+def find_role(account_id: str, role_arn: str) -> Any | None:
+    from moto.iam.models import iam_backends
+
+    try:
+        return iam_backends[account_id]["global"].get_role_by_arn(role_arn)
+    except Exception:
+        return None
+
+
+def _assumable(role: Any) -> bool:
+    """Only a role Firehose can assume has its policies evaluated for error output; for one it cannot,
+    the emulator still writes the error records and logs (Iceberg.RoleAssumptionFailed), as before."""
+    return role is not None and _role_trusts_firehose(role)
+
+
+def _log_need(stream: DeliveryStream, config: dict[str, Any]) -> Need | None:
+    opts = config.get("CloudWatchLoggingOptions") or {}
+    group, log_stream = opts.get("LogGroupName"), opts.get("LogStreamName")
+    if not opts.get("Enabled") or not group or not log_stream:
+        return None
+    return log_stream_need(stream.account_id, stream.region, str(group), str(log_stream))

@@ -317,27 +317,15 @@ def _sync_s3tables(bucket: str, namespace: str, table: str, location: str) -> No
 
 _store_lock = threading.Lock()
 _store: IcebergStore | None = None
-_root: Path | None = None
-
-
-def configure(data_dir: Path | str) -> None:
-    """Root the store at ``data_dir/iceberg`` (the server calls this when it picks its data dir)."""
-    global _root, _store
-    with _store_lock:
-        _root = Path(data_dir) / "iceberg"
-        if _store is not None:
-            _store.reset()
-        _store = None
 
 
 def get_store() -> IcebergStore:
+    """The store under ``data_dir()/iceberg``; a new one when the data dir changed."""
     global _store
-    with _store_lock:
-        root = _root
-        if root is None:
-            from emulator.core.state import data_dir
+    from emulator.core.state import data_dir
 
-            root = data_dir() / "iceberg"
+    with _store_lock:
+        root = data_dir() / "iceberg"
         if _store is None or _store.root != root:
             if _store is not None:
                 _store.reset()

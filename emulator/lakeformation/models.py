@@ -222,12 +222,6 @@ def _check_admins(settings: dict[str, Any]) -> None:
             check_principal(_principal(admin))
 
 
-def data_lake_admins(account_id: str, region: str) -> list[str]:
-    with _lock:
-        admins = _state(account_id, region).settings.get("DataLakeAdmins") or []
-        return [a.get("DataLakePrincipalIdentifier", "") for a in admins]
-
-
 # -- permissions -----------------------------------------------------------------------------------
 
 

@@ -1,0 +1,123 @@
+"""What AWS checks before a Firehose delivery writes: the role, its IAM policies, the catalog and the
+Lake Formation grants."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from emulator.core.exceptions import AwsError
+from emulator.firehose import iam_policy
+from emulator.firehose.error_output import _error_write
+from emulator.firehose.iam_policy import _log_need, _role_trusts_firehose, find_role
+from emulator.firehose.models import (
+    ERR_LF,
+    ERR_NO_CATALOG,
+    ERR_ROLE,
+    DeliveryStream,
+)
+
+
+def check_access(
+    stream: DeliveryStream,
+    role_arn: str,
+    catalog_account: str,
+    bucket: str,
+    database: str,
+    table: str,
+    config: dict[str, Any] | None = None,
+) -> tuple[str, str] | None:
+    """What AWS checks before writing: (error code, message) of the first missing piece, or None.
+
+    In AWS's order: the role can be assumed, its IAM policies allow every call of the delivery
+    (iam_policy.py, moto's evaluation), the catalog exists, Lake Formation grants the table."""
+    role = find_role(stream.account_id, role_arn)
+    if role is None or not _role_trusts_firehose(role):
+        why = (
+            "it does not exist"
+            if role is None
+            else "its trust policy does not let firehose.amazonaws.com assume it"
+        )
+        return (
+            ERR_ROLE,
+            f"Unable to assume role {role_arn}: {why}. Firehose needs sts:AssumeRole for "
+            "principal firehose.amazonaws.com.",
+        )
+    denied = _iam_denied(stream, role_arn, role, catalog_account, bucket, database, table, config or {})
+    if denied is not None:
+        return denied
+    catalog_id = f"{catalog_account}:s3tablescatalog/{bucket}"
+    missing = _catalog_missing(stream.account_id, stream.region, catalog_id)
+    if missing is not None:
+        return ERR_NO_CATALOG, missing
+    if not lf_allows(
+        stream.account_id,
+        stream.region,
+        role_arn,
+        {"Database": {"CatalogId": catalog_id, "Name": database}},
+        ("DESCRIBE",),
+    ):
+        return (
+            ERR_LF,
+            f"Insufficient Glue permissions to access database {database} in catalog {catalog_id}: "
+            f"role {role_arn} lacks Lake Formation DESCRIBE on the database.",
+        )
+    table_res = {"Table": {"CatalogId": catalog_id, "DatabaseName": database, "Name": table}}
+    if not lf_allows(stream.account_id, stream.region, role_arn, table_res, ("ALL", "INSERT")):
+        return (
+            ERR_LF,
+            f"Insufficient Lake Formation permissions to write table {database}.{table} in catalog "
+            f"{catalog_id}: role {role_arn} lacks Lake Formation ALL (or INSERT) on the table.",
+        )
+    return None
+
+
+def _iam_denied(
+    stream: DeliveryStream,
+    role_arn: str,
+    role: Any,
+    catalog_account: str,
+    bucket: str,
+    database: str,
+    table: str,
+    config: dict[str, Any],
+) -> tuple[str, str] | None:
+    """The first call of the delivery the stream role (or the S3 configuration's role) may not make."""
+    needs = iam_policy.destination_needs(
+        stream.account_id, stream.region, catalog_account, bucket, database, table
+    )
+    log_need = _log_need(stream, config)
+    if log_need is not None:
+        needs.append(log_need)
+    denied = iam_policy.first_denied(role, needs)
+    if denied is not None:
+        return denied.code, iam_policy.denied_message(role_arn, denied)
+    s3_role_arn, s3_role, s3_need = _error_write(stream, config)
+    if s3_need is not None and s3_role is not None and iam_policy.first_denied(s3_role, [s3_need]):
+        return s3_need.code, iam_policy.denied_message(s3_role_arn, s3_need)
+    return None
+
+
+def _catalog_missing(account_id: str, region: str, catalog_id: str) -> str | None:
+    """The seed's "Catalog not found": the s3tablescatalog Glue catalog or its table bucket is missing."""
+    from emulator.glue import models as glue_catalogs
+
+    try:
+        glue_catalogs.resolve(account_id, region, catalog_id)
+    except AwsError as exc:
+        return (
+            f"Catalog not found: {catalog_id} ({exc.message}). The federated s3tablescatalog Glue catalog "
+            "and the table bucket must exist."
+        )
+    return None
+
+
+def lf_allows(
+    account_id: str, region: str, principal: str, resource: dict[str, Any], any_of: Iterable[str]
+) -> bool:
+    """Lake Formation's answer (emulator/lakeformation): any one of ``any_of`` granted on ``resource``."""
+    from emulator.lakeformation import models as lakeformation
+
+    return any(
+        bool(lakeformation.has_permission(account_id, region, principal, resource, perm)) for perm in any_of
+    )

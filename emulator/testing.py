@@ -1,0 +1,56 @@
+"""What tests, bench and the tool's local mode share: an in-process emulator and a handle on it.
+
+``EmulatorHandle`` is the admin client (emulator/admin/client.py) plus the account, region, data dir and
+boto3 clients of one running emulator; ``in_process_emulator()`` starts one on a free port in a temporary
+data dir and stops it on exit.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config as BotoConfig
+
+from emulator.admin.client import AdminClient
+from emulator.core.state import ACCOUNT_ID
+
+
+class EmulatorHandle(AdminClient):
+    """A running emulator: its endpoint, its admin API as methods, and boto3 clients of it."""
+
+    account_id = ACCOUNT_ID
+    region = "us-east-1"
+
+    def __init__(self, endpoint: str, data_dir: Path) -> None:
+        super().__init__(endpoint, timeout=60)
+        self.data_dir = data_dir
+
+    def client(self, service: str, **config: Any) -> Any:
+        """A boto3 client for the emulator (standard retry mode unless ``retries=`` says otherwise)."""
+        cfg = BotoConfig(retries=config.pop("retries", {"mode": "standard", "max_attempts": 10}), **config)
+        return boto3.session.Session().client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=self.region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=cfg,
+        )
+
+
+@contextmanager
+def in_process_emulator(prefix: str = "emulator-test-") -> Iterator[EmulatorHandle]:
+    """An emulator in this process on a free port, its data dir a temporary directory."""
+    from emulator.core.server import EmulatorServer
+
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        server = EmulatorServer(port=0, data_dir=Path(tmp) / "data").start()
+        try:
+            yield EmulatorHandle(server.endpoint, server.data_dir)
+        finally:
+            server.stop()
