@@ -33,8 +33,8 @@ from emulator.admin.client import AdminClient  # noqa: E402
 from tasks.config import arn as config_arn  # noqa: E402
 from tasks.polling import backoff, poll_until  # noqa: E402
 from tasks.records import encode, make_records, new_run_id  # noqa: E402
-from tests import emulator_helpers as eh  # noqa: E402
-from tests.emulator_helpers import ACCOUNT, NAMESPACE, REGION  # noqa: E402
+from tests.emulator import helpers as eh  # noqa: E402
+from tests.emulator.helpers import ACCOUNT, NAMESPACE, REGION  # noqa: E402
 
 BUCKET = "bench-tables"
 SIGNAL = "logs"

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import emulator_process  # noqa: E402
+from bench.harness import emulator_process  # noqa: E402
 
 DOIT = [sys.executable, "-m", "doit"]
 

@@ -31,7 +31,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import emulator_process, free_port, machine  # noqa: E402
+from bench.harness import emulator_process, free_port  # noqa: E402
+from bench.results import machine, merge_into  # noqa: E402
 from emulator.admin.client import AdminClient  # noqa: E402
 from tasks.polling import backoff, poll_until  # noqa: E402
 
@@ -318,9 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result["end_to_end"], indent=2), flush=True)
         result["memory"] = bench_memory(emu.endpoint)
         print(json.dumps(result["memory"], indent=2), flush=True)
-    doc = json.loads(args.out.read_text()) if args.out.exists() else {}
-    doc["ingest"] = result
-    args.out.write_text(json.dumps(doc, indent=2, default=str) + "\n")
+    merge_into(args.out, "ingest", result)
     print(f"wrote {args.out} (key 'ingest')")
     return 0
 

@@ -35,6 +35,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 
+from bench.results import merge_into  # noqa: E402
+
 START = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 
@@ -180,9 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             f"ratio {result[f'{kind}_ratio_pyiceberg_over_duckdb']}x  ({d['rows']} rows)"
         )
     print(json.dumps(result))
-    doc = json.loads(args.out.read_text()) if args.out.exists() else {}
-    doc["query"] = result
-    args.out.write_text(json.dumps(doc, indent=2, default=str) + "\n")
+    merge_into(args.out, "query", result)
     print(f"wrote {args.out} (key 'query')")
     return 0
 

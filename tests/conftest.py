@@ -32,3 +32,21 @@ def emulator(_emulator_server: EmulatorHandle) -> EmulatorHandle:
     """A clean, running emulator (state wiped before each test)."""
     _emulator_server.reset()
     return _emulator_server
+
+
+# -- the order `pytest -n 2` hands tests out in ---------------------------------------------------------
+#
+# xdist's load scheduler sends tests to workers in collection order, by default in chunks of dozens: a long
+# test collected late runs alone at the end while the other worker idles. The longest tests (the
+# reliability suite, checkov and cfn-lint over every template) go first and, with one test per hand-out, the
+# other worker keeps taking short tests while one runs a long one. Without xdist this only reorders.
+LONGEST_FIRST = ("tests/reliability/", "tests/unit/template/test_template_lint.py")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config.option, "maxschedchunk") and config.option.maxschedchunk is None:
+        config.option.maxschedchunk = 1
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))

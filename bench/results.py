@@ -1,0 +1,40 @@
+"""bench/results.json: the machine a run was measured on, and the merge of one script's figures under its
+key (bench/ingest.py, bench/query.py) so one script's run keeps the others' figures."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+
+def machine() -> dict[str, Any]:
+    mem_kb = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    except OSError:
+        pass
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = float("nan")
+    return {
+        "nproc": os.cpu_count(),
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "load_average_at_start": round(load, 2),
+    }
+
+
+def merge_into(path: Path, key: str, value: Any) -> None:
+    """Write `value` under `key` of the JSON document at `path`, keeping its other keys."""
+    doc = json.loads(path.read_text()) if path.exists() else {}
+    doc[key] = value
+    path.write_text(json.dumps(doc, indent=2, default=str) + "\n")

@@ -1,0 +1,54 @@
+"""The rendered templates the template tests share (each env x signal subset rendered once per process)."""
+
+from __future__ import annotations
+
+import itertools
+from functools import cache
+from typing import Any
+
+import yaml
+
+from tasks import config as cfg
+from tasks import template
+from tasks.schemas import ALL_SIGNALS
+
+ENVS = ("local", "prod")
+SUBSETS: list[tuple[str, ...]] = [
+    combo for n in range(1, len(ALL_SIGNALS) + 1) for combo in itertools.combinations(ALL_SIGNALS, n)
+]
+ACCOUNT = "123456789012"
+
+
+@cache
+def _config(env: str, signals: tuple[str, ...]) -> cfg.Config:
+    return cfg.load(env, {"signals": ",".join(signals)})
+
+
+@cache
+def _rendered(env: str, signals: tuple[str, ...]) -> str:
+    return template.render(_config(env, signals))
+
+
+def _doc(env: str, signals: tuple[str, ...]) -> dict[str, Any]:
+    return yaml.safe_load(_rendered(env, signals))
+
+
+@cache
+def _cfnlint() -> tuple[Any, Any]:
+    """cfn-lint's config and rules, built once per process (building them is most of a lint's cost)."""
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner import Runner
+
+    config = ConfigMixIn(regions=["us-east-1"], include_checks=["I"])  # informational findings too
+    return config, Runner(config).rules
+
+
+def _lint(text: str) -> list[str]:
+    from cfnlint.decode.decode import decode_str
+    from cfnlint.runner import run_template_by_data
+
+    config, rules = _cfnlint()
+    tpl, errors = decode_str(text)
+    if errors:
+        return [str(e) for e in errors]
+    return [str(m) for m in run_template_by_data(tpl, config, rules)]
