@@ -1,7 +1,7 @@
 """Which AWS operations only read, by name: the one list the tool and the local AWS share.
 
 The tool's call counter (tasks/aws.py) counts reads and writes by it; the local AWS's fault injection
-(emulator/faults.py) fails only mutating calls. Here, so the emulator never imports tasks/.
+(emulator/admin/faults.py) fails only mutating calls. Here, so the emulator never imports tasks/.
 """
 
 from __future__ import annotations

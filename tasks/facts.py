@@ -7,9 +7,7 @@ a single attribute assignment, so the steps' threads need no lock.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
 
 ROLE_OUTPUT = "FirehoseRoleArn"  # the stack output naming the Firehose delivery role
 
@@ -28,21 +26,3 @@ class Facts:
     def firehose_role_arn(self) -> str | None:
         """The stack's Firehose role, or None while the stack is not read (or has no such output)."""
         return self.stack_outputs.get(ROLE_OUTPUT) or None
-
-
-class FactsByName:
-    """`ctx.results[name] = value` for the one caller that still sets a fact by name
-    (tests/test_regions.py); only Facts' own fields are accepted, so no new string key can appear."""
-
-    def __init__(self, facts: Facts) -> None:
-        self._facts = facts
-
-    def __setitem__(self, name: str, value: Any) -> None:
-        if name not in {f.name for f in dataclasses.fields(Facts)}:
-            raise KeyError(name)
-        setattr(self._facts, name, value)
-
-    def __getitem__(self, name: str) -> Any:
-        if name not in {f.name for f in dataclasses.fields(Facts)}:
-            raise KeyError(name)
-        return getattr(self._facts, name)

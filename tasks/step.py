@@ -23,7 +23,7 @@ from typing import Any, Generic, Literal, TypeVar
 from tasks.aws import Clients
 from tasks.config import Config
 from tasks.errors import emit
-from tasks.facts import Facts, FactsByName
+from tasks.facts import Facts
 
 Action = Literal["create", "update", "replace", "delete"]
 Result = Literal["created", "updated", "replaced", "deleted", "unchanged", "waited"]
@@ -103,14 +103,6 @@ class Context:
     @property
     def account_id(self) -> str:
         return self.clients.account_id
-
-    @property
-    def results(self) -> FactsByName:
-        """The facts by field name, for a caller that sets one so (tests/test_regions.py).
-
-        Steps read and write `facts` itself.
-        """
-        return FactsByName(self.facts)
 
     @property
     def repair(self) -> bool:

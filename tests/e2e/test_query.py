@@ -59,7 +59,7 @@ def _two_days(emu, run_id: str = "run-days") -> list[dt.datetime]:
 
 def _query(emu, tmp_path, sql: str, *extra: str):
     """`doit query ...` as a person types it: with format=json|csv, doit's own `.  query` line goes to
-    stderr (tasks/reporter.py), so stdout is the document alone."""
+    stderr (tasks/cli/reporter.py), so stdout is the document alone."""
     return doit(emu, tmp_path, "query", "env=local", f"signals={SIGNALS}", f"sql={sql}", *extra)
 
 

@@ -231,7 +231,7 @@ def _tool_arns(config: cfg.Config) -> list[str]:
     """Every ARN the tool builds itself (not read from AWS), through the steps, verify and the documents."""
     clients: Any = SimpleNamespace(account_id=ACCOUNT)
     ctx = Context(config, clients)
-    ctx.results["stack_outputs"] = {ROLE_OUTPUT: config.role_arn(ACCOUNT, "firehose-generated")}
+    ctx.facts.stack_outputs = {ROLE_OUTPUT: config.role_arn(ACCOUNT, "firehose-generated")}
     built: list[Any] = [
         config.table_buckets_arn(ACCOUNT),
         config.table_bucket_arn(ACCOUNT),

@@ -67,7 +67,7 @@ def create_firehose_role(iam: Any, name: str) -> str:
 
 def iam_principal(iam: Any, arn: str) -> str:
     """Create the IAM user or role `arn` names (path included), as it must exist before Lake Formation
-    accepts it as a principal (emulator/identity.py); returns `arn`."""
+    accepts it as a principal (emulator/admin/identity.py); returns `arn`."""
     kind_path = arn.split(":", 5)[5]
     kind, _, rest = kind_path.partition("/")
     path, _, name = rest.rpartition("/")
