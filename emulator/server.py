@@ -41,6 +41,7 @@ _EXTENSIONS = (
     "emulator.identity",
     "emulator.s3_secure_transport",
     "emulator.lambda_",
+    "emulator.secretsmanager",
 )
 _loaded = False
 _load_lock = threading.Lock()
