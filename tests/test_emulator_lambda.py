@@ -322,3 +322,27 @@ def _alive(pid: int) -> bool:
             return fh.read().split()[2] != "Z"
     except OSError:
         return False
+
+
+def test_reserved_concurrency_zero_throttles(emulator: Any) -> None:
+    lam = emulator.client("lambda", retries={"mode": "standard", "max_attempts": 1})
+    create_function(emulator, "off", make_zip({"app.py": ECHO}))
+    lam.put_function_concurrency(FunctionName="off", ReservedConcurrentExecutions=0)
+    with pytest.raises(ClientError) as err:
+        lam.invoke(FunctionName="off")
+    assert err.value.response["Error"]["Code"] == "TooManyRequestsException"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+
+
+def test_new_configuration_replaces_the_warm_worker(emulator: Any) -> None:
+    from emulator.lambda_ import runtime
+
+    lam = emulator.client("lambda")
+    create_function(emulator, "cfg", make_zip({"app.py": ECHO}))
+    lam.invoke(FunctionName="cfg")
+    before = runtime.POOL.worker_pids()
+    lam.update_function_configuration(FunctionName="cfg", Environment={"Variables": {"V": "2"}})
+    out = json.loads(lam.invoke(FunctionName="cfg")["Payload"].read())
+    assert out["env"]["V"] == "2"
+    after = runtime.POOL.worker_pids()
+    assert len(after) == 1 and after != before

@@ -202,7 +202,20 @@ class Pool:
             return sorted(w.proc.pid for w in self._all if w.alive())
 
     # -- invocation -------------------------------------------------------------------------------
+    def _stale(self, spec: FunctionSpec) -> list[_Worker]:
+        """Idle workers of the function's earlier code or configuration (caller holds the lock)."""
+        out: list[_Worker] = []
+        for other in [s for s in self._idle if s.arn == spec.arn and s != spec]:
+            out += self._idle.pop(other)
+        for worker in out:
+            self._all.discard(worker)
+        return out
+
     def _acquire(self, spec: FunctionSpec, zip_bytes: bytes) -> _Worker:
+        with self._lock:
+            stale = self._stale(spec)
+        for worker in stale:
+            worker.kill()
         with self._lock:
             busy = self._busy.get(spec.arn, 0)
             if spec.reserved_concurrency is not None and busy >= spec.reserved_concurrency:
