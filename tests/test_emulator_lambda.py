@@ -346,3 +346,14 @@ def test_new_configuration_replaces_the_warm_worker(emulator: Any) -> None:
     assert out["env"]["V"] == "2"
     after = runtime.POOL.worker_pids()
     assert len(after) == 1 and after != before
+
+
+def test_delete_function_stops_its_workers(emulator: Any) -> None:
+    from emulator.lambda_ import runtime
+
+    lam = emulator.client("lambda")
+    create_function(emulator, "gone", make_zip({"app.py": ECHO}))
+    lam.invoke(FunctionName="gone")
+    assert runtime.POOL.worker_pids()
+    lam.delete_function(FunctionName="gone")
+    assert runtime.POOL.worker_pids() == []

@@ -176,7 +176,22 @@ def _create_function(self: LambdaBackend, spec: dict[str, Any]) -> LambdaFunctio
     return fn
 
 
+_moto_delete_function = LambdaBackend.delete_function
+
+
+def _delete_function(self: LambdaBackend, function_name: str, qualifier: str | None = None) -> None:
+    """moto's delete_function; the function's workers stop with it (API and stack delete)."""
+    try:
+        arn = self.get_function(function_name, qualifier).function_arn
+    except JsonRESTError:
+        arn = None
+    _moto_delete_function(self, function_name, qualifier)
+    if arn is not None and not qualifier:
+        runtime.POOL.stop_function(arn)
+
+
 LambdaBackend.create_function = _create_function  # type: ignore[method-assign]
+LambdaBackend.delete_function = _delete_function  # type: ignore[method-assign]
 
 
 def set_logging(function_arn: str, config: dict[str, Any]) -> None:

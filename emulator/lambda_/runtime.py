@@ -197,6 +197,17 @@ class Pool:
         for worker in workers:
             worker.kill()
 
+    def stop_function(self, arn: str) -> None:
+        """End the function's workers (deleted): idle ones now, busy ones when their invocation ends."""
+        idle: list[_Worker] = []
+        with self._lock:
+            for spec in [s for s in self._idle if s.arn == arn]:
+                idle += self._idle.pop(spec)
+            for worker in [w for w in self._all if w.spec.arn == arn]:
+                self._all.discard(worker)
+        for worker in idle:
+            worker.kill()
+
     def worker_pids(self) -> list[int]:
         with self._lock:
             return sorted(w.proc.pid for w in self._all if w.alive())
@@ -245,11 +256,11 @@ class Pool:
             outcome, keep = self._run(worker, event, request_id)
         finally:
             self._release_slot(spec)
-        if keep and worker.alive():
-            with self._lock:
-                if worker in self._all:
-                    self._idle.setdefault(spec, []).append(worker)
-        else:
+        with self._lock:
+            keep = keep and worker.alive() and worker in self._all
+            if keep:
+                self._idle.setdefault(spec, []).append(worker)
+        if not keep:
             self._discard(worker)
         return outcome
 
