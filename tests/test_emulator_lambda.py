@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from tests.lambda_helpers import (
     ECHO,
     create_function,
+    create_role,
     http,
     make_zip,
     public_url_permissions,
@@ -242,22 +243,36 @@ def test_function_url_aws_iam(emulator: Any) -> None:
     url = lam.create_function_url_config(FunctionName="private", AuthType="AWS_IAM")["FunctionUrl"]
     assert http("POST", url + "v1/metrics", b"{}", {"Content-Type": "application/json"})[0] == 403
 
-    def signed(key: str, service: str = "lambda") -> tuple[int, dict[str, str], bytes]:
-        req = AWSRequest(
-            method="POST", url=url + "v1/metrics", data=b"{}", headers={"Content-Type": "application/json"}
-        )
-        SigV4Auth(Credentials(key, "secret"), service, emulator.region).add_auth(req)
-        return http("POST", url + "v1/metrics", b"{}", dict(req.headers.items()))
+    def signed(
+        key: str, secret: str, service: str = "lambda", query: str = ""
+    ) -> tuple[int, dict[str, str], bytes]:
+        target = url + "v1/metrics" + query
+        req = AWSRequest(method="POST", url=target, data=b"{}", headers={"Content-Type": "application/json"})
+        SigV4Auth(Credentials(key, secret), service, emulator.region).add_auth(req)
+        return http("POST", target, b"{}", dict(req.headers.items()))
 
-    assert signed("AKIAUNKNOWNKEY000000")[0] == 403
-    assert signed("testing", service="s3")[0] == 403
+    assert signed("AKIAUNKNOWNKEY000000", "secret")[0] == 403
+    assert signed("testing", "testing", service="s3")[0] == 403
+    assert signed("testing", "not-the-secret")[0] == 403
+    assert signed("testing", "testing", query="?a=b%20c&a=1")[0] == 200
     iam = emulator.client("iam")
     iam.create_user(UserName="sender")
-    key = iam.create_access_key(UserName="sender")["AccessKey"]["AccessKeyId"]
-    status, _, body = signed(key)
+    key = iam.create_access_key(UserName="sender")["AccessKey"]
+    status, _, body = signed(key["AccessKeyId"], key["SecretAccessKey"])
     assert status == 200
     iam_ctx = json.loads(body)["event"]["requestContext"]["authorizer"]["iam"]
-    assert iam_ctx["accessKey"] == key and iam_ctx["userArn"].endswith(":user/sender")
+    assert iam_ctx["accessKey"] == key["AccessKeyId"] and iam_ctx["userArn"].endswith(":user/sender")
+    sts = emulator.client("sts").assume_role(
+        RoleArn=create_role(emulator, "caller"), RoleSessionName="url-caller"
+    )
+    creds = sts["Credentials"]
+    req = AWSRequest(method="GET", url=url + "x", headers={})
+    SigV4Auth(
+        Credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]),
+        "lambda",
+        emulator.region,
+    ).add_auth(req)
+    assert http("GET", url + "x", None, dict(req.headers.items()))[0] == 200
 
 
 def test_function_url_config_api(emulator: Any) -> None:
