@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import emulator
+from emulator.core import state
 
 BOOTSTRAP = Path(__file__).with_name("_bootstrap.py")
 MARKER = "\x1eDONE "
@@ -71,7 +71,7 @@ class Throttled(Exception):
 
 
 def _code_dir(sha_hex: str, zip_bytes: bytes) -> Path:
-    root = emulator.data_dir() / "lambda" / "code"
+    root = state.data_dir() / "lambda" / "code"
     target = root / sha_hex
     with _unpack_lock:
         if not target.is_dir():
@@ -375,4 +375,4 @@ atexit.register(POOL.stop_all)
 
 
 def wipe_code() -> None:
-    shutil.rmtree(emulator.data_dir() / "lambda", ignore_errors=True)
+    shutil.rmtree(state.data_dir() / "lambda", ignore_errors=True)

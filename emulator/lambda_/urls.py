@@ -1,4 +1,4 @@
-"""The local Function URL front, ``http://127.0.0.1:PORT/_lambda-url/URL_ID/PATH`` (server.py routes it).
+"""The local Function URL front, ``http://127.0.0.1:PORT/_lambda-url/URL_ID/PATH`` (routed by core/server.py).
 
 A request becomes the payload format 2.0 event AWS documents for Function URLs (``rawPath`` is the path
 after the prefix), the function runs in the worker pool, and its answer becomes the HTTP response as AWS
@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from emulator import calls
+from emulator.core import calls
 from emulator.lambda_ import models, responses, sigv4
 from emulator.lambda_.exceptions import LambdaError
 
@@ -38,7 +38,7 @@ _HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-leng
 def _reply(
     start_response: StartResponse, status: int, body: bytes, headers: list[tuple[str, str]]
 ) -> Iterable[bytes]:
-    from emulator.server import _reason
+    from emulator.core.server import _reason
 
     headers = [h for h in headers if h[0].lower() not in _HOP]
     headers.append(("Content-Length", str(len(body))))
@@ -61,7 +61,7 @@ def _headers(environ: dict[str, Any]) -> dict[str, str]:
 
 
 def _read(environ: dict[str, Any]) -> bytes:
-    from emulator.server import _read_body
+    from emulator.core.server import _read_body
 
     return _read_body(environ)
 
