@@ -213,6 +213,8 @@ def test_function_url_response_shapes_and_errors(emulator: Any) -> None:
         "        return {'statusCode': 201, 'headers': {'content-type': 'application/octet-stream'},\n"
         "                'body': base64.b64encode(b'\\x00\\x01').decode(), 'isBase64Encoded': True,\n"
         "                'cookies': ['s=1']}\n"
+        "    if p == '/badstatus':\n"
+        "        return {'statusCode': 'abc'}\n"
         "    if p == '/dict':\n"
         "        return {'hello': 'world'}\n"
         "    raise RuntimeError('no')\n"
@@ -233,8 +235,11 @@ def test_function_url_response_shapes_and_errors(emulator: Any) -> None:
         {"hello": "world"},
         "application/json",
     )
-    status, _, body = http("GET", url + "boom")
-    assert (status, json.loads(body)) == (502, {"Message": "Internal Server Error"})
+    for path in ("boom", "badstatus"):
+        status, _, body = http("GET", url + path)
+        assert (status, json.loads(body)) == (502, {"Message": "Internal Server Error"})
+    too_big = b"x" * (6 * 1024 * 1024 + 1)
+    assert http("POST", url + "big", too_big, {"Content-Type": "text/plain"})[0] == 413
 
 
 def test_function_url_aws_iam(emulator: Any) -> None:

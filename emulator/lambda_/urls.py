@@ -12,6 +12,7 @@ Each request is counted as ``lambda``/``InvokeFunctionUrl`` in the call counter.
 from __future__ import annotations
 
 import base64
+import binascii
 import datetime
 import fnmatch
 import json
@@ -294,5 +295,8 @@ def handle(environ: dict[str, Any], start_response: StartResponse) -> Iterable[b
         return _message(start_response, 502, "Internal Server Error")
     if outcome.function_error:
         return _message(start_response, 502, "Internal Server Error")
-    status, headers, out = to_http(outcome.payload)
+    try:
+        status, headers, out = to_http(outcome.payload)
+    except (TypeError, ValueError, binascii.Error):  # a statusCode or body AWS could not use either
+        return _message(start_response, 502, "Internal Server Error")
     return _reply(start_response, status, out, headers)
