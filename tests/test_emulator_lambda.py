@@ -377,3 +377,12 @@ def test_delete_function_stops_its_workers(emulator: Any) -> None:
     assert runtime.POOL.worker_pids()
     lam.delete_function(FunctionName="gone")
     assert runtime.POOL.worker_pids() == []
+
+
+def test_bench_lambda_url_runs(emulator: Any) -> None:
+    """bench/lambda_url.py's measurement runs against the test emulator (figures are not asserted)."""
+    from bench import lambda_url
+
+    figures = lambda_url.bench(emulator.endpoint, runs=1)
+    assert set(figures) == {"cold_invoke", "warm_invoke", "warm_url_request", "baseline_get_function"}
+    assert all(f["n"] == 1 for f in figures.values())
