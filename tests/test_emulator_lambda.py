@@ -386,3 +386,9 @@ def test_bench_lambda_url_runs(emulator: Any) -> None:
     figures = lambda_url.bench(emulator.endpoint, runs=1)
     assert set(figures) == {"cold_invoke", "warm_invoke", "warm_url_request", "baseline_get_function"}
     assert all(f["n"] == 1 for f in figures.values())
+
+
+def test_runtime_must_be_one_the_model_lists(emulator: Any) -> None:
+    with pytest.raises(ClientError) as err:
+        create_function(emulator, "odd", make_zip({"app.py": ECHO}), Runtime="python9.99")
+    assert err.value.response["Error"]["Code"] == "ValidationException"
