@@ -40,7 +40,6 @@ _EXTENSIONS = (
     "emulator.admin.identity",
     "emulator.s3.secure_transport",
     "emulator.lambda_",
-    "emulator.secretsmanager",
 )
 _loaded = False
 _load_lock = threading.Lock()

@@ -1,12 +1,10 @@
 """Lambda that runs Python zips without docker: Invoke, Function URLs and their CloudFormation types.
 
-Importing this package registers the handlers (responses.py), the CloudFormation types (cfn.py) and the
+Importing this package registers the handlers (responses.py) and the
 reset hook (every worker stops on ``POST /_emulator/reset``); ``urls.handle`` serves ``/_lambda-url/``.
 """
 
 from __future__ import annotations
-
-import importlib.util
 
 from emulator.core import registry
 from emulator.lambda_ import models, responses, runtime
@@ -20,5 +18,3 @@ def stop_workers() -> None:
 
 
 registry.register_reset(models.reset)
-if importlib.util.find_spec("emulator.lambda_.cfn") is not None:
-    importlib.import_module("emulator.lambda_.cfn")

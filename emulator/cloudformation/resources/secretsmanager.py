@@ -17,7 +17,7 @@ from typing import Any, Self
 from moto.core.common_models import CloudFormationModel
 from moto.secretsmanager.models import secretsmanager_backends
 
-from emulator.cfn_model import CfnResource
+from emulator.cloudformation.resources.base import CfnResource
 from emulator.core.exceptions import AwsError
 
 PUNCTUATION = string.punctuation  # ! " # $ % & ' ( ) * + , - . / : ; < = > ? @ [ \ ] ^ _ ` { | } ~

@@ -1,5 +1,6 @@
-"""CloudFormation types of the local Lambda: ``AWS::Lambda::Function`` (moto's, completed),
-``AWS::Lambda::Url`` (moto has none) and ``AWS::Lambda::Permission`` (moto's never deleted its statement).
+"""CloudFormation types of the local Lambda (emulator/lambda_/): ``AWS::Lambda::Function`` (moto's,
+completed), ``AWS::Lambda::Url`` (moto has none) and ``AWS::Lambda::Permission`` (moto's never deleted
+its statement).
 
 moto's Function create dropped Architectures, LoggingConfig, Tags and EphemeralStorage, and its update
 re-read the code even when unchanged and could not turn an environment off; here the create takes every
@@ -16,7 +17,7 @@ from typing import Any, Self
 from moto.awslambda.models import LambdaFunction
 from moto.core.common_models import CloudFormationModel
 
-from emulator.cfn_model import CfnResource
+from emulator.cloudformation.resources.base import CfnResource
 from emulator.lambda_ import models, responses
 from emulator.lambda_.exceptions import LambdaError
 
