@@ -9,6 +9,7 @@ from pathlib import Path
 from doit import get_var
 
 # Task creators (doit collects every `task_*` name in this module).
+from tasks.cli_connect import task_connect  # noqa: F401
 from tasks.cli_deploy import task_deploy, task_destroy, task_plan, task_send, task_status  # noqa: F401
 from tasks.cli_doctor import task_doctor  # noqa: F401
 from tasks.cli_emulator import task_emulator, task_emulator_stop  # noqa: F401

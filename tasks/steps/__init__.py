@@ -15,6 +15,7 @@ from tasks.steps import (
     catalog,
     catalog_grant,
     firehose_role,
+    function,
     grants,
     lf_admins,
     lf_resource,
@@ -69,6 +70,7 @@ def all_steps(config: Config, *, include_checks: bool = False) -> list[Step]:
     ]
     if include_checks:
         steps.append(_module_step(tables, (stack.NAME,), deploys=False))
+        steps.append(_module_step(function, (stack.NAME,), deploys=False))
     steps.append(_module_step(grants, (stack.NAME, catalog_grant.NAME)))
     # The role's inline policy, drifted outside CloudFormation, before the streams that deliver with it.
     steps.append(_module_step(firehose_role, (stack.NAME,)))

@@ -1,0 +1,140 @@
+"""Status-only check: the ingest Lambda function and its Function URL, against the local zip.
+
+The stack owns the function (deploy changes its code through the stack's S3Key); this check only reads
+(GetFunction, GetFunctionUrlConfig), so status shows the function's state, its last modification, whether
+its code is the zip `doit package` built (build/ENV/ingest-<sha256>.zip), and the URL.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from botocore.exceptions import ClientError
+
+from tasks.errors import StepFailed
+from tasks.step import Change, Context, Diff, Outcome, error_code
+
+NAME = "function"
+FUNCTION_OUTPUT = "IngestFunctionName"
+ZIP_RE = re.compile(r"^ingest-([0-9a-f]{64})\.zip$")
+
+
+@dataclass(frozen=True)
+class Wanted:
+    enabled: bool
+    function_name: str  # "" when the stack has no function output yet
+    zip_sha256: str | None  # hex sha256 of the local zip; None when none was built here
+    zip_path: str | None = None
+
+
+@dataclass(frozen=True)
+class Function:
+    exists: bool
+    name: str = ""
+    state: str = ""
+    last_update_status: str = ""
+    last_modified: str = ""
+    code_sha256: str = ""  # hex (Lambda returns base64 of the digest)
+    url: str | None = None
+    auth_type: str | None = None
+    enabled: bool = True  # ingest.enabled: false reads nothing
+
+
+def local_zip(build_dir: Path) -> Path | None:
+    """The newest `ingest-<sha256>.zip` under the env's build dir (what the next deploy uploads)."""
+    zips = [p for p in build_dir.glob("ingest-*.zip") if ZIP_RE.match(p.name)]
+    return max(zips, key=lambda p: p.stat().st_mtime_ns) if zips else None
+
+
+def desired(ctx: Context) -> Wanted:
+    from tasks.connect import ingest_enabled
+
+    name = str((ctx.results.get("stack_outputs") or {}).get(FUNCTION_OUTPUT) or "")
+    path = local_zip(ctx.config.build_dir)
+    match = ZIP_RE.match(path.name) if path else None
+    return Wanted(ingest_enabled(ctx.config), name, match.group(1) if match else None, str(path or ""))
+
+
+def hex_digest(code_sha256_b64: str) -> str:
+    try:
+        return base64.b64decode(code_sha256_b64, validate=True).hex()
+    except ValueError:
+        return code_sha256_b64
+
+
+def observe(ctx: Context) -> Function:
+    from tasks.connect import ingest_enabled
+
+    if not ingest_enabled(ctx.config):
+        return Function(False, enabled=False)
+    name = str((ctx.results.get("stack_outputs") or {}).get(FUNCTION_OUTPUT) or "")
+    if not name:
+        return Function(False)
+    lam = ctx.clients.client("lambda")
+    try:
+        conf = lam.get_function(FunctionName=name)["Configuration"]
+    except ClientError as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return Function(False, name)
+        raise
+    url = auth = None
+    try:
+        cfg = lam.get_function_url_config(FunctionName=name)
+        url, auth = str(cfg["FunctionUrl"]), str(cfg.get("AuthType", ""))
+    except ClientError as exc:
+        if error_code(exc) != "ResourceNotFoundException":
+            raise
+    return Function(
+        True,
+        name,
+        str(conf.get("State", "")),
+        str(conf.get("LastUpdateStatus", "")),
+        str(conf.get("LastModified", "")),
+        hex_digest(str(conf.get("CodeSha256", ""))),
+        url,
+        auth,
+    )
+
+
+def diff(want: Wanted, have: Function) -> Diff:
+    if not want.enabled:
+        return Diff()
+    label = f"lambda function {want.function_name or have.name or '(ingest)'}"
+    if not have.exists:
+        return Diff([Change("create", label, reason="the stack creates it")])
+    changes: list[Change] = []
+    if have.state and have.state != "Active":
+        changes.append(Change("update", label, {"State": (have.state, "Active")}, "not active"))
+    if want.zip_sha256 and have.code_sha256 != want.zip_sha256:
+        changes.append(
+            Change(
+                "update",
+                f"{label} code",
+                {"CodeSha256": (have.code_sha256, want.zip_sha256)},
+                "the local zip differs: deploy uploads it and updates the function",
+            )
+        )
+    if have.url is None:
+        changes.append(Change("create", f"{label} URL", reason="the stack creates it"))
+    notes = [] if want.zip_sha256 else ["no local zip in build/: run `doit package` to compare the code"]
+    return Diff(changes, notes)
+
+
+def apply(ctx: Context, d: Diff) -> Outcome:
+    raise StepFailed("error: the ingest function is owned by the stack; run `doit deploy`")
+
+
+def report(have: Function) -> list[tuple[str, str]]:
+    if not have.enabled:
+        return [("function", "none (ingest.enabled is false)")]
+    if not have.exists:
+        return [("function", f"missing{f' ({have.name})' if have.name else ''}")]
+    state = have.state + (f", last update {have.last_update_status}" if have.last_update_status else "")
+    return [
+        ("function", f"{have.name}: {state}, modified {have.last_modified}"),
+        ("  code sha256", have.code_sha256),
+        ("  url", f"{have.url} (AuthType {have.auth_type})" if have.url else "missing"),
+    ]
