@@ -201,7 +201,7 @@ def deploy_graph(endpoint: str) -> dict[str, list[str]]:
     """{step: [steps it waits for]} from the task_dep edges `doit deploy` itself is built from."""
     from doit import doit_cmd
 
-    from tasks.cli_deploy import task_deploy
+    from tasks.cli.deploy import task_deploy
 
     doit_cmd.reset_vars()
     doit_cmd.set_var("env", ENV)

@@ -453,21 +453,10 @@ def load(env: str = "local", overrides: dict[str, Any] | None = None) -> Config:
 
 
 def from_doit_vars(env_default: str = "local") -> Config:
-    """The env's config with every `key=value` doit variable applied (for task creators and actions).
+    """The env's config with every `key=value` doit variable applied; read by tasks/cli/args.py."""
+    from tasks.cli.args import config
 
-    Reads `env` and each key of setting_keys() through doit.get_var; raises UserError like load().
-    """
-    from doit import get_var
-
-    env = get_var("env", None)
-    if env is None:  # not given; an explicit `env=` (empty) is refused by load()
-        env = env_default
-    overrides: dict[str, Any] = {}
-    for key in setting_keys():
-        value = get_var(key, None)
-        if value is not None:
-            overrides[key] = value
-    return load(str(env), overrides)
+    return config(env_default)
 
 
 def _check_keys(doc: dict[str, Any], where: str, *, complete: bool = False) -> None:

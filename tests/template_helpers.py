@@ -23,7 +23,7 @@ DOIT = [sys.executable, "-m", "doit"]
 _STANDIN_DODO = """
 import sys
 sys.path.insert(0, {root!r})
-from tasks.cli_template import task_template  # noqa: F401
+from tasks.cli.template import task_template  # noqa: F401
 DOIT_CONFIG = {{"num_process": 8, "par_type": "thread", "backend": "json", "verbosity": 2}}
 """
 

@@ -9,15 +9,14 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from doit import get_var
 from doit.reporter import ConsoleReporter
 
-MACHINE_FORMATS = ("json", "csv")
+from tasks.cli import args
 
 
 class Reporter(ConsoleReporter):
     desc = "console output; doit's own lines go to stderr with format=json|csv"
 
     def __init__(self, outstream: Any, options: dict[str, Any]) -> None:
-        machine = str(get_var("format", "") or "").lower() in MACHINE_FORMATS
+        machine = args.machine_format()
         super().__init__(sys.stderr if machine else outstream, options)

@@ -9,28 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from doit import get_var
-
-from tasks.config import from_doit_vars
-from tasks.errors import UserError, cli_action, emit, eprint
-
-FORMATS = ("text", "json")
-
-
-def _show() -> bool:
-    raw = str(get_var("show", "0") or "0").strip().lower()
-    if raw in ("1", "true", "yes"):
-        return True
-    if raw in ("0", "false", "no", ""):
-        return False
-    raise UserError(f"error: show={raw!r} is invalid: must be 1 or 0")
-
-
-def _fmt() -> str:
-    fmt = str(get_var("format", "text") or "text")
-    if fmt not in FORMATS:
-        raise UserError(f"error: format={fmt!r} is invalid: must be one of {', '.join(FORMATS)}")
-    return fmt
+from tasks.cli import args
+from tasks.errors import cli_action, emit, eprint
 
 
 @cli_action
@@ -38,8 +18,8 @@ def _connect() -> None:
     from tasks import connect
     from tasks.aws import Clients
 
-    fmt, show = _fmt(), _show()  # bad input: exit 2 before any AWS call
-    config = from_doit_vars()
+    fmt, show = args.output_format(), args.flag("show")  # bad input: exit 2 before any AWS call
+    config = args.config()
     if not connect.ingest_enabled(config):
         connect.read(config, None)  # raises the one-line UserError, no call made
     conn = connect.read(config, Clients(config))

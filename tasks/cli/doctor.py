@@ -8,28 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from doit import get_var
-
-from tasks import config as config_mod
+from tasks.cli import args
 from tasks.errors import Unhealthy, cli_action
-
-
-def given_overrides() -> dict[str, str]:
-    """The `key=value` settings given on the command line, repeated in the fix commands."""
-    out: dict[str, str] = {}
-    for key in config_mod.setting_keys():
-        value = get_var(key, None)
-        if value is not None:
-            out[key] = str(value)
-    return out
 
 
 @cli_action
 def _doctor() -> None:
     from tasks import doctor  # boto3 and the steps load only when the task runs
 
-    cfg = config_mod.from_doit_vars()  # UserError (exit 2) before any AWS call
-    findings = doctor.run(cfg, given_overrides())
+    cfg = args.config()  # UserError (exit 2) before any AWS call
+    findings = doctor.run(cfg, args.overrides())
     bad = [f for f in findings if not f.ok]
     if bad:
         raise Unhealthy(f"doctor: {len(bad)} cause(s) found in env {cfg.env}; run the fix shown with each")

@@ -10,11 +10,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from doit import get_var
 from doit.tools import config_changed
 
 from tasks import template
-from tasks.config import Config, from_doit_vars
+from tasks.cli import args
+from tasks.config import Config
 from tasks.errors import UserError, cli_action, emit
 
 
@@ -30,23 +30,11 @@ def _render(config: Config, target: Path) -> None:
     emit(path)
 
 
-def _target(config: Config) -> Path:
-    output = get_var("output", None)
-    if output is None:
-        return template.default_path(config)
-    if not str(output).strip():
-        raise UserError("error: output='' is invalid: must be a file path for the rendered template")
-    path = Path(output).expanduser().resolve()
-    if path.is_dir():
-        raise UserError(f"error: output={output!r} is a directory: must be a file path for the template")
-    return path
-
-
 def task_template() -> dict[str, Any]:
     """Render the env's CloudFormation template (build/ENV/template.yaml; output=PATH elsewhere)."""
     try:
-        config = from_doit_vars()
-        target = _target(config)
+        config = args.config()
+        target = args.output(config)
     except UserError as exc:
         # Task creators run for every doit command: never raise here, fail when this task runs.
         return {"actions": [(_refuse, [str(exc)])], "uptodate": [False], "verbosity": 2}

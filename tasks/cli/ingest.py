@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import subprocess
 import sys
 import time
@@ -20,9 +19,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from doit import get_var
-
-from tasks.config import Config, from_doit_vars, setting_keys
+from tasks.cli import args
+from tasks.config import Config
 from tasks.emulator_ctl import REPO_ROOT, pid_alive, terminate
 from tasks.errors import StepFailed, UserError, cli_action, emit
 
@@ -60,30 +58,6 @@ def health(endpoint: str) -> dict[str, Any] | None:
     except (OSError, ValueError, urllib.error.URLError):
         return None
     return doc if isinstance(doc, dict) and doc.get("status") == "ok" else None
-
-
-def _int_var(name: str, default: int) -> int:
-    raw = get_var(name, None)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(str(raw))
-    except ValueError:
-        raise UserError(f"error: {name}={raw!r} is invalid: must be an integer between 1 and 65535") from None
-    if not 1 <= value <= 65535:
-        raise UserError(f"error: {name}={raw!r} is invalid: must be an integer between 1 and 65535")
-    return value
-
-
-def _token(config: Config) -> str | None:
-    raw = get_var("token", None)
-    if raw == "new":
-        return secrets.token_urlsafe(24)
-    if raw:
-        from tasks.config import load
-
-        return load(config.env, {"ingest.token": raw, "endpoint": config.endpoint}).ingest.token
-    return config.ingest.token
 
 
 def _ensure_deployed(config: Config) -> None:
@@ -126,11 +100,11 @@ def _exporter_settings(endpoint: str, token: str | None) -> None:
 
 def _spawn(config: Config, host: str, port: int, token: str | None) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "ingest", "--env", config.env, "--port", str(port), "--host", host]
-    for key in setting_keys():
-        value = get_var(key, None)
-        if value is not None and key != "ingest.token":
+    given = args.overrides()
+    for key, value in given.items():
+        if key != "ingest.token":
             cmd += ["--set", f"{key}={value}"]
-    if config.endpoint and get_var("endpoint", None) is None:
+    if config.endpoint and "endpoint" not in given:
         cmd += ["--set", f"endpoint={config.endpoint}"]
     env = {k: v for k, v in os.environ.items() if k != TOKEN_VAR}
     if token:
@@ -167,9 +141,9 @@ def _wait_healthy(endpoint: str, proc: subprocess.Popen[bytes]) -> None:
 
 @cli_action
 def _start() -> None:
-    config = from_doit_vars()
-    port = _int_var("port", config.ingest.port)
-    host = str(get_var("host", "127.0.0.1") or "127.0.0.1")
+    config = args.config()
+    port = args.port(config.ingest.port)
+    host = args.host()
     endpoint = f"http://127.0.0.1:{port}" if host in ("0.0.0.0", "127.0.0.1", "") else f"http://{host}:{port}"
     state = read_state()
     if state is not None:
@@ -182,7 +156,7 @@ def _start() -> None:
             f"error: a receiver for env {state.get('env')} is already running on port {state.get('port')} "
             f"(pid {state.get('pid')}): run `doit ingest_stop` first"
         )
-    token = _token(config)
+    token = args.token(config)
     _ensure_deployed(config)
     proc = _spawn(config, host, port, token)
     try:

@@ -4,26 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from doit import get_var
-
 from tasks import emulator_ctl
-from tasks.errors import UserError, cli_action, emit
-
-
-def _port() -> int:
-    raw = get_var("port", str(emulator_ctl.DEFAULT_PORT)) or str(emulator_ctl.DEFAULT_PORT)
-    try:
-        port = int(raw)
-    except ValueError:
-        raise UserError(f"error: port={raw!r} is invalid: must be an integer between 1 and 65535") from None
-    if not 1 <= port <= 65535:
-        raise UserError(f"error: port={raw!r} is invalid: must be an integer between 1 and 65535")
-    return port
+from tasks.cli import args
+from tasks.errors import cli_action, emit
 
 
 @cli_action
 def _start() -> None:
-    port = _port()
+    port = args.port(emulator_ctl.DEFAULT_PORT)
     endpoint = emulator_ctl.endpoint_for(port)
     already = emulator_ctl.is_healthy(endpoint)
     emulator_ctl.start(port)

@@ -1,0 +1,1 @@
+"""The doit commands, one module per command (sceptre's cli/ layout); args.py parses every doit variable."""

@@ -1,0 +1,193 @@
+"""Every doit variable (`key=value` on the command line), read and checked here and nowhere else.
+
+Each reader raises UserError with one line naming the value and the rule (exit 2, before any AWS call).
+A command module asks this module for its input; it never calls doit.get_var itself.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from doit import get_var
+
+from tasks.config import Config, load, normalize_env, setting_keys
+from tasks.errors import UserError
+
+if TYPE_CHECKING:
+    from tasks.runner import Run
+
+FORMATS = ("text", "json")  # plan, status, tables; query adds csv (tasks/query_format.py)
+MACHINE_FORMATS = ("json", "csv")  # stdout is only the document (tasks/cli/reporter.py)
+DEFAULT_LIMIT = 100
+
+
+def raw(name: str) -> str | None:
+    """The variable as given, or None when it was not given."""
+    value = get_var(name, None)
+    return None if value is None else str(value)
+
+
+def env_name(env_default: str = "local") -> str:
+    """The env named on the command line, for doit's own state file (dodo.py); not validated."""
+    return normalize_env(get_var("env", env_default) or env_default)
+
+
+def overrides() -> dict[str, str]:
+    """The `key=value` settings given on the command line (every key of setting_keys())."""
+    out: dict[str, str] = {}
+    for key in setting_keys():
+        value = get_var(key, None)
+        if value is not None:
+            out[key] = str(value)
+    return out
+
+
+def config(env_default: str = "local") -> Config:
+    """The env's config with every `key=value` doit variable applied (for task creators and actions).
+
+    Reads `env` and each key of setting_keys() through doit.get_var; raises UserError like load().
+    """
+    env = get_var("env", None)
+    if env is None:  # not given; an explicit `env=` (empty) is refused by load()
+        env = env_default
+    given: dict[str, Any] = dict(overrides())
+    return load(str(env), given)
+
+
+def flag(name: str) -> bool:
+    """A yes/no variable (`force`, `repair`): 1/true/yes/y or 0/false/no/n/empty."""
+    value = str(get_var(name, "0") or "0").strip().lower()
+    if value in ("1", "true", "yes", "y"):
+        return True
+    if value in ("0", "false", "no", "n", ""):
+        return False
+    raise UserError(f"error: {name}={value!r} is invalid: must be 1 or 0")
+
+
+def choice(name: str, allowed: tuple[str, ...]) -> str:
+    """One of `allowed`; the first is the default."""
+    value = str(get_var(name, allowed[0]) or allowed[0])
+    if value not in allowed:
+        raise UserError(f"error: {name}={value!r} is invalid: must be one of {', '.join(allowed)}")
+    return value
+
+
+def output_format(allowed: tuple[str, ...] = FORMATS) -> str:
+    return choice("format", allowed)
+
+
+def machine_format() -> bool:
+    """`format=json|csv`: doit's own lines go to stderr (read before the format is validated)."""
+    return str(get_var("format", "") or "").lower() in MACHINE_FORMATS
+
+
+def count() -> int:
+    """`doit send count=N`: records per stream, at least one."""
+    value = str(get_var("count", "10") or "10")
+    try:
+        n = int(value)
+    except ValueError:
+        raise UserError(f"error: count={value!r} is invalid: must be an integer >= 1") from None
+    if n < 1:
+        raise UserError(f"error: count={value!r} is invalid: must be an integer >= 1")
+    return n
+
+
+def signals(config: Config) -> list[str]:
+    """`doit send signal=a,b`: a subset of the env's signals (all of them when not given)."""
+    value = get_var("signal", None)
+    if value is None or value == "":
+        return list(config.signals)
+    wanted = [s.strip() for s in str(value).split(",") if s.strip()]
+    for s in wanted:
+        if s not in config.signals:
+            raise UserError(
+                f"error: signal={s!r} is unknown for env {config.env}: must be one of "
+                f"{', '.join(config.signals)}"
+            )
+    return wanted
+
+
+def limit() -> int:
+    """`doit query limit=N`: rows shown, 0 for all."""
+    value = str(get_var("limit", str(DEFAULT_LIMIT)) or DEFAULT_LIMIT)
+    try:
+        n = int(value)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise UserError(f"error: limit={value!r} is invalid: must be an integer >= 0 (0 shows every row)")
+    return n
+
+
+def sql() -> str | None:
+    """`doit query sql="..."`; None opens the shell."""
+    return raw("sql")
+
+
+def port(default: int) -> int:
+    """`port=N` for `doit emulator` and `doit ingest`: a TCP port (the default when not given)."""
+    value = get_var("port", None)
+    if value is None or value == "":
+        return default
+    try:
+        n = int(str(value))
+    except ValueError:
+        raise UserError(f"error: port={value!r} is invalid: must be an integer between 1 and 65535") from None
+    if not 1 <= n <= 65535:
+        raise UserError(f"error: port={value!r} is invalid: must be an integer between 1 and 65535")
+    return n
+
+
+def host() -> str:
+    """`doit ingest host=H`: the address the receiver listens on."""
+    return str(get_var("host", "127.0.0.1") or "127.0.0.1")
+
+
+def token(config: Config) -> str | None:
+    """`doit ingest token=new|T`: a fresh token, a given one (checked like the setting), or the env's."""
+    value = get_var("token", None)
+    if value == "new":
+        return secrets.token_urlsafe(24)
+    if value:
+        return load(config.env, {"ingest.token": value, "endpoint": config.endpoint}).ingest.token
+    return config.ingest.token
+
+
+def output(config: Config) -> Path:
+    """`doit template output=PATH`: a file path (build/ENV/template.yaml when not given)."""
+    from tasks import template
+
+    value = get_var("output", None)
+    if value is None:
+        return template.default_path(config)
+    if not str(value).strip():
+        raise UserError("error: output='' is invalid: must be a file path for the rendered template")
+    path = Path(value).expanduser().resolve()
+    if path.is_dir():
+        raise UserError(f"error: output={value!r} is a directory: must be a file path for the template")
+    return path
+
+
+class CommandRun:
+    """One command's Run (config, Clients, cached diffs), built from these variables on first use.
+
+    Each task creator makes its own, so in `doit plan status` each command gets the options it asked for
+    (status its read-only checks); the deploy subtasks share their command's one, so each step reads AWS once.
+    """
+
+    def __init__(self, *, include_checks: bool = False) -> None:
+        self.include_checks = include_checks
+        self._run: Run | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Run:
+        from tasks.runner import Run  # boto3 and the steps load only when a task runs
+
+        with self._lock:
+            if self._run is None:
+                self._run = Run(config(), {"repair": flag("repair")}, include_checks=self.include_checks)
+            return self._run

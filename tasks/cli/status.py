@@ -1,0 +1,40 @@
+"""`doit status env=ENV [format=json]`: every deployed item with its drift; exit 1 when unhealthy."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tasks.cli import args
+from tasks.errors import Unhealthy, cli_action, emit
+
+
+@cli_action
+def _status(command_run: args.CommandRun) -> None:
+    from tasks.runner import status_dict, status_text
+
+    fmt = args.output_format()
+    run = command_run()
+    results = [run.evaluate(name) for name in run.steps]
+    doc = status_dict(run.config, run, results)
+    from tasks.cli.ingest import receiver_line, receiver_status
+
+    doc["receiver"] = receiver_status(run.config)  # shown, not part of health
+    from tasks.table_facts import freshness
+
+    doc["freshness"] = freshness(run.ctx.clients, run.config)  # one read per table; never unhealthy
+    emit(json.dumps(doc, indent=2, default=str) if fmt == "json" else status_text(doc))
+    if fmt != "json":
+        emit(receiver_line(doc["receiver"], run.config.env))
+    if not doc["healthy"]:
+        raise Unhealthy(f"status env={run.config.env}: unhealthy")
+
+
+def task_status() -> dict[str, Any]:
+    """Every deployed item with its drift; exits non-zero when anything differs from the config."""
+    return {
+        "doc": "Show every item of the env with drift (format=json); exit 1 when unhealthy",
+        "actions": [(_status, [args.CommandRun(include_checks=True)])],
+        "uptodate": [False],
+        "verbosity": 2,
+    }

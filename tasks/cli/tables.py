@@ -1,0 +1,38 @@
+"""`doit tables env=ENV [format=json]`: what each table holds (rows, files, size, snapshots, freshness).
+
+Only reads; the format is checked before any AWS call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from tasks.cli import args
+from tasks.errors import cli_action, emit
+
+
+@cli_action
+def _tables() -> None:
+    from tasks.aws import Clients
+    from tasks.table_facts import collect, facts_dict, tables_text
+
+    config = args.config()
+    fmt = args.output_format()
+    facts = collect(Clients(config), config)
+    now = dt.datetime.now(dt.UTC)
+    if fmt == "json":
+        emit(json.dumps({"env": config.env, "tables": [facts_dict(f, now) for f in facts]}, indent=2))
+    else:
+        emit(tables_text(config.env, facts, now))
+
+
+def task_tables() -> dict[str, Any]:
+    """Rows, files, size, snapshots, last commit, partitioning and freshness of each table."""
+    return {
+        "doc": "Show each table of env=ENV: rows, files, size, snapshots, last commit, partition, freshness",
+        "actions": [_tables],
+        "uptodate": [False],
+        "verbosity": 2,
+    }
