@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 import yaml
 
 from tasks.errors import UserError
+from tasks.ingest_lambda import LambdaSettings, lambda_settings
 from tasks.schemas import ALL_SIGNALS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +84,7 @@ _LOG_RETENTION = (
 
 # Every setting the validator reads, with its kind. defaults.yaml must define exactly these.
 _INT, _STR, _OPT_STR, _LIST, _MAP = "int", "str", "optional str", "list", "map"
+_BOOL, _OPT_INT = "bool", "optional int"
 SETTINGS: dict[str, str] = {
     "region": _STR,
     "namespace": _STR,
@@ -103,6 +105,13 @@ SETTINGS: dict[str, str] = {
     "ingest.max_body_mb": _INT,
     "ingest.token": _OPT_STR,
     "ingest.sender_deadline_seconds": _INT,
+    # The receiver deployed as a Lambda function behind a Function URL (tasks/ingest_lambda.py).
+    "ingest.enabled": _BOOL,
+    "ingest.auth": _STR,
+    "ingest.runtime": _OPT_STR,
+    "ingest.architecture": _STR,
+    "ingest.reserved_concurrency": _OPT_INT,
+    "ingest.memory_mb": _INT,
     "caller_principal": _OPT_STR,
 }
 
@@ -166,6 +175,7 @@ class IngestSettings:
     max_body_mb: int = 6
     token: str | None = field(default=None, repr=False)  # a secret: never in a repr or a log line
     sender_deadline_seconds: int = 30
+    function: LambdaSettings = field(default_factory=LambdaSettings)  # the deployed receiver
 
 
 # A bearer token: RFC 6750's b64token characters, long enough not to be guessed.
@@ -187,6 +197,7 @@ def _ingest(raw: Any) -> IngestSettings:
         sender_deadline_seconds=_int(
             ing.get("sender_deadline_seconds"), "ingest.sender_deadline_seconds", 1, 900
         ),
+        function=lambda_settings(ing),
     )
 
 
@@ -267,6 +278,22 @@ class Config:
     def stream_arn(self, account_id: str, signal: str) -> str:
         return self.arn("firehose", f"deliverystream/{self.stream_name(signal)}", account_id)
 
+    # -- the receiver as a Lambda function (ingest.enabled) ---------------------------------------------
+    def artifacts_bucket_name(self, account_id: str) -> str:
+        """Account-and-region bucket of the ingest zips, shared by every env there (destroy keeps it)."""
+        return f"{PROJECT}-artifacts-{account_id}-{self.region}"
+
+    def artifacts_bucket_arn(self, account_id: str) -> str:
+        return self.arn("s3", self.artifacts_bucket_name(account_id), region="")
+
+    def ingest_code_key(self, sha256: str) -> str:
+        """The zip's key: content-addressed, so a code change is a new key (and a new S3Key in the stack)."""
+        return f"ingest/{self.env}/{sha256}.zip"
+
+    @property
+    def ingest_function_name(self) -> str:
+        return f"{self.stack_name}-ingest"
+
     @property
     def all_tags(self) -> dict[str, str]:
         """Config tags plus the env tag, sorted by key: what every taggable resource carries."""
@@ -299,6 +326,7 @@ class Config:
             "profile": self.profile,
             "endpoint": self.endpoint,
             "caller_principal": self.caller_principal,
+            "ingest_function": vars(self.ingest.function).copy(),
         }
 
 
@@ -408,7 +436,12 @@ def _parse_override(key: str, raw: Any) -> Any:
         return [s.strip() for s in raw.split(",")] if raw.strip() else []
     if kind == _OPT_STR:
         return raw or None
-    if kind == _INT:
+    if kind == _BOOL:
+        low = raw.strip().lower()
+        return {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}.get(low, raw)
+    if kind == _OPT_INT and raw.strip().lower() in ("", "null", "none"):
+        return None
+    if kind in (_INT, _OPT_INT):
         try:
             return int(raw.strip())
         except ValueError:
