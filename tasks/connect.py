@@ -62,8 +62,8 @@ def _auth(value: str, stack: str) -> Auth:
 
 
 def ingest_enabled(config: Config) -> bool:
-    """`ingest.enabled` (default true); read defensively while the setting is new."""
-    return bool(getattr(config.ingest, "enabled", True))
+    """`ingest.enabled` (default true): the stack holds the function, its URL and (token auth) the secret."""
+    return config.ingest.function.enabled
 
 
 def from_outputs(config: Config, outputs: dict[str, str], token: str | None = None) -> Connection:
@@ -119,8 +119,8 @@ def read(config: Config, clients: Any) -> Connection:
 
 def headers_env_value(token: str) -> str:
     """OTEL_EXPORTER_OTLP_HEADERS' value: W3C Baggage list format, so the value is percent-encoded
-    (the space after `Bearer` becomes %20; the SDKs URL-decode it)."""
-    return "Authorization=" + urllib.parse.quote(f"Bearer {token}", safe="-._~")
+    (the space after `Bearer` becomes %20; the SDKs URL-decode it; `*` of the mask is a baggage octet)."""
+    return "Authorization=" + urllib.parse.quote(f"Bearer {token}", safe="-._~*")
 
 
 def sdk_env(conn: Connection, show: bool) -> dict[str, str]:

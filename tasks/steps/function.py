@@ -8,9 +8,7 @@ its code is the zip `doit package` built (build/ENV/ingest-<sha256>.zip), and th
 from __future__ import annotations
 
 import base64
-import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from botocore.exceptions import ClientError
 
@@ -19,15 +17,15 @@ from tasks.step import Change, Context, Diff, Outcome, error_code
 
 NAME = "function"
 FUNCTION_OUTPUT = "IngestFunctionName"
-ZIP_RE = re.compile(r"^ingest-([0-9a-f]{64})\.zip$")
+URL_AUTH_TYPES = {"token": "NONE", "iam": "AWS_IAM"}  # ingest.auth -> the Function URL's AuthType
 
 
 @dataclass(frozen=True)
 class Wanted:
     enabled: bool
     function_name: str  # "" when the stack has no function output yet
-    zip_sha256: str | None  # hex sha256 of the local zip; None when none was built here
-    zip_path: str | None = None
+    auth_type: str  # the Function URL's AuthType for ingest.auth
+    zip_sha256: str | None  # hex sha256 of the up-to-date local zip; None when none is built
 
 
 @dataclass(frozen=True)
@@ -43,19 +41,15 @@ class Function:
     enabled: bool = True  # ingest.enabled: false reads nothing
 
 
-def local_zip(build_dir: Path) -> Path | None:
-    """The newest `ingest-<sha256>.zip` under the env's build dir (what the next deploy uploads)."""
-    zips = [p for p in build_dir.glob("ingest-*.zip") if ZIP_RE.match(p.name)]
-    return max(zips, key=lambda p: p.stat().st_mtime_ns) if zips else None
-
-
 def desired(ctx: Context) -> Wanted:
-    from tasks.connect import ingest_enabled
+    from tasks import package  # the zip `doit package` built, when up to date with the sources (no build)
 
+    settings = ctx.config.ingest.function
     name = str((ctx.results.get("stack_outputs") or {}).get(FUNCTION_OUTPUT) or "")
-    path = local_zip(ctx.config.build_dir)
-    match = ZIP_RE.match(path.name) if path else None
-    return Wanted(ingest_enabled(ctx.config), name, match.group(1) if match else None, str(path or ""))
+    artifact = package.current(ctx.config) if settings.enabled else None
+    return Wanted(
+        settings.enabled, name, URL_AUTH_TYPES.get(settings.auth, ""), artifact.sha256 if artifact else None
+    )
 
 
 def hex_digest(code_sha256_b64: str) -> str:
@@ -66,9 +60,7 @@ def hex_digest(code_sha256_b64: str) -> str:
 
 
 def observe(ctx: Context) -> Function:
-    from tasks.connect import ingest_enabled
-
-    if not ingest_enabled(ctx.config):
+    if not ctx.config.ingest.function.enabled:
         return Function(False, enabled=False)
     name = str((ctx.results.get("stack_outputs") or {}).get(FUNCTION_OUTPUT) or "")
     if not name:
@@ -119,7 +111,15 @@ def diff(want: Wanted, have: Function) -> Diff:
         )
     if have.url is None:
         changes.append(Change("create", f"{label} URL", reason="the stack creates it"))
-    notes = [] if want.zip_sha256 else ["no local zip in build/: run `doit package` to compare the code"]
+    elif have.auth_type != want.auth_type:
+        changes.append(
+            Change("update", f"{label} URL", {"AuthType": (have.auth_type, want.auth_type)}, "ingest.auth")
+        )
+    notes = (
+        []
+        if want.zip_sha256
+        else ["the local zip is missing or older than ingest/: run `doit package` to compare the code"]
+    )
     return Diff(changes, notes)
 
 
