@@ -74,7 +74,7 @@ def test_a_role_with_the_secret_and_every_stream_passes(emulator):
 def test_a_missing_stream_grant_and_a_deny_are_named(emulator):
     cfg = load("local", {"endpoint": emulator.endpoint})
     first, *rest = cfg.signals
-    statements = [
+    statements: list[dict] = [
         {"Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"},
         {"Effect": "Deny", "Action": "secretsmanager:GetSecretValue", "Resource": "*"},
         {
