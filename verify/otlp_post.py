@@ -107,15 +107,18 @@ def post(
     *,
     token: str | None = None,
     sign: tuple[Any, str] | None = None,
+    authorization: str | None = None,
     content_type: str = PROTOBUF,
     timeout: float = 60.0,
 ) -> Answer:
-    """POST `body` to `endpoint` + `path`; `token` adds the bearer header, `sign=(credentials, region)`
-    signs it. Any HTTP status is an answer (no exception)."""
+    """POST `body` to `endpoint` + `path`; `token` adds the bearer header (`authorization` any other
+    value), `sign=(credentials, region)` signs it. Any HTTP status is an answer (no exception)."""
     url = endpoint.rstrip("/") + "/" + path.lstrip("/")
     headers = {"Content-Type": content_type}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
+    if authorization is not None:
+        headers["Authorization"] = authorization
     if sign is not None:
         headers = sigv4_headers(url, body, headers, sign[0], sign[1])
     req = urllib.request.Request(url, data=body, method="POST", headers=headers)
