@@ -100,7 +100,35 @@ def test_missing_function_is_drift_and_disabled_reads_nothing(emulator, monkeypa
     _artifact(monkeypatch, b"")
     _, have, d = _evaluate(_ctx(emulator))
     assert not have.exists and [c.action for c in d.changes] == ["create"]
+    ctx = _ctx(emulator)
+    ctx.results["stack_outputs"] = {}  # a stack from before the function: the stack step shows the change
+    _, have, d = _evaluate(ctx)
+    assert (
+        not have.exists
+        and d.empty
+        and d.notes == ["the stack has no IngestFunctionName output yet: deploy adds the function"]
+    )
     emulator.reset_calls()
     _, have, d = _evaluate(_ctx(emulator, **{"ingest.enabled": "false"}))
     assert d.empty and function.report(have) == [("function", "none (ingest.enabled is false)")]
     assert emulator.calls() == []
+
+
+def test_plan_names_a_code_only_change_of_the_function_as_its_code_update():
+    from tasks.steps.stack import _resource_changes
+
+    def tmpl(key: str, handler: str = "ingest.lambda_handler.handler") -> dict:
+        props = {"Code": {"S3Bucket": "artifacts", "S3Key": key}, "Handler": handler}
+        return {"Resources": {"IngestFunction": {"Type": "AWS::Lambda::Function", "Properties": props}}}
+
+    old, new = "ingest/local/" + "a" * 64 + ".zip", "ingest/local/" + "b" * 64 + ".zip"
+    assert _resource_changes(tmpl(new), tmpl(old)) == {
+        "Resources.IngestFunction": (f"code {old} (deployed)", f"code {new}: function code update")
+    }
+    other = _resource_changes(tmpl(new, "other.handler"), tmpl(old))  # more than the code: as before
+    assert other == {
+        "Resources.IngestFunction": (
+            "AWS::Lambda::Function (deployed)",
+            "AWS::Lambda::Function (rendered, differs)",
+        )
+    }

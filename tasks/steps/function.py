@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -94,8 +95,10 @@ def observe(ctx: Context) -> Function:
 def diff(want: Wanted, have: Function) -> Diff:
     if not want.enabled:
         return Diff()
-    label = f"lambda function {want.function_name or have.name or '(ingest)'}"
-    if not have.exists:
+    if not want.function_name:  # the stack step's own diff carries the template change: not counted twice
+        return Diff(notes=[f"the stack has no {FUNCTION_OUTPUT} output yet: deploy adds the function"])
+    label = f"lambda function {want.function_name}"
+    if not have.exists:  # deleted behind the stack's back
         return Diff([Change("create", label, reason="the stack creates it")])
     changes: list[Change] = []
     if have.state and have.state != "Active":
@@ -121,6 +124,18 @@ def diff(want: Wanted, have: Function) -> Diff:
         else ["the local zip is missing or older than ingest/: run `doit package` to compare the code"]
     )
     return Diff(changes, notes)
+
+
+def code_change(have: dict[str, Any], want: dict[str, Any]) -> tuple[str, str] | None:
+    """For plan: a Lambda function whose template differs only in its code's S3 location is the code
+    update (what a change in ingest/ makes), shown as the two keys rather than "differs"."""
+    if have.get("Type") != "AWS::Lambda::Function" or want.get("Type") != have.get("Type"):
+        return None
+    h_props, w_props = dict(have.get("Properties") or {}), dict(want.get("Properties") or {})
+    h_code, w_code = h_props.pop("Code", None), w_props.pop("Code", None)
+    if h_props != w_props or not isinstance(h_code, dict) or not isinstance(w_code, dict):
+        return None
+    return (f"code {h_code.get('S3Key')} (deployed)", f"code {w_code.get('S3Key')}: function code update")
 
 
 def apply(ctx: Context, d: Diff) -> Outcome:

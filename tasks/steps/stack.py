@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError, WaiterError
 from tasks.errors import StepFailed
 from tasks.step import Change, Context, Diff, Outcome, Result, backoff_delays, error_code, plain, poll
 from tasks.steps import stack_events
+from tasks.steps.function import code_change
 
 NAME = "stack"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
@@ -141,7 +142,8 @@ def _resource_changes(want: dict[str, Any], have: dict[str, Any]) -> dict[str, t
             h_type = h_res[lid].get("Type") if lid in h_res else None
             w_type = w_res[lid].get("Type") if lid in w_res else None
             if h_type and w_type:
-                out[f"Resources.{lid}"] = (f"{h_type} (deployed)", f"{w_type} (rendered, differs)")
+                code = code_change(h_res[lid], w_res[lid])  # the ingest function's code: say which
+                out[f"Resources.{lid}"] = code or (f"{h_type} (deployed)", f"{w_type} (rendered, differs)")
             else:
                 out[f"Resources.{lid}"] = (h_type, w_type)
     for section in sorted((set(want) | set(have)) - {"Resources"}):
