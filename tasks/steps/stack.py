@@ -60,12 +60,15 @@ class Observed:
 
 def desired(ctx: Context) -> Desired:
     from tasks import template
+    from tasks.steps import ingest_code
 
+    # The ingest zip's key: a code change is a new key, so a new Code.S3Key and a function update.
+    params = {"IngestCodeKey": ingest_code.artifact(ctx).key} if ctx.config.ingest.function.enabled else {}
     return Desired(
         ctx.config.stack_name,
         template.render(ctx.config),
         plain(template.parsed(ctx.config)),
-        {},
+        params,
         dict(ctx.config.all_tags),
     )
 
@@ -262,6 +265,7 @@ def run_change_set(ctx: Context, want: Desired, kind: str) -> dict[str, str] | N
         ChangeSetName=name,
         ChangeSetType=kind,
         TemplateBody=want.body,
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(want.parameters.items())],
         Capabilities=CAPABILITIES,
         Tags=[{"Key": k, "Value": v} for k, v in want.tags.items()],
         Description=f"otlp2pipeline deploy env={ctx.config.env}",
