@@ -19,10 +19,11 @@ from bench.run import emulator_process
 from tasks.aws import Clients
 from tasks.config import Config, load
 from tasks.connect import Connection, read
-from tasks.records import RUN_ID_COLUMN
+from tasks.records import RUN_ID_COLUMN, new_run_id
 from tasks.runner import Run
 from tests.conftest import EmulatorHandle
 from tests.reliability_helpers import flush_until_quiet
+from verify.otlp_post import post, request
 from verify.tables import static_table
 
 ALL = "logs,traces,sum,gauge,histogram,exp_histogram"
@@ -68,4 +69,12 @@ def deployed(**overrides: str) -> Iterator[Deployed]:
         failed = [r for r in Run(config).deploy_sequential() if r.error]
         assert not failed, [f"{r.name}: {r.error}" for r in failed]
         clients = Clients(config)
-        yield Deployed(emu, config, clients, read(config, clients))
+        env = Deployed(emu, config, clients, read(config, clients))
+        # The worker's cold start (unpacking the zip, importing boto3 from it) takes longer than the SDK's
+        # default 10 s export timeout on a loaded machine: one request warms it, whichever test runs first.
+        sign = (clients.session.get_credentials(), config.region) if env.conn.auth == "iam" else None
+        warm = post(
+            env.conn.endpoint, "v1/logs", request("logs", new_run_id()), token=env.conn.token, sign=sign
+        )
+        assert warm.status == 200, (warm.status, warm.body[:300])
+        yield env
