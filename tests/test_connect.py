@@ -104,3 +104,14 @@ def test_bad_show_value_is_refused_before_any_call(emulator, tmp_path):
     assert res.returncode == 2
     assert "error: show='maybe' is invalid: must be 1 or 0" in res.stderr
     assert emulator.calls() == []
+
+
+def test_ingest_disabled_is_one_line_exit_2_before_any_call(emulator, tmp_path):
+    emulator.reset_calls()
+    res = doit(emulator, tmp_path, "connect", "ingest.enabled=false")
+    assert res.returncode == 2
+    assert [x for x in res.stderr.splitlines() if x.startswith("error:")] == [
+        "error: ingest.enabled is false for env local: there is no endpoint to connect to "
+        "(set ingest.enabled: true and deploy)"
+    ]
+    assert emulator.calls() == []
