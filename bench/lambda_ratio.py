@@ -5,10 +5,10 @@
 
 One run, one emulator process, one deployed `local` env (every signal, token auth): the same protobuf
 logs request (N records) is posted to the env's Function URL (the local AWS runs the deployed zip in its
-worker) and to an in-process `ingest.server` receiver in front of the same streams, alternately, after one
-warm-up request each (the worker's cold start is h5's figure, bench/lambda_url.py). Both answers must be
-200. The figure is the ratio of the medians (Function URL / receiver): what the Lambda path adds locally
-(event encoding, the worker hop), not what AWS costs.
+worker process) and to `doit ingest`'s receiver (`python -m ingest`, its own process) in front of the same
+streams, alternately, after one warm-up request each (the worker's cold start is bench/lambda_url.py's
+figure). Both answers must be 200. The figure is the ratio of the medians (Function URL / receiver):
+what the Lambda path adds locally (event encoding, the worker hop), not what AWS costs.
 
 It writes the figures into bench/results.json under "lambda" -> "url_vs_receiver" (every other key, and
 the other entries of "lambda", are kept) and asserts nothing.
@@ -17,9 +17,9 @@ the other entries of "lambda", are kept) and asserts nothing.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,9 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.ingest import logs_request  # noqa: E402
-from bench.run import emulator_process, machine  # noqa: E402
+from bench.run import emulator_process, free_port, machine  # noqa: E402
 
 KEY = "url_vs_receiver"
+RECEIVER = (sys.executable, "-m", "ingest", "--env", "local")
 
 
 def _timed(send: Any, body: bytes) -> float:
@@ -45,29 +46,39 @@ def _timed(send: Any, body: bytes) -> float:
 
 
 def bench_ratio(emu_endpoint: str, requests: int, records: int) -> dict[str, Any]:
-    from ingest.server import ReceiverServer, build
     from tasks.aws import Clients
+    from tasks.cli.ingest import health
     from tasks.config import load
     from tasks.connect import read
     from tasks.runner import Run
     from verify.otlp_post import post
 
-    config = load(
-        "local", {"endpoint": emu_endpoint, "signals": "logs,traces,sum,gauge,histogram,exp_histogram"}
-    )
+    signals = "logs,traces,sum,gauge,histogram,exp_histogram"
+    config = load("local", {"endpoint": emu_endpoint, "signals": signals})
     failed = [r for r in Run(config).deploy_sequential() if r.error]
     if failed:
         raise SystemExit(f"bench: deploy:{failed[0].name} failed: {failed[0].error}")
     conn = read(config, Clients(config))
-    receiver, delivery = build(config)
-    server = ReceiverServer(receiver, "127.0.0.1", 0, io.StringIO()).start()
+    port = free_port()
+    receiver_url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(  # `doit ingest`'s receiver: `python -m ingest` in its own process
+        [*RECEIVER, "--port", str(port), "--set", f"endpoint={emu_endpoint}", "--set", f"signals={signals}"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
+        end = time.monotonic() + 60
+        while health(receiver_url) is None:
+            if proc.poll() is not None or time.monotonic() > end:
+                raise SystemExit("bench: the receiver did not become healthy")
+            time.sleep(0.1)
 
         def to_url(body: bytes) -> int:
             return post(conn.endpoint, "v1/logs", body, token=conn.token).status
 
         def to_receiver(body: bytes) -> int:
-            return post(server.endpoint, "v1/logs", body).status
+            return post(receiver_url, "v1/logs", body).status
 
         body = logs_request(records, "bench-lambda")
         cold = {"url": _timed(to_url, body), "receiver": _timed(to_receiver, body)}
@@ -77,8 +88,8 @@ def bench_ratio(emu_endpoint: str, requests: int, records: int) -> dict[str, Any
             url_s.append(_timed(to_url, body))
             rec_s.append(_timed(to_receiver, body))
     finally:
-        server.stop()
-        delivery.close()
+        proc.terminate()
+        proc.wait(timeout=30)
     url_med, rec_med = statistics.median(url_s), statistics.median(rec_s)
     return {
         "requests": requests,

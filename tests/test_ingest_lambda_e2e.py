@@ -7,6 +7,7 @@ mode serves every test of that mode (module-scoped; the tests only read the env 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -149,3 +150,18 @@ def test_iam_auth_refuses_unsigned_and_lands_signed(iam_env):
     assert len(env.wait_rows("logs", run_id, 1)) == 1
     doc = yaml.safe_load(connect.collector_yaml(env.conn, show=False))
     assert doc["extensions"]["sigv4auth"] == {"region": env.config.region, "service": "lambda"}
+
+
+def test_status_shows_the_function_active_with_the_local_zips_code(token_env, tmp_path):
+    from tasks import package
+
+    env = token_env
+    res = doit(env.emu, tmp_path, "status", "format=json", "signals=" + ",".join(env.config.signals))
+    doc = json.loads(res.stdout)
+    [step] = [s for s in doc["steps"] if s["step"] == "function"]
+    assert step["ok"] is True and step["changes"] == [], step
+    items = {i["item"]: i["state"] for i in step["items"]}
+    assert items["function"].startswith(f"{env.conn.function_name}: Active")
+    artifact = package.current(env.config)
+    assert artifact is not None and items["  code sha256"] == artifact.sha256
+    assert items["  url"] == f"{env.conn.endpoint} (AuthType NONE)"
