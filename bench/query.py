@@ -95,8 +95,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from pyiceberg.table import StaticTable
 
-    from emulator.iceberg_store import get_store
-    from emulator.server import EmulatorServer
+    from emulator.core.server import EmulatorServer
+    from emulator.iceberg.store import get_store
     from tasks.aws import Clients
     from tasks.config import load
     from tasks.query import open_env

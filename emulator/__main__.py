@@ -6,17 +6,17 @@ import argparse
 import logging
 import sys
 
-import emulator
-from emulator import options
-from emulator.server import EmulatorServer
+from emulator.admin import options
+from emulator.core import state
+from emulator.core.server import EmulatorServer
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m emulator", description=__doc__)
     parser.add_argument(
-        "--port", type=int, default=emulator.DEFAULT_PORT, help="port on 127.0.0.1 (0: any free)"
+        "--port", type=int, default=state.DEFAULT_PORT, help="port on 127.0.0.1 (0: any free)"
     )
-    parser.add_argument("--data-dir", default=str(emulator.DEFAULT_DATA_DIR), help="wiped on start")
+    parser.add_argument("--data-dir", default=str(state.DEFAULT_DATA_DIR), help="wiped on start")
     parser.add_argument(
         "--lenient-timestamps",
         action="store_true",

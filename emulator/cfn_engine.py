@@ -30,9 +30,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator import faults
+from emulator.admin import faults
 from emulator.cfn_query import page_token, parse_params, token_position, xml_response
-from emulator.overrides import AwsError, OverrideRequest, OverrideResponse, RegionalState, register
+from emulator.core.exceptions import AwsError
+from emulator.core.registry import OverrideRequest, OverrideResponse, register
+from emulator.core.state import RegionalState
 
 SVC = "cloudformation"
 # Events per DescribeStackEvents page. AWS's API reference gives no number; 100 is what public reports

@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 from xml.sax.saxutils import escape
 
-from emulator.protocol import service_model
+from emulator.core.protocol import service_model
 
 
 def parse_params(service: str, operation: str, params: dict[str, str]) -> dict[str, Any]:

@@ -13,7 +13,8 @@ import json
 from typing import Any
 
 from emulator import cfn_engine as engine
-from emulator.overrides import AwsError, OverrideRequest, OverrideResponse, register
+from emulator.core.exceptions import AwsError
+from emulator.core.registry import OverrideRequest, OverrideResponse, register
 
 SVC = engine.SVC
 

@@ -22,9 +22,11 @@ from moto.core.common_models import CloudFormationModel
 from moto.s3tables.exceptions import ConflictException
 from moto.s3tables.models import S3TablesBackend, s3tables_backends
 
-from emulator import faults
+from emulator.admin import faults
 from emulator.cfn_model import CfnResource
-from emulator.overrides import AwsError, OverrideRequest, OverrideResponse, RegionalState, register
+from emulator.core.exceptions import AwsError
+from emulator.core.registry import OverrideRequest, OverrideResponse, register
+from emulator.core.state import RegionalState
 
 _lock = threading.RLock()
 # bucket name -> time.monotonic() from which a just-deleted name may be created again
@@ -85,7 +87,7 @@ def create_iceberg_table(
     partition_fields: list[dict[str, Any]] | None,
 ) -> None:
     """Create the real Iceberg table and point moto's table at it (metadata and warehouse location)."""
-    from emulator.iceberg_store import get_store
+    from emulator.iceberg.store import get_store
 
     store = get_store()
     bucket = _bucket_name(arn)
@@ -97,7 +99,7 @@ def create_iceberg_table(
 
 def drop_iceberg_table(arn: str, namespace: str, name: str) -> None:
     try:
-        from emulator.iceberg_store import get_store
+        from emulator.iceberg.store import get_store
     except ImportError:  # pragma: no cover
         return
     get_store().drop_table(_bucket_name(arn), namespace, name)

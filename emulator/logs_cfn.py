@@ -20,7 +20,7 @@ from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.utils import get_partition
 
 from emulator.cfn_model import CfnResource
-from emulator.overrides import AwsError
+from emulator.core.exceptions import AwsError
 
 
 class LogStream(CfnResource, CloudFormationModel):

@@ -97,7 +97,7 @@ class EmulatorHandle:
 
 @pytest.fixture(scope="session")
 def _emulator_server() -> Iterator[EmulatorHandle]:
-    from emulator.server import EmulatorServer
+    from emulator.core.server import EmulatorServer
 
     with tempfile.TemporaryDirectory(prefix="emulator-test-") as tmp:
         server = EmulatorServer(port=0, data_dir=Path(tmp) / "data").start()

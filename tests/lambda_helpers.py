@@ -71,7 +71,7 @@ def create_function(
     code = kwargs.pop("Code", None) or {"ZipFile": zip_bytes}
     return dict(
         emu.client("lambda").create_function(
-            FunctionName=name, Runtime="python3.12", Handler="app.handler", Code=code, **kwargs
+            FunctionName=name, Handler="app.handler", Code=code, **{"Runtime": "python3.12", **kwargs}
         )
     )
 

@@ -345,7 +345,7 @@ def test_lakeformation_settings_put_replaces(emulator):
 
 
 def test_lakeformation_grants_on_s3tables_catalog(emulator):
-    from emulator.lakeformation import has_permission
+    from emulator.lakeformation.models import has_permission
 
     glue, s3t, lf = emulator.client("glue"), emulator.client("s3tables"), emulator.client("lakeformation")
     for role in (FIREHOSE_ROLE, ROLE):

@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from pyiceberg.table import StaticTable
 
-from emulator.iceberg_store import get_store
+from emulator.iceberg.store import get_store
 from tasks.records import encode, make_records
 from tasks.schemas import load
 from tests import emulator_helpers as eh

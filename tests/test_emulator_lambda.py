@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from tests.lambda_helpers import (
     ECHO,
     create_function,
+    create_role,
     http,
     make_zip,
     public_url_permissions,
@@ -212,6 +213,8 @@ def test_function_url_response_shapes_and_errors(emulator: Any) -> None:
         "        return {'statusCode': 201, 'headers': {'content-type': 'application/octet-stream'},\n"
         "                'body': base64.b64encode(b'\\x00\\x01').decode(), 'isBase64Encoded': True,\n"
         "                'cookies': ['s=1']}\n"
+        "    if p == '/badstatus':\n"
+        "        return {'statusCode': 'abc'}\n"
         "    if p == '/dict':\n"
         "        return {'hello': 'world'}\n"
         "    raise RuntimeError('no')\n"
@@ -232,8 +235,11 @@ def test_function_url_response_shapes_and_errors(emulator: Any) -> None:
         {"hello": "world"},
         "application/json",
     )
-    status, _, body = http("GET", url + "boom")
-    assert (status, json.loads(body)) == (502, {"Message": "Internal Server Error"})
+    for path in ("boom", "badstatus"):
+        status, _, body = http("GET", url + path)
+        assert (status, json.loads(body)) == (502, {"Message": "Internal Server Error"})
+    too_big = b"x" * (6 * 1024 * 1024 + 1)
+    assert http("POST", url + "big", too_big, {"Content-Type": "text/plain"})[0] == 413
 
 
 def test_function_url_aws_iam(emulator: Any) -> None:
@@ -242,22 +248,36 @@ def test_function_url_aws_iam(emulator: Any) -> None:
     url = lam.create_function_url_config(FunctionName="private", AuthType="AWS_IAM")["FunctionUrl"]
     assert http("POST", url + "v1/metrics", b"{}", {"Content-Type": "application/json"})[0] == 403
 
-    def signed(key: str, service: str = "lambda") -> tuple[int, dict[str, str], bytes]:
-        req = AWSRequest(
-            method="POST", url=url + "v1/metrics", data=b"{}", headers={"Content-Type": "application/json"}
-        )
-        SigV4Auth(Credentials(key, "secret"), service, emulator.region).add_auth(req)
-        return http("POST", url + "v1/metrics", b"{}", dict(req.headers.items()))
+    def signed(
+        key: str, secret: str, service: str = "lambda", query: str = ""
+    ) -> tuple[int, dict[str, str], bytes]:
+        target = url + "v1/metrics" + query
+        req = AWSRequest(method="POST", url=target, data=b"{}", headers={"Content-Type": "application/json"})
+        SigV4Auth(Credentials(key, secret), service, emulator.region).add_auth(req)
+        return http("POST", target, b"{}", dict(req.headers.items()))
 
-    assert signed("AKIAUNKNOWNKEY000000")[0] == 403
-    assert signed("testing", service="s3")[0] == 403
+    assert signed("AKIAUNKNOWNKEY000000", "secret")[0] == 403
+    assert signed("testing", "testing", service="s3")[0] == 403
+    assert signed("testing", "not-the-secret")[0] == 403
+    assert signed("testing", "testing", query="?a=b%20c&a=1")[0] == 200
     iam = emulator.client("iam")
     iam.create_user(UserName="sender")
-    key = iam.create_access_key(UserName="sender")["AccessKey"]["AccessKeyId"]
-    status, _, body = signed(key)
+    key = iam.create_access_key(UserName="sender")["AccessKey"]
+    status, _, body = signed(key["AccessKeyId"], key["SecretAccessKey"])
     assert status == 200
     iam_ctx = json.loads(body)["event"]["requestContext"]["authorizer"]["iam"]
-    assert iam_ctx["accessKey"] == key and iam_ctx["userArn"].endswith(":user/sender")
+    assert iam_ctx["accessKey"] == key["AccessKeyId"] and iam_ctx["userArn"].endswith(":user/sender")
+    sts = emulator.client("sts").assume_role(
+        RoleArn=create_role(emulator, "caller"), RoleSessionName="url-caller"
+    )
+    creds = sts["Credentials"]
+    req = AWSRequest(method="GET", url=url + "x", headers={})
+    SigV4Auth(
+        Credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]),
+        "lambda",
+        emulator.region,
+    ).add_auth(req)
+    assert http("GET", url + "x", None, dict(req.headers.items()))[0] == 200
 
 
 def test_function_url_config_api(emulator: Any) -> None:
@@ -322,3 +342,53 @@ def _alive(pid: int) -> bool:
             return fh.read().split()[2] != "Z"
     except OSError:
         return False
+
+
+def test_reserved_concurrency_zero_throttles(emulator: Any) -> None:
+    lam = emulator.client("lambda", retries={"mode": "standard", "max_attempts": 1})
+    create_function(emulator, "off", make_zip({"app.py": ECHO}))
+    lam.put_function_concurrency(FunctionName="off", ReservedConcurrentExecutions=0)
+    with pytest.raises(ClientError) as err:
+        lam.invoke(FunctionName="off")
+    assert err.value.response["Error"]["Code"] == "TooManyRequestsException"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+
+
+def test_new_configuration_replaces_the_warm_worker(emulator: Any) -> None:
+    from emulator.lambda_ import runtime
+
+    lam = emulator.client("lambda")
+    create_function(emulator, "cfg", make_zip({"app.py": ECHO}))
+    lam.invoke(FunctionName="cfg")
+    before = runtime.POOL.worker_pids()
+    lam.update_function_configuration(FunctionName="cfg", Environment={"Variables": {"V": "2"}})
+    out = json.loads(lam.invoke(FunctionName="cfg")["Payload"].read())
+    assert out["env"]["V"] == "2"
+    after = runtime.POOL.worker_pids()
+    assert len(after) == 1 and after != before
+
+
+def test_delete_function_stops_its_workers(emulator: Any) -> None:
+    from emulator.lambda_ import runtime
+
+    lam = emulator.client("lambda")
+    create_function(emulator, "gone", make_zip({"app.py": ECHO}))
+    lam.invoke(FunctionName="gone")
+    assert runtime.POOL.worker_pids()
+    lam.delete_function(FunctionName="gone")
+    assert runtime.POOL.worker_pids() == []
+
+
+def test_bench_lambda_url_runs(emulator: Any) -> None:
+    """bench/lambda_url.py's measurement runs against the test emulator (figures are not asserted)."""
+    from bench import lambda_url
+
+    figures = lambda_url.bench(emulator.endpoint, runs=1)
+    assert set(figures) == {"cold_invoke", "warm_invoke", "warm_url_request", "baseline_get_function"}
+    assert all(f["n"] == 1 for f in figures.values())
+
+
+def test_runtime_must_be_one_the_model_lists(emulator: Any) -> None:
+    with pytest.raises(ClientError) as err:
+        create_function(emulator, "odd", make_zip({"app.py": ECHO}), Runtime="python9.99")
+    assert err.value.response["Error"]["Code"] == "ValidationException"

@@ -1,14 +1,15 @@
 """Firehose with Apache Iceberg destinations (S3 Tables), delivering into real Iceberg tables.
 
 Importing this package registers the handlers (responses.py), the ``/_emulator/flush`` hook and the reset
-hook with emulator.overrides.
+hook with emulator.core.registry.
 """
 
 from __future__ import annotations
 
-from emulator import iceberg_store, overrides
+from emulator.core import registry
 from emulator.firehose import responses as responses
 from emulator.firehose.models import STATE
+from emulator.iceberg import store as iceberg_store
 
 
 def flush_all() -> dict[str, int]:
@@ -21,5 +22,5 @@ def reset() -> None:
     iceberg_store.reset()
 
 
-overrides.register_flush(flush_all)
-overrides.register_reset(reset)
+registry.register_flush(flush_all)
+registry.register_reset(reset)

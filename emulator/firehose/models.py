@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from emulator import cloudwatch_metrics, faults, options
+from emulator.admin import faults, options
+from emulator.cloudwatch import metrics as cloudwatch_metrics
+from emulator.core.exceptions import AwsError
 from emulator.firehose import iam_policy
-from emulator.iceberg_store import get_store
-from emulator.overrides import AwsError
+from emulator.iceberg.store import get_store
 
 if TYPE_CHECKING:  # pyarrow loads with the first delivery, not at emulator start-up
     import pyarrow as pa
@@ -817,7 +818,7 @@ def _error_write(
 def _catalog_missing(account_id: str, region: str, catalog_id: str) -> str | None:
     """The seed's "Catalog not found": the s3tablescatalog Glue catalog or its table bucket is missing."""
     try:
-        from emulator import glue_catalogs
+        from emulator.glue import models as glue_catalogs
     except ImportError:
         return None
     try:
@@ -836,7 +837,7 @@ def lf_allows(
     """Lake Formation check through emulator.lakeformation.has_permission when present, else moto's grants."""
     wanted = tuple(any_of)
     try:
-        from emulator import lakeformation
+        from emulator.lakeformation import models as lakeformation
     except ImportError:
         lakeformation = None  # type: ignore[assignment]
     checker: Callable[..., bool] | None = getattr(lakeformation, "has_permission", None)

@@ -1,4 +1,4 @@
-"""Firehose wire protocol (JSON 1.1) for Iceberg-destination streams, registered through emulator.overrides.
+"""Firehose wire protocol (JSON 1.1) for Iceberg-destination streams, registered in emulator.core.registry.
 
 Streams with an Iceberg destination are ours (models.STATE); any other stream is left to moto (handlers
 return None). Input validation follows the botocore model the way AWS's front end reports it:
@@ -12,10 +12,10 @@ import functools
 import re
 from typing import Any
 
-from emulator import faults
+from emulator.admin import faults
+from emulator.core.registry import OverrideRequest, OverrideResponse, json_response, register
 from emulator.firehose import models
 from emulator.firehose.models import STATE, AwsError
-from emulator.overrides import OverrideRequest, OverrideResponse, json_response, register
 
 SERVICE = "firehose"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from emulator import overrides
+from emulator.core import registry
 from emulator.lambda_ import models, responses, runtime
 
 __all__ = ["models", "responses", "runtime", "stop_workers"]
@@ -19,6 +19,6 @@ def stop_workers() -> None:
     runtime.POOL.stop_all()
 
 
-overrides.register_reset(models.reset)
+registry.register_reset(models.reset)
 if importlib.util.find_spec("emulator.lambda_.cfn") is not None:
     importlib.import_module("emulator.lambda_.cfn")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from moto.core.exceptions import JsonRESTError
 
-from emulator.overrides import AwsError
+from emulator.core.exceptions import AwsError
 
 _STATUS = {
     "ResourceNotFoundException": 404,

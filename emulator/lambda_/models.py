@@ -148,6 +148,26 @@ def check_s3_code(account_id: str, region: str, code: dict[str, Any]) -> None:
         )
 
 
+def runtimes() -> list[str]:
+    """The ``Runtime`` enum of the pinned botocore's lambda model (what AWS's API accepts)."""
+    from emulator.core.protocol import service_model
+
+    return list(service_model("lambda").shape_for("Runtime").enum)
+
+
+def check_runtime(spec: dict[str, Any]) -> None:
+    runtime_name = spec.get("Runtime")
+    if spec.get("PackageType", "Zip") != "Zip":
+        return
+    allowed = runtimes()
+    if runtime_name not in allowed:
+        raise LambdaError(
+            "ValidationException",
+            f"1 validation error detected: Value '{runtime_name}' at 'runtime' failed to satisfy constraint: "
+            f"Member must satisfy enum value set: [{', '.join(allowed)}]",
+        )
+
+
 _moto_create_function = LambdaBackend.create_function
 _moto_update_code = LambdaFunction.update_function_code
 
@@ -162,6 +182,7 @@ LambdaFunction.update_function_code = _update_function_code  # type: ignore[meth
 
 def _create_function(self: LambdaBackend, spec: dict[str, Any]) -> LambdaFunction:
     """moto's create_function with AWS's role, environment and S3 code checks (API and CloudFormation)."""
+    check_runtime(spec)
     check_role(self.account_id, self.region_name, str(spec.get("Role", "")))
     check_environment((spec.get("Environment") or {}).get("Variables"))
     check_s3_code(self.account_id, self.region_name, dict(spec.get("Code") or {}))
@@ -176,7 +197,22 @@ def _create_function(self: LambdaBackend, spec: dict[str, Any]) -> LambdaFunctio
     return fn
 
 
+_moto_delete_function = LambdaBackend.delete_function
+
+
+def _delete_function(self: LambdaBackend, function_name: str, qualifier: str | None = None) -> None:
+    """moto's delete_function; the function's workers stop with it (API and stack delete)."""
+    try:
+        arn = self.get_function(function_name, qualifier).function_arn
+    except JsonRESTError:
+        arn = None
+    _moto_delete_function(self, function_name, qualifier)
+    if arn is not None and not qualifier:
+        runtime.POOL.stop_function(arn)
+
+
 LambdaBackend.create_function = _create_function  # type: ignore[method-assign]
+LambdaBackend.delete_function = _delete_function  # type: ignore[method-assign]
 
 
 def set_logging(function_arn: str, config: dict[str, Any]) -> None:

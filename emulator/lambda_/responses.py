@@ -1,5 +1,5 @@
-"""Our Lambda operations (registered through emulator.overrides): Invoke runs the zip (runtime.py), and the
-Function URL configuration operations as AWS answers them (moto's 201 on Get, no conflict on a second
+"""Our Lambda operations (registered in emulator.core.registry): Invoke runs the zip (runtime.py), and
+the Function URL configuration operations as AWS answers them (moto's 201 on Get, no conflict on a second
 Create, no 404s, no trailing ``/`` and a URL that nothing serves). The rest of Lambda is moto's.
 """
 
@@ -16,9 +16,9 @@ from urllib.parse import unquote
 from moto.awslambda.models import LambdaFunction
 from moto.awslambda.policy import Policy
 
+from emulator.core.registry import OverrideRequest, OverrideResponse, json_response, register
 from emulator.lambda_ import models, runtime
 from emulator.lambda_.exceptions import LambdaError
-from emulator.overrides import OverrideRequest, OverrideResponse, json_response, register
 
 SERVICE = "lambda"
 SYNC_REQUEST_LIMIT = 6 * 1024 * 1024  # 6,291,456 bytes (RequestResponse)

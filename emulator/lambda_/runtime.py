@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import emulator
+from emulator.core import state
 
 BOOTSTRAP = Path(__file__).with_name("_bootstrap.py")
 MARKER = "\x1eDONE "
@@ -71,7 +71,7 @@ class Throttled(Exception):
 
 
 def _code_dir(sha_hex: str, zip_bytes: bytes) -> Path:
-    root = emulator.data_dir() / "lambda" / "code"
+    root = state.data_dir() / "lambda" / "code"
     target = root / sha_hex
     with _unpack_lock:
         if not target.is_dir():
@@ -197,12 +197,36 @@ class Pool:
         for worker in workers:
             worker.kill()
 
+    def stop_function(self, arn: str) -> None:
+        """End the function's workers (deleted): idle ones now, busy ones when their invocation ends."""
+        idle: list[_Worker] = []
+        with self._lock:
+            for spec in [s for s in self._idle if s.arn == arn]:
+                idle += self._idle.pop(spec)
+            for worker in [w for w in self._all if w.spec.arn == arn]:
+                self._all.discard(worker)
+        for worker in idle:
+            worker.kill()
+
     def worker_pids(self) -> list[int]:
         with self._lock:
             return sorted(w.proc.pid for w in self._all if w.alive())
 
     # -- invocation -------------------------------------------------------------------------------
+    def _stale(self, spec: FunctionSpec) -> list[_Worker]:
+        """Idle workers of the function's earlier code or configuration (caller holds the lock)."""
+        out: list[_Worker] = []
+        for other in [s for s in self._idle if s.arn == spec.arn and s != spec]:
+            out += self._idle.pop(other)
+        for worker in out:
+            self._all.discard(worker)
+        return out
+
     def _acquire(self, spec: FunctionSpec, zip_bytes: bytes) -> _Worker:
+        with self._lock:
+            stale = self._stale(spec)
+        for worker in stale:
+            worker.kill()
         with self._lock:
             busy = self._busy.get(spec.arn, 0)
             if spec.reserved_concurrency is not None and busy >= spec.reserved_concurrency:
@@ -232,11 +256,11 @@ class Pool:
             outcome, keep = self._run(worker, event, request_id)
         finally:
             self._release_slot(spec)
-        if keep and worker.alive():
-            with self._lock:
-                if worker in self._all:
-                    self._idle.setdefault(spec, []).append(worker)
-        else:
+        with self._lock:
+            keep = keep and worker.alive() and worker in self._all
+            if keep:
+                self._idle.setdefault(spec, []).append(worker)
+        if not keep:
             self._discard(worker)
         return outcome
 
@@ -351,4 +375,4 @@ atexit.register(POOL.stop_all)
 
 
 def wipe_code() -> None:
-    shutil.rmtree(emulator.data_dir() / "lambda", ignore_errors=True)
+    shutil.rmtree(state.data_dir() / "lambda", ignore_errors=True)

@@ -1,17 +1,18 @@
-"""The local Function URL front, ``http://127.0.0.1:PORT/_lambda-url/URL_ID/PATH`` (server.py routes it).
+"""The local Function URL front, ``http://127.0.0.1:PORT/_lambda-url/URL_ID/PATH`` (routed by core/server.py).
 
 A request becomes the payload format 2.0 event AWS documents for Function URLs (``rawPath`` is the path
 after the prefix), the function runs in the worker pool, and its answer becomes the HTTP response as AWS
 interprets it (a ``statusCode`` object, or any other JSON value as a 200 ``application/json`` body).
 ``AuthType: NONE`` needs the resource policy AWS requires of URLs made since October 2025 (public
 ``lambda:InvokeFunctionUrl`` and ``lambda:InvokeFunction``), else ``403 {"Message":"Forbidden"}``;
-``AWS_IAM`` needs a SigV4 ``Authorization`` (service ``lambda``) with an access key the emulator knows.
+``AWS_IAM`` needs a valid SigV4 signature (service ``lambda``) by an access key the emulator knows.
 Each request is counted as ``lambda``/``InvokeFunctionUrl`` in the call counter.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import datetime
 import fnmatch
 import json
@@ -21,25 +22,24 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from emulator import calls
-from emulator.lambda_ import models, responses
+from emulator.core import calls
+from emulator.lambda_ import models, responses, sigv4
 from emulator.lambda_.exceptions import LambdaError
 
 StartResponse = Callable[..., Any]
 REQUEST_LIMIT = 6 * 1024 * 1024
 # The emulator's own default credentials (tasks/aws.py EMULATOR_CREDENTIALS): moto's default caller.
-DEFAULT_ACCESS_KEYS = frozenset({"testing"})
+DEFAULT_ACCESS_KEYS = {"testing": "testing"}
 _TEXT_TYPES = re.compile(
     r"^(text/.*|application/(json|xml|javascript|x-www-form-urlencoded|graphql|[\w.+-]+\+(json|xml)))$"
 )
-_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
 _HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "upgrade"})
 
 
 def _reply(
     start_response: StartResponse, status: int, body: bytes, headers: list[tuple[str, str]]
 ) -> Iterable[bytes]:
-    from emulator.server import _reason
+    from emulator.core.server import _reason
 
     headers = [h for h in headers if h[0].lower() not in _HOP]
     headers.append(("Content-Length", str(len(body))))
@@ -62,7 +62,7 @@ def _headers(environ: dict[str, Any]) -> dict[str, str]:
 
 
 def _read(environ: dict[str, Any]) -> bytes:
-    from emulator.server import _read_body
+    from emulator.core.server import _read_body
 
     return _read_body(environ)
 
@@ -125,8 +125,9 @@ def _none_auth_ok(fn: Any) -> bool:
     )
 
 
-def known_access_key(account_id: str, region: str, access_key: str) -> dict[str, str] | None:
-    """The caller behind a known access key (IAM user key, moto STS credentials, the default), or None."""
+def known_access_key(account_id: str, region: str, access_key: str) -> tuple[dict[str, str], str] | None:
+    """The caller behind a known access key (IAM user key, moto STS credentials, the default) and its
+    secret, or None."""
     from moto.iam.models import iam_backends
     from moto.sts.models import sts_backends
 
@@ -134,36 +135,40 @@ def known_access_key(account_id: str, region: str, access_key: str) -> dict[str,
 
     if access_key in DEFAULT_ACCESS_KEYS:
         arn = f"arn:{partition_of(region)}:iam::{account_id}:user/moto"
-        return {"accountId": account_id, "userArn": arn, "userId": "AIDAMOTO", "callerId": "AIDAMOTO"}
+        caller = {"accountId": account_id, "userArn": arn, "userId": "AIDAMOTO", "callerId": "AIDAMOTO"}
+        return caller, DEFAULT_ACCESS_KEYS[access_key]
     assumed = sts_backends[account_id]["global"].get_assumed_role_from_access_key(access_key)
     if assumed is not None:
-        return {
+        caller = {
             "accountId": str(assumed.account_id),
             "userArn": str(assumed.arn),
             "userId": str(assumed.user_id),
             "callerId": str(assumed.user_id),
         }
+        return caller, str(assumed.secret_access_key)
     iam = iam_backends[account_id][partition_of(region)]
     for user in iam.users.values():
-        if any(k.access_key_id == access_key and k.status == "Active" for k in user.access_keys):
-            return {"accountId": account_id, "userArn": user.arn, "userId": user.id, "callerId": user.id}
+        for key in user.access_keys:
+            if key.access_key_id == access_key and key.status == "Active":
+                caller = {
+                    "accountId": account_id,
+                    "userArn": user.arn,
+                    "userId": user.id,
+                    "callerId": user.id,
+                }
+                return caller, str(key.secret_access_key)
     return None
 
 
-def _iam_caller(environ: dict[str, Any], account_id: str, region: str) -> dict[str, Any] | None:
-    auth = str(environ.get("HTTP_AUTHORIZATION", ""))
-    if auth.startswith("AWS4-HMAC-SHA256 "):
-        match = _CREDENTIAL.search(auth)
-    else:
-        query = dict(parse_qsl(environ.get("QUERY_STRING", "")))
-        cred = query.get("X-Amz-Credential", "")
-        match = _CREDENTIAL.search(f"Credential={cred}") if query.get("X-Amz-Algorithm") else None
-    if match is None or match.group(4) != "lambda":
+def _iam_caller(environ: dict[str, Any], body: bytes, account_id: str, region: str) -> dict[str, Any] | None:
+    """The SigV4 signer of the request (service ``lambda``, a known key, a valid signature), or None."""
+    signed = sigv4.parse(environ)
+    if signed is None or signed.service != "lambda":
         return None
-    caller = known_access_key(account_id, region, match.group(1))
-    if caller is None:
+    known = known_access_key(account_id, region, signed.access_key)
+    if known is None or not sigv4.valid(environ, body, signed, known[1]):
         return None
-    return {"accessKey": match.group(1), "cognitoIdentity": None, "principalOrgId": None, **caller}
+    return {"accessKey": signed.access_key, "cognitoIdentity": None, "principalOrgId": None, **known[0]}
 
 
 # -- the 2.0 event and the response ------------------------------------------------------------------
@@ -276,7 +281,7 @@ def handle(environ: dict[str, Any], start_response: StartResponse) -> Iterable[b
         return _message(start_response, 413, "Request Entity Too Large")
     caller = None
     if fn.url_config is not None and fn.url_config.config.get("AuthType") == "AWS_IAM":
-        caller = _iam_caller(environ, account_id, region)
+        caller = _iam_caller(environ, body, account_id, region)
         if caller is None:
             return _message(start_response, 403, "Forbidden")
     elif not _none_auth_ok(fn):
@@ -290,5 +295,8 @@ def handle(environ: dict[str, Any], start_response: StartResponse) -> Iterable[b
         return _message(start_response, 502, "Internal Server Error")
     if outcome.function_error:
         return _message(start_response, 502, "Internal Server Error")
-    status, headers, out = to_http(outcome.payload)
+    try:
+        status, headers, out = to_http(outcome.payload)
+    except (TypeError, ValueError, binascii.Error):  # a statusCode or body AWS could not use either
+        return _message(start_response, 502, "Internal Server Error")
     return _reply(start_response, status, out, headers)

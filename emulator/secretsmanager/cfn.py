@@ -18,7 +18,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.secretsmanager.models import secretsmanager_backends
 
 from emulator.cfn_model import CfnResource
-from emulator.overrides import AwsError
+from emulator.core.exceptions import AwsError
 
 PUNCTUATION = string.punctuation  # ! " # $ % & ' ( ) * + , - . / : ; < = > ? @ [ \ ] ^ _ ` { | } ~
 

@@ -1,13 +1,16 @@
 """Registry of our handlers for AWS operations that moto lacks or gets wrong.
 
-The dispatcher (emulator/server.py) identifies every request (service + operation, see protocol.py) and
+The dispatcher (emulator/core/server.py) identifies every request (service + operation, see protocol.py) and
 calls the handler registered for it first; a handler either OWNS the operation (returns a response) or
 lets moto answer (returns None). A handler can also AUGMENT moto: call ``req.forward()`` to get moto's
 response and return a modified one.
 
 Contract (shared with the Firehose engineer, keep it stable)::
 
-    from emulator.overrides import OverrideRequest, OverrideResponse, register, json_response, error_response
+    from emulator.core.exceptions import AwsError
+    from emulator.core.registry import (
+        OverrideRequest, OverrideResponse, register, json_response, error_response
+    )
 
     @register("firehose", "PutRecordBatch")
     def put_record_batch(req: OverrideRequest) -> OverrideResponse | None:
@@ -16,16 +19,17 @@ Contract (shared with the Firehose engineer, keep it stable)::
         # or: return error_response("ResourceNotFoundException", "Stream x not found", 400)
         # or: raise AwsError("ResourceNotFoundException", "Stream x not found", 400)
 
-``error_response`` / ``AwsError`` are rendered by the dispatcher in the wire error format of the request's
-protocol (json: ``{"__type": code, "message": ...}`` + ``x-amzn-ErrorType``; rest-json: the same;
-query: ``<ErrorResponse><Error><Code>``; rest-xml: ``<Error><Code>``), so handlers never build them.
+``error_response`` / ``AwsError`` (emulator/core/exceptions.py) are rendered by the dispatcher in the wire
+error format of the request's protocol (json: ``{"__type": code, "message": ...}`` + ``x-amzn-ErrorType``;
+rest-json: the same; query: ``<ErrorResponse><Error><Code>``; rest-xml: ``<Error><Code>``), so handlers
+never build them.
 
 Other hooks:
 - ``register_flush(fn)``: ``fn() -> {"delivered": n, "failed": n}``, called by ``POST /_emulator/flush``.
 - ``register_reset(fn)``: ``fn() -> None``, called by ``POST /_emulator/reset`` after moto's backends are
   wiped and before the data dir is emptied; drop every in-memory state there.
-- ``emulator.data_dir()`` is the directory for files (Iceberg warehouse, ...); it is emptied on reset.
-- Faults for handlers to consume: see emulator/faults.py (``faults.current()``, ``faults.record_fired``).
+- ``emulator.core.state.data_dir()`` is the directory for files (Iceberg warehouse, ...); emptied on reset.
+- Faults for handlers to consume: emulator/admin/faults.py (``faults.current()``, ``faults.record_fired``).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 
@@ -67,16 +71,6 @@ class OverrideRequest:
     body: dict[str, Any]
     query: dict[str, list[str]] = field(default_factory=dict)
     forward: Callable[[], OverrideResponse] = field(default=lambda: OverrideResponse(status=500), repr=False)
-
-
-class AwsError(Exception):
-    """Raise from a handler (or anything it calls) to answer with an AWS error in the wire format."""
-
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.status = status
 
 
 Handler = Callable[[OverrideRequest], OverrideResponse | None]
@@ -115,32 +109,6 @@ def register_reset(fn: ResetHook) -> ResetHook:
     with _lock:
         _reset_hooks.append(fn)
     return fn
-
-
-_S = TypeVar("_S")
-
-
-class RegionalState(Generic[_S]):
-    """One state object per (account, region), made on first use and dropped by the admin reset.
-
-    Callers hold their own module lock around reads and writes; the reset takes ``lock`` (pass theirs).
-    """
-
-    def __init__(self, factory: Callable[[], _S], lock: threading.Lock | threading.RLock) -> None:
-        self._factory = factory
-        self._lock = lock
-        self._states: dict[tuple[str, str], _S] = {}
-        register_reset(self.reset)
-
-    def reset(self) -> None:
-        with self._lock:
-            self._states.clear()
-
-    def __call__(self, account_id: str, region: str) -> _S:
-        key = (account_id, region)
-        if key not in self._states:
-            self._states[key] = self._factory()
-        return self._states[key]
 
 
 def run_flush() -> dict[str, int]:

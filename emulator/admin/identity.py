@@ -24,14 +24,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-import emulator
-from emulator.overrides import (
-    AwsError,
-    OverrideRequest,
-    OverrideResponse,
-    register,
-    register_reset,
-)
+from emulator.core import state
+from emulator.core.exceptions import AwsError
+from emulator.core.registry import OverrideRequest, OverrideResponse, register, register_reset
 
 DEFAULT_USER = "moto"
 _PATH_RE = re.compile(r"^/([\x21-\x7e]+/)?$")
@@ -45,7 +40,7 @@ _TRUST = json.dumps(
         "Statement": [
             {
                 "Effect": "Allow",
-                "Principal": {"Federated": f"arn:aws:iam::{emulator.ACCOUNT_ID}:saml-provider/AWSSSO"},
+                "Principal": {"Federated": f"arn:aws:iam::{state.ACCOUNT_ID}:saml-provider/AWSSSO"},
                 "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
             }
         ],
@@ -77,7 +72,7 @@ def _iam(account_id: str, partition: str = "aws") -> Any:
 
 
 def _ensure_default_user() -> None:
-    iam = _iam(emulator.ACCOUNT_ID)
+    iam = _iam(state.ACCOUNT_ID)
     if DEFAULT_USER not in iam.users:
         iam.create_user("us-east-1", DEFAULT_USER, "/")
 
@@ -110,7 +105,7 @@ def set_identity(spec: Any) -> dict[str, Any]:
         raise IdentityError(f"session {session!r} must be 2-64 of letters, digits and +=,.@_-")
     if not isinstance(denied, list) or not all(isinstance(a, str) and _ACTION_RE.match(a) for a in denied):
         raise IdentityError("denied must be a list of actions such as iam:GetRole or iam:GetRole/NAME")
-    iam = _iam(emulator.ACCOUNT_ID)
+    iam = _iam(state.ACCOUNT_ID)
     try:
         role = iam.get_role(name)
     except Exception:
@@ -138,7 +133,7 @@ def clear_identity() -> dict[str, Any]:
 def snapshot() -> dict[str, Any]:
     with _lock:
         cur = _current
-    account = emulator.ACCOUNT_ID
+    account = state.ACCOUNT_ID
     if cur is None:
         return {"Arn": f"arn:aws:iam::{account}:user/{DEFAULT_USER}", "default": True}
     return {

@@ -17,15 +17,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator import shape_check
-from emulator.overrides import (
-    AwsError,
-    OverrideRequest,
-    OverrideResponse,
-    RegionalState,
-    json_response,
-    register,
-)
+from emulator.core import validation
+from emulator.core.exceptions import AwsError
+from emulator.core.registry import OverrideRequest, OverrideResponse, json_response, register
+from emulator.core.state import RegionalState
 
 S3TABLES_CATALOG = "s3tablescatalog"
 _NAME_RE = re.compile(r"^(?!(.*[./\\]|aws:)).*$")
@@ -165,7 +160,7 @@ def create_catalog(req: OverrideRequest) -> OverrideResponse:
     ci = req.body.get("CatalogInput")
     if not isinstance(ci, dict):
         raise AwsError("InvalidInputException", "CatalogInput is required")
-    shape_check.check("glue", "CatalogInput", ci, "catalogInput")
+    validation.check("glue", "CatalogInput", ci, "catalogInput")
     with _lock:
         store = _store(req.account_id, req.region)
         if name in store:
@@ -222,7 +217,7 @@ def update_catalog(req: OverrideRequest) -> OverrideResponse:
     ci = req.body.get("CatalogInput")
     if not isinstance(ci, dict):
         raise AwsError("InvalidInputException", "CatalogInput is required")
-    shape_check.check("glue", "CatalogInput", ci, "catalogInput")
+    validation.check("glue", "CatalogInput", ci, "catalogInput")
     cat, bucket = resolve(req.account_id, req.region, catalog_id)
     if bucket is not None:
         raise AwsError("InvalidInputException", f"Catalog {catalog_id} is managed by its federated source")
@@ -281,7 +276,7 @@ def _database_output(req: OverrideRequest, bucket: Any, ns: Any) -> dict[str, An
 
 def _columns(bucket: Any, ns: str, table: str) -> list[dict[str, str]]:
     try:
-        from emulator.iceberg_store import get_store
+        from emulator.iceberg.store import get_store
 
         schema = get_store().schema(bucket.name, ns, table)
     except Exception:

@@ -3,8 +3,8 @@
 Owned operations: Register/Deregister/Describe/List/UpdateResource (``WithFederation`` kept, a second
 register is ``AlreadyExistsException``), Get/PutDataLakeSettings (PUT replaces the whole object), and
 Grant/Revoke/BatchGrant/BatchRevoke/ListPermissions. Every IAM principal of a grant or of the admin lists
-must name an existing IAM user or role, path included (emulator/identity.py); at most 30 data lake admins
-(the lakeformation model's ``DataLakePrincipalList`` max). Catalog ids of the form
+must name an existing IAM user or role, path included (emulator/admin/identity.py); at most 30 data lake
+admins (the lakeformation model's ``DataLakePrincipalList`` max). Catalog ids of the form
 ``ACCOUNT:s3tablescatalog/BUCKET`` are accepted inside ``Resource``; as the top-level ``CatalogId`` they are
 rejected like AWS does ("Catalog id must be a valid AWS account id").
 
@@ -26,14 +26,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.overrides import (
-    AwsError,
-    OverrideRequest,
-    OverrideResponse,
-    RegionalState,
-    json_response,
-    register,
-)
+from emulator.core.exceptions import AwsError
+from emulator.core.registry import OverrideRequest, OverrideResponse, json_response, register
+from emulator.core.state import RegionalState
 
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 MAX_ADMINS = 30  # DataLakePrincipalList max (lakeformation model)
@@ -211,7 +206,7 @@ def put_settings(req: OverrideRequest) -> OverrideResponse:
 
 def _check_admins(settings: dict[str, Any]) -> None:
     """The model's list limit, then Lake Formation's principal rule, for both admin lists."""
-    from emulator.identity import check_principal
+    from emulator.admin.identity import check_principal
 
     for key, member in (("DataLakeAdmins", "dataLakeAdmins"), ("ReadOnlyAdmins", "readOnlyAdmins")):
         admins = settings.get(key) or []
@@ -279,7 +274,7 @@ def _check_exists(resource: dict[str, Any], account_id: str, region: str) -> Non
     catalog = body.get("Id") if kind == "Catalog" else body.get("CatalogId")
     if not isinstance(catalog, str) or ":" not in catalog:
         return
-    from emulator import glue_catalogs
+    from emulator.glue import models as glue_catalogs
 
     _cat, bucket = glue_catalogs.resolve(account_id, region, catalog)
     if bucket is None or kind == "Catalog":
@@ -308,7 +303,7 @@ def _perms(value: Any, name: str) -> set[str]:
 
 
 def _grant(account_id: str, region: str, entry: dict[str, Any]) -> None:
-    from emulator.identity import check_principal
+    from emulator.admin.identity import check_principal
 
     principal = _principal(entry.get("Principal"))
     check_principal(principal)

@@ -335,7 +335,7 @@ def get_store() -> IcebergStore:
     with _store_lock:
         root = _root
         if root is None:
-            from emulator import data_dir
+            from emulator.core.state import data_dir
 
             root = data_dir() / "iceberg"
         if _store is None or _store.root != root:

@@ -1,7 +1,7 @@
 """The emulator's WSGI layer: admin API, call counting, faults and our overrides in front of moto.
 
 Every AWS request is identified (protocol.py), counted (calls.py), may be refused by an injected fault
-(faults.py), is offered to our handlers (overrides.py) and otherwise goes to moto's server-mode app.
+(admin/faults.py), is offered to our handlers (registry.py) and otherwise goes to moto's server-mode app.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-import emulator
-from emulator import admin, calls, faults, options, overrides, protocol
-from emulator.overrides import AwsError, OverrideRequest, OverrideResponse
+from emulator.admin import faults, options, routes
+from emulator.core import calls, protocol, registry, state
+from emulator.core.exceptions import AwsError
+from emulator.core.registry import OverrideRequest, OverrideResponse
 
 log = logging.getLogger("emulator")
 
@@ -29,17 +30,17 @@ StartResponse = Callable[..., Any]
 
 # Our own modules that register handlers / CloudFormation models; optional ones are skipped when absent.
 _EXTENSIONS = (
-    "emulator.glue_catalogs",
-    "emulator.lakeformation",
+    "emulator.glue.models",
+    "emulator.lakeformation.models",
     "emulator.cfn_s3tables",
     "emulator.logs_cfn",
     "emulator.cfn_engine",
     "emulator.cfn_reads",
     "emulator.cfn_changeset",  # deploy engineer's moto patch; moot while cfn_engine owns change sets
     "emulator.firehose",
-    "emulator.iam_trust",
-    "emulator.identity",
-    "emulator.s3_secure_transport",
+    "emulator.iam.trust",
+    "emulator.admin.identity",
+    "emulator.s3.secure_transport",
     "emulator.lambda_",
     "emulator.secretsmanager",
 )
@@ -67,11 +68,11 @@ def load_extensions() -> None:
 def account_for(access_key: str) -> str:
     from moto.iam.models import get_account_id_from
 
-    return str(get_account_id_from(access_key)) if access_key else emulator.ACCOUNT_ID
+    return str(get_account_id_from(access_key)) if access_key else state.ACCOUNT_ID
 
 
 def wipe_data_dir() -> None:
-    root = emulator.data_dir()
+    root = state.data_dir()
     for child in root.iterdir():
         if child.is_dir() and not child.is_symlink():
             shutil.rmtree(child, ignore_errors=True)
@@ -85,9 +86,9 @@ def reset_all() -> None:
     from moto.moto_api._internal.models import moto_api_backend
 
     moto_api_backend.reset()
-    overrides.run_reset()
-    if importlib.util.find_spec("emulator.iceberg_store") is not None:
-        from emulator import iceberg_store
+    registry.run_reset()
+    if importlib.util.find_spec("emulator.iceberg.store") is not None:
+        from emulator.iceberg import store as iceberg_store
 
         iceberg_store.reset()
     faults.clear()
@@ -108,7 +109,7 @@ class EmulatorApp:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_emulator/") or path == "/_emulator":
-            return admin.handle(environ, start_response)
+            return routes.handle(environ, start_response)
         if path.startswith("/_lambda-url/"):
             from emulator.lambda_ import urls
 
@@ -145,7 +146,7 @@ class EmulatorApp:
             forward=lambda: self.forward(environ, body),
         )
         try:
-            for handler in overrides.handlers_for(ident.service, ident.operation):
+            for handler in registry.handlers_for(ident.service, ident.operation):
                 result = handler(req)
                 if result is not None:
                     return result
@@ -260,10 +261,10 @@ class EmulatorServer:
     """One threaded werkzeug server on 127.0.0.1; ``port=0`` picks a free port."""
 
     def __init__(
-        self, port: int = emulator.DEFAULT_PORT, data_dir: str | os.PathLike[str] | None = None
+        self, port: int = state.DEFAULT_PORT, data_dir: str | os.PathLike[str] | None = None
     ) -> None:
         self.port = port
-        self.data_dir = Path(data_dir) if data_dir else emulator.DEFAULT_DATA_DIR
+        self.data_dir = Path(data_dir) if data_dir else state.DEFAULT_DATA_DIR
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -272,7 +273,7 @@ class EmulatorServer:
         return f"http://127.0.0.1:{self.port}"
 
     def _prepare(self) -> EmulatorApp:
-        emulator.set_data_dir(self.data_dir)
+        state.set_data_dir(self.data_dir)
         os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
         app = EmulatorApp()
         reset_all()

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.overrides import AwsError
-from emulator.protocol import service_model
+from emulator.core.exceptions import AwsError
+from emulator.core.protocol import service_model
 
 
 def check(service: str, shape_name: str, value: Any, where: str, code: str = "InvalidInputException") -> None:

@@ -7,7 +7,8 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from emulator import calls, faults, identity, options, overrides
+from emulator.admin import faults, identity, options
+from emulator.core import calls, registry
 
 StartResponse = Callable[..., Any]
 
@@ -43,12 +44,12 @@ def handle(environ: dict[str, Any], start_response: StartResponse) -> Iterable[b
             calls.reset()
             return _reply(start_response, 200, {"status": "ok"})
         if route == "reset" and method == "POST":
-            from emulator.server import reset_all
+            from emulator.core.server import reset_all
 
             reset_all()
             return _reply(start_response, 200, {"status": "ok"})
         if route == "flush" and method == "POST":
-            return _reply(start_response, 200, overrides.run_flush())
+            return _reply(start_response, 200, registry.run_flush())
         if route == "faults":
             if method == "GET":
                 return _reply(start_response, 200, faults.snapshot())

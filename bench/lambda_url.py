@@ -1,0 +1,156 @@
+"""Local Lambda figures (issue 15): the worker's cold start and a warm request, through Invoke and the
+Function URL, against a fresh emulator.
+
+    .venv/bin/python bench/lambda_url.py [--runs 10]
+
+- Cold invoke: a new execution environment each time (an environment variable changes between runs,
+  so the emulator starts a new ``python -I -S`` worker and imports the handler): wall clock of Invoke.
+- Warm invoke: Invoke on the worker left warm by the previous call.
+- Warm URL request: a POST through ``/_lambda-url/URL_ID/`` (auth NONE), payload format 2.0 both ways.
+- Baseline: GetFunction, an API call that runs no worker, for the emulator's own share.
+
+Medians and maxima in milliseconds. Writes them under the key "lambda" of bench/results.json (other keys
+are kept) and asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import statistics
+import sys
+import tempfile
+import time
+import urllib.request
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.run import emulator_process, machine  # noqa: E402
+
+HANDLER = "def handler(event, context):\n    return {'statusCode': 200, 'body': event.get('body') or 'ok'}\n"
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+
+
+def _zip() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("app.py", HANDLER)
+    return buf.getvalue()
+
+
+def _client(endpoint: str, service: str) -> Any:
+    import boto3
+
+    return boto3.session.Session().client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def _timed(fn: Callable[[], object], runs: int, before: Callable[[int], None] | None = None) -> list[float]:
+    out = []
+    for i in range(runs):
+        if before is not None:
+            before(i)
+        start = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def _summary(samples: list[float]) -> dict[str, float]:
+    return {
+        "median_ms": round(statistics.median(samples), 2),
+        "max_ms": round(max(samples), 2),
+        "n": len(samples),
+    }
+
+
+def bench(endpoint: str, runs: int) -> dict[str, Any]:
+    iam, lam = _client(endpoint, "iam"), _client(endpoint, "lambda")
+    role = iam.create_role(RoleName="bench-fn", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    lam.create_function(
+        FunctionName="bench-fn",
+        Runtime="python3.12",
+        Handler="app.handler",
+        Role=role,
+        Code={"ZipFile": _zip()},
+    )
+    url = lam.create_function_url_config(FunctionName="bench-fn", AuthType="NONE")["FunctionUrl"]
+    lam.add_permission(
+        FunctionName="bench-fn",
+        StatementId="url",
+        Action="lambda:InvokeFunctionUrl",
+        Principal="*",
+        FunctionUrlAuthType="NONE",
+    )
+    lam.add_permission(
+        FunctionName="bench-fn",
+        StatementId="invoke",
+        Action="lambda:InvokeFunction",
+        Principal="*",
+        InvokedViaFunctionUrl=True,
+    )
+
+    def invoke() -> None:
+        lam.invoke(FunctionName="bench-fn", Payload=b"{}")["Payload"].read()
+
+    def new_environment(i: int) -> None:
+        lam.update_function_configuration(FunctionName="bench-fn", Environment={"Variables": {"RUN": str(i)}})
+
+    def post() -> None:
+        req = urllib.request.Request(url + "v1/traces", data=b'{"k": 1}', method="POST")
+        req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            resp.read()
+
+    cold = _timed(invoke, runs, new_environment)
+    warm = _timed(invoke, runs)
+    url_warm = _timed(post, runs)
+    baseline = _timed(lambda: lam.get_function(FunctionName="bench-fn"), runs)
+    return {
+        "cold_invoke": _summary(cold),
+        "warm_invoke": _summary(warm),
+        "warm_url_request": _summary(url_warm),
+        "baseline_get_function": _summary(baseline),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=10, help="samples per figure (default 10)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
+    args = parser.parse_args(argv)
+    result: dict[str, Any] = {
+        "machine": machine(),
+        "command": "python bench/lambda_url.py " + " ".join(argv or sys.argv[1:]),
+    }
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-lambda-") as tmp,
+        emulator_process(Path(tmp) / "data") as emu,
+    ):
+        result.update(bench(emu.endpoint, args.runs))
+    print(json.dumps(result, indent=2), flush=True)
+    doc = json.loads(args.out.read_text()) if args.out.exists() else {}
+    doc["lambda"] = result
+    args.out.write_text(json.dumps(doc, indent=2, default=str) + "\n")
+    print(f"wrote {args.out} (key 'lambda')")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""CloudWatch: service metrics our emulated services publish into moto's backend (metrics.py)."""

@@ -1,0 +1,59 @@
+"""Process-wide emulator state: the account, default port, and the data dir for file-backed state.
+
+``data_dir()`` is where file-backed state lives (Iceberg warehouse, ...). It is emptied on start and on
+``POST /_emulator/reset``, since files without their in-memory moto state are meaningless.
+``RegionalState`` is one state object per (account, region) for our handlers, dropped by the reset.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from emulator.core.registry import register_reset
+
+DEFAULT_PORT = 4566
+ACCOUNT_ID = "123456789012"
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+DEFAULT_DATA_DIR = REPO_ROOT / ".emulator" / "data"
+
+_data_dir: Path = DEFAULT_DATA_DIR
+
+
+def data_dir() -> Path:
+    """The current data dir (created on demand)."""
+    _data_dir.mkdir(parents=True, exist_ok=True)
+    return _data_dir
+
+
+def set_data_dir(path: Path) -> None:
+    global _data_dir
+    _data_dir = Path(path).resolve()
+
+
+_S = TypeVar("_S")
+
+
+class RegionalState(Generic[_S]):
+    """One state object per (account, region), made on first use and dropped by the admin reset.
+
+    Callers hold their own module lock around reads and writes; the reset takes ``lock`` (pass theirs).
+    """
+
+    def __init__(self, factory: Callable[[], _S], lock: threading.Lock | threading.RLock) -> None:
+        self._factory = factory
+        self._lock = lock
+        self._states: dict[tuple[str, str], _S] = {}
+        register_reset(self.reset)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._states.clear()
+
+    def __call__(self, account_id: str, region: str) -> _S:
+        key = (account_id, region)
+        if key not in self._states:
+            self._states[key] = self._factory()
+        return self._states[key]

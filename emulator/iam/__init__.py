@@ -1,0 +1,1 @@
+"""Patches of moto's IAM: trust-policy actions and CloudFormation inline-policy JSON (trust.py)."""

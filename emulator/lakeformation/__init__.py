@@ -1,0 +1,1 @@
+"""AWS Lake Formation, which moto models too loosely: resources, settings, grants (models.py)."""
