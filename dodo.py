@@ -13,6 +13,7 @@ from tasks.cli_deploy import task_deploy, task_destroy, task_plan, task_send, ta
 from tasks.cli_doctor import task_doctor  # noqa: F401
 from tasks.cli_emulator import task_emulator, task_emulator_stop  # noqa: F401
 from tasks.cli_ingest import task_ingest, task_ingest_stop  # noqa: F401
+from tasks.cli_package import task_package  # noqa: F401
 from tasks.cli_query import task_query, task_tables  # noqa: F401
 from tasks.cli_template import task_template  # noqa: F401
 from tasks.config import normalize_env
