@@ -40,6 +40,8 @@ _EXTENSIONS = (
     "emulator.iam_trust",
     "emulator.identity",
     "emulator.s3_secure_transport",
+    "emulator.lambda_",
+    "emulator.secretsmanager",
 )
 _loaded = False
 _load_lock = threading.Lock()
@@ -107,6 +109,10 @@ class EmulatorApp:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_emulator/") or path == "/_emulator":
             return admin.handle(environ, start_response)
+        if path.startswith("/_lambda-url/"):
+            from emulator.lambda_ import urls
+
+            return urls.handle(environ, start_response)
         body = _read_body(environ)
         ident = protocol.identify(environ, body)
         if ident is None:
@@ -236,6 +242,20 @@ def _quiet_handler() -> type:
     return QuietHandler
 
 
+def _lambda_endpoint(url: str) -> None:
+    if importlib.util.find_spec("emulator.lambda_") is not None:
+        from emulator.lambda_ import models
+
+        models.set_endpoint(url)
+
+
+def _stop_lambda_workers() -> None:
+    if importlib.util.find_spec("emulator.lambda_") is not None:
+        from emulator.lambda_ import stop_workers
+
+        stop_workers()
+
+
 class EmulatorServer:
     """One threaded werkzeug server on 127.0.0.1; ``port=0`` picks a free port."""
 
@@ -260,6 +280,7 @@ class EmulatorServer:
             "127.0.0.1", self.port, app, threaded=True, request_handler=_quiet_handler()
         )
         self.port = int(self._server.server_address[1])
+        _lambda_endpoint(self.endpoint)
         return app
 
     def start(self) -> EmulatorServer:
@@ -277,9 +298,11 @@ class EmulatorServer:
         try:
             self._server.serve_forever()
         finally:
+            _stop_lambda_workers()
             self._server.server_close()
 
     def stop(self) -> None:
+        _stop_lambda_workers()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

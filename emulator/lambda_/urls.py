@@ -1,0 +1,294 @@
+"""The local Function URL front, ``http://127.0.0.1:PORT/_lambda-url/URL_ID/PATH`` (server.py routes it).
+
+A request becomes the payload format 2.0 event AWS documents for Function URLs (``rawPath`` is the path
+after the prefix), the function runs in the worker pool, and its answer becomes the HTTP response as AWS
+interprets it (a ``statusCode`` object, or any other JSON value as a 200 ``application/json`` body).
+``AuthType: NONE`` needs the resource policy AWS requires of URLs made since October 2025 (public
+``lambda:InvokeFunctionUrl`` and ``lambda:InvokeFunction``), else ``403 {"Message":"Forbidden"}``;
+``AWS_IAM`` needs a SigV4 ``Authorization`` (service ``lambda``) with an access key the emulator knows.
+Each request is counted as ``lambda``/``InvokeFunctionUrl`` in the call counter.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import fnmatch
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from emulator import calls
+from emulator.lambda_ import models, responses
+from emulator.lambda_.exceptions import LambdaError
+
+StartResponse = Callable[..., Any]
+REQUEST_LIMIT = 6 * 1024 * 1024
+# The emulator's own default credentials (tasks/aws.py EMULATOR_CREDENTIALS): moto's default caller.
+DEFAULT_ACCESS_KEYS = frozenset({"testing"})
+_TEXT_TYPES = re.compile(
+    r"^(text/.*|application/(json|xml|javascript|x-www-form-urlencoded|graphql|[\w.+-]+\+(json|xml)))$"
+)
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
+_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "upgrade"})
+
+
+def _reply(
+    start_response: StartResponse, status: int, body: bytes, headers: list[tuple[str, str]]
+) -> Iterable[bytes]:
+    from emulator.server import _reason
+
+    headers = [h for h in headers if h[0].lower() not in _HOP]
+    headers.append(("Content-Length", str(len(body))))
+    headers.append(("x-amzn-RequestId", str(uuid.uuid4())))
+    start_response(f"{status} {_reason(status)}", headers)
+    return [body]
+
+
+def _message(start_response: StartResponse, status: int, message: str) -> Iterable[bytes]:
+    body = json.dumps({"Message": message}).encode()
+    return _reply(start_response, status, body, [("Content-Type", "application/json")])
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    out = {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")}
+    for key, name in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
+        if environ.get(key):
+            out[name] = str(environ[key])
+    return out
+
+
+def _read(environ: dict[str, Any]) -> bytes:
+    from emulator.server import _read_body
+
+    return _read_body(environ)
+
+
+# -- authorisation -----------------------------------------------------------------------------------
+def _public(principal: Any) -> bool:
+    return principal == "*" or (isinstance(principal, dict) and principal.get("AWS") in ("*", ["*"]))
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _conditions_hold(condition: Any, context: dict[str, str]) -> bool:
+    """Only the operators and keys a URL permission uses; anything else does not apply here."""
+    for op, pairs in (condition or {}).items():
+        if op not in ("StringEquals", "Bool", "StringLike") or not isinstance(pairs, dict):
+            return False
+        for key, wanted in pairs.items():
+            actual = context.get(key)
+            if actual is None:
+                return False
+            values = [str(v).lower() if op == "Bool" else str(v) for v in _as_list(wanted)]
+            if op == "StringLike":
+                if not any(fnmatch.fnmatchcase(actual, v) for v in values):
+                    return False
+            elif actual not in values:
+                return False
+    return True
+
+
+def public_allows(statements: list[dict[str, Any]], action: str, arn: str, context: dict[str, str]) -> bool:
+    """Whether the function's resource policy lets anyone perform ``action`` (an explicit Deny wins)."""
+    allowed = False
+    for st in statements:
+        if not _public(st.get("Principal")):
+            continue
+        actions = [str(a) for a in _as_list(st.get("Action", []))]
+        if not any(fnmatch.fnmatchcase(action, a) for a in actions):
+            continue
+        resources = [str(r) for r in _as_list(st.get("Resource", arn))]
+        if not any(
+            fnmatch.fnmatchcase(arn, r) or fnmatch.fnmatchcase(f"{arn}:$LATEST", r) for r in resources
+        ):
+            continue
+        if not _conditions_hold(st.get("Condition"), context):
+            continue
+        if st.get("Effect", "Allow") == "Deny":
+            return False
+        allowed = True
+    return allowed
+
+
+def _none_auth_ok(fn: Any) -> bool:
+    statements = list(getattr(fn.policy, "statements", []) or [])
+    context = {"lambda:FunctionUrlAuthType": "NONE", "lambda:InvokedViaFunctionUrl": "true"}
+    return all(
+        public_allows(statements, action, fn.function_arn, context)
+        for action in ("lambda:InvokeFunctionUrl", "lambda:InvokeFunction")
+    )
+
+
+def known_access_key(account_id: str, region: str, access_key: str) -> dict[str, str] | None:
+    """The caller behind a known access key (IAM user key, moto STS credentials, the default), or None."""
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+
+    from emulator.firehose.iam_policy import partition_of
+
+    if access_key in DEFAULT_ACCESS_KEYS:
+        arn = f"arn:{partition_of(region)}:iam::{account_id}:user/moto"
+        return {"accountId": account_id, "userArn": arn, "userId": "AIDAMOTO", "callerId": "AIDAMOTO"}
+    assumed = sts_backends[account_id]["global"].get_assumed_role_from_access_key(access_key)
+    if assumed is not None:
+        return {
+            "accountId": str(assumed.account_id),
+            "userArn": str(assumed.arn),
+            "userId": str(assumed.user_id),
+            "callerId": str(assumed.user_id),
+        }
+    iam = iam_backends[account_id][partition_of(region)]
+    for user in iam.users.values():
+        if any(k.access_key_id == access_key and k.status == "Active" for k in user.access_keys):
+            return {"accountId": account_id, "userArn": user.arn, "userId": user.id, "callerId": user.id}
+    return None
+
+
+def _iam_caller(environ: dict[str, Any], account_id: str, region: str) -> dict[str, Any] | None:
+    auth = str(environ.get("HTTP_AUTHORIZATION", ""))
+    if auth.startswith("AWS4-HMAC-SHA256 "):
+        match = _CREDENTIAL.search(auth)
+    else:
+        query = dict(parse_qsl(environ.get("QUERY_STRING", "")))
+        cred = query.get("X-Amz-Credential", "")
+        match = _CREDENTIAL.search(f"Credential={cred}") if query.get("X-Amz-Algorithm") else None
+    if match is None or match.group(4) != "lambda":
+        return None
+    caller = known_access_key(account_id, region, match.group(1))
+    if caller is None:
+        return None
+    return {"accessKey": match.group(1), "cognitoIdentity": None, "principalOrgId": None, **caller}
+
+
+# -- the 2.0 event and the response ------------------------------------------------------------------
+def _is_text(headers: dict[str, str]) -> bool:
+    if headers.get("content-encoding"):
+        return False
+    ctype = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return not ctype or bool(_TEXT_TYPES.match(ctype))
+
+
+def build_event(
+    environ: dict[str, Any],
+    url_id: str,
+    raw_path: str,
+    body: bytes,
+    account_id: str,
+    caller: dict[str, Any] | None,
+) -> dict[str, Any]:
+    headers = _headers(environ)
+    query = environ.get("QUERY_STRING", "")
+    now = datetime.datetime.now(datetime.UTC)
+    params: dict[str, str] = {}
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        params[key] = f"{params[key]},{value}" if key in params else value
+    cookies = [c.strip() for c in headers.pop("cookie", "").split(";") if c.strip()]
+    domain = headers.get("host", "")
+    context: dict[str, Any] = {
+        "accountId": "anonymous" if caller is None else caller["accountId"],
+        "apiId": url_id,
+        "domainName": domain,
+        "domainPrefix": url_id,
+        "http": {
+            "method": environ.get("REQUEST_METHOD", "GET"),
+            "path": raw_path,
+            "protocol": environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+            "sourceIp": environ.get("REMOTE_ADDR", "127.0.0.1"),
+            "userAgent": headers.get("user-agent", ""),
+        },
+        "requestId": str(uuid.uuid4()),
+        "routeKey": "$default",
+        "stage": "$default",
+        "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        "timeEpoch": int(now.timestamp() * 1000),
+    }
+    if caller is not None:
+        context["authorizer"] = {"iam": caller}
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": raw_path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": context,
+        "isBase64Encoded": False,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if params:
+        event["queryStringParameters"] = params
+    if body:
+        if _is_text(headers):
+            event["body"] = body.decode("utf-8", errors="replace")
+        else:
+            event["body"] = base64.b64encode(body).decode()
+            event["isBase64Encoded"] = True
+    return event
+
+
+def to_http(payload: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The function's result as AWS's Function URL turns it into HTTP (payload format 2.0)."""
+    try:
+        result = json.loads(payload) if payload else None
+    except ValueError:
+        return 502, [("Content-Type", "application/json")], b'{"Message":"Internal Server Error"}'
+    if isinstance(result, dict) and "statusCode" in result:
+        headers = [(str(k), str(v)) for k, v in (result.get("headers") or {}).items()]
+        if not any(k.lower() == "content-type" for k, _ in headers):
+            headers.append(("Content-Type", "application/json"))
+        headers += [("Set-Cookie", str(c)) for c in result.get("cookies") or []]
+        body_value = result.get("body")
+        if body_value is None:
+            body = b""
+        elif result.get("isBase64Encoded"):
+            body = base64.b64decode(str(body_value))
+        else:
+            body = (body_value if isinstance(body_value, str) else json.dumps(body_value)).encode()
+        return int(result["statusCode"]), headers, body
+    body = result.encode() if isinstance(result, str) else payload
+    return 200, [("Content-Type", "application/json")], body
+
+
+def handle(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    path = str(environ.get("PATH_INFO", ""))
+    rest = path[len(models.LOCAL_URL_PREFIX) :]
+    url_id, _, tail = rest.partition("/")
+    raw_path = "/" + unquote(tail)
+    calls.record("lambda", "InvokeFunctionUrl")
+    target = models.url_target(url_id)
+    if target is None:
+        return _message(start_response, 404, "Not Found")
+    account_id, region, name = target
+    try:
+        fn = models.get_function(account_id, region, name)
+    except LambdaError:
+        return _message(start_response, 404, "Not Found")
+    if responses.url_id_of(fn) != url_id:
+        return _message(start_response, 404, "Not Found")
+    body = _read(environ)
+    if len(body) > REQUEST_LIMIT:
+        return _message(start_response, 413, "Request Entity Too Large")
+    caller = None
+    if fn.url_config is not None and fn.url_config.config.get("AuthType") == "AWS_IAM":
+        caller = _iam_caller(environ, account_id, region)
+        if caller is None:
+            return _message(start_response, 403, "Forbidden")
+    elif not _none_auth_ok(fn):
+        return _message(start_response, 403, "Forbidden")
+    event = build_event(environ, url_id, raw_path, body, account_id, caller)
+    try:
+        outcome = responses.run(fn, json.dumps(event).encode(), event["requestContext"]["requestId"])
+    except LambdaError as exc:
+        if exc.code == "TooManyRequestsException":
+            return _message(start_response, 429, "Rate Exceeded.")
+        return _message(start_response, 502, "Internal Server Error")
+    if outcome.function_error:
+        return _message(start_response, 502, "Internal Server Error")
+    status, headers, out = to_http(outcome.payload)
+    return _reply(start_response, status, out, headers)

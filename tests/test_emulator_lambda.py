@@ -1,0 +1,324 @@
+"""The local Lambda: zips built here run in worker processes; Invoke, Function URLs, reset."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import os
+from typing import Any
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+from tests.lambda_helpers import (
+    ECHO,
+    create_function,
+    http,
+    make_zip,
+    public_url_permissions,
+    wait_for,
+)
+
+
+def test_invoke_runs_the_zip_and_tails_the_log(emulator: Any) -> None:
+    lam = emulator.client("lambda")
+    create_function(
+        emulator, "echo", make_zip({"app.py": ECHO}), Environment={"Variables": {"COLOUR": "blue"}}
+    )
+    resp = lam.invoke(FunctionName="echo", Payload=json.dumps({"hello": "world"}), LogType="Tail")
+    assert resp["StatusCode"] == 200
+    assert "FunctionError" not in resp
+    out = json.loads(resp["Payload"].read())
+    assert out["event"] == {"hello": "world"}
+    assert out["env"]["COLOUR"] == "blue"
+    assert out["env"]["AWS_LAMBDA_FUNCTION_NAME"] == "echo"
+    assert out["env"]["AWS_REGION"] == emulator.region
+    assert out["env"]["AWS_ENDPOINT_URL"] == emulator.endpoint
+    assert out["function_name"] == "echo"
+    assert 0 < out["remaining_ms"] <= 3000
+    assert out["path"][0].endswith("/lambda/code/" + out["sha"])
+    assert not any("site-packages" in p for p in out["path"])
+    log = base64.b64decode(resp["LogResult"]).decode()
+    assert "START RequestId:" in log and "printed by the handler" in log and "REPORT RequestId:" in log
+
+
+def test_invoke_identity_is_the_function_role(emulator: Any) -> None:
+    create_function(emulator, "whoami", make_zip({"app.py": ECHO}))
+    out = json.loads(emulator.client("lambda").invoke(FunctionName="whoami")["Payload"].read())
+    assert out["env"]["AWS_ACCESS_KEY_ID"] != "testing"
+    assert out["env"]["AWS_SESSION_TOKEN"]
+
+
+def test_invoke_event_and_dry_run(emulator: Any) -> None:
+    lam = emulator.client("lambda")
+    create_function(emulator, "echo", make_zip({"app.py": ECHO}))
+    assert lam.invoke(FunctionName="echo", InvocationType="DryRun")["StatusCode"] == 204
+    assert lam.invoke(FunctionName="echo", InvocationType="Event", Payload=b"{}")["StatusCode"] == 202
+
+
+def test_import_error_is_reported_as_aws_does(emulator: Any) -> None:
+    lam = emulator.client("lambda")
+    create_function(emulator, "broken", make_zip({"app.py": "import not_in_the_zip\n" + ECHO}))
+    resp = lam.invoke(FunctionName="broken", Payload=b"{}")
+    assert resp["StatusCode"] == 200
+    assert resp["FunctionError"] == "Unhandled"
+    err = json.loads(resp["Payload"].read())
+    assert err["errorType"] == "Runtime.ImportModuleError"
+    assert "not_in_the_zip" in err["errorMessage"]
+
+
+def test_site_packages_are_not_importable(emulator: Any) -> None:
+    """boto3 is installed in the emulator's venv, but a zip without it cannot import it."""
+    create_function(emulator, "needs-boto3", make_zip({"app.py": "import boto3\n" + ECHO}))
+    resp = emulator.client("lambda").invoke(FunctionName="needs-boto3")
+    assert json.loads(resp["Payload"].read())["errorType"] == "Runtime.ImportModuleError"
+
+
+def test_handler_exception_is_unhandled(emulator: Any) -> None:
+    code = "def handler(event, context):\n    raise ValueError('boom')\n"
+    create_function(emulator, "raises", make_zip({"app.py": code}))
+    resp = emulator.client("lambda").invoke(FunctionName="raises")
+    assert resp["FunctionError"] == "Unhandled"
+    err = json.loads(resp["Payload"].read())
+    assert (err["errorType"], err["errorMessage"]) == ("ValueError", "boom")
+
+
+def test_timeout_kills_the_worker(emulator: Any) -> None:
+    code = "import time\ndef handler(event, context):\n    time.sleep(30)\n"
+    create_function(emulator, "sleeper", make_zip({"app.py": code}), Timeout=1)
+    resp = emulator.client("lambda").invoke(FunctionName="sleeper")
+    assert resp["FunctionError"] == "Unhandled"
+    err = json.loads(resp["Payload"].read())
+    assert err["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in err["errorMessage"]
+
+
+def test_create_function_from_s3_and_update_code(emulator: Any) -> None:
+    s3 = emulator.client("s3")
+    lam = emulator.client("lambda")
+    s3.create_bucket(Bucket="artifacts")
+    s3.put_object(Bucket="artifacts", Key="v1.zip", Body=make_zip({"app.py": ECHO}))
+    create_function(emulator, "from-s3", None, Code={"S3Bucket": "artifacts", "S3Key": "v1.zip"})
+    first = json.loads(lam.invoke(FunctionName="from-s3")["Payload"].read())
+    v2 = "def handler(event, context):\n    return {'version': 2}\n"
+    s3.put_object(Bucket="artifacts", Key="v2.zip", Body=make_zip({"app.py": v2}))
+    lam.update_function_code(FunctionName="from-s3", S3Bucket="artifacts", S3Key="v2.zip")
+    assert json.loads(lam.invoke(FunctionName="from-s3")["Payload"].read()) == {"version": 2}
+    assert "event" in first
+    with pytest.raises(ClientError) as err:
+        create_function(emulator, "missing-key", None, Code={"S3Bucket": "artifacts", "S3Key": "nope.zip"})
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
+
+
+def test_create_function_needs_a_role_lambda_can_assume(emulator: Any) -> None:
+    iam = emulator.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    arn = iam.create_role(RoleName="ec2-only", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    for role in (arn, f"arn:aws:iam::{emulator.account_id}:role/does-not-exist"):
+        with pytest.raises(ClientError) as err:
+            create_function(emulator, "f", make_zip({"app.py": ECHO}), Role=role)
+        assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
+
+
+def test_invoke_payload_limits(emulator: Any) -> None:
+    lam = emulator.client("lambda")
+    create_function(emulator, "echo", make_zip({"app.py": ECHO}))
+    with pytest.raises(ClientError) as err:
+        lam.invoke(FunctionName="echo", Payload=json.dumps({"x": "a" * (6 * 1024 * 1024)}))
+    assert err.value.response["Error"]["Code"] == "RequestTooLargeException"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+    with pytest.raises(ClientError) as err:
+        lam.invoke(FunctionName="echo", Payload=b"not json")
+    assert err.value.response["Error"]["Code"] == "InvalidRequestContentException"
+
+
+def test_function_url_none_needs_both_permissions(emulator: Any) -> None:
+    lam = emulator.client("lambda")
+    create_function(emulator, "web", make_zip({"app.py": ECHO}))
+    url = lam.create_function_url_config(FunctionName="web", AuthType="NONE")["FunctionUrl"]
+    assert url.startswith(f"{emulator.endpoint}/_lambda-url/") and url.endswith("/")
+    url_id = url.rstrip("/").rsplit("/", 1)[1]
+    assert len(url_id) == 32 and url_id.isalnum() and url_id.lower() == url_id
+    assert http("GET", url + "hi")[0] == 403
+    lam.add_permission(
+        FunctionName="web",
+        StatementId="url",
+        Action="lambda:InvokeFunctionUrl",
+        Principal="*",
+        FunctionUrlAuthType="NONE",
+    )
+    status, _, body = http("GET", url + "hi")
+    assert (status, json.loads(body)) == (403, {"Message": "Forbidden"})
+    lam.add_permission(
+        FunctionName="web",
+        StatementId="invoke",
+        Action="lambda:InvokeFunction",
+        Principal="*",
+        InvokedViaFunctionUrl=True,
+    )
+    status, _headers, body = http(
+        "POST", url + "v1/traces?a=1&a=2&b=x", b'{"k": 1}', {"Content-Type": "application/json"}
+    )
+    assert status == 200
+    event = json.loads(body)["event"]
+    assert event["version"] == "2.0" and event["routeKey"] == "$default"
+    assert event["rawPath"] == "/v1/traces"
+    assert event["rawQueryString"] == "a=1&a=2&b=x"
+    assert event["queryStringParameters"] == {"a": "1,2", "b": "x"}
+    assert event["body"] == '{"k": 1}' and event["isBase64Encoded"] is False
+    assert event["headers"]["content-type"] == "application/json"
+    ctx = event["requestContext"]
+    assert ctx["apiId"] == url_id and ctx["http"]["method"] == "POST" and ctx["http"]["path"] == "/v1/traces"
+    assert "authorizer" not in ctx
+    assert emulator.call_count("lambda", "InvokeFunctionUrl") == 3
+
+
+def test_function_url_binary_gzip_body_is_base64(emulator: Any) -> None:
+    lam = emulator.client("lambda")
+    create_function(emulator, "web", make_zip({"app.py": ECHO}))
+    url = lam.create_function_url_config(FunctionName="web", AuthType="NONE")["FunctionUrl"]
+    public_url_permissions(lam, "web")
+    raw = b"\x0a\x03abc\xff"
+    status, _, body = http(
+        "POST",
+        url + "v1/logs",
+        gzip.compress(raw),
+        {"Content-Type": "application/x-protobuf", "Content-Encoding": "gzip", "Cookie": "a=1; b=2"},
+    )
+    assert status == 200
+    event = json.loads(body)["event"]
+    assert event["isBase64Encoded"] is True
+    assert gzip.decompress(base64.b64decode(event["body"])) == raw
+    assert event["headers"]["content-encoding"] == "gzip"
+    assert event["cookies"] == ["a=1", "b=2"]
+
+
+def test_function_url_response_shapes_and_errors(emulator: Any) -> None:
+    lam = emulator.client("lambda")
+    code = (
+        "import base64\n"
+        "def handler(event, context):\n"
+        "    p = event['rawPath']\n"
+        "    if p == '/bin':\n"
+        "        return {'statusCode': 201, 'headers': {'content-type': 'application/octet-stream'},\n"
+        "                'body': base64.b64encode(b'\\x00\\x01').decode(), 'isBase64Encoded': True,\n"
+        "                'cookies': ['s=1']}\n"
+        "    if p == '/dict':\n"
+        "        return {'hello': 'world'}\n"
+        "    raise RuntimeError('no')\n"
+    )
+    create_function(emulator, "shapes", make_zip({"app.py": code}))
+    url = lam.create_function_url_config(FunctionName="shapes", AuthType="NONE")["FunctionUrl"]
+    public_url_permissions(lam, "shapes")
+    status, headers, body = http("GET", url + "bin")
+    assert (status, body, headers["content-type"], headers["set-cookie"]) == (
+        201,
+        b"\x00\x01",
+        "application/octet-stream",
+        "s=1",
+    )
+    status, headers, body = http("GET", url + "dict")
+    assert (status, json.loads(body), headers["content-type"]) == (
+        200,
+        {"hello": "world"},
+        "application/json",
+    )
+    status, _, body = http("GET", url + "boom")
+    assert (status, json.loads(body)) == (502, {"Message": "Internal Server Error"})
+
+
+def test_function_url_aws_iam(emulator: Any) -> None:
+    lam = emulator.client("lambda")
+    create_function(emulator, "private", make_zip({"app.py": ECHO}))
+    url = lam.create_function_url_config(FunctionName="private", AuthType="AWS_IAM")["FunctionUrl"]
+    assert http("POST", url + "v1/metrics", b"{}", {"Content-Type": "application/json"})[0] == 403
+
+    def signed(key: str, service: str = "lambda") -> tuple[int, dict[str, str], bytes]:
+        req = AWSRequest(
+            method="POST", url=url + "v1/metrics", data=b"{}", headers={"Content-Type": "application/json"}
+        )
+        SigV4Auth(Credentials(key, "secret"), service, emulator.region).add_auth(req)
+        return http("POST", url + "v1/metrics", b"{}", dict(req.headers.items()))
+
+    assert signed("AKIAUNKNOWNKEY000000")[0] == 403
+    assert signed("testing", service="s3")[0] == 403
+    iam = emulator.client("iam")
+    iam.create_user(UserName="sender")
+    key = iam.create_access_key(UserName="sender")["AccessKey"]["AccessKeyId"]
+    status, _, body = signed(key)
+    assert status == 200
+    iam_ctx = json.loads(body)["event"]["requestContext"]["authorizer"]["iam"]
+    assert iam_ctx["accessKey"] == key and iam_ctx["userArn"].endswith(":user/sender")
+
+
+def test_function_url_config_api(emulator: Any) -> None:
+    lam = emulator.client("lambda")
+    create_function(emulator, "cfg", make_zip({"app.py": ECHO}))
+    with pytest.raises(ClientError) as err:
+        lam.get_function_url_config(FunctionName="cfg")
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    created = lam.create_function_url_config(FunctionName="cfg", AuthType="NONE")
+    assert created["ResponseMetadata"]["HTTPStatusCode"] == 201
+    with pytest.raises(ClientError) as err:
+        lam.create_function_url_config(FunctionName="cfg", AuthType="NONE")
+    assert err.value.response["Error"]["Code"] == "ResourceConflictException"
+    got = lam.get_function_url_config(FunctionName="cfg")
+    assert got["ResponseMetadata"]["HTTPStatusCode"] == 200 and got["FunctionUrl"] == created["FunctionUrl"]
+    assert lam.update_function_url_config(FunctionName="cfg", AuthType="AWS_IAM")["AuthType"] == "AWS_IAM"
+    lam.delete_function_url_config(FunctionName="cfg")
+    assert http("GET", created["FunctionUrl"])[0] == 404
+    with pytest.raises(ClientError) as err:
+        lam.delete_function_url_config(FunctionName="cfg")
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_logs_go_to_the_function_log_group(emulator: Any) -> None:
+    create_function(emulator, "logged", make_zip({"app.py": ECHO}), role_policy=True)
+    emulator.client("lambda").invoke(FunctionName="logged", Payload=b"{}")
+    logs = emulator.client("logs")
+
+    def messages() -> list[str]:
+        streams = logs.describe_log_streams(logGroupName="/aws/lambda/logged")["logStreams"]
+        if not streams:
+            return []
+        events = logs.get_log_events(
+            logGroupName="/aws/lambda/logged", logStreamName=streams[0]["logStreamName"]
+        )
+        return [e["message"] for e in events["events"]]
+
+    found = wait_for(lambda: [m for m in messages() if "printed by the handler" in m])
+    assert found
+
+
+def test_reset_stops_every_worker(emulator: Any) -> None:
+    from emulator.lambda_ import runtime
+
+    create_function(emulator, "warm", make_zip({"app.py": ECHO}))
+    emulator.client("lambda").invoke(FunctionName="warm")
+    pids = runtime.POOL.worker_pids()
+    assert pids
+    emulator.reset()
+    assert runtime.POOL.worker_pids() == []
+    for pid in pids:
+        wait_for(lambda pid=pid: not _alive(pid))  # type: ignore[misc]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split()[2] != "Z"
+    except OSError:
+        return False
