@@ -29,6 +29,7 @@ from tasks.errors import StepFailed
 from tasks.ingest_lambda import BuildTarget, build_target
 
 PYPROJECT = ROOT / "pyproject.toml"
+PACKAGER = Path(__file__).resolve()
 DEPS_DIR = BUILD_DIR / "lambda-deps"
 MANIFEST = "ingest.json"
 # Our modules in the zip: the handler's import closure (tests/test_package.py imports it from the zip alone).
@@ -146,7 +147,7 @@ def write_zip(deps: Path, out: Path) -> str:
 def fingerprint(config: Config) -> str:
     """What the zip depends on: target, pins and every source file's bytes."""
     target = build_target(config.ingest.function, config.is_local)
-    h = hashlib.sha256(deps_key(target, pins()).encode() + Path(__file__).read_bytes())  # how, and from what
+    h = hashlib.sha256(deps_key(target, pins()).encode() + PACKAGER.read_bytes())  # how, and from what
     for path in source_files():
         h.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()

@@ -112,3 +112,12 @@ def emulator(_emulator_server: EmulatorHandle) -> EmulatorHandle:
     """A clean, running emulator (state wiped before each test)."""
     _emulator_server.reset()
     return _emulator_server
+
+
+@pytest.fixture(scope="session")
+def ingest_zip() -> Any:
+    """The local env's ingest Lambda zip, built once per session (tasks/package.py caches the pip target
+    under build/lambda-deps/, so only the first session on a machine pays for pip)."""
+    from tasks import config, package
+
+    return package.ensure(config.load("local"))
