@@ -64,12 +64,13 @@ def test_invoke_event_and_dry_run(emulator: Any) -> None:
 def test_import_error_is_reported_as_aws_does(emulator: Any) -> None:
     lam = emulator.client("lambda")
     create_function(emulator, "broken", make_zip({"app.py": "import not_in_the_zip\n" + ECHO}))
-    resp = lam.invoke(FunctionName="broken", Payload=b"{}")
+    resp = lam.invoke(FunctionName="broken", Payload=b"{}", LogType="Tail")
     assert resp["StatusCode"] == 200
     assert resp["FunctionError"] == "Unhandled"
     err = json.loads(resp["Payload"].read())
     assert err["errorType"] == "Runtime.ImportModuleError"
     assert "not_in_the_zip" in err["errorMessage"]
+    assert "Runtime.ImportModuleError" in base64.b64decode(resp["LogResult"]).decode()
 
 
 def test_site_packages_are_not_importable(emulator: Any) -> None:
@@ -392,3 +393,13 @@ def test_runtime_must_be_one_the_model_lists(emulator: Any) -> None:
     with pytest.raises(ClientError) as err:
         create_function(emulator, "odd", make_zip({"app.py": ECHO}), Runtime="python9.99")
     assert err.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_init_phase_is_not_part_of_the_timeout(emulator: Any) -> None:
+    """Imports run in the init phase (AWS's own 10 s limit); the function's timeout starts with the call."""
+    code = "import time\ntime.sleep(1.5)\ndef handler(event, context):\n    return 'ok'\n"
+    create_function(emulator, "slow-init", make_zip({"app.py": code}), Timeout=1)
+    resp = emulator.client("lambda").invoke(FunctionName="slow-init", LogType="Tail")
+    assert "FunctionError" not in resp
+    assert json.loads(resp["Payload"].read()) == "ok"
+    assert "INIT_START" in base64.b64decode(resp["LogResult"]).decode()

@@ -4,10 +4,10 @@ Started as ``python -I -S -u _bootstrap.py CODE_DIR`` by emulator/lambda_/runtim
 unpacked zip plus the standard library and nothing else: a zip that lacks a dependency fails to import here
 as it would on AWS. Only the standard library may be imported by this file.
 
-Wire: one JSON request per line on stdin; one JSON answer per line on the protocol fd (the original
-stdout). The handler's stdout and stderr both go to the stderr pipe (the function's log); after each
-invocation a marker line ``\\x1eDONE <request id>`` tells the emulator that the log of that invocation is
-complete.
+Wire: ``{"ready": bool}`` on the protocol fd (the original stdout) once the handler's module is imported,
+then one JSON request per line on stdin and one JSON answer per line on the protocol fd. The handler's
+stdout and stderr both go to the stderr pipe (the function's log); after each invocation a marker line
+``\\x1eDONE <request id>`` tells the emulator that the log of that invocation is complete.
 """
 
 from __future__ import annotations
@@ -122,6 +122,8 @@ def main() -> None:
     func, init_error = _load(os.environ.get("_HANDLER", ""))
     if init_error is not None:
         _log_error(init_error)
+    proto.write(json.dumps({"ready": init_error is None}) + "\n")  # the init phase is over
+    proto.flush()
     for line in sys.stdin:
         req = json.loads(line)
         request_id = str(req["request_id"])

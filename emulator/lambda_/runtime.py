@@ -32,6 +32,7 @@ from emulator.core import state
 BOOTSTRAP = Path(__file__).with_name("_bootstrap.py")
 MARKER = "\x1eDONE "
 LOG_TAIL_BYTES = 4096
+INIT_SECONDS = 10  # Lambda's limit for an on-demand environment's init phase
 # What an execution environment's log lines go to: (function, log stream, lines).
 LogSink = Callable[["FunctionSpec", str, list[str]], None]
 
@@ -266,17 +267,19 @@ class Pool:
 
     def _run(self, worker: _Worker, event: bytes, request_id: str) -> tuple[Outcome, bool]:
         spec = worker.spec
-        started = time.monotonic()
-        deadline_ms = time.time() * 1000 + spec.timeout * 1000
         done = threading.Event()
         with worker.cond:
             worker.done[request_id] = done
-            before = len(worker.lines)
-        version = spec.version
-        header = [f"START RequestId: {request_id} Version: {version}"]
+            before = 0 if worker.cold else len(worker.lines)
+        header = [f"START RequestId: {request_id} Version: {spec.version}"]
+        init_ok = True
         if worker.cold:
             header.insert(0, f"INIT_START Runtime Version: {spec.runtime}.local\tRuntime Version ARN: local")
+            # The init phase (imports) has its own limit, as on AWS; the timeout starts with the invocation.
+            init_ok = _read_answer(worker, max(INIT_SECONDS, spec.timeout)) is not None
         worker.cold = False
+        started = time.monotonic()
+        deadline_ms = time.time() * 1000 + spec.timeout * 1000
         request = {
             "request_id": request_id,
             "event": event.decode("utf-8") if event else "{}",
@@ -287,9 +290,10 @@ class Pool:
         timed_out = False
         assert worker.proc.stdin is not None and worker.proc.stdout is not None
         try:
-            worker.proc.stdin.write(json.dumps(request) + "\n")
-            worker.proc.stdin.flush()
-            answer = _read_answer(worker, spec.timeout)
+            if init_ok:
+                worker.proc.stdin.write(json.dumps(request) + "\n")
+                worker.proc.stdin.flush()
+                answer = _read_answer(worker, spec.timeout)
             if answer is None and worker.alive():
                 timed_out = True
         except (BrokenPipeError, OSError, ValueError):
