@@ -175,7 +175,7 @@ class IngestSettings:
     max_body_mb: int = 6
     token: str | None = field(default=None, repr=False)  # a secret: never in a repr or a log line
     sender_deadline_seconds: int = 30
-    function: LambdaSettings = field(default_factory=LambdaSettings)  # the deployed receiver
+    function: LambdaSettings = field(default_factory=LambdaSettings, repr=False)  # the deployed receiver
 
 
 # A bearer token: RFC 6750's b64token characters, long enough not to be guessed.

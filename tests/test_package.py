@@ -139,3 +139,36 @@ def test_bad_build_settings_exit_2_before_any_call(
     assert proc.returncode == 2, proc.stderr
     lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
     assert len(lines) == 1 and f"{setting}={value!r}" in lines[0] and rule in lines[0], proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "rule"),
+    [
+        ("ingest.auth", "basic", "must be token"),
+        ("ingest.enabled", "maybe", "must be true or false"),
+        ("ingest.reserved_concurrency", "-1", "must be an integer >= 0"),
+        ("ingest.memory_mb", "64", "must be an integer from 128 to"),
+        ("ingest.memory_mb", "lots", "must be an integer from 128 to"),
+    ],
+)
+def test_bad_function_settings_name_the_value_and_the_rule(setting: str, value: str, rule: str) -> None:
+    with pytest.raises(cfg.UserError) as err:
+        cfg.load("prod", {setting: value})
+    message = str(err.value)
+    assert message.startswith(f"error: {setting}=") and rule in message and "\n" not in message
+
+
+def test_function_settings_from_the_command_line() -> None:
+    fn = cfg.load(
+        "prod",
+        {
+            "ingest.enabled": "false",
+            "ingest.auth": "iam",
+            "ingest.reserved_concurrency": "5",
+            "ingest.memory_mb": "1024",
+        },
+    ).ingest.function
+    assert (fn.enabled, fn.auth, fn.reserved_concurrency, fn.memory_mb) == (False, "iam", 5, 1024)
+    assert (
+        cfg.load("prod", {"ingest.reserved_concurrency": "null"}).ingest.function.reserved_concurrency is None
+    )
