@@ -114,21 +114,20 @@ def test_missing_function_is_drift_and_disabled_reads_nothing(emulator, monkeypa
     assert emulator.calls() == []
 
 
-def test_plan_names_a_code_only_change_of_the_function_as_its_code_update():
-    from tasks.steps.stack import _resource_changes
-
-    def tmpl(key: str, handler: str = "ingest.lambda_handler.handler") -> dict:
-        props = {"Code": {"S3Bucket": "artifacts", "S3Key": key}, "Handler": handler}
-        return {"Resources": {"IngestFunction": {"Type": "AWS::Lambda::Function", "Properties": props}}}
+def test_plan_names_a_new_code_key_as_the_functions_code_update():
+    from tasks.steps import stack
 
     old, new = "ingest/local/" + "a" * 64 + ".zip", "ingest/local/" + "b" * 64 + ".zip"
-    assert _resource_changes(tmpl(new), tmpl(old)) == {
-        "Resources.IngestFunction": (f"code {old} (deployed)", f"code {new}: function code update")
+    tmpl = {"Resources": {"IngestFunction": {"Type": "AWS::Lambda::Function"}}}
+    have = stack.Observed(True, "id", "CREATE_COMPLETE", parameters={"IngestCodeKey": old}, template=tmpl)
+
+    def want(params: dict[str, str]) -> stack.Desired:
+        return stack.Desired("otlp2pipeline-local", "", tmpl, params, {})
+
+    [change] = stack.diff(want({"IngestCodeKey": new}), have).changes
+    assert change.action == "update"
+    assert change.fields == {
+        "Parameters": (f"IngestCodeKey {old}", f"IngestCodeKey {new}: the ingest function's code update")
     }
-    other = _resource_changes(tmpl(new, "other.handler"), tmpl(old))  # more than the code: as before
-    assert other == {
-        "Resources.IngestFunction": (
-            "AWS::Lambda::Function (deployed)",
-            "AWS::Lambda::Function (rendered, differs)",
-        )
-    }
+    other = stack.diff(want({"IngestCodeKey": new, "Other": "x"}), have).changes[0].fields["Parameters"]
+    assert other == ({"IngestCodeKey": old}, {"IngestCodeKey": new, "Other": "x"})  # more than the code

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -126,16 +125,18 @@ def diff(want: Wanted, have: Function) -> Diff:
     return Diff(changes, notes)
 
 
-def code_change(have: dict[str, Any], want: dict[str, Any]) -> tuple[str, str] | None:
-    """For plan: a Lambda function whose template differs only in its code's S3 location is the code
-    update (what a change in ingest/ makes), shown as the two keys rather than "differs"."""
-    if have.get("Type") != "AWS::Lambda::Function" or want.get("Type") != have.get("Type"):
+CODE_KEY_PARAMETER = "IngestCodeKey"  # the stack's parameter: the zip's S3 key, the function's Code.S3Key
+
+
+def code_change(have: dict[str, str], want: dict[str, str]) -> tuple[str, str] | None:
+    """For plan: stack parameters that differ only in the zip's key are the function's code update (what
+    a change in ingest/ makes), shown as the two keys rather than two parameter maps."""
+    rest_have = {k: v for k, v in have.items() if k != CODE_KEY_PARAMETER}
+    rest_want = {k: v for k, v in want.items() if k != CODE_KEY_PARAMETER}
+    old, new = have.get(CODE_KEY_PARAMETER), want.get(CODE_KEY_PARAMETER)
+    if rest_have != rest_want or old is None or new is None or old == new:
         return None
-    h_props, w_props = dict(have.get("Properties") or {}), dict(want.get("Properties") or {})
-    h_code, w_code = h_props.pop("Code", None), w_props.pop("Code", None)
-    if h_props != w_props or not isinstance(h_code, dict) or not isinstance(w_code, dict):
-        return None
-    return (f"code {h_code.get('S3Key')} (deployed)", f"code {w_code.get('S3Key')}: function code update")
+    return (f"{CODE_KEY_PARAMETER} {old}", f"{CODE_KEY_PARAMETER} {new}: the ingest function's code update")
 
 
 def apply(ctx: Context, d: Diff) -> Outcome:

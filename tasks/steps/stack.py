@@ -145,8 +145,7 @@ def _resource_changes(want: dict[str, Any], have: dict[str, Any]) -> dict[str, t
             h_type = h_res[lid].get("Type") if lid in h_res else None
             w_type = w_res[lid].get("Type") if lid in w_res else None
             if h_type and w_type:
-                code = code_change(h_res[lid], w_res[lid])  # the ingest function's code: say which
-                out[f"Resources.{lid}"] = code or (f"{h_type} (deployed)", f"{w_type} (rendered, differs)")
+                out[f"Resources.{lid}"] = (f"{h_type} (deployed)", f"{w_type} (rendered, differs)")
             else:
                 out[f"Resources.{lid}"] = (h_type, w_type)
     for section in sorted((set(want) | set(have)) - {"Resources"}):
@@ -194,8 +193,11 @@ def diff(want: Desired, have: Observed) -> Diff:
             ]
         )
     fields = _resource_changes(want.template, have.template or {})
-    if have.parameters != want.parameters:
-        fields["Parameters"] = (have.parameters, want.parameters)
+    if have.parameters != want.parameters:  # a new IngestCodeKey alone: say it is the function's code
+        fields["Parameters"] = code_change(have.parameters, want.parameters) or (
+            have.parameters,
+            want.parameters,
+        )
     if have.tags != want.tags:
         fields["Tags"] = (have.tags, want.tags)
     return Diff([Change("update", res, fields, reason="change set")] if fields else [])
