@@ -7,6 +7,11 @@ objects expire 30 days after upload, their noncurrent versions 30 days later. Ke
 (`ingest/ENV/SHA256.zip`), so an expired zip is simply absent, and the next deploy uploads the current
 one again before the stack reads it (deploy:ingest_code). Other statements and lifecycle rules someone
 added are kept.
+
+Reads: the zip's key first (the one HeadObject deploy:ingest_code makes anyway, shared through the
+context). When the current zip is there, the bucket is too, and nothing more is read: a converged deploy
+makes that one read. Only when a zip must be uploaded is the bucket itself read (five settings) and
+created or repaired, so its settings are checked before every upload.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class Desired:
 @dataclass(frozen=True)
 class Observed:
     exists: bool
+    holds_current_zip: bool = False  # then its settings were not read: nothing is uploaded this time
     encryption: str | None = None  # SSEAlgorithm of the default encryption rule
     public_block: dict[str, bool] = field(default_factory=dict)
     tls_only: bool = False
@@ -90,6 +96,10 @@ def _read(call: Any, missing: tuple[str, ...], **kwargs: Any) -> dict[str, Any] 
 
 
 def observe(ctx: Context) -> Observed:
+    from tasks.steps import ingest_code
+
+    if ingest_code.observe(ctx).present:
+        return Observed(True, holds_current_zip=True)
     want = desired(ctx)
     s3 = ctx.clients.s3
     args = {"Bucket": want.bucket, "ExpectedBucketOwner": want.account_id}
@@ -113,6 +123,7 @@ def observe(ctx: Context) -> Observed:
     ours = next((r for r in all_rules if r.get("ID") == RULE_ID), None)
     return Observed(
         True,
+        False,
         algo,
         dict(pab.get("PublicAccessBlockConfiguration", {})),
         any(_same_statement(s, tls) for s in statements),
@@ -140,6 +151,8 @@ def diff(want: Desired, have: Observed) -> Diff:
     res = f"s3 bucket {want.bucket}"
     if not have.exists:
         return Diff([Change("create", res, {"Bucket": (None, want.bucket)})])
+    if have.holds_current_zip:
+        return Diff([])
     fields: dict[str, tuple[Any, Any]] = {}
     if have.encryption not in ("AES256", "aws:kms", "aws:kms:dsse"):
         fields["Encryption"] = (have.encryption, "AES256")
@@ -191,6 +204,8 @@ def apply(ctx: Context, d: Diff) -> Outcome:
 def report(have: Observed) -> list[tuple[str, str]]:
     if not have.exists:
         return [("artifacts bucket", "missing")]
+    if have.holds_current_zip:
+        return [("artifacts bucket", "holds the current zip (settings are checked before each upload)")]
     state = (
         f"encryption={have.encryption} versioning={have.versioning} tls_only={have.tls_only} "
         f"public_blocked={all(have.public_block.get(k) is True for k in PUBLIC_BLOCK)} "
