@@ -9,6 +9,7 @@ from pathlib import Path
 
 # Task creators (doit collects every `task_*` name in this module).
 from tasks.cli import args
+from tasks.cli.connect import task_connect  # noqa: F401
 from tasks.cli.deploy import task_deploy  # noqa: F401
 from tasks.cli.destroy import task_destroy  # noqa: F401
 from tasks.cli.doctor import task_doctor  # noqa: F401
@@ -21,6 +22,7 @@ from tasks.cli.send import task_send  # noqa: F401
 from tasks.cli.status import task_status  # noqa: F401
 from tasks.cli.tables import task_tables  # noqa: F401
 from tasks.cli.template import task_template  # noqa: F401
+from tasks.cli_package import task_package  # noqa: F401  (h6's; tasks/cli/package.py once moved)
 
 _DEP_DIR = Path(__file__).parent / ".doit"
 _DEP_DIR.mkdir(exist_ok=True)

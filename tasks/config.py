@@ -31,9 +31,11 @@ from tasks.regions import (
     partition,
 )
 from tasks.settings import (
+    _BOOL,
     _INT,
     _LIST,
     _MAP,
+    _OPT_INT,
     _OPT_STR,
     ACCOUNT_ID_LEN,
     CATALOG_NAME,
@@ -160,7 +162,12 @@ def _parse_override(key: str, raw: Any) -> Any:
         return [s.strip() for s in raw.split(",")] if raw.strip() else []
     if kind == _OPT_STR:
         return raw or None
-    if kind == _INT:
+    if kind == _BOOL:
+        low = raw.strip().lower()
+        return {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}.get(low, raw)
+    if kind == _OPT_INT and raw.strip().lower() in ("", "null", "none"):
+        return None
+    if kind in (_INT, _OPT_INT):
         try:
             return int(raw.strip())
         except ValueError:

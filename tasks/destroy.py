@@ -25,6 +25,15 @@ KEPT = (
     "IAM role S3TablesRoleForLakeFormation, Lake Formation admins and resource registration, "
     "Glue catalog s3tablescatalog and its grant (account-level, shared by every env)"
 )
+INGEST_OUTPUT = "IngestFunctionName"
+
+
+def kept(ctx: Context) -> str:
+    """What destroy leaves: the account-level setup and the artifacts bucket (every env's ingest zips)."""
+    bucket = ctx.config.artifacts_bucket_name(ctx.account_id)
+    return f"{KEPT}; artifacts bucket {bucket} (the ingest zips of every env of the account and region)"
+
+
 TABLE_BUCKET_TYPES = ("AWS::S3Tables::TableBucket", "AWS::S3Tables::Namespace", "AWS::S3Tables::Table")
 
 
@@ -40,6 +49,7 @@ class Inventory:
     error_bucket: str | None = None
     error_objects: int = 0
     grants: list[dict[str, Any]] = field(default_factory=list)
+    ingest_function: str | None = None  # the stack's function: it, its URL and its secret go with the stack
 
     @property
     def empty(self) -> bool:
@@ -55,6 +65,11 @@ class Inventory:
             out.append(
                 f"stack {self.stack_id.split('/')[1] if '/' in self.stack_id else self.stack_id} "
                 f"({self.stack_status})"
+                + (
+                    f", with the ingest function {self.ingest_function}, its Function URL and token secret"
+                    if self.ingest_function
+                    else ""
+                )
             )
         if self.bucket_arn:
             tbl = ", ".join(f"{ns}.{t}" for ns, t in self.tables) or "no tables"
@@ -116,6 +131,7 @@ def inventory(ctx: Context) -> Inventory:
     if desc is not None and desc["StackStatus"] != "DELETE_COMPLETE":
         inv.stack_id, inv.stack_status = desc["StackId"], desc["StackStatus"]
         inv.role_arn = stack.outputs_of(desc).get(ROLE_OUTPUT)
+        inv.ingest_function = stack.outputs_of(desc).get(INGEST_OUTPUT)
     arn = tables.bucket_arn(ctx)
     found = _bucket_tables(ctx, arn)
     if found is not None:
@@ -193,12 +209,12 @@ def destroy(ctx: Context, force: bool) -> int:
     turns exceptions into exit codes, gives the command's. Returns 0 (EXIT_OK): done or nothing to delete."""
     inv = inventory(ctx)
     if inv.empty:
-        emit(f"destroy env={ctx.config.env}: nothing to delete; kept: {KEPT}")
+        emit(f"destroy env={ctx.config.env}: nothing to delete; kept: {kept(ctx)}")
         return 0
     emit(f"destroy env={ctx.config.env} deletes:")
     for line in inv.lines():
         emit(f"  - {line}")
-    emit(f"  kept: {KEPT}")
+    emit(f"  kept: {kept(ctx)}")
     confirm(ctx, inv, force)
 
     if inv.streams:
@@ -248,5 +264,5 @@ def destroy(ctx: Context, force: bool) -> int:
         _empty_bucket(ctx, inv.error_bucket)
         ctx.clients.s3.delete_bucket(Bucket=inv.error_bucket)
         ctx.say(f"deleted error bucket {inv.error_bucket}")
-    emit(f"destroy env={ctx.config.env}: done; kept: {KEPT}; {ctx.clients.counter.summary()}")
+    emit(f"destroy env={ctx.config.env}: done; kept: {kept(ctx)}; {ctx.clients.counter.summary()}")
     return 0

@@ -59,11 +59,17 @@ class TableSchema:
         return tuple(c.name for c in self.columns if c.required)
 
 
+def _read(path: Path) -> str:
+    """A file beside this module, also when imported from a zip (the ingest Lambda, tasks/package.py)."""
+    get_data = getattr(globals().get("__loader__"), "get_data", None)
+    return get_data(str(path)).decode("utf-8") if get_data is not None else path.read_text()
+
+
 @cache
 def load(signal: str) -> TableSchema:
     if signal not in ALL_SIGNALS:
         raise KeyError(f"unknown signal {signal!r}: must be one of {', '.join(ALL_SIGNALS)}")
-    doc = yaml.safe_load((SCHEMA_DIR / f"{signal}.yaml").read_text())
+    doc = yaml.safe_load(_read(SCHEMA_DIR / f"{signal}.yaml"))
     columns = tuple(
         Column(id=i, name=c["name"], type=c["type"], required=bool(c["required"]))
         for i, c in enumerate(doc["columns"], start=1)

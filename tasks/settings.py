@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from tasks.errors import UserError
+from tasks.ingest_lambda import LambdaSettings, lambda_settings
 from tasks.regions import arn, partition
 
 PROJECT = "otlp2pipeline"
@@ -25,6 +26,7 @@ CATALOG_NAME = "s3tablescatalog"  # the Glue federated catalog over every table 
 
 # Every setting the validator reads, with its kind. defaults.yaml must define exactly these.
 _INT, _STR, _OPT_STR, _LIST, _MAP = "int", "str", "optional str", "list", "map"
+_BOOL, _OPT_INT = "bool", "optional int"
 SETTINGS: dict[str, str] = {
     "region": _STR,
     "namespace": _STR,
@@ -45,6 +47,13 @@ SETTINGS: dict[str, str] = {
     "ingest.max_body_mb": _INT,
     "ingest.token": _OPT_STR,
     "ingest.sender_deadline_seconds": _INT,
+    # The receiver deployed as a Lambda function behind a Function URL (tasks/ingest_lambda.py).
+    "ingest.enabled": _BOOL,
+    "ingest.auth": _STR,
+    "ingest.runtime": _OPT_STR,
+    "ingest.architecture": _STR,
+    "ingest.reserved_concurrency": _OPT_INT,
+    "ingest.memory_mb": _INT,
     "caller_principal": _OPT_STR,
 }
 
@@ -89,6 +98,7 @@ class IngestSettings:
     max_body_mb: int = 6
     token: str | None = field(default=None, repr=False)  # a secret: never in a repr or a log line
     sender_deadline_seconds: int = 30
+    function: LambdaSettings = field(default_factory=LambdaSettings, repr=False)  # the deployed receiver
 
 
 # A bearer token: RFC 6750's b64token characters, long enough not to be guessed.
@@ -110,6 +120,7 @@ def _ingest(raw: Any) -> IngestSettings:
         sender_deadline_seconds=_int(
             ing.get("sender_deadline_seconds"), "ingest.sender_deadline_seconds", 1, 900
         ),
+        function=lambda_settings(ing),
     )
 
 
@@ -189,6 +200,22 @@ class Config:
     def stream_arn(self, account_id: str, signal: str) -> str:
         return self.arn("firehose", f"deliverystream/{self.stream_name(signal)}", account_id)
 
+    # -- the receiver as a Lambda function (ingest.enabled) ---------------------------------------------
+    def artifacts_bucket_name(self, account_id: str) -> str:
+        """Account-and-region bucket of the ingest zips, shared by every env there (destroy keeps it)."""
+        return f"{PROJECT}-artifacts-{account_id}-{self.region}"
+
+    def artifacts_bucket_arn(self, account_id: str) -> str:
+        return self.arn("s3", self.artifacts_bucket_name(account_id), region="")
+
+    def ingest_code_key(self, sha256: str) -> str:
+        """The zip's key: content-addressed, so a code change is a new key (and a new S3Key in the stack)."""
+        return f"ingest/{self.env}/{sha256}.zip"
+
+    @property
+    def ingest_function_name(self) -> str:
+        return f"{self.stack_name}-ingest"
+
     @property
     def all_tags(self) -> dict[str, str]:
         """Config tags plus the env tag, sorted by key: what every taggable resource carries."""
@@ -223,4 +250,5 @@ class Config:
             "profile": self.profile,
             "endpoint": self.endpoint,
             "caller_principal": self.caller_principal,
+            "ingest_function": vars(self.ingest.function).copy(),
         }

@@ -24,6 +24,11 @@ Stack outputs (stable names; later steps read them, so never rename one):
     <Signal>TableArn     ARN of the signal's Iceberg table
     <Signal>TableName    table name (the signal name)
     <Signal>LogStreamName the signal's delivery log stream in LogGroupName
+  and with ingest.enabled (templates/ingest.yaml.j2):
+    IngestEndpoint       the Function URL (ends in /)
+    IngestFunctionName   the ingest function's name
+    IngestTokenSecretArn the secret holding the bearer token (ingest.auth: token only)
+    IngestAuth           token | iam
 """
 
 from __future__ import annotations
@@ -62,12 +67,20 @@ OUTPUT_KEYS: tuple[str, ...] = (
     "Signals",
 )
 SIGNAL_OUTPUT_KEYS: tuple[str, ...] = ("TableArn", "TableName", "LogStreamName")
+INGEST_OUTPUT_KEYS: tuple[str, ...] = (
+    "IngestEndpoint",
+    "IngestFunctionName",
+    "IngestTokenSecretArn",
+    "IngestAuth",
+)
+INGEST_TEMPLATES = ("ingest.yaml.j2", "ingest_outputs.yaml.j2")
 
 # Files the rendered output depends on (besides the config files and the signals' schema files).
 SOURCE_FILES: tuple[Path, ...] = (
     TEMPLATE_DIR / STACK_TEMPLATE,
     TEMPLATE_DIR / LF_TRUST_TEMPLATE,
     TEMPLATE_DIR / LF_POLICY_TEMPLATE,
+    *(TEMPLATE_DIR / t for t in INGEST_TEMPLATES),
     Path(__file__).resolve(),
 )
 
@@ -86,7 +99,11 @@ def output_key(signal: str, kind: str) -> str:
 
 def output_keys(config: Config) -> list[str]:
     """Every output key the env's stack has, in template order."""
-    return [*OUTPUT_KEYS, *(output_key(s, k) for s in config.signals for k in SIGNAL_OUTPUT_KEYS)]
+    keys = [*OUTPUT_KEYS, *(output_key(s, k) for s in config.signals for k in SIGNAL_OUTPUT_KEYS)]
+    fn = config.ingest.function
+    if fn.enabled:
+        keys += [k for k in INGEST_OUTPUT_KEYS if fn.auth == "token" or k != "IngestTokenSecretArn"]
+    return keys
 
 
 def table_logical_id(signal: str) -> str:
@@ -147,6 +164,33 @@ def _table_context(config: Config, signal: str) -> dict[str, Any]:
     }
 
 
+def _function_context(config: Config) -> dict[str, Any] | None:
+    """The ingest function's values (templates/ingest.yaml.j2), or None when ingest.enabled is false."""
+    from tasks.ingest_lambda import HANDLER, build_target
+
+    fn = config.ingest.function
+    if not fn.enabled:
+        return None
+    target = build_target(fn, config.is_local)
+    deadline = config.ingest.sender_deadline_seconds
+    return {
+        "settings": fn,
+        "target": target,
+        "auth": fn.auth,
+        "url_auth": "NONE" if fn.auth == "token" else "AWS_IAM",
+        "name": config.ingest_function_name,
+        "log_group": f"/aws/lambda/{config.ingest_function_name}",
+        "handler": HANDLER,
+        "bucket": config.artifacts_bucket_name("${AWS::AccountId}"),
+        "timeout": min(900, deadline + 10),  # the resend deadline, plus time to answer 503
+        "deadline": deadline,
+        "max_body_bytes": config.ingest.max_body_mb * 1024 * 1024,
+        # cfn-lint asks Python 3.12+ functions to say whether SnapStart is on; it is not (a URL is
+        # invoked unqualified, and SnapStart applies to published versions only).
+        "snap_start": int(target.runtime.split(".")[1]) >= 12,
+    }
+
+
 def render(config: Config) -> str:
     """The env's CloudFormation template as YAML text. Deterministic; no AWS call."""
     text = (
@@ -156,6 +200,7 @@ def render(config: Config) -> str:
             c=config,
             tables=[_table_context(config, s) for s in config.signals],
             tags=_tags_block(config),
+            fn=_function_context(config),
         )
     )
     _load_yaml(text)  # a template bug must fail here, not in CloudFormation

@@ -50,3 +50,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))
+
+
+@pytest.fixture(scope="session")
+def ingest_zip() -> Any:
+    """The local env's ingest Lambda zip, built once per session (tasks/package.py caches the pip target
+    under build/lambda-deps/, so only the first session on a machine pays for pip)."""
+    from tasks import config, package
+
+    return package.ensure(config.load("local"))

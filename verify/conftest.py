@@ -62,10 +62,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The receiver's tests run only against a receiver: without --ingest they are deselected."""
-    if config.getoption("--ingest"):
+    """The receiver's tests run only against a receiver: without --ingest they are deselected; the
+    Function URL's tests only in an env with `ingest.enabled` (the stack has no endpoint otherwise)."""
+    unwanted = set() if config.getoption("--ingest") else {"ingest_endpoint"}
+    if not config.stash[_CONFIG_KEY].ingest.function.enabled:
+        unwanted.add("ingest_connection")
+    if not unwanted:
         return
-    kept = [i for i in items if "ingest_endpoint" not in getattr(i, "fixturenames", ())]
+    kept = [i for i in items if not unwanted & set(getattr(i, "fixturenames", ()))]
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept
@@ -74,6 +78,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def ingest_endpoint(request: pytest.FixtureRequest) -> str:
     return str(request.config.getoption("--ingest")).rstrip("/")
+
+
+@pytest.fixture(scope="session")
+def ingest_connection(config: Config, clients: Clients) -> Any:
+    """The env's Function URL and its credentials, read as `doit connect` reads them (tasks/connect.py)."""
+    from tasks.connect import read
+
+    try:
+        return read(config, clients)
+    except UserError as exc:  # no stack or no endpoint output: the line says which, and what to run
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")

@@ -62,3 +62,30 @@ def test_an_sdk_batch_through_the_receiver_lands(
         backoff(deadline, first=0.5, cap=10.0),
     )
     assert found == wanted, f"rows of run {run_id} found {found}, sent {wanted} through {ingest_endpoint}"
+
+
+# -- the deployed receiver: the stack's Function URL (ingest.enabled) ---------------------------------
+
+
+def test_one_request_per_signal_through_the_function_url_lands(
+    clients, config, account_id, signal, ingest_connection, delivery_margin
+):
+    """A request of this signal, authenticated as `doit connect` says, is answered 200 and its row lands."""
+    from verify.otlp_post import PATHS, post, request
+
+    run_id = new_run_id()
+    conn = ingest_connection
+    sign = (clients.session.get_credentials(), config.region) if conn.auth == "iam" else None
+    answer = post(conn.endpoint, PATHS[signal], request(signal, run_id), token=conn.token, sign=sign)
+    assert answer.status == 200, (
+        f"POST {conn.endpoint}{PATHS[signal]} answered {answer.status}: {answer.body[:300]!r}"
+    )
+    deadline = time.monotonic() + config.firehose.buffering_interval_seconds + delivery_margin
+    delay = 0.5
+    while True:
+        found = len(_rows(clients, config, account_id, signal, run_id))
+        if found >= 1 or time.monotonic() > deadline:
+            break
+        time.sleep(delay)
+        delay = min(delay * 2, 10.0)
+    assert found == 1, f"rows of run {run_id} in {signal}: {found}, sent 1 through {conn.endpoint}"

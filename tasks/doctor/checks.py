@@ -312,7 +312,17 @@ class Doctor:
             "; ".join(f"{c.resource}: {c.reason}" for c in role.diff.changes),
         )
 
+    # the ingest function: its secret and its streams (tasks/doctor_ingest.py) -------------------------
+    def ingest_function(self) -> Iterator[Finding]:
+        from tasks.doctor_ingest import ENTRY_INGEST, run_checks
+
+        self.step("stack")  # publishes the stack's outputs (the function's name, the secret's ARN)
+        for check in run_checks(self.ctx):
+            yield self.finding(ENTRY_INGEST, check.cause, check.ok, check.found)
+
     def findings(self) -> Iterator[Finding]:
+        from tasks.doctor_ingest import ENTRY_INGEST
+
         checks = (
             (ENTRY_GLUE_PERMISSIONS, self.glue_permissions),
             (ENTRY_ASSUME_ROLE, self.assume_role),
@@ -321,6 +331,7 @@ class Doctor:
             (ENTRY_APPEND_ONLY, self.append_only),
             (ENTRY_FIREHOSE_GRANTS, self.firehose_grants),
             (ENTRY_FIREHOSE_ROLE_POLICY, self.firehose_role_policy),
+            (ENTRY_INGEST, self.ingest_function),
         )
         for entry, check in checks:
             try:

@@ -12,10 +12,13 @@ from typing import Any
 from tasks.config import Config
 from tasks.step import Context, Diff, Outcome, Step
 from tasks.steps import (
+    artifacts_bucket,
     catalog,
     catalog_grant,
     firehose_role,
+    function,
     grants,
+    ingest_code,
     lf_admins,
     lf_resource,
     lf_role,
@@ -64,11 +67,16 @@ def all_steps(config: Config, *, include_checks: bool = False) -> list[Step[Any,
             (),
             report=streams.cleanup_report,
         ),
-        # A removed signal's stream goes before the stack drops its table.
-        _module_step(stack, (streams.CLEANUP,), publish=stack.publish),
     ]
+    stack_deps: tuple[str, ...] = (streams.CLEANUP,)
+    if config.ingest.function.enabled:  # the function's zip is in place before the stack names its key
+        steps += [_module_step(artifacts_bucket), _module_step(ingest_code, (artifacts_bucket.NAME,))]
+        stack_deps += (ingest_code.NAME,)
+    # A removed signal's stream goes before the stack drops its table.
+    steps.append(_module_step(stack, stack_deps, publish=stack.publish))
     if include_checks:
         steps.append(_module_step(tables, (stack.NAME,), deploys=False))
+        steps.append(_module_step(function, (stack.NAME,), deploys=False))
     steps.append(_module_step(grants, (stack.NAME, catalog_grant.NAME)))
     # The role's inline policy, drifted outside CloudFormation, before the streams that deliver with it.
     steps.append(_module_step(firehose_role, (stack.NAME,)))

@@ -19,6 +19,7 @@ from tasks.errors import StepFailed, error_code
 from tasks.polling import backoff_delays, poll
 from tasks.step import Change, Context, Diff, Outcome, Result, plain
 from tasks.steps import stack_events
+from tasks.steps.function import code_change
 
 NAME = "stack"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
@@ -60,12 +61,15 @@ class Observed:
 
 def desired(ctx: Context) -> Desired:
     from tasks import template
+    from tasks.steps import ingest_code
 
+    # The ingest zip's key: a code change is a new key, so a new Code.S3Key and a function update.
+    params = {"IngestCodeKey": ingest_code.artifact(ctx).key} if ctx.config.ingest.function.enabled else {}
     return Desired(
         ctx.config.stack_name,
         template.render(ctx.config),
         plain(template.parsed(ctx.config)),
-        {},
+        params,
         dict(ctx.config.all_tags),
     )
 
@@ -190,8 +194,11 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
             ]
         )
     fields = _resource_changes(want.template, have.template or {})
-    if have.parameters != want.parameters:
-        fields["Parameters"] = (have.parameters, want.parameters)
+    if have.parameters != want.parameters:  # a new IngestCodeKey alone: say it is the function's code
+        fields["Parameters"] = code_change(have.parameters, want.parameters) or (
+            have.parameters,
+            want.parameters,
+        )
     if have.tags != want.tags:
         fields["Tags"] = (have.tags, want.tags)
     return Diff([Change("update", res, fields, reason="change set")] if fields else [])
@@ -265,6 +272,7 @@ def run_change_set(ctx: Context, want: Desired, kind: str) -> dict[str, str] | N
         ChangeSetName=name,
         ChangeSetType=kind,
         TemplateBody=want.body,
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(want.parameters.items())],
         Capabilities=CAPABILITIES,
         Tags=[{"Key": k, "Value": v} for k, v in want.tags.items()],
         Description=f"otlp2pipeline deploy env={ctx.config.env}",

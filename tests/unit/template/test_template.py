@@ -60,12 +60,15 @@ def test_only_the_env_signals_are_in_the_template(signals):
     for single in (
         "AWS::S3Tables::TableBucket",
         "AWS::S3Tables::Namespace",
-        "AWS::IAM::Role",
         "AWS::S3::Bucket",
         "AWS::S3::BucketPolicy",
-        "AWS::Logs::LogGroup",
+        "AWS::Lambda::Function",
+        "AWS::Lambda::Url",
+        "AWS::SecretsManager::Secret",
     ):
         assert len(kinds[single]) == 1, single
+    # The Firehose role and delivery log group, and the ingest function's own (ingest.enabled).
+    assert len(kinds["AWS::IAM::Role"]) == len(kinds["AWS::Logs::LogGroup"]) == 2
 
 
 def test_names_resources_and_settings():
@@ -111,7 +114,13 @@ def test_every_taggable_resource_carries_config_and_env_tags():
             assert res["Properties"].get("Tags") == expected, name
         else:
             untagged.append(res["Type"])
-    assert set(untagged) == {"AWS::S3Tables::Namespace", "AWS::Logs::LogStream", "AWS::S3::BucketPolicy"}
+    assert set(untagged) == {
+        "AWS::S3Tables::Namespace",
+        "AWS::Logs::LogStream",
+        "AWS::S3::BucketPolicy",
+        "AWS::Lambda::Url",
+        "AWS::Lambda::Permission",
+    }
 
 
 def test_outputs_are_stable_and_complete():
@@ -199,14 +208,16 @@ def test_write_default_path_and_explicit_path(tmp_path, monkeypatch):
 def test_doit_template_writes_prints_and_is_up_to_date(tmp_path):
     out = tmp_path / "t.yaml"
     with recording_endpoint() as endpoint:
-        env = no_credentials_env(endpoint.url)
+        url = endpoint.url
+        env = no_credentials_env(url)
         first = run_doit(tmp_path, ["env=prod", f"output={out}"], env)
         second = run_doit(tmp_path, ["env=prod", f"output={out}"], env)
         changed = run_doit(tmp_path, ["env=prod", f"output={out}", "signals=logs"], env)
         assert endpoint.connections == []  # no AWS call, not even with an endpoint at hand
     assert first.returncode == 0, first.stderr
     assert str(out) in first.stdout.splitlines()
-    assert out.read_text() == template.render(cfg.load("prod", {"signals": "logs"}))
+    # The endpoint is this machine's, so the ingest zip (and the function's runtime) is built for it.
+    assert out.read_text() == template.render(cfg.load("prod", {"signals": "logs", "endpoint": url}))
     assert second.returncode == 0 and f"-- template {out}" in second.stdout  # up to date: not re-run
     assert changed.returncode == 0 and f".  template {out}" in changed.stdout  # a config value changed
 
@@ -216,10 +227,11 @@ def test_doit_template_default_path(tmp_path):
     target = ROOT / "build" / env_name / "template.yaml"
     try:
         with recording_endpoint() as endpoint:
-            proc = run_doit(tmp_path, [f"env={env_name}"], no_credentials_env(endpoint.url))
+            url = endpoint.url
+            proc = run_doit(tmp_path, [f"env={env_name}"], no_credentials_env(url))
         assert proc.returncode == 0, proc.stderr
         assert str(target) in proc.stdout
-        assert target.read_text() == template.render(cfg.load(env_name))
+        assert target.read_text() == template.render(cfg.load(env_name, {"endpoint": url}))
     finally:
         target.unlink(missing_ok=True)
         if target.parent.exists():

@@ -39,6 +39,8 @@ def _fake_attributes(doc: dict[str, Any], region: str) -> dict[str, str]:
         elif kind == "AWS::IAM::Role":
             attrs[name] = f"{name.lower()}-generated"
             attrs[f"{name}.Arn"] = f"arn:aws:iam::{ACCOUNT}:role/{name.lower()}-generated"
+        elif kind == "AWS::SecretsManager::Secret":  # Ref is the ARN, with its random suffix
+            attrs[name] = f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{name}-AbCdEf"
     for name, r in res.items():
         if r["Type"] == "AWS::S3Tables::Table":
             bucket = res["TableBucket"]["Properties"]["TableBucketName"]
@@ -144,7 +146,8 @@ def test_template_policies_pass_parliament(env):
             role_arn = f"arn:aws:iam::{ACCOUNT}:role/firehoserole-generated"
             assert _parliament(policy, kind, role_arn) == [], where
             assert _writes_on_star(policy) == [], where
-    assert len(seen) == len(SUBSETS) + 2  # a role policy per signal set, one trust and one bucket policy
+    # Per signal set the Firehose role's and the ingest role's policies; two trusts, one bucket policy.
+    assert len(seen) == 2 * len(SUBSETS) + 3
 
 
 def test_lf_role_documents_pass_parliament():

@@ -1,0 +1,52 @@
+"""`doit package env=ENV`: build the ingest Lambda zip, build/ENV/ingest-<sha256>.zip (tasks/package.py).
+
+Needs no credentials and makes no AWS call. Up to date while the sources, the pins and the build
+target are unchanged (doit's file_dep and config_changed; tasks/package.py checks the same fingerprint
+itself, so deploy and plan never rebuild an up-to-date zip either).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from doit.tools import config_changed
+
+from tasks import package
+from tasks.config import Config, from_doit_vars
+from tasks.errors import UserError, cli_action, emit
+from tasks.ingest_lambda import build_target
+
+
+@cli_action
+def _refuse(message: str) -> None:
+    """Bad input found while creating the task: report it when the task runs, as one line."""
+    raise UserError(message)
+
+
+@cli_action
+def _build(config: Config) -> None:
+    art = package.ensure(config)
+    t = art.target
+    emit(f"{art.path} ({t.runtime}, {t.architecture}, {art.path.stat().st_size} bytes)")
+    emit(f"sha256: {art.sha256}")
+
+
+def task_package() -> dict[str, Any]:
+    """Build the env's ingest Lambda zip (build/ENV/ingest-<sha256>.zip); no AWS call."""
+    try:
+        config = from_doit_vars()
+    except UserError as exc:
+        # Task creators run for every doit command: never raise here, fail when this task runs.
+        return {"actions": [(_refuse, [str(exc)])], "uptodate": [False], "verbosity": 2}
+    target = build_target(config.ingest.function, config.is_local)
+    values = json.dumps({"target": target.to_dict(), "pins": package.pins()}, sort_keys=True)
+    return {
+        "doc": "Build the ingest Lambda zip build/ENV/ingest-<sha256>.zip (no AWS call)",
+        "actions": [(_build, [config])],
+        "file_dep": [str(p) for p in [*package.source_files(), package.PYPROJECT, package.PACKAGER]],
+        "targets": [str(config.build_dir / package.MANIFEST)],
+        "uptodate": [config_changed(values), lambda: package.current(config) is not None],
+        "title": lambda task: f"package env={config.env}",
+        "verbosity": 2,
+    }

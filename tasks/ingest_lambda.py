@@ -1,0 +1,124 @@
+"""The `ingest.*` settings of the receiver deployed as a Lambda function behind a Function URL.
+
+Kept apart from tasks/config.py so the settings, their rules and the build target they imply live in one
+place. Validation reads only botocore's bundled lambda model (no AWS call): the runtime must be a
+`python3.*` value of its `Runtime` enum, the memory within its `MemorySize` range.
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+import sys
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from tasks.errors import UserError
+
+AUTHS = ("token", "iam")
+ARCHITECTURES = ("arm64", "x86_64")
+# Lambda architecture -> the manylinux platform tag pip installs wheels for.
+PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
+_PY_RUNTIME = re.compile(r"^python3\.(\d+)$")
+HANDLER = "ingest.lambda_handler.handler"
+
+
+@cache
+def _lambda_shape(name: str) -> Any:
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model("lambda").shape_for(name)
+
+
+@cache
+def python_runtimes() -> tuple[str, ...]:
+    """The pinned botocore's `python3.*` runtimes, oldest first."""
+    found = [r for r in _lambda_shape("Runtime").enum if _PY_RUNTIME.fullmatch(r)]
+    return tuple(sorted(found, key=lambda r: int(r.split(".")[1])))
+
+
+def default_runtime() -> str:
+    """The newest Python runtime the pinned botocore's lambda model lists."""
+    return python_runtimes()[-1]
+
+
+def memory_range() -> tuple[int, int]:
+    meta = _lambda_shape("MemorySize").metadata
+    return int(meta["min"]), int(meta["max"])
+
+
+@dataclass(frozen=True)
+class LambdaSettings:
+    enabled: bool = True
+    auth: str = "token"
+    runtime: str = ""  # "" until validated: lambda_settings() fills in the default
+    architecture: str = "arm64"
+    reserved_concurrency: int | None = None
+    memory_mb: int = 512
+
+
+@dataclass(frozen=True)
+class BuildTarget:
+    """What the zip is built for, and what the function declares: they always agree."""
+
+    runtime: str  # python3.N
+    architecture: str  # arm64 | x86_64
+    platform: str  # pip's --platform
+    python_version: str  # pip's --python-version, 3.N
+
+    def to_dict(self) -> dict[str, str]:
+        return dict(vars(self))
+
+
+def build_target(settings: LambdaSettings, local: bool) -> BuildTarget:
+    """The configured runtime/architecture, or, for the local AWS, this machine's CPython and architecture
+    (its worker runs the zip with this interpreter, so the wheels must fit it)."""
+    if local:
+        machine = platform.machine().lower()
+        arch = "arm64" if machine in ("aarch64", "arm64") else "x86_64"
+        minor = sys.version_info.minor
+        return BuildTarget(f"python3.{minor}", arch, PLATFORMS[arch], f"3.{minor}")
+    minor_s = settings.runtime.split(".")[1]
+    return BuildTarget(
+        settings.runtime, settings.architecture, PLATFORMS[settings.architecture], f"3.{minor_s}"
+    )
+
+
+def _bool(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise UserError(f"error: {key}={value!r} is invalid: must be true or false")
+    return value
+
+
+def lambda_settings(ing: dict[str, Any]) -> LambdaSettings:
+    """Validate the function's settings (the `ingest` mapping of the merged config)."""
+    enabled = _bool(ing.get("enabled", True), "ingest.enabled")
+    auth = ing.get("auth", "token")
+    if auth not in AUTHS:
+        raise UserError(
+            f"error: ingest.auth={auth!r} is invalid: must be token (a bearer token from Secrets Manager) "
+            "or iam (SigV4-signed requests)"
+        )
+    runtime = ing.get("runtime") or default_runtime()
+    if runtime not in python_runtimes():
+        raise UserError(
+            f"error: ingest.runtime={runtime!r} is invalid: must be a Python runtime of Lambda: "
+            f"{', '.join(python_runtimes())}"
+        )
+    arch = ing.get("architecture", "arm64")
+    if arch not in ARCHITECTURES:
+        raise UserError(f"error: ingest.architecture={arch!r} is invalid: must be arm64 or x86_64")
+    reserved = ing.get("reserved_concurrency")
+    if reserved is not None and (isinstance(reserved, bool) or not isinstance(reserved, int) or reserved < 0):
+        raise UserError(
+            f"error: ingest.reserved_concurrency={reserved!r} is invalid: must be an integer >= 0 "
+            "(0 stops the function) or null for none"
+        )
+    lo, hi = memory_range()
+    memory = ing.get("memory_mb", 512)
+    if isinstance(memory, bool) or not isinstance(memory, int) or not lo <= memory <= hi:
+        raise UserError(
+            f"error: ingest.memory_mb={memory!r} is invalid: must be an integer from {lo} to {hi}"
+        )
+    return LambdaSettings(enabled, str(auth), str(runtime), str(arch), reserved, memory)

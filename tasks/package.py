@@ -1,0 +1,194 @@
+"""The ingest Lambda zip, `build/ENV/ingest-<sha256>.zip`: deterministic, rebuilt only when its inputs change.
+
+The zip holds the handler's whole import closure: our modules (ingest/, lake/, the few tasks/ modules
+they import), the table contract (config/schemas/*.yaml, which tasks/schemas.py reads relative to itself)
+and the pinned wheels of pyproject's `lambda` extra, boto3/botocore included (the local AWS offers only
+the zip and the standard library). Wheels come from `pip install --platform ... --only-binary=:all:
+--target`, cached per (platform, python, pins) under build/lambda-deps/, so a source change re-zips
+without reinstalling. Entries are sorted, dated 1980-01-01, mode 0644, with no .pyc and no scripts: the
+same sources and pins always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import tomllib
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tasks.config import BUILD_DIR, ROOT, Config
+from tasks.errors import StepFailed
+from tasks.ingest_lambda import BuildTarget, build_target
+
+PYPROJECT = ROOT / "pyproject.toml"
+PACKAGER = Path(__file__).resolve()
+DEPS_DIR = BUILD_DIR / "lambda-deps"
+MANIFEST = "ingest.json"
+# Our modules in the zip: the handler's import closure (tests/test_package.py imports it from the zip alone).
+PACKAGES = ("ingest", "lake")
+TASKS_MODULES = ("__init__", "aws", "config", "errors", "ingest_lambda", "records", "schemas", "step")
+DATA_GLOBS = ("config/schemas/*.yaml",)
+_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A built zip: where it is, its sha256 (the S3 key's name) and what it was built for."""
+
+    path: Path
+    sha256: str
+    target: BuildTarget
+
+    def key(self, config: Config) -> str:
+        return config.ingest_code_key(self.sha256)
+
+
+def pins() -> tuple[str, ...]:
+    """pyproject's `lambda` extra: exact pins of everything the zip holds."""
+    doc = tomllib.loads(PYPROJECT.read_text())
+    return tuple(sorted(doc["project"]["optional-dependencies"]["lambda"], key=str.lower))
+
+
+def source_files() -> list[Path]:
+    """Our files in the zip (doit's file_dep for `doit package`), sorted."""
+    files = [p for pkg in PACKAGES for p in (ROOT / pkg).glob("*.py")]
+    files += [ROOT / "tasks" / f"{m}.py" for m in TASKS_MODULES]
+    files += [p for g in DATA_GLOBS for p in ROOT.glob(g)]
+    return sorted(files)
+
+
+def deps_key(target: BuildTarget, pinned: tuple[str, ...]) -> str:
+    doc = {"platform": target.platform, "python": target.python_version, "impl": "cp", "pins": pinned}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def install_deps(target: BuildTarget, pinned: tuple[str, ...]) -> Path:
+    """The pinned wheels unpacked for `target`, installed once per (platform, python, pins)."""
+    out = DEPS_DIR / deps_key(target, pinned)
+    if (out / ".complete").exists():
+        return out
+    DEPS_DIR.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=DEPS_DIR))
+    cmd = [
+        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+        "--no-deps", "--only-binary=:all:", "--implementation", "cp", "--python-version",
+        target.python_version, "--platform", target.platform, "--target", str(tmp), *pinned,
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("ERROR")] or proc.stderr.splitlines()
+        raise StepFailed(
+            f"error: package: pip could not install the pinned wheels for {target.platform} / "
+            f"CPython {target.python_version}: {(lines or ['no output'])[-1]}"
+        )
+    (tmp / ".complete").write_text(json.dumps({"pins": pinned, **target.to_dict()}, sort_keys=True))
+    try:
+        os.rename(tmp, out)
+    except OSError:  # another build got there first: its copy is the same
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def _entries(deps: Path) -> dict[str, Path]:
+    """arcname -> file: the wheels, then our files (ours win on a clash, there is none today)."""
+    found: dict[str, Path] = {}
+    for dirpath, dirnames, filenames in os.walk(deps):
+        rel_dir = Path(dirpath).relative_to(deps)
+        # Console scripts (bin/) carry this machine's interpreter path; __pycache__ is never shipped.
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and (d, rel_dir) != ("bin", Path(".")))
+        for name in filenames:
+            if name.endswith(".pyc") or name == ".complete":
+                continue
+            found[(rel_dir / name).as_posix()] = Path(dirpath) / name
+    for path in source_files():
+        found[path.relative_to(ROOT).as_posix()] = path
+    return found
+
+
+def write_zip(deps: Path, out: Path) -> str:
+    """Write the zip to `out`; returns its sha256. Same inputs, same bytes."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".ingest-", suffix=".zip", dir=out.parent)
+    os.close(fd)
+    entries = _entries(deps)
+    # Directory entries too: zipimport finds namespace packages (google/, opentelemetry/) only by them.
+    dirs = {p.as_posix() + "/" for name in entries for p in Path(name).parents if p != Path(".")}
+    try:
+        with zipfile.ZipFile(tmp, "w") as zf:
+            for arcname in sorted(set(entries) | dirs):
+                info = zipfile.ZipInfo(arcname, date_time=_EPOCH)
+                info.create_system = 3  # unix, so the mode below is read
+                if arcname in dirs:
+                    info.external_attr = (0o40755 << 16) | 0x10
+                    zf.writestr(info, b"")
+                    continue
+                info.external_attr = 0o100644 << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, entries[arcname].read_bytes(), compresslevel=9)
+        digest = hashlib.sha256(Path(tmp).read_bytes()).hexdigest()
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return digest
+
+
+def fingerprint(config: Config) -> str:
+    """What the zip depends on: target, pins and every source file's bytes."""
+    target = build_target(config.ingest.function, config.is_local)
+    h = hashlib.sha256(deps_key(target, pins()).encode() + PACKAGER.read_bytes())  # how, and from what
+    for path in source_files():
+        h.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _manifest(config: Config) -> Path:
+    return config.build_dir / MANIFEST
+
+
+def current(config: Config) -> Artifact | None:
+    """The built zip, when it is up to date with the sources (no build)."""
+    try:
+        doc = json.loads(_manifest(config).read_text())
+    except (OSError, ValueError):
+        return None
+    path = config.build_dir / str(doc.get("zip", ""))
+    if doc.get("fingerprint") != fingerprint(config) or not path.is_file():
+        return None
+    return Artifact(path, str(doc["sha256"]), BuildTarget(**doc["target"]))
+
+
+def ensure(config: Config) -> Artifact:
+    """The env's zip, built when missing or out of date (`doit package`, deploy, plan)."""
+    with _LOCK:
+        found = current(config)
+        if found is not None:
+            return found
+        target = build_target(config.ingest.function, config.is_local)
+        deps = install_deps(target, pins())
+        staging = config.build_dir / "ingest-staging.zip"
+        digest = write_zip(deps, staging)
+        final = config.build_dir / f"ingest-{digest}.zip"
+        os.replace(staging, final)
+        for old in config.build_dir.glob("ingest-*.zip"):
+            if old != final:
+                old.unlink(missing_ok=True)
+        doc = {
+            "fingerprint": fingerprint(config),
+            "sha256": digest,
+            "zip": final.name,
+            "target": target.to_dict(),
+        }
+        _manifest(config).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+        return Artifact(final, digest, target)

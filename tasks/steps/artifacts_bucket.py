@@ -1,0 +1,214 @@
+"""The account-and-region artifacts bucket `otlp2pipeline-artifacts-ACCOUNT-REGION`: the ingest zips.
+
+Shared by every env of the account and region, so deploy creates it when missing and sets what differs,
+and destroy keeps it (like the Lake Formation setup). Private (public access block), encrypted (SSE-S3
+by default), TLS only (a Deny statement on `aws:SecureTransport: false`), versioned, and a lifecycle rule:
+objects expire 30 days after upload, their noncurrent versions 30 days later. Keys are content-addressed
+(`ingest/ENV/SHA256.zip`), so an expired zip is simply absent, and the next deploy uploads the current
+one again before the stack reads it (deploy:ingest_code). Other statements and lifecycle rules someone
+added are kept.
+
+Reads: the zip's key first (the one HeadObject deploy:ingest_code makes anyway, shared through the
+context). When the current zip is there, the bucket is too, and nothing more is read: a converged deploy
+makes that one read. Only when a zip must be uploaded is the bucket itself read (five settings) and
+created or repaired, so its settings are checked before every upload.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tasks.step import Change, Context, Diff, Outcome, error_code
+
+NAME = "artifacts_bucket"
+RULE_ID = "otlp2pipeline-expire-old-artifacts"
+TLS_SID = "DenyInsecureTransport"
+EXPIRY_DAYS = 30
+PUBLIC_BLOCK = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+
+
+@dataclass(frozen=True)
+class Desired:
+    bucket: str
+    bucket_arn: str
+    region: str
+    account_id: str
+
+
+@dataclass(frozen=True)
+class Observed:
+    exists: bool
+    holds_current_zip: bool = False  # then its settings were not read: nothing is uploaded this time
+    encryption: str | None = None  # SSEAlgorithm of the default encryption rule
+    public_block: dict[str, bool] = field(default_factory=dict)
+    tls_only: bool = False
+    versioning: str | None = None
+    lifecycle_rule: dict[str, Any] | None = None  # ours, by Id
+    policy: dict[str, Any] | None = None
+    rules: list[dict[str, Any]] = field(default_factory=list)  # every lifecycle rule, ours included
+
+
+def desired(ctx: Context) -> Desired:
+    acct = ctx.account_id
+    cfg = ctx.config
+    return Desired(cfg.artifacts_bucket_name(acct), cfg.artifacts_bucket_arn(acct), cfg.region, acct)
+
+
+def lifecycle_rule() -> dict[str, Any]:
+    return {
+        "ID": RULE_ID,
+        "Status": "Enabled",
+        "Filter": {"Prefix": ""},
+        "Expiration": {"Days": EXPIRY_DAYS},
+        "NoncurrentVersionExpiration": {"NoncurrentDays": EXPIRY_DAYS},
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+    }
+
+
+def tls_statement(bucket_arn: str) -> dict[str, Any]:
+    return {
+        "Sid": TLS_SID,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def _read(call: Any, missing: tuple[str, ...], **kwargs: Any) -> dict[str, Any] | None:
+    """One read; None when the configuration is absent (its own NoSuch... code)."""
+    try:
+        return dict(call(**kwargs))
+    except ClientError as exc:
+        if error_code(exc) in missing:
+            return None
+        raise
+
+
+def observe(ctx: Context) -> Observed:
+    from tasks.steps import ingest_code
+
+    if ingest_code.observe(ctx).present:
+        return Observed(True, holds_current_zip=True)
+    want = desired(ctx)
+    s3 = ctx.clients.s3
+    args = {"Bucket": want.bucket, "ExpectedBucketOwner": want.account_id}
+    # A missing bucket answers NoSuchBucket to the first read: one read, then nothing more.
+    try:
+        enc = _read(s3.get_bucket_encryption, ("ServerSideEncryptionConfigurationNotFoundError",), **args)
+    except ClientError as exc:
+        if error_code(exc) == "NoSuchBucket":
+            return Observed(False)
+        raise
+    rules = (enc or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+    algo = next((r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in rules), None)
+    pab = _read(s3.get_public_access_block, ("NoSuchPublicAccessBlockConfiguration",), **args) or {}
+    pol = _read(s3.get_bucket_policy, ("NoSuchBucketPolicy",), **args)
+    policy = json.loads(pol["Policy"]) if pol else None
+    tls = tls_statement(want.bucket_arn)
+    statements = (policy or {}).get("Statement", [])
+    versioning = s3.get_bucket_versioning(**args).get("Status")
+    life = _read(s3.get_bucket_lifecycle_configuration, ("NoSuchLifecycleConfiguration",), **args) or {}
+    all_rules = list(life.get("Rules", []))
+    ours = next((r for r in all_rules if r.get("ID") == RULE_ID), None)
+    return Observed(
+        True,
+        False,
+        algo,
+        dict(pab.get("PublicAccessBlockConfiguration", {})),
+        any(_same_statement(s, tls) for s in statements),
+        versioning,
+        ours,
+        policy,
+        all_rules,
+    )
+
+
+def _same_statement(have: dict[str, Any], want: dict[str, Any]) -> bool:
+    from tasks.step import normalize
+
+    return bool(normalize(have) == normalize(want))
+
+
+def _rule_ok(rule: dict[str, Any] | None) -> bool:
+    if rule is None:
+        return False
+    want = lifecycle_rule()
+    return all(rule.get(k) == want[k] for k in ("Status", "Expiration", "NoncurrentVersionExpiration"))
+
+
+def diff(want: Desired, have: Observed) -> Diff:
+    res = f"s3 bucket {want.bucket}"
+    if not have.exists:
+        return Diff([Change("create", res, {"Bucket": (None, want.bucket)})])
+    if have.holds_current_zip:
+        return Diff([])
+    fields: dict[str, tuple[Any, Any]] = {}
+    if have.encryption not in ("AES256", "aws:kms", "aws:kms:dsse"):
+        fields["Encryption"] = (have.encryption, "AES256")
+    if any(have.public_block.get(k) is not True for k in PUBLIC_BLOCK):
+        fields["PublicAccessBlock"] = (have.public_block, PUBLIC_BLOCK)
+    if not have.tls_only:
+        fields["Policy"] = ("no TLS-only statement", TLS_SID)
+    if have.versioning != "Enabled":
+        fields["Versioning"] = (have.versioning, "Enabled")
+    if not _rule_ok(have.lifecycle_rule):
+        fields["Lifecycle"] = (have.lifecycle_rule, lifecycle_rule())
+    return Diff([Change("update", res, fields)] if fields else [])
+
+
+def apply(ctx: Context, d: Diff) -> Outcome:
+    want: Desired = d.desired
+    have: Observed = d.observed
+    s3 = ctx.clients.s3
+    args = {"Bucket": want.bucket, "ExpectedBucketOwner": want.account_id}
+    change = d.changes[0]
+    if change.action == "create":
+        create: dict[str, Any] = {"Bucket": want.bucket}
+        if want.region != "us-east-1":  # us-east-1 refuses its own name as a LocationConstraint
+            create["CreateBucketConfiguration"] = {"LocationConstraint": want.region}
+        s3.create_bucket(**create)
+        have = Observed(True)
+    todo = set(change.fields) if change.action == "update" else {"Encryption", "PublicAccessBlock", "Policy",
+                                                                   "Versioning", "Lifecycle"}  # fmt: skip
+    if "PublicAccessBlock" in todo:
+        s3.put_public_access_block(PublicAccessBlockConfiguration=PUBLIC_BLOCK, **args)
+    if "Encryption" in todo:
+        rule = {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}
+        s3.put_bucket_encryption(ServerSideEncryptionConfiguration={"Rules": [rule]}, **args)
+    if "Versioning" in todo:
+        s3.put_bucket_versioning(VersioningConfiguration={"Status": "Enabled"}, **args)
+    if "Lifecycle" in todo:
+        others = [r for r in have.rules if r.get("ID") != RULE_ID]
+        s3.put_bucket_lifecycle_configuration(
+            LifecycleConfiguration={"Rules": [*others, lifecycle_rule()]}, **args
+        )
+    if "Policy" in todo:
+        policy = dict(have.policy or {"Version": "2012-10-17", "Statement": []})
+        kept = [s for s in policy.get("Statement", []) if s.get("Sid") != TLS_SID]
+        policy["Statement"] = [*kept, tls_statement(want.bucket_arn)]
+        s3.put_bucket_policy(Policy=json.dumps(policy), **args)
+    return Outcome("created" if change.action == "create" else "updated")
+
+
+def report(have: Observed) -> list[tuple[str, str]]:
+    if not have.exists:
+        return [("artifacts bucket", "missing")]
+    if have.holds_current_zip:
+        return [("artifacts bucket", "holds the current zip (settings are checked before each upload)")]
+    state = (
+        f"encryption={have.encryption} versioning={have.versioning} tls_only={have.tls_only} "
+        f"public_blocked={all(have.public_block.get(k) is True for k in PUBLIC_BLOCK)} "
+        f"expiry={'set' if _rule_ok(have.lifecycle_rule) else 'missing'}"
+    )
+    return [("artifacts bucket", state)]

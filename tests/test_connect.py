@@ -1,0 +1,117 @@
+"""`doit connect`: the endpoint, SDK variables and Collector block, from the stack's outputs and secret."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from opentelemetry.util.re import parse_env_headers
+
+from tasks import connect
+from tasks.aws import Clients
+from tasks.config import load
+from tasks.errors import UserError
+from tests.connect_helpers import TOKEN, ingest_outputs_stack
+from tests.deploy_helpers import doit
+
+
+def _cfg(emu):
+    return load("local", {"endpoint": emu.endpoint})
+
+
+def test_connect_reads_outputs_and_secret(emulator):
+    outputs = ingest_outputs_stack(emulator)
+    emulator.reset_calls()
+    conn = connect.read(_cfg(emulator), Clients(_cfg(emulator)))
+    assert conn.endpoint == outputs["IngestEndpoint"] and conn.endpoint.endswith("/")
+    assert conn.auth == "token" and conn.token == TOKEN
+    assert conn.secret_arn == outputs["IngestTokenSecretArn"]
+    writes = [c for c in emulator.calls() if not c["operation"].startswith(("Get", "Describe", "List"))]
+    assert writes == []
+    assert emulator.call_count("secretsmanager", "GetSecretValue") == 1
+
+
+def test_sdk_headers_value_is_percent_encoded_and_round_trips():
+    conn = connect.Connection("local", "us-east-1", "https://x.lambda-url.us-east-1.on.aws/", "f", "token",
+                              "arn", TOKEN)  # fmt: skip
+    env = connect.sdk_env(conn, show=True)
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "https://x.lambda-url.us-east-1.on.aws"  # SDK adds /v1/...
+    assert env["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
+    assert " " not in env["OTEL_EXPORTER_OTLP_HEADERS"]
+    assert parse_env_headers(env["OTEL_EXPORTER_OTLP_HEADERS"]) == {"authorization": f"Bearer {TOKEN}"}
+    masked = connect.sdk_env(conn, show=False)["OTEL_EXPORTER_OTLP_HEADERS"]
+    assert TOKEN not in masked and connect.MASK in masked
+
+
+def test_connect_cli_masks_when_piped_and_shows_with_show(emulator, tmp_path):
+    ingest_outputs_stack(emulator)
+    masked = doit(emulator, tmp_path, "connect")
+    assert masked.returncode == 0, masked.stderr
+    assert TOKEN not in masked.stdout and connect.MASK in masked.stdout
+    assert "show=1" in masked.stderr  # how to print it
+    shown = doit(emulator, tmp_path, "connect", "show=1", "format=json")
+    assert shown.returncode == 0, shown.stderr
+    doc = json.loads(shown.stdout)  # stdout is the document alone
+    assert doc["token"] == TOKEN and doc["token_masked"] is False and doc["auth"] == "token"
+    exporter = doc["collector"]["exporters"]["otlphttp/otlp2pipeline-local"]
+    assert exporter == {
+        "endpoint": doc["endpoint"].rstrip("/"),
+        "compression": "gzip",
+        "headers": {"Authorization": f"Bearer {TOKEN}"},
+    }
+
+
+def test_text_collector_block_parses_as_yaml():
+    conn = connect.Connection(
+        "local", "us-east-1", "http://127.0.0.1:1/_lambda-url/x/", "f", "token", "a", TOKEN
+    )
+    text = connect.text(conn, show=True)
+    block = text.split("# OpenTelemetry Collector (add the exporter to your pipelines)\n", 1)[1]
+    doc = yaml.safe_load(block)
+    assert doc == connect.collector(conn, show=True)
+    assert doc["exporters"]["otlphttp/otlp2pipeline-local"]["headers"] == {"Authorization": f"Bearer {TOKEN}"}
+
+
+def test_iam_auth_gives_the_sigv4auth_extension(emulator):
+    ingest_outputs_stack(emulator, auth="iam")
+    conn = connect.read(_cfg(emulator), Clients(_cfg(emulator)))
+    assert conn.auth == "iam" and conn.token is None and conn.secret_arn is None
+    doc = yaml.safe_load(connect.collector_yaml(conn, show=False))
+    assert doc["extensions"] == {"sigv4auth": {"region": "us-east-1", "service": "lambda"}}
+    assert doc["exporters"]["otlphttp/otlp2pipeline-local"]["auth"] == {"authenticator": "sigv4auth"}
+    assert "headers" not in doc["exporters"]["otlphttp/otlp2pipeline-local"]
+    assert doc["service"] == {"extensions": ["sigv4auth"]}
+    assert "OTEL_EXPORTER_OTLP_HEADERS" not in connect.sdk_env(conn, show=True)
+    assert emulator.call_count("secretsmanager", "GetSecretValue") == 0
+
+
+def test_env_without_stack_is_one_line_exit_2(emulator, tmp_path):
+    res = doit(emulator, tmp_path, "connect")
+    assert res.returncode == 2
+    line = [x for x in res.stderr.splitlines() if x.startswith("error:")]
+    assert line == ["error: stack otlp2pipeline-local is not deployed: run `doit deploy env=local` first"]
+
+
+def test_stack_without_ingest_outputs_is_refused(emulator):
+    with pytest.raises(UserError, match="has no IngestEndpoint output"):
+        connect.from_outputs(_cfg(emulator), {"StackEnv": "local"})
+
+
+def test_bad_show_value_is_refused_before_any_call(emulator, tmp_path):
+    emulator.reset_calls()
+    res = doit(emulator, tmp_path, "connect", "show=maybe")
+    assert res.returncode == 2
+    assert "error: show='maybe' is invalid: must be 1 or 0" in res.stderr
+    assert emulator.calls() == []
+
+
+def test_ingest_disabled_is_one_line_exit_2_before_any_call(emulator, tmp_path):
+    emulator.reset_calls()
+    res = doit(emulator, tmp_path, "connect", "ingest.enabled=false")
+    assert res.returncode == 2
+    assert [x for x in res.stderr.splitlines() if x.startswith("error:")] == [
+        "error: ingest.enabled is false for env local: there is no endpoint to connect to "
+        "(set ingest.enabled: true and deploy)"
+    ]
+    assert emulator.calls() == []

@@ -1,0 +1,136 @@
+"""Issue 15: the deploy steps of the ingest function (artifacts bucket, zip upload, the stack's function).
+
+A converged deploy reads the zip's key once (HeadObject) and writes nothing; a code change is exactly
+the upload and the function's update; the next deploy writes nothing again.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+
+from tasks import package
+from tasks.steps import artifacts_bucket
+from tests import deploy_helpers as dh
+
+ACCOUNT = "123456789012"
+BUCKET = f"otlp2pipeline-artifacts-{ACCOUNT}-us-east-1"
+
+
+def _writes(emu: Any) -> dict[str, int]:
+    return dh.mutating(emu)
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    req = urllib.request.Request(url, data=body, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def test_artifacts_bucket_is_private_encrypted_tls_only_versioned_and_expiring(
+    emulator: Any, ingest_zip: Any
+) -> None:
+    dh.deploy(emulator, {"signals": "logs"})
+    s3 = emulator.client("s3")
+    pab = s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]
+    assert pab == artifacts_bucket.PUBLIC_BLOCK
+    rules = s3.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert s3.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
+    policy = json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])
+    [tls] = [s for s in policy["Statement"] if s["Sid"] == artifacts_bucket.TLS_SID]
+    assert tls["Effect"] == "Deny" and tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    [rule] = s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
+    assert rule["Expiration"] == {"Days": 30}
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
+    key = f"ingest/local/{ingest_zip.sha256}.zip"
+    body = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    assert hashlib.sha256(body).hexdigest() == ingest_zip.sha256
+
+
+def test_converged_deploy_writes_nothing_and_reads_the_zip_once(emulator: Any, ingest_zip: Any) -> None:
+    first = dh.deploy(emulator)
+    assert {r.name: r.outcome.result for r in first.results.values() if r.outcome}["ingest_code"] == "created"
+    stack = emulator.client("cloudformation").describe_stacks(StackName="otlp2pipeline-local")["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert outputs["IngestEndpoint"].endswith("/") and outputs["IngestAuth"] == "token"
+    params = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+    assert params == {"IngestCodeKey": f"ingest/local/{ingest_zip.sha256}.zip"}
+    fn = emulator.client("lambda").get_function(FunctionName=outputs["IngestFunctionName"])["Configuration"]
+    assert base64.b64decode(fn["CodeSha256"]).hex() == ingest_zip.sha256
+    env = fn["Environment"]["Variables"]
+    assert {k for k in env if k.startswith("OTLP_STREAM_")} == {
+        "OTLP_STREAM_LOGS", "OTLP_STREAM_TRACES", "OTLP_STREAM_SUM", "OTLP_STREAM_GAUGE"
+    }  # fmt: skip
+    emulator.reset_calls()
+    second = dh.deploy(emulator)
+    assert _writes(emulator) == {}
+    assert emulator.call_count("s3", "HeadObject") == 1  # the zip's key: the artifacts bucket reads no more
+    assert not [c for c in emulator.calls() if c["service"] == "s3" and c["operation"] != "HeadObject"]
+    assert dh.total_calls(emulator) <= 15 + 1  # tests/test_deploy.py's no-op budget, plus that one read
+    assert second.counter.writes == 0
+    # The URL serves the env: with the secret's token the rows are handed on, without it 401.
+    token = emulator.client("secretsmanager").get_secret_value(SecretId=outputs["IngestTokenSecretArn"])
+    body = json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": {"stringValue": "x"}}]}]}]})
+    url = outputs["IngestEndpoint"] + "v1/logs"
+    headers = {"Content-Type": "application/json"}
+    assert _post(url, body.encode(), headers) == 401
+    auth = {**headers, "Authorization": f"Bearer {token['SecretString']}"}
+    assert _post(url, body.encode(), auth) == 200
+
+
+def test_code_change_is_the_upload_and_the_function_update(
+    emulator: Any, ingest_zip: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dh.deploy(emulator, {"signals": "logs"})
+    # A change in the zip's sources (a new file among them): a new sha256, so a new key.
+    extra = package.BUILD_DIR / f"test-code-change-{os.getpid()}.py"
+    extra.write_text("CHANGED = True\n")
+    original = package.source_files
+    monkeypatch.setattr(package, "source_files", lambda: [*original(), extra])
+    try:
+        emulator.reset_calls()
+        changed = dh.deploy(emulator, {"signals": "logs"})
+        new = package.current(changed.config)
+        assert new is not None and new.sha256 != ingest_zip.sha256
+        assert _writes(emulator) == {
+            "s3:PutObject": 1,
+            "cloudformation:CreateChangeSet": 1,
+            "cloudformation:ExecuteChangeSet": 1,
+        }
+        events = emulator.client("cloudformation").describe_stack_events(StackName="otlp2pipeline-local")
+        updated = {
+            e["LogicalResourceId"]
+            for e in events["StackEvents"]
+            if e["ResourceStatus"] == "UPDATE_COMPLETE" and e["ResourceType"] != "AWS::CloudFormation::Stack"
+        }
+        assert updated == {"IngestFunction"}
+        fn = emulator.client("lambda").get_function(FunctionName="otlp2pipeline-local-ingest")[
+            "Configuration"
+        ]
+        assert base64.b64decode(fn["CodeSha256"]).hex() == hashlib.sha256(new.path.read_bytes()).hexdigest()
+        emulator.reset_calls()
+        dh.deploy(emulator, {"signals": "logs"})
+        assert _writes(emulator) == {}
+    finally:
+        monkeypatch.undo()
+        extra.unlink(missing_ok=True)
+        package.ensure(dh.config(emulator))  # the session's zip again, for the tests after this one
+
+
+def test_ingest_disabled_has_no_function_bucket_or_zip(emulator: Any) -> None:
+    r = dh.deploy(emulator, {"signals": "logs", "ingest.enabled": "false"})
+    assert "ingest_code" not in r.steps and "artifacts_bucket" not in r.steps
+    assert emulator.call_count("s3", "HeadObject") == 0
+    resources = emulator.client("cloudformation").list_stack_resources(StackName="otlp2pipeline-local")
+    assert not [s for s in resources["StackResourceSummaries"] if s["LogicalResourceId"].startswith("Ingest")]

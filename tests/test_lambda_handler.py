@@ -1,0 +1,242 @@
+"""Issue 15: the receiver as a Lambda handler (ingest/lambda_handler.py).
+
+The events are the shapes AWS documents for Function URL invocations (payload format 2.0); the
+Receiver behind them is the real one, with a recording delivery for the unit tests and the local AWS's
+Firehose (and Secrets Manager) for the cold-start test.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from typing import Any
+
+import pytest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+    ExportLogsServiceRequest,
+    ExportLogsServiceResponse,
+)
+
+from ingest import lambda_handler
+from ingest.app import Receiver, Settings
+from ingest.deliver import Delivery
+
+TOKEN = "t0kenT0kenT0kenT0kenT0kenT0ken00"
+NOW_NS = 1_767_225_600_000_000_000
+
+
+def _logs(n: int) -> bytes:
+    req = ExportLogsServiceRequest()
+    rl = req.resource_logs.add()
+    kv = rl.resource.attributes.add()
+    kv.key, kv.value.string_value = "service.name", "lambda-test"
+    sl = rl.scope_logs.add()
+    for i in range(n):
+        rec = sl.log_records.add()
+        rec.time_unix_nano = NOW_NS + i
+        rec.body.string_value = f"line {i}"
+    return req.SerializeToString()
+
+
+def url_event(
+    path: str,
+    body: bytes | str | None,
+    *,
+    method: str = "POST",
+    headers: dict[str, str] | None = None,
+    binary: bool = True,
+) -> dict[str, Any]:
+    """A Function URL request event (payload 2.0), as AWS's Lambda developer guide shows it."""
+    encoded: str | None
+    if body is None:
+        encoded = None
+    elif binary:
+        encoded = base64.b64encode(body if isinstance(body, bytes) else body.encode()).decode()
+    else:
+        encoded = body if isinstance(body, str) else body.decode()
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {
+            "host": "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws",
+            **(headers or {}),
+        },
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": "abcdefghijklmnopqrstuvwxyz012345",
+            "domainName": "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws",
+            "domainPrefix": "abcdefghijklmnopqrstuvwxyz012345",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "198.51.100.7",
+                "userAgent": "OTel-OTLP-Exporter-Python/1.45.2",
+            },
+            "requestId": "id",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "01/Jan/2026:00:00:00 +0000",
+            "timeEpoch": 1767225600000,
+        },
+        "body": encoded,
+        "isBase64Encoded": binary and body is not None,
+    }
+
+
+class Recorder:
+    """A delivery that records what the Receiver hands on, and fails when told to."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.records: dict[str, list[bytes]] = {}
+        self.fail = fail
+
+    def __call__(self, records: dict[str, list[bytes]]) -> Delivery:
+        out = Delivery()
+        for signal, recs in records.items():
+            if self.fail:
+                out.failed += len(recs)
+                out.errors["ServiceUnavailableException"] += len(recs)
+            else:
+                self.records.setdefault(signal, []).extend(recs)
+                out.sent[signal] += len(recs)
+        return out
+
+
+@pytest.fixture
+def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    rec = Recorder()
+    settings = Settings(signals=("logs", "traces", "sum", "gauge"), max_body_bytes=6 << 20, token=TOKEN)
+    monkeypatch.setattr(lambda_handler, "_RECEIVER", Receiver(settings, rec))
+    return rec
+
+
+AUTH = {"content-type": "application/x-protobuf", "authorization": f"Bearer {TOKEN}"}
+
+
+def test_binary_protobuf_request_lands_and_answers_base64(recorder: Recorder) -> None:
+    out = lambda_handler.handler(url_event("/v1/logs", _logs(3), headers=AUTH), None)
+    assert out["statusCode"] == 200
+    assert out["isBase64Encoded"] is True
+    assert out["headers"]["Content-Type"] == "application/x-protobuf"
+    answer = ExportLogsServiceResponse.FromString(base64.b64decode(out["body"]))
+    assert answer.partial_success.rejected_log_records == 0
+    rows = [json.loads(r) for r in recorder.records["logs"]]
+    assert [r["body"] for r in rows] == ["line 0", "line 1", "line 2"]
+
+
+def test_gzip_body_is_decoded(recorder: Recorder) -> None:
+    headers = {**AUTH, "content-encoding": "gzip"}
+    out = lambda_handler.handler(url_event("/v1/logs", gzip.compress(_logs(2)), headers=headers), None)
+    assert out["statusCode"] == 200
+    assert len(recorder.records["logs"]) == 2
+
+
+def test_json_request_gets_a_text_answer(recorder: Recorder) -> None:
+    body = json.dumps(
+        {
+            "resourceLogs": [
+                {"scopeLogs": [{"logRecords": [{"timeUnixNano": str(NOW_NS), "body": {"stringValue": "j"}}]}]}
+            ]
+        }
+    )
+    headers = {**AUTH, "content-type": "application/json"}
+    out = lambda_handler.handler(url_event("/v1/logs", body, headers=headers, binary=False), None)
+    assert out["statusCode"] == 200
+    assert out["isBase64Encoded"] is False
+    assert json.loads(out["body"]) == {"partialSuccess": {}} or "partialSuccess" not in json.loads(
+        out["body"]
+    )
+    assert len(recorder.records["logs"]) == 1
+
+
+def test_no_token_is_401_and_nothing_is_handed_on(recorder: Recorder) -> None:
+    headers = {"content-type": "application/x-protobuf"}
+    out = lambda_handler.handler(url_event("/v1/logs", _logs(1), headers=headers), None)
+    assert out["statusCode"] == 401
+    assert out["headers"]["WWW-Authenticate"].startswith("Bearer")
+    wrong = {**headers, "authorization": "Bearer " + "x" * len(TOKEN)}
+    assert lambda_handler.handler(url_event("/v1/logs", _logs(1), headers=wrong), None)["statusCode"] == 401
+    assert recorder.records == {}
+
+
+def test_path_and_method_statuses(recorder: Recorder) -> None:
+    assert lambda_handler.handler(url_event("/v1/nope", _logs(1), headers=AUTH), None)["statusCode"] == 404
+    got = lambda_handler.handler(url_event("/v1/logs", None, method="GET", headers=AUTH), None)
+    assert got["statusCode"] == 405 and got["headers"]["Allow"] == "POST"
+    bad = lambda_handler.handler(url_event("/v1/logs", b"\xff\x00garbage", headers=AUTH), None)
+    assert bad["statusCode"] == 400
+    assert recorder.records == {}
+
+
+def test_rows_not_handed_on_are_never_200(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(signals=("logs",), max_body_bytes=6 << 20, token=None)
+    monkeypatch.setattr(lambda_handler, "_RECEIVER", Receiver(settings, Recorder(fail=True)))
+    out = lambda_handler.handler(url_event("/v1/logs", _logs(2), headers=AUTH), None)
+    assert out["statusCode"] == 503
+    assert out["headers"]["Retry-After"] == "1"
+
+
+def test_importing_the_handler_calls_nothing() -> None:
+    """The cold start happens on the first invocation, so importing (and the zip's import test) is free."""
+    import importlib
+
+    importlib.reload(lambda_handler)
+    assert lambda_handler._RECEIVER is None
+
+
+def test_environment_names_signals_and_auth() -> None:
+    env = {"OTLP_STREAM_LOGS": "s-logs", "OTLP_STREAM_EXP_HISTOGRAM": "s-exp", "OTLP_AUTH": "iam"}
+    assert lambda_handler.signals_from_env(env) == {"logs": "s-logs", "exp_histogram": "s-exp"}
+    receiver = lambda_handler.build(env)  # iam: no secret read, no token check
+    assert receiver.settings.token is None
+    assert receiver.settings.signals == ("logs", "exp_histogram")
+    with pytest.raises(lambda_handler.ConfigError):
+        lambda_handler.build({"OTLP_AUTH": "token", "OTLP_STREAM_LOGS": "s"})  # token mode without a secret
+    with pytest.raises(lambda_handler.ConfigError):
+        lambda_handler.build({"OTLP_AUTH": "iam"})  # no stream at all
+
+
+def test_cold_start_against_the_local_aws(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Token from Secrets Manager (once), rows through the local AWS's Firehose; a wrong token is 401."""
+    sm = emulator.client("secretsmanager")
+    arn = sm.create_secret(Name="ingest-token-test", SecretString=TOKEN)["ARN"]
+    s3 = emulator.client("s3")
+    s3.create_bucket(Bucket="lambda-handler-test")
+    emulator.client("iam").create_role(
+        RoleName="fh", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )
+    fh = emulator.client("firehose")
+    fh.create_delivery_stream(
+        DeliveryStreamName="handler-logs",
+        DeliveryStreamType="DirectPut",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": "arn:aws:iam::123456789012:role/fh",
+            "BucketARN": "arn:aws:s3:::lambda-handler-test",
+        },
+    )
+    for key, value in {
+        "AWS_ENDPOINT_URL": emulator.endpoint,
+        "AWS_REGION": emulator.region,
+        "AWS_DEFAULT_REGION": emulator.region,
+        "OTLP_STREAM_LOGS": "handler-logs",
+        "OTLP_AUTH": "token",
+        "OTLP_TOKEN_SECRET_ARN": arn,
+    }.items():
+        monkeypatch.setenv(key, value)
+    lambda_handler.reset()
+    emulator.reset_calls()
+    try:
+        ok = lambda_handler.handler(url_event("/v1/logs", _logs(4), headers=AUTH), None)
+        again = lambda_handler.handler(url_event("/v1/logs", _logs(1), headers=AUTH), None)
+        refused = lambda_handler.handler(
+            url_event("/v1/logs", _logs(1), headers={"content-type": "application/x-protobuf"}), None
+        )
+    finally:
+        lambda_handler.reset()
+    assert (ok["statusCode"], again["statusCode"], refused["statusCode"]) == (200, 200, 401)
+    assert emulator.call_count("secretsmanager", "GetSecretValue") == 1  # once per cold start
+    assert emulator.call_count("firehose", "PutRecordBatch") == 2  # the 401 sent nothing
