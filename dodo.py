@@ -15,6 +15,7 @@ from tasks.cli.destroy import task_destroy  # noqa: F401
 from tasks.cli.doctor import task_doctor  # noqa: F401
 from tasks.cli.emulator import task_emulator, task_emulator_stop  # noqa: F401
 from tasks.cli.ingest import task_ingest, task_ingest_stop  # noqa: F401
+from tasks.cli.package import task_package  # noqa: F401
 from tasks.cli.plan import task_plan  # noqa: F401
 from tasks.cli.query import task_query  # noqa: F401
 from tasks.cli.reporter import Reporter
@@ -22,7 +23,6 @@ from tasks.cli.send import task_send  # noqa: F401
 from tasks.cli.status import task_status  # noqa: F401
 from tasks.cli.tables import task_tables  # noqa: F401
 from tasks.cli.template import task_template  # noqa: F401
-from tasks.cli_package import task_package  # noqa: F401  (h6's; tasks/cli/package.py once moved)
 
 _DEP_DIR = Path(__file__).parent / ".doit"
 _DEP_DIR.mkdir(exist_ok=True)

@@ -29,8 +29,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.harness import emulator_process, free_port  # noqa: E402
 from bench.ingest import logs_request  # noqa: E402
-from bench.run import emulator_process, free_port, machine  # noqa: E402
+from bench.results import machine  # noqa: E402
 
 KEY = "url_vs_receiver"
 RECEIVER = (sys.executable, "-m", "ingest", "--env", "local")

@@ -312,16 +312,16 @@ class Doctor:
             "; ".join(f"{c.resource}: {c.reason}" for c in role.diff.changes),
         )
 
-    # the ingest function: its secret and its streams (tasks/doctor_ingest.py) -------------------------
+    # the ingest function: its secret and its streams (tasks/doctor/ingest.py) -------------------------
     def ingest_function(self) -> Iterator[Finding]:
-        from tasks.doctor_ingest import ENTRY_INGEST, run_checks
+        from tasks.doctor.ingest import ENTRY_INGEST, run_checks
 
         self.step("stack")  # publishes the stack's outputs (the function's name, the secret's ARN)
         for check in run_checks(self.ctx):
             yield self.finding(ENTRY_INGEST, check.cause, check.ok, check.found)
 
     def findings(self) -> Iterator[Finding]:
-        from tasks.doctor_ingest import ENTRY_INGEST
+        from tasks.doctor.ingest import ENTRY_INGEST
 
         checks = (
             (ENTRY_GLUE_PERMISSIONS, self.glue_permissions),

@@ -22,7 +22,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tasks.step import Change, Context, Diff, Outcome, error_code
+from tasks.errors import error_code
+from tasks.step import Change, Context, Diff, Outcome
 
 NAME = "artifacts_bucket"
 RULE_ID = "otlp2pipeline-expire-old-artifacts"

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from tasks.errors import StepFailed
-from tasks.step import Change, Context, Diff, Outcome, error_code
+from tasks.errors import StepFailed, error_code
+from tasks.step import Change, Context, Diff, Outcome
 
 NAME = "function"
 FUNCTION_OUTPUT = "IngestFunctionName"
@@ -45,7 +45,7 @@ def desired(ctx: Context) -> Wanted:
     from tasks import package  # the zip `doit package` built, when up to date with the sources (no build)
 
     settings = ctx.config.ingest.function
-    name = str((ctx.results.get("stack_outputs") or {}).get(FUNCTION_OUTPUT) or "")
+    name = str(ctx.facts.stack_outputs.get(FUNCTION_OUTPUT) or "")
     artifact = package.current(ctx.config) if settings.enabled else None
     return Wanted(
         settings.enabled, name, URL_AUTH_TYPES.get(settings.auth, ""), artifact.sha256 if artifact else None
@@ -62,7 +62,7 @@ def hex_digest(code_sha256_b64: str) -> str:
 def observe(ctx: Context) -> Function:
     if not ctx.config.ingest.function.enabled:
         return Function(False, enabled=False)
-    name = str((ctx.results.get("stack_outputs") or {}).get(FUNCTION_OUTPUT) or "")
+    name = str(ctx.facts.stack_outputs.get(FUNCTION_OUTPUT) or "")
     if not name:
         return Function(False)
     lam = ctx.clients.client("lambda")

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from tasks.step import Change, Context, Diff, Outcome, Result, error_code
+from tasks.errors import error_code
+from tasks.step import Change, Context, Diff, Outcome, Result
 
 NAME = "ingest_code"
 

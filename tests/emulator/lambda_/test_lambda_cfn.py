@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import WaiterError
 
-from tests.lambda_helpers import ECHO, LAMBDA_TRUST, LOGS_POLICY, http, make_zip
+from tests.emulator.lambda_.helpers import ECHO, LAMBDA_TRUST, LOGS_POLICY, http, make_zip
 
 BUCKET = "artifacts"
 

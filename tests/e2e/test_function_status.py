@@ -47,7 +47,7 @@ def _function(emu, code: bytes, auth: str = "NONE") -> None:
 def _ctx(emu, **overrides: str) -> Context:
     cfg = load("local", {"endpoint": emu.endpoint, **overrides})
     ctx = Context(cfg, Clients(cfg))
-    ctx.results["stack_outputs"] = {"IngestFunctionName": NAME}
+    ctx.facts.stack_outputs = {"IngestFunctionName": NAME}
     return ctx
 
 
@@ -101,7 +101,7 @@ def test_missing_function_is_drift_and_disabled_reads_nothing(emulator, monkeypa
     _, have, d = _evaluate(_ctx(emulator))
     assert not have.exists and [c.action for c in d.changes] == ["create"]
     ctx = _ctx(emulator)
-    ctx.results["stack_outputs"] = {}  # a stack from before the function: the stack step shows the change
+    ctx.facts.stack_outputs = {}  # a stack from before the function: the stack step shows the change
     _, have, d = _evaluate(ctx)
     assert (
         not have.exists

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.run import emulator_process
+from emulator.testing import EmulatorHandle
 from tasks.aws import Clients
 from tasks.config import Config, load
 from tasks.connect import Connection, read
 from tasks.records import RUN_ID_COLUMN, new_run_id
 from tasks.runner import Run
-from tests.conftest import EmulatorHandle
-from tests.reliability_helpers import flush_until_quiet
+from tests.emulator.streams import flush_until_quiet
 from verify.otlp_post import post, request
 from verify.tables import static_table
 

@@ -13,7 +13,8 @@ from typing import Any
 from doit.tools import config_changed
 
 from tasks import package
-from tasks.config import Config, from_doit_vars
+from tasks.cli import args
+from tasks.config import Config
 from tasks.errors import UserError, cli_action, emit
 from tasks.ingest_lambda import build_target
 
@@ -35,7 +36,7 @@ def _build(config: Config) -> None:
 def task_package() -> dict[str, Any]:
     """Build the env's ingest Lambda zip (build/ENV/ingest-<sha256>.zip); no AWS call."""
     try:
-        config = from_doit_vars()
+        config = args.config()
     except UserError as exc:
         # Task creators run for every doit command: never raise here, fail when this task runs.
         return {"actions": [(_refuse, [str(exc)])], "uptodate": [False], "verbosity": 2}

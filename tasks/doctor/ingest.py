@@ -16,7 +16,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tasks.step import Context, error_code
+from tasks.errors import error_code
+from tasks.step import Context
 
 ENTRY_INGEST = "Ingest function (the stack's IngestFunction: secret and stream access); no seed entry"
 PUT_ACTION = "firehose:PutRecordBatch"  # lake/sender.py's only Firehose call
@@ -136,7 +137,7 @@ def run_checks(ctx: Context) -> Iterator[Check]:
     """The checks for the env's deployed function (nothing when ingest.enabled is false)."""
     if not ctx.config.ingest.function.enabled:
         return
-    outputs: dict[str, str] = ctx.results.get("stack_outputs") or {}
+    outputs: dict[str, str] = ctx.facts.stack_outputs
     name = outputs.get("IngestFunctionName")
     if not name:
         yield Check("the stack has an IngestFunctionName output", False, "no ingest function in the stack")

@@ -14,7 +14,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from tests.lambda_helpers import (
+from tests.emulator.lambda_.helpers import (
     ECHO,
     create_function,
     create_role,

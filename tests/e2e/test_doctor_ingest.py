@@ -1,4 +1,4 @@
-"""doctor's ingest checks: the function's role read over HTTP, judged as IAM does (tasks/doctor_ingest.py)."""
+"""doctor's ingest checks: the function's role read over HTTP, judged as IAM does (tasks/doctor/ingest.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import io
 import json
 import zipfile
 
-from tasks import doctor_ingest
 from tasks.aws import Clients
 from tasks.config import load
+from tasks.doctor import ingest as doctor_ingest
 from tasks.step import Context
 
 NAME = "otlp2pipeline-local-ingest"
@@ -44,7 +44,7 @@ def _setup(emu, statements: list[dict], env_vars: dict[str, str] | None = None) 
         Code={"ZipFile": buf.getvalue()},
         Environment={"Variables": variables},
     )
-    ctx.results["stack_outputs"] = {"IngestFunctionName": NAME, "IngestTokenSecretArn": secret}
+    ctx.facts.stack_outputs = {"IngestFunctionName": NAME, "IngestTokenSecretArn": secret}
     return ctx, secret
 
 

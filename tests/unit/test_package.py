@@ -20,7 +20,8 @@ import pytest
 from tasks import config as cfg
 from tasks import package
 from tasks.ingest_lambda import build_target, default_runtime, python_runtimes
-from tests.template_helpers import DOIT, ROOT, no_credentials_env, recording_endpoint
+from tasks.schemas import ALL_SIGNALS
+from tests.unit.template_helpers import DOIT, ROOT, no_credentials_env, recording_endpoint
 
 HEAVY = ("doit", "jinja2", "cfnlint", "pyiceberg", "duckdb", "moto", "pyarrow")
 
@@ -49,7 +50,7 @@ def test_entries_are_sorted_dated_and_without_bytecode(ingest_zip: Any) -> None:
     assert not [n for n in names if n.endswith(".pyc") or "__pycache__" in n or n.startswith("bin/")]
     for wanted in ("ingest/lambda_handler.py", "ingest/app.py", "lake/sender.py", "tasks/schemas.py"):
         assert wanted in names
-    assert {f"config/schemas/{s}.yaml" for s in cfg.ALL_SIGNALS} <= set(names)
+    assert {f"config/schemas/{s}.yaml" for s in ALL_SIGNALS} <= set(names)
     for dist in ("boto3", "botocore", "protobuf", "opentelemetry_proto", "pyyaml"):
         assert any(re.fullmatch(rf"{dist}-[^/]+\.dist-info/METADATA", n) for n in names), dist
     # Not in the zip: the deploy tool's own heavy dependencies.
