@@ -173,6 +173,11 @@ def _fake_attributes(doc: dict[str, Any], region: str) -> dict[str, str]:
             attrs[f"{name}.Arn"] = f"arn:aws:iam::{ACCOUNT}:role/{name.lower()}-generated"
         elif kind == "AWS::SecretsManager::Secret":  # Ref is the ARN, with its random suffix
             attrs[name] = f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{name}-AbCdEf"
+        elif kind == "AWS::KMS::Key":  # Ref is the key id
+            attrs[name] = "1234abcd-12ab-34cd-56ef-1234567890ab"
+            attrs[f"{name}.Arn"] = f"arn:aws:kms:{region}:{ACCOUNT}:key/{attrs[name]}"
+        elif kind == "AWS::SQS::Queue":
+            attrs[f"{name}.Arn"] = f"arn:aws:sqs:{region}:{ACCOUNT}:{name}-AbCdEf"
     for name, r in res.items():
         if r["Type"] == "AWS::S3Tables::Table":
             bucket = res["TableBucket"]["Properties"]["TableBucketName"]
@@ -420,6 +425,7 @@ def test_names_resources_and_settings():
     assert res["LogGroup"]["Properties"] | {"Tags": None} == {
         "LogGroupName": "/aws/kinesisfirehose/otlp2pipeline-prod",
         "RetentionInDays": 60,
+        "KmsKeyId": {"Fn::GetAtt": ["EnvKey", "Arn"]},  # the env's key (ingest.enabled)
         "Tags": None,
     }
     bucket = res["ErrorBucket"]["Properties"]
@@ -459,6 +465,7 @@ def test_every_taggable_resource_carries_config_and_env_tags():
         "AWS::S3::BucketPolicy",
         "AWS::Lambda::Url",
         "AWS::Lambda::Permission",
+        "AWS::KMS::Alias",
     }
 
 
