@@ -33,6 +33,7 @@ _EXTENSIONS = (
     "emulator.lakeformation",
     "emulator.cfn_s3tables",
     "emulator.logs_cfn",
+    "emulator.kms_cfn",
     "emulator.cfn_engine",
     "emulator.cfn_reads",
     "emulator.cfn_changeset",  # deploy engineer's moto patch; moot while cfn_engine owns change sets
