@@ -55,7 +55,10 @@ def _template(window: int = 7, group_key: Any = None) -> str:
                 },
                 "Dlq": {
                     "Type": "AWS::SQS::Queue",
-                    "Properties": {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 1209600},
+                    "Properties": {
+                        "KmsMasterKeyId": {"Fn::GetAtt": ["Key", "Arn"]},
+                        "MessageRetentionPeriod": 1209600,
+                    },
                 },
             },
             "Outputs": {
@@ -92,7 +95,7 @@ def test_env_key_alias_group_secret_and_queue(emulator: Any) -> None:
     assert group["kmsKeyId"] == out["KeyArn"]
     assert sm.describe_secret(SecretId=out["SecretArn"])["KmsKeyId"] == out["KeyArn"]
     attrs = sqs.get_queue_attributes(QueueUrl=out["QueueUrl"], AttributeNames=["All"])["Attributes"]
-    assert attrs["SqsManagedSseEnabled"] == "true"
+    assert attrs["KmsMasterKeyId"] == out["KeyArn"]
     assert attrs["MessageRetentionPeriod"] == "1209600"
 
     cfn.delete_stack(StackName="key-stack")
@@ -122,5 +125,7 @@ def test_log_group_with_a_missing_key_fails(emulator: Any) -> None:
     with pytest.raises(WaiterError):
         cfn.get_waiter("stack_create_complete").wait(StackName="key-stack", WaiterConfig={"Delay": 1})
     events = cfn.describe_stack_events(StackName="key-stack")["StackEvents"]
-    (failed,) = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED" and e["LogicalResourceId"] == "Group"]
+    (failed,) = [
+        e for e in events if e["ResourceStatus"] == "CREATE_FAILED" and e["LogicalResourceId"] == "Group"
+    ]
     assert "InvalidParameterException" in failed.get("ResourceStatusReason", "")

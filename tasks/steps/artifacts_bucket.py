@@ -195,7 +195,9 @@ def diff(want: Desired, have: Observed) -> Diff:
     if any(have.public_block.get(k) is not True for k in PUBLIC_BLOCK):
         fields["PublicAccessBlock"] = (have.public_block, PUBLIC_BLOCK)
     if not have.tls_only or not have.logs_allowed:
-        missing = [sid for sid, ok in ((TLS_SID, have.tls_only), (logs_sid(want.env), have.logs_allowed)) if not ok]
+        missing = [
+            sid for sid, ok in ((TLS_SID, have.tls_only), (logs_sid(want.env), have.logs_allowed)) if not ok
+        ]
         fields["Policy"] = ("statements missing or changed", missing)
     if have.versioning != "Enabled":
         fields["Versioning"] = (have.versioning, "Enabled")
