@@ -129,3 +129,48 @@ def test_log_group_with_a_missing_key_fails(emulator: Any) -> None:
         e for e in events if e["ResourceStatus"] == "CREATE_FAILED" and e["LogicalResourceId"] == "Group"
     ]
     assert "InvalidParameterException" in failed.get("ResourceStatusReason", "")
+
+
+def _logged_bucket_stack(cfn: Any) -> None:
+    body = {
+        "Resources": {
+            "B": {
+                "Type": "AWS::S3::Bucket",
+                "Properties": {
+                    "BucketName": "logged-bucket",
+                    "LoggingConfiguration": {
+                        "DestinationBucketName": "log-target",
+                        "LogFilePrefix": "access-logs/t/",
+                    },
+                },
+            }
+        }
+    }
+    cfn.create_stack(StackName="logged", TemplateBody=json.dumps(body))
+
+
+def test_bucket_access_logs_need_the_target_policy(emulator: Any) -> None:
+    """LoggingConfiguration is refused (InvalidTargetBucketForLogging) until the target bucket's policy
+    lets logging.s3.amazonaws.com put objects under the prefix; then GetBucketLogging shows it."""
+    s3, cfn = emulator.client("s3"), emulator.client("cloudformation")
+    s3.create_bucket(Bucket="log-target")
+    _logged_bucket_stack(cfn)
+    with pytest.raises(WaiterError):
+        cfn.get_waiter("stack_create_complete").wait(StackName="logged", WaiterConfig={"Delay": 1})
+    assert "logged-bucket" not in {b["Name"] for b in s3.list_buckets()["Buckets"]}  # rolled back
+    cfn.delete_stack(StackName="logged")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="logged", WaiterConfig={"Delay": 1})
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "Tls", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+             "Resource": "arn:aws:s3:::log-target/*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+            {"Sid": "Logs", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+             "Action": "s3:PutObject", "Resource": "arn:aws:s3:::log-target/access-logs/t/*"},
+        ],
+    }  # fmt: skip
+    s3.put_bucket_policy(Bucket="log-target", Policy=json.dumps(policy))
+    _logged_bucket_stack(cfn)
+    cfn.get_waiter("stack_create_complete").wait(StackName="logged", WaiterConfig={"Delay": 1})
+    logging = s3.get_bucket_logging(Bucket="logged-bucket")["LoggingEnabled"]
+    assert logging == {"TargetBucket": "log-target", "TargetPrefix": "access-logs/t/"}
