@@ -166,7 +166,8 @@ def _create_bucket_versioned(
 ) -> FakeBucket:
     bucket = _create_bucket(resource_name, cloudformation_json, account_id, region_name, **kwargs)
     try:
-        return _logging(_versioning(bucket, cloudformation_json), cloudformation_json, account_id, region_name)
+        _versioning(bucket, cloudformation_json)
+        return _logging(bucket, cloudformation_json, account_id, region_name)
     except AwsError:  # the failed resource's rollback removes what its create made
         s3_backends[account_id][get_partition(region_name)].delete_bucket(bucket.name)
         raise

@@ -164,7 +164,8 @@ def test_bucket_access_logs_need_the_target_policy(emulator: Any) -> None:
         "Version": "2012-10-17",
         "Statement": [
             {"Sid": "Tls", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-             "Resource": "arn:aws:s3:::log-target/*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+             "Resource": "arn:aws:s3:::log-target/*",
+             "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
             {"Sid": "Logs", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
              "Action": "s3:PutObject", "Resource": "arn:aws:s3:::log-target/access-logs/t/*"},
         ],
