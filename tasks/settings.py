@@ -208,6 +208,15 @@ class Config:
     def artifacts_bucket_arn(self, account_id: str) -> str:
         return self.arn("s3", self.artifacts_bucket_name(account_id), region="")
 
+    @property
+    def access_logs_prefix(self) -> str:
+        """Where the error bucket's S3 server access logs go in the artifacts bucket (ingest.enabled)."""
+        return f"access-logs/{self.env}/"
+
+    def access_logs_arn(self, account_id: str) -> str:
+        """The objects the env's access logs may be written to: the artifacts bucket policy's Resource."""
+        return f"{self.artifacts_bucket_arn(account_id)}/{self.access_logs_prefix}*"
+
     def ingest_code_key(self, sha256: str) -> str:
         """The zip's key: content-addressed, so a code change is a new key (and a new S3Key in the stack)."""
         return f"ingest/{self.env}/{sha256}.zip"

@@ -182,6 +182,7 @@ def _function_context(config: Config) -> dict[str, Any] | None:
         "log_group": f"/aws/lambda/{config.ingest_function_name}",
         "handler": HANDLER,
         "bucket": config.artifacts_bucket_name("${AWS::AccountId}"),
+        "access_logs_prefix": config.access_logs_prefix,
         "timeout": min(900, deadline + 10),  # the resend deadline, plus time to answer 503
         "deadline": deadline,
         "max_body_bytes": config.ingest.max_body_mb * 1024 * 1024,

@@ -2,7 +2,8 @@
 
 Shared by every env of the account and region, so deploy creates it when missing and sets what differs,
 and destroy keeps it (like the Lake Formation setup). Private (public access block), encrypted (SSE-S3
-by default), TLS only (a Deny statement on `aws:SecureTransport: false`), versioned, and a lifecycle rule:
+by default), TLS only (a Deny statement on `aws:SecureTransport: false`), open to S3 server access
+logs of each env's error bucket (one statement per env, `access-logs/ENV/`), versioned, and a lifecycle rule:
 objects expire 30 days after upload, their noncurrent versions 30 days later. Keys are content-addressed
 (`ingest/ENV/SHA256.zip`), so an expired zip is simply absent, and the next deploy uploads the current
 one again before the stack reads it (deploy:ingest_code). Other statements and lifecycle rules someone
@@ -28,6 +29,7 @@ from tasks.step import Change, Context, Diff, Outcome
 NAME = "artifacts_bucket"
 RULE_ID = "otlp2pipeline-expire-old-artifacts"
 TLS_SID = "DenyInsecureTransport"
+LOGS_SID_PREFIX = "ServerAccessLogsOf"
 EXPIRY_DAYS = 30
 PUBLIC_BLOCK = {
     "BlockPublicAcls": True,
@@ -43,6 +45,9 @@ class Desired:
     bucket_arn: str
     region: str
     account_id: str
+    env: str
+    access_logs_arn: str  # this env's access-logs/ENV/* objects
+    error_bucket_arn: str  # the only bucket whose access logs may be written there
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,7 @@ class Observed:
     encryption: str | None = None  # SSEAlgorithm of the default encryption rule
     public_block: dict[str, bool] = field(default_factory=dict)
     tls_only: bool = False
+    logs_allowed: bool = False  # this env's S3 server access logs statement is there, as desired
     versioning: str | None = None
     lifecycle_rule: dict[str, Any] | None = None  # ours, by Id
     policy: dict[str, Any] | None = None
@@ -61,7 +67,15 @@ class Observed:
 def desired(ctx: Context) -> Desired:
     acct = ctx.account_id
     cfg = ctx.config
-    return Desired(cfg.artifacts_bucket_name(acct), cfg.artifacts_bucket_arn(acct), cfg.region, acct)
+    return Desired(
+        cfg.artifacts_bucket_name(acct),
+        cfg.artifacts_bucket_arn(acct),
+        cfg.region,
+        acct,
+        cfg.env,
+        cfg.access_logs_arn(acct),
+        cfg.error_bucket_arn(acct),
+    )
 
 
 def lifecycle_rule() -> dict[str, Any]:
@@ -83,6 +97,27 @@ def tls_statement(bucket_arn: str) -> dict[str, Any]:
         "Action": "s3:*",
         "Resource": [bucket_arn, f"{bucket_arn}/*"],
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def logs_sid(env: str) -> str:
+    """One statement per env (Sids are unique in a policy); envs are lowercase, so X stands for '-'."""
+    return f"{LOGS_SID_PREFIX}{env.replace('-', 'X')}"
+
+
+def logs_statement(want: Desired) -> dict[str, Any]:
+    """S3 server access logs of the env's error bucket, written by the logging service (S3 user guide:
+    a bucket policy for logging.s3.amazonaws.com, limited by aws:SourceArn and aws:SourceAccount)."""
+    return {
+        "Sid": logs_sid(want.env),
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": want.access_logs_arn,
+        "Condition": {
+            "ArnLike": {"aws:SourceArn": want.error_bucket_arn},
+            "StringEquals": {"aws:SourceAccount": want.account_id},
+        },
     }
 
 
@@ -128,6 +163,7 @@ def observe(ctx: Context) -> Observed:
         algo,
         dict(pab.get("PublicAccessBlockConfiguration", {})),
         any(_same_statement(s, tls) for s in statements),
+        any(_same_statement(s, logs_statement(want)) for s in statements),
         versioning,
         ours,
         policy,
@@ -159,8 +195,11 @@ def diff(want: Desired, have: Observed) -> Diff:
         fields["Encryption"] = (have.encryption, "AES256")
     if any(have.public_block.get(k) is not True for k in PUBLIC_BLOCK):
         fields["PublicAccessBlock"] = (have.public_block, PUBLIC_BLOCK)
-    if not have.tls_only:
-        fields["Policy"] = ("no TLS-only statement", TLS_SID)
+    if not have.tls_only or not have.logs_allowed:
+        missing = [
+            sid for sid, ok in ((TLS_SID, have.tls_only), (logs_sid(want.env), have.logs_allowed)) if not ok
+        ]
+        fields["Policy"] = ("statements missing or changed", missing)
     if have.versioning != "Enabled":
         fields["Versioning"] = (have.versioning, "Enabled")
     if not _rule_ok(have.lifecycle_rule):
@@ -196,8 +235,9 @@ def apply(ctx: Context, d: Diff) -> Outcome:
         )
     if "Policy" in todo:
         policy = dict(have.policy or {"Version": "2012-10-17", "Statement": []})
-        kept = [s for s in policy.get("Statement", []) if s.get("Sid") != TLS_SID]
-        policy["Statement"] = [*kept, tls_statement(want.bucket_arn)]
+        ours = (TLS_SID, logs_sid(want.env))
+        kept = [s for s in policy.get("Statement", []) if s.get("Sid") not in ours]
+        policy["Statement"] = [*kept, tls_statement(want.bucket_arn), logs_statement(want)]
         s3.put_bucket_policy(Policy=json.dumps(policy), **args)
     return Outcome("created" if change.action == "create" else "updated")
 
@@ -209,6 +249,7 @@ def report(have: Observed) -> list[tuple[str, str]]:
         return [("artifacts bucket", "holds the current zip (settings are checked before each upload)")]
     state = (
         f"encryption={have.encryption} versioning={have.versioning} tls_only={have.tls_only} "
+        f"access_logs_allowed={have.logs_allowed} "
         f"public_blocked={all(have.public_block.get(k) is True for k in PUBLIC_BLOCK)} "
         f"expiry={'set' if _rule_ok(have.lifecycle_rule) else 'missing'}"
     )

@@ -50,6 +50,18 @@ def test_artifacts_bucket_is_private_encrypted_tls_only_versioned_and_expiring(
     policy = json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])
     [tls] = [s for s in policy["Statement"] if s["Sid"] == artifacts_bucket.TLS_SID]
     assert tls["Effect"] == "Deny" and tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # The error bucket's S3 server access logs: only the logging service, only from that bucket and account.
+    [logs] = [s for s in policy["Statement"] if s["Sid"] == artifacts_bucket.logs_sid("local")]
+    assert logs["Principal"] == {"Service": "logging.s3.amazonaws.com"} and logs["Action"] == "s3:PutObject"
+    assert logs["Resource"] == f"arn:aws:s3:::{BUCKET}/access-logs/local/*"
+    assert logs["Condition"] == {
+        "ArnLike": {"aws:SourceArn": f"arn:aws:s3:::otlp2pipeline-local-errors-{ACCOUNT}-us-east-1"},
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+    }
+    logging = s3.get_bucket_logging(Bucket=f"otlp2pipeline-local-errors-{ACCOUNT}-us-east-1")[
+        "LoggingEnabled"
+    ]
+    assert logging == {"TargetBucket": BUCKET, "TargetPrefix": "access-logs/local/"}
     [rule] = s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
     assert rule["Expiration"] == {"Days": 30}
     assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30

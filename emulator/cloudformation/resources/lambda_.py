@@ -66,7 +66,16 @@ def _create_function(
             spec[key] = props[key]
     if props.get("Tags"):
         spec["Tags"] = _tags(props)
-    return models.backend(account_id, region_name).create_function(spec)
+    if props.get("KmsKeyArn"):  # the API spells it KMSKeyArn
+        spec["KMSKeyArn"] = props["KmsKeyArn"]
+    fn = models.backend(account_id, region_name).create_function(spec)
+    _set_dead_letter_config(fn, props)
+    return fn
+
+
+def _set_dead_letter_config(fn: LambdaFunction, props: dict[str, Any]) -> None:
+    """moto's function has no DeadLetterConfig: kept on the function (async invocations only use it)."""
+    fn.dead_letter_config = dict(props.get("DeadLetterConfig") or {})  # type: ignore[attr-defined]
 
 
 def _update_function(
@@ -89,6 +98,8 @@ def _update_function(
     if props.get("Architectures"):
         fn.architectures = list(props["Architectures"])
     fn.tags = _tags(props)
+    fn.kms_key_arn = props.get("KmsKeyArn")
+    _set_dead_letter_config(fn, props)
     models.set_logging(fn.function_arn, dict(props.get("LoggingConfig") or {}))
     code = _code(props)
     current = {k: fn.code.get(k) for k in ("S3Bucket", "S3Key", "S3ObjectVersion") if fn.code.get(k)}

@@ -2,7 +2,8 @@
 
 A stack's delete of a bucket that still holds objects, versions or delete markers fails, as on AWS (moto
 skips the delete silently, so the stack ended DELETE_COMPLETE with the bucket left behind), and the
-bucket's ``VersioningConfiguration`` takes effect (moto ignores it, so a versioned bucket kept no versions).
+bucket's ``VersioningConfiguration`` takes effect (moto ignores it, so a versioned bucket kept no versions),
+and so does its ``LoggingConfiguration`` (S3 server access logs, with PutBucketLogging's checks).
 """
 
 from __future__ import annotations
@@ -69,6 +70,55 @@ def _versioning(bucket: FakeBucket, cloudformation_json: Any) -> FakeBucket:
     return bucket
 
 
+def _logging(bucket: FakeBucket, cloudformation_json: Any, account_id: str, region_name: str) -> FakeBucket:
+    """``LoggingConfiguration`` takes effect (moto ignored it), with PutBucketLogging's checks: the target
+    bucket exists in the region and its policy (or ACL) lets the logging service write there."""
+    config = (cloudformation_json.get("Properties") or {}).get("LoggingConfiguration")
+    if not config:
+        bucket.logging = {}
+        return bucket
+    wanted = {"TargetBucket": str(config.get("DestinationBucketName", ""))}
+    prefix = str(config.get("LogFilePrefix") or "")
+    if prefix:
+        wanted["TargetPrefix"] = prefix
+    target = s3_backends[account_id][get_partition(region_name)].buckets.get(wanted["TargetBucket"])
+    if target is None or target.region_name != bucket.region_name:
+        raise AwsError("InvalidTargetBucketForLogging", "The target bucket for logging does not exist", 400)
+    if not _logging_allowed(target, prefix):
+        raise AwsError(
+            "InvalidTargetBucketForLogging",
+            "You must either provide the necessary permissions to the logging service using a bucket "
+            "policy or give the log-delivery group WRITE and READ_ACP permissions to the target bucket",
+            400,
+        )
+    bucket.logging = wanted
+    return bucket
+
+
+def _logging_allowed(target: FakeBucket, prefix: str) -> bool:
+    """An Allow for logging.s3.amazonaws.com to s3:PutObject on the prefix (moto's own check fails on a
+    statement whose Principal is the string "*", such as a TLS-only Deny)."""
+    if not target.policy:
+        return False
+    arn = f"arn:{target.partition}:s3:::{target.name}"
+    for st in json.loads(target.policy.decode()).get("Statement", []):
+        principal = st.get("Principal")
+        services = principal.get("Service") if isinstance(principal, dict) else None
+        services = [services] if isinstance(services, str) else services or []
+        actions = st.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        resources = st.get("Resource", [])
+        resources = [resources] if isinstance(resources, str) else resources
+        if (
+            st.get("Effect") == "Allow"
+            and "logging.s3.amazonaws.com" in services
+            and "s3:PutObject" in actions
+            and {f"{arn}/{prefix}*", f"{arn}/*"} & set(resources)
+        ):
+            return True
+    return False
+
+
 def _create_bucket_versioned(
     cls: type[FakeBucket],
     resource_name: str,
@@ -78,7 +128,12 @@ def _create_bucket_versioned(
     **kwargs: Any,
 ) -> FakeBucket:
     bucket = _create_bucket(resource_name, cloudformation_json, account_id, region_name, **kwargs)
-    return _versioning(bucket, cloudformation_json)
+    try:
+        _versioning(bucket, cloudformation_json)
+        return _logging(bucket, cloudformation_json, account_id, region_name)
+    except AwsError:  # the failed resource's rollback removes what its create made
+        s3_backends[account_id][get_partition(region_name)].delete_bucket(bucket.name)
+        raise
 
 
 def _update_bucket_versioned(
@@ -92,7 +147,7 @@ def _update_bucket_versioned(
     bucket = _update_bucket(
         original_resource, new_resource_name, cloudformation_json, account_id, region_name
     )
-    return _versioning(bucket, cloudformation_json)
+    return _logging(_versioning(bucket, cloudformation_json), cloudformation_json, account_id, region_name)
 
 
 def _delete_bucket_if_empty(

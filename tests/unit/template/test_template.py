@@ -81,6 +81,7 @@ def test_names_resources_and_settings():
     assert res["LogGroup"]["Properties"] | {"Tags": None} == {
         "LogGroupName": "/aws/kinesisfirehose/otlp2pipeline-prod",
         "RetentionInDays": 60,
+        "KmsKeyId": {"Fn::GetAtt": ["EnvKey", "Arn"]},  # the env's key (ingest.enabled)
         "Tags": None,
     }
     bucket = res["ErrorBucket"]["Properties"]
@@ -120,6 +121,7 @@ def test_every_taggable_resource_carries_config_and_env_tags():
         "AWS::S3::BucketPolicy",
         "AWS::Lambda::Url",
         "AWS::Lambda::Permission",
+        "AWS::KMS::Alias",
     }
 
 

@@ -41,6 +41,11 @@ def _fake_attributes(doc: dict[str, Any], region: str) -> dict[str, str]:
             attrs[f"{name}.Arn"] = f"arn:aws:iam::{ACCOUNT}:role/{name.lower()}-generated"
         elif kind == "AWS::SecretsManager::Secret":  # Ref is the ARN, with its random suffix
             attrs[name] = f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{name}-AbCdEf"
+        elif kind == "AWS::KMS::Key":  # Ref is the key id
+            attrs[name] = "1234abcd-12ab-34cd-56ef-1234567890ab"
+            attrs[f"{name}.Arn"] = f"arn:aws:kms:{region}:{ACCOUNT}:key/{attrs[name]}"
+        elif kind == "AWS::SQS::Queue":
+            attrs[f"{name}.Arn"] = f"arn:aws:sqs:{region}:{ACCOUNT}:{name}-AbCdEf"
     for name, r in res.items():
         if r["Type"] == "AWS::S3Tables::Table":
             bucket = res["TableBucket"]["Properties"]["TableBucketName"]

@@ -47,7 +47,19 @@ def test_token_auth_function_role_url_and_secret() -> None:
     assert res["IngestLogGroup"]["Properties"]["RetentionInDays"] == cfg.load("prod").log_retention_days
     [policy] = res["IngestFunctionRole"]["Properties"]["Policies"]
     statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
-    assert set(statements) == {"PutIntoThisEnvsStreams", "OwnLogs", "ReadItsToken"}
+    assert set(statements) == {
+        "PutIntoThisEnvsStreams",
+        "OwnLogs",
+        "ReadItsToken",
+        "UseTheEnvKey",
+        "SendFailedAsyncEventsToItsQueue",
+    }
+    assert statements["UseTheEnvKey"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert statements["UseTheEnvKey"]["Resource"] == [{"Fn::GetAtt": ["EnvKey", "Arn"]}]
+    assert statements["SendFailedAsyncEventsToItsQueue"]["Action"] == ["sqs:SendMessage"]
+    assert statements["SendFailedAsyncEventsToItsQueue"]["Resource"] == [
+        {"Fn::GetAtt": ["IngestDeadLetterQueue", "Arn"]}
+    ]
     put = statements["PutIntoThisEnvsStreams"]
     assert put["Action"] == ["firehose:PutRecord", "firehose:PutRecordBatch"]
     assert [r["Fn::Sub"].rsplit("/", 1)[1] for r in put["Resource"]] == [
@@ -83,3 +95,45 @@ def test_settings_variants_lint_clean() -> None:
         {"ingest.runtime": "python3.11", "signals": "traces"},
     ):
         assert _lint(template.render(cfg.load("prod", overrides))) == [], overrides
+
+
+def test_env_key_dead_letter_queue_and_access_logs() -> None:
+    """ingest.enabled: one customer-managed key for both log groups, the environment and the token; a DLQ;
+    the error bucket's access logs into the artifacts bucket."""
+    res = _res({})
+    key = res["EnvKey"]["Properties"]
+    assert key["EnableKeyRotation"] is True and key["PendingWindowInDays"] == 7
+    root, logs = key["KeyPolicy"]["Statement"]
+    assert root["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+    assert root["Action"] == "kms:*"
+    assert logs["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}}
+    groups = [
+        g["Fn::Sub"].rsplit(":", 1)[1]
+        for g in logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"]
+    ]
+    assert groups == ["/aws/kinesisfirehose/otlp2pipeline-prod", "/aws/lambda/otlp2pipeline-prod-ingest"]
+    assert res["EnvKeyAlias"]["Properties"] == {
+        "AliasName": "alias/otlp2pipeline-prod",
+        "TargetKeyId": {"Ref": "EnvKey"},
+    }
+    arn = {"Fn::GetAtt": ["EnvKey", "Arn"]}
+    for name in ("LogGroup", "IngestLogGroup", "IngestToken"):
+        assert res[name]["Properties"]["KmsKeyId"] == arn, name
+    fn = res["IngestFunction"]["Properties"]
+    assert fn["KmsKeyArn"] == arn
+    assert fn["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": ["IngestDeadLetterQueue", "Arn"]}}
+    queue = res["IngestDeadLetterQueue"]["Properties"]
+    assert queue["KmsMasterKeyId"] == arn and queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert res["ErrorBucket"]["Properties"]["LoggingConfiguration"] == {
+        "DestinationBucketName": {"Fn::Sub": "otlp2pipeline-artifacts-${AWS::AccountId}-us-east-1"},
+        "LogFilePrefix": "access-logs/prod/",
+    }
+
+
+def test_ingest_disabled_has_no_key_queue_or_access_logs() -> None:
+    res = _res({"ingest.enabled": "false"})
+    assert not {"EnvKey", "EnvKeyAlias", "IngestDeadLetterQueue"} & set(res)
+    assert "KmsKeyId" not in res["LogGroup"]["Properties"]
+    assert "LoggingConfiguration" not in res["ErrorBucket"]["Properties"]
+    skips = {s["id"] for r in res.values() for s in r.get("Metadata", {}).get("checkov", {}).get("skip", [])}
+    assert skips == {"CKV_AWS_158", "CKV_AWS_18"}
