@@ -34,7 +34,18 @@ DEPS_DIR = BUILD_DIR / "lambda-deps"
 MANIFEST = "ingest.json"
 # Our modules in the zip: the handler's import closure (tests/test_package.py imports it from the zip alone).
 PACKAGES = ("ingest", "lake")
-TASKS_MODULES = ("__init__", "aws", "config", "errors", "ingest_lambda", "records", "schemas", "step")
+TASKS_MODULES = (
+    "__init__",
+    "aws",
+    "config",
+    "errors",
+    "ingest_lambda",
+    "records",
+    "regions",
+    "schemas",
+    "settings",
+    "validation",
+)
 DATA_GLOBS = ("config/schemas/*.yaml",)
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
 _LOCK = threading.Lock()

@@ -16,6 +16,7 @@ import binascii
 import datetime
 import fnmatch
 import json
+import logging
 import re
 import uuid
 from collections.abc import Callable, Iterable
@@ -34,6 +35,8 @@ _TEXT_TYPES = re.compile(
     r"^(text/.*|application/(json|xml|javascript|x-www-form-urlencoded|graphql|[\w.+-]+\+(json|xml)))$"
 )
 _HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "upgrade"})
+
+log = logging.getLogger("emulator.lambda")
 
 
 def _reply(
@@ -293,7 +296,10 @@ def handle(environ: dict[str, Any], start_response: StartResponse) -> Iterable[b
         if exc.code == "TooManyRequestsException":
             return _message(start_response, 429, "Rate Exceeded.")
         return _message(start_response, 502, "Internal Server Error")
-    if outcome.function_error:
+    if outcome.function_error:  # AWS logs it to the function's log group; we log it here too
+        log.warning(
+            "function %s failed behind its URL: %s", name, outcome.payload[:1000].decode(errors="replace")
+        )
         return _message(start_response, 502, "Internal Server Error")
     try:
         status, headers, out = to_http(outcome.payload)

@@ -62,6 +62,7 @@ def test_the_zip_alone_imports_the_handler(ingest_zip: Any, tmp_path: Path) -> N
     code = (
         "import sys; sys.path[:0] = [sys.argv[1]]\n"
         "import ingest.lambda_handler as h\n"
+        "import lake.sender  # what the cold start imports: the sender and the config it reads\n"
         "from tasks import schemas\n"
         "assert h.__file__.startswith(sys.argv[1]), h.__file__\n"
         "assert len(schemas.load('logs').columns) > 5\n"
