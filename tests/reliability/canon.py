@@ -68,6 +68,9 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 # CloudFormation's physical-name suffix (e.g. otlp2pipeline-local-FirehoseRole-TYJOPGLXXV27).
 _CFN_SUFFIX = re.compile(r"-[A-Z0-9]{12,13}\b")
 _CHANGE_SET = re.compile(r"deploy-\d{14}-\d{3}")
+# A secret's ARN ends in six random characters (Secrets Manager's suffix); a Function URL in its random id.
+_SECRET_SUFFIX = re.compile(r"(:secret:\S+)-[A-Za-z0-9]{6}$")
+_URL_ID = re.compile(r"(/_lambda-url/|^https://)[a-z0-9]{32}(?=[/.])")
 
 
 def scrub(value: Any) -> Any:
@@ -78,6 +81,7 @@ def scrub(value: Any) -> Any:
         items = [scrub(v) for v in value]
         return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, default=str))
     if isinstance(value, str):
+        value = _URL_ID.sub(r"\1<url-id>", _SECRET_SUFFIX.sub(r"\1-<random>", value))
         return _CHANGE_SET.sub("deploy-<ts>", _CFN_SUFFIX.sub("-<cfn>", _UUID.sub("<uuid>", value)))
     if isinstance(value, int | float | bool) or value is None:
         return value
