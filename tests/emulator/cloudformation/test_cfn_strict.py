@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from botocore.exceptions import ClientError
 from tasks.aws import Clients
 from tasks.destroy import inventory
 from tasks.errors import StepFailed
+from tasks.polling import backoff_delays, poll_until
 from tasks.step import Context
 from tasks.steps import stack
 from tests.deploy_helpers import config, deploy, doit
@@ -152,6 +154,14 @@ def _cli_template(retention: int, *, stream: bool) -> str:
 
 
 def _aws_cli(emulator: Any, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the AWS CLI in a wall-clock second of its own.
+
+    `aws cloudformation deploy` names its change set `awscli-cloudformation-package-deploy-<int(time())>`,
+    and a stack keeps a FAILED ("no changes") change set, so on AWS as here two deploys of one stack in
+    the same second collide with AlreadyExistsException. Wait for the next second, as a person would.
+    """
+    started = int(time.time())
+    poll_until(lambda: int(time.time()), lambda now: now > started, backoff_delays(2.0, first=0.05, cap=0.2))
     env = {
         **os.environ,
         "AWS_ACCESS_KEY_ID": "testing",
