@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from tasks.errors import StepFailed, UserError, emit, error_code
 from tasks.step import Context
-from tasks.steps import lf_permissions, stack, streams, tables
+from tasks.steps import lf_permissions, stack, stack_events, streams, tables
 from tasks.steps.grants import ROLE_OUTPUT, child_catalog_id
 
 KEPT = (
@@ -127,7 +127,7 @@ def _error_versions(ctx: Context, bucket: str) -> list[dict[str, str]] | None:
 def inventory(ctx: Context) -> Inventory:
     cfg = ctx.config
     inv = Inventory(streams=streams.env_stream_names(ctx))
-    desc = stack.describe(ctx, cfg.stack_name)
+    desc = stack_events.describe(ctx, cfg.stack_name)
     if desc is not None and desc["StackStatus"] != "DELETE_COMPLETE":
         inv.stack_id, inv.stack_status = desc["StackId"], desc["StackStatus"]
         inv.role_arn = stack.outputs_of(desc).get(ROLE_OUTPUT)
@@ -240,9 +240,9 @@ def destroy(ctx: Context, force: bool) -> int:
         n = _empty_bucket(ctx, inv.error_bucket)
         ctx.say(f"emptied error bucket {inv.error_bucket} ({n} object version(s))")
     if inv.stack_id:
-        status = stack.delete_stack(ctx, inv.stack_id)
+        status = stack_events.delete_stack(ctx, inv.stack_id)
         if status == "DELETE_FAILED":
-            failed = stack.failed_resources(ctx, inv.stack_id)
+            failed = stack_events.failed_resources(ctx, inv.stack_id)
             if inv.bucket_arn and any(e.get("ResourceType") in TABLE_BUCKET_TYPES for e in failed):
                 ctx.say(
                     "stack could not delete the table bucket: deleting its tables and namespaces through "
@@ -251,9 +251,11 @@ def destroy(ctx: Context, force: bool) -> int:
                 _delete_tables(ctx, inv.bucket_arn)
                 if inv.error_bucket:
                     _empty_bucket(ctx, inv.error_bucket)
-                status = stack.delete_stack(ctx, inv.stack_id)
+                status = stack_events.delete_stack(ctx, inv.stack_id)
         if status != "DELETE_COMPLETE":
-            raise StepFailed(stack._failure_message(ctx, ctx.config.stack_name, status, inv.stack_id, set()))
+            raise StepFailed(
+                stack_events.failure_message(ctx, ctx.config.stack_name, status, inv.stack_id, set())
+            )
         ctx.say(f"deleted stack {ctx.config.stack_name}")
     # Leftovers CloudFormation did not own (or a stack deleted by hand): remove them directly.
     if inv.bucket_arn and _bucket_tables(ctx, inv.bucket_arn) is not None:

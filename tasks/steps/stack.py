@@ -16,14 +16,12 @@ import yaml
 from botocore.exceptions import ClientError, WaiterError
 
 from tasks.errors import StepFailed, error_code
-from tasks.polling import backoff_delays, poll
 from tasks.step import Change, Context, Diff, Outcome, Result, plain
-from tasks.steps import stack_events
 from tasks.steps.function import code_change
+from tasks.steps.stack_events import delete_stack, describe, events_page, failure_message, wait_stack
 
 NAME = "stack"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
-STACK_DEADLINE_S = 45 * 60
 # Statuses from which an update change set can be created.
 UPDATABLE = {
     "CREATE_COMPLETE",
@@ -32,7 +30,6 @@ UPDATABLE = {
     "IMPORT_COMPLETE",
     "IMPORT_ROLLBACK_COMPLETE",
 }
-FAILED_RESOURCE = ("CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED", "IMPORT_FAILED")
 
 
 @dataclass(frozen=True)
@@ -85,17 +82,6 @@ def parse_body(body: Any) -> dict[str, Any]:
         # libyaml when present: the pure-Python loader took ~0.1 s of a ~1 s no-op deploy (bench/run.py).
         doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         return plain(doc) if isinstance(doc, dict) else {}
-
-
-def describe(ctx: Context, stack: str) -> dict[str, Any] | None:
-    try:
-        stacks = ctx.clients.cloudformation.describe_stacks(StackName=stack)["Stacks"]
-    except ClientError as exc:
-        # DescribeStacks answers a missing stack with the generic ValidationError code.
-        if error_code(exc) == "ValidationError":
-            return None
-        raise
-    return stacks[0] if stacks else None
 
 
 def outputs_of(stack: dict[str, Any]) -> dict[str, str]:
@@ -292,11 +278,11 @@ def run_change_set(ctx: Context, want: Desired, kind: str) -> dict[str, str] | N
             f"error: change set for stack {want.stack_name} failed: "
             f"{cs.get('Status')}: {cs.get('StatusReason', 'no reason given')}"
         ) from None
-    prior = {e["EventId"] for e in _events_page(ctx, stack_id)}
+    prior = {e["EventId"] for e in events_page(ctx, stack_id)}
     cfn.execute_change_set(ChangeSetName=cs_id, StackName=stack_id)
     status, stack = wait_stack(ctx, stack_id, set(prior), read_now=False)
     if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
-        raise StepFailed(_failure_message(ctx, want.stack_name, status, stack_id, prior))
+        raise StepFailed(failure_message(ctx, want.stack_name, status, stack_id, prior))
     return outputs_of(stack or {})
 
 
@@ -313,85 +299,6 @@ def empty_change_set(cs: dict[str, Any]) -> bool:
         return False
     reason = str(cs.get("StatusReason", ""))
     return "didn't contain changes" in reason or "No updates are to be performed" in reason
-
-
-def _events_page(ctx: Context, stack_id: str) -> list[dict[str, Any]]:
-    """The newest page of events: enough to tell later events from these."""
-    return stack_events.page(ctx, stack_id, None)[0]
-
-
-def wait_stack(
-    ctx: Context, stack_id: str, prior: set[str], *, read_now: bool = True
-) -> tuple[str, dict[str, Any] | None]:
-    """Poll events (printing new ones) and the stack status with backoff, until a terminal status.
-
-    botocore's stack waiters can only block; they cannot show the events as they happen, which is what
-    a user watching a 10-minute create needs, so this polls DescribeStackEvents + DescribeStacks itself.
-    read_now=False waits the first delay first: right after ExecuteChangeSet the stack is in progress.
-    """
-    first, cap = (0.1, 1.0) if ctx.config.is_local else (2.0, 10.0)
-
-    own: list[str] = []  # the newest status in the stack's own events, once one is seen
-
-    def read() -> tuple[str, dict[str, Any] | None]:
-        for event in reversed(stack_events.since(ctx, stack_id, prior)):
-            prior.add(event["EventId"])
-            reason = f" {event['ResourceStatusReason']}" if event.get("ResourceStatusReason") else ""
-            ctx.say(
-                f"  stack: {event.get('LogicalResourceId')} {event.get('ResourceType')} "
-                f"{event.get('ResourceStatus')}{reason}"
-            )
-            if event.get("PhysicalResourceId") == event.get("StackId"):
-                own[:] = [str(event.get("ResourceStatus", ""))]
-        # The stack's own newest event carries its status: DescribeStacks (for the outputs) only once
-        # that event says the operation ended, so each poll is one call, not two.
-        if own and own[0].endswith("_IN_PROGRESS"):
-            return own[0], None
-        stack = describe(ctx, stack_id)
-        return (stack["StackStatus"] if stack else "DELETE_COMPLETE"), stack
-
-    return poll(
-        read,
-        lambda got: not got[0].endswith("_IN_PROGRESS"),
-        backoff_delays(STACK_DEADLINE_S, first=first, cap=cap),
-        lambda got: StepFailed(
-            f"error: stack {stack_id} still {got[0]} after {STACK_DEADLINE_S // 60} minutes"
-        ),
-        read_now=read_now,
-    )
-
-
-def _failure_message(ctx: Context, stack_name: str, status: str, stack_id: str, prior: set[str]) -> str:
-    events = list(reversed(stack_events.since(ctx, stack_id, prior)))
-    failed = [
-        e
-        for e in events
-        if e.get("ResourceStatus") in FAILED_RESOURCE and e.get("LogicalResourceId") != stack_name
-    ]
-    if failed:
-        first = failed[0]
-        return (
-            f"error: stack {stack_name} ended {status}: resource {first.get('LogicalResourceId')} "
-            f"({first.get('ResourceType')}) {first.get('ResourceStatus')}: "
-            f"{first.get('ResourceStatusReason', 'no reason given')}"
-        )
-    return f"error: stack {stack_name} ended {status}"
-
-
-def delete_stack(ctx: Context, stack_id: str) -> str:
-    """DeleteStack and wait; returns the final status (DELETE_COMPLETE or DELETE_FAILED)."""
-    prior = {e["EventId"] for e in _events_page(ctx, stack_id)}
-    ctx.clients.cloudformation.delete_stack(StackName=stack_id)
-    status, _ = wait_stack(ctx, stack_id, prior)
-    return status
-
-
-def failed_resources(ctx: Context, stack_id: str) -> list[dict[str, Any]]:
-    """Resources whose latest event is a *_FAILED status (e.g. a table bucket that still has tables)."""
-    latest: dict[str, dict[str, Any]] = {}
-    for event in reversed(stack_events.since(ctx, stack_id, set())):
-        latest[str(event.get("LogicalResourceId"))] = event
-    return [e for e in latest.values() if e.get("ResourceStatus") in FAILED_RESOURCE]
 
 
 def publish(ctx: Context, have: Observed) -> None:

@@ -1,4 +1,7 @@
-"""A stack's events as DescribeStackEvents pages them: newest first, with NextToken.
+"""A stack's events as DescribeStackEvents pages them (newest first, with NextToken), and the waits on them.
+
+While a stack operation runs its events are printed as they come (``wait_stack``); a failed one is told by
+its first failed resource (``failure_message``).
 
 AWS pages the events (100 a page, as public reports measured), so a stack operation with many resources
 puts its first failure beyond the first page. ``since`` follows the pages back to the start of the
@@ -11,8 +14,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tasks.errors import error_code
+from tasks.errors import StepFailed, error_code
+from tasks.polling import backoff_delays, poll
 from tasks.step import Context
+
+STACK_DEADLINE_S = 45 * 60
+FAILED_RESOURCE = ("CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED", "IMPORT_FAILED")
 
 # The stack's own status at the start of an operation (later *_IN_PROGRESS ones, like ROLLBACK_IN_PROGRESS
 # or UPDATE_COMPLETE_CLEANUP_IN_PROGRESS, come in the middle of one).
@@ -55,3 +62,94 @@ def since(ctx: Context, stack_id: str, prior: set[str]) -> list[dict[str, Any]]:
                 return out
         if not token:
             return out
+
+
+def describe(ctx: Context, stack: str) -> dict[str, Any] | None:
+    """DescribeStacks of one stack, None when missing: the status ``wait_stack`` reads and observe too."""
+    try:
+        stacks = ctx.clients.cloudformation.describe_stacks(StackName=stack)["Stacks"]
+    except ClientError as exc:
+        # DescribeStacks answers a missing stack with the generic ValidationError code.
+        if error_code(exc) == "ValidationError":
+            return None
+        raise
+    return stacks[0] if stacks else None
+
+
+def events_page(ctx: Context, stack_id: str) -> list[dict[str, Any]]:
+    """The newest page of events: enough to tell later events from these."""
+    return page(ctx, stack_id, None)[0]
+
+
+def wait_stack(
+    ctx: Context, stack_id: str, prior: set[str], *, read_now: bool = True
+) -> tuple[str, dict[str, Any] | None]:
+    """Poll events (printing new ones) and the stack status with backoff, until a terminal status.
+
+    botocore's stack waiters can only block; they cannot show the events as they happen, which is what
+    a user watching a 10-minute create needs, so this polls DescribeStackEvents + DescribeStacks itself.
+    read_now=False waits the first delay first: right after ExecuteChangeSet the stack is in progress.
+    """
+    first, cap = (0.1, 1.0) if ctx.config.is_local else (2.0, 10.0)
+
+    own: list[str] = []  # the newest status in the stack's own events, once one is seen
+
+    def read() -> tuple[str, dict[str, Any] | None]:
+        for event in reversed(since(ctx, stack_id, prior)):
+            prior.add(event["EventId"])
+            reason = f" {event['ResourceStatusReason']}" if event.get("ResourceStatusReason") else ""
+            ctx.say(
+                f"  stack: {event.get('LogicalResourceId')} {event.get('ResourceType')} "
+                f"{event.get('ResourceStatus')}{reason}"
+            )
+            if event.get("PhysicalResourceId") == event.get("StackId"):
+                own[:] = [str(event.get("ResourceStatus", ""))]
+        # The stack's own newest event carries its status: DescribeStacks (for the outputs) only once
+        # that event says the operation ended, so each poll is one call, not two.
+        if own and own[0].endswith("_IN_PROGRESS"):
+            return own[0], None
+        stack = describe(ctx, stack_id)
+        return (stack["StackStatus"] if stack else "DELETE_COMPLETE"), stack
+
+    return poll(
+        read,
+        lambda got: not got[0].endswith("_IN_PROGRESS"),
+        backoff_delays(STACK_DEADLINE_S, first=first, cap=cap),
+        lambda got: StepFailed(
+            f"error: stack {stack_id} still {got[0]} after {STACK_DEADLINE_S // 60} minutes"
+        ),
+        read_now=read_now,
+    )
+
+
+def failure_message(ctx: Context, stack_name: str, status: str, stack_id: str, prior: set[str]) -> str:
+    events = list(reversed(since(ctx, stack_id, prior)))
+    failed = [
+        e
+        for e in events
+        if e.get("ResourceStatus") in FAILED_RESOURCE and e.get("LogicalResourceId") != stack_name
+    ]
+    if failed:
+        first = failed[0]
+        return (
+            f"error: stack {stack_name} ended {status}: resource {first.get('LogicalResourceId')} "
+            f"({first.get('ResourceType')}) {first.get('ResourceStatus')}: "
+            f"{first.get('ResourceStatusReason', 'no reason given')}"
+        )
+    return f"error: stack {stack_name} ended {status}"
+
+
+def delete_stack(ctx: Context, stack_id: str) -> str:
+    """DeleteStack and wait; returns the final status (DELETE_COMPLETE or DELETE_FAILED)."""
+    prior = {e["EventId"] for e in events_page(ctx, stack_id)}
+    ctx.clients.cloudformation.delete_stack(StackName=stack_id)
+    status, _ = wait_stack(ctx, stack_id, prior)
+    return status
+
+
+def failed_resources(ctx: Context, stack_id: str) -> list[dict[str, Any]]:
+    """Resources whose latest event is a *_FAILED status (e.g. a table bucket that still has tables)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for event in reversed(since(ctx, stack_id, set())):
+        latest[str(event.get("LogicalResourceId"))] = event
+    return [e for e in latest.values() if e.get("ResourceStatus") in FAILED_RESOURCE]

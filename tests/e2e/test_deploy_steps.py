@@ -8,7 +8,7 @@ import pytest
 
 from tasks.errors import StepFailed
 from tasks.polling import poll
-from tasks.steps import lf_admins, lf_resource, stack, streams
+from tasks.steps import lf_admins, lf_resource, stack, stack_events, streams
 from tests.deploy_helpers import deploy, doit, mutating, run
 
 ROLE = "arn:aws:iam::123456789012:role/S3TablesRoleForLakeFormation"
@@ -179,7 +179,12 @@ def test_poll_reads_until_done_and_raises_the_timeout_with_the_last_value():
 @pytest.mark.parametrize(
     ("module", "deadline", "latency", "message"),
     [
-        (stack, "STACK_DEADLINE_S", "cloudformation_stack_seconds", r"stack .* still CREATE_IN_PROGRESS"),
+        (
+            stack_events,
+            "STACK_DEADLINE_S",
+            "cloudformation_stack_seconds",
+            r"stack .* still CREATE_IN_PROGRESS",
+        ),
         (streams, "STREAM_DEADLINE_S", "firehose_stream_seconds", r"stream .* still CREATING after"),
     ],
 )
