@@ -20,7 +20,7 @@ from tasks.errors import StepFailed, error_code
 from tasks.polling import backoff_delays, poll, retry_codes
 from tasks.schemas import ALL_SIGNALS
 from tasks.step import Change, Context, Diff, Outcome, plain
-from tasks.steps.grants import firehose_role
+from tasks.steps.stream_spec import described_fields, destination
 
 STREAM_DEADLINE_S = 15 * 60
 # Fields UpdateDestination changes in place; the rest (AppendOnly, table, catalog, type) need a new stream.
@@ -54,40 +54,6 @@ class Observed:
     failure: str | None = None
 
 
-def catalog_arn(ctx: Context) -> str:
-    return ctx.config.bucket_catalog_arn(ctx.account_id)
-
-
-def destination(ctx: Context, signal: str) -> dict[str, Any]:
-    """The IcebergDestinationConfiguration of a signal's stream (aws-facts.md, "deploy sequence" 4)."""
-    c = ctx.config
-    role = firehose_role(ctx)
-    return {
-        "DestinationTableConfigurationList": [
-            {"DestinationDatabaseName": c.namespace, "DestinationTableName": signal}
-        ],
-        "BufferingHints": {
-            "SizeInMBs": c.firehose.buffering_size_mb,
-            "IntervalInSeconds": c.firehose.buffering_interval_seconds,
-        },
-        "CloudWatchLoggingOptions": {
-            "Enabled": True,
-            "LogGroupName": c.log_group_name,
-            "LogStreamName": c.log_stream_name(signal),
-        },
-        "RoleARN": role,
-        "RetryOptions": {"DurationInSeconds": c.firehose.retry_duration_seconds},
-        "S3BackupMode": "FailedDataOnly",
-        "AppendOnly": True,
-        "CatalogConfiguration": {"CatalogARN": catalog_arn(ctx)},
-        "S3Configuration": {
-            "RoleARN": role,
-            "BucketARN": c.error_bucket_arn(ctx.account_id),
-            "ErrorOutputPrefix": c.error_prefix(signal),
-        },
-    }
-
-
 def desired(ctx: Context, signal: str) -> Desired:
     return Desired(
         ctx.config.stream_name(signal),
@@ -115,29 +81,7 @@ def observed_from(name: str, desc: dict[str, Any] | None) -> Observed:
         return Observed(name, False)
     dest = (desc.get("Destinations") or [{}])[0]
     ice = plain(dest.get("IcebergDestinationDescription") or {})
-    s3 = ice.get("S3DestinationDescription") or {}
-    fields = {
-        # None when DescribeDeliveryStream leaves it out: unknown, never read as false (aws-facts.md).
-        "AppendOnly": None if ice.get("AppendOnly") is None else bool(ice["AppendOnly"]),
-        "CatalogConfiguration": {"CatalogARN": (ice.get("CatalogConfiguration") or {}).get("CatalogARN")},
-        "DestinationTableConfigurationList": [
-            {
-                "DestinationDatabaseName": t.get("DestinationDatabaseName"),
-                "DestinationTableName": t.get("DestinationTableName"),
-            }
-            for t in ice.get("DestinationTableConfigurationList", [])
-        ],
-        "BufferingHints": ice.get("BufferingHints"),
-        "CloudWatchLoggingOptions": ice.get("CloudWatchLoggingOptions"),
-        "RoleARN": ice.get("RoleARN"),
-        "RetryOptions": ice.get("RetryOptions"),
-        "S3Configuration": {
-            "RoleARN": s3.get("RoleARN"),
-            "BucketARN": s3.get("BucketARN"),
-            "ErrorOutputPrefix": s3.get("ErrorOutputPrefix"),
-        },
-        "Iceberg": bool(ice),
-    }
+    fields = described_fields(ice)
     failure = desc.get("FailureDescription") or {}
     return Observed(
         name,
