@@ -183,5 +183,9 @@ def plain(value: Any) -> Any:
 
 
 def _short(value: Any, limit: int = 120) -> str:
-    text = json.dumps(value, sort_keys=True, default=str) if not isinstance(value, str) else value
+    """A field's value on a plan line: a structure as JSON cut at `limit`; a string (a key, an ARN, the
+    code update's sentence) in full, since a cut one names nothing."""
+    if isinstance(value, str):
+        return value
+    text = json.dumps(value, sort_keys=True, default=str)
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,7 +1,8 @@
 """Issue 15: the deploy steps of the ingest function (artifacts bucket, zip upload, the stack's function).
 
-A converged deploy reads the zip's key once (HeadObject) and writes nothing; a code change is exactly
-the upload and the function's update; the next deploy writes nothing again.
+A converged deploy reads the zip's key once (HeadObject) and writes nothing; after a code change, plan names
+the upload and the function's code update without a write, deploy makes exactly those two, and the next
+deploy writes nothing again.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from tasks import package
+from tasks.runner import plan_text
 from tasks.steps import artifacts_bucket
 from tests import deploy_helpers as dh
 
@@ -111,10 +113,27 @@ def test_code_change_is_the_upload_and_the_function_update(
     original = package.source_files
     monkeypatch.setattr(package, "source_files", lambda: [*original(), extra])
     try:
+        # plan first (what `doit plan` prints): the upload and the function's code update, no write.
+        emulator.reset_calls()
+        planned = dh.run(emulator, {"signals": "logs"})
+        results = planned.plan()
+        assert _writes(emulator) == {}
+        new = package.current(planned.config)
+        assert new is not None and new.sha256 != ingest_zip.sha256
+        old_key, new_key = f"ingest/local/{ingest_zip.sha256}.zip", f"ingest/local/{new.sha256}.zip"
+        changes = {r.name: r.diff.changes for r in results if r.diff is not None and r.diff.changes}
+        assert set(changes) == {"ingest_code", "stack"}, changes
+        [upload] = changes["ingest_code"]
+        assert upload.action == "create" and upload.resource == f"s3 object s3://{BUCKET}/{new_key}"
+        [update] = changes["stack"]
+        assert update.action == "update" and set(update.fields) == {"Parameters"}
+        text = plan_text(planned.config, results)
+        update_text = "the ingest function's code update"
+        line = f"Parameters: IngestCodeKey {old_key} -> IngestCodeKey {new_key}: {update_text}"
+        assert line in text, text
         emulator.reset_calls()
         changed = dh.deploy(emulator, {"signals": "logs"})
-        new = package.current(changed.config)
-        assert new is not None and new.sha256 != ingest_zip.sha256
+        assert package.current(changed.config) == new
         assert _writes(emulator) == {
             "s3:PutObject": 1,
             "cloudformation:CreateChangeSet": 1,
