@@ -61,18 +61,34 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("signal", list(cfg.signals))
 
 
+def ingest_disabled_reason(cfg: Config) -> str:
+    """Why the Function URL's tests do not run: said on each skipped test and once in the summary."""
+    return f"ingest disabled: ingest.enabled is false for env {cfg.env}, so the stack has no Function URL"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The receiver's tests run only against a receiver: without --ingest they are deselected; the
-    Function URL's tests only in an env with `ingest.enabled` (the stack has no endpoint otherwise)."""
-    unwanted = set() if config.getoption("--ingest") else {"ingest_endpoint"}
-    if not config.stash[_CONFIG_KEY].ingest.function.enabled:
-        unwanted.add("ingest_connection")
-    if not unwanted:
+    """The receiver's tests run only against a receiver: without --ingest they are deselected. The
+    Function URL's tests, in an env without `ingest.enabled`, are skipped with the reason: a check that did
+    not run shows as skipped, never as passed or silently gone."""
+    cfg = config.stash[_CONFIG_KEY]
+    if not cfg.ingest.function.enabled:
+        skip = pytest.mark.skip(reason=ingest_disabled_reason(cfg))
+        for item in items:
+            if "ingest_connection" in getattr(item, "fixturenames", ()):
+                item.add_marker(skip)
+    if config.getoption("--ingest"):
         return
-    kept = [i for i in items if not unwanted & set(getattr(i, "fixturenames", ()))]
+    kept = [i for i in items if "ingest_endpoint" not in getattr(i, "fixturenames", ())]
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """One line at the end of the report, so `-q` shows why the Function URL was not checked."""
+    cfg = config.stash.get(_CONFIG_KEY, None)
+    if cfg is not None and not cfg.ingest.function.enabled:
+        terminalreporter.write_line(f"{ingest_disabled_reason(cfg)}: its checks were skipped")
 
 
 @pytest.fixture(scope="session")

@@ -11,16 +11,20 @@ import base64
 import hashlib
 import json
 import os
+import shutil
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tasks import package
+from tasks.config import CONFIG_DIR_VAR, ROOT
 from tasks.runner import plan_text
 from tasks.steps import artifacts_bucket
 from tests import deploy_helpers as dh
+from tests.e2e import verify_helpers as vh
 
 ACCOUNT = "123456789012"
 BUCKET = f"otlp2pipeline-artifacts-{ACCOUNT}-us-east-1"
@@ -159,9 +163,43 @@ def test_code_change_is_the_upload_and_the_function_update(
         package.ensure(dh.config(emulator))  # the session's zip again, for the tests after this one
 
 
-def test_ingest_disabled_has_no_function_bucket_or_zip(emulator: Any) -> None:
-    r = dh.deploy(emulator, {"signals": "logs", "ingest.enabled": "false"})
+def test_ingest_disabled_deploys_no_function_url_or_secret_and_each_command_says_so(
+    emulator: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ingest.enabled: false` in the env file: deploy makes no function, URL, secret, artifacts bucket or
+    zip; status and connect say ingest is disabled; verify passes and reports the Function URL's checks as
+    skipped for that reason (not passed, not silently gone)."""
+    config_dir = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config_dir, ignore=shutil.ignore_patterns("schemas"))
+    env_file = config_dir / "envs" / "local.yaml"
+    env_file.write_text(env_file.read_text() + "signals: [logs]\ningest:\n  enabled: false\n")
+    monkeypatch.setenv(CONFIG_DIR_VAR, str(config_dir))  # the in-process deploy and every CLI below
+
+    r = dh.deploy(emulator)
+    assert not r.config.ingest.function.enabled
     assert "ingest_code" not in r.steps and "artifacts_bucket" not in r.steps
     assert emulator.call_count("s3", "HeadObject") == 0
     resources = emulator.client("cloudformation").list_stack_resources(StackName="otlp2pipeline-local")
     assert not [s for s in resources["StackResourceSummaries"] if s["LogicalResourceId"].startswith("Ingest")]
+    stack = emulator.client("cloudformation").describe_stacks(StackName="otlp2pipeline-local")["Stacks"][0]
+    assert not [o for o in stack.get("Outputs", []) if o["OutputKey"].startswith("Ingest")]
+    assert emulator.client("lambda").list_functions()["Functions"] == []  # no function, so no URL either
+    assert emulator.client("secretsmanager").list_secrets()["SecretList"] == []
+    assert BUCKET not in {b["Name"] for b in emulator.client("s3").list_buckets()["Buckets"]}
+
+    status = dh.doit(emulator, tmp_path, "status", "env=local")
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "function: none (ingest.enabled is false)" in status.stdout, status.stdout
+    connect = dh.doit(emulator, tmp_path, "connect", "env=local")
+    assert connect.returncode == 2, connect.stdout + connect.stderr
+    assert "Traceback" not in connect.stderr, connect.stderr
+    assert [x for x in connect.stderr.splitlines() if x.strip()] == [
+        "error: ingest.enabled is false for env local: there is no endpoint to connect to "
+        "(set ingest.enabled: true and deploy)"
+    ]
+    proc, _ = vh.run_verify(emulator)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    summary = proc.stdout.strip().splitlines()
+    assert "failed" not in proc.stdout and " passed" in summary[-1] and " skipped" in summary[-1], proc.stdout
+    reason = "ingest disabled: ingest.enabled is false for env local, so the stack has no Function URL"
+    assert f"{reason}: its checks were skipped" in proc.stdout, proc.stdout
