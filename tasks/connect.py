@@ -90,7 +90,8 @@ def from_outputs(config: Config, outputs: dict[str, str], token: str | None = No
 def read(config: Config, clients: Any) -> Connection:
     """Read the stack's outputs and, for token auth, the token from its secret (read-only)."""
     from tasks.step import Context
-    from tasks.steps.stack import describe, outputs_of
+    from tasks.steps.stack import outputs_of
+    from tasks.steps.stack_events import describe
 
     if not ingest_enabled(config):
         raise UserError(

@@ -2,7 +2,7 @@
 
 Used for every wait the tool, verify/ and bench/ do: a stack or stream reaching a status, a process
 becoming healthy or exiting, rows arriving. botocore has no Firehose waiters, and CloudFormation's poll
-every 30 s and cannot print the stack's events as they happen (tasks/steps/stack.py), so those waits go
+every 30 s and cannot print the stack's events as they happen (tasks/steps/stack_events.py), so those waits go
 through here too. There is no fixed sleep anywhere.
 """
 
