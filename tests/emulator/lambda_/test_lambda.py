@@ -14,15 +14,15 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from emulator.testing import public_url_permissions
 from tests.emulator.lambda_.helpers import (
     ECHO,
     create_function,
     create_role,
     http,
     make_zip,
-    public_url_permissions,
-    wait_for,
 )
+from tests.waiting import wait_for
 
 
 def test_invoke_runs_the_zip_and_tails_the_log(emulator: Any) -> None:
