@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from bench.harness import free_port, on_fresh_emulator  # noqa: E402
 from bench.ingest import logs_request  # noqa: E402
 from bench.results import merge_under  # noqa: E402
+from tasks.polling import backoff, poll_until  # noqa: E402
 
 KEY = "url_vs_receiver"
 RECEIVER = (sys.executable, "-m", "ingest", "--env", "local")
@@ -67,11 +68,12 @@ def bench_ratio(emu_endpoint: str, requests: int, records: int) -> dict[str, Any
         stderr=subprocess.DEVNULL,
     )
     try:
-        end = time.monotonic() + 60
-        while health(receiver_url) is None:
-            if proc.poll() is not None or time.monotonic() > end:
-                raise SystemExit("bench: the receiver did not become healthy")
-            time.sleep(0.1)
+        delays = backoff(time.monotonic() + 60, first=0.01, cap=0.1)
+        answer, _ = poll_until(
+            lambda: health(receiver_url), lambda h: h is not None or proc.poll() is not None, delays
+        )
+        if answer is None:  # the receiver exited, or the deadline passed
+            raise SystemExit("bench: the receiver did not become healthy")
 
         def to_url(body: bytes) -> int:
             return post(conn.endpoint, "v1/logs", body, token=conn.token).status

@@ -30,6 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.emulator import client  # noqa: E402
 from bench.harness import on_fresh_emulator  # noqa: E402
 from bench.results import merge_into  # noqa: E402
 from emulator.testing import public_url_permissions, service_trust  # noqa: E402
@@ -42,18 +43,6 @@ def _zip() -> bytes:
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("app.py", HANDLER)
     return buf.getvalue()
-
-
-def _client(endpoint: str, service: str) -> Any:
-    import boto3
-
-    return boto3.session.Session().client(
-        service,
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 def _timed(fn: Callable[[], object], runs: int, before: Callable[[int], None] | None = None) -> list[float]:
@@ -76,7 +65,7 @@ def _summary(samples: list[float]) -> dict[str, float]:
 
 
 def bench(endpoint: str, runs: int) -> dict[str, Any]:
-    iam, lam = _client(endpoint, "iam"), _client(endpoint, "lambda")
+    iam, lam = client(endpoint, "iam"), client(endpoint, "lambda")
     role = iam.create_role(
         RoleName="bench-fn", AssumeRolePolicyDocument=json.dumps(service_trust("lambda.amazonaws.com"))
     )["Role"]["Arn"]
