@@ -1,15 +1,18 @@
 """bench/run.py's harness: its own emulator process, exact call counts, the doit CLI as a user types it,
-and the critical path of the deploy graph weighted by the latency fault's waits."""
+and the critical path of the deploy graph weighted by the latency fault's waits; ``on_fresh_emulator`` is
+one run of a smaller bench script (bench/lambda_*.py) against its own emulator process."""
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +23,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.emulator import free_port, wait_healthy  # noqa: E402
+from bench.results import machine  # noqa: E402
 from emulator.admin.client import AdminClient  # noqa: E402
 from tasks.aws import is_read  # noqa: E402
 
@@ -83,6 +87,24 @@ def emulator_process(data_dir: Path) -> Iterator[Emulator]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+def on_fresh_emulator(
+    script: str, argv: list[str] | None, prefix: str, measure: Callable[[str], dict[str, Any]]
+) -> dict[str, Any]:
+    """The machine and command line of a run of bench/`script`, with the figures `measure(endpoint)` takes
+    against an emulator process of its own (throw-away data dir); printed as JSON and returned."""
+    result: dict[str, Any] = {
+        "machine": machine(),
+        "command": f"python bench/{script} " + " ".join(argv or sys.argv[1:]),
+    }
+    with (
+        tempfile.TemporaryDirectory(prefix=prefix) as tmp,
+        emulator_process(Path(tmp) / "data") as emu,
+    ):
+        result.update(measure(emu.endpoint))
+    print(json.dumps(result, indent=2), flush=True)
+    return result
 
 
 # -- call counts ------------------------------------------------------------------------------------

@@ -17,11 +17,9 @@ the other entries of "lambda", are kept) and asserts nothing.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -29,9 +27,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import emulator_process, free_port  # noqa: E402
+from bench.harness import free_port, on_fresh_emulator  # noqa: E402
 from bench.ingest import logs_request  # noqa: E402
-from bench.results import machine  # noqa: E402
+from bench.results import merge_under  # noqa: E402
+from tasks.polling import backoff, poll_until  # noqa: E402
 
 KEY = "url_vs_receiver"
 RECEIVER = (sys.executable, "-m", "ingest", "--env", "local")
@@ -69,11 +68,12 @@ def bench_ratio(emu_endpoint: str, requests: int, records: int) -> dict[str, Any
         stderr=subprocess.DEVNULL,
     )
     try:
-        end = time.monotonic() + 60
-        while health(receiver_url) is None:
-            if proc.poll() is not None or time.monotonic() > end:
-                raise SystemExit("bench: the receiver did not become healthy")
-            time.sleep(0.1)
+        delays = backoff(time.monotonic() + 60, first=0.01, cap=0.1)
+        answer, _ = poll_until(
+            lambda: health(receiver_url), lambda h: h is not None or proc.poll() is not None, delays
+        )
+        if answer is None:  # the receiver exited, or the deadline passed
+            raise SystemExit("bench: the receiver did not become healthy")
 
         def to_url(body: bytes) -> int:
             return post(conn.endpoint, "v1/logs", body, token=conn.token).status
@@ -108,12 +108,7 @@ def bench_ratio(emu_endpoint: str, requests: int, records: int) -> dict[str, Any
 
 def merge(out: Path, result: dict[str, Any]) -> None:
     """Write `result` under lambda -> url_vs_receiver, keeping every other key."""
-    doc = json.loads(out.read_text()) if out.exists() else {}
-    found = doc.get("lambda")
-    section: dict[str, Any] = found if isinstance(found, dict) else {}
-    section[KEY] = result
-    doc["lambda"] = section
-    out.write_text(json.dumps(doc, indent=2, default=str) + "\n")
+    merge_under(out, "lambda", KEY, result)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,16 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=100, help="log records per request (default 100)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args(argv)
-    result: dict[str, Any] = {
-        "machine": machine(),
-        "command": "python bench/lambda_ratio.py " + " ".join(argv or sys.argv[1:]),
-    }
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-lambda-") as tmp,
-        emulator_process(Path(tmp) / "data") as emu,
-    ):
-        result.update(bench_ratio(emu.endpoint, args.requests, args.records))
-    print(json.dumps(result, indent=2), flush=True)
+    result = on_fresh_emulator(
+        "lambda_ratio.py",
+        argv,
+        "bench-lambda-",
+        lambda endpoint: bench_ratio(endpoint, args.requests, args.records),
+    )
     merge(args.out, result)
     print(f"wrote {args.out} (key 'lambda' -> '{KEY}')")
     return 0

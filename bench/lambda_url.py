@@ -20,7 +20,6 @@ import io
 import json
 import statistics
 import sys
-import tempfile
 import time
 import urllib.request
 import zipfile
@@ -31,15 +30,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import emulator_process, machine  # noqa: E402
+from bench.emulator import client  # noqa: E402
+from bench.harness import on_fresh_emulator  # noqa: E402
+from bench.results import merge_into  # noqa: E402
+from emulator.testing import public_url_permissions, service_trust  # noqa: E402
 
 HANDLER = "def handler(event, context):\n    return {'statusCode': 200, 'body': event.get('body') or 'ok'}\n"
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ],
-}
 
 
 def _zip() -> bytes:
@@ -47,18 +43,6 @@ def _zip() -> bytes:
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("app.py", HANDLER)
     return buf.getvalue()
-
-
-def _client(endpoint: str, service: str) -> Any:
-    import boto3
-
-    return boto3.session.Session().client(
-        service,
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 def _timed(fn: Callable[[], object], runs: int, before: Callable[[int], None] | None = None) -> list[float]:
@@ -81,8 +65,10 @@ def _summary(samples: list[float]) -> dict[str, float]:
 
 
 def bench(endpoint: str, runs: int) -> dict[str, Any]:
-    iam, lam = _client(endpoint, "iam"), _client(endpoint, "lambda")
-    role = iam.create_role(RoleName="bench-fn", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    iam, lam = client(endpoint, "iam"), client(endpoint, "lambda")
+    role = iam.create_role(
+        RoleName="bench-fn", AssumeRolePolicyDocument=json.dumps(service_trust("lambda.amazonaws.com"))
+    )["Role"]["Arn"]
     lam.create_function(
         FunctionName="bench-fn",
         Runtime="python3.12",
@@ -91,20 +77,7 @@ def bench(endpoint: str, runs: int) -> dict[str, Any]:
         Code={"ZipFile": _zip()},
     )
     url = lam.create_function_url_config(FunctionName="bench-fn", AuthType="NONE")["FunctionUrl"]
-    lam.add_permission(
-        FunctionName="bench-fn",
-        StatementId="url",
-        Action="lambda:InvokeFunctionUrl",
-        Principal="*",
-        FunctionUrlAuthType="NONE",
-    )
-    lam.add_permission(
-        FunctionName="bench-fn",
-        StatementId="invoke",
-        Action="lambda:InvokeFunction",
-        Principal="*",
-        InvokedViaFunctionUrl=True,
-    )
+    public_url_permissions(lam, "bench-fn")
 
     def invoke() -> None:
         lam.invoke(FunctionName="bench-fn", Payload=b"{}")["Payload"].read()
@@ -135,19 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=10, help="samples per figure (default 10)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args(argv)
-    result: dict[str, Any] = {
-        "machine": machine(),
-        "command": "python bench/lambda_url.py " + " ".join(argv or sys.argv[1:]),
-    }
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-lambda-") as tmp,
-        emulator_process(Path(tmp) / "data") as emu,
-    ):
-        result.update(bench(emu.endpoint, args.runs))
-    print(json.dumps(result, indent=2), flush=True)
-    doc = json.loads(args.out.read_text()) if args.out.exists() else {}
-    doc["lambda"] = result
-    args.out.write_text(json.dumps(doc, indent=2, default=str) + "\n")
+    result = on_fresh_emulator(
+        "lambda_url.py", argv, "bench-lambda-", lambda endpoint: bench(endpoint, args.runs)
+    )
+    merge_into(args.out, "lambda", result)
     print(f"wrote {args.out} (key 'lambda')")
     return 0
 

@@ -1,5 +1,5 @@
 """bench/results.json: the machine a run was measured on, and the merge of one script's figures under its
-key (bench/ingest.py, bench/query.py) so one script's run keeps the others' figures."""
+key (bench/ingest.py, bench/query.py, bench/lambda_*.py) so one script's run keeps the others' figures."""
 
 from __future__ import annotations
 
@@ -38,3 +38,13 @@ def merge_into(path: Path, key: str, value: Any) -> None:
     doc = json.loads(path.read_text()) if path.exists() else {}
     doc[key] = value
     path.write_text(json.dumps(doc, indent=2, default=str) + "\n")
+
+
+def merge_under(path: Path, key: str, sub: str, value: Any) -> None:
+    """Write `value` under `key` -> `sub` of the JSON document at `path`, keeping every other key and the
+    other entries of `key`."""
+    doc = json.loads(path.read_text()) if path.exists() else {}
+    found = doc.get(key)
+    section: dict[str, Any] = found if isinstance(found, dict) else {}
+    section[sub] = value
+    merge_into(path, key, section)

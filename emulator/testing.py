@@ -2,7 +2,8 @@
 
 ``EmulatorHandle`` is the admin client (emulator/admin/client.py) plus the account, region, data dir and
 boto3 clients of one running emulator; ``in_process_emulator()`` starts one on a free port in a temporary
-data dir and stops it on exit.
+data dir and stops it on exit. ``service_trust`` and ``public_url_permissions`` are the role and Function
+URL set-up the Lambda tests and bench/lambda_url.py make by hand.
 """
 
 from __future__ import annotations
@@ -54,3 +55,29 @@ def in_process_emulator(prefix: str = "emulator-test-") -> Iterator[EmulatorHand
             yield EmulatorHandle(server.endpoint, server.data_dir)
         finally:
             server.stop()
+
+
+def service_trust(service: str) -> dict[str, Any]:
+    """The trust policy of a role ``service`` (e.g. ``"lambda.amazonaws.com"``) may assume."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    }
+
+
+def public_url_permissions(lam: Any, name: str) -> None:
+    """The two statements a NONE-auth Function URL needs since October 2025 (``lam``: a Lambda client)."""
+    lam.add_permission(
+        FunctionName=name,
+        StatementId="FunctionURLAllowPublicAccess",
+        Action="lambda:InvokeFunctionUrl",
+        Principal="*",
+        FunctionUrlAuthType="NONE",
+    )
+    lam.add_permission(
+        FunctionName=name,
+        StatementId="FunctionURLInvokeAllowPublicAccess",
+        Action="lambda:InvokeFunction",
+        Principal="*",
+        InvokedViaFunctionUrl=True,
+    )

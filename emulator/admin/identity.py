@@ -14,6 +14,8 @@ not issue are "the caller"; moto's own AssumeRole credentials keep moto's answer
 ``check_principal`` is Lake Formation's rule: an IAM principal ARN must name an existing IAM user or role,
 path included, else ``InvalidInputException`` "Invalid path for user, arn: ..." (dataall issue 376).
 IAM state is one per account and partition, whatever region a request names (moto keys IAM by partition).
+The caller's user and role live in the ``aws`` partition's IAM (``IAM_PARTITION``); the ARNs an answer to a
+request names follow the partition of the request's region (moto's ``get_partition``), as AWS's do.
 """
 
 from __future__ import annotations
@@ -24,11 +26,14 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from moto.utilities.utils import get_partition
+
 from emulator.core import state
 from emulator.core.exceptions import AwsError
 from emulator.core.registry import OverrideRequest, OverrideResponse, register, register_reset
 
 DEFAULT_USER = "moto"
+IAM_PARTITION = "aws"
 _PATH_RE = re.compile(r"^/([\x21-\x7e]+/)?$")
 _NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
 _SESSION_RE = re.compile(r"^[\w+=,.@-]{2,64}$")
@@ -40,7 +45,9 @@ _TRUST = json.dumps(
         "Statement": [
             {
                 "Effect": "Allow",
-                "Principal": {"Federated": f"arn:aws:iam::{state.ACCOUNT_ID}:saml-provider/AWSSSO"},
+                "Principal": {
+                    "Federated": f"arn:{IAM_PARTITION}:iam::{state.ACCOUNT_ID}:saml-provider/AWSSSO"
+                },
                 "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
             }
         ],
@@ -65,7 +72,7 @@ class IdentityError(ValueError):
     """A bad admin request (HTTP 400)."""
 
 
-def _iam(account_id: str, partition: str = "aws") -> Any:
+def _iam(account_id: str, partition: str = IAM_PARTITION) -> Any:
     from moto.iam.models import iam_backends
 
     return iam_backends[account_id][partition]
@@ -130,15 +137,24 @@ def clear_identity() -> dict[str, Any]:
     return snapshot()
 
 
+def _user_arn(partition: str, account: str) -> str:
+    return f"arn:{partition}:iam::{account}:user/{DEFAULT_USER}"
+
+
+def _session_arn(partition: str, account: str, cur: _Identity) -> str:
+    return f"arn:{partition}:sts::{account}:assumed-role/{cur.role_name}/{cur.session}"
+
+
 def snapshot() -> dict[str, Any]:
+    """The caller as the admin API shows it: ARNs in the partition its IAM entities live in."""
     with _lock:
         cur = _current
     account = state.ACCOUNT_ID
     if cur is None:
-        return {"Arn": f"arn:aws:iam::{account}:user/{DEFAULT_USER}", "default": True}
+        return {"Arn": _user_arn(IAM_PARTITION, account), "default": True}
     return {
-        "Arn": f"arn:aws:sts::{account}:assumed-role/{cur.role_name}/{cur.session}",
-        "RoleArn": f"arn:aws:iam::{account}:role{cur.role_path}{cur.role_name}",
+        "Arn": _session_arn(IAM_PARTITION, account, cur),
+        "RoleArn": f"arn:{IAM_PARTITION}:iam::{account}:role{cur.role_path}{cur.role_name}",
         "denied": sorted(cur.denied),
         "default": False,
     }
@@ -169,18 +185,18 @@ def get_caller_identity(req: OverrideRequest) -> OverrideResponse | None:
 
     with _lock:
         cur = _current
-    account = req.account_id
+    account, partition = req.account_id, str(get_partition(req.region))
     if cur is None:
         _ensure_default_user()
         user = _iam(account).users.get(DEFAULT_USER)
         result = {"UserId": user.id if user else "AIDAEMULATORDEFAULT", "Account": account}
-        result["Arn"] = f"arn:aws:iam::{account}:user/{DEFAULT_USER}"
+        result["Arn"] = _user_arn(partition, account)
     else:
         role = _iam(account).get_role(cur.role_name)
         result = {
             "UserId": f"{role.id}:{cur.session}",
             "Account": account,
-            "Arn": f"arn:aws:sts::{account}:assumed-role/{cur.role_name}/{cur.session}",
+            "Arn": _session_arn(partition, account, cur),
         }
     body = xml_response("sts", "GetCallerIdentity", result)
     return OverrideResponse(status=200, body=body, headers={"Content-Type": "text/xml"})
@@ -203,7 +219,7 @@ def _hook(action: str) -> None:
         names = {str(v) for v in req.body.values() if isinstance(v, str)}
         if action not in cur.denied and not any(f"{action}/{n}" in cur.denied for n in names):
             return None
-        who = f"arn:aws:sts::{req.account_id}:assumed-role/{cur.role_name}/{cur.session}"
+        who = _session_arn(str(get_partition(req.region)), req.account_id, cur)
         code = "AccessDenied" if service in ("iam", "sts", "s3") else "AccessDeniedException"
         raise AwsError(
             code,

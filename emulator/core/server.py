@@ -6,8 +6,6 @@ Every AWS request is identified (protocol.py), counted (calls.py), may be refuse
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import io
 import logging
 import os
@@ -29,32 +27,27 @@ log = logging.getLogger("emulator")
 
 StartResponse = Callable[..., Any]
 
-# Our own modules that register handlers / CloudFormation models; optional ones are skipped when absent.
-_EXTENSIONS = (
-    "emulator.glue.models",
-    "emulator.lakeformation.models",
-    "emulator.s3tables",
-    "emulator.cloudformation",
-    "emulator.firehose",
-    "emulator.iam.trust",
-    "emulator.admin.identity",
-    "emulator.s3.secure_transport",
-    "emulator.lambda_",
-)
 _loaded = False
 _load_lock = threading.Lock()
 
 
 def load_extensions() -> None:
-    """Import our extension modules once, before moto's CloudFormation model caches are first used."""
+    """Import our extension modules once, before moto's CloudFormation model caches are first used: they
+    register handlers and CloudFormation models as they are imported."""
     global _loaded
     with _load_lock:
         if _loaded:
             return
-        for name in _EXTENSIONS:
-            if importlib.util.find_spec(name) is None:
-                continue
-            importlib.import_module(name)
+        # In this order (handlers register, and moto is patched, as each is imported):
+        import emulator.glue.models  # noqa: I001
+        import emulator.lakeformation.models
+        import emulator.s3tables
+        import emulator.cloudformation
+        import emulator.firehose
+        import emulator.iam.trust
+        import emulator.admin.identity
+        import emulator.s3.secure_transport
+        import emulator.lambda_  # noqa: F401
         from moto.cloudformation import parsing
 
         for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
@@ -238,17 +231,15 @@ def _quiet_handler() -> type:
 
 
 def _lambda_endpoint(url: str) -> None:
-    if importlib.util.find_spec("emulator.lambda_") is not None:
-        from emulator.lambda_ import models
+    from emulator.lambda_ import models
 
-        models.set_endpoint(url)
+    models.set_endpoint(url)
 
 
 def _stop_lambda_workers() -> None:
-    if importlib.util.find_spec("emulator.lambda_") is not None:
-        from emulator.lambda_ import stop_workers
+    from emulator.lambda_ import stop_workers
 
-        stop_workers()
+    stop_workers()
 
 
 class EmulatorServer:

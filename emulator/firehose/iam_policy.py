@@ -23,9 +23,10 @@ policy lets ``firehose.amazonaws.com`` (``_role_trusts_firehose``).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from emulator.iam.trust import trusts_service
 
 if TYPE_CHECKING:
     from emulator.firehose.models import DeliveryStream
@@ -137,29 +138,7 @@ def denied_message(role_arn: str, need: Need) -> str:
 
 
 def _role_trusts_firehose(role: Any) -> bool:
-    try:
-        doc = role.assume_role_policy_document
-        policy = json.loads(doc) if isinstance(doc, str) else doc
-    except (ValueError, TypeError):
-        return False
-    statements = policy.get("Statement", [])
-    if isinstance(statements, dict):
-        statements = [statements]
-    for st in statements:
-        if st.get("Effect") != "Allow":
-            continue
-        actions = st.get("Action", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        if not any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions):
-            continue
-        principal = st.get("Principal", {})
-        if principal == "*":
-            return True
-        services = principal.get("Service", []) if isinstance(principal, dict) else []
-        services = [services] if isinstance(services, str) else services
-        if "firehose.amazonaws.com" in services:
-            return True
-    return False
+    return trusts_service(getattr(role, "assume_role_policy_document", None), "firehose.amazonaws.com")
 
 
 def find_role(account_id: str, role_arn: str) -> Any | None:

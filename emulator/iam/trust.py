@@ -42,3 +42,34 @@ def _put_policy(self: Role, policy_name: str, policy_json: Any) -> None:
 
 
 Role.put_policy = _put_policy  # type: ignore[method-assign]
+
+
+_ASSUME_ACTIONS = ("sts:AssumeRole", "sts:*", "*")
+
+
+def _as_list(value: Any) -> list[Any]:
+    return [value] if isinstance(value, (str, dict)) else list(value) if isinstance(value, list) else []
+
+
+def trusts_service(document: Any, service: str) -> bool:
+    """True when the trust policy (JSON text or mapping) allows ``service`` (e.g.
+    ``"firehose.amazonaws.com"``) to ``sts:AssumeRole``: one Allow statement naming the service, or ``*``,
+    as its principal. Only Allow statements are read (an explicit Deny is not modelled); an unreadable
+    document trusts nobody."""
+    try:
+        doc = json.loads(document) if isinstance(document, str) else document
+    except ValueError:
+        return False
+    statements = doc.get("Statement", []) if isinstance(doc, dict) else []
+    for st in _as_list(statements):
+        if not isinstance(st, dict) or st.get("Effect") != "Allow":
+            continue
+        if not any(a in _ASSUME_ACTIONS for a in _as_list(st.get("Action", []))):
+            continue
+        principal = st.get("Principal", {})
+        if principal == "*":
+            return True
+        services = principal.get("Service", []) if isinstance(principal, dict) else []
+        if service in _as_list(services):
+            return True
+    return False

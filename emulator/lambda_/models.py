@@ -9,7 +9,6 @@ function's role, so calls the function makes are the role's, as on AWS.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from typing import Any
@@ -18,6 +17,7 @@ from moto.awslambda.models import LambdaBackend, LambdaFunction, lambda_backends
 from moto.core.exceptions import JsonRESTError
 
 from emulator.firehose.iam_policy import Need, first_denied, partition_of
+from emulator.iam.trust import trusts_service
 from emulator.lambda_ import runtime
 from emulator.lambda_.exceptions import LambdaError, from_moto
 
@@ -79,27 +79,6 @@ def get_function(account_id: str, region: str, name: str, qualifier: str | None 
 _ROLE_ARN = re.compile(r"^arn:(aws[a-zA-Z-]*):iam::(\d{12}):role/(?:.*/)?([\w+=,.@-]+)$")
 
 
-def _trusts_lambda(document: Any) -> bool:
-    try:
-        doc = json.loads(document) if isinstance(document, str) else document
-    except ValueError:
-        return False
-    statements = doc.get("Statement", []) if isinstance(doc, dict) else []
-    for st in statements if isinstance(statements, list) else [statements]:
-        if not isinstance(st, dict) or st.get("Effect") != "Allow":
-            continue
-        actions = st.get("Action", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        if not any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions):
-            continue
-        principal = st.get("Principal", {})
-        services = principal.get("Service", []) if isinstance(principal, dict) else []
-        services = [services] if isinstance(services, str) else services
-        if "lambda.amazonaws.com" in services or principal == "*":
-            return True
-    return False
-
-
 def check_role(account_id: str, region: str, role_arn: str) -> None:
     """AWS refuses a role that does not exist or that Lambda may not assume (InvalidParameterValue)."""
     from moto.iam.models import iam_backends
@@ -110,7 +89,7 @@ def check_role(account_id: str, region: str, role_arn: str) -> None:
         raise LambdaError("InvalidParameterValueException", message)
     iam = iam_backends[match.group(2)][partition_of(region)]
     role = next((r for r in iam.roles.values() if r.arn == role_arn), None)
-    if role is None or not _trusts_lambda(role.assume_role_policy_document):
+    if role is None or not trusts_service(role.assume_role_policy_document, "lambda.amazonaws.com"):
         raise LambdaError("InvalidParameterValueException", message)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -102,16 +101,6 @@ def receiver(emu: Any, cfg: Config) -> Iterator[Ingest]:
     finally:
         server.stop()
         delivery.close()
-
-
-def wait_for(predicate: Any, deadline_s: float = 60.0, what: str = "condition") -> None:
-    """Poll with backoff until predicate() is true; fail naming `what` at the deadline."""
-    end = time.monotonic() + deadline_s
-    delay = 0.02
-    while not predicate():
-        assert time.monotonic() < end, f"timed out waiting for {what}"
-        time.sleep(delay)
-        delay = min(delay * 2, 0.5)
 
 
 def hex_of_b64(value: str) -> str:

@@ -20,6 +20,7 @@ from emulator.testing import EmulatorHandle
 from tasks.aws import Clients
 from tasks.config import Config, load
 from tasks.connect import Connection, read
+from tasks.polling import backoff, poll_until
 from tasks.records import RUN_ID_COLUMN, new_run_id
 from tasks.runner import Run
 from tests.emulator.streams import flush_until_quiet
@@ -43,14 +44,9 @@ class Deployed:
 
     def wait_rows(self, signal: str, run_id: str, n: int, deadline_s: float = 60.0) -> list[dict[str, Any]]:
         """Poll the table (with backoff) until `n` rows of the run are there, or the deadline passed."""
-        end = time.monotonic() + deadline_s
-        delay = 0.05
-        while True:
-            rows = self.rows(signal, run_id)
-            if len(rows) >= n or time.monotonic() > end:
-                return rows
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
+        delays = backoff(time.monotonic() + deadline_s, first=0.05, cap=1.0)
+        rows, _ = poll_until(lambda: self.rows(signal, run_id), lambda got: len(got) >= n, delays)
+        return rows
 
     def puts(self) -> int:
         """Firehose PutRecordBatch calls this emulator has served since it started."""

@@ -19,7 +19,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tests.e2e.ingest_helpers import deploy, receiver, wait_for
+from tests.e2e.ingest_helpers import deploy, receiver
+from tests.waiting import wait_for
 
 SPANS = 10_000
 
@@ -79,7 +80,9 @@ def test_firehose_failing_every_call_gets_503_and_the_sdk_retry_delivers_after(e
         sender = threading.Thread(target=lambda: result.setdefault("r", exporter.export(spans)))
         sender.start()
         # The exporter is refused at least once more, then the outage ends.
-        wait_for(lambda: ing.health()["requests"].get("503", 0) >= 2, what="the exporter's refused request")
+        wait_for(
+            lambda: ing.health()["requests"].get("503", 0) >= 2, 60.0, what="the exporter's refused request"
+        )
         emulator.clear_faults()
         sender.join(timeout=180)
         assert not sender.is_alive()

@@ -13,18 +13,14 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from emulator.testing import service_trust
 from tasks.schemas import load
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 NAMESPACE = "otel"
 FED_ID = f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/*"
-FIREHOSE_TRUST: dict[str, Any] = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "firehose.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ],
-}
+FIREHOSE_TRUST: dict[str, Any] = service_trust("firehose.amazonaws.com")
 
 
 # What the Firehose role's IAM policy must allow for a delivery (emulator/firehose/iam_policy.py), on any

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from tasks.config import Config
+from tests.waiting import wait_for
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -39,12 +40,13 @@ def firehose_role_arn(emu: Any, cfg: Config) -> str:
 
 def wait_stream_gone(emu: Any, name: str, deadline_s: float = 60.0) -> None:
     fh = emu.client("firehose")
-    end = time.monotonic() + deadline_s
-    delay = 0.05
-    while name in fh.list_delivery_streams(Limit=10000)["DeliveryStreamNames"]:
-        assert time.monotonic() < end, f"stream {name} still exists after {deadline_s}s"
-        time.sleep(delay)
-        delay = min(delay * 2, 1.0)
+    wait_for(
+        lambda: name not in fh.list_delivery_streams(Limit=10000)["DeliveryStreamNames"],
+        deadline_s,
+        what=f"stream {name} to be gone",
+        first=0.05,
+        cap=1.0,
+    )
 
 
 def iceberg_config_of(emu: Any, name: str) -> dict[str, Any]:

@@ -179,7 +179,7 @@ def _iceberg(s3t: Any, arn: str, namespace: str, name: str) -> dict[str, Any]:
 
 def _table_bucket(emu: Any, cfg: Config) -> dict[str, Any] | None:
     s3t = emu.client("s3tables")
-    arn = f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/{cfg.table_bucket_name}"
+    arn = cfg.table_bucket_arn(ACCOUNT)
     try:
         s3t.get_table_bucket(tableBucketARN=arn)
     except ClientError as exc:

@@ -15,7 +15,7 @@ from typing import Any
 from tasks.aws import is_read
 from tasks.config import Config
 from tasks.errors import describe
-from tests.reliability.canon import ACCOUNT, REGION
+from tests.reliability.canon import ACCOUNT
 
 # The injected non-retryable failure. The issue suggests AccessDeniedException; the tool deliberately
 # retries that code on RegisterResource right after creating the LF role (IAM propagation,
@@ -142,7 +142,7 @@ def rows_by_seq(emu: Any, cfg: Config, signal: str, run_id: str) -> Counter[int]
 
     from tasks.records import RUN_ID_COLUMN, parse_key
 
-    arn = f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/{cfg.table_bucket_name}"
+    arn = cfg.table_bucket_arn(ACCOUNT)
     loc = emu.client("s3tables").get_table_metadata_location(
         tableBucketARN=arn, namespace=cfg.namespace, name=signal
     )["metadataLocation"]

@@ -188,3 +188,28 @@ def test_aws_cli_against_the_emulator(emulator):
         check=True,
     )
     assert [b["name"] for b in json.loads(out.stdout)["tableBuckets"]] == ["cli-bucket"]
+
+
+def test_caller_identity_arns_follow_the_partition_of_the_region(emulator):
+    """GetCallerIdentity in cn-north-1 names an aws-cn ARN, as AWS does (emulator/admin/identity.py)."""
+    import boto3
+
+    def sts(region: str):
+        return boto3.session.Session().client(
+            "sts",
+            endpoint_url=emulator.endpoint,
+            region_name=region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    account = emulator.account_id
+    assert sts("us-east-1").get_caller_identity()["Arn"] == f"arn:aws:iam::{account}:user/moto"
+    assert sts("cn-north-1").get_caller_identity()["Arn"] == f"arn:aws-cn:iam::{account}:user/moto"
+    emulator.set_identity({"role_path": "/", "role_name": "Deployer", "session": "deployer"})
+    try:
+        got = sts("cn-north-1").get_caller_identity()["Arn"]
+        assert got == f"arn:aws-cn:sts::{account}:assumed-role/Deployer/deployer"
+        assert emulator.identity()["Arn"] == f"arn:aws:sts::{account}:assumed-role/Deployer/deployer"
+    finally:
+        emulator.clear_identity()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,20 +16,6 @@ from tests.emulator.helpers import NAMESPACE
 
 BUCKET = "fh-tables"
 ERROR_BUCKET = "fh-errors"
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    """Poll with backoff toward a deadline (no fixed sleeps)."""
-    deadline = time.monotonic() + timeout
-    delay = 0.02
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        time.sleep(delay)
-        delay = min(delay * 2, 0.5)
 
 
 def create_table(emu: Any, signal: str = "logs") -> None:

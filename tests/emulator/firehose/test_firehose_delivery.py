@@ -23,9 +23,9 @@ from tests.emulator.firehose.streams_setup import (
     make_stream,
     put,
     rows,
-    wait_for,
 )
 from tests.emulator.helpers import FIREHOSE_TRUST as TRUST
+from tests.waiting import wait_for
 
 
 # -- delivery -----------------------------------------------------------------------------------------

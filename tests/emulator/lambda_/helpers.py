@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Callable
 from typing import Any
 
-LAMBDA_TRUST: dict[str, Any] = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ],
-}
+from emulator.testing import service_trust
+
+LAMBDA_TRUST: dict[str, Any] = service_trust("lambda.amazonaws.com")
 LOGS_POLICY: dict[str, Any] = {
     "Version": "2012-10-17",
     "Statement": [
@@ -76,24 +71,6 @@ def create_function(
     )
 
 
-def public_url_permissions(lam: Any, name: str) -> None:
-    """The two statements a NONE-auth Function URL needs since October 2025."""
-    lam.add_permission(
-        FunctionName=name,
-        StatementId="FunctionURLAllowPublicAccess",
-        Action="lambda:InvokeFunctionUrl",
-        Principal="*",
-        FunctionUrlAuthType="NONE",
-    )
-    lam.add_permission(
-        FunctionName=name,
-        StatementId="FunctionURLInvokeAllowPublicAccess",
-        Action="lambda:InvokeFunction",
-        Principal="*",
-        InvokedViaFunctionUrl=True,
-    )
-
-
 def http(
     method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
 ) -> tuple[int, dict[str, str], bytes]:
@@ -104,17 +81,3 @@ def http(
             return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
     except urllib.error.HTTPError as err:
         return err.code, {k.lower(): v for k, v in err.headers.items()}, err.read()
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    """Poll with backoff toward a deadline (no fixed sleeps)."""
-    deadline = time.monotonic() + timeout
-    delay = 0.02
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        time.sleep(delay)
-        delay = min(delay * 2, 0.5)

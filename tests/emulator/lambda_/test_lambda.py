@@ -14,8 +14,8 @@ from tests.emulator.lambda_.helpers import (
     ECHO,
     create_function,
     make_zip,
-    wait_for,
 )
+from tests.waiting import wait_for
 
 
 def test_invoke_runs_the_zip_and_tails_the_log(emulator: Any) -> None:

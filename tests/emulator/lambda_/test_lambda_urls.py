@@ -13,13 +13,13 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from emulator.testing import public_url_permissions
 from tests.emulator.lambda_.helpers import (
     ECHO,
     create_function,
     create_role,
     http,
     make_zip,
-    public_url_permissions,
 )
 
 
