@@ -38,3 +38,11 @@ def merge_into(path: Path, key: str, value: Any) -> None:
     doc = json.loads(path.read_text()) if path.exists() else {}
     doc[key] = value
     path.write_text(json.dumps(doc, indent=2, default=str) + "\n")
+
+
+def write_keeping_others(path: Path, doc: dict[str, Any]) -> None:
+    """Write run.py's `doc` at `path`, keeping the sections the other scripts merged in (merge_into: ingest,
+    query, lambda), which a plain rewrite would drop."""
+    old = json.loads(path.read_text()) if path.exists() else {}
+    others = {k: v for k, v in old.items() if k not in doc}
+    path.write_text(json.dumps({**doc, **others}, indent=2, default=str) + "\n")

@@ -184,6 +184,14 @@ def test_the_call_goals_are_issue_8s_15_reads_plus_the_calls_the_design_names():
     assert {name: k for name, _, _, k in report.goal_lines(r)}["status calls"] == "MISSED"
 
 
+def test_run_py_rewrites_results_json_keeping_the_other_scripts_sections(tmp_path: Path) -> None:
+    path = tmp_path / "results.json"
+    results.merge_into(path, "query", {"rows": 1})  # bench/query.py's section
+    path.write_text(json.dumps({**json.loads(path.read_text()), "runs": 5}))
+    results.write_keeping_others(path, {"runs": 1})
+    assert json.loads(path.read_text()) == {"runs": 1, "query": {"rows": 1}}
+
+
 def test_failing_deploy_stress_counts_exit_codes():
     """bench/failing_deploy.py on 2 runs: its own emulator, a fault at the first write, exit 1 each time."""
     proc = subprocess.run(
