@@ -48,3 +48,11 @@ def merge_under(path: Path, key: str, sub: str, value: Any) -> None:
     section: dict[str, Any] = found if isinstance(found, dict) else {}
     section[sub] = value
     merge_into(path, key, section)
+
+
+def write_keeping_others(path: Path, doc: dict[str, Any]) -> None:
+    """Write run.py's `doc` at `path`, keeping the sections the other scripts merged in (merge_into: ingest,
+    query, lambda), which a plain rewrite would drop."""
+    old = json.loads(path.read_text()) if path.exists() else {}
+    others = {k: v for k, v in old.items() if k not in doc}
+    path.write_text(json.dumps({**doc, **others}, indent=2, default=str) + "\n")

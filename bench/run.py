@@ -50,7 +50,7 @@ from bench.harness import (  # noqa: E402
     step_waits,
 )
 from bench.report import goal_lines, results_md, table  # noqa: E402
-from bench.results import machine  # noqa: E402
+from bench.results import machine, write_keeping_others  # noqa: E402
 
 
 def bench_deploys(emu: Emulator, work: Path, runs: int) -> dict[str, Any]:
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         {"figure": a, "value": b, "goal": g, "met": k == "met"} for a, b, g, k in goal_lines(result)
     ]
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    write_keeping_others(args.out / "results.json", result)
     (args.out / "RESULTS.md").write_text(results_md(result, command))
     print(table(result))
     print()

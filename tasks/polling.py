@@ -43,6 +43,59 @@ def backoff_delays(deadline_s: float, first: float = 0.2, cap: float = 5.0) -> I
     yield from backoff(time.monotonic() + deadline_s, first=first, cap=cap, factor=1.5)
 
 
+def operation_delays(
+    deadline_s: float,
+    *,
+    minimum: float,
+    cap: float,
+    fraction: float = 0.5,
+    probe: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[float]:
+    """Delays for waiting on an operation expected to take at least `minimum` seconds (a stack, a stream).
+
+    A backoff from ~0 spends most of its reads in the first second, where they can only say "in
+    progress". Here the first read is at `minimum` (after an optional `probe`, for a service that may
+    finish at once, as the emulator does without its latency fault), and each later one when the time
+    since the start has grown by `fraction`, capped at `cap`: completion is seen at most `fraction` of
+    the operation's duration (or `cap`) late, in about log(T / minimum) / log(1 + fraction) reads.
+    Every delay is clipped to the time left before `deadline_s` seconds after this call.
+    """
+    start = clock()
+    deadline = start + deadline_s
+
+    # The first reads, in seconds since the start: the probe, if any, then the minimum.
+    firsts = ([probe] if probe is not None and probe < minimum else []) + [minimum]
+
+    def delays() -> Iterator[float]:
+        while True:
+            now = clock()
+            left = deadline - now
+            if left <= 0:
+                return
+            if firsts:
+                delay = max(start + firsts.pop(0) - now, 0.0)
+            else:  # past the minimum, fraction * minimum is the floor
+                delay = min(max(fraction * (now - start), fraction * minimum), cap)
+            yield min(delay, left)
+
+    return delays()
+
+
+def resource_delays(deadline_s: float, *, local: bool, read_now: bool) -> Iterator[float]:
+    """The wait on a stack or stream operation (tasks/steps/stack.py, streams.py), local or on AWS.
+
+    Local: the emulator either finishes at once (no latency fault: the 0.1 s probe, only when the wait
+    does not read at once, sees it) or takes the fault's seconds (0.5 to 3 s in the tests and bench/):
+    reads at 1 s, then x1.5, at most 1 s apart. AWS: a stack or stream operation takes tens of seconds
+    (an assumed floor of 5 s, not a documented one), then x1.5, at most 10 s apart (the stack's events
+    are printed as they come).
+    """
+    if local:
+        return operation_delays(deadline_s, minimum=1.0, cap=1.0, probe=None if read_now else 0.1)
+    return operation_delays(deadline_s, minimum=5.0, cap=10.0)
+
+
 def poll_until(
     read: Callable[[], T],
     done: Callable[[T], bool],

@@ -15,7 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tasks.errors import StepFailed, error_code
-from tasks.polling import backoff_delays, poll
+from tasks.polling import poll, resource_delays
 from tasks.step import Context
 
 STACK_DEADLINE_S = 45 * 60
@@ -90,8 +90,6 @@ def wait_stack(
     a user watching a 10-minute create needs, so this polls DescribeStackEvents + DescribeStacks itself.
     read_now=False waits the first delay first: right after ExecuteChangeSet the stack is in progress.
     """
-    first, cap = (0.1, 1.0) if ctx.config.is_local else (2.0, 10.0)
-
     own: list[str] = []  # the newest status in the stack's own events, once one is seen
 
     def read() -> tuple[str, dict[str, Any] | None]:
@@ -114,7 +112,7 @@ def wait_stack(
     return poll(
         read,
         lambda got: not got[0].endswith("_IN_PROGRESS"),
-        backoff_delays(STACK_DEADLINE_S, first=first, cap=cap),
+        resource_delays(STACK_DEADLINE_S, local=ctx.config.is_local, read_now=read_now),
         lambda got: StepFailed(
             f"error: stack {stack_id} still {got[0]} after {STACK_DEADLINE_S // 60} minutes"
         ),

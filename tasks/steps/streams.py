@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tasks.errors import StepFailed, error_code
-from tasks.polling import backoff_delays, poll, retry_codes
+from tasks.polling import poll, resource_delays, retry_codes
 from tasks.schemas import ALL_SIGNALS
 from tasks.step import Change, Context, Diff, Outcome, plain
 from tasks.steps.stream_spec import described_fields, destination
@@ -197,11 +197,6 @@ def append_only_text(value: bool | None) -> str:
 # -- apply ------------------------------------------------------------------------------------------
 
 
-def _delays(ctx: Context) -> Any:
-    first, cap = (0.1, 1.0) if ctx.config.is_local else (2.0, 10.0)
-    return backoff_delays(STREAM_DEADLINE_S, first=first, cap=cap)
-
-
 def wait_status(ctx: Context, name: str, leave: tuple[str, ...], *, read_now: bool = True) -> Observed:
     """Poll DescribeDeliveryStream with backoff until its status is not one of `leave` (or it is gone).
 
@@ -211,7 +206,7 @@ def wait_status(ctx: Context, name: str, leave: tuple[str, ...], *, read_now: bo
     return poll(
         lambda: observed_from(name, describe(ctx, name)),
         lambda have: not have.exists or have.status not in leave,
-        _delays(ctx),
+        resource_delays(STREAM_DEADLINE_S, local=ctx.config.is_local, read_now=read_now),
         lambda have: StepFailed(
             f"error: stream {name} still {have.status} after {STREAM_DEADLINE_S // 60} minutes"
         ),

@@ -171,6 +171,27 @@ def test_table_and_results_md_render_every_goal() -> None:
     assert report.goal_lines(r)[0][3] == "MISSED"
 
 
+def test_the_call_goals_are_issue_8s_15_reads_plus_the_calls_the_design_names():
+    """No-op/plan: 15 + the zip HeadObject (issue 15); status: 20 + the zip and the function's two reads."""
+    assert (report.NOOP_LIMIT, report.PLAN_LIMIT, report.STATUS_LIMIT) == (16, 16, 23)
+    for call in ("s3:HeadObject", "lambda:GetFunction", "lambda:GetFunctionUrlConfig"):
+        assert call in report.GOALS["status calls"]
+    r = _result()
+    r["deploy_calls"]["status"] = {"total": report.STATUS_LIMIT, "writes": 0, "by_operation": {}}
+    met = {name: k for name, _, _, k in report.goal_lines(r)}
+    assert met["status calls"] == "met"
+    r["deploy_calls"]["status"] = {"total": report.STATUS_LIMIT + 1, "writes": 0, "by_operation": {}}
+    assert {name: k for name, _, _, k in report.goal_lines(r)}["status calls"] == "MISSED"
+
+
+def test_run_py_rewrites_results_json_keeping_the_other_scripts_sections(tmp_path: Path) -> None:
+    path = tmp_path / "results.json"
+    results.merge_into(path, "query", {"rows": 1})  # bench/query.py's section
+    path.write_text(json.dumps({**json.loads(path.read_text()), "runs": 5}))
+    results.write_keeping_others(path, {"runs": 1})
+    assert json.loads(path.read_text()) == {"runs": 1, "query": {"rows": 1}}
+
+
 def test_failing_deploy_stress_counts_exit_codes():
     """bench/failing_deploy.py on 2 runs: its own emulator, a fault at the first write, exit 1 each time."""
     proc = subprocess.run(
