@@ -9,8 +9,8 @@ Function URL, against a fresh emulator.
 - Warm URL request: a POST through ``/_lambda-url/URL_ID/`` (auth NONE), payload format 2.0 both ways.
 - Baseline: GetFunction, an API call that runs no worker, for the emulator's own share.
 
-Medians and maxima in milliseconds. Writes them under the key "lambda" of bench/results.json (other keys
-are kept) and asserts nothing.
+Medians and maxima in milliseconds. Writes them under the key "lambda" of bench/results.json (other keys,
+and bench/lambda_ratio.py's "lambda" -> "url_vs_receiver", are kept) and asserts nothing.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.emulator import client  # noqa: E402
 from bench.harness import on_fresh_emulator  # noqa: E402
-from bench.results import merge_into  # noqa: E402
+from bench.results import merge_under  # noqa: E402
 from emulator.testing import public_url_permissions, service_trust  # noqa: E402
 
 HANDLER = "def handler(event, context):\n    return {'statusCode': 200, 'body': event.get('body') or 'ok'}\n"
@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     result = on_fresh_emulator(
         "lambda_url.py", argv, "bench-lambda-", lambda endpoint: bench(endpoint, args.runs)
     )
-    merge_into(args.out, "lambda", result)
+    for figure, value in result.items():  # beside lambda_ratio.py's "url_vs_receiver", never over it
+        merge_under(args.out, "lambda", figure, value)
     print(f"wrote {args.out} (key 'lambda')")
     return 0
 
