@@ -33,9 +33,6 @@ from emulator.core.exceptions import AwsError
 log = logging.getLogger("emulator.firehose")
 
 DESTINATION_ID = "destinationId-000000000001"
-MAX_RECORDS_PER_CALL = 500
-MAX_RECORD_BYTES = 1_024_000
-MAX_CALL_BYTES = 4 * 1024 * 1024
 MIB = 1024 * 1024
 DEFAULT_SIZE_MB = 5
 DEFAULT_INTERVAL_S = 300
@@ -193,18 +190,6 @@ def s3_description(s3: dict[str, Any]) -> dict[str, Any]:
     out.setdefault("EncryptionConfiguration", {"NoEncryptionConfig": "NoEncryption"})
     out.setdefault("CloudWatchLoggingOptions", {"Enabled": False})
     return out
-
-
-def check_buffering(hints: dict[str, Any] | None, where: str) -> None:
-    """aws-facts.md: BufferingHints takes both members or neither."""
-    if hints is None:
-        return
-    if ("SizeInMBs" in hints) != ("IntervalInSeconds" in hints):
-        raise AwsError(
-            "InvalidArgumentException",
-            f"{where}.BufferingHints: SizeInMBs and IntervalInSeconds must be specified together "
-            "or not at all.",
-        )
 
 
 # -- backend ------------------------------------------------------------------------------------------
