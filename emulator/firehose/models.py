@@ -28,7 +28,13 @@ from typing import Any
 
 from emulator.admin import faults
 from emulator.cloudwatch import metrics as cloudwatch_metrics
-from emulator.core.exceptions import AwsError
+from emulator.firehose.exceptions import (
+    ConcurrentModificationException,
+    InvalidArgumentException,
+    LimitExceededException,
+    ResourceInUseException,
+    ResourceNotFoundException,
+)
 from emulator.firehose.scheduler import DeliveryScheduler, Retrying
 
 DESTINATION_ID = "destinationId-000000000001"
@@ -65,8 +71,8 @@ def new_record_id() -> str:
     return f"{_RECORD_ID_PREFIX}{next(_record_counter):012x}"
 
 
-def not_found(name: str, account_id: str) -> AwsError:
-    return AwsError("ResourceNotFoundException", f"Firehose {name} under account {account_id} not found.")
+def not_found(name: str, account_id: str) -> ResourceNotFoundException:
+    return ResourceNotFoundException(f"Firehose {name} under account {account_id} not found.")
 
 
 # -- stream -------------------------------------------------------------------------------------------
@@ -215,8 +221,7 @@ class FirehoseState:
         key = (stream.account_id, stream.region, stream.name)
         with self.lock:
             if exists_elsewhere or self.refresh(key, time.monotonic()) is not None:
-                raise AwsError(
-                    "ResourceInUseException",
+                raise ResourceInUseException(
                     f"Firehose {stream.name} under accountId {stream.account_id} already exists",
                 )
             failing = faults.take("firehose_stream_failures", "create")
@@ -237,8 +242,7 @@ class FirehoseState:
             if stream is None:
                 raise not_found(name, account_id)
             if stream.status == "CREATING":
-                raise AwsError(
-                    "ResourceInUseException",
+                raise ResourceInUseException(
                     f"Firehose {name} under account {account_id} is in CREATING state and cannot be deleted "
                     "until it is ACTIVE.",
                 )
@@ -270,27 +274,23 @@ class FirehoseState:
         with self.lock:
             stream = self.require(account_id, region, name)
             if stream.status != "ACTIVE":
-                raise AwsError(
-                    "ResourceInUseException",
+                raise ResourceInUseException(
                     f"Firehose {name} under account {account_id} is in {stream.status} state; "
                     "UpdateDestination needs an ACTIVE stream.",
                 )
             if str(current_version) != str(stream.version):
-                raise AwsError(
-                    "ConcurrentModificationException",
+                raise ConcurrentModificationException(
                     f"Firehose {name} under account {account_id} is at version {stream.version}, "
                     f"not {current_version}: describe it again and retry with the current VersionId.",
                 )
             if destination_id != DESTINATION_ID:
-                raise AwsError(
-                    "InvalidArgumentException",
+                raise InvalidArgumentException(
                     f"Destination Id {destination_id} not found for Firehose {name}; "
                     f"it has {DESTINATION_ID}.",
                 )
             desc = dict(stream.iceberg)
             if "AppendOnly" in update and bool(desc.get("AppendOnly")) and not update["AppendOnly"]:
-                raise AwsError(
-                    "InvalidArgumentException",
+                raise InvalidArgumentException(
                     "AppendOnly cannot be turned off on an existing Firehose stream; delete and recreate it.",
                 )
             for key, value in update.items():
@@ -311,7 +311,7 @@ class FirehoseState:
             for t in tags:
                 current[t["Key"]] = t.get("Value", "")
             if len(current) > 50:
-                raise AwsError("LimitExceededException", "A Firehose stream can have at most 50 tags.")
+                raise LimitExceededException("A Firehose stream can have at most 50 tags.")
             stream.tags = [{"Key": k, "Value": v} for k, v in current.items()]
 
     def untag(self, stream: DeliveryStream, keys: list[str]) -> None:
@@ -348,8 +348,7 @@ class FirehoseState:
         with self.lock:
             stream = self.require(account_id, region, name)
             if stream.status != "ACTIVE":
-                raise AwsError(
-                    "ResourceNotFoundException",
+                raise ResourceNotFoundException(
                     f"Firehose {name} under account {account_id} is {stream.status}, not ACTIVE: "
                     "it accepts no records.",
                 )

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.admin import faults
-from emulator.core.exceptions import AwsError
 from emulator.core.registry import OverrideRequest, OverrideResponse, json_response, register
 from emulator.firehose import models
+from emulator.firehose.exceptions import InvalidArgumentException, ResourceInUseException
 from emulator.firehose.models import STATE
 from emulator.firehose.validation import (
     check_destination,
@@ -54,23 +54,19 @@ def create_delivery_stream(req: OverrideRequest) -> OverrideResponse | None:
     name = body.get("DeliveryStreamName")
     if config is None:
         if isinstance(name, str) and STATE.get(req.account_id, req.region, name) is not None:
-            raise AwsError(
-                "ResourceInUseException", f"Firehose {name} under accountId {req.account_id} already exists"
-            )
+            raise ResourceInUseException(f"Firehose {name} under accountId {req.account_id} already exists")
         return None
     validate("CreateDeliveryStream", body)
     check_region(req.region)
     check_partition(config, req.region, "IcebergDestinationConfiguration")
     destinations = [k for k in body if k.endswith("DestinationConfiguration") and body[k] is not None]
     if len(destinations) != 1:
-        raise AwsError(
-            "InvalidArgumentException",
+        raise InvalidArgumentException(
             "Exactly one destination configuration is supported for a Firehose stream.",
         )
     stream_type = body.get("DeliveryStreamType") or "DirectPut"
     if stream_type != "DirectPut":
-        raise AwsError(
-            "InvalidArgumentException",
+        raise InvalidArgumentException(
             f"DeliveryStreamType {stream_type} is not supported by the emulator for Iceberg "
             "destinations: use DirectPut.",
         )
@@ -149,8 +145,7 @@ def update_destination(req: OverrideRequest) -> OverrideResponse | None:
     validate("UpdateDestination", req.body)
     updates = [k for k in req.body if k.endswith("DestinationUpdate") and req.body[k] is not None]
     if updates != ["IcebergDestinationUpdate"]:
-        raise AwsError(
-            "InvalidArgumentException",
+        raise InvalidArgumentException(
             f"Firehose {stream.name} has an Iceberg destination: give exactly one "
             "IcebergDestinationUpdate (changing the destination type is not supported).",
         )

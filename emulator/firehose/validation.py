@@ -13,7 +13,11 @@ import functools
 import re
 from typing import Any
 
-from emulator.core.exceptions import AwsError
+from emulator.firehose.exceptions import (
+    InvalidArgumentException,
+    SerializationException,
+    ValidationException,
+)
 
 MAX_RECORDS_PER_CALL = 500
 MAX_RECORD_BYTES = 1_024_000
@@ -111,11 +115,10 @@ def _check(shape: Any, value: Any, path: str, errors: list[str]) -> None:
         _check_range(meta, value, "value", prefix, errors)
 
 
-def _validation_error(errors: list[str]) -> AwsError:
+def _validation_error(errors: list[str]) -> ValidationException:
     """AWS's ValidationException: the count of all violations, the text of the first ten."""
     n = len(errors)
-    return AwsError(
-        "ValidationException",
+    return ValidationException(
         f"{n} validation error{'s' if n > 1 else ''} detected: " + "; ".join(errors[:10]),
     )
 
@@ -132,11 +135,11 @@ def validate(operation: str, body: dict[str, Any]) -> None:
 # -- records -----------------------------------------------------------------------------------------
 def _blob(value: Any, path: str) -> bytes:
     if not isinstance(value, str):
-        raise AwsError("SerializationException", f"Expected a base64 string at '{path}'.")
+        raise SerializationException(f"Expected a base64 string at '{path}'.")
     try:
         return binascii.a2b_base64(value, strict_mode=True)
     except (binascii.Error, ValueError) as exc:
-        raise AwsError("SerializationException", f"Invalid base64 data at '{path}'.") from exc
+        raise SerializationException(f"Invalid base64 data at '{path}'.") from exc
 
 
 def _too_big(size: int, path: str) -> str:
@@ -150,8 +153,7 @@ def decode_records(body: dict[str, Any]) -> list[bytes]:
     """PutRecordBatch limits, checked as AWS does before looking at the stream."""
     records = body.get("Records")
     if not isinstance(records, list) or not records:
-        raise AwsError(
-            "ValidationException",
+        raise ValidationException(
             "1 validation error detected: Value "
             f"{'null' if records is None else _fmt('[]')} at 'records' failed to satisfy constraint: "
             + (
@@ -161,8 +163,7 @@ def decode_records(body: dict[str, Any]) -> list[bytes]:
             ),
         )
     if len(records) > MAX_RECORDS_PER_CALL:
-        raise AwsError(
-            "ValidationException",
+        raise ValidationException(
             f"1 validation error detected: Value '[...{len(records)} records]' at 'records' failed "
             "to satisfy "
             f"constraint: Member must have length less than or equal to {MAX_RECORDS_PER_CALL}",
@@ -185,7 +186,7 @@ def decode_records(body: dict[str, Any]) -> list[bytes]:
         raise _validation_error(errors)
     total = sum(len(d) for d in datas)
     if total > MAX_CALL_BYTES:
-        raise AwsError("InvalidArgumentException", "Records size exceeds 4 MiB limit")
+        raise InvalidArgumentException("Records size exceeds 4 MiB limit")
     return datas
 
 
@@ -194,16 +195,13 @@ def decode_record(body: dict[str, Any]) -> bytes:
     record = body.get("Record")
     raw = record.get("Data") if isinstance(record, dict) else None
     if raw is None:
-        raise AwsError(
-            "ValidationException",
+        raise ValidationException(
             "1 validation error detected: Value null at 'record' failed to "
             "satisfy constraint: Member must not be null",
         )
     data = _blob(raw, "record.data")
     if len(data) > MAX_RECORD_BYTES:
-        raise AwsError(
-            "ValidationException", "1 validation error detected: " + _too_big(len(data), "record.data")
-        )
+        raise ValidationException("1 validation error detected: " + _too_big(len(data), "record.data"))
     return data
 
 
@@ -218,8 +216,7 @@ def check_region(region: str) -> None:
     from moto.utilities.utils import get_partition
 
     if get_partition(region) in NO_ICEBERG_PARTITIONS or region in NO_ICEBERG_REGIONS:
-        raise AwsError(
-            "InvalidArgumentException",
+        raise InvalidArgumentException(
             f"Apache Iceberg Tables destination is not supported in region {region}.",
         )
 
@@ -238,8 +235,7 @@ def check_partition(config: dict[str, Any], region: str, path: str) -> None:
         ("S3Configuration.BucketARN", s3.get("BucketARN")),
     ):
         if isinstance(arn, str) and arn.startswith("arn:") and arn.split(":")[1] != want:
-            raise AwsError(
-                "InvalidArgumentException",
+            raise InvalidArgumentException(
                 f"{path}.{where} {arn} is not in partition {want} of region {region}.",
             )
 
@@ -250,8 +246,7 @@ def check_destination(config: dict[str, Any], path: str) -> None:
     s3 = config.get("S3Configuration") or {}
     check_buffering(s3.get("BufferingHints"), f"{path}.S3Configuration")
     if config.get("S3BackupMode", "FailedDataOnly") != "FailedDataOnly":
-        raise AwsError(
-            "InvalidArgumentException",
+        raise InvalidArgumentException(
             "S3BackupMode AllData is not supported for Apache Iceberg destinations: use FailedDataOnly.",
         )
 
@@ -261,8 +256,7 @@ def check_buffering(hints: dict[str, Any] | None, where: str) -> None:
     if hints is None:
         return
     if ("SizeInMBs" in hints) != ("IntervalInSeconds" in hints):
-        raise AwsError(
-            "InvalidArgumentException",
+        raise InvalidArgumentException(
             f"{where}.BufferingHints: SizeInMBs and IntervalInSeconds must be specified together "
             "or not at all.",
         )
