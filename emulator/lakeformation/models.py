@@ -28,6 +28,11 @@ from typing import Any
 from emulator.core.exceptions import AwsError
 from emulator.core.registry import OverrideRequest, OverrideResponse, json_response, register
 from emulator.core.state import RegionalState
+from emulator.lakeformation.exceptions import (
+    AlreadyExistsException,
+    EntityNotFoundException,
+    InvalidInputException,
+)
 from emulator.lakeformation.permissions import (
     ACCOUNT_RE,
     TYPE_OF,
@@ -82,7 +87,7 @@ _state = RegionalState(_State, _lock)
 def _check_top_level_catalog_id(req: OverrideRequest) -> None:
     catalog_id = req.body.get("CatalogId")
     if catalog_id is not None and not ACCOUNT_RE.match(str(catalog_id)):
-        raise AwsError("InvalidInputException", "Catalog id must be a valid AWS account id")
+        raise InvalidInputException("Catalog id must be a valid AWS account id")
 
 
 # -- resources -------------------------------------------------------------------------------------
@@ -92,11 +97,11 @@ def _check_top_level_catalog_id(req: OverrideRequest) -> None:
 def register_resource(req: OverrideRequest) -> OverrideResponse:
     arn = req.body.get("ResourceArn")
     if not isinstance(arn, str) or not arn.startswith("arn:"):
-        raise AwsError("InvalidInputException", f"Invalid ResourceArn: {arn}")
+        raise InvalidInputException(f"Invalid ResourceArn: {arn}")
     use_slr = bool(req.body.get("UseServiceLinkedRole"))
     role = req.body.get("RoleArn")
     if not use_slr and not role:
-        raise AwsError("InvalidInputException", "RoleArn is required when UseServiceLinkedRole is not true")
+        raise InvalidInputException("RoleArn is required when UseServiceLinkedRole is not true")
     if use_slr and not role:
         from moto.utilities.utils import get_partition
 
@@ -107,7 +112,7 @@ def register_resource(req: OverrideRequest) -> OverrideResponse:
     with _lock:
         st = _state(req.account_id, req.region)
         if arn in st.resources:
-            raise AwsError("AlreadyExistsException", "Resource is already registered")
+            raise AlreadyExistsException("Resource is already registered")
         st.resources[arn] = {
             "ResourceArn": arn,
             "RoleArn": role,
@@ -125,7 +130,7 @@ def _registered(req: OverrideRequest) -> dict[str, Any]:
     arn = req.body.get("ResourceArn")
     st = _state(req.account_id, req.region)
     if not isinstance(arn, str) or arn not in st.resources:
-        raise AwsError("EntityNotFoundException", "Entity not found")
+        raise EntityNotFoundException("Entity not found")
     return st.resources[arn]
 
 
@@ -191,7 +196,7 @@ def put_settings(req: OverrideRequest) -> OverrideResponse:
     _check_top_level_catalog_id(req)
     settings = req.body.get("DataLakeSettings")
     if not isinstance(settings, dict):
-        raise AwsError("InvalidInputException", "DataLakeSettings is required")
+        raise InvalidInputException("DataLakeSettings is required")
     new = copy.deepcopy(settings)
     _check_admins(new)
     for key in (
@@ -218,10 +223,9 @@ def _check_admins(settings: dict[str, Any]) -> None:
     for key, member in (("DataLakeAdmins", "dataLakeAdmins"), ("ReadOnlyAdmins", "readOnlyAdmins")):
         admins = settings.get(key) or []
         if not isinstance(admins, list):
-            raise AwsError("InvalidInputException", f"{key} must be a list")
+            raise InvalidInputException(f"{key} must be a list")
         if len(admins) > MAX_ADMINS:
-            raise AwsError(
-                "InvalidInputException",
+            raise InvalidInputException(
                 f"1 validation error detected: Value at 'dataLakeSettings.{member}' failed to satisfy "
                 f"constraint: Member must have length less than or equal to {MAX_ADMINS}",
             )
@@ -241,7 +245,7 @@ def _grant(account_id: str, region: str, entry: dict[str, Any]) -> None:
     perms = permission_set(entry.get("Permissions"), "Permissions")
     grantable = permission_set(entry.get("PermissionsWithGrantOption"), "PermissionsWithGrantOption")
     if not perms:
-        raise AwsError("InvalidInputException", "Permissions must not be empty")
+        raise InvalidInputException("Permissions must not be empty")
     check_exists(resource, account_id, region)
     with _lock:
         st = _state(account_id, region)
@@ -272,7 +276,7 @@ def _revoke(account_id: str, region: str, entry: dict[str, Any]) -> None:
                 if not g.permissions:
                     st.grants.remove(g)
                 return
-    raise AwsError("InvalidInputException", "No permissions revoked. Grantee has no permissions on resource")
+    raise InvalidInputException("No permissions revoked. Grantee has no permissions on resource")
 
 
 @register("lakeformation", "GrantPermissions")
@@ -324,7 +328,7 @@ def list_permissions(req: OverrideRequest) -> OverrideResponse:
     )
     rtype = req.body.get("ResourceType")
     if rtype is not None and rtype not in TYPE_OF:
-        raise AwsError("InvalidInputException", f"Invalid ResourceType: {rtype}")
+        raise InvalidInputException(f"Invalid ResourceType: {rtype}")
     out = []
     with _lock:
         for g in _state(req.account_id, req.region).grants:

@@ -11,7 +11,7 @@ import copy
 import re
 from typing import Any
 
-from emulator.core.exceptions import AwsError
+from emulator.lakeformation.exceptions import EntityNotFoundException, InvalidInputException
 
 ACCOUNT_RE = re.compile(r"^\d{12}$")
 
@@ -39,17 +39,17 @@ def _norm_catalog(value: Any, account_id: str) -> str:
         return f"{account_id}:{text}"
     acct, _, rest = text.partition(":")
     if not ACCOUNT_RE.match(acct) or not rest:
-        raise AwsError("InvalidInputException", f"Invalid catalog id: {text}")
+        raise InvalidInputException(f"Invalid catalog id: {text}")
     return text
 
 
 def normalize_resource(resource: Any, account_id: str) -> dict[str, Any]:
     """One resource type, its catalog id in the ``ACCOUNT[:...]`` form, the members AWS requires."""
     if not isinstance(resource, dict) or not resource:
-        raise AwsError("InvalidInputException", "Resource is required")
+        raise InvalidInputException("Resource is required")
     kinds = [k for k in resource if resource[k] is not None]
     if len(kinds) != 1:
-        raise AwsError("InvalidInputException", "Exactly one resource type must be specified")
+        raise InvalidInputException("Exactly one resource type must be specified")
     kind = kinds[0]
     body = copy.deepcopy(resource[kind]) if isinstance(resource[kind], dict) else {}
     if kind == "Catalog":
@@ -57,12 +57,12 @@ def normalize_resource(resource: Any, account_id: str) -> dict[str, Any]:
     elif kind in ("Database", "Table", "TableWithColumns", "DataLocation", "LFTag", "LFTagPolicy"):
         body["CatalogId"] = _norm_catalog(body.get("CatalogId"), account_id)
     if kind == "Database" and not body.get("Name"):
-        raise AwsError("InvalidInputException", "Database name is required")
+        raise InvalidInputException("Database name is required")
     if kind in ("Table", "TableWithColumns"):
         if not body.get("DatabaseName"):
-            raise AwsError("InvalidInputException", "Table database name is required")
+            raise InvalidInputException("Table database name is required")
         if kind == "Table" and not body.get("Name") and "TableWildcard" not in body:
-            raise AwsError("InvalidInputException", "Table name or TableWildcard is required")
+            raise InvalidInputException("Table name or TableWildcard is required")
     return {kind: body}
 
 
@@ -80,16 +80,16 @@ def check_exists(resource: dict[str, Any], account_id: str, region: str) -> None
     db = body.get("Name") if kind == "Database" else body.get("DatabaseName")
     ns = bucket.namespaces.get(db)
     if ns is None:
-        raise AwsError("EntityNotFoundException", f"Database not found: {db}")
+        raise EntityNotFoundException(f"Database not found: {db}")
     if kind in ("Table", "TableWithColumns") and body.get("Name") and body["Name"] not in ns.tables:
-        raise AwsError("EntityNotFoundException", f"Table not found: {body['Name']}")
+        raise EntityNotFoundException(f"Table not found: {body['Name']}")
 
 
 def principal_id(value: Any) -> str:
     """A ``DataLakePrincipal``'s identifier (AWS refuses the request without one)."""
     ident = value.get("DataLakePrincipalIdentifier") if isinstance(value, dict) else None
     if not isinstance(ident, str) or not ident:
-        raise AwsError("InvalidInputException", "Principal.DataLakePrincipalIdentifier is required")
+        raise InvalidInputException("Principal.DataLakePrincipalIdentifier is required")
     return ident
 
 
@@ -98,7 +98,7 @@ def permission_set(value: Any, name: str) -> set[str]:
     if value is None:
         return set()
     if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
-        raise AwsError("InvalidInputException", f"{name} must be a list of permissions")
+        raise InvalidInputException(f"{name} must be a list of permissions")
     return set(value)
 
 
