@@ -14,7 +14,7 @@ from emulator.iceberg import store as iceberg_store
 
 def flush_all() -> dict[str, int]:
     """Deliver every buffered record now; counts delivered/failed since the previous flush."""
-    return STATE.flush_all()
+    return STATE.scheduler.flush_all()
 
 
 def reset() -> None:

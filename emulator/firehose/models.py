@@ -10,14 +10,14 @@ As on AWS, a delivery that fails for the destination's sake (role, catalog, gran
 with backoff for ``RetryOptions.DurationInSeconds`` before its records go to the error bucket (with
 ``attemptsMade``); a record the table cannot take (bad JSON, a missing column, a wrong type) goes at once.
 
-One delivery attempt is delivery.py; its checks access.py (with iam_policy.py), the JSON-to-Arrow
-conversion records.py, and the error bucket and log writer error_output.py.
+The delivery thread and its retries are scheduler.py; one delivery attempt is delivery.py; its checks
+access.py (with iam_policy.py), the JSON-to-Arrow conversion records.py, and the error bucket and log writer
+error_output.py. Request validation is validation.py.
 """
 
 from __future__ import annotations
 
 import itertools
-import logging
 import random
 import threading
 import time
@@ -28,26 +28,21 @@ from typing import Any
 
 from emulator.admin import faults
 from emulator.cloudwatch import metrics as cloudwatch_metrics
-from emulator.core.exceptions import AwsError
-
-log = logging.getLogger("emulator.firehose")
+from emulator.firehose.exceptions import (
+    ConcurrentModificationException,
+    InvalidArgumentException,
+    LimitExceededException,
+    ResourceInUseException,
+    ResourceNotFoundException,
+)
+from emulator.firehose.scheduler import DeliveryScheduler, Retrying
 
 DESTINATION_ID = "destinationId-000000000001"
-MAX_RECORDS_PER_CALL = 500
-MAX_RECORD_BYTES = 1_024_000
-MAX_CALL_BYTES = 4 * 1024 * 1024
 MIB = 1024 * 1024
 DEFAULT_SIZE_MB = 5
 DEFAULT_INTERVAL_S = 300
 DEFAULT_RETRY_S = 300
 METRIC_NAMESPACE = "AWS/Firehose"
-# Deliveries of one stream start at least this far apart: an Iceberg commit costs ~25 ms of Python whatever
-# its size, so under load the background thread coalesces into fewer, larger commits (AWS's buffering
-# hints are hints too). flush_all() ignores it.
-MIN_DELIVERY_GAP_S = 0.5
-# Backoff between attempts of a failed delivery (AWS does not publish its own), capped by the retry window.
-RETRY_FIRST_S = 1.0
-RETRY_CAP_S = 30.0
 
 # Error codes written into error-bucket records (AWS publishes no complete list; see the README section).
 ERR_BAD_JSON = "Iceberg.InvalidRecordFormat"
@@ -76,8 +71,8 @@ def new_record_id() -> str:
     return f"{_RECORD_ID_PREFIX}{next(_record_counter):012x}"
 
 
-def not_found(name: str, account_id: str) -> AwsError:
-    return AwsError("ResourceNotFoundException", f"Firehose {name} under account {account_id} not found.")
+def not_found(name: str, account_id: str) -> ResourceNotFoundException:
+    return ResourceNotFoundException(f"Firehose {name} under account {account_id} not found.")
 
 
 # -- stream -------------------------------------------------------------------------------------------
@@ -85,16 +80,6 @@ def not_found(name: str, account_id: str) -> AwsError:
 class Pending:
     arrival_ms: int
     data: bytes
-
-
-@dataclass
-class Retrying:
-    """A batch whose delivery failed for the destination's sake, waiting for its next attempt."""
-
-    items: list[Pending]
-    attempts: int  # made so far
-    give_up_at: float  # monotonic: the end of RetryOptions.DurationInSeconds after the first failure
-    next_at: float  # monotonic time of the next attempt
 
 
 @dataclass
@@ -140,18 +125,6 @@ class DeliveryStream:
     def retry_seconds(self) -> float:
         return float(self.iceberg.get("RetryOptions", {}).get("DurationInSeconds", DEFAULT_RETRY_S))
 
-    def due_in(self, now: float) -> float | None:
-        """Seconds until the buffer or a failed batch is due (<= 0: now), None when there is nothing."""
-        dues = [r.next_at - now for r in self.retrying]
-        if self.buffer:
-            due = (
-                self.first_arrival
-                if self.buffer_bytes >= self.size_limit
-                else self.first_arrival + self.interval
-            )
-            dues.append(max(due, self.last_delivery + MIN_DELIVERY_GAP_S) - now)
-        return min(dues) if dues else None
-
     def description(self) -> dict[str, Any]:
         desc: dict[str, Any] = {
             "DeliveryStreamName": self.name,
@@ -195,38 +168,19 @@ def s3_description(s3: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def check_buffering(hints: dict[str, Any] | None, where: str) -> None:
-    """aws-facts.md: BufferingHints takes both members or neither."""
-    if hints is None:
-        return
-    if ("SizeInMBs" in hints) != ("IntervalInSeconds" in hints):
-        raise AwsError(
-            "InvalidArgumentException",
-            f"{where}.BufferingHints: SizeInMBs and IntervalInSeconds must be specified together "
-            "or not at all.",
-        )
-
-
 # -- backend ------------------------------------------------------------------------------------------
-@dataclass
-class Counters:
-    delivered: int = 0
-    failed: int = 0
-
-
 class FirehoseState:
     """All Iceberg-destination streams of the process, keyed by (account, region, name)."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.streams: dict[tuple[str, str, str], DeliveryStream] = {}
-        self.counters = Counters()
-        self._cond = threading.Condition(self.lock)
-        self._thread: threading.Thread | None = None
         self._fault_rng: tuple[Any, random.Random] | None = None
+        self.scheduler = DeliveryScheduler(self)
 
     # -- lifecycle ----------------------------------------------------------------------------------
-    def _refresh(self, key: tuple[str, str, str], now: float) -> DeliveryStream | None:
+    def refresh(self, key: tuple[str, str, str], now: float) -> DeliveryStream | None:
+        """The stream at ``key`` once its CREATING/DELETING transition has run its course (None: gone)."""
         stream = self.streams.get(key)
         if stream is None:
             return None
@@ -242,7 +196,7 @@ class FirehoseState:
 
     def get(self, account_id: str, region: str, name: str) -> DeliveryStream | None:
         with self.lock:
-            return self._refresh((account_id, region, name), time.monotonic())
+            return self.refresh((account_id, region, name), time.monotonic())
 
     def require(self, account_id: str, region: str, name: str) -> DeliveryStream:
         stream = self.get(account_id, region, name)
@@ -257,7 +211,7 @@ class FirehoseState:
             keys = [k for k in self.streams if k[0] == account_id and k[1] == region]
             out = []
             for key in keys:
-                stream = self._refresh(key, now)
+                stream = self.refresh(key, now)
                 if stream is not None:
                     out.append((stream.name, stream.stream_type))
             return out
@@ -266,9 +220,8 @@ class FirehoseState:
         latency = float((faults.get("latency") or {}).get("firehose_stream_seconds", 0) or 0)
         key = (stream.account_id, stream.region, stream.name)
         with self.lock:
-            if exists_elsewhere or self._refresh(key, time.monotonic()) is not None:
-                raise AwsError(
-                    "ResourceInUseException",
+            if exists_elsewhere or self.refresh(key, time.monotonic()) is not None:
+                raise ResourceInUseException(
                     f"Firehose {stream.name} under accountId {stream.account_id} already exists",
                 )
             failing = faults.take("firehose_stream_failures", "create")
@@ -285,12 +238,11 @@ class FirehoseState:
         latency = float((faults.get("latency") or {}).get("firehose_stream_seconds", 0) or 0)
         key = (account_id, region, name)
         with self.lock:
-            stream = self._refresh(key, time.monotonic())
+            stream = self.refresh(key, time.monotonic())
             if stream is None:
                 raise not_found(name, account_id)
             if stream.status == "CREATING":
-                raise AwsError(
-                    "ResourceInUseException",
+                raise ResourceInUseException(
                     f"Firehose {name} under account {account_id} is in CREATING state and cannot be deleted "
                     "until it is ACTIVE.",
                 )
@@ -322,27 +274,23 @@ class FirehoseState:
         with self.lock:
             stream = self.require(account_id, region, name)
             if stream.status != "ACTIVE":
-                raise AwsError(
-                    "ResourceInUseException",
+                raise ResourceInUseException(
                     f"Firehose {name} under account {account_id} is in {stream.status} state; "
                     "UpdateDestination needs an ACTIVE stream.",
                 )
             if str(current_version) != str(stream.version):
-                raise AwsError(
-                    "ConcurrentModificationException",
+                raise ConcurrentModificationException(
                     f"Firehose {name} under account {account_id} is at version {stream.version}, "
                     f"not {current_version}: describe it again and retry with the current VersionId.",
                 )
             if destination_id != DESTINATION_ID:
-                raise AwsError(
-                    "InvalidArgumentException",
+                raise InvalidArgumentException(
                     f"Destination Id {destination_id} not found for Firehose {name}; "
                     f"it has {DESTINATION_ID}.",
                 )
             desc = dict(stream.iceberg)
             if "AppendOnly" in update and bool(desc.get("AppendOnly")) and not update["AppendOnly"]:
-                raise AwsError(
-                    "InvalidArgumentException",
+                raise InvalidArgumentException(
                     "AppendOnly cannot be turned off on an existing Firehose stream; delete and recreate it.",
                 )
             for key, value in update.items():
@@ -355,7 +303,7 @@ class FirehoseState:
             stream.iceberg = desc
             stream.version += 1
             stream.last_update = datetime.now(UTC)
-            self._cond.notify_all()
+            self.scheduler.cond.notify_all()
 
     def tag(self, stream: DeliveryStream, tags: list[dict[str, str]]) -> None:
         with self.lock:
@@ -363,7 +311,7 @@ class FirehoseState:
             for t in tags:
                 current[t["Key"]] = t.get("Value", "")
             if len(current) > 50:
-                raise AwsError("LimitExceededException", "A Firehose stream can have at most 50 tags.")
+                raise LimitExceededException("A Firehose stream can have at most 50 tags.")
             stream.tags = [{"Key": k, "Value": v} for k, v in current.items()]
 
     def untag(self, stream: DeliveryStream, keys: list[str]) -> None:
@@ -400,8 +348,7 @@ class FirehoseState:
         with self.lock:
             stream = self.require(account_id, region, name)
             if stream.status != "ACTIVE":
-                raise AwsError(
-                    "ResourceNotFoundException",
+                raise ResourceNotFoundException(
                     f"Firehose {name} under account {account_id} is {stream.status}, not ACTIVE: "
                     "it accepts no records.",
                 )
@@ -420,8 +367,8 @@ class FirehoseState:
                 stream.first_arrival = time.monotonic()
             stream.buffer_bytes += accepted_bytes
             accepted = len(records) - len(picks)
-            self._ensure_thread()
-            self._cond.notify_all()
+            self.scheduler.ensure_thread()
+            self.scheduler.cond.notify_all()
         cloudwatch_metrics.put(
             account_id,
             region,
@@ -435,98 +382,6 @@ class FirehoseState:
         )
         return out
 
-    # -- delivery -----------------------------------------------------------------------------------
-    def _ensure_thread(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._run, name="firehose-delivery", daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            due: list[DeliveryStream] = []
-            with self.lock:
-                now = time.monotonic()
-                wait: float | None = None
-                for key in list(self.streams):
-                    stream = self._refresh(key, now)
-                    if stream is None or stream.status != "ACTIVE":
-                        continue
-                    left = stream.due_in(now)
-                    if left is None:
-                        continue
-                    if left <= 0:
-                        due.append(stream)
-                    else:
-                        wait = left if wait is None else min(wait, left)
-                if not due:
-                    self._cond.wait(timeout=wait if wait is not None else 5.0)
-                    continue
-            for stream in due:
-                try:
-                    self.deliver(stream)
-                except Exception:  # keep the thread alive whatever one delivery does
-                    log.exception("delivery for Firehose %s failed", stream.name)
-
-    def deliver(self, stream: DeliveryStream, retry_all: bool = False) -> tuple[int, int]:
-        """Deliver what is buffered for ``stream`` now (one Iceberg commit), and the failed batches whose
-        next attempt is due (all of them with ``retry_all``). Returns the (ok, failed) records settled."""
-        from emulator.firehose import delivery  # delivery imports this module
-
-        with stream.deliver_lock:
-            now = time.monotonic()
-            with self.lock:
-                items = stream.buffer
-                stream.buffer = []
-                stream.buffer_bytes = 0
-                stream.last_delivery = now
-                config = stream.iceberg
-                version = stream.version
-                due = [r for r in stream.retrying if retry_all or r.next_at <= now]
-                stream.retrying = [r for r in stream.retrying if r not in due]
-            batches = ([Retrying(items, 0, now + stream.retry_seconds, now)] if items else []) + due
-            ok = failed = 0
-            for batch in batches:
-                attempts = batch.attempts + 1
-                final = time.monotonic() >= batch.give_up_at
-                got, lost, again = delivery.deliver_batch(
-                    stream, config, version, batch.items, attempts, final
-                )
-                ok, failed = ok + got, failed + lost
-                if again:
-                    wait = min(RETRY_FIRST_S * 2 ** (attempts - 1), RETRY_CAP_S)
-                    next_at = min(time.monotonic() + wait, batch.give_up_at)
-                    with self.lock:
-                        stream.retrying.append(Retrying(again, attempts, batch.give_up_at, next_at))
-                        self._cond.notify_all()
-                    self._ensure_thread()
-            with self.lock:
-                self.counters.delivered += ok
-                self.counters.failed += failed
-            return ok, failed
-
-    def retrying(self) -> int:
-        with self.lock:
-            return sum(len(r.items) for s in self.streams.values() for r in s.retrying)
-
-    def flush_all(self) -> dict[str, int]:
-        """Deliver every buffer now (and retry every failed batch once, now); wait for deliveries in flight.
-        Counts since the previous flush, plus ``retrying``: records still inside their retry window."""
-        with self.lock:
-            streams = list(self.streams.values())
-        for stream in streams:
-            if stream.status in ("ACTIVE",):
-                self.deliver(stream, retry_all=True)
-            else:
-                with stream.deliver_lock:  # wait for a delivery in flight
-                    pass
-        with self.lock:
-            result = {"delivered": self.counters.delivered, "failed": self.counters.failed}
-            self.counters = Counters()
-        waiting = self.retrying()
-        if waiting:
-            result["retrying"] = waiting
-        return result
-
     def reset(self) -> None:
         with self.lock:
             streams = list(self.streams.values())
@@ -538,8 +393,7 @@ class FirehoseState:
                 stream.buffer_bytes = 0
                 stream.retrying = []
         # Only now: a delivery in flight during the reset counts toward the old counters, not the new.
-        with self.lock:
-            self.counters = Counters()
+        self.scheduler.reset_counters()
 
 
 STATE = FirehoseState()

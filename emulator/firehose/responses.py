@@ -1,132 +1,28 @@
 """Firehose wire protocol (JSON 1.1) for Iceberg-destination streams, registered in emulator.core.registry.
 
 Streams with an Iceberg destination are ours (models.STATE); any other stream is left to moto (handlers
-return None). Input validation follows the botocore model the way AWS's front end reports it:
-``ValidationException`` "N validation errors detected: Value ... at 'path' failed to satisfy constraint: ...".
+return None). Requests are checked first as AWS's front end does (validation.py).
 """
 
 from __future__ import annotations
 
-import binascii
-import functools
-import re
 from typing import Any
 
 from emulator.admin import faults
 from emulator.core.registry import OverrideRequest, OverrideResponse, json_response, register
 from emulator.firehose import models
-from emulator.firehose.models import STATE, AwsError
+from emulator.firehose.exceptions import InvalidArgumentException, ResourceInUseException
+from emulator.firehose.models import STATE
+from emulator.firehose.validation import (
+    check_destination,
+    check_partition,
+    check_region,
+    decode_record,
+    decode_records,
+    validate,
+)
 
 SERVICE = "firehose"
-
-
-# -- model-driven validation ---------------------------------------------------------------------------
-@functools.lru_cache(maxsize=1)
-def _service_model() -> Any:
-    import botocore.session
-
-    return botocore.session.get_session().get_service_model(SERVICE)
-
-
-def _lower_first(name: str) -> str:
-    return name[:1].lower() + name[1:]
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return f"'{value}'"
-
-
-@functools.lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern[str] | None:
-    try:
-        return re.compile(pattern, re.DOTALL)
-    except re.error:
-        return None
-
-
-def _check_range(meta: dict[str, Any], measure: int, what: str, prefix: str, errors: list[str]) -> None:
-    """The model's ``max``/``min``: on the length of lists and strings, on the value of numbers."""
-    if "max" in meta and measure > meta["max"]:
-        errors.append(
-            f"{prefix} failed to satisfy constraint: Member must have {what} less than or equal to "
-            f"{meta['max']}"
-        )
-    if "min" in meta and measure < meta["min"]:
-        errors.append(
-            f"{prefix} failed to satisfy constraint: Member must have {what} greater than or equal to "
-            f"{meta['min']}"
-        )
-
-
-def _check(shape: Any, value: Any, path: str, errors: list[str]) -> None:
-    meta = shape.metadata
-    kind = shape.type_name
-    prefix = f"Value {_fmt(value) if kind not in ('structure', 'list', 'map') else _fmt('[...]')} at '{path}'"
-    if kind == "structure":
-        if not isinstance(value, dict):
-            return
-        for req in shape.required_members:
-            if value.get(req) is None:
-                errors.append(
-                    f"Value null at '{path + '.' if path else ''}{_lower_first(req)}' failed to satisfy "
-                    "constraint: "
-                    "Member must not be null"
-                )
-        for name, member in shape.members.items():
-            if value.get(name) is not None:
-                _check(member, value[name], f"{path + '.' if path else ''}{_lower_first(name)}", errors)
-        return
-    if kind == "list":
-        if not isinstance(value, list):
-            return
-        _check_range(meta, len(value), "length", prefix, errors)
-        for i, item in enumerate(value, start=1):
-            _check(shape.member, item, f"{path}.{i}.member", errors)
-        return
-    if kind == "string":
-        if not isinstance(value, str):
-            return
-        if "enum" in meta and value not in meta["enum"]:
-            errors.append(
-                f"{prefix} failed to satisfy constraint: Member must satisfy enum value set: "
-                f"[{', '.join(meta['enum'])}]"
-            )
-            return
-        _check_range(meta, len(value), "length", prefix, errors)
-        pattern = meta.get("pattern")
-        compiled = _compiled(pattern) if pattern else None
-        if compiled is not None and not compiled.fullmatch(value):
-            errors.append(
-                f"{prefix} failed to satisfy constraint: Member must satisfy regular expression pattern: "
-                f"{pattern}"
-            )
-        return
-    if kind in ("integer", "long"):
-        if not isinstance(value, int) or isinstance(value, bool):
-            return
-        _check_range(meta, value, "value", prefix, errors)
-
-
-def _validation_error(errors: list[str]) -> AwsError:
-    """AWS's ValidationException: the count of all violations, the text of the first ten."""
-    n = len(errors)
-    return AwsError(
-        "ValidationException",
-        f"{n} validation error{'s' if n > 1 else ''} detected: " + "; ".join(errors[:10]),
-    )
-
-
-def validate(operation: str, body: dict[str, Any]) -> None:
-    """Raise AWS's ValidationException for the first ten constraint violations of ``body``."""
-    shape = _service_model().operation_model(operation).input_shape
-    errors: list[str] = []
-    _check(shape, body, "", errors)
-    if errors:
-        raise _validation_error(errors)
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -150,114 +46,7 @@ def _ours(req: OverrideRequest) -> models.DeliveryStream | None:
     return STATE.get(req.account_id, req.region, name)
 
 
-def _blob(value: Any, path: str) -> bytes:
-    if not isinstance(value, str):
-        raise AwsError("SerializationException", f"Expected a base64 string at '{path}'.")
-    try:
-        return binascii.a2b_base64(value, strict_mode=True)
-    except (binascii.Error, ValueError) as exc:
-        raise AwsError("SerializationException", f"Invalid base64 data at '{path}'.") from exc
-
-
-def _too_big(size: int, path: str) -> str:
-    return (
-        f"Value 'java.nio.HeapByteBuffer[pos=0 lim={size} cap={size}]' at '{path}' failed to satisfy "
-        f"constraint: Member must have length less than or equal to {models.MAX_RECORD_BYTES}"
-    )
-
-
-def decode_records(body: dict[str, Any]) -> list[bytes]:
-    """PutRecordBatch limits, checked as AWS does before looking at the stream."""
-    records = body.get("Records")
-    if not isinstance(records, list) or not records:
-        raise AwsError(
-            "ValidationException",
-            "1 validation error detected: Value "
-            f"{'null' if records is None else _fmt('[]')} at 'records' failed to satisfy constraint: "
-            + (
-                "Member must not be null"
-                if records is None
-                else "Member must have length greater than or equal to 1"
-            ),
-        )
-    if len(records) > models.MAX_RECORDS_PER_CALL:
-        raise AwsError(
-            "ValidationException",
-            f"1 validation error detected: Value '[...{len(records)} records]' at 'records' failed "
-            "to satisfy "
-            f"constraint: Member must have length less than or equal to {models.MAX_RECORDS_PER_CALL}",
-        )
-    datas: list[bytes] = []
-    errors: list[str] = []
-    for i, rec in enumerate(records, start=1):
-        raw = rec.get("Data") if isinstance(rec, dict) else None
-        if raw is None:
-            errors.append(
-                f"Value null at 'records.{i}.member.data' failed to satisfy constraint: "
-                "Member must not be null"
-            )
-            continue
-        data = _blob(raw, f"records.{i}.member.data")
-        if len(data) > models.MAX_RECORD_BYTES:
-            errors.append(_too_big(len(data), f"records.{i}.member.data"))
-        datas.append(data)
-    if errors:
-        raise _validation_error(errors)
-    total = sum(len(d) for d in datas)
-    if total > models.MAX_CALL_BYTES:
-        raise AwsError("InvalidArgumentException", "Records size exceeds 4 MiB limit")
-    return datas
-
-
 # -- control plane ------------------------------------------------------------------------------------
-# Where AWS offers no Apache Iceberg destination (Firehose developer guide, Apache Iceberg "Considerations
-# and limitations"; aws-facts.md "Regions"): whole partitions, and single regions of `aws`.
-NO_ICEBERG_PARTITIONS = ("aws-cn", "aws-us-gov")
-NO_ICEBERG_REGIONS = ("ap-east-2", "ap-southeast-5", "ap-southeast-6", "mx-central-1")
-
-
-def _check_region(region: str) -> None:
-    from moto.utilities.utils import get_partition
-
-    if get_partition(region) in NO_ICEBERG_PARTITIONS or region in NO_ICEBERG_REGIONS:
-        raise AwsError(
-            "InvalidArgumentException",
-            f"Apache Iceberg Tables destination is not supported in region {region}.",
-        )
-
-
-def _check_partition(config: dict[str, Any], region: str, path: str) -> None:
-    """A role, catalog or bucket ARN of another partition can never be reached from this region."""
-    from moto.utilities.utils import get_partition
-
-    want = get_partition(region)
-    s3 = config.get("S3Configuration") or {}
-    catalog = config.get("CatalogConfiguration") or {}
-    for where, arn in (
-        ("RoleARN", config.get("RoleARN")),
-        ("CatalogConfiguration.CatalogARN", catalog.get("CatalogARN")),
-        ("S3Configuration.RoleARN", s3.get("RoleARN")),
-        ("S3Configuration.BucketARN", s3.get("BucketARN")),
-    ):
-        if isinstance(arn, str) and arn.startswith("arn:") and arn.split(":")[1] != want:
-            raise AwsError(
-                "InvalidArgumentException",
-                f"{path}.{where} {arn} is not in partition {want} of region {region}.",
-            )
-
-
-def _check_destination(config: dict[str, Any], path: str) -> None:
-    """What the emulator's Iceberg destinations support: buffering hints in range, FailedDataOnly backup."""
-    models.check_buffering(config.get("BufferingHints"), path)
-    s3 = config.get("S3Configuration") or {}
-    models.check_buffering(s3.get("BufferingHints"), f"{path}.S3Configuration")
-    if config.get("S3BackupMode", "FailedDataOnly") != "FailedDataOnly":
-        raise AwsError(
-            "InvalidArgumentException",
-            "S3BackupMode AllData is not supported for Apache Iceberg destinations: use FailedDataOnly.",
-        )
-
-
 @register(SERVICE, "CreateDeliveryStream")
 def create_delivery_stream(req: OverrideRequest) -> OverrideResponse | None:
     body = req.body
@@ -265,27 +54,23 @@ def create_delivery_stream(req: OverrideRequest) -> OverrideResponse | None:
     name = body.get("DeliveryStreamName")
     if config is None:
         if isinstance(name, str) and STATE.get(req.account_id, req.region, name) is not None:
-            raise AwsError(
-                "ResourceInUseException", f"Firehose {name} under accountId {req.account_id} already exists"
-            )
+            raise ResourceInUseException(f"Firehose {name} under accountId {req.account_id} already exists")
         return None
     validate("CreateDeliveryStream", body)
-    _check_region(req.region)
-    _check_partition(config, req.region, "IcebergDestinationConfiguration")
+    check_region(req.region)
+    check_partition(config, req.region, "IcebergDestinationConfiguration")
     destinations = [k for k in body if k.endswith("DestinationConfiguration") and body[k] is not None]
     if len(destinations) != 1:
-        raise AwsError(
-            "InvalidArgumentException",
+        raise InvalidArgumentException(
             "Exactly one destination configuration is supported for a Firehose stream.",
         )
     stream_type = body.get("DeliveryStreamType") or "DirectPut"
     if stream_type != "DirectPut":
-        raise AwsError(
-            "InvalidArgumentException",
+        raise InvalidArgumentException(
             f"DeliveryStreamType {stream_type} is not supported by the emulator for Iceberg "
             "destinations: use DirectPut.",
         )
-    _check_destination(config, "IcebergDestinationConfiguration")
+    check_destination(config, "IcebergDestinationConfiguration")
     stream = models.DeliveryStream(
         account_id=req.account_id,
         region=req.region,
@@ -360,13 +145,12 @@ def update_destination(req: OverrideRequest) -> OverrideResponse | None:
     validate("UpdateDestination", req.body)
     updates = [k for k in req.body if k.endswith("DestinationUpdate") and req.body[k] is not None]
     if updates != ["IcebergDestinationUpdate"]:
-        raise AwsError(
-            "InvalidArgumentException",
+        raise InvalidArgumentException(
             f"Firehose {stream.name} has an Iceberg destination: give exactly one "
             "IcebergDestinationUpdate (changing the destination type is not supported).",
         )
     update = req.body["IcebergDestinationUpdate"]
-    _check_destination(update, "IcebergDestinationUpdate")
+    check_destination(update, "IcebergDestinationUpdate")
     STATE.update_destination(
         req.account_id,
         req.region,
@@ -424,19 +208,7 @@ def put_record_batch(req: OverrideRequest) -> OverrideResponse | None:
 
 @register(SERVICE, "PutRecord")
 def put_record(req: OverrideRequest) -> OverrideResponse | None:
-    record = req.body.get("Record")
-    raw = record.get("Data") if isinstance(record, dict) else None
-    if raw is None:
-        raise AwsError(
-            "ValidationException",
-            "1 validation error detected: Value null at 'record' failed to "
-            "satisfy constraint: Member must not be null",
-        )
-    data = _blob(raw, "record.data")
-    if len(data) > models.MAX_RECORD_BYTES:
-        raise AwsError(
-            "ValidationException", "1 validation error detected: " + _too_big(len(data), "record.data")
-        )
+    data = decode_record(req.body)  # limits hold for every stream, moto's too
     stream = _ours(req)
     if stream is None:
         return None

@@ -18,9 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.core import validation
-from emulator.core.exceptions import AwsError
 from emulator.core.registry import OverrideRequest, OverrideResponse, json_response, register
 from emulator.core.state import RegionalState
+from emulator.glue.exceptions import (
+    AlreadyExistsException,
+    EntityNotFoundException,
+    FederatedResourceAlreadyExistsException,
+    InvalidInputException,
+)
 
 S3TABLES_CATALOG = "s3tablescatalog"
 _NAME_RE = re.compile(r"^(?!(.*[./\\]|aws:)).*$")
@@ -59,15 +64,14 @@ def split_catalog_id(catalog_id: str, account_id: str) -> tuple[str, str | None]
     if ":" in raw:
         acct, _, raw = raw.partition(":")
         if acct != account_id:
-            raise AwsError("EntityNotFoundException", f"Catalog not found: {catalog_id}")
+            raise EntityNotFoundException(f"Catalog not found: {catalog_id}")
     parent, _, child = raw.partition("/")
     return parent, (child or None)
 
 
 def _validate_name(name: Any) -> str:
     if not isinstance(name, str) or not 1 <= len(name) <= 64 or not _NAME_RE.match(name):
-        raise AwsError(
-            "InvalidInputException",
+        raise InvalidInputException(
             f"1 validation error detected: Value '{name}' at 'name' failed to satisfy constraint: "
             "Member must have length between 1 and 64, must not contain '.', '/' or '\\' "
             "and must not start with 'aws:'",
@@ -144,13 +148,13 @@ def resolve(account_id: str, region: str, catalog_id: str) -> tuple[Catalog, Any
     with _lock:
         cat = _store(account_id, region).get(parent)
     if cat is None:
-        raise AwsError("EntityNotFoundException", f"Catalog not found: {catalog_id}")
+        raise EntityNotFoundException(f"Catalog not found: {catalog_id}")
     if child is None:
         return cat, None
     federated = (cat.catalog_input.get("FederatedCatalog") or {}).get("ConnectionName") == "aws:s3tables"
     bucket = _table_bucket(account_id, region, child) if federated else None
     if bucket is None:
-        raise AwsError("EntityNotFoundException", f"Catalog not found: {catalog_id}")
+        raise EntityNotFoundException(f"Catalog not found: {catalog_id}")
     return cat, bucket
 
 
@@ -159,18 +163,17 @@ def create_catalog(req: OverrideRequest) -> OverrideResponse:
     name = _validate_name(req.body.get("Name"))
     ci = req.body.get("CatalogInput")
     if not isinstance(ci, dict):
-        raise AwsError("InvalidInputException", "CatalogInput is required")
+        raise InvalidInputException("CatalogInput is required")
     validation.check("glue", "CatalogInput", ci, "catalogInput")
     with _lock:
         store = _store(req.account_id, req.region)
         if name in store:
-            raise AwsError("AlreadyExistsException", f"Catalog already exists: {name}")
+            raise AlreadyExistsException(f"Catalog already exists: {name}")
         ident = (ci.get("FederatedCatalog") or {}).get("Identifier")
         if ident and any(
             (c.catalog_input.get("FederatedCatalog") or {}).get("Identifier") == ident for c in store.values()
         ):
-            raise AwsError(
-                "FederatedResourceAlreadyExistsException",
+            raise FederatedResourceAlreadyExistsException(
                 f"A catalog for federated resource {ident} already exists",
             )
         store[name] = Catalog(
@@ -183,7 +186,7 @@ def create_catalog(req: OverrideRequest) -> OverrideResponse:
 def get_catalog_op(req: OverrideRequest) -> OverrideResponse:
     catalog_id = req.body.get("CatalogId")
     if not isinstance(catalog_id, str) or not catalog_id:
-        raise AwsError("InvalidInputException", "CatalogId is required")
+        raise InvalidInputException("CatalogId is required")
     cat, bucket = resolve(req.account_id, req.region, catalog_id)
     return json_response(
         {"Catalog": _child_output(cat, bucket) if bucket is not None else _catalog_output(cat)}
@@ -216,11 +219,11 @@ def update_catalog(req: OverrideRequest) -> OverrideResponse:
     catalog_id = str(req.body.get("CatalogId") or "")
     ci = req.body.get("CatalogInput")
     if not isinstance(ci, dict):
-        raise AwsError("InvalidInputException", "CatalogInput is required")
+        raise InvalidInputException("CatalogInput is required")
     validation.check("glue", "CatalogInput", ci, "catalogInput")
     cat, bucket = resolve(req.account_id, req.region, catalog_id)
     if bucket is not None:
-        raise AwsError("InvalidInputException", f"Catalog {catalog_id} is managed by its federated source")
+        raise InvalidInputException(f"Catalog {catalog_id} is managed by its federated source")
     with _lock:
         cat.catalog_input = copy.deepcopy(ci)
         cat.update_time = datetime.datetime.now(datetime.UTC)
@@ -232,7 +235,7 @@ def delete_catalog(req: OverrideRequest) -> OverrideResponse:
     catalog_id = str(req.body.get("CatalogId") or "")
     cat, bucket = resolve(req.account_id, req.region, catalog_id)
     if bucket is not None:
-        raise AwsError("InvalidInputException", f"Catalog {catalog_id} is managed by its federated source")
+        raise InvalidInputException(f"Catalog {catalog_id} is managed by its federated source")
     with _lock:
         _store(req.account_id, req.region).pop(cat.name, None)
     return json_response({})
@@ -311,7 +314,7 @@ def _table_output(req: OverrideRequest, bucket: Any, ns: Any, tbl: Any) -> dict[
 def _namespace(bucket: Any, name: Any) -> Any:
     ns = bucket.namespaces.get(name) if isinstance(name, str) else None
     if ns is None:
-        raise AwsError("EntityNotFoundException", f"Database {name} not found.")
+        raise EntityNotFoundException(f"Database {name} not found.")
     return ns
 
 
@@ -344,7 +347,7 @@ def get_table(req: OverrideRequest) -> OverrideResponse | None:
     ns = _namespace(bucket, req.body.get("DatabaseName"))
     tbl = ns.tables.get(req.body.get("Name"))
     if tbl is None:
-        raise AwsError("EntityNotFoundException", f"Table {req.body.get('Name')} not found.")
+        raise EntityNotFoundException(f"Table {req.body.get('Name')} not found.")
     return json_response({"Table": _table_output(req, bucket, ns, tbl)})
 
 

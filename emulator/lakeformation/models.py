@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import copy
 import datetime
-import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,8 +28,21 @@ from typing import Any
 from emulator.core.exceptions import AwsError
 from emulator.core.registry import OverrideRequest, OverrideResponse, json_response, register
 from emulator.core.state import RegionalState
+from emulator.lakeformation.exceptions import (
+    AlreadyExistsException,
+    EntityNotFoundException,
+    InvalidInputException,
+)
+from emulator.lakeformation.permissions import (
+    ACCOUNT_RE,
+    TYPE_OF,
+    check_exists,
+    covers,
+    normalize_resource,
+    permission_set,
+    principal_id,
+)
 
-_ACCOUNT_RE = re.compile(r"^\d{12}$")
 MAX_ADMINS = 30  # DataLakePrincipalList max (lakeformation model)
 
 
@@ -74,8 +86,8 @@ _state = RegionalState(_State, _lock)
 
 def _check_top_level_catalog_id(req: OverrideRequest) -> None:
     catalog_id = req.body.get("CatalogId")
-    if catalog_id is not None and not _ACCOUNT_RE.match(str(catalog_id)):
-        raise AwsError("InvalidInputException", "Catalog id must be a valid AWS account id")
+    if catalog_id is not None and not ACCOUNT_RE.match(str(catalog_id)):
+        raise InvalidInputException("Catalog id must be a valid AWS account id")
 
 
 # -- resources -------------------------------------------------------------------------------------
@@ -85,11 +97,11 @@ def _check_top_level_catalog_id(req: OverrideRequest) -> None:
 def register_resource(req: OverrideRequest) -> OverrideResponse:
     arn = req.body.get("ResourceArn")
     if not isinstance(arn, str) or not arn.startswith("arn:"):
-        raise AwsError("InvalidInputException", f"Invalid ResourceArn: {arn}")
+        raise InvalidInputException(f"Invalid ResourceArn: {arn}")
     use_slr = bool(req.body.get("UseServiceLinkedRole"))
     role = req.body.get("RoleArn")
     if not use_slr and not role:
-        raise AwsError("InvalidInputException", "RoleArn is required when UseServiceLinkedRole is not true")
+        raise InvalidInputException("RoleArn is required when UseServiceLinkedRole is not true")
     if use_slr and not role:
         from moto.utilities.utils import get_partition
 
@@ -100,7 +112,7 @@ def register_resource(req: OverrideRequest) -> OverrideResponse:
     with _lock:
         st = _state(req.account_id, req.region)
         if arn in st.resources:
-            raise AwsError("AlreadyExistsException", "Resource is already registered")
+            raise AlreadyExistsException("Resource is already registered")
         st.resources[arn] = {
             "ResourceArn": arn,
             "RoleArn": role,
@@ -118,7 +130,7 @@ def _registered(req: OverrideRequest) -> dict[str, Any]:
     arn = req.body.get("ResourceArn")
     st = _state(req.account_id, req.region)
     if not isinstance(arn, str) or arn not in st.resources:
-        raise AwsError("EntityNotFoundException", "Entity not found")
+        raise EntityNotFoundException("Entity not found")
     return st.resources[arn]
 
 
@@ -184,7 +196,7 @@ def put_settings(req: OverrideRequest) -> OverrideResponse:
     _check_top_level_catalog_id(req)
     settings = req.body.get("DataLakeSettings")
     if not isinstance(settings, dict):
-        raise AwsError("InvalidInputException", "DataLakeSettings is required")
+        raise InvalidInputException("DataLakeSettings is required")
     new = copy.deepcopy(settings)
     _check_admins(new)
     for key in (
@@ -211,102 +223,30 @@ def _check_admins(settings: dict[str, Any]) -> None:
     for key, member in (("DataLakeAdmins", "dataLakeAdmins"), ("ReadOnlyAdmins", "readOnlyAdmins")):
         admins = settings.get(key) or []
         if not isinstance(admins, list):
-            raise AwsError("InvalidInputException", f"{key} must be a list")
+            raise InvalidInputException(f"{key} must be a list")
         if len(admins) > MAX_ADMINS:
-            raise AwsError(
-                "InvalidInputException",
+            raise InvalidInputException(
                 f"1 validation error detected: Value at 'dataLakeSettings.{member}' failed to satisfy "
                 f"constraint: Member must have length less than or equal to {MAX_ADMINS}",
             )
         for admin in admins:
-            check_principal(_principal(admin))
+            check_principal(principal_id(admin))
 
 
 # -- permissions -----------------------------------------------------------------------------------
 
 
-def _norm_catalog(value: Any, account_id: str) -> str:
-    """``s3tablescatalog/B`` and ``ACCOUNT:s3tablescatalog/B`` name the same catalog."""
-    if value is None or value == "":
-        return account_id
-    text = str(value)
-    if _ACCOUNT_RE.match(text):
-        return text
-    if ":" not in text:
-        return f"{account_id}:{text}"
-    acct, _, rest = text.partition(":")
-    if not _ACCOUNT_RE.match(acct) or not rest:
-        raise AwsError("InvalidInputException", f"Invalid catalog id: {text}")
-    return text
-
-
-def normalize_resource(resource: Any, account_id: str) -> dict[str, Any]:
-    if not isinstance(resource, dict) or not resource:
-        raise AwsError("InvalidInputException", "Resource is required")
-    kinds = [k for k in resource if resource[k] is not None]
-    if len(kinds) != 1:
-        raise AwsError("InvalidInputException", "Exactly one resource type must be specified")
-    kind = kinds[0]
-    body = copy.deepcopy(resource[kind]) if isinstance(resource[kind], dict) else {}
-    if kind == "Catalog":
-        body["Id"] = _norm_catalog(body.get("Id"), account_id)
-    elif kind in ("Database", "Table", "TableWithColumns", "DataLocation", "LFTag", "LFTagPolicy"):
-        body["CatalogId"] = _norm_catalog(body.get("CatalogId"), account_id)
-    if kind == "Database" and not body.get("Name"):
-        raise AwsError("InvalidInputException", "Database name is required")
-    if kind in ("Table", "TableWithColumns"):
-        if not body.get("DatabaseName"):
-            raise AwsError("InvalidInputException", "Table database name is required")
-        if kind == "Table" and not body.get("Name") and "TableWildcard" not in body:
-            raise AwsError("InvalidInputException", "Table name or TableWildcard is required")
-    return {kind: body}
-
-
-def _check_exists(resource: dict[str, Any], account_id: str, region: str) -> None:
-    """Grants on a federated S3 Tables catalog need the bucket, namespace and table to exist (as on AWS)."""
-    kind, body = next(iter(resource.items()))
-    catalog = body.get("Id") if kind == "Catalog" else body.get("CatalogId")
-    if not isinstance(catalog, str) or ":" not in catalog:
-        return
-    from emulator.glue import models as glue_catalogs
-
-    _cat, bucket = glue_catalogs.resolve(account_id, region, catalog)
-    if bucket is None or kind == "Catalog":
-        return
-    db = body.get("Name") if kind == "Database" else body.get("DatabaseName")
-    ns = bucket.namespaces.get(db)
-    if ns is None:
-        raise AwsError("EntityNotFoundException", f"Database not found: {db}")
-    if kind in ("Table", "TableWithColumns") and body.get("Name") and body["Name"] not in ns.tables:
-        raise AwsError("EntityNotFoundException", f"Table not found: {body['Name']}")
-
-
-def _principal(value: Any) -> str:
-    ident = value.get("DataLakePrincipalIdentifier") if isinstance(value, dict) else None
-    if not isinstance(ident, str) or not ident:
-        raise AwsError("InvalidInputException", "Principal.DataLakePrincipalIdentifier is required")
-    return ident
-
-
-def _perms(value: Any, name: str) -> set[str]:
-    if value is None:
-        return set()
-    if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
-        raise AwsError("InvalidInputException", f"{name} must be a list of permissions")
-    return set(value)
-
-
 def _grant(account_id: str, region: str, entry: dict[str, Any]) -> None:
     from emulator.admin.identity import check_principal
 
-    principal = _principal(entry.get("Principal"))
+    principal = principal_id(entry.get("Principal"))
     check_principal(principal)
     resource = normalize_resource(entry.get("Resource"), account_id)
-    perms = _perms(entry.get("Permissions"), "Permissions")
-    grantable = _perms(entry.get("PermissionsWithGrantOption"), "PermissionsWithGrantOption")
+    perms = permission_set(entry.get("Permissions"), "Permissions")
+    grantable = permission_set(entry.get("PermissionsWithGrantOption"), "PermissionsWithGrantOption")
     if not perms:
-        raise AwsError("InvalidInputException", "Permissions must not be empty")
-    _check_exists(resource, account_id, region)
+        raise InvalidInputException("Permissions must not be empty")
+    check_exists(resource, account_id, region)
     with _lock:
         st = _state(account_id, region)
         for g in st.grants:
@@ -319,10 +259,10 @@ def _grant(account_id: str, region: str, entry: dict[str, Any]) -> None:
 
 
 def _revoke(account_id: str, region: str, entry: dict[str, Any]) -> None:
-    principal = _principal(entry.get("Principal"))
+    principal = principal_id(entry.get("Principal"))
     resource = normalize_resource(entry.get("Resource"), account_id)
-    perms = _perms(entry.get("Permissions"), "Permissions")
-    grantable = _perms(entry.get("PermissionsWithGrantOption"), "PermissionsWithGrantOption")
+    perms = permission_set(entry.get("Permissions"), "Permissions")
+    grantable = permission_set(entry.get("PermissionsWithGrantOption"), "PermissionsWithGrantOption")
     with _lock:
         st = _state(account_id, region)
         for g in st.grants:
@@ -336,7 +276,7 @@ def _revoke(account_id: str, region: str, entry: dict[str, Any]) -> None:
                 if not g.permissions:
                     st.grants.remove(g)
                 return
-    raise AwsError("InvalidInputException", "No permissions revoked. Grantee has no permissions on resource")
+    raise InvalidInputException("No permissions revoked. Grantee has no permissions on resource")
 
 
 @register("lakeformation", "GrantPermissions")
@@ -376,39 +316,27 @@ def batch_revoke(req: OverrideRequest) -> OverrideResponse:
     return _batch(req, _revoke)
 
 
-_TYPE_OF = {
-    "CATALOG": "Catalog",
-    "DATABASE": "Database",
-    "TABLE": "Table",
-    "DATA_LOCATION": "DataLocation",
-    "LF_TAG": "LFTag",
-    "LF_TAG_POLICY": "LFTagPolicy",
-    "LF_TAG_POLICY_DATABASE": "LFTagPolicy",
-    "LF_TAG_POLICY_TABLE": "LFTagPolicy",
-}
-
-
 @register("lakeformation", "ListPermissions")
 def list_permissions(req: OverrideRequest) -> OverrideResponse:
     _check_top_level_catalog_id(req)
     # A Principal filter alone works here, as issue 3 asks. moto refuses it ("Resource is mandatory if
     # Principal is set in the input"), perhaps as AWS does: the tool never sends one, so either way is safe.
     principal = req.body.get("Principal")
-    want_principal = _principal(principal) if principal else None
+    want_principal = principal_id(principal) if principal else None
     want_resource = (
         normalize_resource(req.body["Resource"], req.account_id) if req.body.get("Resource") else None
     )
     rtype = req.body.get("ResourceType")
-    if rtype is not None and rtype not in _TYPE_OF:
-        raise AwsError("InvalidInputException", f"Invalid ResourceType: {rtype}")
+    if rtype is not None and rtype not in TYPE_OF:
+        raise InvalidInputException(f"Invalid ResourceType: {rtype}")
     out = []
     with _lock:
         for g in _state(req.account_id, req.region).grants:
             if want_principal is not None and g.principal != want_principal:
                 continue
-            if want_resource is not None and not _resource_covers_listing(want_resource, g.resource):
+            if want_resource is not None and not covers(want_resource, g.resource):
                 continue
-            if rtype is not None and _TYPE_OF[rtype] not in g.resource:
+            if rtype is not None and TYPE_OF[rtype] not in g.resource:
                 continue
             out.append(
                 {
@@ -420,20 +348,6 @@ def list_permissions(req: OverrideRequest) -> OverrideResponse:
                 }
             )
     return json_response({"PrincipalResourcePermissions": out})
-
-
-def _resource_covers_listing(query: dict[str, Any], stored: dict[str, Any]) -> bool:
-    if query == stored:
-        return True
-    # A table query also lists the wildcard grant of its database.
-    if "Table" in query and "Table" in stored:
-        q, s = query["Table"], stored["Table"]
-        return bool(
-            q.get("CatalogId") == s.get("CatalogId")
-            and q.get("DatabaseName") == s.get("DatabaseName")
-            and ("TableWildcard" in s or q.get("Name") == s.get("Name"))
-        )
-    return False
 
 
 def has_permission(
@@ -450,6 +364,6 @@ def has_permission(
                 continue
             if not ({permission, "ALL"} & g.permissions):
                 continue
-            if _resource_covers_listing(want, g.resource):
+            if covers(want, g.resource):
                 return True
     return False

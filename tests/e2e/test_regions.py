@@ -19,7 +19,8 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
-from emulator.firehose import responses as emulated_firehose
+from emulator.core.exceptions import AwsError
+from emulator.firehose import validation as emulated_firehose
 from tasks import config as cfg
 from tasks import template
 from tasks.errors import EXIT_USAGE, UserError
@@ -206,8 +207,8 @@ def test_tool_and_emulator_refuse_the_same_regions() -> None:
     for region in _firehose_regions():
         emulated = True
         try:
-            emulated_firehose._check_region(region)
-        except emulated_firehose.AwsError:
+            emulated_firehose.check_region(region)
+        except AwsError:
             emulated = False
         assert cfg.has_iceberg_destination(region) is emulated, region
 
