@@ -14,7 +14,8 @@ kind, kinds not given stay; ``DELETE`` clears all; ``GET`` -> ``{"faults": {...}
 - ``latency {cloudformation_stack_seconds, firehose_stream_seconds, s3tables_bucket_name_reuse_seconds}``:
   stacks (Engine._hold in emulator/cloudformation/engine.py) and streams (Firehose handlers) stay in their
   transitional state that long; a deleted table bucket's name is refused with ConflictException that long
-  (emulator/s3tables/models.py).
+  (emulator/s3tables/models.py), measured against the current value: lowering or clearing it ends a
+  window already running, so a test holds the state with a long one and ends it when it chooses.
 - ``omit_fields {"firehose.AppendOnly": true}``: DescribeDeliveryStream leaves AppendOnly out of the
   Iceberg destination description, as AWS may (whether it returns it is unconfirmed); ``false`` or no key:
   the field is returned.
