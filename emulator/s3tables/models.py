@@ -38,23 +38,21 @@ def _bucket_name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
 
-def _reuse_seconds() -> float:
-    return float((faults.get("latency") or {}).get("s3tables_bucket_name_reuse_seconds", 0) or 0)
+REUSE = "s3tables_bucket_name_reuse_seconds"
 
 
 def note_deleted(account_id: str, region: str, arn: str) -> None:
-    if _reuse_seconds() > 0:
+    if faults.latency(REUSE) > 0:
         with _lock:
             _deleted_at(account_id, region)[_bucket_name(arn)] = time.monotonic()
         faults.record_fired("latency")
 
 
 def check_name_reusable(account_id: str, region: str, name: str) -> None:
-    """Refused while fewer than the fault's current seconds have passed since the name's deletion: changing
-    or clearing the fault moves the end of a window already running (how a test ends it when it chooses)."""
+    """Refused while the latency's current seconds since the name's deletion have not passed (faults.held)."""
     with _lock:
         deleted_at = _deleted_at(account_id, region).get(name)
-    if deleted_at is not None and time.monotonic() < deleted_at + _reuse_seconds():
+    if deleted_at is not None and faults.held(deleted_at, REUSE):
         raise ConflictException(TRANSITIONAL)
 
 
