@@ -14,7 +14,9 @@ kind, kinds not given stay; ``DELETE`` clears all; ``GET`` -> ``{"faults": {...}
 - ``latency {cloudformation_stack_seconds, firehose_stream_seconds, s3tables_bucket_name_reuse_seconds}``:
   stacks (Engine._hold in emulator/cloudformation/engine.py) and streams (Firehose handlers) stay in their
   transitional state that long; a deleted table bucket's name is refused with ConflictException that long
-  (emulator/s3tables/models.py).
+  (emulator/s3tables/models.py). A state entered while its latency was set lasts while ``held`` says so:
+  measured against the latency's current value, so lowering or clearing it ends a state already running
+  (a test holds the state with a long latency while it looks, then ends it: no race with a loaded machine).
 - ``omit_fields {"firehose.AppendOnly": true}``: DescribeDeliveryStream leaves AppendOnly out of the
   Iceberg destination description, as AWS may (whether it returns it is unconfirmed); ``false`` or no key:
   the field is returned.
@@ -25,6 +27,8 @@ Python API for handlers (in-process):
 - ``record_fired(kind, n=1)``: count n firings of ``kind`` (shown by GET).
 - ``take(kind, key) -> dict | None``: use up one of the count ``key`` of ``kind``; its spec when one was left.
 - ``omits(field) -> bool``: whether ``omit_fields`` asks to leave ``field`` (``SERVICE.Field``) out.
+- ``latency(key) -> float``: the current seconds of one ``latency`` key (0 when unset).
+- ``held(since, key) -> bool``: whether a transitional state entered at ``since`` still lasts.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from __future__ import annotations
 import copy
 import random
 import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -201,6 +206,18 @@ def take(kind: str, key: str) -> dict[str, Any] | None:
 def omits(field: str) -> bool:
     with _lock:
         return bool((_faults.get("omit_fields") or {}).get(field))
+
+
+def latency(key: str) -> float:
+    """The current seconds of one ``latency`` key (0 when unset)."""
+    with _lock:
+        return float((_faults.get("latency") or {}).get(key, 0) or 0)
+
+
+def held(since: float, key: str, now: float | None = None) -> bool:
+    """Whether a state entered at ``since`` (``time.monotonic()``) lasts at ``now``: the latency's current
+    value decides, so lowering or clearing it ends a state already running when the test chooses."""
+    return (time.monotonic() if now is None else now) < since + latency(key)
 
 
 def snapshot() -> dict[str, Any]:

@@ -11,9 +11,10 @@ reason on the failed resource and on the stack; create failures roll back (ROLLB
 DisableRollback; a change to a create-only property (from the CloudFormation schemas cfn-lint ships)
 replaces the resource, old one deleted in the cleanup phase (a custom-named resource whose name stays
 is refused, as on AWS); delete failures end DELETE_FAILED naming the resources; the ``latency`` fault keeps
-the stack ``*_IN_PROGRESS`` for ``cloudformation_stack_seconds`` as seen by every read; DescribeStackEvents
-pages (EVENTS_PAGE a page, reads.py). One resource's create/delete and events are in provision.py; the
-API handlers in responses.py, reads.py and changeset.py; templates in template.py; the state in models.py.
+the stack ``*_IN_PROGRESS`` for ``cloudformation_stack_seconds`` (its current value) as seen by every read;
+DescribeStackEvents pages (EVENTS_PAGE a page, reads.py). One resource's create/delete and events are in
+provision.py; the API handlers in responses.py, reads.py and changeset.py; templates in template.py; the
+state in models.py.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 
 from emulator.admin import faults
 from emulator.cloudformation.exceptions import ResourceFailed
-from emulator.cloudformation.models import Res, now_utc
+from emulator.cloudformation.models import HOLD_LATENCY, Res, now_utc
 from emulator.cloudformation.provision import Provisioner, load_template, reason_of
 from emulator.cloudformation.resources.iam import post_update
 from emulator.cloudformation.template import (
@@ -269,10 +270,8 @@ class Engine(Provisioner):
         return True
 
     def _hold(self, status: str, n_events: int) -> None:
-        latency = faults.get("latency") or {}
-        seconds = float(latency.get("cloudformation_stack_seconds") or 0)
-        if seconds > 0:
-            self.s.hold = (time.monotonic() + seconds, status, n_events)
+        if faults.latency(HOLD_LATENCY) > 0:
+            self.s.hold = (time.monotonic(), status, n_events)
             faults.record_fired("latency")
 
 

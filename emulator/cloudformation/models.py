@@ -1,21 +1,23 @@
 """The CloudFormation engine's state: stacks, their resources and change sets, per account and region.
 
 A stack is kept after its delete (by id, with ``deleted`` set), as AWS lists and describes deleted stacks.
-``Stack.hold`` is the ``latency`` fault: every read sees the stack ``*_IN_PROGRESS`` until its deadline.
+``Stack.hold`` is the ``latency`` fault: every read sees the stack ``*_IN_PROGRESS`` while ``faults.held``
+says so (the latency's current value, so a test can end a hold when it chooses).
 """
 
 from __future__ import annotations
 
 import datetime
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from emulator.admin import faults
 from emulator.cloudformation.exceptions import ChangeSetNotFound, ValidationError
 from emulator.core.state import RegionalState
 
 SVC = "cloudformation"
+HOLD_LATENCY = "cloudformation_stack_seconds"  # the latency key that holds a stack *_IN_PROGRESS
 
 
 lock = threading.RLock()
@@ -84,11 +86,11 @@ class Stack:
     outputs: list[dict[str, Any]] = field(default_factory=list)
     rm: Any = None
     change_set_id: str | None = None
-    # latency fault: (deadline, status shown until then, number of events shown until then)
+    # latency fault: (when it began, status shown while held, number of events shown while held)
     hold: tuple[float, str, int] | None = None
 
     def _release(self) -> None:
-        if self.hold is not None and time.monotonic() >= self.hold[0]:
+        if self.hold is not None and not faults.held(self.hold[0], HOLD_LATENCY):
             self.hold = None
 
     @property

@@ -38,6 +38,7 @@ from emulator.firehose.exceptions import (
 from emulator.firehose.scheduler import DeliveryScheduler, Retrying
 
 DESTINATION_ID = "destinationId-000000000001"
+LATENCY = "firehose_stream_seconds"  # the latency key that holds a stream CREATING / DELETING
 MIB = 1024 * 1024
 DEFAULT_SIZE_MB = 5
 DEFAULT_INTERVAL_S = 300
@@ -95,8 +96,8 @@ class DeliveryStream:
     version: int = 1
     created: datetime = field(default_factory=lambda: datetime.now(UTC))
     last_update: datetime | None = None
-    ready_at: float = 0.0  # monotonic time CREATING ends
-    gone_at: float | None = None  # monotonic time DELETING ends
+    creating_since: float = 0.0  # monotonic time CREATING began (it lasts while faults.held says so)
+    deleting_since: float | None = None  # monotonic time DELETING began (likewise)
     fails_as: str | None = None  # CREATING_FAILED / DELETING_FAILED when the transition ends (injected)
     failure: dict[str, str] | None = None  # FailureDescription
     buffer: list[Pending] = field(default_factory=list)
@@ -184,14 +185,18 @@ class FirehoseState:
         stream = self.streams.get(key)
         if stream is None:
             return None
-        if stream.status == "CREATING" and now >= stream.ready_at:
+        if stream.status == "CREATING" and not faults.held(stream.creating_since, LATENCY, now):
             stream.status = stream.fails_as or "ACTIVE"
             stream.fails_as = None
-        if stream.status == "DELETING" and stream.gone_at is not None and now >= stream.gone_at:
+        if (
+            stream.status == "DELETING"
+            and stream.deleting_since is not None
+            and not faults.held(stream.deleting_since, LATENCY, now)
+        ):
             if stream.fails_as is None:
                 del self.streams[key]
                 return None
-            stream.status, stream.fails_as, stream.gone_at = stream.fails_as, None, None
+            stream.status, stream.fails_as, stream.deleting_since = stream.fails_as, None, None
         return stream
 
     def get(self, account_id: str, region: str, name: str) -> DeliveryStream | None:
@@ -217,7 +222,7 @@ class FirehoseState:
             return out
 
     def create(self, stream: DeliveryStream, exists_elsewhere: bool) -> DeliveryStream:
-        latency = float((faults.get("latency") or {}).get("firehose_stream_seconds", 0) or 0)
+        latency = faults.latency(LATENCY)
         key = (stream.account_id, stream.region, stream.name)
         with self.lock:
             if exists_elsewhere or self.refresh(key, time.monotonic()) is not None:
@@ -227,7 +232,7 @@ class FirehoseState:
             failing = faults.take("firehose_stream_failures", "create")
             if latency > 0 or failing:
                 stream.status = "CREATING"
-                stream.ready_at = time.monotonic() + latency
+                stream.creating_since = time.monotonic()
             if failing:
                 stream.fails_as = "CREATING_FAILED"
                 stream.failure = {"Type": failing["type"], "Details": failing["details"]}
@@ -235,7 +240,7 @@ class FirehoseState:
         return stream
 
     def delete(self, account_id: str, region: str, name: str, allow_force: bool = False) -> None:
-        latency = float((faults.get("latency") or {}).get("firehose_stream_seconds", 0) or 0)
+        latency = faults.latency(LATENCY)
         key = (account_id, region, name)
         with self.lock:
             stream = self.refresh(key, time.monotonic())
@@ -255,7 +260,7 @@ class FirehoseState:
             failing = None if allow_force else faults.take("firehose_stream_failures", "delete")
             if latency > 0 or failing:
                 stream.status = "DELETING"
-                stream.gone_at = time.monotonic() + latency
+                stream.deleting_since = time.monotonic()
             else:
                 del self.streams[key]
             if failing:

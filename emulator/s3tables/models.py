@@ -4,8 +4,10 @@
 Deleting a table bucket that still has namespaces, or a namespace that still has tables, is a
 ``ConflictException`` as on AWS. With the fault ``latency.s3tables_bucket_name_reuse_seconds``, a
 just-deleted bucket's name is refused with ``ConflictException`` for that long, as AWS may do
-("transitional state"). A table with an Iceberg schema is a real Iceberg v2 table
-(emulator/iceberg/store.py), whose metadata location GetTableMetadataLocation returns.
+("transitional state"). The window is measured against the fault's current value, so a test can hold the
+state (a long window) and end it when it has seen what it wanted (a shorter one, or clearing the faults).
+A table with an Iceberg schema is a real Iceberg v2 table (emulator/iceberg/store.py), whose metadata
+location GetTableMetadataLocation returns.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from emulator.admin import faults
 from emulator.core.state import RegionalState
 
 _lock = threading.RLock()
-# bucket name -> time.monotonic() from which a just-deleted name may be created again
-_name_free_at: RegionalState[dict[str, float]] = RegionalState(dict, _lock)
+# bucket name -> time.monotonic() of its deletion (while the reuse latency was set)
+_deleted_at: RegionalState[dict[str, float]] = RegionalState(dict, _lock)
 TRANSITIONAL = (
     "The table bucket name is in a transitional state after a recent deletion. Try again in a few minutes."
 )
@@ -36,18 +38,21 @@ def _bucket_name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
 
+REUSE = "s3tables_bucket_name_reuse_seconds"
+
+
 def note_deleted(account_id: str, region: str, arn: str) -> None:
-    seconds = float((faults.get("latency") or {}).get("s3tables_bucket_name_reuse_seconds", 0) or 0)
-    if seconds > 0:
+    if faults.latency(REUSE) > 0:
         with _lock:
-            _name_free_at(account_id, region)[_bucket_name(arn)] = time.monotonic() + seconds
+            _deleted_at(account_id, region)[_bucket_name(arn)] = time.monotonic()
         faults.record_fired("latency")
 
 
 def check_name_reusable(account_id: str, region: str, name: str) -> None:
+    """Refused while the latency's current seconds since the name's deletion have not passed (faults.held)."""
     with _lock:
-        free_at = _name_free_at(account_id, region).get(name)
-    if free_at is not None and time.monotonic() < free_at:
+        deleted_at = _deleted_at(account_id, region).get(name)
+    if deleted_at is not None and faults.held(deleted_at, REUSE):
         raise ConflictException(TRANSITIONAL)
 
 

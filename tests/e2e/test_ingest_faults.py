@@ -23,6 +23,7 @@ from tests.e2e.ingest_helpers import deploy, receiver
 from tests.waiting import wait_for
 
 SPANS = 10_000
+BATCH = 1000  # spans per export request: SPANS // BATCH requests
 
 
 def _names(rows: list[dict[str, Any]]) -> Counter[str]:
@@ -34,11 +35,14 @@ def test_10000_sdk_spans_land_exactly_once_with_20_percent_of_records_failing(em
     emulator.set_faults({"put_record_failures": {"fraction": 0.2, "seed": 13}})
     with receiver(emulator, cfg) as ing:
         provider = TracerProvider(resource=Resource.create({"service.name": "faults"}))
+        # Only full batches of BATCH leave: the worker wakes when the queue reaches BATCH (never on its
+        # timer, an hour), and force_flush sends the rest, a multiple of BATCH. With a short delay, a loaded
+        # machine let the timer send a partial batch: 11 requests instead of 10.
         processor = BatchSpanProcessor(
             OTLPSpanExporter(endpoint=f"{ing.endpoint}/v1/traces", timeout=60),
             max_queue_size=SPANS,
-            max_export_batch_size=1000,
-            schedule_delay_millis=200,
+            max_export_batch_size=BATCH,
+            schedule_delay_millis=3_600_000,
         )
         provider.add_span_processor(processor)
         tracer = provider.get_tracer("faults")
@@ -51,7 +55,7 @@ def test_10000_sdk_spans_land_exactly_once_with_20_percent_of_records_failing(em
         health = ing.health()
         names = _names(ing.rows("traces"))
     assert fired > 0  # the fault really failed records
-    assert health["requests"] == {"200": SPANS // 1000} and health["rows"] == {"traces": SPANS}
+    assert health["requests"] == {"200": SPANS // BATCH} and health["rows"] == {"traces": SPANS}
     assert len(names) == SPANS and set(names.values()) == {1}  # every span, each once
     assert set(names) == {f"span-{i}" for i in range(SPANS)}
 

@@ -326,7 +326,10 @@ def test_the_readme_ready_questions_run_as_pasted(emulator, tmp_path):
         service_name="api",
     )
     _put(emulator, "logs", "run-old", [now - dt.timedelta(days=1, hours=1)] * 3)  # severity 9, yesterday
-    _put(emulator, "traces", "run-spans", [now, now], duration=900)
+    # "today" is `current_date` when the query runs, seconds after `now`: spans ten minutes ahead are still
+    # today then, even when midnight UTC passes in between (spans at `now` would be yesterday's then).
+    spans_at = now + dt.timedelta(minutes=10)
+    _put(emulator, "traces", "run-spans", [spans_at, spans_at], duration=900)
     questions = _readme_questions()
     assert len(questions) == 4
     outputs = []
@@ -342,7 +345,7 @@ def test_the_readme_ready_questions_run_as_pasted(emulator, tmp_path):
     for key, n in (
         (("logs", str((now - dt.timedelta(minutes=5)).date())), 2),
         (("logs", str((now - dt.timedelta(days=1, hours=1)).date())), 3),
-        (("traces", str(now.date())), 2),
+        (("traces", str(spans_at.date())), 2),
     ):
         want[key] = want.get(key, 0) + n
     assert {(r["t"], r["day"]): r["n"] for r in outputs[3]["rows"]} == want

@@ -17,7 +17,8 @@ import pytest
 from lake import sender
 from tasks import config as config_mod
 from tasks.aws import Clients
-from tasks.doctor import ENTRY_FIREHOSE_GRANTS, ENTRY_RECORD_SHAPE
+from tasks.doctor import ENTRY_FIREHOSE_GRANTS, ENTRY_RECORD_SHAPE, logged_errors
+from tasks.polling import backoff_delays, poll_until
 from tasks.records import make_record, make_records, new_run_id
 from tasks.runner import Run
 from tests.e2e import verify_helpers as vh
@@ -258,9 +259,17 @@ def test_delivery_failure_inside_the_retry_window_names_the_logged_cause(emulato
     vh.revoke_table_grant(emulator, cfg, "logs")
     clients = Clients(cfg)
     run_id = new_run_id()
+    since = datetime.now(UTC) - timedelta(seconds=1)
 
     def send(recs):
-        return sender.send(clients, cfg, ["logs"], len(recs), run_id)[1][0].sent
+        sent = sender.send(clients, cfg, ["logs"], len(recs), run_id)[1][0].sent
+        # verify reads the logged attempts once its 2 s deadline has passed: wait here for Firehose's first
+        # one, so a loaded machine cannot log it after that read (the deadline is a clock, not an event).
+        _, logged = poll_until(
+            lambda: logged_errors(clients.logs, cfg, "logs", since), bool, backoff_delays(60.0)
+        )
+        assert logged, "Firehose logged no failed attempt"
+        return sent
 
     error_bucket = cfg.error_bucket_name(clients.account_id)
     result = delivery.check_delivery(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -233,28 +234,40 @@ def test_repairing_deploy_converges_after_a_failure_at_every_write(emulator, dri
     assert not problems, "\n".join(f"k={k}: {p}" for k, p in sorted(problems.items()))
 
 
-def test_deploy_killed_mid_stack_converges_on_the_next_run(emulator, tmp_path):
-    """A deploy killed with SIGKILL while its stack is being created (a closed laptop, a cancelled CI job):
-    its lock dies with it, and the next deploy waits for the stack, then converges."""
-    cfg, _, reference = _clean_deploy(emulator)
-    emulator.reset()
-    emulator.set_faults({"latency": {"cloudformation_stack_seconds": 3.0}})
+def _deploy_popen(emulator: Any, db_file: Path) -> subprocess.Popen[str]:
+    """`doit deploy env=local` whose output (stderr too) the test reads line by line as it is printed."""
     env = {**os.environ, "AWS_ENDPOINT_URL": emulator.endpoint, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [*DOIT, "--db-file", str(tmp_path / "killed.json"), "deploy", "env=local"],
+    return subprocess.Popen(
+        [*DOIT, "--db-file", str(db_file), "deploy", "env=local"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def _read_until(proc: subprocess.Popen[str], marker: str, *also: str) -> list[str]:
+    """The lines printed up to the first holding `marker` (and every `also`), or all of them (it exited)."""
+    assert proc.stdout is not None
     seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if marker in line and all(a in line for a in also):
+            break
+    return seen
+
+
+def test_deploy_killed_mid_stack_converges_on_the_next_run(emulator, tmp_path):
+    """A deploy killed with SIGKILL while its stack is being created (a closed laptop, a cancelled CI job):
+    its lock dies with it, and the next deploy waits for the stack, then converges. The stack is held in
+    progress (an hour) until the next deploy is seen waiting, then released: no race with a loaded machine."""
+    cfg, _, reference = _clean_deploy(emulator)
+    emulator.reset()
+    emulator.set_faults({"latency": {"cloudformation_stack_seconds": 3600.0}})
+    proc = _deploy_popen(emulator, tmp_path / "killed.json")
     try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            seen.append(line)
-            if "CREATE_IN_PROGRESS" in line and "AWS::CloudFormation::Stack" in line:
-                break
+        seen = _read_until(proc, "CREATE_IN_PROGRESS", "AWS::CloudFormation::Stack")
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.wait(timeout=60)
@@ -262,10 +275,18 @@ def test_deploy_killed_mid_stack_converges_on_the_next_run(emulator, tmp_path):
     stack = emulator.client("cloudformation").describe_stacks(StackName=cfg.stack_name)["Stacks"][0]
     assert stack["StackStatus"].endswith("_IN_PROGRESS"), stack["StackStatus"]
 
-    again = doit(emulator, tmp_path, "deploy", "env=local")
-    emulator.clear_faults()
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert "waiting for it to finish" in again.stdout
+    again = _deploy_popen(emulator, tmp_path / "doit-deps.json")
+    try:
+        waited = "".join(_read_until(again, "waiting for it to finish"))
+        emulator.clear_faults()  # the killed deploy's stack now finishes
+        rest, _ = again.communicate(timeout=300)
+    finally:
+        emulator.clear_faults()
+        if again.poll() is None:
+            again.kill()
+        again.wait(timeout=60)
+    assert again.returncode == 0, waited + rest
+    assert "waiting for it to finish" in waited
     diff = canon.first_difference(reference, canon.describe_all(emulator, cfg))
     assert not diff, diff
     emulator.reset_calls()

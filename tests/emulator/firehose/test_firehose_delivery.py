@@ -182,7 +182,13 @@ def test_put_record_failures_fault(env: dict[str, Any]) -> None:
 
 
 def test_latency_fault_holds_creating_and_deleting(env: dict[str, Any]) -> None:
-    env["emu"].set_faults({"latency": {"firehose_stream_seconds": 0.5}})
+    """Each state is held (an hour) while the test looks and ended by lowering the latency to 0 (it is
+    measured against the current value): no race with a loaded machine."""
+
+    def hold(seconds: float) -> None:
+        env["emu"].set_faults({"latency": {"firehose_stream_seconds": seconds}})
+
+    hold(3600.0)
     fh = env["fh"]
     name = make_stream(env)
 
@@ -200,12 +206,15 @@ def test_latency_fault_holds_creating_and_deleting(env: dict[str, Any]) -> None:
     with pytest.raises(ClientError) as exc:
         fh.delete_delivery_stream(DeliveryStreamName=name)
     assert code(exc) == "ResourceInUseException"
+    hold(0.0)
     wait_for(lambda: status() == "ACTIVE")
+    hold(3600.0)
     fh.delete_delivery_stream(DeliveryStreamName=name)
     assert status() == "DELETING"
     with pytest.raises(ClientError) as exc:
         put(env, name, [b"{}"])
     assert code(exc) == "ResourceNotFoundException"
+    hold(0.0)
 
     def gone() -> bool:
         return name not in fh.list_delivery_streams()["DeliveryStreamNames"]

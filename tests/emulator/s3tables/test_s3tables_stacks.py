@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, WaiterError
 
+from tasks.polling import backoff_delays, poll_until
 from tests.emulator.helpers import ACCOUNT, REGION, error_code
 
 
@@ -204,12 +205,13 @@ def test_deleting_table_bucket_with_tables_fails(emulator):
 
 def test_a_just_deleted_table_bucket_name_is_in_a_transitional_state(emulator):
     """latency.s3tables_bucket_name_reuse_seconds: the name is refused (409) through the API and by a stack's
-    TableBucket, until the window passes."""
+    TableBucket, until the window passes. The window is held (an hour) while the test looks, then shortened
+    to end a moment from now: nothing here depends on how fast a loaded machine runs the stack."""
     s3t, cf = emulator.client("s3tables"), emulator.client("cloudformation")
-    emulator.set_faults({"latency": {"s3tables_bucket_name_reuse_seconds": 5.0}})
+    emulator.set_faults({"latency": {"s3tables_bucket_name_reuse_seconds": 3600.0}})
     arn = s3t.create_table_bucket(name="again")["arn"]
+    before_delete = time.monotonic()  # the emulator runs in this process: the same clock
     s3t.delete_table_bucket(tableBucketARN=arn)
-    deleted_at = time.monotonic()
 
     cf.create_stack(StackName="tb", TemplateBody=_template(bucket="again", tables=()))
     with pytest.raises(WaiterError):
@@ -224,6 +226,17 @@ def test_a_just_deleted_table_bucket_name_is_in_a_transitional_state(emulator):
     assert error_code(exc) == "ConflictException" and "transitional state" in str(exc.value)
     assert s3t.create_table_bucket(name="other")["arn"]  # other names are free
 
-    time.sleep(max(0.0, 5.05 - (time.monotonic() - deleted_at)))  # the window the fault set, not a guess
-    assert s3t.create_table_bucket(name="again")["arn"] == arn
+    window = time.monotonic() - before_delete + 0.5  # the running window now ends half a second from now
+    emulator.set_faults({"latency": {"s3tables_bucket_name_reuse_seconds": window}})
+
+    def create() -> float | None:
+        try:
+            assert s3t.create_table_bucket(name="again")["arn"] == arn
+        except ClientError as err:
+            assert err.response["Error"]["Code"] == "ConflictException", err
+            return None
+        return time.monotonic()
+
+    created_at, done = poll_until(create, lambda t: t is not None, backoff_delays(60.0, first=0.1, cap=0.5))
+    assert done and created_at is not None and created_at >= before_delete + window  # not a moment early
     assert emulator.faults()["fired"]["latency"] == 1
