@@ -252,7 +252,8 @@ def evaluate_again(ctx: Context) -> Diff[Desired, Observed]:
 def run_change_set(ctx: Context, want: Desired, kind: str) -> dict[str, str] | None:
     """Create, wait for and execute a change set; None when CloudFormation reports no changes."""
     cfn = ctx.clients.cloudformation
-    name = f"deploy-{time.strftime('%Y%m%d%H%M%S')}-{int(time.time() * 1000) % 1000:03d}"
+    now = time.time()  # one reading: the seconds and the milliseconds of the same instant
+    name = f"deploy-{time.strftime('%Y%m%d%H%M%S', time.localtime(now))}-{int(now * 1000) % 1000:03d}"
     created = cfn.create_change_set(
         StackName=want.stack_name,
         ChangeSetName=name,

@@ -99,9 +99,7 @@ def delete_catalog(emu: Any, cfg: Any) -> None:
 
 
 def deregister(emu: Any, cfg: Any) -> None:
-    emu.client("lakeformation").deregister_resource(
-        ResourceArn=f"arn:aws:s3tables:{canon.REGION}:{canon.ACCOUNT}:bucket/*"
-    )
+    emu.client("lakeformation").deregister_resource(ResourceArn=cfg.table_buckets_arn(canon.ACCOUNT))
 
 
 def drop_set_context(emu: Any, cfg: Any) -> None:

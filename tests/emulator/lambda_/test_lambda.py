@@ -231,8 +231,9 @@ def test_runtime_must_be_one_the_model_lists(emulator: Any) -> None:
 
 def test_init_phase_is_not_part_of_the_timeout(emulator: Any) -> None:
     """Imports run in the init phase (AWS's own 10 s limit); the function's timeout starts with the call."""
-    code = "import time\ntime.sleep(1.5)\ndef handler(event, context):\n    return 'ok'\n"
-    create_function(emulator, "slow-init", make_zip({"app.py": code}), Timeout=1)
+    # The init sleeps longer than the timeout; the timeout leaves a loaded machine room for the call.
+    code = "import time\ntime.sleep(3.5)\ndef handler(event, context):\n    return 'ok'\n"
+    create_function(emulator, "slow-init", make_zip({"app.py": code}), Timeout=3)
     resp = emulator.client("lambda").invoke(FunctionName="slow-init", LogType="Tail")
     assert "FunctionError" not in resp
     assert json.loads(resp["Payload"].read()) == "ok"
