@@ -1,20 +1,12 @@
-"""The CloudFormation engine's errors: each an ``AwsError`` with CloudFormation's code and HTTP status."""
+"""The CloudFormation engine's errors: each a ``ServiceError`` with CloudFormation's code and HTTP status."""
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from emulator.core.exceptions import AwsError
+from emulator.core.exceptions import ServiceError
 
 
-class CloudFormationError(AwsError):
+class CloudFormationError(ServiceError):
     """An error CloudFormation answers with; subclasses name the code and the status."""
-
-    CODE: ClassVar[str]
-    STATUS: ClassVar[int] = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(self.CODE, message, self.STATUS)
 
 
 class ValidationError(CloudFormationError):

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from emulator.core.exceptions import AwsError
+from emulator.core.exceptions import ServiceError
 
 
-class ConflictError(AwsError):
+class ConflictError(ServiceError):
     """409 ``ConflictException``: a non-empty bucket or namespace, or a name in its transitional state."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__("ConflictException", message, 409)
+    CODE = "ConflictException"
+    STATUS = 409
 
 
-class BadRequestError(AwsError):
+class BadRequestError(ServiceError):
     """400 ``BadRequestException``: e.g. an Iceberg schema that cannot be a table."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__("BadRequestException", message, 400)
+    CODE = "BadRequestException"
