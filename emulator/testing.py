@@ -14,11 +14,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.config import Config as BotoConfig
 
 from emulator.admin.client import AdminClient
 from emulator.core.state import ACCOUNT_ID
+from lake import sessions
 
 
 class EmulatorHandle(AdminClient):
@@ -34,7 +34,7 @@ class EmulatorHandle(AdminClient):
     def client(self, service: str, **config: Any) -> Any:
         """A boto3 client for the emulator (standard retry mode unless ``retries=`` says otherwise)."""
         cfg = BotoConfig(retries=config.pop("retries", {"mode": "standard", "max_attempts": 10}), **config)
-        return boto3.session.Session().client(
+        return sessions.session().client(
             service,
             endpoint_url=self.endpoint,
             region_name=self.region,

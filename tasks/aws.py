@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
+from lake import sessions
 from lake.operations import is_read
 from tasks.config import Config
 from tasks.errors import EXIT_AWS, StepFailed
@@ -75,9 +75,9 @@ class Clients:
         session_kwargs: dict[str, Any] = {"region_name": config.region}
         if config.profile:
             session_kwargs["profile_name"] = config.profile
-        self.session = boto3.session.Session(**session_kwargs)
+        self.session = sessions.session(**session_kwargs)
         if config.is_local and self.session.get_credentials() is None:
-            self.session = boto3.session.Session(**session_kwargs, **EMULATOR_CREDENTIALS)
+            self.session = sessions.session(**session_kwargs, **EMULATOR_CREDENTIALS)
         self._boto_config = BotoConfig(
             retries={"mode": "standard", "max_attempts": 10},
             max_pool_connections=32,
