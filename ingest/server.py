@@ -1,7 +1,9 @@
 """The receiver as a local HTTP server (stdlib ThreadingHTTPServer) around ingest.app.Receiver.
 
 Binds to 127.0.0.1 unless told otherwise. The body is read only when its Content-Length is within the
-limit; a larger one is answered with 413 without reading it (and the connection is closed).
+limit. A larger one is answered with 413 first; then up to DRAIN_LIMIT bytes of it are read and dropped
+before the connection closes, because a client that writes its whole body before it reads (urllib, most
+SDK exporters) would otherwise get a broken pipe instead of the 413, and retry what no retry fixes.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from ingest.deliver import FirehoseDelivery
 TOKEN_VAR = "OTLP2PIPELINE_INGEST_TOKEN"  # a generated token reaches `python -m ingest` this way, not argv
 DEFAULT_HOST = "127.0.0.1"
 MIB = 1024 * 1024
+DRAIN_LIMIT = 64 * MIB  # past this, an over-limit body is not read: the connection is just closed
+DRAIN_TIMEOUT_S = 10.0
 
 
 def build(config: Any, token: str | None = None) -> tuple[Receiver, FirehoseDelivery]:
@@ -65,6 +69,21 @@ class _Handler(BaseHTTPRequestHandler):
             response = receiver.handle(method, path, dict(self.headers.items()), body)
         self._send(response.status, response.headers, response.body, close)
         self.server.log(log_line(method, path, response, (time.monotonic() - started) * 1000))
+        if close:
+            self._drain(length)
+
+    def _drain(self, length: int) -> None:
+        """Read and drop an unread body after its answer, so the client can finish writing and read it."""
+        left = min(length, DRAIN_LIMIT)
+        self.connection.settimeout(DRAIN_TIMEOUT_S)
+        try:
+            while left > 0:
+                chunk = self.rfile.read(min(left, MIB))
+                if not chunk:
+                    return
+                left -= len(chunk)
+        except OSError:
+            return  # the client went away or stalled: the connection closes either way
 
     def _send(self, status: int, headers: dict[str, str], body: bytes, close: bool) -> None:
         self.send_response(status)
