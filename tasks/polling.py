@@ -83,7 +83,7 @@ def operation_delays(
 
 
 def resource_delays(deadline_s: float, *, local: bool, read_now: bool) -> Iterator[float]:
-    """The wait on a stack or stream operation (tasks/steps/stack.py, streams.py), local or on AWS.
+    """The wait on a stack or stream operation (tasks/steps/stack_events.py, streams.py), local or on AWS.
 
     Local: the emulator either finishes at once (no latency fault: the 0.1 s probe, only when the wait
     does not read at once, sees it) or takes the fault's seconds (0.5 to 3 s in the tests and bench/):

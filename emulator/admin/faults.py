@@ -72,11 +72,10 @@ STREAM_FAILURE_TYPES = (
     "SECURITY_GROUP_ACCESS_DENIED",
     "UNKNOWN_ERROR",
 )
-LATENCY_KEYS = (
-    "cloudformation_stack_seconds",
-    "firehose_stream_seconds",
-    "s3tables_bucket_name_reuse_seconds",
-)
+STACK_SECONDS = "cloudformation_stack_seconds"  # holds a stack *_IN_PROGRESS
+STREAM_SECONDS = "firehose_stream_seconds"  # holds a stream CREATING / DELETING
+BUCKET_NAME_REUSE_SECONDS = "s3tables_bucket_name_reuse_seconds"  # a deleted bucket's name refused
+LATENCY_KEYS = (STACK_SECONDS, STREAM_SECONDS, BUCKET_NAME_REUSE_SECONDS)
 
 _lock = threading.Lock()
 _faults: dict[str, dict[str, Any]] = {}

@@ -26,7 +26,7 @@ from typing import Any
 
 from emulator.admin import faults
 from emulator.cloudformation.exceptions import ResourceFailed
-from emulator.cloudformation.models import HOLD_LATENCY, Res, now_utc
+from emulator.cloudformation.models import Res, now_utc
 from emulator.cloudformation.provision import Provisioner, load_template, reason_of
 from emulator.cloudformation.resources.iam import post_update
 from emulator.cloudformation.template import (
@@ -270,7 +270,7 @@ class Engine(Provisioner):
         return True
 
     def _hold(self, status: str, n_events: int) -> None:
-        if faults.latency(HOLD_LATENCY) > 0:
+        if faults.latency(faults.STACK_SECONDS) > 0:
             self.s.hold = (time.monotonic(), status, n_events)
             faults.record_fired("latency")
 

@@ -17,7 +17,6 @@ from emulator.cloudformation.exceptions import ChangeSetNotFound, ValidationErro
 from emulator.core.state import RegionalState
 
 SVC = "cloudformation"
-HOLD_LATENCY = "cloudformation_stack_seconds"  # the latency key that holds a stack *_IN_PROGRESS
 
 
 lock = threading.RLock()
@@ -90,7 +89,7 @@ class Stack:
     hold: tuple[float, str, int] | None = None
 
     def _release(self) -> None:
-        if self.hold is not None and not faults.held(self.hold[0], HOLD_LATENCY):
+        if self.hold is not None and not faults.held(self.hold[0], faults.STACK_SECONDS):
             self.hold = None
 
     @property

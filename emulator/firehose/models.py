@@ -38,7 +38,6 @@ from emulator.firehose.exceptions import (
 from emulator.firehose.scheduler import DeliveryScheduler, Retrying
 
 DESTINATION_ID = "destinationId-000000000001"
-LATENCY = "firehose_stream_seconds"  # the latency key that holds a stream CREATING / DELETING
 MIB = 1024 * 1024
 DEFAULT_SIZE_MB = 5
 DEFAULT_INTERVAL_S = 300
@@ -185,13 +184,13 @@ class FirehoseState:
         stream = self.streams.get(key)
         if stream is None:
             return None
-        if stream.status == "CREATING" and not faults.held(stream.creating_since, LATENCY, now):
+        if stream.status == "CREATING" and not faults.held(stream.creating_since, faults.STREAM_SECONDS, now):
             stream.status = stream.fails_as or "ACTIVE"
             stream.fails_as = None
         if (
             stream.status == "DELETING"
             and stream.deleting_since is not None
-            and not faults.held(stream.deleting_since, LATENCY, now)
+            and not faults.held(stream.deleting_since, faults.STREAM_SECONDS, now)
         ):
             if stream.fails_as is None:
                 del self.streams[key]
@@ -222,7 +221,7 @@ class FirehoseState:
             return out
 
     def create(self, stream: DeliveryStream, exists_elsewhere: bool) -> DeliveryStream:
-        latency = faults.latency(LATENCY)
+        latency = faults.latency(faults.STREAM_SECONDS)
         key = (stream.account_id, stream.region, stream.name)
         with self.lock:
             if exists_elsewhere or self.refresh(key, time.monotonic()) is not None:
@@ -240,7 +239,7 @@ class FirehoseState:
         return stream
 
     def delete(self, account_id: str, region: str, name: str, allow_force: bool = False) -> None:
-        latency = faults.latency(LATENCY)
+        latency = faults.latency(faults.STREAM_SECONDS)
         key = (account_id, region, name)
         with self.lock:
             stream = self.refresh(key, time.monotonic())

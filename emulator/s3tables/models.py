@@ -38,11 +38,8 @@ def _bucket_name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
 
-REUSE = "s3tables_bucket_name_reuse_seconds"
-
-
 def note_deleted(account_id: str, region: str, arn: str) -> None:
-    if faults.latency(REUSE) > 0:
+    if faults.latency(faults.BUCKET_NAME_REUSE_SECONDS) > 0:
         with _lock:
             _deleted_at(account_id, region)[_bucket_name(arn)] = time.monotonic()
         faults.record_fired("latency")
@@ -52,7 +49,7 @@ def check_name_reusable(account_id: str, region: str, name: str) -> None:
     """Refused while the latency's current seconds since the name's deletion have not passed (faults.held)."""
     with _lock:
         deleted_at = _deleted_at(account_id, region).get(name)
-    if deleted_at is not None and faults.held(deleted_at, REUSE):
+    if deleted_at is not None and faults.held(deleted_at, faults.BUCKET_NAME_REUSE_SECONDS):
         raise ConflictException(TRANSITIONAL)
 
 
