@@ -33,26 +33,34 @@ def machine() -> dict[str, Any]:
     }
 
 
+def _read(path: Path) -> dict[str, Any]:
+    return dict(json.loads(path.read_text())) if path.exists() else {}
+
+
+def _write(path: Path, doc: dict[str, Any]) -> None:
+    path.write_text(json.dumps(doc, indent=2, default=str) + "\n")
+
+
 def merge_into(path: Path, key: str, value: Any) -> None:
     """Write `value` under `key` of the JSON document at `path`, keeping its other keys."""
-    doc = json.loads(path.read_text()) if path.exists() else {}
+    doc = _read(path)
     doc[key] = value
-    path.write_text(json.dumps(doc, indent=2, default=str) + "\n")
+    _write(path, doc)
 
 
 def merge_under(path: Path, key: str, sub: str, value: Any) -> None:
     """Write `value` under `key` -> `sub` of the JSON document at `path`, keeping every other key and the
     other entries of `key`."""
-    doc = json.loads(path.read_text()) if path.exists() else {}
+    doc = _read(path)
     found = doc.get(key)
     section: dict[str, Any] = found if isinstance(found, dict) else {}
     section[sub] = value
-    merge_into(path, key, section)
+    doc[key] = section
+    _write(path, doc)
 
 
 def write_keeping_others(path: Path, doc: dict[str, Any]) -> None:
     """Write run.py's `doc` at `path`, keeping the sections the other scripts merged in (merge_into: ingest,
     query, lambda), which a plain rewrite would drop."""
-    old = json.loads(path.read_text()) if path.exists() else {}
-    others = {k: v for k, v in old.items() if k not in doc}
-    path.write_text(json.dumps({**doc, **others}, indent=2, default=str) + "\n")
+    others = {k: v for k, v in _read(path).items() if k not in doc}
+    _write(path, {**doc, **others})

@@ -17,10 +17,10 @@ from botocore.exceptions import ClientError
 from tasks.aws import Clients
 from tasks.destroy import inventory
 from tasks.errors import StepFailed
-from tasks.polling import backoff_delays, poll_until
 from tasks.step import Context
 from tasks.steps import stack
 from tests.deploy_helpers import config, deploy, doit
+from tests.waiting import wait_for
 
 GROUP = "paging-group"
 
@@ -161,7 +161,7 @@ def _aws_cli(emulator: Any, *args: str) -> subprocess.CompletedProcess[str]:
     the same second collide with AlreadyExistsException. Wait for the next second, as a person would.
     """
     started = int(time.time())
-    poll_until(lambda: int(time.time()), lambda now: now > started, backoff_delays(2.0, first=0.05, cap=0.2))
+    wait_for(lambda: int(time.time()) > started, timeout=2.0, what="the next wall-clock second", cap=0.2)
     env = {
         **os.environ,
         "AWS_ACCESS_KEY_ID": "testing",
