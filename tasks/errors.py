@@ -26,6 +26,8 @@ EXIT_FAILED = 1  # a step failed, or status found drift
 EXIT_USAGE = 2  # bad input: nothing was called
 EXIT_CREDENTIALS = 3
 EXIT_AWS = 4
+EXIT_CHANGES = 5  # plan with detailed exit codes: there are changes to make
+EXIT_CONSENT = 6  # deploy refused: a change deletes or replaces data and `drop=` does not name it
 
 
 def emit(message: object, stream: TextIO | None = None) -> None:

@@ -33,20 +33,32 @@ ACTIONS: tuple[str, ...] = ("create", "update", "replace", "delete")
 
 @dataclass(frozen=True)
 class Change:
-    """One resource that deploy would touch; `fields` maps a field to (observed, desired)."""
+    """One resource that deploy would touch; `fields` maps a field to (observed, desired).
+
+    `loses` is set when the change deletes or replaces something that holds data (a table, the namespace,
+    the table bucket, a bucket with objects): what would be lost, e.g. "table traces: 1,204 rows, 3.1 MB,
+    newest 2026-12-06 07:10 UTC". Such a change is listed first, in a section of its own, and deploy makes
+    it only when the command names `consent` (the token the user gives as `drop=...`).
+    """
 
     action: Action
     resource: str
     fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     reason: str = ""
+    loses: str = ""
+    consent: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "action": self.action,
             "resource": self.resource,
             "fields": {k: {"observed": o, "desired": d} for k, (o, d) in self.fields.items()},
             "reason": self.reason,
         }
+        if self.loses:
+            out["loses"] = self.loses
+            out["consent"] = self.consent
+        return out
 
     def lines(self) -> list[str]:
         head = f"{self.action} {self.resource}" + (f" ({self.reason})" if self.reason else "")

@@ -20,6 +20,8 @@ kind, kinds not given stay; ``DELETE`` clears all; ``GET`` -> ``{"faults": {...}
 - ``omit_fields {"firehose.AppendOnly": true}``: DescribeDeliveryStream leaves AppendOnly out of the
   Iceberg destination description, as AWS may (whether it returns it is unconfirmed); ``false`` or no key:
   the field is returned.
+- ``clock {offset_seconds}``: the local AWS's clock (emulator/core/clock.py) runs that many seconds ahead
+  of the wall clock; a larger value moves it forward and runs what fell due. Clearing it sets it back.
 
 Python API for handlers (in-process):
 - ``current() -> dict``: a deep copy of all active faults, e.g. ``current().get("put_record_failures")``.
@@ -40,6 +42,7 @@ import time
 from collections import Counter
 from typing import Any
 
+from emulator.core import clock
 from lake.operations import READ_PREFIXES
 
 KINDS = (
@@ -49,6 +52,7 @@ KINDS = (
     "firehose_stream_failures",
     "latency",
     "omit_fields",
+    "clock",
 )
 # omit_fields keys: SERVICE.Field, a field AWS may leave out of a response (aws-facts.md: absent != false).
 OMITTABLE_FIELDS = ("firehose.AppendOnly",)
@@ -150,6 +154,15 @@ def _validate(kind: str, spec: Any) -> dict[str, Any]:
             if not isinstance(value, int | float) or value < 0:
                 raise FaultError(f"latency.{key} {value!r} must be a number of seconds >= 0")
         return dict(spec)
+    if kind == "clock":
+        if set(spec) - {"offset_seconds"}:
+            raise FaultError(
+                f"unknown clock keys {sorted(set(spec) - {'offset_seconds'})}: expected offset_seconds"
+            )
+        value = spec.get("offset_seconds", 0)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise FaultError(f"clock.offset_seconds {value!r} must be a number of seconds >= 0")
+        return {"offset_seconds": float(value)}
     return dict(spec)
 
 
@@ -165,6 +178,8 @@ def set_faults(spec: dict[str, Any]) -> None:
             _mutating_seen = 0
         if "throttle" in checked:
             _rng = random.Random(checked["throttle"]["seed"])
+        offset = (_faults.get("clock") or {}).get("offset_seconds", 0.0)
+    clock.set_offset(offset)  # outside the lock: the clock's hooks may read faults
 
 
 def clear() -> None:
@@ -173,6 +188,7 @@ def clear() -> None:
         _faults.clear()
         _fired.clear()
         _mutating_seen = 0
+    clock.set_offset(0.0)
 
 
 def current() -> dict[str, Any]:
