@@ -21,6 +21,7 @@ from emulator.s3tables.models import (
     delete_namespace,
     delete_table_bucket,
     drop_iceberg_table,
+    find_table,
 )
 
 # -- CloudFormation models -------------------------------------------------------------------------
@@ -123,7 +124,7 @@ class Table(CfnResource, CloudFormationModel):
 
     @property
     def physical_resource_id(self) -> str:
-        return f"{self.bucket_arn}/table/{self.name}"
+        return self.arn  # the table ARN (ending in the table id), as Ref gives it
 
     def get_cfn_attribute(self, attribute_name: str) -> Any:
         from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
@@ -156,6 +157,9 @@ class Table(CfnResource, CloudFormationModel):
             except Exception:
                 be.delete_table(arn, ns, name)
                 raise
+        from emulator.s3tables.maintenance import from_cloudformation
+
+        from_cloudformation(be.get_table(arn, ns, name), props)
         return cls(account_id, region_name, arn, ns, name, props)
 
     def cfn_update(self, props: dict[str, Any], account_id: str, region_name: str) -> None:
@@ -171,12 +175,16 @@ class Table(CfnResource, CloudFormationModel):
             )
             self.namespace = new_ns
             self.name = new_name
+        from emulator.s3tables.maintenance import from_cloudformation
+
+        from_cloudformation(self._moto(), props)
         self.properties = props
 
     @classmethod
     def cfn_delete(cls, physical_id: str, props: dict[str, Any], account_id: str, region_name: str) -> None:
-        bucket_arn, _, name = physical_id.partition("/table/")
-        ns = props.get("Namespace", "")
+        bucket_arn = physical_id.partition("/table/")[0]
+        found = find_table(account_id, region_name, physical_id)
+        ns, name = found or (props.get("Namespace", ""), props.get("TableName", ""))
         backend(account_id, region_name).delete_table(bucket_arn, ns, name)
         drop_iceberg_table(bucket_arn, ns, name)
 
