@@ -84,6 +84,8 @@ def put(table: Table, kind: str, value: dict[str, Any]) -> None:
         entry = copy.deepcopy(value)
         if settings is None:  # only the status: the settings stay
             entry["settings"] = current[kind].get("settings")
+        elif kind == COMPACTION:  # the strategy not given is the default one
+            entry["settings"][COMPACTION].setdefault("strategy", "auto")
         current[kind] = entry
         table._emulator_maintenance = current  # type: ignore[attr-defined]
 

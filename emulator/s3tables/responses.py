@@ -89,10 +89,10 @@ def api_create_table(req: OverrideRequest) -> OverrideResponse | None:
     ]
     cfn_parts = [
         {
-            "SourceId": p["sourceId"],
+            "SourceId": p["source-id"],
             "Transform": p["transform"],
             "Name": p["name"],
-            "FieldId": p.get("fieldId"),
+            "FieldId": p.get("field-id"),
         }
         for p in (iceberg.get("partitionSpec") or {}).get("fields") or []
     ]
