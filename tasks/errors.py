@@ -51,6 +51,12 @@ class UserError(Exception):
     exit_code = EXIT_USAGE
 
 
+class ConsentRequired(UserError):
+    """Deploy refused before any write: a change deletes or replaces data and `drop=` does not name it."""
+
+    exit_code = EXIT_CONSENT
+
+
 class StepFailed(Exception):
     """A deploy/destroy step failed; the message names the step and the reason."""
 

@@ -9,8 +9,11 @@ at: intrinsic functions (``ResourceMap``/``clean_json``) and the per-type create
 Behaviour: resources in dependency order, one IN_PROGRESS + COMPLETE/FAILED event each, the failure
 reason on the failed resource and on the stack; create failures roll back (ROLLBACK_COMPLETE) unless
 DisableRollback; a change to a create-only property (from the CloudFormation schemas cfn-lint ships)
-replaces the resource, old one deleted in the cleanup phase (a custom-named resource whose name stays
-is refused, as on AWS); delete failures end DELETE_FAILED naming the resources; the ``latency`` fault keeps
+replaces the resource, old one deleted in the cleanup phase unless its UpdateReplacePolicy is Retain (a
+custom-named resource whose name stays is refused, as on AWS); a resource an update removes from the
+template is deleted unless its DeletionPolicy (in the template it was deployed with) keeps it: `Retain`,
+or `RetainExceptOnCreate` (which deletes only when the operation that created it rolls back); delete
+failures end DELETE_FAILED naming the resources; the ``latency`` fault keeps
 the stack ``*_IN_PROGRESS`` for ``cloudformation_stack_seconds`` (its current value) as seen by every read;
 DescribeStackEvents pages (EVENTS_PAGE a page, reads.py). One resource's create/delete and events are in
 provision.py; the API handlers in responses.py, reads.py and changeset.py; templates in template.py; the
@@ -63,7 +66,7 @@ class Engine(Provisioner):
                 )
                 for res in reversed(created):
                     try:
-                        self.delete_one(res, template["Resources"][res.logical_id])
+                        self.delete_one(res, template["Resources"][res.logical_id], creating=True)
                         s.resources.pop(res.logical_id, None)
                     except ResourceFailed:
                         pass
@@ -104,7 +107,7 @@ class Engine(Provisioner):
             for res in reversed(created):
                 try:
                     body = template["Resources"][res.logical_id]
-                    self.delete_one(res, body)
+                    self.delete_one(res, body, creating=True)
                 except (ResourceFailed, KeyError):
                     pass
             for logical, before in updated.items():
@@ -134,8 +137,10 @@ class Engine(Provisioner):
             old = replaced.get(logical)
             if old is None:
                 continue
+            # A replaced resource's old copy goes by its UpdateReplacePolicy (the template applied).
+            policy = template["Resources"][logical].get("UpdateReplacePolicy") or "Delete"
             with contextlib.suppress(ResourceFailed):
-                self.delete_one(old, old_template["Resources"][logical])
+                self.delete_one(old, {**old_template["Resources"][logical], "DeletionPolicy": policy})
         s.outputs = self.compute_outputs(rm, template)
         self.stack_event("UPDATE_COMPLETE")
         self._hold("UPDATE_IN_PROGRESS", hold_events)

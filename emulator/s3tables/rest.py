@@ -6,7 +6,7 @@ with SigV4 for the service ``s3tables``. The subset here is what the tool and py
 
     GET  /iceberg/v1/config?warehouse=ARN                      GetConfig   -> {"overrides": {"prefix": ...}}
     GET  /iceberg/v1/{prefix}/namespaces/{ns}/tables/{table}   LoadTable   -> metadata-location, metadata
-    HEAD /iceberg/v1/{prefix}/namespaces/{ns}/tables/{table}   TableExists -> 204 or 404
+    HEAD /iceberg/v1/{prefix}/namespaces/{ns}/tables/{table}   HeadTable   -> 204 or 404
     POST /iceberg/v1/{prefix}/namespaces/{ns}/tables/{table}   UpdateTable -> the commit's new metadata
 
 The prefix is the warehouse ARN, URL-encoded as one path segment. Every request is identified as an S3
@@ -34,7 +34,7 @@ PROTOCOL = "iceberg-rest"
 SERVICE = "s3tables"
 _TABLE = re.compile(r"^/iceberg/v1/(?P<prefix>[^/]+)/namespaces/(?P<ns>[^/]+)/tables/(?P<table>[^/]+)/?$")
 _CONFIG = "/iceberg/v1/config"
-_BY_METHOD = {"GET": "LoadTable", "HEAD": "TableExists", "POST": "UpdateTable"}
+_BY_METHOD = {"GET": "LoadTable", "HEAD": "HeadTable", "POST": "UpdateTable"}
 
 
 def prefix_of(warehouse: str) -> str:
@@ -192,7 +192,7 @@ def handle_commit(req: OverrideRequest, environ: dict[str, Any]) -> OverrideResp
 HANDLERS = {
     "GetConfig": handle_config,
     "LoadTable": handle_load,
-    "TableExists": handle_exists,
+    "HeadTable": handle_exists,
     "UpdateTable": handle_commit,
 }
 
