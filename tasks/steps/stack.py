@@ -54,6 +54,9 @@ class Observed:
     # ROLLBACK_COMPLETE only: the ARN of a table bucket of the env's name that exists anyway. The rollback
     # deleted the stack's own, so this one is someone else's, and a re-create would only fail again.
     foreign_bucket: str | None = None
+    # Tables the deployed stack still holds (an env deployed before tables left the stack), with their
+    # figures: (table name, "N rows, SIZE"). The next update moves them out, kept (stack_move.py).
+    moving: tuple[tuple[str, str], ...] = ()
 
 
 def desired(ctx: Context) -> Desired:
@@ -98,6 +101,7 @@ def observe(ctx: Context) -> Observed:
         body = ctx.clients.cloudformation.get_template(StackName=stack["StackId"], TemplateStage="Original")
         tmpl = parse_body(body.get("TemplateBody", ""))
     foreign = _existing_bucket(ctx) if status == "ROLLBACK_COMPLETE" else None
+    moving = _moving(ctx, tmpl or {}) if status in UPDATABLE else ()
     return Observed(
         True,
         stack["StackId"],
@@ -108,7 +112,20 @@ def observe(ctx: Context) -> Observed:
         {t["Key"]: t["Value"] for t in stack.get("Tags", [])},
         tmpl,
         foreign,
+        moving,
     )
+
+
+def _moving(ctx: Context, deployed: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The tables the deployed template holds, with their rows (the LoadTable the tables steps reuse)."""
+    from tasks.steps import stack_move, tables
+    from tasks.table_facts import size
+
+    out = []
+    for name in sorted(stack_move.held_tables(deployed).values()):
+        live = tables.load(ctx, name)
+        out.append((name, f"{live.rows:,} rows, {size(live.bytes)}" if live else "not found"))
+    return tuple(out)
 
 
 def _existing_bucket(ctx: Context) -> str | None:
@@ -187,6 +204,15 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
         )
     if have.tags != want.tags:
         fields["Tags"] = (have.tags, want.tags)
+    if have.moving:
+        from tasks.steps.stack_move import move_reason
+
+        reason = "two change sets: the first keeps the tables on removal (DeletionPolicy Retain), the second "
+        moves = [
+            Change("update", f"iceberg table {name}", reason=move_reason(name, figures))
+            for name, figures in have.moving
+        ]
+        return Diff([Change("update", res, fields, reason=reason + "takes them out of the stack"), *moves])
     return Diff([Change("update", res, fields, reason="change set")] if fields else [])
 
 
@@ -228,6 +254,9 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
             "fix it in the CloudFormation console, or run `doit destroy` and deploy again"
         )
     kind = "UPDATE" if have.exists and have.status != "REVIEW_IN_PROGRESS" else "CREATE"
+    if kind == "UPDATE" and have.moving:
+        _keep_tables(ctx, want, have)
+        details += [f"moved table {name} out of the stack, kept ({figures})" for name, figures in have.moving]
     outputs = run_change_set(ctx, want, kind)
     if outputs is None:
         ctx.facts.stack_outputs = dict(have.outputs)
@@ -239,6 +268,17 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
     ctx.facts.stack_changed = True
     ctx.facts.stack_created = result != "updated"
     return Outcome(result, details)
+
+
+def _keep_tables(ctx: Context, want: Desired, have: Observed) -> None:
+    """The first of the move's two updates: the tables get DeletionPolicy Retain (stack_move.py)."""
+    from tasks.steps.stack_move import interim
+
+    body = interim(want.template, have.template or {})
+    ctx.say(f"  stack: keeping {', '.join(n for n, _ in have.moving)} on removal (DeletionPolicy Retain)")
+    run_change_set(
+        ctx, Desired(want.stack_name, json.dumps(body), body, want.parameters, want.tags), "UPDATE"
+    )
 
 
 def evaluate_again(ctx: Context) -> Diff[Desired, Observed]:

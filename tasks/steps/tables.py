@@ -21,14 +21,15 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tasks import schemas
 from tasks.errors import StepFailed, error_code
 from tasks.iceberg_rest import IcebergRest
-from tasks.schemas import load
 from tasks.step import Change, Context, Diff, Outcome
 from tasks.steps import table_schema as ts
 
 PREFIX = "table_"
 REST_MEMO = "iceberg_rest"
+LOAD_MEMO = "load_table:"
 COMPACTION = "icebergCompaction"
 SNAPSHOTS = "icebergSnapshotManagement"
 # What a new table starts with (S3 User Guide, "Maintenance for tables"): only what differs is written.
@@ -82,7 +83,7 @@ def desired(ctx: Context, signal: str) -> Desired:
             },
         },
     }
-    shape = ts.contract_shape(load(signal))
+    shape = ts.contract_shape(schemas.load(signal))
     return Desired(signal, ctx.config.namespace, shape, maintenance, dict(ctx.config.all_tags))
 
 
@@ -95,6 +96,18 @@ def _maintenance(configuration: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def load(ctx: Context, name: str) -> ts.Live | None:
+    """The table as LoadTable gives it (None: no such table), read once per run: the stack step's move of
+    a table (stack.py) and this table's step share the read."""
+
+    def read() -> ts.Live | None:
+        loaded = rest(ctx).load_table(ctx.config.namespace, name)
+        return None if loaded is None else ts.live_from_metadata(loaded["metadata"])
+
+    found: ts.Live | None = ctx.memo(f"{LOAD_MEMO}{name}", read)
+    return found
+
+
 def observe(ctx: Context, signal: str) -> Observed:
     try:
         config = ctx.clients.s3tables.get_table_maintenance_configuration(
@@ -104,10 +117,10 @@ def observe(ctx: Context, signal: str) -> Observed:
         if error_code(exc) == "NotFoundException":  # the table (or its namespace, or bucket) is not there
             return Observed(signal, False)
         raise
-    loaded = rest(ctx).load_table(ctx.config.namespace, signal)
-    if loaded is None:
+    live = load(ctx, signal)
+    if live is None:
         return Observed(signal, False)
-    return Observed(signal, True, ts.live_from_metadata(loaded["metadata"]), _maintenance(config))
+    return Observed(signal, True, live, _maintenance(config))
 
 
 def maintenance_fields(
@@ -188,6 +201,7 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
             metadata=ts.create_metadata(want.shape),
             tags=want.tags,
         )
+        ctx.forget(f"{LOAD_MEMO}{want.signal}")
         details = [
             f"{want.namespace}.{want.signal}: {len(want.shape.columns)} columns, {want.shape.partition_text}"
         ]
@@ -200,6 +214,7 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
         requirements, updates = ts.evolve_commit(want.shape, have.live, changes)
         try:
             rest(ctx).commit(want.namespace, want.signal, requirements, updates)
+            ctx.forget(f"{LOAD_MEMO}{want.signal}")
         except ClientError as exc:
             if error_code(exc) != "CommitFailedException":
                 raise
@@ -217,7 +232,7 @@ def report(have: Observed) -> list[tuple[str, str]]:
     item = f"table {have.signal}"
     if not have.exists or have.live is None:
         return [(item, "missing")]
-    changes, refusals = ts.compare(have.signal, ts.contract_shape(load(have.signal)), have.live)
+    changes, refusals = ts.compare(have.signal, ts.contract_shape(schemas.load(have.signal)), have.live)
     if refusals:
         check = "schema differs from the contract and cannot evolve in place: " + "; ".join(
             f"{r.column}: {r.rule}" for r in refusals
