@@ -189,11 +189,12 @@ def loses_line(change: Change) -> str:
 
 
 def refusals(results: list[StepResult], drop: tuple[str, ...]) -> list[str]:
-    """Every step's refusals, and each `drop=` token that names nothing a change would delete."""
+    """Every step's refusals, and each `drop=` token that names nothing a change would delete (unless a
+    step already refused it, saying why)."""
     out = [line for r in results if r.diff is not None for line in r.diff.refusals]
     offered = {c.consent for c in losing_changes(results)}
     for token in drop:
-        if token not in offered:
+        if token not in offered and not any(line.startswith(f"error: drop={token} ") for line in out):
             can = ", ".join(sorted(offered))
             out.append(
                 f"error: drop={token} names nothing this deploy would delete"

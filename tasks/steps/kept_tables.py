@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from botocore.exceptions import ClientError
 
 from tasks.errors import error_code
+from tasks.schemas import ALL_SIGNALS
 from tasks.step import Change, Context, Diff, Outcome
 from tasks.steps.tables import bucket_arn
 
@@ -77,6 +78,13 @@ def observe(ctx: Context) -> Observed:
 
 def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     changes, notes = [], []
+    kept = [t.name for t in have.kept]
+    refusals = [
+        f"error: drop={name} names no kept table of namespace {have.namespace} (kept tables: "
+        f"{', '.join(kept) or 'none'}): only a table whose signal left the config can be dropped"
+        for name in want.drop
+        if name in ALL_SIGNALS and name not in kept
+    ]
     for table in have.kept:
         if table.name in want.drop:
             changes.append(
@@ -93,7 +101,7 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
                 f"table {have.namespace}.{table.name} is kept, not ingesting ({table.figures}); "
                 f"drop={table.name} deletes it"
             )
-    return Diff(changes, notes)
+    return Diff(changes, notes, refusals)
 
 
 def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
