@@ -158,7 +158,7 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
                 "update",
                 res,
                 {f"column {c.column}": (c.before, c.after) for c in changes},
-                reason="schema evolves in place: " + "; ".join(f"{c.column}: {c.rule}" for c in changes),
+                reason="schema evolves in place: " + "; ".join(dict.fromkeys(c.rule for c in changes)),
             )
         )
     maintenance = maintenance_fields(want.maintenance, have.maintenance)
