@@ -218,7 +218,8 @@ class IcebergStore:
         partition_fields: list[dict[str, Any]] | None = None,
         properties: dict[str, str] | None = None,
     ) -> str:
-        """Create the table (format v2) in the bucket (its ARN) and return its metadata location."""
+        """Create the table (format v2) in the bucket (its ARN) and return its metadata location. Field ids
+        are assigned fresh, in field order, as Iceberg catalogs do on create (pyiceberg's create_table)."""
         schema = build_schema(schema_fields)
         spec = build_partition_spec(schema, partition_fields)
         props = {"format-version": "2", **(properties or {})}

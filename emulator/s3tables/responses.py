@@ -2,7 +2,7 @@
 
 DeleteTableBucket and DeleteNamespace refuse a non-empty bucket or namespace with ``ConflictException``
 (409); CreateTableBucket refuses a name in its transitional state; CreateTable with ``metadata`` (schema
-with field ids, partition spec) and DeleteTable keep the Iceberg table in step. Table maintenance is in
+and partition spec) and DeleteTable keep the Iceberg table in step. Table maintenance is in
 maintenance.py, the Iceberg REST endpoint in rest.py.
 """
 
@@ -74,7 +74,8 @@ def api_delete_table(req: OverrideRequest) -> OverrideResponse | None:
 @register("s3tables", "CreateTable")
 def api_create_table(req: OverrideRequest) -> OverrideResponse | None:
     """Forward to moto; with ``metadata.iceberg.schema`` also create the real Iceberg table, with the
-    field ids and the ``partitionSpec`` given (ids 1.. in order for fields without one)."""
+    ``partitionSpec`` given. The table gets fresh field ids in field order (1, 2, ...), as an Iceberg catalog
+    assigns them on create; whether S3 Tables keeps ids given in the request is unconfirmed."""
     metadata = req.body.get("metadata") or {}
     if metadata:
         validation.check("s3tables", "TableMetadata", metadata, "metadata", code="BadRequestException")
