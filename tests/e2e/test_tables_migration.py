@@ -25,7 +25,9 @@ from tests.emulator.streams import flush_until_quiet
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "legacy_stack_tables_inside.yaml"
 BUCKET = "arn:aws:s3tables:us-east-1:123456789012:bucket/otlp2pipeline-local"
 SIGNALS = ("logs", "traces", "sum", "gauge")
-WIDENED = {"traces": ("flags", "dropped_attributes_count", "dropped_events_count", "dropped_links_count")}
+WIDENED: dict[str, tuple[str, ...]] = {
+    "traces": ("flags", "dropped_attributes_count", "dropped_events_count", "dropped_links_count")
+}
 WIDENED.update({s: ("flags",) for s in ("sum", "gauge")})
 ROWS = 30
 
