@@ -166,3 +166,23 @@ def test_an_env_with_tables_inside_its_stack_upgrades_keeping_every_row(emulator
     again = Run(cfg)
     again.deploy_sequential()
     assert mutating(emulator) == {}, again.counter.summary()
+
+
+def test_destroy_of_an_env_whose_stack_holds_its_tables_still_removes_everything(
+    emulator, tmp_path, ingest_zip
+):
+    """The stack of such an env deletes its tables itself; a table someone added makes its bucket's delete
+    fail (DELETE_FAILED), and destroy deletes the rest through the S3 Tables API, then the stack again."""
+    cfg = _legacy_env(emulator)
+    s3t = emulator.client("s3tables")
+    s3t.create_namespace(tableBucketARN=BUCKET, namespace=["scratch"])
+    s3t.create_table(tableBucketARN=BUCKET, namespace="scratch", name="adhoc", format="ICEBERG")
+    out = doit(emulator, tmp_path, "destroy", "env=local", "force=1")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "TableBucket AWS::S3Tables::TableBucket DELETE_FAILED" in out.stdout
+    assert "deleting its tables and namespaces through the S3 Tables API" in out.stdout
+    assert BUCKET not in {b["arn"] for b in s3t.list_table_buckets()["tableBuckets"]}
+    stacks = emulator.client("cloudformation").list_stacks(StackStatusFilter=["DELETE_COMPLETE"])[
+        "StackSummaries"
+    ]
+    assert cfg.stack_name in {s["StackName"] for s in stacks}
