@@ -161,6 +161,7 @@ class Run:
 
     def deploy_sequential(self) -> list[StepResult]:
         """Deploy without doit (tests, bench): same steps, in dependency order, one thread."""
+        self.check()  # as `doit deploy`'s deploy:check, before every step
         out = []
         for name, step in self.steps.items():
             if not step.deploys:

@@ -79,6 +79,47 @@ class Engine(Provisioner):
         self.stack_event("CREATE_COMPLETE")
         self._hold("CREATE_IN_PROGRESS", hold_events)
 
+    def import_resources(
+        self, template: dict[str, Any], parameters: dict[str, str], identifiers: dict[str, dict[str, str]]
+    ) -> None:
+        """A new stack made of existing resources (ChangeSetType IMPORT): each is found by its identifier
+        and becomes the stack's, nothing is created; a resource not found fails the import, which rolls
+        back by forgetting what it had imported (IMPORT_ROLLBACK_COMPLETE), deleting nothing."""
+        from moto.cloudformation.parsing import resource_class_from_type
+
+        s = self.s
+        self.stack_event("IMPORT_IN_PROGRESS", "User Initiated")
+        hold_events = len(s.events)
+        rm = self.new_rm(template, parameters)
+        s.rm = rm
+        for logical in dependency_order(template):
+            body = template["Resources"][logical]
+            rtype = body.get("Type", "")
+            res = Res(logical, rtype, status="IMPORT_IN_PROGRESS")
+            s.resources[logical] = res
+            self.event(logical, rtype, "IMPORT_IN_PROGRESS")
+            try:
+                res.props = self.resolve_props(rm, body)
+                model: Any = resource_class_from_type(rtype)  # one with cfn_import: the change set checked
+                inst = model.cfn_import(identifiers[logical], res.props, s.account_id, s.region)
+            except Exception as exc:
+                self.fail(res, rtype, "IMPORT_FAILED", reason_of(exc))
+                self.stack_event(
+                    "IMPORT_ROLLBACK_IN_PROGRESS",
+                    f"The following resource(s) failed to import: [{logical}]. ",
+                )
+                s.resources.clear()
+                self.stack_event("IMPORT_ROLLBACK_COMPLETE")
+                self._hold("IMPORT_IN_PROGRESS", hold_events)
+                return
+            rm._parsed_resources[logical] = inst
+            res.instance, res.physical_id = inst, str(inst.physical_resource_id)
+            res.status, res.updated = "IMPORT_COMPLETE", now_utc()
+            self.event(logical, rtype, "IMPORT_COMPLETE", res.physical_id)
+        s.outputs = self.compute_outputs(rm, template)
+        self.stack_event("IMPORT_COMPLETE")
+        self._hold("IMPORT_IN_PROGRESS", hold_events)
+
     def update(self, template: dict[str, Any], parameters: dict[str, str], template_body: str) -> None:
         s = self.s
         old_template, old_params, old_body = s.template, s.parameters, s.template_body

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from botocore.exceptions import ClientError, WaiterError
+from botocore.exceptions import WaiterError
 
-from tasks.errors import StepFailed, error_code
+from tasks.errors import StepFailed
 from tasks.step import Change, Context, Diff, Outcome, Result, plain
 from tasks.steps.function import code_change
 from tasks.steps.stack_events import delete_stack, describe, events_page, failure_message, wait_stack
@@ -51,9 +51,11 @@ class Observed:
     parameters: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     template: dict[str, Any] | None = None
-    # ROLLBACK_COMPLETE only: the ARN of a table bucket of the env's name that exists anyway. The rollback
-    # deleted the stack's own, so this one is someone else's, and a re-create would only fail again.
-    foreign_bucket: str | None = None
+    # No stack (or one whose create rolled back), and yet the env's table bucket exists: a stack deleted
+    # out of band keeps it (DeletionPolicy), with its tables. The new stack imports it, and its namespace
+    # when that exists too (stack_move.py), instead of failing on its name.
+    kept_bucket: str | None = None
+    kept_namespace: bool = False
     # Tables the deployed stack still holds (an env deployed before tables left the stack), with their
     # figures: (table name, "N rows, SIZE"). The next update moves them out, kept (stack_move.py).
     moving: tuple[tuple[str, str], ...] = ()
@@ -92,15 +94,17 @@ def outputs_of(stack: dict[str, Any]) -> dict[str, str]:
 
 
 def observe(ctx: Context) -> Observed:
+    from tasks.steps import stack_move
+
     stack = describe(ctx, ctx.config.stack_name)
     if stack is None or stack["StackStatus"] == "DELETE_COMPLETE":
-        return Observed(False)
+        return Observed(False, **stack_move.kept_bucket(ctx))
     status = stack["StackStatus"]
     tmpl = None
     if status not in ("ROLLBACK_COMPLETE", "REVIEW_IN_PROGRESS", "DELETE_IN_PROGRESS"):
         body = ctx.clients.cloudformation.get_template(StackName=stack["StackId"], TemplateStage="Original")
         tmpl = parse_body(body.get("TemplateBody", ""))
-    foreign = _existing_bucket(ctx) if status == "ROLLBACK_COMPLETE" else None
+    kept = stack_move.kept_bucket(ctx) if status == "ROLLBACK_COMPLETE" else {}
     moving = _moving(ctx, tmpl or {}) if status in UPDATABLE else ()
     return Observed(
         True,
@@ -111,7 +115,8 @@ def observe(ctx: Context) -> Observed:
         {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])},
         {t["Key"]: t["Value"] for t in stack.get("Tags", [])},
         tmpl,
-        foreign,
+        kept.get("kept_bucket"),
+        bool(kept.get("kept_namespace")),
         moving,
     )
 
@@ -126,19 +131,6 @@ def _moving(ctx: Context, deployed: dict[str, Any]) -> tuple[tuple[str, str], ..
         live = tables.load(ctx, name)
         out.append((name, f"{live.rows:,} rows, {size(live.bytes)}" if live else "not found"))
     return tuple(out)
-
-
-def _existing_bucket(ctx: Context) -> str | None:
-    from tasks.steps.tables import bucket_arn
-
-    arn = bucket_arn(ctx)
-    try:
-        ctx.clients.s3tables.get_table_bucket(tableBucketARN=arn)
-    except ClientError as exc:
-        if error_code(exc) == "NotFoundException":
-            return None
-        raise
-    return arn
 
 
 def _resource_changes(want: dict[str, Any], have: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
@@ -160,17 +152,15 @@ def _resource_changes(want: dict[str, Any], have: dict[str, Any]) -> dict[str, t
 
 def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     res = f"cloudformation stack {want.stack_name}"
+    from tasks.steps.stack_move import import_reason
+
     if not have.exists or have.status == "REVIEW_IN_PROGRESS":
-        return Diff(
-            [Change("create", res, {"Resources": (None, sorted(want.template.get("Resources", {})))})]
-        )
+        resources = {"Resources": (None, sorted(want.template.get("Resources", {})))}
+        return Diff([Change("create", res, resources, reason=import_reason(have))])
     if have.status == "ROLLBACK_COMPLETE":
         reason = "a failed create left it in ROLLBACK_COMPLETE: delete and re-create"
-        if have.foreign_bucket:
-            reason = (
-                f"a failed create left it in ROLLBACK_COMPLETE, and table bucket {have.foreign_bucket} "
-                "exists outside it: delete that bucket (or choose another env), then deploy again"
-            )
+        if have.kept_bucket:
+            reason += f" ({import_reason(have)})"
         status = {"StackStatus": (have.status, "CREATE_COMPLETE")}
         return Diff([Change("replace", res, status, reason=reason)])
     assert have.status is not None
@@ -234,12 +224,6 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
             ctx.facts.stack_outputs = dict(again.observed.outputs)
             return Outcome("waited", [f"stack finished {status}"])
         return apply(ctx, again)
-    if change.action == "replace" and have.foreign_bucket:
-        raise StepFailed(
-            f"error: stack {want.stack_name} is ROLLBACK_COMPLETE and table bucket {have.foreign_bucket} "
-            "exists outside it, so a new stack would fail the same way: delete that bucket (its tables "
-            "first) or choose another env name; nothing was changed"
-        )
     if change.action == "replace":
         ctx.say(
             f"  stack: {want.stack_name} is ROLLBACK_COMPLETE after a failed create: "
@@ -247,13 +231,18 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
         )
         delete_stack(ctx, have.stack_id or want.stack_name)
         details.append("deleted the ROLLBACK_COMPLETE stack and re-created it")
-        have = Observed(False)
+        have = Observed(False, kept_bucket=have.kept_bucket, kept_namespace=have.kept_namespace)
     elif have.exists and have.status not in UPDATABLE and have.status != "REVIEW_IN_PROGRESS":
         raise StepFailed(
             f"error: stack {want.stack_name} is {have.status} ({have.reason or 'no reason given'}): "
             "fix it in the CloudFormation console, or run `doit destroy` and deploy again"
         )
     kind = "UPDATE" if have.exists and have.status != "REVIEW_IN_PROGRESS" else "CREATE"
+    if kind == "CREATE" and have.kept_bucket:
+        from tasks.steps.stack_move import import_kept
+
+        details.append(import_kept(ctx, want, have))
+        kind = "UPDATE"  # the rest of the template, onto the stack the import made
     if kind == "UPDATE" and have.moving:
         _keep_tables(ctx, want, have)
         details += [f"moved table {name} out of the stack, kept ({figures})" for name, figures in have.moving]
@@ -262,7 +251,9 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
         ctx.facts.stack_outputs = dict(have.outputs)
         return Outcome("unchanged", ["CloudFormation found no changes"])
     result: Result = (
-        "replaced" if change.action == "replace" else ("created" if kind == "CREATE" else "updated")
+        "replaced"
+        if change.action == "replace"
+        else ("created" if kind == "CREATE" or change.action == "create" else "updated")
     )
     ctx.facts.stack_outputs = dict(outputs)
     ctx.facts.stack_changed = True
@@ -289,11 +280,15 @@ def evaluate_again(ctx: Context) -> Diff[Desired, Observed]:
     return d
 
 
-def run_change_set(ctx: Context, want: Desired, kind: str) -> dict[str, str] | None:
-    """Create, wait for and execute a change set; None when CloudFormation reports no changes."""
+def run_change_set(
+    ctx: Context, want: Desired, kind: str, to_import: list[dict[str, Any]] | None = None
+) -> dict[str, str] | None:
+    """Create, wait for and execute a change set (CREATE, UPDATE, or IMPORT of `to_import`); None when
+    CloudFormation reports no changes."""
     cfn = ctx.clients.cloudformation
     now = time.time()  # one reading: the seconds and the milliseconds of the same instant
     name = f"deploy-{time.strftime('%Y%m%d%H%M%S', time.localtime(now))}-{int(now * 1000) % 1000:03d}"
+    extra = {"ResourcesToImport": to_import} if to_import else {}
     created = cfn.create_change_set(
         StackName=want.stack_name,
         ChangeSetName=name,
@@ -303,6 +298,7 @@ def run_change_set(ctx: Context, want: Desired, kind: str) -> dict[str, str] | N
         Capabilities=CAPABILITIES,
         Tags=[{"Key": k, "Value": v} for k, v in want.tags.items()],
         Description=f"otlp2pipeline deploy env={ctx.config.env}",
+        **extra,
     )
     cs_id, stack_id = created["Id"], created["StackId"]
     delay = 0.25 if ctx.config.is_local else 2
@@ -322,7 +318,7 @@ def run_change_set(ctx: Context, want: Desired, kind: str) -> dict[str, str] | N
     prior = {e["EventId"] for e in events_page(ctx, stack_id)}
     cfn.execute_change_set(ChangeSetName=cs_id, StackName=stack_id)
     status, stack = wait_stack(ctx, stack_id, set(prior), read_now=False)
-    if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+    if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"):
         raise StepFailed(failure_message(ctx, want.stack_name, status, stack_id, prior))
     return outputs_of(stack or {})
 

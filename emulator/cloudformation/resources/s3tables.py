@@ -61,6 +61,16 @@ class TableBucket(CfnResource, CloudFormationModel):
         self.properties = props
 
     @classmethod
+    def cfn_import(
+        cls, identifier: dict[str, str], props: dict[str, Any], account_id: str, region_name: str
+    ) -> Self:
+        arn = identifier.get("TableBucketARN", "")
+        bucket = backend(account_id, region_name).table_buckets.get(arn)
+        if bucket is None:
+            raise AwsError("ValidationError", f"Resources [{arn}] of type {cls.CFN_TYPE} do not exist")
+        return cls(arn, bucket.name, props)
+
+    @classmethod
     def cfn_delete(cls, physical_id: str, props: dict[str, Any], account_id: str, region_name: str) -> None:
         delete_table_bucket(account_id, region_name, physical_id)
 
@@ -87,6 +97,16 @@ class Namespace(CfnResource, CloudFormationModel):
         arn = props["TableBucketARN"]
         ns = props.get("Namespace", resource_name)
         backend(account_id, region_name).create_namespace(arn, ns)
+        return cls(arn, ns)
+
+    @classmethod
+    def cfn_import(
+        cls, identifier: dict[str, str], props: dict[str, Any], account_id: str, region_name: str
+    ) -> Self:
+        arn, ns = identifier.get("TableBucketARN", ""), identifier.get("Namespace", "")
+        bucket = backend(account_id, region_name).table_buckets.get(arn)
+        if bucket is None or ns not in bucket.namespaces:
+            raise AwsError("ValidationError", f"Resources [{arn}|{ns}] of type {cls.CFN_TYPE} do not exist")
         return cls(arn, ns)
 
     @classmethod
