@@ -104,7 +104,7 @@ def observe(ctx: Context) -> Observed:
     if status not in ("ROLLBACK_COMPLETE", "REVIEW_IN_PROGRESS", "DELETE_IN_PROGRESS"):
         body = ctx.clients.cloudformation.get_template(StackName=stack["StackId"], TemplateStage="Original")
         tmpl = parse_body(body.get("TemplateBody", ""))
-    kept = stack_move.kept_bucket(ctx) if status == "ROLLBACK_COMPLETE" else {}
+    kept = stack_move.kept_bucket(ctx) if status in ("ROLLBACK_COMPLETE", "REVIEW_IN_PROGRESS") else {}
     moving = _moving(ctx, tmpl or {}) if status in UPDATABLE else ()
     return Observed(
         True,
