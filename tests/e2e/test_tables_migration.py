@@ -116,6 +116,14 @@ def test_an_env_with_tables_inside_its_stack_upgrades_keeping_every_row(emulator
     assert {s: n for s, (_, n) in before.items()} == dict.fromkeys(SIGNALS, ROWS)  # the wide record failed
     assert str(_table(emulator, "traces").schema().find_field("flags").field_type) == "int"
 
+    status = doit(emulator, tmp_path, "status", "env=local")
+    assert status.returncode == 1, status.stdout + status.stderr
+    assert (
+        f"table traces: {ROWS} rows, day(timestamp), schema differs from the contract: "
+        "dropped_attributes_count int, optional -> long, optional"
+    ) in status.stdout
+    assert f"table logs: {ROWS} rows, day(timestamp), schema matches the contract" in status.stdout
+
     plan = doit(emulator, tmp_path, "plan", "env=local")
     assert plan.returncode == 0, plan.stdout + plan.stderr
     for s in SIGNALS:
@@ -145,6 +153,11 @@ def test_an_env_with_tables_inside_its_stack_upgrades_keeping_every_row(emulator
         )  # same table, rows
         for column in WIDENED.get(s, ()):
             assert str(table.schema().find_field(column).field_type) == "long", (s, column)
+
+    status = doit(emulator, tmp_path, "status", "env=local")
+    assert status.returncode == 0, status.stdout + status.stderr
+    for s in SIGNALS:
+        assert f"table {s}: {ROWS} rows, day(timestamp), schema matches the contract" in status.stdout
 
     sent = doit(emulator, tmp_path, "send", "env=local", "count=20")
     assert sent.returncode == 0, sent.stdout + sent.stderr
