@@ -167,8 +167,8 @@ def test_an_env_with_tables_inside_its_stack_upgrades_keeping_every_row(emulator
         for column in columns:
             assert pc.sum(pc.greater_equal(rows.column(column), 2**31)).as_py() == 20, (s, column)
     with ingest_helpers.receiver(emulator, cfg) as rx:
-        status, _, body = rx.post("/v1/traces", _span_with_wide_values())
-        assert status == 200, body
+        code, _, body = rx.post("/v1/traces", _span_with_wide_values())
+        assert code == 200, body
         wide = [r for r in rx.rows("traces") if r["span_name"] == "wide"]
     assert [(r["flags"], r["dropped_attributes_count"]) for r in wide] == [(2**31 + 5, 2**32 - 1)]
 
