@@ -186,7 +186,7 @@ def losing_changes(results: list[StepResult]) -> list[Change]:
 
 
 def loses_line(change: Change) -> str:
-    return f"  {change.action} {change.resource}: loses {change.loses} [drop={change.consent}]"
+    return f"  {change.action} {change.loses} [drop={change.consent}]"
 
 
 def refusals(results: list[StepResult], drop: tuple[str, ...]) -> list[str]:
@@ -206,7 +206,7 @@ def refusals(results: list[StepResult], drop: tuple[str, ...]) -> list[str]:
 
 def consent_message(env: str, missing: list[Change]) -> str:
     tokens = ",".join(dict.fromkeys(c.consent for c in missing))
-    what = "; ".join(f"{c.resource} ({c.loses})" for c in missing)
+    what = "; ".join(c.loses for c in missing)
     return (
         f"error: deploy env={env} would delete data: {what}. Nothing was changed: to allow it, run "
         f"`doit deploy env={env} drop={tokens}`"

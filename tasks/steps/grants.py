@@ -121,7 +121,7 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
                 f"lake formation grant {','.join(sorted(have.held[key]))} on table {key[2]}.{key[3]} to "
                 f"{want.principal}",
                 {"Permissions": (sorted(have.held[key]), [])},
-                reason="its signal is no longer enabled (the table is kept)",
+                reason="its signal is no longer enabled; the table is kept",
             )
         )
     return Diff(changes)

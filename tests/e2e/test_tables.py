@@ -106,7 +106,7 @@ def test_drop_deletes_a_kept_table_only_when_named_and_plan_shows_what_it_loses_
     title = next(i for i, line in enumerate(lines) if line.startswith("plan env=local"))
     assert head == title + 1  # right after the plan's title, before any step
     assert re.match(
-        r"  delete iceberg table default\.traces: loses table default\.traces: 12 rows, [\d.]+ \w*B, newest "
+        r"  delete table default\.traces: 12 rows, [\d.]+ \w*B, newest "
         r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \[drop=traces\]$",
         lines[head + 1],
     ), lines[head + 1]
@@ -171,8 +171,8 @@ def test_a_change_that_loses_data_without_consent_is_refused_before_any_write_wi
         r.deploy_sequential()
     assert describe(err.value)[1] == 6
     assert str(err.value) == (
-        "error: deploy env=local would delete data: iceberg table default.traces (table default.traces: 0 "
-        "rows). Nothing was changed: to allow it, run `doit deploy env=local drop=traces`"
+        "error: deploy env=local would delete data: table default.traces: 0 rows. Nothing was changed: to "
+        "allow it, run `doit deploy env=local drop=traces`"
     )
     assert mutating(emulator) == {}
     consented = run(emulator, {**NARROW, "log_retention_days": "30"}, options={"drop": ("traces",)})
