@@ -33,6 +33,16 @@ def client(emu: Any, arn: str) -> IcebergRest:
     return IcebergRest(Clients(config(emu)), arn)
 
 
+def loaded(emu: Any) -> tuple[IcebergRest, dict[str, Any]]:
+    """A new table `logs` (flags int) and the tool's client's LoadTable of it."""
+    arn = bucket(emu)
+    create(emu, arn)
+    rest = client(emu, arn)
+    live = rest.load_table(NS, "logs")
+    assert live is not None
+    return rest, live
+
+
 def schema_commit(live: dict[str, Any], fields: list[dict[str, Any]]) -> tuple[list[Any], list[Any]]:
     meta = live["metadata"]
     requirements = [{"type": "assert-current-schema-id", "current-schema-id": meta["current-schema-id"]}]
@@ -82,11 +92,7 @@ def test_load_and_a_widening_commit_through_the_tools_client_are_counted_reads_a
 
 
 def test_commits_iceberg_refuses_and_stale_requirements_get_the_specs_errors(emulator):
-    arn = bucket(emulator)
-    create(emulator, arn)
-    rest = client(emulator, arn)
-    live = rest.load_table(NS, "logs")
-    assert live is not None
+    rest, live = loaded(emulator)
     refused = {
         "narrowed": [*WIDEN[:2], {"id": 3, "name": "flags", "type": "string", "required": False}],
         "made required": [*WIDEN[:2], {"id": 3, "name": "flags", "type": "int", "required": True}],
@@ -127,11 +133,7 @@ def test_requests_are_checked_as_aws_checks_them_and_errors_follow_the_rest_spec
 
 
 def test_a_commit_is_a_write_a_fault_can_fail_and_throttling_is_retried(emulator):
-    arn = bucket(emulator)
-    create(emulator, arn)
-    rest = client(emulator, arn)
-    live = rest.load_table(NS, "logs")
-    assert live is not None
+    rest, live = loaded(emulator)
     emulator.set_faults({"fail_mutating_call": {"number": 1, "error_code": "AccessDenied", "status": 403}})
     with pytest.raises(ClientError) as err:
         rest.commit(NS, "logs", *schema_commit(live, WIDEN))
