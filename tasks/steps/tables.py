@@ -22,6 +22,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tasks import schemas
+from tasks.config import Config
 from tasks.errors import StepFailed, error_code
 from tasks.iceberg_rest import IcebergRest
 from tasks.step import Change, Context, Diff, Outcome
@@ -71,9 +72,10 @@ class Observed:
     maintenance: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def desired(ctx: Context, signal: str) -> Desired:
-    t = ctx.config.tables
-    maintenance = {
+def desired_maintenance(config: Config) -> dict[str, dict[str, Any]]:
+    """The `tables.*` settings as GetTableMaintenanceConfiguration spells them (settings unwrapped)."""
+    t = config.tables
+    return {
         COMPACTION: {"status": "enabled", "settings": {"targetFileSizeMB": t.compaction_target_mb}},
         SNAPSHOTS: {
             "status": "enabled",
@@ -83,11 +85,15 @@ def desired(ctx: Context, signal: str) -> Desired:
             },
         },
     }
+
+
+def desired(ctx: Context, signal: str) -> Desired:
     shape = ts.contract_shape(schemas.load(signal))
+    maintenance = desired_maintenance(ctx.config)
     return Desired(signal, ctx.config.namespace, shape, maintenance, dict(ctx.config.all_tags))
 
 
-def _maintenance(configuration: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def maintenance_of(configuration: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """GetTableMaintenanceConfiguration's `configuration`, with each type's settings unwrapped."""
     out: dict[str, dict[str, Any]] = {}
     for kind, value in configuration.items():
@@ -120,7 +126,7 @@ def observe(ctx: Context, signal: str) -> Observed:
     live = load(ctx, signal)
     if live is None:
         return Observed(signal, False)
-    return Observed(signal, True, live, _maintenance(config))
+    return Observed(signal, True, live, maintenance_of(config))
 
 
 def maintenance_fields(
