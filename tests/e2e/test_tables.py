@@ -252,3 +252,42 @@ def test_changes_iceberg_cannot_make_in_place_are_refused_with_no_write(emulator
     assert mutating(emulator) == {}
     results = run(emulator, NO_INGEST).plan()
     assert [x for res in results if res.diff for x in res.diff.refusals] == [str(err.value)]
+
+
+def test_a_table_changed_by_hand_beyond_the_contract_is_refused_by_plan_and_deploy_with_exit_2(
+    emulator, tmp_path
+):
+    """A column added to a live table out of band is one the contract would remove: status reports it,
+    plan and deploy refuse it (exit 2) before any write, whatever else changes."""
+    from tasks.iceberg_rest import IcebergRest
+
+    r = deploy(emulator, NO_INGEST)
+    rest = IcebergRest(Clients(r.config), BUCKET)
+    live = rest.load_table("default", "logs")
+    assert live is not None
+    fields = [
+        *live["metadata"]["schemas"][0]["fields"],
+        {"id": 16, "name": "note", "type": "string", "required": False},
+    ]
+    rest.commit(
+        "default",
+        "logs",
+        [{"type": "assert-current-schema-id", "current-schema-id": 0}],
+        [{"action": "add-schema", "schema": {"type": "struct", "schema-id": 1, "fields": fields}},
+         {"action": "set-current-schema", "schema-id": -1}],
+    )  # fmt: skip
+    line = (
+        "error: table default.logs, column note: it is in the table but not in the contract, and a column is "
+        "never removed (its data would be lost); keep the column in config/schemas"
+    )
+    status = doit(emulator, tmp_path, "status", *CLI)
+    assert status.returncode == 1 and f"refused: {line.removeprefix('error: ')}" in status.stdout, (
+        status.stdout
+    )
+    plan = doit(emulator, tmp_path, "plan", *CLI, "log_retention_days=30")
+    assert plan.returncode == 2 and f"  {line}" in plan.stdout, plan.stdout + plan.stderr
+    assert plan.stderr.strip() == line
+    emulator.reset_calls()
+    refused = doit(emulator, tmp_path, "deploy", *CLI, "log_retention_days=30")
+    assert refused.returncode == 2 and refused.stderr.strip() == line, refused.stdout + refused.stderr
+    assert mutating(emulator) == {}
