@@ -68,10 +68,10 @@ def figures(ctx: Context, names: Sequence[str]) -> dict[str, str]:
 
 
 def observe(ctx: Context) -> Observed:
-    from tasks.query import list_tables
+    from tasks.query import env_tables, list_tables
 
     tables = list_tables(ctx.clients, ctx.config) or []
-    kept = [t for t in tables if t not in ctx.config.signals]
+    kept = env_tables(ctx.config, tables)[len(ctx.config.signals) :]  # a signal's table, not another's
     found = figures(ctx, kept)
     return Observed(ctx.config.namespace, tuple(tables), tuple(Kept(n, found.get(n, "")) for n in kept))
 
