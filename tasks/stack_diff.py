@@ -47,8 +47,8 @@ CUSTOM_NAME_FAILS = "CloudFormation cannot update a stack when a custom-named re
 
 
 def label(path: Path) -> str:
-    """("Role", "Properties", "Policies", 0) -> "Role.Properties.Policies[0]"."""
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+    """("Role", "Properties", "Policies", 0) -> "Role.Properties.Policies[0]"; "*" (any index) -> "[*]"."""
+    return "".join(f"[{p}]" if isinstance(p, int) or p == "*" else f".{p}" for p in path).lstrip(".")
 
 
 def _intrinsic(value: Any) -> bool:
@@ -57,6 +57,10 @@ def _intrinsic(value: Any) -> bool:
         return False
     key = str(next(iter(value)))
     return key in ("Ref", "Condition") or key.startswith("Fn::")
+
+
+def _sub(value: Any) -> bool:
+    return _intrinsic(value) and isinstance(value.get("Fn::Sub"), str)
 
 
 def _tags(value: Any) -> dict[str, Any] | None:
@@ -76,6 +80,8 @@ def leaves(old: Any, new: Any, path: Path = ()) -> list[tuple[Path, Any, Any]]:
     """Every place where `old` and `new` differ: (path, old value, new value), ABSENT where one lacks it."""
     if old == new:
         return []
+    if _sub(old) and _sub(new):  # the two strings, each shown whole (a cut ARN names nothing)
+        return [((*path, "Fn::Sub"), old["Fn::Sub"], new["Fn::Sub"])]
     if isinstance(old, dict) and isinstance(new, dict) and not (_intrinsic(old) or _intrinsic(new)):
         keys = [*old, *(k for k in new if k not in old)]
         return [c for k in keys for c in leaves(old.get(k, ABSENT), new.get(k, ABSENT), (*path, k))]

@@ -236,7 +236,7 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
         return Diff()
     counts = ", ".join(
         f"{sum(c.action == a for c in resources)} to {a}"
-        for a in ("create", "update", "replace", "delete")
+        for a in stack_diff.ACTION_ORDER
         if any(c.action == a for c in resources)
     )
     stack = Change("update", res, fields, reason=f"change set: {counts or 'no resource changes'}")
