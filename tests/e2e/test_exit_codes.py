@@ -94,8 +94,8 @@ def test_an_env_that_is_not_deployed_exits_1_and_plan_detailed_exits_5(emulator,
         ("plan", "detailed=1"): EXIT_CHANGES,  # everything is to create
     }
     for args, code in expected.items():
-        ingest = [] if args[0] == "connect" else [NO_INGEST]  # connect without ingest: exit 2, no call
-        proc = doit(emulator, tmp_path, *args, "env=local", *ingest)
+        extra = [] if args[0] == "connect" else [NO_INGEST]  # connect without ingest: exit 2, no call
+        proc = doit(emulator, tmp_path, *args, "env=local", *extra)
         assert proc.returncode == code, (args, proc.stdout[-2000:], proc.stderr)
         if args[0] in ("send", "query", "tables", "connect"):
             [line] = _errors(proc.stderr)

@@ -86,14 +86,20 @@ def test_leaves_name_each_changed_property_and_an_inserted_list_item_by_its_inde
     ]
 
 
-def test_an_intrinsic_is_one_value_and_tags_are_compared_by_key():
-    old = {"Arn": {"Fn::Sub": "arn:${AWS::Partition}:s3:::a"}, "Tags": [{"Key": "a", "Value": "1"}]}
+def test_an_intrinsic_is_one_value_a_sub_its_string_and_tags_are_compared_by_key():
+    old = {
+        "Arn": {"Fn::Sub": "arn:${AWS::Partition}:s3:::a"},
+        "Role": {"Fn::GetAtt": ["A", "Arn"]},
+        "Tags": [{"Key": "a", "Value": "1"}],
+    }
     new = {
         "Arn": {"Fn::Sub": "arn:${AWS::Partition}:s3:::b"},
-        "Tags": [{"Key": "0", "Value": "0"}, *old["Tags"]],
+        "Role": {"Ref": "B"},
+        "Tags": [{"Key": "0", "Value": "0"}, {"Key": "a", "Value": "1"}],
     }
     assert [(label(p), o, n) for p, o, n in leaves(old, new, ("X",))] == [
-        ("X.Arn", old["Arn"], new["Arn"]),
+        ("X.Arn.Fn::Sub", "arn:${AWS::Partition}:s3:::a", "arn:${AWS::Partition}:s3:::b"),
+        ("X.Role", {"Fn::GetAtt": ["A", "Arn"]}, {"Ref": "B"}),
         ("X.Tags.0", stack_diff.ABSENT, "0"),  # a new tag first in the list shifts nothing
     ]
 
@@ -162,7 +168,9 @@ def test_a_replaced_container_replaces_what_refers_to_it_without_a_name_clash():
 
 def test_a_create_only_pointer_through_a_list_matches_every_item():
     create_only = {"X::Y::Z": (("Items", "*", "Key"),)}
-    have = {"Resources": {"R": {"Type": "X::Y::Z", "Properties": {"Items": [{"Key": "a", "Size": 1}]}}}}
+    have: dict[str, Any] = {
+        "Resources": {"R": {"Type": "X::Y::Z", "Properties": {"Items": [{"Key": "a", "Size": 1}]}}}
+    }
     resized = copy.deepcopy(have)
     resized["Resources"]["R"]["Properties"]["Items"][0]["Size"] = 2
     rekeyed = copy.deepcopy(have)
