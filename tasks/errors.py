@@ -36,7 +36,8 @@ EXIT_CODES: dict[int, str] = {
     EXIT_OK: "success; `plan detailed=1`: no changes; `destroy` of an env that is gone",
     EXIT_FAILED: "a deploy step failed, `status` or `doctor` found a problem, `send` lost records, "
     "or the env is not deployed (`send`, `query`, `tables`, `connect`, `ingest`)",
-    EXIT_USAGE: "bad input: a value, an unknown key or an env without a config file; nothing was called",
+    EXIT_USAGE: "bad input: a value, an unknown key, an env without a config file; refused before any AWS "
+    "call and nothing changed (SQL that DuckDB refuses, and an unconfirmed `destroy`, after their reads)",
     EXIT_CREDENTIALS: "no AWS credentials, or the profile named does not exist",
     EXIT_AWS: "an AWS error: a call was refused or failed, or the endpoint cannot be reached",
     EXIT_CHANGES: "`plan detailed=1`: there are changes to make",
