@@ -12,6 +12,9 @@ import functools
 from typing import Any
 
 DEFAULT_REGION = "us-east-1"  # cfn-lint's own fallback for a region it has no provider file for
+# Properties that place a resource inside another (its table bucket, namespace, log group, bucket): a
+# replaced resource whose container changes gets a new name space, so keeping its name clashes with nothing.
+CONTAINERS = ("TableBucketARN", "Namespace", "LogGroupName", "Bucket")
 
 
 @functools.cache

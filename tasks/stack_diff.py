@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lake import cfn_schemas
 from tasks.step import Action, Change
 
 Path = tuple[str | int, ...]
@@ -37,8 +38,6 @@ class _Absent:
 
 
 ABSENT: Any = _Absent()
-# Properties that place a resource inside another: a new container means a new name space, no collision.
-CONTAINERS = ("TableBucketARN", "Namespace", "LogGroupName", "Bucket")
 KEPT = ("Retain", "RetainExceptOnCreate")  # the policies that leave the old resource (and its data) in place
 ACTION_ORDER: dict[str, int] = {"replace": 0, "delete": 1, "update": 2, "create": 3}
 CUSTOM_NAME_FAILS = "CloudFormation cannot update a stack when a custom-named resource requires replacing"
@@ -271,7 +270,7 @@ def custom_name(rtype: str, old: dict[str, Any], new: dict[str, Any], moved: set
     key = next((k for k in (f"{thing}Name", "Name", thing) if k in n), None)
     if key is None or n[key] != o.get(key):
         return None
-    for container in CONTAINERS:
+    for container in cfn_schemas.CONTAINERS:
         if (
             container != key
             and container in n
