@@ -34,8 +34,9 @@ EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "success; `plan detailed=1`: no changes; `destroy` of an env that is gone",
-    EXIT_FAILED: "a command's work failed (a deploy step, the local AWS's start), `status` or `doctor` found "
-    "a problem, `send` lost records, or the env is not deployed (`send`, `query`, `tables`, `connect`, `ingest`)",
+    EXIT_FAILED: "a command's work failed (a deploy step, the local AWS's start), `status` or `doctor` "
+    "found a problem, `send` lost records, or the env is not deployed (`send`, `query`, `tables`, `connect`, "
+    "`ingest`)",
     EXIT_USAGE: "bad input: a value, an unknown key, an env without a config file; refused before any AWS "
     "call and nothing changed (SQL that DuckDB refuses, and an unconfirmed `destroy`, after their reads)",
     EXIT_CREDENTIALS: "no AWS credentials, or the profile named does not exist",
