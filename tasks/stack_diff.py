@@ -353,9 +353,16 @@ def resource_changes(
     return sorted(out, key=lambda c: ACTION_ORDER[c.action])
 
 
-def at_risk(want: dict[str, Any], have: dict[str, Any], create_only: CreateOnly, rtype: str) -> list[str]:
+def changed_params(have: Mapping[str, str], want: Mapping[str, str]) -> set[str]:
+    """The stack parameters whose value changes (a create-only property that refers to one changes too)."""
+    return {k for k in {*have, *want} if have.get(k) != want.get(k)}
+
+
+def at_risk(
+    want: dict[str, Any], have: dict[str, Any], create_only: CreateOnly, params: set[str], rtype: str
+) -> list[str]:
     """Logical ids of `rtype` resources the diff deletes or replaces (observe reads what they hold)."""
-    verdicts = _verdicts(want, have, create_only, set())
+    verdicts = _verdicts(want, have, create_only, params)
     return [lid for lid, v in verdicts.items() if v.type == rtype and v.action in ("delete", "replace")]
 
 

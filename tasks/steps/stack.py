@@ -4,7 +4,8 @@ No change set at all when the rendered template (parsed) and the parameters and 
 ones: a no-op deploy costs DescribeStacks + GetTemplate and nothing else. While the stack changes, its
 events are streamed. The diff names every resource and property that changes and what CloudFormation
 replaces (tasks/stack_diff.py); observe reads the resource schemas' create-only properties only when the
-template's resources differ, and what a bucket holds only when the diff deletes or replaces it.
+template's resources or the parameter values differ, and what a bucket holds only when the diff deletes or
+replaces it.
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ class Observed:
     # ROLLBACK_COMPLETE only: the ARN of a table bucket of the env's name that exists anyway. The rollback
     # deleted the stack's own, so this one is someone else's, and a re-create would only fail again.
     foreign_bucket: str | None = None
-    # Only when the resources differ: each type's create-only properties (lake/cfn_schemas.py), and what
-    # each bucket the diff deletes or replaces holds.
+    # Only when the resources or parameter values differ: each type's create-only properties
+    # (lake/cfn_schemas.py), and what each bucket the diff deletes or replaces holds.
     create_only: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     objects: dict[str, stack_diff.Contents] = field(default_factory=dict)
 
@@ -114,10 +115,12 @@ def observe(ctx: Context) -> Observed:
     foreign = _existing_bucket(ctx) if status == "ROLLBACK_COMPLETE" else None
     create_only: dict[str, tuple[tuple[str, ...], ...]] = {}
     objects: dict[str, stack_diff.Contents] = {}
-    want = desired(ctx).template
-    if tmpl is not None and tmpl.get("Resources") != want.get("Resources"):
-        create_only = _create_only(ctx, want, tmpl)
-        for lid in stack_diff.at_risk(want, tmpl, create_only, "AWS::S3::Bucket"):
+    want = desired(ctx)
+    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+    params = stack_diff.changed_params(parameters, want.parameters)
+    if tmpl is not None and (params or tmpl.get("Resources") != want.template.get("Resources")):
+        create_only = _create_only(ctx, want.template, tmpl)
+        for lid in stack_diff.at_risk(want.template, tmpl, create_only, params, "AWS::S3::Bucket"):
             objects[lid] = _contents(ctx, stack["StackId"], lid)
     return Observed(
         True,
@@ -125,7 +128,7 @@ def observe(ctx: Context) -> Observed:
         status,
         stack.get("StackStatusReason"),
         outputs_of(stack),
-        {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])},
+        parameters,
         {t["Key"]: t["Value"] for t in stack.get("Tags", [])},
         tmpl,
         foreign,
@@ -220,11 +223,9 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
             ]
         )
     have_template = have.template or {}
-    changed_params = {
-        k for k in {*have.parameters, *want.parameters} if have.parameters.get(k) != want.parameters.get(k)
-    }
+    params = stack_diff.changed_params(have.parameters, want.parameters)
     resources = stack_diff.resource_changes(
-        want.template, have_template, have.create_only, changed_params, have.objects
+        want.template, have_template, have.create_only, params, have.objects
     )
     fields = stack_diff.stack_fields(want.template, have_template, want.tags, have.tags)
     if have.parameters != want.parameters:  # a new IngestCodeKey alone: say it is the function's code

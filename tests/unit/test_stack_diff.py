@@ -226,7 +226,10 @@ def test_deletes_lose_data_unless_retained_and_in_place_updates_lose_nothing():
         "AWS::S3::Bucket Errors",
         "AWS::S3::Bucket Empty",
     ]
-    assert stack_diff.at_risk(want, have, _create_only(want, have), "AWS::S3::Bucket") == ["Errors", "Empty"]
+    assert stack_diff.at_risk(want, have, _create_only(want, have), set(), "AWS::S3::Bucket") == [
+        "Errors",
+        "Empty",
+    ]
 
 
 def test_the_stack_step_lists_the_stack_then_each_resource_and_keeps_the_code_update_sentence():
