@@ -1,4 +1,5 @@
-"""The CloudFormation resource schemas cfn-lint ships, read through cfn-lint's own loader, once per type.
+"""The CloudFormation resource schemas cfn-lint ships, read through cfn-lint's own loader, once per type,
+and what a template value refers to.
 
 What AWS replaces on a stack update comes from a type's `createOnlyProperties` (JSON pointers such as
 `/properties/IcebergMetadata` or `/properties/Tags/*/Key`): `doit plan` says "replace" from them, and the
@@ -9,6 +10,7 @@ local AWS's CloudFormation engine replaces from them. cfn-lint is imported on fi
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 DEFAULT_REGION = "us-east-1"  # cfn-lint's own fallback for a region it has no provider file for
@@ -51,3 +53,26 @@ def create_only(resource_type: str, region: str = DEFAULT_REGION) -> tuple[tuple
         if len(parts) >= 3 and parts[0] == "" and parts[1] == "properties":
             out.append(tuple(parts[2:]))
     return tuple(out)
+
+
+def refs(value: Any) -> set[str]:
+    """Logical ids and parameters a value refers to (Ref, Fn::GetAtt, ${X} in Fn::Sub)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, v in value.items():
+            if key == "Ref" and isinstance(v, str):
+                found.add(v)
+            elif key == "Fn::GetAtt":
+                target = v[0] if isinstance(v, list) and v else str(v).split(".")[0]
+                found.add(str(target))
+            elif key == "Fn::Sub":
+                text = v[0] if isinstance(v, list) and v else v
+                found |= {m.split(".")[0] for m in re.findall(r"\$\{([^}!][^}]*)\}", str(text))}
+                if isinstance(v, list) and len(v) > 1:
+                    found |= refs(v[1])
+            else:
+                found |= refs(v)
+    elif isinstance(value, list):
+        for v in value:
+            found |= refs(v)
+    return found

@@ -133,32 +133,6 @@ def _at(value: Any, pointer: tuple[str, ...]) -> Any:
     return ABSENT
 
 
-# -- references ---------------------------------------------------------------------------------------
-
-
-def refs(value: Any) -> set[str]:
-    """Logical ids and parameters a value refers to (Ref, Fn::GetAtt, ${X} in Fn::Sub)."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for key, v in value.items():
-            if key == "Ref" and isinstance(v, str):
-                found.add(v)
-            elif key == "Fn::GetAtt":
-                target = v[0] if isinstance(v, list) and v else str(v).split(".")[0]
-                found.add(str(target))
-            elif key == "Fn::Sub":
-                text = v[0] if isinstance(v, list) and v else v
-                found |= {m.split(".")[0] for m in re.findall(r"\$\{([^}!][^}]*)\}", str(text))}
-                if isinstance(v, list) and len(v) > 1:
-                    found |= refs(v[1])
-            else:
-                found |= refs(v)
-    elif isinstance(value, list):
-        for v in value:
-            found |= refs(v)
-    return found
-
-
 # -- resources ---------------------------------------------------------------------------------------
 
 
@@ -245,7 +219,7 @@ def _cascade(
                 continue
             props = _props(_body(w_res.get(lid)))
             for pointer in create_only.get(verdict.type, ()):
-                hit = sorted(refs(_at(props, pointer)) & (replaced | changed_params))
+                hit = sorted(cfn_schemas.refs(_at(props, pointer)) & (replaced | changed_params))
                 if hit:
                     verdict.action = "replace"
                     what = "is replaced" if hit[0] in replaced else "changes"
@@ -274,7 +248,7 @@ def custom_name(rtype: str, old: dict[str, Any], new: dict[str, Any], moved: set
         if (
             container != key
             and container in n
-            and (n[container] != o.get(container) or refs(n[container]) & moved)
+            and (n[container] != o.get(container) or cfn_schemas.refs(n[container]) & moved)
         ):
             return None
     return f"{key} {_shown(n[key])}"

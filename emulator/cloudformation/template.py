@@ -6,7 +6,6 @@ CloudFormation resource schemas that cfn-lint ships.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from emulator.cloudformation.exceptions import InsufficientCapabilitiesException, ValidationError
@@ -127,32 +126,7 @@ def check_capabilities(template: dict[str, Any], capabilities: list[str]) -> Non
 
 
 def _refs(value: Any, names: set[str]) -> set[str]:
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if k == "Ref" and isinstance(v, str) and v in names:
-                found.add(v)
-            elif k == "Fn::GetAtt":
-                target = (
-                    v[0] if isinstance(v, list) and v else (v.split(".")[0] if isinstance(v, str) else None)
-                )
-                if target in names:
-                    found.add(target)
-            elif k == "Fn::Sub":
-                text = v[0] if isinstance(v, list) and v else v
-                if isinstance(text, str):
-                    for m in re.findall(r"\$\{([^}!][^}]*)\}", text):
-                        base = m.split(".")[0]
-                        if base in names:
-                            found.add(base)
-                if isinstance(v, list) and len(v) > 1:
-                    found |= _refs(v[1], names)
-            else:
-                found |= _refs(v, names)
-    elif isinstance(value, list):
-        for v in value:
-            found |= _refs(v, names)
-    return found
+    return cfn_schemas.refs(value) & names
 
 
 def _depends_on(body: dict[str, Any]) -> set[str]:
