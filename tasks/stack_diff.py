@@ -20,7 +20,7 @@ import difflib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lake import cfn_schemas
@@ -163,13 +163,16 @@ def _props(body: dict[str, Any]) -> dict[str, Any]:
     return props if isinstance(props, dict) else {}
 
 
+@dataclass
 class _Verdict:
     """One resource's change while the diff is worked out."""
 
-    def __init__(self, lid: str, rtype: str, action: Action, changes: list[tuple[Path, Any, Any]]) -> None:
-        self.lid, self.type, self.action, self.changes = lid, rtype, action, changes
-        self.why: list[str] = []  # why it is replaced
-        self.forced: list[tuple[str, ...]] = []  # create-only property paths that changed
+    lid: str
+    type: str
+    action: Action
+    changes: list[tuple[Path, Any, Any]]
+    why: list[str] = field(default_factory=list)  # why it is replaced
+    forced: list[tuple[str, ...]] = field(default_factory=list)  # create-only property paths that changed
 
 
 def _forced(
