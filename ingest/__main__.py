@@ -1,6 +1,6 @@
-"""`python -m ingest --env ENV [--port P] [--host H]`: the receiver in the foreground.
+"""`python -m ingest --env ENV [--port P] [--host H]`: the receiver in the foreground (uvicorn, h11).
 
-It writes one line per request to stdout.
+It writes one line per request to stdout, and stops on SIGINT or SIGTERM after the requests in progress.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     def _stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
+    # uvicorn handles SIGINT/SIGTERM while it serves and raises the signal again once it has stopped.
     signal.signal(signal.SIGTERM, _stop)
     print(f"receiver for env {config.env} listening on {server.endpoint}", flush=True)
     try:
@@ -57,7 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        server.httpd.server_close()
         delivery.close()
     return 0
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from tasks.cli import args
 from tasks.config import Config
-from tasks.emulator_ctl import REPO_ROOT, pid_alive, terminate
+from tasks.emulator_ctl import REPO_ROOT, pid_alive, private_log, terminate
 from tasks.errors import StepFailed, UserError, cli_action, emit
 from tasks.polling import backoff, poll_until
 
@@ -52,9 +52,12 @@ def read_state() -> dict[str, Any] | None:
     return data if isinstance(data, dict) and pid_alive(int(data.get("pid", 0) or 0)) else None
 
 
-def health(endpoint: str) -> dict[str, Any] | None:
+def health(endpoint: str, token: str | None = None) -> dict[str, Any] | None:
+    """The receiver's health document; its counts only come with the token (when one is set)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(endpoint + HEALTH_PATH, headers=headers)
     try:
-        with urllib.request.urlopen(endpoint + HEALTH_PATH, timeout=2) as resp:
+        with urllib.request.urlopen(request, timeout=2) as resp:
             doc = json.loads(resp.read())
     except (OSError, ValueError, urllib.error.URLError):
         return None
@@ -110,8 +113,7 @@ def _spawn(config: Config, host: str, port: int, token: str | None) -> subproces
     env = {k: v for k, v in os.environ.items() if k != TOKEN_VAR}
     if token:
         env[TOKEN_VAR] = token
-    state_dir().mkdir(parents=True, exist_ok=True)
-    with log_file().open("ab") as log:
+    with private_log(log_file()) as log:
         return subprocess.Popen(
             cmd,
             cwd=str(REPO_ROOT),
@@ -202,7 +204,7 @@ def receiver_status(config: Config) -> dict[str, Any]:
     state = read_state()
     if state is None or state.get("env") != config.env:
         return {"running": False}
-    doc = health(str(state["endpoint"]))
+    doc = health(str(state["endpoint"]), state.get("token"))
     if doc is None:
         return {"running": False}
     return {
