@@ -19,9 +19,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest import decode
+from ingest import decode, slices
 from ingest.deliver import Deliver
-from ingest.mapping import MAPPERS, Received
+from ingest.mapping import Received
 
 HEALTH_PATH = "/_ingest/health"
 RETRY_AFTER_S = 1
@@ -200,17 +200,16 @@ class Receiver:
             return refused or self._error(415, decode.RPC_INVALID_ARGUMENT, "unsupported media type", False)
         json_body = media.is_json
         fmt = "json" if media.is_json else "protobuf"
+        now = self.clock()
+        rx = Received(micros=int(now * 1_000_000), millis=int(now * 1000))
         try:
             raw = decode.decompress(body, headers.get("content-encoding"), self.settings.max_body_bytes)
-            request = decode.parse(path, media, raw)
+            rows = slices.convert(path, media, raw, self.settings.signals, rx)  # parsed a slice at a time
         except decode.TooLarge as exc:
             return self._error(413, decode.RPC_RESOURCE_EXHAUSTED, str(exc), json_body)
         except decode.BadRequest as exc:
             return self._error(400, decode.RPC_INVALID_ARGUMENT, str(exc), json_body)
-        now = self.clock()
-        rx = Received(micros=int(now * 1_000_000), millis=int(now * 1000))
-        rows = MAPPERS[path](request, self.settings.signals, rx)
-        del request, raw  # the rows are all that is needed now: free the message while sending
+        del raw  # the rows are all that is needed now
         delivery = self.deliver(rows.records) if rows.records else None
         counts = {signal: len(recs) for signal, recs in rows.records.items()}
         if delivery is not None and not delivery.ok:

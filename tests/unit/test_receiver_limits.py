@@ -12,6 +12,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from ingest import lambda_handler
 from ingest.app import Receiver, Settings
 from ingest.asgi import Limits
 from ingest.deliver import Delivery
@@ -120,6 +123,30 @@ def test_health_shows_counts_to_anyone_when_no_token_is_set() -> None:
         assert status == 200 and doc["status"] == "ok" and doc["rows_total"] == 0
     finally:
         server.stop()
+
+
+def test_health_through_the_lambda_handler_is_liveness_only_without_the_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    receiver = Receiver(Settings(signals=("traces",), max_body_bytes=1024 * 1024, token=TOKEN), Recorder())
+    monkeypatch.setattr(lambda_handler, "_RECEIVER", receiver)
+
+    def health(headers: dict[str, str]) -> dict[str, Any]:
+        event = {
+            "version": "2.0",
+            "rawPath": "/_ingest/health",
+            "rawQueryString": "",
+            "headers": headers,
+            "requestContext": {"http": {"method": "GET", "path": "/_ingest/health"}},
+            "isBase64Encoded": False,
+        }
+        out = lambda_handler.handler(event, None)
+        assert out["statusCode"] == 200
+        return dict(json.loads(out["body"]))
+
+    assert health({}) == {"status": "ok"}
+    assert health({"authorization": "Bearer not-the-token-0123456789"}) == {"status": "ok"}
+    assert health({"authorization": f"Bearer {TOKEN}"})["rows_total"] == 0
 
 
 def test_no_token_or_query_string_reaches_the_log() -> None:
