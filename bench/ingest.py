@@ -1,6 +1,7 @@
-"""Receiver figures (issue 13): converter rows/s, end-to-end spans/s against `doit send`, memory per request.
+"""Receiver figures: converter rows/s, end-to-end spans/s against `doit send`, memory per request and under
+32 concurrent clients.
 
-    .venv/bin/python bench/ingest.py [--rows 10000] [--spans 20000]
+    .venv/bin/python bench/ingest.py [--rows 10000] [--spans 20000] [--only memory,concurrency]
 
 - Converter, one core: a protobuf request of N log records (or spans) of about 10 attributes each, in;
   the Firehose record bytes out (decode + map + encode, what the receiver does before sending).
@@ -10,21 +11,31 @@
   Goal: the receiver's rate is at least 70% of the sender's.
 - Memory: the receiver process's peak resident memory (VmHWM) while handling one 6 MiB request, above
   its idle size. Goal: under 3x the request size.
+- Concurrency: 32 clients at once, each posting gzip requests of 2 MiB (decompressed) back to back, to a
+  fresh receiver process with its default limits. Goals: 0 connection resets (a client past the limit
+  gets 503 with Retry-After), and peak resident memory above idle under 3x (the largest request in flight
+  x the concurrency limit).
 
-It starts its own emulator (free port, throw-away data dir), writes the figures into bench/results.json
-under "ingest" (other keys are kept) and asserts nothing.
+It starts its own emulator (free port, throw-away data dir), writes each figure into bench/results.json
+under "ingest" -> its name (other keys and figures are kept) and asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import http.client
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import emulator_process, free_port  # noqa: E402
-from bench.results import machine, merge_into  # noqa: E402
+from bench.results import machine, merge_under  # noqa: E402
 from emulator.admin.client import AdminClient  # noqa: E402
 from tasks.polling import backoff, poll_until  # noqa: E402
 
@@ -160,6 +171,17 @@ def _wait_rows(emu_endpoint: str, config: Any, signal: str, prefix: str, n: int,
     return time.monotonic()
 
 
+def deploy_local(emu_endpoint: str) -> Any:
+    """Env local (logs and traces) deployed on the bench's emulator; its config."""
+    from tasks.config import load
+    from tasks.runner import Run
+
+    config = load("local", {"endpoint": emu_endpoint, "signals": "logs,traces"})
+    failed = [r for r in Run(config).deploy_sequential() if r.error]
+    assert not failed, failed
+    return config
+
+
 def bench_end_to_end(emu_endpoint: str, spans: int) -> dict[str, Any]:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import Resource
@@ -169,13 +191,9 @@ def bench_end_to_end(emu_endpoint: str, spans: int) -> dict[str, Any]:
     from ingest.server import ReceiverServer, build
     from lake.sender import send
     from tasks.aws import Clients
-    from tasks.config import load
     from tasks.records import new_run_id
-    from tasks.runner import Run
 
-    config = load("local", {"endpoint": emu_endpoint, "signals": "logs,traces"})
-    failed = [r for r in Run(config).deploy_sequential() if r.error]
-    assert not failed, failed
+    config = deploy_local(emu_endpoint)
     clients = Clients(config)
     _ = clients.firehose
 
@@ -227,7 +245,9 @@ def _vm(pid: int, key: str) -> int:
     return 0
 
 
-def bench_memory(emu_endpoint: str) -> dict[str, Any]:
+@contextmanager
+def receiver_process(emu_endpoint: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """A fresh `python -m ingest` process on a free port, healthy and warmed up by one small request."""
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -260,29 +280,39 @@ def bench_memory(emu_endpoint: str) -> dict[str, Any]:
         err, up = poll_until(down, lambda e: e is None, backoff(time.monotonic() + 60, first=0.1, cap=0.1))
         if not up and err is not None:
             raise err
-
-        def post(body: bytes) -> int:
-            req = urllib.request.Request(
-                url + "/v1/logs", data=body, method="POST", headers={"Content-Type": "application/x-protobuf"}
-            )
-            with urllib.request.urlopen(req, timeout=300) as resp:
-                return int(resp.status)
-
-        post(logs_request(10, "warmup"))  # first request: imports and clients are warmed up
-        idle = _vm(proc.pid, "VmRSS")
-        n = 1
-        body = logs_request(n, "mem", 400)
-        while len(body) < 6 * MIB - 64 * 1024:  # grow to just under 6 MiB
-            n = int(n * (6 * MIB - 64 * 1024) / len(body)) + 1
-            body = logs_request(n, "mem", 400)
-        while len(body) > 6 * MIB:
-            n -= 100
-            body = logs_request(n, "mem", 400)
-        status = post(body)
-        peak = _vm(proc.pid, "VmHWM")
+        _post(url, logs_request(10, "warmup"))  # first request: imports and clients are warmed up
+        yield proc, url
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def _post(url: str, body: bytes) -> int:
+    headers = {"Content-Type": "application/x-protobuf"}
+    req = urllib.request.Request(url + "/v1/logs", data=body, method="POST", headers=headers)
+    with urllib.request.urlopen(req, timeout=300) as resp:
+        return int(resp.status)
+
+
+def _logs_of_size(size: int, instance: str) -> tuple[bytes, int]:
+    """A logs request of just under `size` bytes (400-byte bodies), and its record count."""
+    n = 1
+    body = logs_request(n, instance, 400)
+    while len(body) < size - size // 100:
+        n = int(n * (size - size // 100) / len(body)) + 1
+        body = logs_request(n, instance, 400)
+    while len(body) > size and n > 1:
+        n = max(1, n - 100)
+        body = logs_request(n, instance, 400)
+    return body, n
+
+
+def bench_memory(emu_endpoint: str) -> dict[str, Any]:
+    body, n = _logs_of_size(6 * MIB, "mem")
+    with receiver_process(emu_endpoint) as (proc, url):
+        idle = _vm(proc.pid, "VmRSS")
+        status = _post(url, body)
+        peak = _vm(proc.pid, "VmHWM")
     return {
         "request_bytes": len(body),
         "records": n,
@@ -294,6 +324,75 @@ def bench_memory(emu_endpoint: str) -> dict[str, Any]:
     }
 
 
+def bench_concurrency(
+    emu_endpoint: str, clients: int = 32, rounds: int = 3, size: int = 2 * MIB
+) -> dict[str, Any]:
+    """`clients` threads, each posting `rounds` gzip requests back to back, all at once. A 503 is counted,
+    not retried (an exporter would retry after Retry-After); anything but an HTTP answer is a reset."""
+    from ingest.asgi import Limits
+
+    body, n = _logs_of_size(size, "load")
+    wire = gzip.compress(body, 1)
+    limit = Limits().concurrency
+    outcomes: Counter[str] = Counter()
+    retry_after: set[str | None] = set()
+    lock = threading.Lock()
+    start = threading.Barrier(clients)
+
+    def client(port: int) -> None:
+        start.wait()
+        for _ in range(rounds):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+            headers = {"Content-Type": "application/x-protobuf", "Content-Encoding": "gzip"}
+            try:
+                conn.request("POST", "/v1/logs", wire, headers)
+                resp = conn.getresponse()
+                resp.read()
+                outcome = str(resp.status)
+                after = resp.getheader("Retry-After") if resp.status == 503 else None
+            except OSError as exc:
+                outcome, after = f"reset ({type(exc).__name__})", None
+            finally:
+                conn.close()
+            with lock:
+                outcomes[outcome] += 1
+                if outcome == "503":
+                    retry_after.add(after)
+
+    with receiver_process(emu_endpoint) as (proc, url):
+        port = int(url.rsplit(":", 1)[1])
+        idle = _vm(proc.pid, "VmRSS")
+        t0 = time.monotonic()
+        threads = [threading.Thread(target=client, args=(port,)) for _ in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        seconds = time.monotonic() - t0
+        peak = _vm(proc.pid, "VmHWM")
+    resets = sum(v for k, v in outcomes.items() if k.startswith("reset"))
+    bound = len(body) * limit
+    return {
+        "clients": clients,
+        "requests": clients * rounds,
+        "request_bytes": len(body),
+        "request_gzip_bytes": len(wire),
+        "records_per_request": n,
+        "concurrency_limit": limit,
+        "outcomes": dict(sorted(outcomes.items())),
+        "retry_after": sorted(str(a) for a in retry_after),
+        "resets": resets,
+        "seconds": round(seconds, 1),
+        "idle_rss_mb": round(idle / MIB, 1),
+        "peak_rss_mb": round(peak / MIB, 1),
+        "above_idle_over_request_x_limit": round((peak - idle) / bound, 2),
+        "goal": "resets == 0 and above_idle_over_request_x_limit < 3",
+    }
+
+
+FIGURES = ("converter", "end_to_end", "memory", "concurrency")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -302,25 +401,39 @@ def main(argv: list[str] | None = None) -> int:
         "--rows", type=int, default=10_000, help="rows per converter request (default 10,000)"
     )
     parser.add_argument("--spans", type=int, default=20_000, help="spans for the end-to-end figure")
+    parser.add_argument(
+        "--only",
+        default=",".join(FIGURES),
+        help=f"comma-separated figures to measure (default: all of {FIGURES})",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args(argv)
+    only = [f for f in args.only.split(",") if f]
+    unknown = sorted(set(only) - set(FIGURES))
+    if unknown:
+        parser.error(f"--only {','.join(unknown)} is invalid: must be among {','.join(FIGURES)}")
+    stamp = {"machine": machine(), "command": "python bench/ingest.py " + " ".join(argv or sys.argv[1:])}
 
-    result: dict[str, Any] = {
-        "machine": machine(),
-        "command": "python bench/ingest.py " + " ".join(argv or sys.argv[1:]),
-    }
-    result["converter"] = bench_converter(args.rows)
-    print(json.dumps(result["converter"], indent=2), flush=True)
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp,
-        emulator_process(Path(tmp) / "data") as emu,
-    ):
-        result["end_to_end"] = bench_end_to_end(emu.endpoint, args.spans)
-        print(json.dumps(result["end_to_end"], indent=2), flush=True)
-        result["memory"] = bench_memory(emu.endpoint)
-        print(json.dumps(result["memory"], indent=2), flush=True)
-    merge_into(args.out, "ingest", result)
-    print(f"wrote {args.out} (key 'ingest')")
+    def record(name: str, figure: dict[str, Any]) -> None:
+        print(json.dumps({name: figure}, indent=2), flush=True)
+        merge_under(args.out, "ingest", name, {**figure, **stamp})
+
+    if "converter" in only:
+        record("converter", bench_converter(args.rows))
+    if set(only) & {"end_to_end", "memory", "concurrency"}:
+        with (
+            tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp,
+            emulator_process(Path(tmp) / "data") as emu,
+        ):
+            if "end_to_end" in only:
+                record("end_to_end", bench_end_to_end(emu.endpoint, args.spans))
+            if {"memory", "concurrency"} & set(only):
+                deploy_local(emu.endpoint)  # converged already when end_to_end ran: no change
+            if "memory" in only:
+                record("memory", bench_memory(emu.endpoint))
+            if "concurrency" in only:
+                record("concurrency", bench_concurrency(emu.endpoint))
+    print(f"wrote {args.out} (key 'ingest': {', '.join(only)})")
     return 0
 
 
