@@ -1,9 +1,10 @@
 """doit tasks for the OTLP receiver: ``doit ingest env=ENV [port=4318] [host=H] [token=new]``, ingest_stop.
 
 The receiver (``python -m ingest``) runs in the background; its pid, port and env are kept in
-``.emulator/ingest.json`` and its log in ``.emulator/ingest.log``, beside the emulator's. A generated
-token reaches it through the environment, never its command line, and is kept in the state file (mode
-0600) so that a second ``doit ingest`` can print the exporter settings again.
+``.emulator/ingest.json`` and its log in ``.emulator/ingest.log`` (mode 0600), beside the emulator's. A
+generated token reaches it through the environment, never its command line, and is kept in the state file
+(mode 0600) so that a second ``doit ingest`` can print the exporter settings again, and ``doit status`` can
+read the receiver's counts (its health answers them only with the token).
 """
 
 from __future__ import annotations
