@@ -32,7 +32,7 @@ class _NotOtlpShape(Exception):
     """The body's framing is not the shape above: parse it whole and let protobuf say what it is."""
 
 
-def _varint(buf: memoryview, pos: int) -> tuple[int, int]:
+def _read_varint(buf: memoryview, pos: int) -> tuple[int, int]:
     value, shift = 0, 0
     while True:
         if pos >= len(buf) or shift > 63:
@@ -50,16 +50,16 @@ def _fields(buf: memoryview) -> Iterator[tuple[int, int, memoryview, memoryview]
     pos = 0
     while pos < len(buf):
         start = pos
-        key, pos = _varint(buf, pos)
+        key, pos = _read_varint(buf, pos)
         number, wire = key >> 3, key & 7
         if wire == 0:
-            _, end = _varint(buf, pos)
+            _, end = _read_varint(buf, pos)
         elif wire == 1:
             end = pos + 8
         elif wire == 5:
             end = pos + 4
         elif wire == _LEN:
-            size, pos = _varint(buf, pos)
+            size, pos = _read_varint(buf, pos)
             end = pos + size
         else:  # groups (3, 4: deprecated) and invalid wire types
             raise _NotOtlpShape
@@ -69,22 +69,10 @@ def _fields(buf: memoryview) -> Iterator[tuple[int, int, memoryview, memoryview]
         pos = end
 
 
-def _encode_varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
 def _message(number: int, parts: list[bytes]) -> bytes:
     """A length-delimited field `number` holding `parts`."""
     size = sum(len(p) for p in parts)
-    return _encode_varint(number << 3 | _LEN) + _encode_varint(size) + b"".join(parts)
+    return decode.varint(number << 3 | _LEN) + decode.varint(size) + b"".join(parts)
 
 
 @dataclass
