@@ -48,10 +48,11 @@ def build(config: Any, token: str | None = None) -> tuple[Receiver, FirehoseDeli
 class _Protocol(H11Protocol):
     """uvicorn's h11 protocol, with two edges it leaves open closed.
 
-    - The end of a body that is not whole goes to the application, which answers 400. uvicorn closes the
-      connection when the client half-closes it, and answers a broken chunk with its own plain-text 400:
-      either way the application, waiting for the rest of the body, only saw a disconnect. A client that
-      half-closes after a short body is still reading, and now gets the receiver's 400.
+    - A client that half-closes its connection once it has sent is still reading. uvicorn closes the
+      connection then, so a whole request got no answer, and the application waiting for the rest of a
+      short body only saw a disconnect. Here a whole request is answered, then the connection closed; the
+      end of a body that is not whole (and a broken chunk, which uvicorn answers with its own plain-text
+      400) goes to the application, which answers 400.
     - A connection must send a whole request head within the keep-alive timeout, the first one too
       (uvicorn times out only the wait between requests).
     """
@@ -76,8 +77,13 @@ class _Protocol(H11Protocol):
 
     def eof_received(self) -> bool:  # type: ignore[override]  # asyncio.Protocol's is bool | None
         cycle = self.cycle
-        if cycle is None or cycle.response_started or self.conn.their_state is not h11.SEND_BODY:
-            return False  # nothing is waiting for a body: close, as uvicorn does
+        if cycle is None or cycle.response_started:
+            return False  # nothing left to answer, or the answer is out: close, as uvicorn does
+        if self.conn.their_state is h11.DONE:  # the whole request came: answer it, then close
+            cycle.keep_alive = False
+            return True
+        if self.conn.their_state is not h11.SEND_BODY:
+            return False
         self._body_ended = True
         self.conn.receive_data(b"")
         self.handle_events()  # h11: RemoteProtocolError (the body is short) -> send_400_response

@@ -200,3 +200,16 @@ def test_the_listen_backlog_is_at_least_128(srv) -> None:
     # Linux's tcp_info of a listening socket: tcpi_sacked (offset 28) is its backlog (sk_max_ack_backlog).
     info = server.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
     assert struct.unpack_from("I", info, 28)[0] >= 128
+
+
+def test_a_whole_request_then_a_half_close_is_answered_then_closed(srv) -> None:
+    server, recorder, _ = srv
+    body = spans(2)
+    for framing in ({"Content_Length": len(body)}, {"Transfer_Encoding": "chunked"}):
+        with connect(server) as sock:
+            sock.sendall(head(**framing) + (body if "Content_Length" in framing else chunked(body)))
+            sock.shutdown(socket.SHUT_WR)  # as `nc -N` and some clients do once they have sent
+            reader = Reader(sock)
+            assert reader.response()[0] == 200, framing
+            assert reader.closed()
+    assert recorder.count == 4
