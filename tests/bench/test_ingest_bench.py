@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.ingest import bench_concurrency, bench_converter, deploy_local, logs_request, main, spans_request
+from bench.ingest import bench_converter, deploy_local, logs_request, main, spans_request
+from bench.ingest_memory import bench_concurrency
 
 
 def test_converter_bench_runs_on_a_tiny_size() -> None:
