@@ -21,6 +21,7 @@ object put while the clock runs ahead is as young as it should be.
 from __future__ import annotations
 
 import datetime
+import itertools
 from typing import Any
 
 from moto.s3 import models as s3_models
@@ -40,7 +41,7 @@ s3_models.utcnow = clock_utcnow  # type: ignore[attr-defined]  # every LastModif
 
 
 def due(since: datetime.datetime, days: float) -> float:
-    """Epoch seconds at which an action N days after `since` falls due: rounded up to the next midnight UTC."""
+    """When an action N days after `since` falls due (epoch seconds): rounded up to the next midnight UTC."""
     start = since.replace(tzinfo=datetime.UTC) if since.tzinfo is None else since
     at = start.timestamp() + days * DAY
     return (at // DAY + 1) * DAY
@@ -79,7 +80,9 @@ def matches(rule: LifecycleRule, name: str, tags: dict[str, str] | None) -> bool
     return all((tags or {}).get(k) == v for k, v in wanted.items())
 
 
-def _expire_current(backend: S3Backend, bucket: FakeBucket, name: str, rule: LifecycleRule, now: float) -> None:
+def _expire_current(
+    backend: S3Backend, bucket: FakeBucket, name: str, rule: LifecycleRule, now: float
+) -> None:
     current = bucket.keys.get(name)
     if not isinstance(current, FakeKey) or not matches(rule, name, _tags(backend, current)):
         return
@@ -97,7 +100,7 @@ def _expire_noncurrent(
     backend: S3Backend, bucket: FakeBucket, name: str, rule: LifecycleRule, now: float
 ) -> None:
     versions = list(bucket.keys.getlist(name, []))
-    for older, newer in zip(versions[:-1], versions[1:], strict=True):
+    for older, newer in itertools.pairwise(versions):
         if not isinstance(older, FakeKey) or not matches(rule, name, _tags(backend, older)):
             continue
         if now >= due(newer.last_modified, float(rule.nve_noncurrent_days or 0)):
