@@ -37,7 +37,7 @@ def clock_utcnow() -> datetime.datetime:
     return datetime.datetime.fromtimestamp(clock.now(), datetime.UTC).replace(tzinfo=None)
 
 
-s3_models.utcnow = clock_utcnow  # type: ignore[attr-defined]  # every LastModified is the local AWS's time
+s3_models.utcnow = clock_utcnow  # every LastModified is the local AWS's time
 
 
 def due(since: datetime.datetime, days: float) -> float:
