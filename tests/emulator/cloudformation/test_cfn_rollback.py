@@ -98,7 +98,7 @@ def _rollback_events(cfn: Any) -> list[tuple[str, str]]:
 
 
 def test_a_failed_update_sets_the_function_back_to_its_previous_code_key(emulator):
-    s3, cfn = _set_up(emulator)
+    _, cfn = _set_up(emulator)
     _failing_update(cfn)
     stack = _stack(cfn)
     assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
@@ -162,7 +162,7 @@ def test_a_rollback_whose_code_key_is_gone_fails_and_continues_once_the_key_is_b
 
 
 def test_continue_update_rollback_skips_the_resources_it_is_told_to(emulator):
-    s3, cfn = _rollback_failed(emulator)
+    _, cfn = _rollback_failed(emulator)
     cfn.continue_update_rollback(StackName=STACK)  # nothing fixed: it fails again, the same way
     assert _stack(cfn)["StackStatus"] == "UPDATE_ROLLBACK_FAILED"
     for skip in (["Breaks"], ["Nope"], ["FnRole"]):  # only what failed to roll back may be skipped
