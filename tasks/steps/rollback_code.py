@@ -7,9 +7,10 @@ artifacts"). The bucket's lifecycle never expires a current zip (artifacts_bucke
 gone when someone removed it. Before the stack step updates anything, this step checks the deployed key
 (the stack's `IngestCodeKey` parameter) and, when it is missing, puts it back from its newest version (the
 bucket is versioned: a deleted or expired object leaves one). The new key is deploy:ingest_code's, uploaded
-from the local build when absent. When the deployed key cannot be put back, deploy stops here, before the
-stack update, naming the key and how to restore it. After an update completed, the key it moved away from
-is retired (`retire`): deleted, so it becomes a noncurrent version the bucket's rule removes 30 days later.
+from the local build when absent. When the deployed key cannot be put back, deploy says so before the stack
+update, with what a failed update would then need and how to put the zip back (`gone_note`). After an
+update completed, the key it moved away from is retired (`retire`): deleted, so it becomes a noncurrent
+version the bucket's rule removes 30 days later.
 
 Reads: none on a converged deploy (the deployed key is the current zip's, which deploy:ingest_code reads,
 and the stack's DescribeStacks is shared with the stack step); one HeadObject of the deployed key when the
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from tasks.errors import StepFailed, error_code
+from tasks.errors import error_code
 from tasks.step import Change, Context, Diff, Outcome
 from tasks.steps import ingest_code
 from tasks.steps.stack_events import described
@@ -98,19 +99,16 @@ def newest_version(ctx: Context, want: Desired, key: str) -> str | None:
 def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     if have.present or have.deployed_key is None:
         return Diff([])
+    if have.version_id is None:  # nothing to put it back from: said before the update, which goes on
+        return Diff([], [gone_note(want, have)])
     res = f"s3 object s3://{want.bucket}/{have.deployed_key}"
-    if have.version_id is not None:
-        why = "the deployed code, which a failed update rolls back to, is missing: restored from its version"
-        return Diff([Change("create", res, {"VersionId": (None, have.version_id)}, reason=why)])
-    why = "the deployed code is missing and no version of it is left: deploy stops before the stack update"
-    return Diff([Change("create", res, {"VersionId": (None, None)}, reason=why)])
+    why = "the deployed code, which a failed update rolls back to, is missing: restored from its version"
+    return Diff([Change("create", res, {"VersionId": (None, have.version_id)}, reason=why)])
 
 
 def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
     want, have = d.desired, d.observed
     key = str(have.deployed_key)
-    if have.version_id is None:
-        raise StepFailed(missing_message(ctx, want, key, have.function))
     source = {"Bucket": want.bucket, "Key": key, "VersionId": have.version_id}
     ctx.clients.s3.copy_object(
         Bucket=want.bucket, Key=key, CopySource=source, ExpectedBucketOwner=want.account_id
@@ -118,15 +116,18 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
     return Outcome("created", [f"restored s3://{want.bucket}/{key} from version {have.version_id}"])
 
 
-def missing_message(ctx: Context, want: Desired, key: str, function: str) -> str:
-    env = ctx.config.env
+def gone_note(want: Desired, have: Observed) -> str:
+    """What a missing deployed key means for the coming update, and the two ways out. Deploy goes on: a
+    failed rollback loses no data and has its own way out, while refusing could block every upgrade for good
+    (after a rollback that skipped the function, no copy of that key may exist anywhere)."""
+    url = f"s3://{want.bucket}/{have.deployed_key}"
     return (
-        f"error: the deployed ingest code s3://{want.bucket}/{key} is gone and no version of it is left, so "
-        "a failed update could not roll the function back (the stack would end UPDATE_ROLLBACK_FAILED); "
-        "the stack was not updated. Put that zip back at that key, then deploy again: the function still "
-        f"runs it (`aws lambda get-function --function-name {function} --query Code.Location --output text` "
-        f"prints a download URL, then `aws s3 cp ZIP s3://{want.bucket}/{key}`), or build it with the "
-        f"version of this tool that deployed it (`doit package env={env}` writes it under build/{env}/)"
+        f"the deployed code {url} is gone and no version of it is left: if the stack update fails, its "
+        "rollback cannot set the function back and the stack ends UPDATE_ROLLBACK_FAILED (deploy then says "
+        "how to finish it). To avoid that, put the zip back at that key before deploying: the function may "
+        f"still run it (`aws lambda get-function --function-name {have.function} --query Code.Location "
+        f"--output text` prints a download URL; then `aws s3 cp ZIP {url}`), or build it with the version "
+        "of this tool that deployed it (`doit package` writes it under build/ENV/)"
     )
 
 
@@ -152,4 +153,4 @@ def report(have: Observed) -> list[tuple[str, str]]:
         return [("deployed code", f"{have.deployed_key} in the artifacts bucket")]
     if have.version_id is not None:
         return [("deployed code", f"{have.deployed_key} missing (restorable from version {have.version_id})")]
-    return [("deployed code", f"{have.deployed_key} missing, no version left: restore it before an update")]
+    return [("deployed code", f"{have.deployed_key} missing, no version left (see the note)")]
