@@ -101,7 +101,8 @@ class Engine(Rollback):
                     continue
                 self._update_one(rm, logical, body, prev, old_template, created, replaced, updated)
         except (ResourceFailed, AwsError) as exc:
-            _, reason = _failure(exc, "update")
+            res = s.resources.get(exc.logical) if isinstance(exc, ResourceFailed) else None
+            _, reason = _failure(exc, "create" if res and res.status == "CREATE_FAILED" else "update")
             pending = PendingRollback(
                 dict(updated), [(res, template["Resources"][res.logical_id]) for res in created]
             )

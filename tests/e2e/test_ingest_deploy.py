@@ -1,8 +1,8 @@
 """Issue 15: the deploy steps of the ingest function (artifacts bucket, zip upload, the stack's function).
 
 A converged deploy reads the zip's key once (HeadObject) and writes nothing; after a code change, plan names
-the upload and the function's code update without a write, deploy makes exactly those two, and the next
-deploy writes nothing again.
+the upload and the function's code update without a write, deploy makes exactly those two and retires the
+old key once the update completed, and the next deploy writes nothing again.
 """
 
 from __future__ import annotations
