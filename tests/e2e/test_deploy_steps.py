@@ -115,8 +115,12 @@ def test_stream_diff_update_replace_and_statuses():
     assert streams.diff(want, _observed()).empty
     upd = streams.diff(want, _observed(BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 60}))
     assert upd.changes[0].action == "update" and set(upd.changes[0].fields) == {"BufferingHints"}
+    in_place = streams.diff(want, _observed(AppendOnly=False)).changes[
+        0
+    ]  # UpdateDestination, not a new stream
+    assert in_place.action == "update" and in_place.fields == {"AppendOnly": (False, True)}
+    assert in_place.reason == f"in place: {streams.APPEND_ONLY_IN_PLACE}"
     for field, value in (
-        ("AppendOnly", False),
         ("CatalogConfiguration", {"CatalogARN": "other"}),
         (
             "DestinationTableConfigurationList",

@@ -71,7 +71,9 @@ def test_artifacts_bucket_is_private_encrypted_tls_only_versioned_and_never_expi
     # No rule expires a current zip (a rollback may read it again); the access logs expire after 30 days.
     rules = {r["ID"]: r for r in s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]}
     code, logs_rule = rules[artifacts_bucket.RULE_ID], rules[artifacts_bucket.LOGS_RULE_ID]
-    assert code["Filter"] == {"Prefix": "ingest/"} and code["Expiration"] == {"ExpiredObjectDeleteMarker": True}
+    assert code["Filter"] == {"Prefix": "ingest/"} and code["Expiration"] == {
+        "ExpiredObjectDeleteMarker": True
+    }
     assert code["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
     assert logs_rule["Filter"] == {"Prefix": "access-logs/"} and logs_rule["Expiration"] == {"Days": 30}
     assert not [r for r in rules.values() if artifacts_bucket.expires_code(r)]
