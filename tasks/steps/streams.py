@@ -22,6 +22,7 @@ from tasks.errors import StepFailed, error_code
 from tasks.polling import poll, resource_delays, retry_codes
 from tasks.schemas import ALL_SIGNALS
 from tasks.step import Change, Context, Diff, Outcome, plain
+from tasks.steps import append_only
 from tasks.steps.stream_spec import described_fields, destination
 
 STREAM_DEADLINE_S = 15 * 60
@@ -35,9 +36,6 @@ UPDATABLE = (
     "S3Configuration",
 )
 REPLACING = ("CatalogConfiguration", "DestinationTableConfigurationList", "DeliveryStreamType")
-# UpdateDestination's answer when AWS will not turn AppendOnly on in place: then the stream is re-created.
-APPEND_ONLY_REFUSED = ("InvalidArgumentException",)
-APPEND_ONLY_IN_PLACE = "AppendOnly false -> true by UpdateDestination; replaced if AWS refuses"
 # CreateDeliveryStream right after CloudFormation created the role: Firehose cannot assume it yet.
 ROLE_NOT_READY = ("InvalidArgumentException",)
 
@@ -187,7 +185,7 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     if have.status == "CREATING":
         fields["DeliveryStreamStatus"] = (have.status, "ACTIVE")
         return Diff([Change("update", res, fields, reason="creating: wait for ACTIVE")], notes)
-    how = f"in place: {APPEND_ONLY_IN_PLACE}" if "AppendOnly" in fields else "UpdateDestination"
+    how = f"in place: {append_only.IN_PLACE}" if "AppendOnly" in fields else "UpdateDestination"
     return Diff([Change("update", res, fields, reason=how)] if fields else [], notes)
 
 
@@ -295,37 +293,15 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
         again.desired, again.observed = want, have
         return apply(ctx, again)
     update: dict[str, Any] = {k: copy.deepcopy(want.destination[k]) for k in UPDATABLE if k in change.fields}
-    try:
-        update_destination(ctx, have, update)
-    except ClientError as exc:
-        if "AppendOnly" not in update or error_code(exc) not in APPEND_ONLY_REFUSED:
-            raise
-        return _replace_refused(ctx, want, have, update, error_code(exc))
+    if "AppendOnly" in update:  # a stream re-created without it: repaired in place, or re-created
+
+        def recreate() -> None:
+            delete_stream(ctx, want.name)
+            create_stream(ctx, want)
+
+        return append_only.turn_on(ctx, want, have, update, recreate)
+    append_only.update_destination(ctx, have, update)
     return Outcome("updated", [f"{want.name}: {', '.join(update)} updated in place"])
-
-
-def update_destination(ctx: Context, have: Observed, update: dict[str, Any]) -> None:
-    ctx.clients.firehose.update_destination(
-        DeliveryStreamName=have.name,
-        CurrentDeliveryStreamVersionId=have.version_id,
-        DestinationId=have.destination_id,
-        IcebergDestinationUpdate=update,
-    )
-
-
-def _replace_refused(
-    ctx: Context, want: Desired, have: Observed, update: dict[str, Any], code: str
-) -> Outcome:
-    """AWS refused the update that turns AppendOnly on. When other fields rode along, the same update
-    without AppendOnly tells whose refusal it was (nothing changed yet, so the version is the same): only
-    AppendOnly's refusal re-creates the stream; any other error stands, and the stream is kept."""
-    rest = {k: v for k, v in update.items() if k != "AppendOnly"}
-    if rest:
-        update_destination(ctx, have, rest)
-    ctx.say(f"  stream {want.name}: AWS refused AppendOnly in place ({code}): re-creating it")
-    delete_stream(ctx, want.name)
-    create_stream(ctx, want)
-    return Outcome("replaced", [f"{want.name} re-created: AWS refused AppendOnly in place ({code})"])
 
 
 def report(have: Observed) -> list[tuple[str, str]]:

@@ -16,7 +16,7 @@ from pyiceberg.table import StaticTable
 from tasks.errors import StepFailed
 from tasks.records import encode, make_records
 from tasks.runner import plan_text
-from tasks.steps import streams
+from tasks.steps import append_only
 from tests.deploy_helpers import deploy, mutating, run
 from tests.emulator.streams import iceberg_config_of, wait_stream_gone
 
@@ -83,7 +83,10 @@ def test_append_only_false_is_turned_on_in_place_and_the_buffered_records_land(e
     emulator.reset_calls()
     repaired = deploy(emulator, SETTINGS)
     assert repaired.results["stream_logs"].outcome.result == "updated"
-    assert mutating(emulator) == {"firehose:UpdateDestination": 1}  # no DeleteDeliveryStream
+    # No DeleteDeliveryStream; the env's tags, which the stream re-created by hand lacked, put back.
+    assert mutating(emulator) == {"firehose:UpdateDestination": 1, "firehose:TagDeliveryStream": 1}
+    tags = emulator.client("firehose").list_tags_for_delivery_stream(DeliveryStreamName=NAME)["Tags"]
+    assert {t["Key"]: t["Value"] for t in tags} == cfg.all_tags
     after = _describe(emulator)
     assert (after["DeliveryStreamARN"], after["CreateTimestamp"]) == (
         before["DeliveryStreamARN"],
@@ -109,11 +112,11 @@ def test_a_refused_append_only_update_replaces_the_stream(emulator, capsys):
     _recreated_without_append_only(emulator, BufferingHints={"SizeInMBs": 64, "IntervalInSeconds": 600})
     before = _describe(emulator)
     emulator.reset_calls()
-    _refused(emulator, streams.APPEND_ONLY_REFUSED[0])
+    _refused(emulator, append_only.REFUSED[0])
     capsys.readouterr()
     repaired = deploy(emulator, SETTINGS)
     assert repaired.results["stream_logs"].outcome.result == "replaced"
-    assert f"AWS refused AppendOnly in place ({streams.APPEND_ONLY_REFUSED[0]}): re-creating it" in (
+    assert f"AWS refused AppendOnly in place ({append_only.REFUSED[0]}): re-creating it" in (
         capsys.readouterr().out
     )
     assert mutating(emulator) == {
