@@ -7,7 +7,7 @@ out that keeps them.
   gone, aws-facts.md "Rollbacks re-read old artifacts"). CloudFormation takes only ContinueUpdateRollback:
   fix what the resource needs and continue, or skip the resources that cannot be set back
   (``--resources-to-skip``; CloudFormation then records them as rolled back, and the next deploy updates
-  them to the config). deploy:rollback_code puts a missing code key back first when a version of it is left.
+  them to the config).
 - UPDATE_FAILED, CREATE_FAILED (a stack made with rollback disabled): ``rollback-stack``.
 - DELETE_FAILED, ROLLBACK_FAILED: only a delete is taken; ``--retain-resources`` keeps the resources that
   failed (a table bucket with tables, say), and the next deploy creates the stack again.
@@ -81,9 +81,9 @@ def rollback_advice(config: Config, failed: list[dict[str, Any]]) -> str:
     cont = aws_cli(config, "continue-update-rollback", name)
     text = (
         f"CloudFormation could not roll back {why or 'every resource'}. The stack takes no update until its "
-        f"rollback finishes (deleting it would take the env's tables with it). Fix what the rollback needs "
-        f"(a missing code key: `doit deploy env={config.env}` puts it back when a version of it is left), "
-        f"then run `{cont}`"
+        "rollback finishes (nothing needs deleting: the tables stay as they are). Fix what the rollback "
+        "needs (for a code key that is gone: the previous zip back at its key in the artifacts bucket, as "
+        f"docs/upgrades.md says), then run `{cont}`"
     )
     if names:
         text += (
