@@ -9,8 +9,8 @@ out that keeps them.
   (``--resources-to-skip``; CloudFormation then records them as rolled back, and the next deploy updates
   them to the config).
 - UPDATE_FAILED, CREATE_FAILED (a stack made with rollback disabled): ``rollback-stack``.
-- DELETE_FAILED, ROLLBACK_FAILED: only a delete is taken; ``--retain-resources`` keeps the resources that
-  failed (a table bucket with tables, say), and the next deploy creates the stack again.
+- DELETE_FAILED, ROLLBACK_FAILED: only a delete is taken: fix what stopped it (named with the reasons),
+  delete again and deploy; ``--retain-resources`` would leave the resources that failed outside any stack.
 """
 
 from __future__ import annotations
@@ -61,13 +61,18 @@ def advice(ctx: Context, stack_id: str, status: str) -> str:
             f"then run `doit deploy env={config.env}` again"
         )
     if status in DELETE_ONLY:
-        failed = [str(e.get("LogicalResourceId")) for e in failed_resources(ctx, stack_id)]
-        keep = f" --retain-resources {' '.join(failed)}" if failed else ""
-        return (
-            "CloudFormation takes only a delete of it now: fix what stopped the resources that failed, or "
-            f"delete the stack and keep them with `{aws_cli(config, 'delete-stack', name)}{keep}`, then run "
-            f"`doit deploy env={config.env}` to create it again"
+        failed = [e for e in failed_resources(ctx, stack_id) if e.get("LogicalResourceId") != name]
+        why = "; ".join(f"{e.get('LogicalResourceId')}: {e.get('ResourceStatusReason')}" for e in failed)
+        names = " ".join(str(e.get("LogicalResourceId")) for e in failed)
+        text = "CloudFormation takes only a delete of it now"
+        text += f" ({why})" if why else ""
+        text += (
+            f": fix what stopped that delete, then run `{aws_cli(config, 'delete-stack', name)}` and "
+            f"`doit deploy env={config.env}` to create the stack again"
         )
+        if names:
+            text += f"; `--retain-resources {names}` leaves those out of the delete, outside any stack"
+        return text
     return f"see its events: `{aws_cli(config, 'describe-stack-events', name)}`"
 
 
