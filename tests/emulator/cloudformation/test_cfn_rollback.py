@@ -122,9 +122,21 @@ def _delete_every_version(s3: Any, key: str) -> None:
         s3.delete_object(Bucket=BUCKET, Key=key, VersionId=v["VersionId"])
 
 
-def _rollback_failed(emulator: Any) -> tuple[Any, Any]:
+def _expire_after_30_days(emulator: Any, s3: Any) -> None:
+    """What the tool's artifacts bucket did before: a rule expiring every object 30 days after upload."""
+    rule = {"ID": "expire", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 30}}
+    s3.put_bucket_lifecycle_configuration(Bucket=BUCKET, LifecycleConfiguration={"Rules": [rule]})
+    emulator.set_faults({"clock": {"offset_seconds": 31 * 86_400}})
+    s3.put_object(Bucket=BUCKET, Key="v2.zip", Body=_code("v2"))  # the new code, uploaded a month later
+
+
+def _rollback_failed(emulator: Any, how: str = "deleted") -> tuple[Any, Any]:
     s3, cfn = _set_up(emulator)
-    _delete_every_version(s3, "v1.zip")  # behind the stack's back: the rollback's code is gone
+    if how == "deleted":
+        _delete_every_version(s3, "v1.zip")  # behind the stack's back: the rollback's code is gone
+    else:  # a month later, expired by the bucket's rule (a delete marker over it)
+        _expire_after_30_days(emulator, s3)
+        assert not s3.list_objects_v2(Bucket=BUCKET, Prefix="v1.zip").get("Contents")
     _failing_update(cfn)
     stack = _stack(cfn)
     assert stack["StackStatus"] == "UPDATE_ROLLBACK_FAILED"
@@ -149,8 +161,9 @@ def _rollback_failed(emulator: Any) -> tuple[Any, Any]:
     return s3, cfn
 
 
-def test_a_rollback_whose_code_key_is_gone_fails_and_continues_once_the_key_is_back(emulator):
-    s3, cfn = _rollback_failed(emulator)
+@pytest.mark.parametrize("how", ["deleted", "expired"])
+def test_a_rollback_whose_code_key_is_gone_fails_and_continues_once_the_key_is_back(emulator, how):
+    s3, cfn = _rollback_failed(emulator, how)
     s3.put_object(Bucket=BUCKET, Key="v1.zip", Body=_code("v1"))
     cfn.continue_update_rollback(StackName=STACK)
     assert _stack(cfn)["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
