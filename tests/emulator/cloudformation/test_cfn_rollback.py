@@ -77,13 +77,17 @@ def _set_up(emulator: Any) -> tuple[Any, Any]:
     return s3, cfn
 
 
-def _failing_update(cfn: Any) -> None:
+def _update_to_v2(cfn: Any, *, failing: bool = False) -> None:
     cfn.update_stack(
         StackName=STACK,
-        TemplateBody=_template("v2.zip", failing=True),
+        TemplateBody=_template("v2.zip", failing=failing),
         Parameters=[{"ParameterKey": "CodeKey", "ParameterValue": "v2.zip"}],
         Capabilities=["CAPABILITY_IAM"],
     )
+
+
+def _failing_update(cfn: Any) -> None:
+    _update_to_v2(cfn, failing=True)
 
 
 def _rollback_events(cfn: Any) -> list[tuple[str, str]]:
@@ -106,12 +110,7 @@ def test_a_failed_update_sets_the_function_back_to_its_previous_code_key(emulato
     assert _invoke(emulator) == "v1"  # the function was on v2 when the rollback began
     assert ("Fn", "UPDATE_COMPLETE") in _rollback_events(cfn)
     # The stack's records are the previous ones: the same update is a change again, and it applies.
-    cfn.update_stack(
-        StackName=STACK,
-        TemplateBody=_template("v2.zip"),
-        Parameters=[{"ParameterKey": "CodeKey", "ParameterValue": "v2.zip"}],
-        Capabilities=["CAPABILITY_IAM"],
-    )
+    _update_to_v2(cfn)
     assert _stack(cfn)["StackStatus"] == "UPDATE_COMPLETE"
     assert _invoke(emulator) == "v2"
 
@@ -191,11 +190,6 @@ def test_continue_update_rollback_skips_the_resources_it_is_told_to(emulator):
         cfn.continue_update_rollback(StackName=STACK)
     assert error_code(exc) == "ValidationError"
     # The next update takes the function where the template says.
-    cfn.update_stack(
-        StackName=STACK,
-        TemplateBody=_template("v2.zip"),
-        Parameters=[{"ParameterKey": "CodeKey", "ParameterValue": "v2.zip"}],
-        Capabilities=["CAPABILITY_IAM"],
-    )
+    _update_to_v2(cfn)
     assert _stack(cfn)["StackStatus"] == "UPDATE_COMPLETE"
     assert _invoke(emulator) == "v2"
