@@ -23,6 +23,7 @@ from emulator.cloudformation.models import (
 from emulator.cloudformation.responses import (
     STACK_NAME_RE,
     check_not_busy,
+    check_updatable,
     new_stack_id,
     partition,
     request_args,
@@ -142,7 +143,7 @@ def create_change_set(req: OverrideRequest) -> OverrideResponse:
                 raise ValidationError(f"Stack [{name}] does not exist")
             if stack.status == "REVIEW_IN_PROGRESS":
                 raise ValidationError(f"Stack [{name}] does not exist")
-            check_not_busy(stack)
+            check_updatable(stack)
         else:
             raise ValidationError(
                 f"ChangeSetType {cs_type} is not supported by the emulator (CREATE, UPDATE)"

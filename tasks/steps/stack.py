@@ -22,8 +22,16 @@ from lake import cfn_schemas
 from tasks import stack_diff
 from tasks.errors import StepFailed, error_code
 from tasks.step import Change, Context, Diff, Outcome, Result, plain
+from tasks.steps import rollback_code, stack_recovery
 from tasks.steps.function import code_change
-from tasks.steps.stack_events import delete_stack, describe, events_page, failure_message, wait_stack
+from tasks.steps.stack_events import (
+    delete_stack,
+    described,
+    events_page,
+    failure_message,
+    forget_described,
+    wait_stack,
+)
 
 NAME = "stack"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
@@ -104,7 +112,7 @@ def outputs_of(stack: dict[str, Any]) -> dict[str, str]:
 
 
 def observe(ctx: Context) -> Observed:
-    stack = describe(ctx, ctx.config.stack_name)
+    stack = described(ctx)
     if stack is None or stack["StackStatus"] == "DELETE_COMPLETE":
         return Observed(False)
     status = stack["StackStatus"]
@@ -280,7 +288,7 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
     elif have.exists and have.status not in UPDATABLE and have.status != "REVIEW_IN_PROGRESS":
         raise StepFailed(
             f"error: stack {want.stack_name} is {have.status} ({have.reason or 'no reason given'}): "
-            "fix it in the CloudFormation console, or run `doit destroy` and deploy again"
+            + stack_recovery.advice(ctx, have.stack_id or want.stack_name, str(have.status))
         )
     kind = "UPDATE" if have.exists and have.status != "REVIEW_IN_PROGRESS" else "CREATE"
     outputs = run_change_set(ctx, want, kind)
@@ -288,6 +296,8 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
         ctx.facts.stack_outputs = dict(have.outputs)
         return Outcome("unchanged", ["CloudFormation found no changes"])
     result: Result = "replaced" if recreate else ("created" if kind == "CREATE" else "updated")
+    if kind == "UPDATE":  # the update completed: the code key it moved away from is no longer needed
+        details += rollback_code.retire(ctx, have.parameters, want.parameters)
     ctx.facts.stack_outputs = dict(outputs)
     ctx.facts.stack_changed = True
     ctx.facts.stack_created = result != "updated"
@@ -295,6 +305,7 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
 
 
 def evaluate_again(ctx: Context) -> Diff[Desired, Observed]:
+    forget_described(ctx)
     want = desired(ctx)
     have = observe(ctx)
     d = diff(want, have)
@@ -336,7 +347,10 @@ def run_change_set(ctx: Context, want: Desired, kind: str) -> dict[str, str] | N
     cfn.execute_change_set(ChangeSetName=cs_id, StackName=stack_id)
     status, stack = wait_stack(ctx, stack_id, set(prior), read_now=False)
     if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
-        raise StepFailed(failure_message(ctx, want.stack_name, status, stack_id, prior))
+        message = failure_message(ctx, want.stack_name, status, stack_id, prior)
+        if status not in UPDATABLE:  # e.g. UPDATE_ROLLBACK_FAILED: say how to get it updatable again
+            message += ". " + stack_recovery.advice(ctx, stack_id, status)
+        raise StepFailed(message)
     return outputs_of(stack or {})
 
 
