@@ -1,10 +1,10 @@
 """The receiver's core: one OTLP/HTTP request in, one response out, with no server around it.
 
-`Receiver.handle(method, path, headers, body) -> Response` is all a server (ingest/server.py) or a Lambda
-handler needs to call. Statuses follow the OTLP/HTTP specification (otlp-mapping.md): 200 with
-partial_success for refused items, 400 for what no retry fixes, 401, 404, 405, 413, 415, and 429/503
-with Retry-After when the rows could not be handed to Firehose. It never answers 200 for rows that
-were not handed on.
+`Receiver.handle(method, path, headers, body, deadline) -> Response` is all a server (ingest/server.py) or
+a Lambda handler needs to call. Statuses follow the OTLP/HTTP specification (otlp-mapping.md): 200 with
+partial_success for refused items, 400 for what no retry fixes, 401, 404, 405, 413 (over the body or the
+item limit), 415, and 429/503 with Retry-After when the rows could not be handed to Firehose by the
+request's one deadline. It never answers 200 for rows that were not handed on.
 """
 
 from __future__ import annotations
@@ -15,21 +15,34 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ingest import decode
 from ingest.deliver import Deliver
 from ingest.mapping import MAPPERS, Received
+from lake.sender import Deadline
 
 HEALTH_PATH = "/_ingest/health"
 RETRY_AFTER_S = 1
+# Items (spans, log records, data points) one request may hold: each becomes a row, so this bounds the
+# work of a request whatever its size on the wire (a few KiB of gzip can hold 500,000 empty records).
+DEFAULT_MAX_ROWS = 50_000
+DEFAULT_DEADLINE_S = 30.0
+
+
+class Token(Protocol):
+    """A bearer token that may change while the receiver runs (the Lambda's, from Secrets Manager)."""
+
+    def matches(self, credential: str) -> bool: ...
 
 
 @dataclass(frozen=True)
 class Settings:
     signals: tuple[str, ...]
     max_body_bytes: int
-    token: str | None = field(default=None, repr=False)
+    token: str | Token | None = field(default=None, repr=False)
+    max_rows: int = DEFAULT_MAX_ROWS
+    deadline_s: float = DEFAULT_DEADLINE_S  # a request's one deadline, when its caller gives none
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,12 @@ class Stats:
             }
 
 
+def _matches(token: str | Token, credential: str) -> bool:
+    if isinstance(token, str):
+        return hmac.compare_digest(credential.encode(), token.encode())  # constant time
+    return token.matches(credential)
+
+
 def _lower(headers: dict[str, str] | Any) -> dict[str, str]:
     return {str(k).lower(): str(v) for k, v in dict(headers).items()}
 
@@ -83,8 +102,17 @@ class Receiver:
         self.clock = clock
         self.stats = Stats()
 
-    def handle(self, method: str, path: str, headers: dict[str, str] | Any, body: bytes) -> Response:
-        response = self._handle(method.upper(), path.split("?", 1)[0], _lower(headers), body)
+    def handle(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str] | Any,
+        body: bytes,
+        deadline: Deadline | None = None,
+    ) -> Response:
+        """One request's answer; `deadline` (default: `settings.deadline_s` from now) bounds all of it."""
+        deadline = deadline or Deadline.after(self.settings.deadline_s)
+        response = self._handle(method.upper(), path.split("?", 1)[0], _lower(headers), body, deadline)
         if path != HEALTH_PATH:
             self.stats.add(response)
         return response
@@ -129,12 +157,11 @@ class Receiver:
                 json_body,
                 {"Allow": "POST"},
             )
-        if self.settings.token is not None:
+        token = self.settings.token
+        if token is not None:
             given = headers.get("authorization", "")
             scheme, _, credential = given.partition(" ")
-            ok = scheme.lower() == "bearer" and hmac.compare_digest(
-                credential.strip().encode(), self.settings.token.encode()
-            )
+            ok = scheme.lower() == "bearer" and _matches(token, credential.strip())
             if not ok:
                 return self._error(
                     401,
@@ -153,7 +180,9 @@ class Receiver:
             )
         return None
 
-    def _handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Response:
+    def _handle(
+        self, method: str, path: str, headers: dict[str, str], body: bytes, deadline: Deadline
+    ) -> Response:
         if path == HEALTH_PATH and method == "GET":
             payload = json.dumps(self.stats.to_dict()).encode()
             return Response(200, {"Content-Type": decode.JSON}, payload)
@@ -165,7 +194,7 @@ class Receiver:
         fmt = "json" if media.is_json else "protobuf"
         try:
             raw = decode.decompress(body, headers.get("content-encoding"), self.settings.max_body_bytes)
-            request = decode.parse(path, media, raw)
+            request = decode.parse(path, media, raw, self.settings.max_rows)
         except decode.TooLarge as exc:
             return self._error(413, decode.RPC_RESOURCE_EXHAUSTED, str(exc), json_body)
         except decode.BadRequest as exc:
@@ -174,7 +203,7 @@ class Receiver:
         rx = Received(micros=int(now * 1_000_000), millis=int(now * 1000))
         rows = MAPPERS[path](request, self.settings.signals, rx)
         del request, raw  # the rows are all that is needed now: free the message while sending
-        delivery = self.deliver(rows.records) if rows.records else None
+        delivery = self.deliver(rows.records, deadline) if rows.records else None
         counts = {signal: len(recs) for signal, recs in rows.records.items()}
         if delivery is not None and not delivery.ok:
             status = 429 if delivery.throttled else 503

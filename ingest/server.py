@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 
 from ingest.app import Receiver, Settings, log_line
-from ingest.deliver import FirehoseDelivery
+from ingest.deliver import FirehoseDelivery, client_config
 
 TOKEN_VAR = "OTLP2PIPELINE_INGEST_TOKEN"  # a generated token reaches `python -m ingest` this way, not argv
 DEFAULT_HOST = "127.0.0.1"
@@ -30,13 +30,17 @@ def build(config: Any, token: str | None = None) -> tuple[Receiver, FirehoseDeli
     from tasks.aws import Clients
 
     clients = Clients(config)
-    delivery = FirehoseDelivery(
-        clients.firehose, config.stream_name, float(config.ingest.sender_deadline_seconds)
+    deadline_s = float(config.ingest.sender_deadline_seconds)
+    firehose = clients.session.client(
+        "firehose", endpoint_url=config.endpoint, config=client_config(deadline_s)
     )
+    delivery = FirehoseDelivery(firehose, config.stream_name)
     settings = Settings(
         signals=tuple(config.signals),
         max_body_bytes=config.ingest.max_body_mb * MIB,
         token=token or os.environ.get(TOKEN_VAR) or config.ingest.token,
+        max_rows=config.ingest.max_rows,
+        deadline_s=deadline_s,
     )
     return Receiver(settings, delivery), delivery
 

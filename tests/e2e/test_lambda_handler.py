@@ -21,6 +21,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
 from ingest import lambda_handler
 from ingest.app import Receiver, Settings
 from ingest.deliver import Delivery
+from lake.sender import Deadline
 
 TOKEN = "t0kenT0kenT0kenT0kenT0kenT0ken00"
 NOW_NS = 1_767_225_600_000_000_000
@@ -94,7 +95,7 @@ class Recorder:
         self.records: dict[str, list[bytes]] = {}
         self.fail = fail
 
-    def __call__(self, records: dict[str, list[bytes]]) -> Delivery:
+    def __call__(self, records: dict[str, list[bytes]], deadline: Deadline) -> Delivery:
         out = Delivery()
         for signal, recs in records.items():
             if self.fail:
