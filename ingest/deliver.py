@@ -4,14 +4,15 @@ Batches of at most 500 records and 4 MiB; only the records a call reports failed
 backoff, within the request's one deadline. The outcome says whether everything was handed on; the
 receiver answers 200 only then, and 429/503 otherwise, so that the exporter sends the request again.
 
-The deadline holds even when Firehose stalls: the receiver's client makes one attempt per call (the
-sender retries, within the deadline, what botocore would have retried), its connect and read timeouts
-bound one call (`client_config`), and no call starts later than that bound before the deadline. So the
-answer comes by the deadline, and a call still running after it never hands on rows behind the answer.
+The deadline holds even when Firehose stalls. The receiver's Firehose clients make one attempt per call
+(the sender retries, within the deadline, what botocore would have retried), and each call goes through
+the client whose connect and read timeouts are the longest that still let it end by the deadline
+(CALL_TIMEOUTS_S). So the answer comes by the deadline, and no call is still running behind it.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,25 +28,33 @@ THROTTLING_CODES = frozenset(
     {"ThrottlingException", "LimitExceededException", "TooManyRequestsException", "Throttling"}
 )
 THREADS = 4  # metric tables of one request, sent beside each other
-CALL_TIMEOUT_MAX_S = 5.0
+# The connect and the read timeout a call may get: the longest whose call (both, in the worst case) ends
+# before the deadline. Past the shortest, no call starts.
+CALL_TIMEOUTS_S = (0.25, 0.5, 1.0, 2.0, 4.0)
 
 
-def call_timeout(deadline_s: float) -> float:
-    """The connect and the read timeout of one Firehose call: a sixth of the deadline, at most 5 s, so
-    calls can start for the first two thirds of a request's time."""
-    return min(CALL_TIMEOUT_MAX_S, deadline_s / 6)
-
-
-def client_config(deadline_s: float) -> BotoConfig:
-    """The receiver's Firehose client: one attempt per call (lake/sender.put_batch retries within the
-    request's deadline) and timeouts that bound a stalled call."""
-    timeout = call_timeout(deadline_s)
+def client_config(timeout_s: float) -> BotoConfig:
+    """A receiver's Firehose client: one attempt per call (lake/sender.put_batch retries within the
+    request's deadline), with timeouts that bound a stalled call."""
     return BotoConfig(
         retries={"mode": "standard", "max_attempts": 1},
-        connect_timeout=timeout,
-        read_timeout=timeout,
+        connect_timeout=timeout_s,
+        read_timeout=timeout_s,
         max_pool_connections=32,
     )
+
+
+class _Bounded:
+    """PutRecordBatch through the client with the longest timeout that lets the call end by `deadline`."""
+
+    def __init__(self, client: Callable[[float], Any], deadline: Deadline) -> None:
+        self._client = client
+        self._deadline = deadline
+
+    def put_record_batch(self, **kwargs: Any) -> Any:
+        left = self._deadline.left()
+        timeout = max([t for t in CALL_TIMEOUTS_S if 2 * t <= left], default=CALL_TIMEOUTS_S[0])
+        return self._client(timeout).put_record_batch(**kwargs)
 
 
 @dataclass
@@ -72,18 +81,31 @@ Deliver = Callable[[dict[str, list[bytes]], Deadline], Delivery]
 class FirehoseDelivery:
     """Sends a request's records to the env's streams; several signals' streams on a small shared pool."""
 
-    def __init__(self, firehose: Any, stream_of: Callable[[str], str]) -> None:
-        self.firehose = firehose
+    def __init__(self, session: Any, endpoint_url: str | None, stream_of: Callable[[str], str]) -> None:
+        self.session = session
+        self.endpoint_url = endpoint_url
         self.stream_of = stream_of
-        config = firehose.meta.config
-        # The longest a call that has started can take when Firehose stalls.
-        self.call_bound_s = float(config.connect_timeout) + float(config.read_timeout)
+        self._clients: dict[float, Any] = {}
+        self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="ingest-send")
+
+    def client(self, timeout_s: float) -> Any:
+        """The Firehose client with that timeout, made on first use and kept (botocore clients are
+        thread-safe)."""
+        with self._lock:
+            if timeout_s not in self._clients:
+                self._clients[timeout_s] = self.session.client(
+                    "firehose", endpoint_url=self.endpoint_url, config=client_config(timeout_s)
+                )
+            return self._clients[timeout_s]
 
     def _one(self, signal: str, batch: list[bytes], until: Deadline) -> tuple[str, int, int, dict[str, int]]:
         stream = self.stream_of(signal)
+        firehose = _Bounded(self.client, until)
         try:
-            sent, failed, _, _, errors = put_batch(self.firehose, stream, batch, until=until)
+            sent, failed, _, _, errors = put_batch(
+                firehose, stream, batch, until=until, call_s=2 * CALL_TIMEOUTS_S[0]
+            )
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", "ClientError"))
             return signal, 0, len(batch), {code: len(batch)}
@@ -98,8 +120,7 @@ class FirehoseDelivery:
         botocore serialises it (bench/ingest.py), so one request never has several in flight per stream."""
         return [self._one(signal, batch, until) for batch in batches(recs)]
 
-    def __call__(self, records: dict[str, list[bytes]], deadline: Deadline) -> Delivery:
-        until = deadline.earlier(self.call_bound_s)  # a call started by then ends by the deadline
+    def __call__(self, records: dict[str, list[bytes]], until: Deadline) -> Delivery:
         out = Delivery()
         if len(records) == 1:
             [(signal, recs)] = records.items()

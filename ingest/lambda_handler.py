@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ingest.app import DEFAULT_DEADLINE_S, DEFAULT_MAX_ROWS, Receiver, Response, Settings
-from ingest.deliver import FirehoseDelivery, client_config
+from ingest.deliver import FirehoseDelivery
 from lake.sender import Deadline
 
 STREAM_VAR = "OTLP_STREAM_{}"  # one per signal the env has, e.g. OTLP_STREAM_EXP_HISTOGRAM
@@ -141,8 +141,7 @@ def build(
         max_rows=int(environ.get(MAX_ROWS_VAR) or DEFAULT_MAX_ROWS),
         deadline_s=deadline_s,
     )
-    firehose = session.client("firehose", config=client_config(deadline_s))
-    return Receiver(settings, FirehoseDelivery(firehose, streams.__getitem__))
+    return Receiver(settings, FirehoseDelivery(session, None, streams.__getitem__))
 
 
 def deadline_of(context: Any, settings: Settings, clock: Callable[[], float] = time.monotonic) -> Deadline:

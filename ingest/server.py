@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 
 from ingest.app import Receiver, Settings, log_line
-from ingest.deliver import FirehoseDelivery, client_config
+from ingest.deliver import FirehoseDelivery
 
 TOKEN_VAR = "OTLP2PIPELINE_INGEST_TOKEN"  # a generated token reaches `python -m ingest` this way, not argv
 DEFAULT_HOST = "127.0.0.1"
@@ -30,17 +30,13 @@ def build(config: Any, token: str | None = None) -> tuple[Receiver, FirehoseDeli
     from tasks.aws import Clients
 
     clients = Clients(config)
-    deadline_s = float(config.ingest.sender_deadline_seconds)
-    firehose = clients.session.client(
-        "firehose", endpoint_url=config.endpoint, config=client_config(deadline_s)
-    )
-    delivery = FirehoseDelivery(firehose, config.stream_name)
+    delivery = FirehoseDelivery(clients.session, config.endpoint, config.stream_name)
     settings = Settings(
         signals=tuple(config.signals),
         max_body_bytes=config.ingest.max_body_mb * MIB,
         token=token or os.environ.get(TOKEN_VAR) or config.ingest.token,
         max_rows=config.ingest.max_rows,
-        deadline_s=deadline_s,
+        deadline_s=float(config.ingest.sender_deadline_seconds),
     )
     return Receiver(settings, delivery), delivery
 

@@ -68,9 +68,6 @@ class Deadline:
     def passed(self) -> bool:
         return self.left() <= 0
 
-    def earlier(self, seconds: float) -> Deadline:
-        return Deadline(self.at - seconds, self.clock)
-
 
 def retryable_code(exc: Exception) -> str | None:
     """The error code of a failed call that a retry may fix (botocore's standard retry conditions:
@@ -133,14 +130,15 @@ def put_batch(
     deadline_s: float = RESEND_DEADLINE_S,
     *,
     until: Deadline | None = None,
+    call_s: float = 0.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[int, int, int, int, dict[str, int]]:
     """Send one batch; resend exactly the failed records with jittered backoff.
 
     Without `until` (doit send): the first call is always made, resends go on for `deadline_s`, and a
     whole call's failure raises (the client's botocore retries have had their turn). With `until` (the
-    receiver, whose client does not retry): no call starts once it has passed, and a whole call that failed
-    in a way a retry may fix counts as all its records failed, resent like them.
+    receiver, whose client does not retry): no call starts with less than `call_s` left before it, and a
+    whole call that failed in a way a retry may fix counts as all its records failed, resent like them.
     Returns (sent, finally failed, calls, records resent, error codes seen).
     """
     pending = batch
@@ -149,7 +147,7 @@ def put_batch(
     delay = 0.1
     end = until or Deadline.after(deadline_s)
     for attempt in range(MAX_ATTEMPTS):
-        if until is not None and until.passed():
+        if until is not None and until.left() < max(call_s, 1e-9):
             errors[NOT_SENT] = errors.get(NOT_SENT, 0) + len(pending)
             break
         if attempt:
