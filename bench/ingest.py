@@ -10,6 +10,7 @@
   Goal: the receiver's rate is at least 70% of the sender's.
 - Memory: the receiver process's peak resident memory (VmHWM) while handling one 6 MiB request, above
   its idle size. Goal: under 3x the request size.
+- Cost: bench/ingest_cost.py (bytes per row against the OTLP bytes, dollars per million rows per signal).
 
 It starts its own emulator (free port, throw-away data dir), writes the figures into bench/results.json
 under "ingest" (other keys are kept) and asserts nothing.
@@ -32,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import emulator_process, free_port  # noqa: E402
+from bench.ingest_cost import bench_cost  # noqa: E402
 from bench.results import machine, merge_into  # noqa: E402
 from emulator.admin.client import AdminClient  # noqa: E402
 from tasks.polling import backoff, poll_until  # noqa: E402
@@ -311,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     result["converter"] = bench_converter(args.rows)
     print(json.dumps(result["converter"], indent=2), flush=True)
+    result["cost"] = bench_cost()
     with (
         tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp,
         emulator_process(Path(tmp) / "data") as emu,
