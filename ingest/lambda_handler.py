@@ -3,7 +3,7 @@
 `handler(event, context)` turns the URL's event into one call of `ingest.app.Receiver.handle` and its
 Response into the URL's response (base64 for binary bodies). The cold start, on the first invocation
 (importing this module calls nothing): the settings come from the environment the stack sets, the bearer
-token from Secrets Manager (`OTLP_TOKEN_SECRET_ARN`), and one Firehose client serves every invocation.
+token from Secrets Manager (`OTLP_TOKEN_SECRET_ARN`), and its Firehose clients serve every invocation.
 The token is read again once it is older than TOKEN_TTL_S, so a token changed outside the tool is taken
 within a minute by warm functions too. `OTLP_AUTH=iam` has no token check: the Function URL verifies
 SigV4 itself.
