@@ -221,7 +221,8 @@ def count_items(path: str, message: Message) -> int:
     return total
 
 
-def _too_many(n: int, max_rows: int | None) -> None:
+def too_many(n: int, max_rows: int | None) -> None:
+    """TooLarge when `n` items are more than `max_rows` (None: no limit)."""
     if max_rows is not None and n > max_rows:
         raise TooLarge(
             f"the request holds {n} items (spans, log records or data points): "
@@ -244,7 +245,7 @@ def parse(path: str, media: MediaType, body: bytes, max_rows: int | None = None)
         if not isinstance(doc, dict):
             raise BadRequest(f"body is a JSON {type(doc).__name__}: an OTLP/JSON request is an object")
         _prepare(doc)
-        _too_many(_json_items(path, doc), max_rows)
+        too_many(_json_items(path, doc), max_rows)
         try:
             json_format.ParseDict(doc, message, ignore_unknown_fields=True)
         except (json_format.ParseError, ValueError, TypeError) as exc:
@@ -254,7 +255,7 @@ def parse(path: str, media: MediaType, body: bytes, max_rows: int | None = None)
         message.ParseFromString(body)
     except (DecodeError, ValueError) as exc:
         raise BadRequest(f"body is not a protobuf {request_type.__name__}: {exc}") from None
-    _too_many(count_items(path, message), max_rows)
+    too_many(count_items(path, message), max_rows)
     return message
 
 
@@ -280,7 +281,8 @@ RPC_UNIMPLEMENTED = 12
 RPC_NOT_FOUND = 5
 
 
-def _varint(n: int) -> bytes:
+def varint(n: int) -> bytes:
+    """n as a protobuf base-128 varint (ingest/slices.py frames its slices with it too)."""
     out = bytearray()
     while True:
         byte = n & 0x7F
@@ -297,4 +299,4 @@ def encode_status(code: int, message: str, json_body: bool) -> bytes:
     if json_body:
         return json.dumps({"code": code, "message": message}, separators=(",", ":")).encode()
     text = message.encode()
-    return b"\x08" + _varint(code) + b"\x12" + _varint(len(text)) + text
+    return b"\x08" + varint(code) + b"\x12" + varint(len(text)) + text

@@ -2,7 +2,8 @@
 
 Batches of at most 500 records and 4 MiB; only the records a call reports failed are sent again, with
 backoff, within the request's one deadline. The outcome says whether everything was handed on; the
-receiver answers 200 only then, and 429/503 otherwise, so that the exporter sends the request again.
+receiver answers 200 only then, and 503 with Retry-After otherwise, so that the exporter sends the request
+again.
 
 The deadline holds even when Firehose stalls. The receiver's Firehose clients make one attempt per call
 (the sender retries, within the deadline, what botocore would have retried), and each call goes through
@@ -24,9 +25,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lake.sender import Deadline, batches, put_batch
 
-THROTTLING_CODES = frozenset(
-    {"ThrottlingException", "LimitExceededException", "TooManyRequestsException", "Throttling"}
-)
 THREADS = 4  # metric tables of one request, sent beside each other
 # The connect and the read timeout a call may get: the longest whose call (both, in the worst case) ends
 # before the deadline. Past the shortest, no call starts.
@@ -68,11 +66,6 @@ class Delivery:
     @property
     def ok(self) -> bool:
         return self.failed == 0
-
-    @property
-    def throttled(self) -> bool:
-        """Every error was a throttle: 429 asks the exporter to slow down; anything else is 503."""
-        return bool(self.errors) and all(code in THROTTLING_CODES for code in self.errors)
 
 
 Deliver = Callable[[dict[str, list[bytes]], Deadline], Delivery]

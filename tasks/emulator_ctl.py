@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlparse
 
 from emulator.admin.client import AdminClient
@@ -29,6 +29,15 @@ DEFAULT_DATA_DIR = STATE_DIR / "data"
 DEFAULT_PORT = 4566
 START_TIMEOUT_S = 60.0
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def private_log(path: Path) -> BinaryIO:
+    """`path` opened for appending, readable and writable by its owner only (0600), however it was made
+    before: a background process's log holds what it was sent (paths, error messages)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "ab")
 
 
 def endpoint_for(port: int) -> str:
@@ -113,8 +122,7 @@ def start(port: int = DEFAULT_PORT, data_dir: Path | str | None = None) -> str:
         if data_dir
         else (DEFAULT_DATA_DIR if port == DEFAULT_PORT else STATE_DIR / f"data-{port}")
     )
-    STATE_DIR.mkdir(parents=True, exist_ok=True)
-    with LOG_FILE.open("ab") as log:
+    with private_log(LOG_FILE) as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "emulator", "--port", str(port), "--data-dir", str(data)],
             cwd=str(REPO_ROOT),
