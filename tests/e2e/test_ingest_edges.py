@@ -231,6 +231,15 @@ EDGES: dict[str, Edge] = {
         says=(f"limit of {MAX_ROWS} per request",),
         settings={"ingest.max_rows": str(MAX_ROWS)},
     ),
+    "more spans than max_rows, in a body parsed in slices": Edge(
+        "/v1/traces",
+        lambda t: _spans(
+            t, *({"name": f"big{i}-" + "x" * 4000} for i in range(MAX_ROWS + 1))
+        ).SerializeToString(),
+        413,
+        says=(f"limit of {MAX_ROWS} per request",),
+        settings={"ingest.max_rows": str(MAX_ROWS)},
+    ),
     "more JSON spans than max_rows": Edge(
         "/v1/traces",
         lambda t: json.dumps(

@@ -119,3 +119,23 @@ def test_items_are_counted_in_protobuf_and_in_json_alike() -> None:
             assert decode.count_items(path, decode.parse(path, media, raw, max_rows=n)) == n
             with pytest.raises(decode.TooLarge, match=f"holds {n} items"):
                 decode.parse(path, media, raw, max_rows=n - 1)
+
+
+def test_a_body_parsed_in_slices_stops_at_max_rows() -> None:
+    """A protobuf body over one slice is parsed a slice at a time; the count is checked as it goes."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    from ingest import slices
+    from ingest.mapping import Received
+
+    req = ExportTraceServiceRequest()
+    ss = req.resource_spans.add().scope_spans.add()
+    for i in range(6000):
+        ss.spans.add(name=f"span-{i}", trace_id=b"\1" * 16, span_id=b"\2" * 8)
+    body = req.SerializeToString()
+    assert len(body) > 2 * slices.SLICE_BYTES
+    rx = Received(0, 0)
+    rows = slices.convert("/v1/traces", PROTOBUF, body, ("traces",), rx, max_rows=6000)
+    assert rows.count == 6000
+    with pytest.raises(decode.TooLarge, match="more than the limit of 5999 per request"):
+        slices.convert("/v1/traces", PROTOBUF, body, ("traces",), rx, max_rows=5999)
