@@ -200,11 +200,8 @@ def optional_id(raw: bytes, size: int, what: str) -> str | None:
 
 def optional_id_nonzero(raw: bytes, size: int, what: str) -> str | None:
     """A log record's ids: null when empty or all zero (no trace), else exactly `size` bytes."""
-    if not raw:
-        return None
-    if len(raw) != size:
-        raise Refused(f"{what} must be {size} bytes or empty, not {len(raw)}")
-    return raw.hex() if raw.strip(b"\0") else None
+    hexed = optional_id(raw, size, what)
+    return hexed if raw.strip(b"\0") else None
 
 
 def int64(value: int, what: str) -> int:
