@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 from urllib.parse import urlparse
 
 from emulator.admin.client import AdminClient
-from tasks.errors import UserError
+from tasks.errors import StepFailed, UserError
 from tasks.polling import backoff, poll_until
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -102,11 +102,11 @@ def wait_healthy(endpoint: str, deadline: float, pid: int | None = None) -> None
         if is_healthy(endpoint):
             return True
         if pid is not None and not pid_alive(pid):
-            raise UserError(f"error: emulator on {endpoint} exited during start-up; see {LOG_FILE}")
+            raise StepFailed(f"error: emulator on {endpoint} exited during start-up; see {LOG_FILE}")
         return False
 
     if not poll_until(healthy, bool, backoff(deadline, first=0.05, cap=1.0))[1]:
-        raise UserError(
+        raise StepFailed(  # it ran and failed: exit 1, not "bad input"
             f"error: emulator on {endpoint} not healthy after {START_TIMEOUT_S:.0f}s; see {LOG_FILE}"
         )
 

@@ -23,7 +23,7 @@ from typing import Any
 from tasks.cli import args
 from tasks.config import Config
 from tasks.emulator_ctl import REPO_ROOT, pid_alive, private_log, terminate
-from tasks.errors import StepFailed, UserError, cli_action, emit
+from tasks.errors import NotDeployed, StepFailed, UserError, cli_action, emit
 from tasks.polling import backoff, poll_until
 
 STATE_DIR_VAR = "OTLP2PIPELINE_INGEST_DIR"  # tests keep their receiver's state apart
@@ -84,7 +84,7 @@ def _ensure_deployed(config: Config) -> None:
     if not missing:
         return
     if config.env != "local":
-        raise StepFailed(
+        raise NotDeployed(
             f"error: stream {missing[0]} does not exist: run `doit deploy env={config.env}` first"
         )
     from tasks.lock import hold
@@ -197,6 +197,7 @@ def stop() -> bool:
 
 @cli_action
 def _stop() -> None:
+    args.check_keys()
     emit("receiver stopped" if stop() else "no receiver was running")
 
 

@@ -63,7 +63,11 @@ def test_stack_diff_statuses():
         template={"Resources": {"A": {"Type": "AWS::S3::Bucket", "Properties": {}}}},
     )
     d = stack.diff(want, changed)
-    assert d.changes[0].action == "update" and set(d.changes[0].fields) == {"Resources.A"}
+    assert [(c.action, c.resource, c.reason) for c in d.changes] == [
+        ("update", "cloudformation stack s", "change set: 1 to update"),
+        ("update", "AWS::S3::Bucket A", ""),
+    ]
+    assert d.changes[1].fields == {"A.Properties": ({}, None)}
 
 
 def test_empty_change_set_is_recognised_structurally_first():
