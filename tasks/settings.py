@@ -47,6 +47,7 @@ SETTINGS: dict[str, str] = {
     "ingest.max_body_mb": _INT,
     "ingest.token": _OPT_STR,
     "ingest.sender_deadline_seconds": _INT,
+    "ingest.max_rows": _INT,
     # The receiver deployed as a Lambda function behind a Function URL (tasks/ingest_lambda.py).
     "ingest.enabled": _BOOL,
     "ingest.auth": _STR,
@@ -92,14 +93,17 @@ class TableSettings:
 
 @dataclass(frozen=True)
 class IngestSettings:
-    """The OTLP receiver's (ingest/): its port, body limit, bearer token and how long it resends."""
+    """The OTLP receiver's (ingest/): its port, body and row limits, bearer token and its deadline."""
 
     port: int = 4318
     max_body_mb: int = 6
     token: str | None = field(default=None, repr=False)  # a secret: never in a repr or a log line
     sender_deadline_seconds: int = 30
+    max_rows: int = 50_000  # spans, log records and data points one request may hold (above: 413)
     function: LambdaSettings = field(default_factory=LambdaSettings, repr=False)  # the deployed receiver
 
+
+MAX_ROWS_LIMIT = 1_000_000  # ingest.max_rows's ceiling: a request's rows are built in memory at once
 
 # A bearer token: RFC 6750's b64token characters, long enough not to be guessed.
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9._~+/_-]{16,512}=*$")
@@ -120,6 +124,7 @@ def _ingest(raw: Any) -> IngestSettings:
         sender_deadline_seconds=_int(
             ing.get("sender_deadline_seconds"), "ingest.sender_deadline_seconds", 1, 900
         ),
+        max_rows=_int(ing.get("max_rows"), "ingest.max_rows", 1, MAX_ROWS_LIMIT),
         function=lambda_settings(ing),
     )
 

@@ -186,6 +186,7 @@ def _function_context(config: Config) -> dict[str, Any] | None:
         "timeout": min(900, deadline + 10),  # the resend deadline, plus time to answer 503
         "deadline": deadline,
         "max_body_bytes": config.ingest.max_body_mb * 1024 * 1024,
+        "max_rows": config.ingest.max_rows,
         # cfn-lint asks Python 3.12+ functions to say whether SnapStart is on; it is not (a URL is
         # invoked unqualified, and SnapStart applies to published versions only).
         "snap_start": int(target.runtime.split(".")[1]) >= 12,
