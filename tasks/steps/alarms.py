@@ -107,7 +107,7 @@ def diff(want: Wanted, have: Alarms) -> Diff[Wanted, Alarms]:
                     "update",
                     f"alarm {name}",
                     {"StateValue": ("ALARM", "OK")},
-                    f"in ALARM since {alarm.since}: {alarm.reason}",
+                    f"in ALARM since {alarm.since}",
                 )
             )
     return Diff(changes)

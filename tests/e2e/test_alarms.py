@@ -1,0 +1,94 @@
+"""The stack's alarms against the local AWS: a broken delivery puts its stream's alarms in ALARM, `doit
+status` exits 1 and shows them, `doit doctor` names the cause and the fix; `doit deploy` repairs it, records
+land, and the alarms are OK again. The clock is moved a minute at a time (tests/e2e/alarm_helpers.py)."""
+
+from __future__ import annotations
+
+import json
+
+from lake import sender
+from tasks.aws import Clients
+from tests.deploy_helpers import config, deploy, doit
+from tests.e2e import verify_helpers as vh
+from tests.e2e.alarm_helpers import next_minute, states
+
+SIGNALS = "logs,traces"
+ARGS = ("env=local", "ingest.enabled=false", f"signals={SIGNALS}")
+
+
+def _queue_on_topic(emu, name: str) -> tuple[str, str]:
+    """An SNS topic with an SQS queue subscribed (raw delivery): (topic ARN, queue URL)."""
+    sns, sqs = emu.client("sns"), emu.client("sqs")
+    topic = sns.create_topic(Name=name)["TopicArn"]
+    queue = sqs.create_queue(QueueName=f"{name}-inbox")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+    return topic, queue
+
+
+def _notifications(emu, queue: str) -> list[tuple[str, str]]:
+    got = emu.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+    return sorted((json.loads(m["Body"])["AlarmName"], json.loads(m["Body"])["NewStateValue"]) for m in got)
+
+
+def test_a_revoked_grant_alarms_status_and_doctor_name_it_and_deploy_repairs_it(emulator, tmp_path):
+    topic, queue = _queue_on_topic(emulator, "ops")
+    overrides = {"ingest.enabled": "false", "signals": SIGNALS, "alarms.topic_arn": topic}
+    args = (*ARGS, f"alarms.topic_arn={topic}")
+    cfg = config(emulator, overrides)
+    deploy(emulator, overrides)
+    failing = cfg.alarm_name("logs", "delivery-failing")
+    to_errors = cfg.alarm_name("logs", "records-to-error-bucket")
+    assert set(states(emulator, cfg.alarm_prefix).values()) == {"OK"}
+    emulator.client("sqs").purge_queue(QueueUrl=queue)  # the OK of each new alarm's first evaluation
+
+    next_minute(emulator)
+    vh.revoke_table_grant(emulator, cfg, "logs")
+    sender.send(Clients(cfg), cfg, ["logs"], 3)
+    emulator.flush()
+    next_minute(emulator)  # the minute with the failed delivery is evaluated
+
+    now = states(emulator, cfg.alarm_prefix)
+    assert {n for n, s in now.items() if s == "ALARM"} == {failing, to_errors}, now
+    status = doit(emulator, tmp_path, "status", *args)
+    assert status.returncode == 1, status.stdout + status.stderr
+    assert f"{to_errors}: ALARM since " in status.stdout
+    assert "was greater than the threshold (0.0)" in status.stdout
+    assert f"{cfg.alarm_name('traces', 'records-to-error-bucket')}: OK" in status.stdout
+    assert f"notify SNS topic {topic}" in status.stdout
+    assert "`doit doctor env=local` names the cause and the fix of an alarm" in status.stdout
+
+    doctor = doit(emulator, tmp_path, "doctor", *args)
+    assert doctor.returncode == 1, doctor.stdout + doctor.stderr
+    section = doctor.stdout[doctor.stdout.index("CloudWatch alarms") :]
+    lines = section.splitlines()
+    at = lines.index(f"  FAIL  alarm {to_errors} is not in ALARM")
+    assert (
+        "cause: LakeFormation Permissions" in lines[at + 1]
+        and "grant missing: ALL on table default.logs" in lines[at + 1]
+    )
+    fix = f"doit deploy env=local alarms.topic_arn={topic} ingest.enabled=false signals={SIGNALS}"
+    assert lines[at + 2].strip() == f"fix:   {fix}", section
+    assert f"  OK    alarm {cfg.alarm_name('traces', 'delivery-failing')} is OK" in section
+    assert _notifications(emulator, queue) == sorted([(failing, "ALARM"), (to_errors, "ALARM")])
+
+    deploy(emulator, overrides)  # the grant is back
+    sender.send(Clients(cfg), cfg, ["logs"], 3)
+    emulator.flush()
+    next_minute(emulator)
+
+    assert set(states(emulator, cfg.alarm_prefix).values()) == {"OK"}
+    status = doit(emulator, tmp_path, "status", *args)
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert f"{to_errors}: OK" in status.stdout and status.stdout.rstrip().splitlines()[-2] == "healthy"
+    doctor = doit(emulator, tmp_path, "doctor", *args)
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    assert f"OK    alarm {to_errors} is OK" in doctor.stdout
+    assert _notifications(emulator, queue) == sorted([(failing, "OK"), (to_errors, "OK")])
+    history = emulator.client("cloudwatch").describe_alarm_history(
+        AlarmName=to_errors, HistoryItemType="StateUpdate"
+    )
+    assert [h["HistorySummary"] for h in history["AlarmHistoryItems"]][:2] == [
+        "Alarm updated from ALARM to OK",
+        "Alarm updated from OK to ALARM",
+    ]
