@@ -82,15 +82,17 @@ def _create_topic(
 
 def _update_topic(
     cls: type[Topic],
-    original: Topic,
-    new_name: str,
+    original_resource: Topic,
+    new_resource_name: str,
     cloudformation_json: Any,
     account_id: str,
     region_name: str,
 ) -> Topic:
-    props = check_properties("AWS::SNS::Topic", original.name, cloudformation_json.get("Properties") or {})
-    _apply_topic(original, props)
-    return original
+    props = check_properties(
+        "AWS::SNS::Topic", original_resource.name, cloudformation_json.get("Properties") or {}
+    )
+    _apply_topic(original_resource, props)
+    return original_resource
 
 
 def _topic_attr(self: Topic, attribute_name: str) -> str:
