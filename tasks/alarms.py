@@ -147,12 +147,19 @@ def _ingest_throttled(config: Config, scope: str) -> str:
     )
 
 
+def _timeout_ms(config: Config) -> float:
+    from tasks.template import function_timeout
+
+    return function_timeout(config) * 1000.0
+
+
 def _ingest_slow(config: Config, scope: str) -> str:
-    deadline = config.ingest.sender_deadline_seconds
     return (
-        f"An invocation of the ingest function {config.ingest_function_name} ran for its whole resend "
-        f"deadline ({deadline} s, ingest.sender_deadline_seconds), close to its timeout (Duration Maximum): "
-        f"Firehose refused or throttled its records and the request got 503. {_doctor(config)}."
+        f"An invocation of the ingest function {config.ingest_function_name} ran for more than half its "
+        f"timeout ({_timeout_ms(config) / 2000:g} s of {_timeout_ms(config) / 1000:g} s, Duration Maximum). "
+        f"The receiver resends to Firehose until ingest.sender_deadline_seconds "
+        f"({config.ingest.sender_deadline_seconds} s) and then answers 503, so Firehose refused or throttled "
+        f"its records. {_doctor(config)}."
     )
 
 
@@ -243,8 +250,8 @@ ROWS: tuple[Row, ...] = (
         60,
         1,
         1,
-        "GreaterThanOrEqualToThreshold",
-        lambda c: float(c.ingest.sender_deadline_seconds * 1000),
+        "GreaterThanThreshold",
+        lambda c: _timeout_ms(c) / 2,
         "notBreaching",
         _ingest_slow,
         LAMBDA_GUIDE + ': "Duration: the amount of time that your function code spends processing an '

@@ -171,6 +171,11 @@ def _table_context(config: Config, signal: str) -> dict[str, Any]:
     }
 
 
+def function_timeout(config: Config) -> int:
+    """The ingest function's Timeout: the receiver's resend deadline, plus time to answer 503."""
+    return min(900, config.ingest.sender_deadline_seconds + 10)
+
+
 def _function_context(config: Config) -> dict[str, Any] | None:
     """The ingest function's values (templates/ingest.yaml.j2), or None when ingest.enabled is false."""
     from tasks.ingest_lambda import HANDLER, build_target
@@ -190,7 +195,7 @@ def _function_context(config: Config) -> dict[str, Any] | None:
         "handler": HANDLER,
         "bucket": config.artifacts_bucket_name("${AWS::AccountId}"),
         "access_logs_prefix": config.access_logs_prefix,
-        "timeout": min(900, deadline + 10),  # the resend deadline, plus time to answer 503
+        "timeout": function_timeout(config),
         "deadline": deadline,
         "max_body_bytes": config.ingest.max_body_mb * 1024 * 1024,
         # cfn-lint asks Python 3.12+ functions to say whether SnapStart is on; it is not (a URL is

@@ -47,3 +47,32 @@ def test_invocations_errors_duration_and_throttles_per_function(emulator: Any) -
     assert (ok["Invocations"], ok["Errors"], ok["Throttles"]) == (2, 0, 1)  # a throttle is no invocation
     assert (bad["Invocations"], bad["Errors"], bad["Throttles"]) == (1, 1, 0)
     assert ok["Duration"] > 0 and bad["Duration"] > 0
+
+
+def test_a_slow_invocation_puts_a_duration_alarm_in_alarm(emulator: Any) -> None:
+    """The ingest function's near-timeout alarm, on a function of its own: Duration Maximum over half the
+    timeout (3 s) goes to ALARM in the minute of the slow invocation, and back to OK after a fast one."""
+    from tests.e2e.alarm_helpers import next_minute, states
+
+    sleepy = "import time\n\ndef handler(event, context):\n    time.sleep(event.get('s', 0))\n    return 1\n"
+    create_function(emulator, "slow", make_zip({"app.py": sleepy}), Timeout=3)
+    cw, lam = emulator.client("cloudwatch"), emulator.client("lambda")
+    cw.put_metric_alarm(
+        AlarmName="slow-near-timeout",
+        Namespace="AWS/Lambda",
+        MetricName="Duration",
+        Dimensions=[{"Name": "FunctionName", "Value": "slow"}],
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1500.0,
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching",
+    )
+    next_minute(emulator)
+    lam.invoke(FunctionName="slow", Payload=b'{"s": 1.7}')
+    next_minute(emulator)
+    assert states(emulator, "slow-") == {"slow-near-timeout": "ALARM"}
+    lam.invoke(FunctionName="slow", Payload=b'{"s": 0}')
+    next_minute(emulator)
+    assert states(emulator, "slow-") == {"slow-near-timeout": "OK"}
