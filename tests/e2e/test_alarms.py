@@ -8,7 +8,7 @@ import json
 
 from lake import sender
 from tasks.aws import Clients
-from tests.deploy_helpers import config, deploy, doit
+from tests.deploy_helpers import config, deploy, doit, run
 from tests.e2e import verify_helpers as vh
 from tests.e2e.alarm_helpers import next_minute, states
 
@@ -92,3 +92,18 @@ def test_a_revoked_grant_alarms_status_and_doctor_name_it_and_deploy_repairs_it(
         "Alarm updated from ALARM to OK",
         "Alarm updated from OK to ALARM",
     ]
+
+
+def test_the_freshness_threshold_follows_the_buffering_interval_unless_pinned(emulator):
+    """alarms.freshness_seconds null: the buffering interval + 300 s, so a buffering change also updates the
+    stack's data-stale alarms, which plan names; pinned, the stack stays as it is."""
+    overrides = {"ingest.enabled": "false", "signals": SIGNALS}
+    deploy(emulator, overrides)
+    moved = {**overrides, "firehose.buffering_interval_seconds": "30"}
+    (stack,) = [r.diff.changes for r in run(emulator, moved).plan() if r.name == "stack"]
+    assert [set(c.fields) for c in stack] == [
+        {"Resources.LogsDataStaleAlarm", "Resources.TracesDataStaleAlarm"}
+    ]
+    pinned = {**moved, "alarms.freshness_seconds": "300"}
+    (stack,) = [r.diff.changes for r in run(emulator, pinned).plan() if r.name == "stack"]
+    assert stack == []
