@@ -4,9 +4,11 @@ land, and the alarms are OK again. The clock is moved a minute at a time (tests/
 
 from __future__ import annotations
 
+import io
 import json
 
 from lake import sender
+from tasks import doctor
 from tasks.aws import Clients
 from tests.deploy_helpers import config, deploy, doit, run
 from tests.e2e import verify_helpers as vh
@@ -107,3 +109,50 @@ def test_the_freshness_threshold_follows_the_buffering_interval_unless_pinned(em
     pinned = {**moved, "alarms.freshness_seconds": "300"}
     (stack,) = [r.diff.changes for r in run(emulator, pinned).plan() if r.name == "stack"]
     assert stack == []
+
+
+def test_records_waiting_in_retries_make_the_data_stale_and_the_delivery_failing_alarms(emulator):
+    """With Firehose retrying (a retry window longer than the test), nothing reaches the error bucket: the
+    delivery-failing alarm fires at once, data-stale once the waiting records are older than its
+    threshold, and doctor names the revoked grant from the attempts Firehose logged. Repaired, the waiting
+    records land (still stale in that minute), and fresh ones make both alarms OK."""
+    overrides = {
+        "ingest.enabled": "false",
+        "signals": "logs",
+        "firehose.retry_duration_seconds": "3600",
+        "alarms.freshness_seconds": "60",
+    }
+    cfg = config(emulator, overrides)
+    deploy(emulator, overrides)
+    failing, stale = cfg.alarm_name("logs", "delivery-failing"), cfg.alarm_name("logs", "data-stale")
+    to_errors = cfg.alarm_name("logs", "records-to-error-bucket")
+
+    next_minute(emulator)
+    vh.revoke_table_grant(emulator, cfg, "logs")
+    sender.send(Clients(cfg), cfg, ["logs"], 3)
+    emulator.flush()  # a failed attempt: retried, not sent to the error bucket
+    next_minute(emulator)
+    assert {n for n, s in states(emulator, cfg.alarm_prefix).items() if s == "ALARM"} == {failing}
+
+    next_minute(emulator)  # the records wait on; the next attempt finds them a minute old and more
+    emulator.flush()
+    next_minute(emulator)
+    now = states(emulator, cfg.alarm_prefix)
+    assert (now[failing], now[stale], now[to_errors]) == ("ALARM", "ALARM", "OK"), now
+    (finding,) = [
+        f for f in _doctor_findings(emulator, cfg, overrides) if f.cause == f"alarm {stale} is not in ALARM"
+    ]
+    assert "grant missing: ALL on table default.logs" in finding.found, finding.found
+
+    deploy(emulator, overrides)
+    emulator.flush()  # the waiting records land, stale as they are
+    next_minute(emulator)
+    assert states(emulator, cfg.alarm_prefix)[stale] == "ALARM"
+    sender.send(Clients(cfg), cfg, ["logs"], 3)
+    emulator.flush()
+    next_minute(emulator)
+    assert set(states(emulator, cfg.alarm_prefix).values()) == {"OK"}
+
+
+def _doctor_findings(emu, cfg, overrides):
+    return doctor.run(cfg, {**overrides, "endpoint": emu.endpoint}, io.StringIO())
