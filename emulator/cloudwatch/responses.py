@@ -29,7 +29,19 @@ def _input(req: OverrideRequest) -> dict[str, Any]:
     return dict(req.body)
 
 
+def _utc(value: Any) -> Any:
+    """moto keeps naive UTC datetimes; the wire encoders read a naive one as local time."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, dict):
+        return {k: _utc(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_utc(v) for v in value]
+    return value
+
+
 def _output(req: OverrideRequest, result: dict[str, Any]) -> OverrideResponse:
+    result = _utc(result)
     if req.protocol == "smithy-rpc-v2-cbor":
         return OverrideResponse(
             body=cbor_encode(result),
