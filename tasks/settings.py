@@ -56,6 +56,10 @@ SETTINGS: dict[str, str] = {
     "ingest.reserved_concurrency": _OPT_INT,
     "ingest.memory_mb": _INT,
     "caller_principal": _OPT_STR,
+    # CloudWatch alarms in the stack and where they notify (tasks/alarms.py, docs/alarms.md).
+    "alarms.email": _OPT_STR,
+    "alarms.topic_arn": _OPT_STR,
+    "alarms.freshness_seconds": _OPT_INT,
 }
 
 
@@ -130,6 +134,16 @@ def _ingest(raw: Any) -> IngestSettings:
 
 
 @dataclass(frozen=True)
+class AlarmSettings:
+    """Where the stack's alarms notify (one of email and topic_arn, or neither: nobody) and the data
+    freshness threshold, resolved (a null setting becomes the buffering interval plus five minutes)."""
+
+    email: str | None = None
+    topic_arn: str | None = None
+    freshness_seconds: int = 360
+
+
+@dataclass(frozen=True)
 class Config:
     env: str
     region: str
@@ -144,6 +158,7 @@ class Config:
     endpoint: str | None
     ingest: IngestSettings = field(default_factory=IngestSettings)
     caller_principal: str | None = None
+    alarms: AlarmSettings = field(default_factory=AlarmSettings)
 
     # -- names: the only place they are derived --------------------------------------------------
     @property
@@ -230,6 +245,21 @@ class Config:
     def ingest_function_name(self) -> str:
         return f"{self.stack_name}-ingest"
 
+    # -- alarms (tasks/alarms.py): named for what broke ------------------------------------------------
+    @property
+    def alarm_prefix(self) -> str:
+        """Every alarm of the env starts with it: status reads them all with one DescribeAlarms."""
+        return f"{self.stack_name}-"
+
+    def alarm_name(self, scope: str, cause: str) -> str:
+        """`otlp2pipeline-ENV-traces-delivery-failing`: the env, what it watches, and what broke."""
+        return f"{self.alarm_prefix}{scope}-{cause}"
+
+    @property
+    def alarm_topic_name(self) -> str:
+        """The stack's SNS topic when `alarms.email` is set."""
+        return f"{self.stack_name}-alarms"
+
     @property
     def all_tags(self) -> dict[str, str]:
         """Config tags plus the env tag, sorted by key: what every taggable resource carries."""
@@ -265,4 +295,5 @@ class Config:
             "endpoint": self.endpoint,
             "caller_principal": self.caller_principal,
             "ingest_function": vars(self.ingest.function).copy(),
+            "alarms": vars(self.alarms).copy(),
         }
