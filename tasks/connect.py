@@ -14,7 +14,7 @@ from typing import Any, Literal
 import yaml
 
 from tasks.config import Config
-from tasks.errors import UserError
+from tasks.errors import NotDeployed, UserError
 
 OUTPUT_ENDPOINT = "IngestEndpoint"
 OUTPUT_FUNCTION = "IngestFunctionName"
@@ -67,10 +67,11 @@ def ingest_enabled(config: Config) -> bool:
 
 
 def from_outputs(config: Config, outputs: dict[str, str], token: str | None = None) -> Connection:
-    """The connection the stack's outputs describe; a stack without the ingest outputs is bad input."""
+    """The connection the stack's outputs describe; a stack without the ingest outputs is not deployed
+    as the config says (exit 1)."""
     endpoint = outputs.get(OUTPUT_ENDPOINT)
     if not endpoint:
-        raise UserError(
+        raise NotDeployed(
             f"error: stack {config.stack_name} has no {OUTPUT_ENDPOINT} output: the env has no ingest "
             f"endpoint; set ingest.enabled: true and run `doit deploy env={config.env}`"
         )
@@ -100,14 +101,14 @@ def read(config: Config, clients: Any) -> Connection:
         )
     stack = describe(Context(config, clients), config.stack_name)
     if stack is None or stack.get("StackStatus") in ("DELETE_COMPLETE", "ROLLBACK_COMPLETE"):
-        raise UserError(
+        raise NotDeployed(
             f"error: stack {config.stack_name} is not deployed: run `doit deploy env={config.env}` first"
         )
     conn = from_outputs(config, outputs_of(stack))
     if conn.auth != "token":
         return conn
     if not conn.secret_arn:
-        raise UserError(
+        raise NotDeployed(
             f"error: stack {config.stack_name} has no {OUTPUT_SECRET} output for ingest.auth token: "
             f"run `doit deploy env={config.env}`"
         )

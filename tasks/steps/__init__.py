@@ -14,6 +14,7 @@ from typing import Any
 from tasks.config import Config
 from tasks.step import Context, Diff, Outcome, Step
 from tasks.steps import (
+    alarms,
     artifacts_bucket,
     catalog,
     catalog_grant,
@@ -25,6 +26,7 @@ from tasks.steps import (
     lf_admins,
     lf_resource,
     lf_role,
+    rollback_code,
     stack,
     streams,
     tables,
@@ -91,12 +93,18 @@ def all_steps(config: Config, *, include_checks: bool = False) -> list[Step[Any,
         ),
     ]
     stack_deps: tuple[str, ...] = (streams.CLEANUP,)
-    if config.ingest.function.enabled:  # the function's zip is in place before the stack names its key
-        steps += [_module_step(artifacts_bucket), _module_step(ingest_code, (artifacts_bucket.NAME,))]
-        stack_deps += (ingest_code.NAME,)
+    if config.ingest.function.enabled:  # the function's zip is in place before the stack names its key,
+        # and so is the deployed one, which a failed update rolls back to
+        steps += [
+            _module_step(artifacts_bucket),
+            _module_step(ingest_code, (artifacts_bucket.NAME,)),
+            _module_step(rollback_code, (ingest_code.NAME,)),
+        ]
+        stack_deps += (ingest_code.NAME, rollback_code.NAME)
     steps.append(_module_step(stack, stack_deps, publish=stack.publish, guards=True))
     if include_checks:
         steps.append(_module_step(function, (stack.NAME,), deploys=False))
+        steps.append(_module_step(alarms, (stack.NAME,), deploys=False))
     steps += [_table_step(s) for s in config.signals]
     table_deps = tuple(tables.step_name(s) for s in config.signals)
     steps.append(_module_step(grants, (stack.NAME, catalog_grant.NAME, *table_deps)))

@@ -2,7 +2,10 @@
 
 No change set at all when the rendered template (parsed) and the parameters and tags equal the deployed
 ones: a no-op deploy costs DescribeStacks + GetTemplate and nothing else. While the stack changes, its
-events are streamed.
+events are streamed. The diff names every resource and property that changes and what CloudFormation
+replaces (tasks/stack_diff.py); observe reads the resource schemas' create-only properties only when the
+template's resources or the parameter values differ, and what a bucket holds only when the diff deletes or
+replaces it.
 """
 
 from __future__ import annotations
@@ -13,12 +16,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from botocore.exceptions import WaiterError
+from botocore.exceptions import ClientError, WaiterError
 
-from tasks.errors import StepFailed
+from lake import cfn_schemas
+from tasks import stack_diff
+from tasks.errors import StepFailed, error_code
 from tasks.step import Change, Context, Diff, Outcome, Result, plain
+from tasks.steps import rollback_code, stack_recovery
 from tasks.steps.function import code_change
-from tasks.steps.stack_events import delete_stack, describe, events_page, failure_message, wait_stack
+from tasks.steps.stack_events import (
+    delete_stack,
+    described,
+    events_page,
+    failure_message,
+    forget_described,
+    wait_stack,
+)
 
 NAME = "stack"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
@@ -59,9 +72,19 @@ class Observed:
     # Tables the deployed stack still holds (an env deployed before tables left the stack), with their
     # figures: (table name, "N rows, SIZE"). The next update moves them out, kept (stack_move.py).
     moving: tuple[tuple[str, str], ...] = ()
+    # Only when the resources or parameter values differ: each type's create-only properties
+    # (lake/cfn_schemas.py), and what each bucket the diff deletes or replaces holds.
+    create_only: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    objects: dict[str, stack_diff.Contents] = field(default_factory=dict)
 
 
 def desired(ctx: Context) -> Desired:
+    """Rendered once per run: observe compares it with the deployed template to know what to read."""
+    want: Desired = ctx.memo(f"{NAME}.desired", lambda: _render(ctx))
+    return want
+
+
+def _render(ctx: Context) -> Desired:
     from tasks import template
     from tasks.steps import ingest_code
 
@@ -96,7 +119,7 @@ def outputs_of(stack: dict[str, Any]) -> dict[str, str]:
 def observe(ctx: Context) -> Observed:
     from tasks.steps import stack_move
 
-    stack = describe(ctx, ctx.config.stack_name)
+    stack = described(ctx)
     if stack is None or stack["StackStatus"] == "DELETE_COMPLETE":
         return Observed(False, **stack_move.kept_bucket(ctx))
     status = stack["StackStatus"]
@@ -106,19 +129,64 @@ def observe(ctx: Context) -> Observed:
         tmpl = parse_body(body.get("TemplateBody", ""))
     kept = stack_move.kept_bucket(ctx) if status in ("ROLLBACK_COMPLETE", "REVIEW_IN_PROGRESS") else {}
     moving = _moving(ctx, tmpl or {}) if status in UPDATABLE else ()
+    create_only: dict[str, tuple[tuple[str, ...], ...]] = {}
+    objects: dict[str, stack_diff.Contents] = {}
+    want = desired(ctx)
+    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+    params = stack_diff.changed_params(parameters, want.parameters)
+    if tmpl is not None and (params or tmpl.get("Resources") != want.template.get("Resources")):
+        create_only = _create_only(ctx, want.template, tmpl)
+        for lid in stack_diff.at_risk(want.template, tmpl, create_only, params, "AWS::S3::Bucket"):
+            objects[lid] = _contents(ctx, stack["StackId"], lid)
     return Observed(
         True,
         stack["StackId"],
         status,
         stack.get("StackStatusReason"),
         outputs_of(stack),
-        {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])},
+        parameters,
         {t["Key"]: t["Value"] for t in stack.get("Tags", [])},
         tmpl,
         kept.get("kept_bucket"),
         bool(kept.get("kept_namespace")),
         moving,
+        create_only,
+        objects,
     )
+
+
+def _create_only(
+    ctx: Context, want: dict[str, Any], have: dict[str, Any]
+) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Every type of both templates: a replaced resource can force the replacement of one referring to it."""
+    types = {
+        str(r.get("Type", ""))
+        for tmpl in (want, have)
+        for r in (tmpl.get("Resources") or {}).values()
+        if isinstance(r, dict)
+    }
+    return {t: cfn_schemas.create_only(t, ctx.config.region) for t in sorted(types)}
+
+
+def _contents(ctx: Context, stack_id: str, lid: str) -> stack_diff.Contents:
+    """One page of object versions of the stack's bucket `lid` (the diff would delete or replace it)."""
+    cfn, s3 = ctx.clients.cloudformation, ctx.clients.s3
+    try:
+        found = cfn.describe_stack_resource(StackName=stack_id, LogicalResourceId=lid)
+        bucket = str(found["StackResourceDetail"].get("PhysicalResourceId") or "")
+    except ClientError as exc:
+        if error_code(exc) != "ValidationError":  # the resource is not (yet) in the stack
+            raise
+        bucket = ""
+    if not bucket:
+        return stack_diff.Contents(lid, 0)
+    try:
+        page = s3.list_object_versions(Bucket=bucket, MaxKeys=1000)
+    except ClientError as exc:
+        if error_code(exc) != "NoSuchBucket":
+            raise
+        return stack_diff.Contents(bucket, 0)
+    return stack_diff.Contents(bucket, len(page.get("Versions", [])), bool(page.get("IsTruncated")))
 
 
 def _moving(ctx: Context, deployed: dict[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -133,34 +201,17 @@ def _moving(ctx: Context, deployed: dict[str, Any]) -> tuple[tuple[str, str], ..
     return tuple(out)
 
 
-def _resource_changes(want: dict[str, Any], have: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    out: dict[str, tuple[Any, Any]] = {}
-    w_res, h_res = want.get("Resources", {}), have.get("Resources", {})
-    for lid in sorted(set(w_res) | set(h_res)):
-        if w_res.get(lid) != h_res.get(lid):
-            h_type = h_res[lid].get("Type") if lid in h_res else None
-            w_type = w_res[lid].get("Type") if lid in w_res else None
-            if h_type and w_type:
-                out[f"Resources.{lid}"] = (f"{h_type} (deployed)", f"{w_type} (rendered, differs)")
-            else:
-                out[f"Resources.{lid}"] = (h_type, w_type)
-    for section in sorted((set(want) | set(have)) - {"Resources"}):
-        if want.get(section) != have.get(section):
-            out[section] = ("differs", "rendered")
-    return out
-
-
 def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     res = f"cloudformation stack {want.stack_name}"
-    from tasks.steps.stack_move import import_reason
+    from tasks.steps import stack_move
 
     if not have.exists or have.status == "REVIEW_IN_PROGRESS":
-        resources = {"Resources": (None, sorted(want.template.get("Resources", {})))}
-        return Diff([Change("create", res, resources, reason=import_reason(have))])
+        listed = {"Resources": (None, sorted(want.template.get("Resources", {})))}
+        return Diff([Change("create", res, listed, reason=stack_move.import_reason(have))])
     if have.status == "ROLLBACK_COMPLETE":
         reason = "a failed create left it in ROLLBACK_COMPLETE: delete and re-create"
         if have.kept_bucket:
-            reason += f" ({import_reason(have)})"
+            reason += f" ({stack_move.import_reason(have)})"
         status = {"StackStatus": (have.status, "CREATE_COMPLETE")}
         return Diff([Change("replace", res, status, reason=reason)])
     assert have.status is not None
@@ -186,24 +237,32 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
                 )
             ]
         )
-    fields = _resource_changes(want.template, have.template or {})
+    # The tables a deployed stack still holds leave it kept (DeletionPolicy Retain, the move's first update).
+    have_template = stack_move.as_kept(have.template or {}) if have.moving else (have.template or {})
+    params = stack_diff.changed_params(have.parameters, want.parameters)
+    resources = stack_diff.resource_changes(
+        want.template, have_template, have.create_only, params, have.objects
+    )
+    resources = stack_move.with_moves(resources, have.template or {}, dict(have.moving))
+    fields = stack_diff.stack_fields(want.template, have_template, want.tags, have.tags)
     if have.parameters != want.parameters:  # a new IngestCodeKey alone: say it is the function's code
         fields["Parameters"] = code_change(have.parameters, want.parameters) or (
             have.parameters,
             want.parameters,
         )
-    if have.tags != want.tags:
-        fields["Tags"] = (have.tags, want.tags)
+    if not fields and not resources:
+        return Diff()
+    counts = ", ".join(
+        f"{sum(c.action == a for c in resources)} to {a}"
+        for a in stack_diff.ACTION_ORDER
+        if any(c.action == a for c in resources)
+    )
+    reason = f"change set: {counts or 'no resource changes'}"
     if have.moving:
-        from tasks.steps.stack_move import move_reason
-
         reason = "two change sets: the first keeps the tables on removal (DeletionPolicy Retain), the second "
-        moves = [
-            Change("update", f"iceberg table {name}", reason=move_reason(name, figures))
-            for name, figures in have.moving
-        ]
-        return Diff([Change("update", res, fields, reason=reason + "takes them out of the stack"), *moves])
-    return Diff([Change("update", res, fields, reason="change set")] if fields else [])
+        reason += f"takes them out of the stack ({counts})"
+    stack = Change("update", res, fields, reason=reason)
+    return Diff([stack, *resources])
 
 
 # -- apply ------------------------------------------------------------------------------------------
@@ -212,7 +271,8 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
 def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
     want = d.desired
     have = d.observed
-    change = d.changes[0]
+    # Only a stack stuck in ROLLBACK_COMPLETE is replaced whole; a resource's "replace" is the change set's.
+    recreate = have.exists and have.status == "ROLLBACK_COMPLETE"
     details: list[str] = []
     # REVIEW_IN_PROGRESS (a create change set never executed) never finishes by itself: it is created below.
     busy = bool(have.status and have.status.endswith("_IN_PROGRESS") and have.status != "REVIEW_IN_PROGRESS")
@@ -224,7 +284,7 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
             ctx.facts.stack_outputs = dict(again.observed.outputs)
             return Outcome("waited", [f"stack finished {status}"])
         return apply(ctx, again)
-    if change.action == "replace":
+    if recreate:
         ctx.say(
             f"  stack: {want.stack_name} is ROLLBACK_COMPLETE after a failed create: "
             "deleting and re-creating it"
@@ -235,10 +295,11 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
     elif have.exists and have.status not in UPDATABLE and have.status != "REVIEW_IN_PROGRESS":
         raise StepFailed(
             f"error: stack {want.stack_name} is {have.status} ({have.reason or 'no reason given'}): "
-            "fix it in the CloudFormation console, or run `doit destroy` and deploy again"
+            + stack_recovery.advice(ctx, have.stack_id or want.stack_name, str(have.status))
         )
     kind = "UPDATE" if have.exists and have.status != "REVIEW_IN_PROGRESS" else "CREATE"
-    if kind == "CREATE" and have.kept_bucket:
+    created = kind == "CREATE"
+    if created and have.kept_bucket:
         from tasks.steps.stack_move import import_kept
 
         details.append(import_kept(ctx, want, have))
@@ -250,11 +311,9 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
     if outputs is None:
         ctx.facts.stack_outputs = dict(have.outputs)
         return Outcome("unchanged", ["CloudFormation found no changes"])
-    result: Result = (
-        "replaced"
-        if change.action == "replace"
-        else ("created" if kind == "CREATE" or change.action == "create" else "updated")
-    )
+    result: Result = "replaced" if recreate else ("created" if created else "updated")
+    if kind == "UPDATE":  # the update completed: the code key it moved away from is no longer needed
+        details += rollback_code.retire(ctx, have.parameters, want.parameters)
     ctx.facts.stack_outputs = dict(outputs)
     ctx.facts.stack_changed = True
     ctx.facts.stack_created = result != "updated"
@@ -267,12 +326,12 @@ def _keep_tables(ctx: Context, want: Desired, have: Observed) -> None:
 
     body = interim(want.template, have.template or {})
     ctx.say(f"  stack: keeping {', '.join(n for n, _ in have.moving)} on removal (DeletionPolicy Retain)")
-    run_change_set(
-        ctx, Desired(want.stack_name, json.dumps(body), body, want.parameters, want.tags), "UPDATE"
-    )
+    first = Desired(want.stack_name, json.dumps(body), body, want.parameters, want.tags)
+    run_change_set(ctx, first, "UPDATE")
 
 
 def evaluate_again(ctx: Context) -> Diff[Desired, Observed]:
+    forget_described(ctx)
     want = desired(ctx)
     have = observe(ctx)
     d = diff(want, have)
@@ -319,7 +378,10 @@ def run_change_set(
     cfn.execute_change_set(ChangeSetName=cs_id, StackName=stack_id)
     status, stack = wait_stack(ctx, stack_id, set(prior), read_now=False)
     if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"):
-        raise StepFailed(failure_message(ctx, want.stack_name, status, stack_id, prior))
+        message = failure_message(ctx, want.stack_name, status, stack_id, prior)
+        if status not in UPDATABLE:  # e.g. UPDATE_ROLLBACK_FAILED: say how to get it updatable again
+            message += ". " + stack_recovery.advice(ctx, stack_id, status)
+        raise StepFailed(message)
     return outputs_of(stack or {})
 
 

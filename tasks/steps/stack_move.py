@@ -15,12 +15,14 @@ deployed tables then already carry Retain, and the first update finds nothing to
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from tasks.errors import error_code
+from tasks.step import Change
 
 if TYPE_CHECKING:
     from tasks.step import Context
@@ -47,8 +49,26 @@ def interim(new: dict[str, Any], deployed: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def as_kept(deployed: dict[str, Any]) -> dict[str, Any]:
+    """The deployed template as the move's first update leaves it: its tables kept on removal."""
+    return interim(deployed, deployed)
+
+
 def move_reason(name: str, figures: str) -> str:
     return f"move table {name} out of the stack: kept, {figures}"
+
+
+def with_moves(changes: list[Change], deployed: dict[str, Any], figures: dict[str, str]) -> list[Change]:
+    """The stack diff's removal of each held table, said as what it is: a move out, the table kept."""
+    held = held_tables(deployed)
+    out = []
+    for change in changes:
+        lid = change.resource.removeprefix(f"{TABLE_TYPE} ")
+        if change.resource.startswith(f"{TABLE_TYPE} ") and change.action == "delete" and lid in held:
+            name = held[lid]
+            change = dataclasses.replace(change, reason=move_reason(name, figures.get(name, "")))
+        out.append(change)
+    return out
 
 
 # -- a kept table bucket, imported ----------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-from tasks.steps import streams
 from tests.deploy_helpers import deploy, doit, mutating, run, total_calls
 from tests.emulator.helpers import iam_principal
 from tests.emulator.streams import firehose_role_arn
@@ -71,8 +70,9 @@ def test_cold_deploy_call_budget_and_status_plan_budgets(emulator):
     results = [status.evaluate(n) for n in status.steps]
     assert all(res.error is None and res.diff is not None and res.diff.empty for res in results)
     # 16 since the Firehose role's inline policy is read too (iam:GetRolePolicy, steps/firehose_role.py);
-    # the tables check's ListTables is now kept_tables' (in TABLE_READS).
-    assert total_calls(emulator) <= 16 - 1 + TABLE_READS and mutating(emulator) == {}
+    # 17 with the alarms' one DescribeAlarms (steps/alarms.py); the tables check's ListTables is now
+    # kept_tables' (in TABLE_READS).
+    assert total_calls(emulator) <= 17 - 1 + TABLE_READS and mutating(emulator) == {}
 
 
 def test_plan_on_fresh_env_lists_every_resource_as_create_and_makes_no_write(emulator):
@@ -82,6 +82,7 @@ def test_plan_on_fresh_env_lists_every_resource_as_create_and_makes_no_write(emu
     changes = {r.name: r.diff.changes for r in results if r.diff is not None}
     assert changes.pop("stream_cleanup") == []
     assert changes.pop("kept_tables") == []
+    assert changes.pop("rollback_code") == []  # no stack yet: no deployed code to keep
     for name, step_changes in changes.items():
         assert step_changes, name
         assert {c.action for c in step_changes} == {"create"}, name
@@ -101,6 +102,11 @@ def test_plan_cli_converged_says_no_changes_text_and_json(emulator, tmp_path):
     assert mutating(emulator) == {}
 
 
+# The data freshness alarms' threshold follows the buffering interval unless alarms.freshness_seconds pins it
+# (tests/e2e/test_alarms.py): pinned to the deployed value, a buffering change touches the streams only.
+PIN = "alarms.freshness_seconds=300"
+
+
 def test_buffering_change_is_an_in_place_update_on_each_stream(emulator, tmp_path):
     deploy(emulator)
     fh = emulator.client("firehose")
@@ -111,7 +117,9 @@ def test_buffering_change_is_an_in_place_update_on_each_stream(emulator, tmp_pat
         for s in DEFAULT_SIGNALS
     }
 
-    results = run(emulator, {"firehose.buffering_interval_seconds": "30"}).plan()
+    results = run(
+        emulator, {"firehose.buffering_interval_seconds": "30", "alarms.freshness_seconds": "300"}
+    ).plan()
     changed = {r.name: r.diff.changes for r in results if r.diff is not None and r.diff.changes}
     assert set(changed) == {f"stream_{s}" for s in DEFAULT_SIGNALS}
     for step_changes in changed.values():
@@ -120,12 +128,12 @@ def test_buffering_change_is_an_in_place_update_on_each_stream(emulator, tmp_pat
         assert set(step_changes[0].fields) == {"BufferingHints"}
         assert step_changes[0].fields["BufferingHints"][1]["IntervalInSeconds"] == 30
 
-    plan = doit(emulator, tmp_path, "plan", "env=local", "firehose.buffering_interval_seconds=30")
+    plan = doit(emulator, tmp_path, "plan", "env=local", "firehose.buffering_interval_seconds=30", PIN)
     assert plan.returncode == 0
     assert plan.stdout.count("update firehose stream") == len(DEFAULT_SIGNALS)
 
     emulator.reset_calls()
-    out = doit(emulator, tmp_path, "deploy", "env=local", "firehose.buffering_interval_seconds=30")
+    out = doit(emulator, tmp_path, "deploy", "env=local", "firehose.buffering_interval_seconds=30", PIN)
     assert out.returncode == 0, out.stdout + out.stderr
     assert mutating(emulator) == {"firehose:UpdateDestination": len(DEFAULT_SIGNALS)}
     for s in DEFAULT_SIGNALS:
@@ -138,30 +146,6 @@ def test_buffering_change_is_an_in_place_update_on_each_stream(emulator, tmp_pat
         ice = after["Destinations"][0]["IcebergDestinationDescription"]
         assert ice["BufferingHints"]["IntervalInSeconds"] == 30
         assert ice["AppendOnly"] is True
-
-
-def test_append_only_false_stream_is_replaced_and_announced(emulator):
-    r = deploy(emulator)
-    name = "otlp2pipeline-local-logs"
-    fh = emulator.client("firehose")
-    fh.delete_delivery_stream(DeliveryStreamName=name)
-    dest = streams.destination(r.ctx, "logs")
-    fh.create_delivery_stream(
-        DeliveryStreamName=name,
-        DeliveryStreamType="DirectPut",
-        IcebergDestinationConfiguration={**dest, "AppendOnly": False},
-    )
-
-    results = {p.name: p for p in run(emulator).plan()}
-    change = results["stream_logs"].diff.changes[0]
-    assert change.action == "replace" and "AppendOnly" in change.fields
-
-    emulator.reset_calls()
-    again = deploy(emulator)
-    assert again.results["stream_logs"].outcome.result == "replaced"
-    assert mutating(emulator) == {"firehose:DeleteDeliveryStream": 1, "firehose:CreateDeliveryStream": 1}
-    desc = fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
-    assert desc["Destinations"][0]["IcebergDestinationDescription"]["AppendOnly"] is True
 
 
 def test_account_level_state_of_others_survives_deploy_and_destroy(emulator, tmp_path):
@@ -245,7 +229,7 @@ def test_failed_step_exits_non_zero_naming_the_step(emulator, tmp_path):
     deploy(emulator)
     emulator.set_faults({"fail_mutating_call": {"number": 1, "error_code": "InternalFailure", "status": 500}})
     try:
-        out = doit(emulator, tmp_path, "deploy", "env=local", "firehose.buffering_interval_seconds=45")
+        out = doit(emulator, tmp_path, "deploy", "env=local", "firehose.buffering_interval_seconds=45", PIN)
     finally:
         emulator.clear_faults()
     # standard retry mode absorbs one 500; a failure that sticks is what must name the step
@@ -255,7 +239,7 @@ def test_failed_step_exits_non_zero_naming_the_step(emulator, tmp_path):
         {"fail_mutating_call": {"number": 1, "error_code": "InvalidArgumentException", "status": 400}}
     )
     try:
-        out = doit(emulator, tmp_path, "deploy", "env=local", "firehose.buffering_interval_seconds=50")
+        out = doit(emulator, tmp_path, "deploy", "env=local", "firehose.buffering_interval_seconds=50", PIN)
     finally:
         emulator.clear_faults()
     assert out.returncode != 0

@@ -168,7 +168,7 @@ SCENARIOS = (
         "stream_not_append_only",
         recreate_not_append_only,
         frozenset({"stream_logs"}),
-        ("stream_logs", "replace", "AppendOnly"),
+        ("stream_logs", "update", "AppendOnly"),
     ),
     Scenario(
         "buffering_changed",
@@ -216,7 +216,7 @@ SCENARIOS = (
     Scenario(
         "stack_deleted_streams_kept",
         delete_stack_keep_streams,
-        frozenset({"stack", "grants", "firehose_role", *STREAM_STEPS}),
+        frozenset({"stack", "alarms", "grants", "firehose_role", *STREAM_STEPS}),
         ("stack", "create", "otlp2pipeline-local"),
     ),
 )
@@ -272,7 +272,7 @@ def test_drift_is_reported_planned_and_repaired(emulator, tmp_path, scenario):
     assert code == 0, out + err
     plan = runs.json_from(out)
     planned = {s["step"] for s in plan["steps"] if s.get("changes")}
-    assert planned == scenario.steps, out
+    assert planned == scenario.steps - {"alarms"}, out  # a status-only check the stack repairs
     listed = next(s for s in plan["steps"] if s["step"] == step)
     assert any(c["action"] == action and _mentions(c, text) for c in listed["changes"]), listed
 
