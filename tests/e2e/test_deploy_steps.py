@@ -291,7 +291,8 @@ def test_a_stack_deleted_out_of_band_is_re_made_around_its_kept_bucket_with_ever
     )
     again = deploy(emulator)
     assert again.results["stack"].outcome is not None and again.results["stack"].outcome.result == "created"
-    events = cfn.describe_stack_events(StackName=r.config.stack_name)["StackEvents"]
+    pages = cfn.get_paginator("describe_stack_events").paginate(StackName=r.config.stack_name)
+    events = [e for page in pages for e in page["StackEvents"]]
     assert {(e["LogicalResourceId"], e["ResourceStatus"]) for e in events} >= {
         ("TableBucket", "IMPORT_COMPLETE"), ("Namespace", "IMPORT_COMPLETE")}  # fmt: skip
     loc = s3tables.get_table_metadata_location(tableBucketARN=arn, namespace="default", name="logs")
