@@ -7,6 +7,7 @@ import re
 from typing import Any
 from urllib.parse import urlparse
 
+from lake.lambda_facts import has_function_urls
 from tasks.errors import UserError
 from tasks.regions import (
     _REGION_RE,
@@ -227,6 +228,14 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
             f"arn:{partition(region)}:iam::123456789012:role/aws-reserved/sso.amazonaws.com/NAME"
         )
 
+    ingest = _ingest(c.get("ingest"))
+    if ingest.function.enabled and not has_function_urls(region):
+        raise UserError(
+            f"error: region={region!r} has no Lambda function URLs, which ingest.enabled needs for the "
+            f"ingest endpoint: set ingest.enabled: false for env {env} (or ingest.enabled=false), or choose "
+            "another region"
+        )
+
     return Config(
         env=env,
         region=region,
@@ -239,6 +248,6 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
         tags={str(k): str(v) for k, v in tags.items()},
         profile=profile,
         endpoint=endpoint,
-        ingest=_ingest(c.get("ingest")),
+        ingest=ingest,
         caller_principal=caller,
     )

@@ -56,12 +56,26 @@ def create_only_properties(resource_type: str) -> set[str]:
     return out
 
 
-def known_type(resource_type: str) -> bool:
-    return (
-        resource_type in _provider_index()
-        or resource_type.startswith("Custom::")
-        or resource_type in ("AWS::CloudFormation::CustomResource",)
-    )
+@functools.lru_cache(maxsize=64)
+def _region_types(region: str) -> frozenset[str] | None:
+    """The resource types CloudFormation has in ``region`` (cfn-lint's per-region provider schemas), or
+    None for a region cfn-lint has no data for. A type missing there, such as ``AWS::Lambda::Url`` where
+    Lambda has no function URLs, is refused as AWS refuses it: "Unrecognized resource types"."""
+    import cfnlint
+
+    path = os.path.join(os.path.dirname(cfnlint.__file__), "data", "schemas", "providers", f"{region}.json")
+    try:
+        with open(path) as fh:
+            return frozenset(json.load(fh))
+    except (OSError, ValueError):
+        return None
+
+
+def known_type(resource_type: str, region: str | None = None) -> bool:
+    if resource_type.startswith("Custom::") or resource_type == "AWS::CloudFormation::CustomResource":
+        return True
+    in_region = _region_types(region) if region else None
+    return resource_type in (_provider_index() if in_region is None else in_region)
 
 
 CONTAINER_PROPS = ("TableBucketARN", "Namespace", "LogGroupName", "Bucket")
@@ -80,8 +94,9 @@ _IAM_NAME_PROPS = ("RoleName", "UserName", "GroupName", "ManagedPolicyName", "In
 # -- templates and parameters ----------------------------------------------------------------------
 
 
-def parse_template(body: str, *, unknown_types: bool = False) -> dict[str, Any]:
-    """The template as a dict; ``unknown_types`` lets resource types CloudFormation lacks through."""
+def parse_template(body: str, *, unknown_types: bool = False, region: str | None = None) -> dict[str, Any]:
+    """The template as a dict; ``unknown_types`` lets resource types CloudFormation lacks (in ``region``,
+    when given) through."""
     from moto.cloudformation.models import Stack as MotoStack
 
     try:
@@ -93,7 +108,7 @@ def parse_template(body: str, *, unknown_types: bool = False) -> dict[str, Any]:
     if not isinstance(parsed.get("Resources"), dict) or not parsed["Resources"]:
         raise ValidationError("Template format error: At least one Resources member must be defined.")
     unknown = sorted(
-        {r.get("Type", "") for r in parsed["Resources"].values() if not known_type(r.get("Type", ""))}
+        {r.get("Type", "") for r in parsed["Resources"].values() if not known_type(r.get("Type", ""), region)}
     )
     if unknown and not unknown_types:
         raise ValidationError(f"Template format error: Unrecognized resource types: [{', '.join(unknown)}]")
