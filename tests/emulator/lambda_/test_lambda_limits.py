@@ -23,7 +23,8 @@ from tests.emulator.lambda_.helpers import LAMBDA_TRUST, create_function, create
 # Answers the size of the body it was given, so a big body does not come back as a big response.
 SIZE = """
 def handler(event, context):
-    return {"statusCode": 200, "body": str(len(event.get("body") or "")) + " " + str(event["isBase64Encoded"])}
+    size = len(event.get("body") or "")
+    return {"statusCode": 200, "body": f"{size} {event['isBase64Encoded']}"}
 """
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
 
