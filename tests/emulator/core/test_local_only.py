@@ -30,7 +30,7 @@ def raw(
     """One request to ``emu`` (a handle or an endpoint) with exactly these headers (``Host`` too:
     http.client adds none of its own)."""
     parts = urlsplit(emu if isinstance(emu, str) else emu.endpoint)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    conn = http.client.HTTPConnection(str(parts.hostname), parts.port, timeout=60)
     try:
         conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
         for key, value in (headers or {}).items():
