@@ -21,6 +21,7 @@ from tasks.settings import (
     ACCOUNT_ID_LEN,
     MAX_BUCKET_NAME,
     PROJECT,
+    TAG_PREFIX,
     Config,
     FirehoseSettings,
     TableSettings,
@@ -41,7 +42,9 @@ _PROFILE_RE = re.compile(r"^[A-Za-z0-9_.@+=,:/-]+$")
 _PRINCIPAL_RE = re.compile(  # an IAM role/user ARN, path included (Lake Formation names principals so)
     r"^arn:(?P<partition>[a-z][a-z-]*):iam::\d{12}:(role|user)(/[\x21-\x2e\x30-\x7e]+)*/[\w+=,.@-]{1,64}$"
 )
-_TAG_RE = re.compile(r"^[\w .:/=+\-@]*$")
+# Tag keys and values valid under every published rule: CloudFormation's S3 Tables schema (letters, digits,
+# spaces and _./=+-@, no `:`), within S3's and IAM's wider ones (aws-facts.md, "Tag keys").
+_TAG_RE = re.compile(r"^[\w ./=+\-@]*$")
 _LOG_RETENTION = (
     1,
     3,
@@ -178,19 +181,14 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
     if len(tags) > 49:  # 50 per resource, one is the env tag
         raise UserError(f"error: tags has {len(tags)} entries: at most 49 (the env tag makes 50)")
     for k, v in tags.items():
-        if (
-            not isinstance(k, str)
-            or not 1 <= len(k) <= 128
-            or not _TAG_RE.fullmatch(k)
-            or k.startswith("aws:")
-        ):
+        if not isinstance(k, str) or not 1 <= len(k) <= 128 or not _TAG_RE.fullmatch(k):
             raise UserError(
-                f"error: tag key {k!r} is invalid: 1-128 letters, digits, spaces and _.:/=+-@, "
-                "not starting with 'aws:'"
+                f"error: tag key {k!r} is invalid: 1-128 letters, digits, spaces and _./=+-@ (no ':': "
+                "CloudFormation's S3 Tables schema does not allow it)"
             )
-        if k.startswith(f"{PROJECT}:"):
+        if k.startswith(TAG_PREFIX):
             raise UserError(
-                f"error: tag key {k!r} is reserved: keys starting with '{PROJECT}:' are set by the tool"
+                f"error: tag key {k!r} is reserved: keys starting with '{TAG_PREFIX}' are set by the tool"
             )
         if (
             isinstance(v, bool)
@@ -200,7 +198,7 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
         ):
             raise UserError(
                 f"error: tag {k}={v!r} is invalid: values are at most 256 letters, digits, spaces "
-                "and _.:/=+-@"
+                "and _./=+-@ (no ':')"
             )
 
     profile = _str(c.get("profile"), "profile", optional=True)

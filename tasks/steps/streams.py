@@ -11,7 +11,7 @@ the `stream_cleanup` step.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -28,6 +28,8 @@ UPDATABLE = ("BufferingHints", "CloudWatchLoggingOptions", "RoleARN", "RetryOpti
 REPLACING = ("AppendOnly", "CatalogConfiguration", "DestinationTableConfigurationList", "DeliveryStreamType")
 # CreateDeliveryStream right after CloudFormation created the role: Firehose cannot assume it yet.
 ROLE_NOT_READY = ("InvalidArgumentException",)
+# Tag keys the tool sets: `otlp2pipeline-env`, and `otlp2pipeline:env` before S3 Tables' tag rule was known.
+TOOL_TAG_PREFIXES = ("otlp2pipeline-", "otlp2pipeline:")
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Observed:
     created: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
     failure: str | None = None
+    tags: dict[str, str] | None = None  # None: not read (ListTagsForDeliveryStream)
 
 
 def desired(ctx: Context, signal: str) -> Desired:
@@ -97,9 +100,34 @@ def observed_from(name: str, desc: dict[str, Any] | None) -> Observed:
     )
 
 
+def read_tags(ctx: Context, name: str) -> dict[str, str]:
+    """The stream's tags (ListTagsForDeliveryStream, every page)."""
+    tags: dict[str, str] = {}
+    kwargs: dict[str, Any] = {"DeliveryStreamName": name, "Limit": 50}
+    while True:
+        page = ctx.clients.firehose.list_tags_for_delivery_stream(**kwargs)
+        tags.update({t["Key"]: t.get("Value", "") for t in page.get("Tags", [])})
+        if not page.get("HasMoreTags") or not page.get("Tags"):
+            return tags
+        kwargs["ExclusiveStartTagKey"] = page["Tags"][-1]["Key"]
+
+
 def observe(ctx: Context, signal: str) -> Observed:
     name = ctx.config.stream_name(signal)
-    return observed_from(name, describe(ctx, name))
+    have = observed_from(name, describe(ctx, name))
+    if have.exists and have.status in ("ACTIVE", "CREATING"):
+        have = replace(have, tags=read_tags(ctx, name))
+    return have
+
+
+def tag_changes(want: dict[str, str], have: dict[str, str] | None) -> tuple[dict[str, str], list[str]]:
+    """(tags to set, keys to remove): the desired tags in place, and keys of the tool's own prefix it no
+    longer sets (the env tag's old name). Tags someone else put on the stream are left alone."""
+    if have is None:
+        return {}, []
+    put = {k: v for k, v in want.items() if have.get(k) != v}
+    drop = [k for k in have if k not in want and k.startswith(TOOL_TAG_PREFIXES)]
+    return put, sorted(drop)
 
 
 def _compare(
@@ -176,10 +204,20 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
             else f"{', '.join(replace)} cannot change in place"
         )
         return Diff([Change("replace", res, fields, reason=f"{why}: delete and re-create")], notes)
+    put, drop = tag_changes(want.tags, have.tags)
+    if put or drop:
+        assert have.tags is not None
+        fields["Tags"] = (
+            {k: have.tags[k] for k in sorted({*put, *drop}) if k in have.tags},
+            {k: want.tags[k] for k in sorted(put)},
+        )
     if have.status == "CREATING":
         fields["DeliveryStreamStatus"] = (have.status, "ACTIVE")
         return Diff([Change("update", res, fields, reason="creating: wait for ACTIVE")], notes)
-    return Diff([Change("update", res, fields, reason="UpdateDestination")] if fields else [], notes)
+    ways = ["UpdateDestination"] if set(fields) - {"Tags"} else []
+    ways += ["tags in place"] if "Tags" in fields else []
+    how = " and ".join(ways)
+    return Diff([Change("update", res, fields, reason=how)] if fields else [], notes)
 
 
 def unknown_note(name: str) -> str:
@@ -286,13 +324,22 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
         again.desired, again.observed = want, have
         return apply(ctx, again)
     update: dict[str, Any] = {k: copy.deepcopy(want.destination[k]) for k in UPDATABLE if k in change.fields}
-    ctx.clients.firehose.update_destination(
-        DeliveryStreamName=want.name,
-        CurrentDeliveryStreamVersionId=have.version_id,
-        DestinationId=have.destination_id,
-        IcebergDestinationUpdate=update,
-    )
-    return Outcome("updated", [f"{want.name}: {', '.join(update)} updated in place"])
+    if update:
+        ctx.clients.firehose.update_destination(
+            DeliveryStreamName=want.name,
+            CurrentDeliveryStreamVersionId=have.version_id,
+            DestinationId=have.destination_id,
+            IcebergDestinationUpdate=update,
+        )
+    put, drop = tag_changes(want.tags, have.tags)
+    if put:
+        ctx.clients.firehose.tag_delivery_stream(
+            DeliveryStreamName=want.name, Tags=[{"Key": k, "Value": v} for k, v in put.items()]
+        )
+    if drop:
+        ctx.clients.firehose.untag_delivery_stream(DeliveryStreamName=want.name, TagKeys=drop)
+    done = [*update, *(["Tags"] if put or drop else [])]
+    return Outcome("updated", [f"{want.name}: {', '.join(done)} updated in place"])
 
 
 def report(have: Observed) -> list[tuple[str, str]]:
