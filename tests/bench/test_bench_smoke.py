@@ -172,8 +172,10 @@ def test_table_and_results_md_render_every_goal() -> None:
 
 
 def test_the_call_goals_are_issue_8s_15_reads_plus_the_calls_the_design_names():
-    """No-op/plan: 15 + the zip HeadObject (issue 15); status: 20 + the zip and the function's two reads."""
-    assert (report.NOOP_LIMIT, report.PLAN_LIMIT, report.STATUS_LIMIT) == (16, 16, 23)
+    """No-op/plan: 15 + each stream's tags + the zip HeadObject (issue 15); status: 20 + each stream's tags +
+    the zip and the function's two reads."""
+    assert (report.NOOP_LIMIT, report.PLAN_LIMIT, report.STATUS_LIMIT) == (20, 20, 27)
+    assert "4 stream tags" in report.GOALS["noop calls"]
     for call in ("s3:HeadObject", "lambda:GetFunction", "lambda:GetFunctionUrlConfig"):
         assert call in report.GOALS["status calls"]
     r = _result()
