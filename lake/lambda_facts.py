@@ -40,7 +40,7 @@ URL_TYPE = "AWS::Lambda::Url"
 SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024  # 6,291,456 bytes
 
 _PY_RUNTIME = re.compile(r"^python3\.(\d+)$")
-LIFECYCLE_SOURCE = "cfn-lint's runtime lifecycle data (LmbdRuntimeLifecycle.json)"
+LIFECYCLE_SOURCE = "cfn-lint's runtime lifecycle data"
 
 
 @functools.cache

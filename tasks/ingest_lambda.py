@@ -60,7 +60,7 @@ def _runtime_rule(runtime: str) -> str:
         )
     return (
         f"Lambda blocks creating functions with it since {life.create_block} "
-        f"({lambda_facts.LIFECYCLE_SOURCE}); use one of {allowed}"
+        f"(per {lambda_facts.LIFECYCLE_SOURCE}); use one of {allowed}"
     )
 
 

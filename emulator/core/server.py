@@ -47,6 +47,7 @@ def load_extensions() -> None:
         import emulator.iam.trust
         import emulator.admin.identity
         import emulator.s3.secure_transport
+        import emulator.s3.checksums
         import emulator.lambda_  # noqa: F401
         from moto.cloudformation import parsing
 
