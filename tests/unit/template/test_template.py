@@ -145,9 +145,8 @@ def test_outputs_are_stable_and_complete():
 
 
 def test_values_with_yaml_special_characters_stay_data():
-    c = cfg.load(
-        "prod", {"tags": "{note: '- b @x', 'k=v': '@1', 'n': '0x10'}", "firehose.error_output_prefix": "e*r!/"}
-    )
+    tags = "{note: '- b @x', 'k=v': '@1', 'n': '0x10'}"
+    c = cfg.load("prod", {"tags": tags, "firehose.error_output_prefix": "e*r!/"})
     res = template.parsed(c)["Resources"]
     tags = res["TableBucket"]["Properties"]["Tags"]
     assert {"Key": "note", "Value": "- b @x"} in tags  # a sequence indicator, a reserved one, a number
