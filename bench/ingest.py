@@ -1,6 +1,7 @@
-"""Receiver figures (issue 13): converter rows/s, end-to-end spans/s against `doit send`, memory per request.
+"""Receiver figures: converter rows/s, end-to-end spans/s against `doit send`, memory per request and under
+32 concurrent clients.
 
-    .venv/bin/python bench/ingest.py [--rows 10000] [--spans 20000]
+    .venv/bin/python bench/ingest.py [--rows 10000] [--spans 20000] [--only memory,concurrency]
 
 - Converter, one core: a protobuf request of N log records (or spans) of about 10 attributes each, in;
   the Firehose record bytes out (decode + map + encode, what the receiver does before sending).
@@ -10,9 +11,13 @@
   Goal: the receiver's rate is at least 70% of the sender's.
 - Memory: the receiver process's peak resident memory (VmHWM) while handling one 6 MiB request, above
   its idle size. Goal: under 3x the request size.
+- Concurrency: 32 clients at once, each posting gzip requests of 2 MiB (decompressed) back to back, to a
+  fresh receiver process with its default limits. Goals: 0 connection resets (a client past the limit
+  gets 503 with Retry-After), and peak resident memory above idle under 3x (the largest request in flight
+  x the concurrency limit). These two: bench/ingest_memory.py.
 
-It starts its own emulator (free port, throw-away data dir), writes the figures into bench/results.json
-under "ingest" (other keys are kept) and asserts nothing.
+It starts its own emulator (free port, throw-away data dir), writes each figure into bench/results.json
+under "ingest" -> its name (other keys and figures are kept) and asserts nothing.
 """
 
 from __future__ import annotations
@@ -20,19 +25,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import emulator_process, free_port  # noqa: E402
-from bench.results import machine, merge_into  # noqa: E402
+from bench.harness import emulator_process  # noqa: E402
+from bench.results import machine, merge_under  # noqa: E402
 from emulator.admin.client import AdminClient  # noqa: E402
 from tasks.polling import backoff, poll_until  # noqa: E402
 
@@ -160,6 +163,17 @@ def _wait_rows(emu_endpoint: str, config: Any, signal: str, prefix: str, n: int,
     return time.monotonic()
 
 
+def deploy_local(emu_endpoint: str) -> Any:
+    """Env local (logs and traces) deployed on the bench's emulator; its config."""
+    from tasks.config import load
+    from tasks.runner import Run
+
+    config = load("local", {"endpoint": emu_endpoint, "signals": "logs,traces"})
+    failed = [r for r in Run(config).deploy_sequential() if r.error]
+    assert not failed, failed
+    return config
+
+
 def bench_end_to_end(emu_endpoint: str, spans: int) -> dict[str, Any]:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import Resource
@@ -169,13 +183,9 @@ def bench_end_to_end(emu_endpoint: str, spans: int) -> dict[str, Any]:
     from ingest.server import ReceiverServer, build
     from lake.sender import send
     from tasks.aws import Clients
-    from tasks.config import load
     from tasks.records import new_run_id
-    from tasks.runner import Run
 
-    config = load("local", {"endpoint": emu_endpoint, "signals": "logs,traces"})
-    failed = [r for r in Run(config).deploy_sequential() if r.error]
-    assert not failed, failed
+    config = deploy_local(emu_endpoint)
     clients = Clients(config)
     _ = clients.firehose
 
@@ -220,78 +230,7 @@ def bench_end_to_end(emu_endpoint: str, spans: int) -> dict[str, Any]:
     }
 
 
-def _vm(pid: int, key: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
-def bench_memory(emu_endpoint: str) -> dict[str, Any]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ingest",
-            "--env",
-            "local",
-            "--port",
-            str(port),
-            "--set",
-            f"endpoint={emu_endpoint}",
-            "--set",
-            "signals=logs,traces",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-
-        def down() -> OSError | None:
-            try:
-                urllib.request.urlopen(url + "/_ingest/health", timeout=2).read()
-            except OSError as exc:
-                return exc
-            return None
-
-        err, up = poll_until(down, lambda e: e is None, backoff(time.monotonic() + 60, first=0.1, cap=0.1))
-        if not up and err is not None:
-            raise err
-
-        def post(body: bytes) -> int:
-            req = urllib.request.Request(
-                url + "/v1/logs", data=body, method="POST", headers={"Content-Type": "application/x-protobuf"}
-            )
-            with urllib.request.urlopen(req, timeout=300) as resp:
-                return int(resp.status)
-
-        post(logs_request(10, "warmup"))  # first request: imports and clients are warmed up
-        idle = _vm(proc.pid, "VmRSS")
-        n = 1
-        body = logs_request(n, "mem", 400)
-        while len(body) < 6 * MIB - 64 * 1024:  # grow to just under 6 MiB
-            n = int(n * (6 * MIB - 64 * 1024) / len(body)) + 1
-            body = logs_request(n, "mem", 400)
-        while len(body) > 6 * MIB:
-            n -= 100
-            body = logs_request(n, "mem", 400)
-        status = post(body)
-        peak = _vm(proc.pid, "VmHWM")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    return {
-        "request_bytes": len(body),
-        "records": n,
-        "status": status,
-        "idle_rss_mb": round(idle / MIB, 1),
-        "peak_rss_mb": round(peak / MIB, 1),
-        "above_idle_over_request": round((peak - idle) / len(body), 2),
-        "goal": "above_idle_over_request < 3",
-    }
+FIGURES = ("converter", "end_to_end", "memory", "concurrency")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -302,25 +241,41 @@ def main(argv: list[str] | None = None) -> int:
         "--rows", type=int, default=10_000, help="rows per converter request (default 10,000)"
     )
     parser.add_argument("--spans", type=int, default=20_000, help="spans for the end-to-end figure")
+    parser.add_argument(
+        "--only",
+        default=",".join(FIGURES),
+        help=f"comma-separated figures to measure (default: all of {FIGURES})",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args(argv)
+    only = [f for f in args.only.split(",") if f]
+    unknown = sorted(set(only) - set(FIGURES))
+    if unknown:
+        parser.error(f"--only {','.join(unknown)} is invalid: must be among {','.join(FIGURES)}")
+    stamp = {"machine": machine(), "command": "python bench/ingest.py " + " ".join(argv or sys.argv[1:])}
 
-    result: dict[str, Any] = {
-        "machine": machine(),
-        "command": "python bench/ingest.py " + " ".join(argv or sys.argv[1:]),
-    }
-    result["converter"] = bench_converter(args.rows)
-    print(json.dumps(result["converter"], indent=2), flush=True)
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp,
-        emulator_process(Path(tmp) / "data") as emu,
-    ):
-        result["end_to_end"] = bench_end_to_end(emu.endpoint, args.spans)
-        print(json.dumps(result["end_to_end"], indent=2), flush=True)
-        result["memory"] = bench_memory(emu.endpoint)
-        print(json.dumps(result["memory"], indent=2), flush=True)
-    merge_into(args.out, "ingest", result)
-    print(f"wrote {args.out} (key 'ingest')")
+    def record(name: str, figure: dict[str, Any]) -> None:
+        print(json.dumps({name: figure}, indent=2), flush=True)
+        merge_under(args.out, "ingest", name, {**figure, **stamp})
+
+    if "converter" in only:
+        record("converter", bench_converter(args.rows))
+    if set(only) & {"end_to_end", "memory", "concurrency"}:
+        with (
+            tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp,
+            emulator_process(Path(tmp) / "data") as emu,
+        ):
+            if "end_to_end" in only:
+                record("end_to_end", bench_end_to_end(emu.endpoint, args.spans))
+            if {"memory", "concurrency"} & set(only):
+                deploy_local(emu.endpoint)  # converged already when end_to_end ran: no change
+            from bench.ingest_memory import bench_concurrency, bench_memory
+
+            if "memory" in only:
+                record("memory", bench_memory(emu.endpoint))
+            if "concurrency" in only:
+                record("concurrency", bench_concurrency(emu.endpoint))
+    print(f"wrote {args.out} (key 'ingest': {', '.join(only)})")
     return 0
 
 

@@ -168,9 +168,10 @@ counter, with the four default signals (cold and no-op: the highest of the runs)
 - Status calls by operation: {ops(r["deploy_calls"]["status"])}.
 - The call goals are issue 8's 15 reads of a converged env plus what the design adds, named in the goal: the
   ingest function (issue 15, on by default) adds the `HeadObject` of its zip's key to deploy, plan and
-  status ("a converged deploy makes one read and no writes"; a zip expired from the artifacts bucket is
-  what the next deploy uploads), and status reads the function (`GetFunction`: state, code sha256) and its
-  URL (`GetFunctionUrlConfig`: AuthType), the drift README's status section promises.
+  status ("a converged deploy makes one read and no writes"; a zip missing from the artifacts bucket is
+  what the next deploy uploads; the deployed key, checked before a stack update, is that same key on a
+  converged env, so it adds no read), and status reads the function (`GetFunction`: state, code sha256)
+  and its URL (`GetFunctionUrlConfig`: AuthType), the drift README's status section promises.
 - Send: `lake.sender.send` (what `doit send` runs: build the records, PutRecordBatch of <= 500 on a
   small thread pool) for {r["send"]["records"]:,} records to one stream; the baseline is one PutRecord per
   record from one thread, same client settings, on a sample of {r["send"]["baseline_records"]:,} records.

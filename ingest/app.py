@@ -1,10 +1,12 @@
 """The receiver's core: one OTLP/HTTP request in, one response out, with no server around it.
 
-`Receiver.handle(method, path, headers, body) -> Response` is all a server (ingest/server.py) or a Lambda
-handler needs to call. Statuses follow the OTLP/HTTP specification (otlp-mapping.md): 200 with
-partial_success for refused items, 400 for what no retry fixes, 401, 404, 405, 413, 415, and 429/503
-with Retry-After when the rows could not be handed to Firehose. It never answers 200 for rows that
-were not handed on.
+`Receiver.handle(method, path, headers, body) -> Response` is all a Lambda handler needs to call; a server
+(ingest/asgi.py) also asks `before_body` first, to answer what needs no body before reading it, and
+`refuse` for what it answers on its own (a stalled, short or over-limit body, no free slot). Statuses
+follow the OTLP/HTTP specification (otlp-mapping.md): 200 with partial_success for refused items, 400 for
+what no retry fixes, 401, 404, 405, 408, 413, 415, and 503 with Retry-After when the rows could not be
+handed to Firehose or the server is busy. It never answers 200 for rows that were not handed on.
+`GET /_ingest/health` tells anyone that the receiver is alive; its counts only to a caller that may send.
 """
 
 from __future__ import annotations
@@ -17,12 +19,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest import decode
+from ingest import decode, slices
 from ingest.deliver import Deliver
-from ingest.mapping import MAPPERS, Received
+from ingest.mapping import Received
 
 HEALTH_PATH = "/_ingest/health"
 RETRY_AFTER_S = 1
+# google.rpc.Status codes of the answers a server gives on its own (Receiver.refuse).
+_RPC_CODES = {
+    400: decode.RPC_INVALID_ARGUMENT,
+    408: 4,  # DEADLINE_EXCEEDED
+    413: decode.RPC_RESOURCE_EXHAUSTED,
+    500: 13,  # INTERNAL
+    503: decode.RPC_UNAVAILABLE,
+}
 
 
 @dataclass(frozen=True)
@@ -100,19 +110,53 @@ class Receiver:
             note=message,
         )
 
-    def oversize(self, method: str, path: str, headers: dict[str, str] | Any, length: int) -> Response:
-        """The answer to a request whose body is over the limit before it is even read (413, or the
-        status of an earlier check: 404, 405, 401, 415)."""
-        low = _lower(headers)
+    def before_body(
+        self, method: str, path: str, headers: dict[str, str] | Any, length: int | None
+    ) -> Response | None:
+        """The answer a request gets before its body is read, or None when the body is needed: health,
+        404, 405, 401, 415, and 413 for a declared `length` over the limit (None: not declared, chunked)."""
+        method, path, low = method.upper(), path.split("?", 1)[0], _lower(headers)
+        if path == HEALTH_PATH and method == "GET":
+            return self._health(low)
         media = decode.media_type(low.get("content-type"))
-        response = self._check(method.upper(), path.split("?", 1)[0], low, media) or self._error(
-            413,
-            decode.RPC_RESOURCE_EXHAUSTED,
-            f"request body of {length} bytes exceeds the limit of {self.settings.max_body_bytes} bytes",
-            media.is_json if media else False,
-        )
+        response = self._check(method, path, low, media)
+        if response is None and length is not None and length > self.settings.max_body_bytes:
+            response = self._error(
+                413,
+                decode.RPC_RESOURCE_EXHAUSTED,
+                f"request body of {length} bytes exceeds the limit of {self.settings.max_body_bytes} bytes",
+                media.is_json if media else False,
+            )
+        if response is not None:
+            self.stats.add(response)
+        return response
+
+    def refuse(
+        self, status: int, message: str, headers: dict[str, str] | Any, extra: dict[str, str] | None = None
+    ) -> Response:
+        """An answer the server gives on its own, in the request's format and counted like the others:
+        400 (the body ended early), 408 (it stopped arriving), 413 (it passed the limit), 503 (busy), and
+        500 for a request that raised."""
+        media = decode.media_type(_lower(headers).get("content-type"))
+        response = self._error(status, _RPC_CODES[status], message, media.is_json if media else False, extra)
         self.stats.add(response)
         return response
+
+    def _authorized(self, headers: dict[str, str]) -> bool:
+        """The request carries the configured bearer token (compared in constant time), or none is set."""
+        if self.settings.token is None:
+            return True
+        scheme, _, credential = headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            credential.strip().encode(), self.settings.token.encode()
+        )
+
+    def _health(self, headers: dict[str, str]) -> Response:
+        """Liveness for anyone (a load balancer, `doit ingest`'s readiness poll); the counts only for a
+        caller that may send, since they tell what flows through the receiver."""
+        doc = self.stats.to_dict() if self._authorized(headers) else {"status": "ok"}
+        headers = {"Content-Type": decode.JSON, "Cache-Control": "no-store"}
+        return Response(200, headers, json.dumps(doc).encode())
 
     def _check(
         self, method: str, path: str, headers: dict[str, str], media: decode.MediaType | None
@@ -129,20 +173,14 @@ class Receiver:
                 json_body,
                 {"Allow": "POST"},
             )
-        if self.settings.token is not None:
-            given = headers.get("authorization", "")
-            scheme, _, credential = given.partition(" ")
-            ok = scheme.lower() == "bearer" and hmac.compare_digest(
-                credential.strip().encode(), self.settings.token.encode()
+        if not self._authorized(headers):
+            return self._error(
+                401,
+                decode.RPC_UNAUTHENTICATED,
+                "a valid bearer token is required (Authorization: Bearer TOKEN)",
+                json_body,
+                {"WWW-Authenticate": 'Bearer realm="otlp"'},
             )
-            if not ok:
-                return self._error(
-                    401,
-                    decode.RPC_UNAUTHENTICATED,
-                    "a valid bearer token is required (Authorization: Bearer TOKEN)",
-                    json_body,
-                    {"WWW-Authenticate": 'Bearer realm="otlp"'},
-                )
         if media is None:
             return self._error(
                 415,
@@ -155,29 +193,27 @@ class Receiver:
 
     def _handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Response:
         if path == HEALTH_PATH and method == "GET":
-            payload = json.dumps(self.stats.to_dict()).encode()
-            return Response(200, {"Content-Type": decode.JSON}, payload)
+            return self._health(headers)
         media = decode.media_type(headers.get("content-type"))
         refused = self._check(method, path, headers, media)
         if refused is not None or media is None:
             return refused or self._error(415, decode.RPC_INVALID_ARGUMENT, "unsupported media type", False)
         json_body = media.is_json
         fmt = "json" if media.is_json else "protobuf"
+        now = self.clock()
+        rx = Received(micros=int(now * 1_000_000), millis=int(now * 1000))
         try:
             raw = decode.decompress(body, headers.get("content-encoding"), self.settings.max_body_bytes)
-            request = decode.parse(path, media, raw)
+            rows = slices.convert(path, media, raw, self.settings.signals, rx)  # parsed a slice at a time
         except decode.TooLarge as exc:
             return self._error(413, decode.RPC_RESOURCE_EXHAUSTED, str(exc), json_body)
         except decode.BadRequest as exc:
             return self._error(400, decode.RPC_INVALID_ARGUMENT, str(exc), json_body)
-        now = self.clock()
-        rx = Received(micros=int(now * 1_000_000), millis=int(now * 1000))
-        rows = MAPPERS[path](request, self.settings.signals, rx)
-        del request, raw  # the rows are all that is needed now: free the message while sending
+        del raw  # the rows are all that is needed now
         delivery = self.deliver(rows.records) if rows.records else None
         counts = {signal: len(recs) for signal, recs in rows.records.items()}
         if delivery is not None and not delivery.ok:
-            status = 429 if delivery.throttled else 503
+            status = 503  # Firehose's own throttle is ServiceUnavailableException ("Slow down.")
             codes = ", ".join(f"{c} x{n}" for c, n in sorted(delivery.errors.items()))
             message = (
                 f"{delivery.failed} of {rows.count} rows could not be handed to Firehose ({codes}): retry"
@@ -204,7 +240,9 @@ class Receiver:
 
 
 def log_line(method: str, path: str, response: Response, millis: float) -> str:
-    """One line per request: path, format, rows per table, refused, status, milliseconds."""
+    """One line per request: path, format, rows per table, refused, status, milliseconds. Never the query
+    string (a token may be in it) nor any header."""
+    path = path.split("?", 1)[0]
     rows = ",".join(f"{k}={v}" for k, v in sorted(response.rows.items())) or "-"
     note = f" ({response.note})" if response.note and response.status != 200 else ""
     return (

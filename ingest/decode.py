@@ -164,7 +164,8 @@ RPC_UNIMPLEMENTED = 12
 RPC_NOT_FOUND = 5
 
 
-def _varint(n: int) -> bytes:
+def varint(n: int) -> bytes:
+    """n as a protobuf base-128 varint (ingest/slices.py frames its slices with it too)."""
     out = bytearray()
     while True:
         byte = n & 0x7F
@@ -181,4 +182,4 @@ def encode_status(code: int, message: str, json_body: bool) -> bytes:
     if json_body:
         return json.dumps({"code": code, "message": message}, separators=(",", ":")).encode()
     text = message.encode()
-    return b"\x08" + _varint(code) + b"\x12" + _varint(len(text)) + text
+    return b"\x08" + varint(code) + b"\x12" + varint(len(text)) + text

@@ -2,7 +2,7 @@
 
 Batches of at most 500 records and 4 MiB; only the records a call reports failed are sent again, with
 backoff, until the receiver's deadline. The outcome says whether everything was handed on; the receiver
-answers 200 only then, and 429/503 otherwise, so that the exporter sends the request again.
+answers 200 only then, and 503 with Retry-After otherwise, so that the exporter sends the request again.
 """
 
 from __future__ import annotations
@@ -18,9 +18,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lake.sender import batches, put_batch
 
-THROTTLING_CODES = frozenset(
-    {"ThrottlingException", "LimitExceededException", "TooManyRequestsException", "Throttling"}
-)
 THREADS = 4  # metric tables of one request, sent beside each other
 
 
@@ -35,11 +32,6 @@ class Delivery:
     @property
     def ok(self) -> bool:
         return self.failed == 0
-
-    @property
-    def throttled(self) -> bool:
-        """Every error was a throttle: 429 asks the exporter to slow down; anything else is 503."""
-        return bool(self.errors) and all(code in THROTTLING_CODES for code in self.errors)
 
 
 Deliver = Callable[[dict[str, list[bytes]]], Delivery]

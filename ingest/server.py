@@ -1,28 +1,32 @@
-"""The receiver as a local HTTP server (stdlib ThreadingHTTPServer) around ingest.app.Receiver.
+"""The receiver as a local HTTP server: uvicorn with its h11 protocol, serving ingest/asgi.py's application.
 
-Binds to 127.0.0.1 unless told otherwise. The body is read only when its Content-Length is within the
-limit. A larger one is answered with 413 first; then up to DRAIN_LIMIT bytes of it are read and dropped
-before the connection closes, because a client that writes its whole body before it reads (urllib, most
-SDK exporters) would otherwise get a broken pipe instead of the 413, and retry what no retry fixes.
+uvicorn and h11 do HTTP/1.1 (chunked bodies, keep-alive, `Expect: 100-continue`, HTTP/1.0, pipelining);
+only the asyncio loop and h11 are used (no uvloop, no httptools), and none of it is in the Lambda zip.
+The listening socket is bound here, before uvicorn starts, so the port is known (and a busy one refused)
+at once and connections made before the loop runs wait in the backlog. Binds to 127.0.0.1 unless told
+otherwise. Limits and timeouts: ingest/asgi.py's `Limits`.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 
-from ingest.app import Receiver, Settings, log_line
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from ingest.app import Receiver, Settings
+from ingest.asgi import BODY_ERROR, Limits, ReceiverApp
 from ingest.deliver import FirehoseDelivery
 
 TOKEN_VAR = "OTLP2PIPELINE_INGEST_TOKEN"  # a generated token reaches `python -m ingest` this way, not argv
 DEFAULT_HOST = "127.0.0.1"
 MIB = 1024 * 1024
-DRAIN_LIMIT = 64 * MIB  # past this, an over-limit body is not read: the connection is just closed
-DRAIN_TIMEOUT_S = 10.0
+SHUTDOWN_GRACE_S = 5  # requests in progress at SIGTERM get this long to answer
 
 
 def build(config: Any, token: str | None = None) -> tuple[Receiver, FirehoseDelivery]:
@@ -41,93 +45,115 @@ def build(config: Any, token: str | None = None) -> tuple[Receiver, FirehoseDeli
     return Receiver(settings, delivery), delivery
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
+class _Protocol(H11Protocol):
+    """uvicorn's h11 protocol, with two edges it leaves open closed.
 
-    def _serve(self) -> None:
-        started = time.monotonic()
-        receiver = self.server.receiver
-        method, path = self.command, self.path
-        length_raw = self.headers.get("Content-Length")
-        close = False
-        if length_raw is None and method == "POST" and self.headers.get("Transfer-Encoding"):
-            self._send(411, {"Content-Type": "text/plain"}, b"Content-Length is required\n", True)
+    - A client that half-closes its connection once it has sent is still reading. uvicorn closes the
+      connection then, so a whole request got no answer, and the application waiting for the rest of a
+      short body only saw a disconnect. Here a whole request is answered, then the connection closed; the
+      end of a body that is not whole (and a broken chunk, which uvicorn answers with its own plain-text
+      400) goes to the application, which answers 400.
+    - A connection must send a whole request head within the keep-alive timeout, the first one too
+      (uvicorn times out only the wait between requests).
+    """
+
+    _body_ended = False
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        self._arm_idle_timeout()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self._arm_idle_timeout()  # part of a request head: the rest must come in time too
+
+    def _arm_idle_timeout(self) -> None:
+        if self.timeout_keep_alive_task is not None:
+            self.timeout_keep_alive_task.cancel()
+        self.timeout_keep_alive_task = self.loop.call_later(
+            self.timeout_keep_alive, self.timeout_keep_alive_handler
+        )
+
+    def eof_received(self) -> bool:  # type: ignore[override]  # asyncio.Protocol's is bool | None
+        cycle = self.cycle
+        if cycle is None or cycle.response_started:
+            return False  # nothing left to answer, or the answer is out: close, as uvicorn does
+        if self.conn.their_state is h11.DONE:  # the whole request came: answer it, then close
+            cycle.keep_alive = False
+            return True
+        if self.conn.their_state is not h11.SEND_BODY:
+            return False
+        self._body_ended = True
+        self.conn.receive_data(b"")
+        self.handle_events()  # h11: RemoteProtocolError (the body is short) -> send_400_response
+        return True  # keep the connection open for the answer
+
+    def send_400_response(self, msg: str) -> None:
+        cycle = self.cycle
+        if cycle is None or cycle.response_started or self.conn.their_state is not h11.ERROR:
+            super().send_400_response(msg)  # a bad request head: uvicorn's own 400
             return
-        try:
-            length = int(length_raw or 0)
-        except ValueError:
-            length = -1
-        if length < 0:
-            self._send(400, {"Content-Type": "text/plain"}, b"bad Content-Length\n", True)
-            return
-        if length > receiver.settings.max_body_bytes:
-            close = True  # the body is not read: the connection cannot be reused
-            response = receiver.oversize(method, path, dict(self.headers.items()), length)
-        else:
-            body = self.rfile.read(length) if length else b""
-            response = receiver.handle(method, path, dict(self.headers.items()), body)
-        self._send(response.status, response.headers, response.body, close)
-        self.server.log(log_line(method, path, response, (time.monotonic() - started) * 1000))
-        if close:
-            self._drain(length)
-
-    def _drain(self, length: int) -> None:
-        """Read and drop an unread body after its answer, so the client can finish writing and read it."""
-        left = min(length, DRAIN_LIMIT)
-        self.connection.settimeout(DRAIN_TIMEOUT_S)
-        try:
-            while left > 0:
-                chunk = self.rfile.read(min(left, MIB))
-                if not chunk:
-                    return
-                left -= len(chunk)
-        except OSError:
-            return  # the client went away or stalled: the connection closes either way
-
-    def _send(self, status: int, headers: dict[str, str], body: bytes, close: bool) -> None:
-        self.send_response(status)
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        if close:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_POST = do_GET = do_PUT = do_DELETE = do_PATCH = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silenced: the receiver writes its own one line per request."""
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], receiver: Receiver, log: TextIO) -> None:
-        self.receiver = receiver
-        self._log = log
-        self._log_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def log(self, line: str) -> None:
-        with self._log_lock:
-            self._log.write(line + "\n")
-            self._log.flush()
+        extensions: dict[str, Any] = cycle.scope.setdefault("extensions", {})
+        extensions[BODY_ERROR] = (
+            "the request body ended before its end (its Content-Length or the last chunk): send it whole"
+            if self._body_ended
+            else "the request body's chunked encoding is invalid"
+        )
+        cycle.message_event.set()
 
 
 class ReceiverServer:
-    """A running receiver: `start()` serves on a thread, `stop()` shuts it down (tests, bench, __main__)."""
+    """A running receiver: `start()` serves on a thread, `stop()` shuts it down (tests, bench);
+    `serve_forever()` serves in the foreground until SIGINT or SIGTERM (`python -m ingest`)."""
 
     def __init__(
-        self, receiver: Receiver, host: str = DEFAULT_HOST, port: int = 0, log: TextIO | None = None
+        self,
+        receiver: Receiver,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        log: TextIO | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.receiver = receiver
-        self.httpd = _Server((host, port), receiver, log or sys.stdout)
+        self.limits = limits or Limits()
+        self._log = log or sys.stdout
+        self._log_lock = threading.Lock()
+        self.app = ReceiverApp(receiver, self.limits, self._write)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.socket = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.socket.bind((host, port))
+            self.socket.listen(self.limits.backlog)
+        except OSError:
+            self.socket.close()
+            raise
         self.host = host
-        self.port = int(self.httpd.server_address[1])
+        self.port = int(self.socket.getsockname()[1])
+        config = uvicorn.Config(
+            self.app,
+            http=_Protocol,
+            loop="asyncio",
+            ws="none",
+            lifespan="off",
+            interface="asgi3",
+            log_config=None,  # uvicorn's own warnings go to stderr; request lines come from the app
+            access_log=False,  # its access line would carry the query string
+            proxy_headers=False,
+            server_header=False,
+            backlog=self.limits.backlog,
+            limit_concurrency=self.limits.max_connections,
+            timeout_keep_alive=self.limits.keep_alive_seconds,
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+        )
+        self.server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
+
+    def _write(self, line: str) -> None:
+        with self._log_lock:
+            self._log.write(line + "\n")
+            self._log.flush()
 
     @property
     def endpoint(self) -> str:
@@ -135,15 +161,18 @@ class ReceiverServer:
         return f"http://{host}:{self.port}"
 
     def start(self) -> ReceiverServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="ingest-http", daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, name="ingest-http", daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
-        self.httpd.serve_forever()
+        try:
+            self.server.run(sockets=[self.socket])
+        finally:
+            self.socket.close()
+            self.app.close()
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.server.should_exit = True
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=SHUTDOWN_GRACE_S + 5)

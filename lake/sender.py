@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from tasks.aws import Clients
 from tasks.config import Config
-from tasks.errors import StepFailed, UserError, error_code
+from tasks.errors import NotDeployed, UserError, error_code
 from tasks.records import encode, make_records, new_run_id
 
 MAX_BATCH_RECORDS = 500
@@ -138,7 +138,7 @@ def send(
             except ClientError as exc:
                 if error_code(exc) != "ResourceNotFoundException":
                     raise
-                raise StepFailed(
+                raise NotDeployed(
                     f"error: stream {res.stream} does not exist: run `doit deploy env={config.env}` first"
                 ) from None
     return run_id, results

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from lake import sessions
 from lake.operations import is_read
-from tasks.config import Config
+from tasks.config import Config, check_env_file
 from tasks.errors import EXIT_AWS, StepFailed
 
 # Account id moto and the emulator use; only meaningful for the local emulator.
@@ -62,6 +62,7 @@ class Clients:
     """Lazily-created boto3 clients sharing one session, one retry policy and one call counter."""
 
     def __init__(self, config: Config, counter: CallCounter | None = None) -> None:
+        check_env_file(config)  # every command reaches AWS through here: a mistyped env stops first
         self.config = config
         self.counter = counter or CallCounter()
         self._lock = threading.Lock()

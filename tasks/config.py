@@ -48,7 +48,7 @@ from tasks.settings import (
     IngestSettings,
     TableSettings,
 )
-from tasks.validation import _validate, max_env_length, validate_env_name
+from tasks.validation import _validate, closest, max_env_length, unknown_hint, validate_env_name
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "config"
@@ -189,6 +189,10 @@ def _known_list() -> str:
     return ", ".join(SETTINGS)
 
 
+def _unknown(key: str) -> str:
+    return unknown_hint(key, list(SETTINGS))
+
+
 def load(env: str = "local", overrides: dict[str, Any] | None = None) -> Config:
     """Load, merge and validate an env's config. Raises UserError; makes no AWS call."""
     env = validate_env_name(normalize_env(env))
@@ -204,11 +208,32 @@ def load(env: str = "local", overrides: dict[str, Any] | None = None) -> Config:
     overrides = dict(overrides or {})
     for key, raw in overrides.items():
         if key not in SETTINGS:
-            raise UserError(f"error: unknown setting {key}={raw}: known settings are {_known_list()}")
+            raise UserError(f"error: unknown setting {key}={raw}: {_unknown(key)}")
         merged = deep_merge(merged, _nest(key, _parse_override(key, raw)))
     if os.environ.get("AWS_ENDPOINT_URL") and "endpoint" not in overrides:
         merged["endpoint"] = os.environ["AWS_ENDPOINT_URL"]
     return _validate(env, merged)
+
+
+def known_envs() -> list[str]:
+    """The envs that have a config file (config/envs/*.yaml)."""
+    return sorted(p.stem for p in (config_dir() / "envs").glob("*.yaml"))
+
+
+def check_env_file(config: Config) -> None:
+    """An env that would reach AWS (no endpoint from its config, the command line or AWS_ENDPOINT_URL) must
+    have a config file: a mistyped name (`env=prdo`) would otherwise stand a new env up in the account."""
+    path = env_file(config.env)
+    if config.endpoint or path.exists():
+        return
+    envs = known_envs()
+    near = closest(config.env, envs)
+    raise UserError(
+        f"error: env {config.env!r} has no config file ({_display(path)})"
+        + (f": did you mean {near}?" if near else "")
+        + f" The envs are {', '.join(envs) or 'none'}; to add one, copy {_display(env_file('prod'))} to "
+        f"{_display(path)} and adjust it"
+    )
 
 
 def from_doit_vars(env_default: str = "local") -> Config:
@@ -234,10 +259,10 @@ def _check_keys(doc: dict[str, Any], where: str, *, complete: bool = False) -> N
             for sub in value:
                 if f"{key}.{sub}" not in SETTINGS:
                     raise UserError(
-                        f"error: {where}: unknown setting {key}.{sub}: known settings are {_known_list()}"
+                        f"error: {where}: unknown setting {key}.{sub}: {_unknown(f'{key}.{sub}')}"
                     )
         elif key not in SETTINGS:
-            raise UserError(f"error: {where}: unknown setting {key}: known settings are {_known_list()}")
+            raise UserError(f"error: {where}: unknown setting {key}: {_unknown(key)}")
     if complete:
         present = set(setting_keys(doc))
         for key in SETTINGS:
@@ -266,12 +291,14 @@ __all__ = [
     "IngestSettings",
     "TableSettings",
     "arn",
+    "check_env_file",
     "config_dir",
     "config_files",
     "deep_merge",
     "env_file",
     "from_doit_vars",
     "has_iceberg_destination",
+    "known_envs",
     "load",
     "max_env_length",
     "normalize_env",

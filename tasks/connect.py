@@ -14,7 +14,7 @@ from typing import Any, Literal
 import yaml
 
 from tasks.config import Config
-from tasks.errors import UserError
+from tasks.errors import NotDeployed, UserError
 from tasks.regions import arn
 
 OUTPUT_ENDPOINT = "IngestEndpoint"
@@ -87,10 +87,11 @@ def batch_bytes(config: Config) -> int:
 def from_outputs(
     config: Config, outputs: dict[str, str], token: str | None = None, account_id: str | None = None
 ) -> Connection:
-    """The connection the stack's outputs describe; a stack without the ingest outputs is bad input."""
+    """The connection the stack's outputs describe; a stack without the ingest outputs is not deployed
+    as the config says (exit 1)."""
     endpoint = outputs.get(OUTPUT_ENDPOINT)
     if not endpoint:
-        raise UserError(
+        raise NotDeployed(
             f"error: stack {config.stack_name} has no {OUTPUT_ENDPOINT} output: the env has no ingest "
             f"endpoint; set ingest.enabled: true and run `doit deploy env={config.env}`"
         )
@@ -129,7 +130,7 @@ def read(config: Config, clients: Any) -> Connection:
         )
     stack = describe(Context(config, clients), config.stack_name)
     if stack is None or stack.get("StackStatus") in ("DELETE_COMPLETE", "ROLLBACK_COMPLETE"):
-        raise UserError(
+        raise NotDeployed(
             f"error: stack {config.stack_name} is not deployed: run `doit deploy env={config.env}` first"
         )
     account = _account_of(str(stack.get("StackId", "")))
@@ -137,7 +138,7 @@ def read(config: Config, clients: Any) -> Connection:
     if conn.auth != "token":
         return conn
     if not conn.secret_arn:
-        raise UserError(
+        raise NotDeployed(
             f"error: stack {config.stack_name} has no {OUTPUT_SECRET} output for ingest.auth token: "
             f"run `doit deploy env={config.env}`"
         )

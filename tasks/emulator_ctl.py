@@ -14,11 +14,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlparse
 
 from emulator.admin.client import AdminClient
-from tasks.errors import UserError
+from tasks.errors import StepFailed, UserError
 from tasks.polling import backoff, poll_until
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +29,15 @@ DEFAULT_DATA_DIR = STATE_DIR / "data"
 DEFAULT_PORT = 4566
 START_TIMEOUT_S = 60.0
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def private_log(path: Path) -> BinaryIO:
+    """`path` opened for appending, readable and writable by its owner only (0600), however it was made
+    before: a background process's log holds what it was sent (paths, error messages)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "ab")
 
 
 def endpoint_for(port: int) -> str:
@@ -93,11 +102,11 @@ def wait_healthy(endpoint: str, deadline: float, pid: int | None = None) -> None
         if is_healthy(endpoint):
             return True
         if pid is not None and not pid_alive(pid):
-            raise UserError(f"error: emulator on {endpoint} exited during start-up; see {LOG_FILE}")
+            raise StepFailed(f"error: emulator on {endpoint} exited during start-up; see {LOG_FILE}")
         return False
 
     if not poll_until(healthy, bool, backoff(deadline, first=0.05, cap=1.0))[1]:
-        raise UserError(
+        raise StepFailed(  # it ran and failed: exit 1, not "bad input"
             f"error: emulator on {endpoint} not healthy after {START_TIMEOUT_S:.0f}s; see {LOG_FILE}"
         )
 
@@ -113,8 +122,7 @@ def start(port: int = DEFAULT_PORT, data_dir: Path | str | None = None) -> str:
         if data_dir
         else (DEFAULT_DATA_DIR if port == DEFAULT_PORT else STATE_DIR / f"data-{port}")
     )
-    STATE_DIR.mkdir(parents=True, exist_ok=True)
-    with LOG_FILE.open("ab") as log:
+    with private_log(LOG_FILE) as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "emulator", "--port", str(port), "--data-dir", str(data)],
             cwd=str(REPO_ROOT),

@@ -1,7 +1,9 @@
-"""One place that turns exceptions into a one-line message and an exit code.
+"""One place that turns exceptions into a one-line message and an exit code: the tool's one exit-code map.
 
 Every doit action wraps its body with `cli_action`, so the user never sees a traceback for an
 expected failure (bad input, missing credentials, an AWS error), and each kind keeps its own exit code.
+An exception of ours carries its code (`exit_code`); botocore's are mapped in describe(). EXIT_CODES is
+the table the README prints (tests/unit/test_exit_codes.py keeps the two equal).
 """
 
 from __future__ import annotations
@@ -22,12 +24,27 @@ from botocore.exceptions import (
 )
 
 EXIT_OK = 0
-EXIT_FAILED = 1  # a step failed, or status found drift
+EXIT_FAILED = 1  # a step failed, status/doctor found a problem, or the env is not deployed
 EXIT_USAGE = 2  # bad input: nothing was called
 EXIT_CREDENTIALS = 3
 EXIT_AWS = 4
 EXIT_CHANGES = 5  # plan with detailed exit codes: there are changes to make
 EXIT_CONSENT = 6  # deploy refused: a change deletes or replaces data and `drop=` does not name it
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
+
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "success; `plan detailed=1`: no changes; `destroy` of an env that is gone",
+    EXIT_FAILED: "a command's work failed (a deploy step, the local AWS's start), `status` or `doctor` "
+    "found a problem, `send` lost records, or the env is not deployed (`send`, `query`, `tables`, `connect`, "
+    "`ingest`)",
+    EXIT_USAGE: "bad input: a value, an unknown key, an env without a config file; refused before any AWS "
+    "call and nothing changed (SQL that DuckDB refuses, and an unconfirmed `destroy`, after their reads)",
+    EXIT_CREDENTIALS: "no AWS credentials, or the profile named does not exist",
+    EXIT_AWS: "an AWS error: a call was refused or failed, or the endpoint cannot be reached",
+    EXIT_CHANGES: "`plan detailed=1`: there are changes to make",
+    EXIT_CONSENT: "`deploy` refused a change that deletes or replaces data: `drop=` does not name it",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C); running the command again picks up from what exists",
+}
 
 
 def emit(message: object, stream: TextIO | None = None) -> None:
@@ -63,10 +80,31 @@ class Unhealthy(Exception):
     exit_code = EXIT_FAILED
 
 
+class NotDeployed(Exception):
+    """The command needs a deployed env (its stack, streams or tables) and finds none."""
+
+    exit_code = EXIT_FAILED
+
+
+class Failed(Exception):
+    """A failure that keeps its cause's code (a plan step's AWS error exits 4, not 1)."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class ChangesPending(Exception):
+    """`doit plan detailed=1` found changes: exit 5, as terraform's -detailed-exitcode exits 2."""
+
+    exit_code = EXIT_CHANGES
+
+
 def describe(exc: BaseException) -> tuple[str, int]:
     """Return (one-line message, exit code) for any exception the tool can meet."""
-    if isinstance(exc, UserError | StepFailed | Unhealthy):
-        return str(exc), exc.exit_code
+    code = getattr(exc, "exit_code", None)
+    if isinstance(exc, Exception) and isinstance(code, int):  # ours: the code it carries
+        return str(exc), code
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return (
             "error: no AWS credentials found. Set AWS_PROFILE or profile=NAME, run `aws configure`, "
@@ -89,7 +127,7 @@ def describe(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, WaiterError):
         return f"error: {exc}", EXIT_AWS
     if isinstance(exc, KeyboardInterrupt):
-        return "interrupted: re-run the same command to converge", 130
+        return "interrupted: re-run the same command to converge", EXIT_INTERRUPTED
     return f"error: {type(exc).__name__}: {exc}", EXIT_FAILED
 
 
@@ -120,7 +158,8 @@ def cli_action(func: F) -> F:
             return func(*args, **kwargs)
         except (Exception, KeyboardInterrupt) as exc:  # the one place exceptions become exit codes
             message, code = describe(exc)
-            emit(message, sys.stderr)
+            if message:
+                emit(message, sys.stderr)
             raise ActionExit(code) from None
 
     return wrapper  # type: ignore[return-value]

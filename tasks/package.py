@@ -34,6 +34,8 @@ DEPS_DIR = BUILD_DIR / "lambda-deps"
 MANIFEST = "ingest.json"
 # Our modules in the zip: the handler's import closure (tests/test_package.py imports it from the zip alone).
 PACKAGES = ("ingest", "lake")
+# The local server (uvicorn, h11) and its entry point: never imported by the handler, so not in the zip.
+LOCAL_ONLY = ("ingest/__main__.py", "ingest/asgi.py", "ingest/server.py")
 TASKS_MODULES = (
     "__init__",
     "aws",
@@ -72,6 +74,7 @@ def pins() -> tuple[str, ...]:
 def source_files() -> list[Path]:
     """Our files in the zip (doit's file_dep for `doit package`), sorted."""
     files = [p for pkg in PACKAGES for p in (ROOT / pkg).glob("*.py")]
+    files = [p for p in files if p.relative_to(ROOT).as_posix() not in LOCAL_ONLY]
     files += [ROOT / "tasks" / f"{m}.py" for m in TASKS_MODULES]
     files += [p for g in DATA_GLOBS for p in ROOT.glob(g)]
     return sorted(files)

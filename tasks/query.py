@@ -25,7 +25,7 @@ from urllib.parse import urlparse
 
 from botocore.exceptions import ClientError
 
-from tasks.errors import StepFailed, Unhealthy, UserError
+from tasks.errors import NotDeployed, StepFailed, UserError
 
 if TYPE_CHECKING:  # duckdb loads lazily: the other commands never need it
     import duckdb
@@ -79,8 +79,8 @@ def locate(clients: Clients, config: Config) -> list[TableRef]:
     return refs
 
 
-def not_deployed(config: Config, signal: str) -> Unhealthy:
-    return Unhealthy(
+def not_deployed(config: Config, signal: str) -> NotDeployed:
+    return NotDeployed(
         f"error: env {config.env} is not deployed (no table {config.namespace}.{signal} in table bucket "
         f"{config.table_bucket_name}): run `doit deploy env={config.env}`"
     )

@@ -28,6 +28,7 @@ class StepResult:
     diff: Diff[Any, Any] | None = None
     outcome: Outcome | None = None
     error: str | None = None
+    code: int = 0  # the exit code of the error (tasks/errors.py): 4 for an AWS error, 3 for credentials
     elapsed: float = 0.0
     started: float = field(default_factory=time.monotonic)
 
@@ -65,7 +66,7 @@ class Run:
         try:
             res.diff = self.steps[name].evaluate(self.ctx)
         except Exception as exc:  # reported by the action, so doit names the failed step
-            res.error = describe(exc)[0]
+            res.error, res.code = describe(exc)
         res.elapsed = time.monotonic() - res.started
         with self._lock:
             self.results[name] = res

@@ -39,6 +39,8 @@ class Change:
     the table bucket, a bucket with objects): what would be lost, e.g. "table traces: 1,204 rows, 3.1 MB,
     newest 2026-12-06 07:10 UTC". Such a change is listed first, in a section of its own, and deploy makes
     it only when the command names `consent` (the token the user gives as `drop=...`).
+
+    `replaces` names the fields whose change makes AWS replace the resource (a create-only property).
     """
 
     action: Action
@@ -47,6 +49,7 @@ class Change:
     reason: str = ""
     loses: str = ""
     consent: str = ""
+    replaces: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -58,13 +61,16 @@ class Change:
         if self.loses:
             out["loses"] = self.loses
             out["consent"] = self.consent
+        if self.replaces:
+            out["replaces"] = list(self.replaces)
         return out
 
     def lines(self) -> list[str]:
         head = f"{self.action} {self.resource}" + (f" ({self.reason})" if self.reason else "")
         out = [head]
         for name, (obs, des) in self.fields.items():
-            out.append(f"    {name}: {_short(obs)} -> {_short(des)}")
+            forces = " (forces replacement)" if name in self.replaces else ""
+            out.append(f"    {name}: {_short(obs)} -> {_short(des)}{forces}")
         return out
 
 

@@ -3,7 +3,9 @@ and the rule, raised before any AWS call."""
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlparse
 
@@ -69,6 +71,26 @@ _LOG_RETENTION = (
     3288,
     3653,
 )
+
+
+def closest(name: str, known: Sequence[str]) -> str | None:
+    """The known key nearest to a mistyped one (difflib's ratio, at least 0.6), matched on the whole dotted
+    key or on its last part, so `buffering_interval_seconds` finds `firehose.buffering_interval_seconds`."""
+    best, score = None, 0.6
+    for key in known:
+        ratio = max(
+            difflib.SequenceMatcher(None, name, key).ratio(),
+            difflib.SequenceMatcher(None, name, key.rsplit(".", 1)[-1]).ratio() if "." in key else 0.0,
+        )
+        if ratio > score or (ratio == score and best is None):
+            best, score = key, ratio
+    return best
+
+
+def unknown_hint(name: str, known: Sequence[str], kind: str = "settings") -> str:
+    """What an error about an unknown key ends with: the closest known key, or the known ones."""
+    near = closest(name, known)
+    return f"did you mean {near}?" if near else f"known {kind} are {', '.join(known)}"
 
 
 def validate_env_name(env: str) -> str:

@@ -16,7 +16,7 @@ from tasks import config as config_mod
 from tasks.aws import Clients
 from tasks.config import Config
 from tasks.doctor import deploy_command
-from tasks.errors import UserError
+from tasks.errors import NotDeployed, UserError
 from verify.facts import FINDING
 
 
@@ -40,7 +40,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _load(pyconfig: pytest.Config) -> Config:
     try:
-        return config_mod.load(str(pyconfig.getoption("--env")))
+        cfg = config_mod.load(str(pyconfig.getoption("--env")))
+        config_mod.check_env_file(cfg)  # verify reaches AWS: a mistyped env stops here
+        return cfg
     except UserError as exc:  # bad input: one line, no AWS call
         raise pytest.UsageError(str(exc)) from None
 
@@ -131,7 +133,7 @@ def ingest_connection(config: Config, clients: Clients) -> Any:
 
     try:
         return read(config, clients)
-    except UserError as exc:  # no stack or no endpoint output: the line says which, and what to run
+    except (UserError, NotDeployed) as exc:  # no stack or no endpoint output: the line says which and why
         pytest.fail(str(exc))
 
 

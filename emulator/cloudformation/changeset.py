@@ -23,6 +23,7 @@ from emulator.cloudformation.models import (
 from emulator.cloudformation.responses import (
     STACK_NAME_RE,
     check_not_busy,
+    check_updatable,
     new_stack_id,
     partition,
     request_args,
@@ -38,6 +39,7 @@ from emulator.cloudformation.template import (
     resolve_parameters,
 )
 from emulator.core.registry import OverrideRequest, OverrideResponse, register
+from lake import cfn_schemas
 
 # -- change set diff -------------------------------------------------------------------------------
 
@@ -65,7 +67,7 @@ def _diff(stack: Stack | None, template: dict[str, Any], parameters: dict[str, s
         prev = old[logical]
         props, prev_props = body.get("Properties") or {}, prev.get("Properties") or {}
         keys = {k for k in set(props) | set(prev_props) if props.get(k) != prev_props.get(k)}
-        keys |= {k for k, v in props.items() if _param_refs(v) & changed_params}
+        keys |= {k for k, v in props.items() if cfn_schemas.refs(v) & changed_params}
         if not keys and rtype == prev.get("Type"):
             continue
         create_only = create_only_properties(rtype)
@@ -109,24 +111,6 @@ def _diff(stack: Stack | None, template: dict[str, Any], parameters: dict[str, s
     return [{"Type": "Resource", "ResourceChange": present(c)} for c in changes]
 
 
-def _param_refs(value: Any) -> set[str]:
-    out: set[str] = set()
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if k == "Ref" and isinstance(v, str):
-                out.add(v)
-            elif k == "Fn::Sub":
-                text = v[0] if isinstance(v, list) and v else v
-                if isinstance(text, str):
-                    out |= {m.split(".")[0] for m in re.findall(r"\$\{([^}!][^}]*)\}", text)}
-            else:
-                out |= _param_refs(v)
-    elif isinstance(value, list):
-        for v in value:
-            out |= _param_refs(v)
-    return out
-
-
 # -- change sets -----------------------------------------------------------------------------------
 
 
@@ -159,7 +143,7 @@ def create_change_set(req: OverrideRequest) -> OverrideResponse:
                 raise ValidationError(f"Stack [{name}] does not exist")
             if stack.status == "REVIEW_IN_PROGRESS":
                 raise ValidationError(f"Stack [{name}] does not exist")
-            check_not_busy(stack)
+            check_updatable(stack)
         else:
             raise ValidationError(
                 f"ChangeSetType {cs_type} is not supported by the emulator (CREATE, UPDATE)"

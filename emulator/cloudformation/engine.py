@@ -8,13 +8,14 @@ at: intrinsic functions (``ResourceMap``/``clean_json``) and the per-type create
 
 Behaviour: resources in dependency order, one IN_PROGRESS + COMPLETE/FAILED event each, the failure
 reason on the failed resource and on the stack; create failures roll back (ROLLBACK_COMPLETE) unless
-DisableRollback; a change to a create-only property (from the CloudFormation schemas cfn-lint ships)
-replaces the resource, old one deleted in the cleanup phase (a custom-named resource whose name stays
-is refused, as on AWS); delete failures end DELETE_FAILED naming the resources; the ``latency`` fault keeps
-the stack ``*_IN_PROGRESS`` for ``cloudformation_stack_seconds`` (its current value) as seen by every read;
-DescribeStackEvents pages (EVENTS_PAGE a page, reads.py). One resource's create/delete and events are in
-provision.py; the API handlers in responses.py, reads.py and changeset.py; templates in template.py; the
-state in models.py.
+DisableRollback; update failures roll back what changed, and a resource that cannot be set back ends the
+stack UPDATE_ROLLBACK_FAILED until ContinueUpdateRollback (rollback.py); a change to a create-only property
+(from the CloudFormation schemas cfn-lint ships) replaces the resource, old one deleted in the cleanup
+phase (a custom-named resource whose name stays is refused, as on AWS); delete failures end DELETE_FAILED
+naming the resources; the ``latency`` fault keeps the stack ``*_IN_PROGRESS`` for
+``cloudformation_stack_seconds`` (its current value) as seen by every read; DescribeStackEvents pages
+(EVENTS_PAGE a page, reads.py). One resource's create/delete and events are in provision.py; the API
+handlers in responses.py, reads.py and changeset.py; templates in template.py; the state in models.py.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from typing import Any
 from emulator.admin import faults
 from emulator.cloudformation.exceptions import ResourceFailed
 from emulator.cloudformation.models import Res, now_utc
-from emulator.cloudformation.provision import Provisioner, load_template, reason_of
+from emulator.cloudformation.provision import load_template, reason_of
 from emulator.cloudformation.resources.iam import post_update
+from emulator.cloudformation.rollback import PendingRollback, Rollback
 from emulator.cloudformation.template import (
     CONTAINER_PROPS,
     create_only_properties,
@@ -38,7 +40,7 @@ from emulator.cloudformation.template import (
 from emulator.core.exceptions import AwsError
 
 
-class Engine(Provisioner):
+class Engine(Rollback):
     """The stack operations: create (with rollback), update (with replacement and rollback), delete."""
 
     def create(self, template: dict[str, Any], parameters: dict[str, str]) -> None:
@@ -70,11 +72,11 @@ class Engine(Provisioner):
                 if failed:
                     s.resources.pop(failed, None)
                 self.stack_event("ROLLBACK_COMPLETE")
-            self._hold("CREATE_IN_PROGRESS", hold_events)
+            self.hold("CREATE_IN_PROGRESS", hold_events)
             return
         s.outputs = self.compute_outputs(rm, template)
         self.stack_event("CREATE_COMPLETE")
-        self._hold("CREATE_IN_PROGRESS", hold_events)
+        self.hold("CREATE_IN_PROGRESS", hold_events)
 
     def update(self, template: dict[str, Any], parameters: dict[str, str], template_body: str) -> None:
         s = self.s
@@ -99,25 +101,14 @@ class Engine(Provisioner):
                     continue
                 self._update_one(rm, logical, body, prev, old_template, created, replaced, updated)
         except (ResourceFailed, AwsError) as exc:
-            _, reason = _failure(exc, "update")
-            self.stack_event("UPDATE_ROLLBACK_IN_PROGRESS", reason)
-            for res in reversed(created):
-                try:
-                    body = template["Resources"][res.logical_id]
-                    self.delete_one(res, body)
-                except (ResourceFailed, KeyError):
-                    pass
-            for logical, before in updated.items():
-                with contextlib.suppress(Exception):  # best effort, as AWS's own rollback can fail
-                    self._reapply(before, old_template["Resources"][logical])
-            s.resources = old_resources
-            rm._parsed_resources.clear()
-            rm._parsed_resources.update(snapshot_parsed)
-            load_template(rm, old_template, old_params)
-            s.template, s.parameters, s.template_body = old_template, old_params, old_body
-            self.stack_event("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
-            self.stack_event("UPDATE_ROLLBACK_COMPLETE")
-            self._hold("UPDATE_IN_PROGRESS", hold_events)
+            res = s.resources.get(exc.logical) if isinstance(exc, ResourceFailed) else None
+            _, reason = _failure(exc, "create" if res and res.status == "CREATE_FAILED" else "update")
+            pending = PendingRollback(
+                dict(updated), [(res, template["Resources"][res.logical_id]) for res in created]
+            )
+            previous = (old_template, old_params, old_body)
+            self.roll_back(reason, previous, old_resources, snapshot_parsed, pending)
+            self.hold("UPDATE_IN_PROGRESS", hold_events)
             return
         s.template, s.parameters, s.template_body = template, parameters, template_body
         self.stack_event("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
@@ -138,7 +129,7 @@ class Engine(Provisioner):
                 self.delete_one(old, old_template["Resources"][logical])
         s.outputs = self.compute_outputs(rm, template)
         self.stack_event("UPDATE_COMPLETE")
-        self._hold("UPDATE_IN_PROGRESS", hold_events)
+        self.hold("UPDATE_IN_PROGRESS", hold_events)
 
     def _update_one(
         self,
@@ -220,15 +211,6 @@ class Engine(Provisioner):
         prev.props, prev.status, prev.reason, prev.updated = new_props, "UPDATE_COMPLETE", None, now_utc()
         self.event(logical, rtype, "UPDATE_COMPLETE", prev.physical_id)
 
-    def _reapply(self, before: Res, body: dict[str, Any]) -> None:
-        from moto.cloudformation.parsing import parse_and_update_resource
-
-        inst = parse_and_update_resource(
-            before.logical_id, copy.deepcopy(body), self.s.rm, self.s.account_id, self.s.region
-        )
-        if inst is not None:
-            post_update(before.type, inst, before.props, self.s.account_id, self.s.region)
-
     def delete(self, retain: set[str]) -> bool:
         s = self.s
         self.stack_event("DELETE_IN_PROGRESS", "User Initiated")
@@ -262,14 +244,14 @@ class Engine(Provisioner):
                 "DELETE_FAILED",
                 f"The following resource(s) failed to delete: [{', '.join(sorted(failed))}]. ",
             )
-            self._hold("DELETE_IN_PROGRESS", hold_events)
+            self.hold("DELETE_IN_PROGRESS", hold_events)
             return False
         self.stack_event("DELETE_COMPLETE")
         s.deleted = now_utc()
-        self._hold("DELETE_IN_PROGRESS", hold_events)
+        self.hold("DELETE_IN_PROGRESS", hold_events)
         return True
 
-    def _hold(self, status: str, n_events: int) -> None:
+    def hold(self, status: str, n_events: int) -> None:
         if faults.latency(faults.STACK_SECONDS) > 0:
             self.s.hold = (time.monotonic(), status, n_events)
             faults.record_fired("latency")

@@ -87,6 +87,8 @@ class Stack:
     change_set_id: str | None = None
     # latency fault: (when it began, status shown while held, number of events shown while held)
     hold: tuple[float, str, int] | None = None
+    # UPDATE_ROLLBACK_FAILED: what the rollback still has to do (rollback.PendingRollback)
+    rollback: Any = None
 
     def _release(self) -> None:
         if self.hold is not None and not faults.held(self.hold[0], faults.STACK_SECONDS):

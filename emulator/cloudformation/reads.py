@@ -237,7 +237,6 @@ def update_termination_protection(req: OverrideRequest) -> OverrideResponse:
 # Operations that address a stack (StackName in their input) which the engine does not implement.
 UNSUPPORTED = (
     "CancelUpdateStack",
-    "ContinueUpdateRollback",
     "DescribeChangeSetHooks",
     "DescribeEvents",
     "DescribeStackResourceDrifts",

@@ -1,4 +1,5 @@
-"""The CloudFormation API's stack operations (CreateStack, UpdateStack, DeleteStack) and the helpers
+"""The CloudFormation API's stack operations (CreateStack, UpdateStack, DeleteStack, ContinueUpdateRollback)
+and the helpers
 every handler of the engine shares (query-protocol arguments and XML answers, template bodies, ids).
 
 Reads are in reads.py, change sets in changeset.py.
@@ -13,6 +14,7 @@ from typing import Any
 from emulator.cloudformation.engine import Engine
 from emulator.cloudformation.exceptions import AlreadyExistsException, ValidationError
 from emulator.cloudformation.models import SVC, Stack, find_stack, live_stack, lock, now_utc, state
+from emulator.cloudformation.rollback import check_skippable
 from emulator.cloudformation.template import (
     all_params,
     check_capabilities,
@@ -65,10 +67,27 @@ def new_stack_id(req: OverrideRequest, name: str) -> str:
 STACK_NAME_RE = re.compile(r"^[a-zA-Z][-a-zA-Z0-9]{0,127}$")
 
 
+# Statuses a stack takes no update in (only a delete, or ContinueUpdateRollback for UPDATE_ROLLBACK_FAILED).
+NOT_UPDATABLE = (
+    "ROLLBACK_COMPLETE",
+    "ROLLBACK_FAILED",
+    "CREATE_FAILED",
+    "DELETE_FAILED",
+    "UPDATE_ROLLBACK_FAILED",
+    "IMPORT_ROLLBACK_FAILED",
+)
+
+
 def check_not_busy(stack: Stack) -> None:
     status = stack.visible_status
     if status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS":
         raise ValidationError(f"Stack:{stack.id} is in {status} state and can not be updated.")
+
+
+def check_updatable(stack: Stack) -> None:
+    check_not_busy(stack)
+    if stack.status in NOT_UPDATABLE:
+        raise ValidationError(f"Stack:{stack.id} is in {stack.status} state and can not be updated.")
 
 
 @register(SVC, "CreateStack")
@@ -113,8 +132,8 @@ def update_stack(req: OverrideRequest) -> OverrideResponse:
     a = request_args(req)
     with lock:
         stack = live_stack(state(req.account_id, req.region), a.get("StackName", ""))
-        check_not_busy(stack)
-        if stack.status in ("REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE", "CREATE_FAILED", "DELETE_FAILED"):
+        check_updatable(stack)
+        if stack.status == "REVIEW_IN_PROGRESS":
             raise ValidationError(f"Stack:{stack.id} is in {stack.status} state and can not be updated.")
         body = request_template_body(req, a, stack)
         template = parse_template(body, region=req.region)
@@ -153,4 +172,21 @@ def delete_stack(req: OverrideRequest) -> OverrideResponse:
         Engine(stack).delete(retain)
         for cs_id in [k for k, cs in st.change_sets.items() if cs.stack_id == stack.id and stack.deleted]:
             del st.change_sets[cs_id]
+        return xml_ok(req)
+
+
+@register(SVC, "ContinueUpdateRollback")
+def continue_update_rollback(req: OverrideRequest) -> OverrideResponse:
+    """Resume the rollback of an UPDATE_ROLLBACK_FAILED stack, skipping ``ResourcesToSkip`` (rollback.py)."""
+    a = request_args(req)
+    with lock:
+        stack = live_stack(state(req.account_id, req.region), a.get("StackName", ""))
+        check_not_busy(stack)
+        skip = [str(n) for n in a.get("ResourcesToSkip") or []]
+        check_skippable(stack.status, stack.rollback, skip, stack.id)
+        engine = Engine(stack)
+        engine.stack_event("UPDATE_ROLLBACK_IN_PROGRESS", "User Initiated")
+        hold_events = len(stack.events)
+        engine.resume(set(skip))
+        engine.hold("UPDATE_ROLLBACK_IN_PROGRESS", hold_events)
         return xml_ok(req)

@@ -6,13 +6,10 @@ CloudFormation resource schemas that cfn-lint ships.
 
 from __future__ import annotations
 
-import functools
-import json
-import os
-import re
 from typing import TYPE_CHECKING, Any
 
 from emulator.cloudformation.exceptions import InsufficientCapabilitiesException, ValidationError
+from lake import cfn_schemas
 
 if TYPE_CHECKING:
     from emulator.cloudformation.models import Stack
@@ -20,65 +17,26 @@ if TYPE_CHECKING:
 # -- resource type knowledge -----------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
-def _provider_index() -> dict[str, str]:
-    import cfnlint
-
-    path = os.path.join(os.path.dirname(cfnlint.__file__), "data", "schemas", "providers", "us-east-1.json")
-    with open(path) as fh:
-        data = json.load(fh)
-    return {k: v for k, v in data.items() if isinstance(v, str)}
-
-
-@functools.lru_cache(maxsize=256)
 def resource_schema(resource_type: str) -> dict[str, Any]:
-    import cfnlint
-
-    digest = _provider_index().get(resource_type)
-    if not digest:
-        return {}
-    path = os.path.join(os.path.dirname(cfnlint.__file__), "data", "schemas", "resources", f"{digest}.json")
-    try:
-        with open(path) as fh:
-            loaded = json.load(fh)
-            return loaded if isinstance(loaded, dict) else {}
-    except OSError:
-        return {}
+    """The type's CloudFormation resource schema (lake/cfn_schemas.py, the one reader the tool shares)."""
+    return cfn_schemas.resource_schema(resource_type)
 
 
 def create_only_properties(resource_type: str) -> set[str]:
     """Top-level property names whose change forces replacement."""
-    out = set()
-    for ptr in resource_schema(resource_type).get("createOnlyProperties", []):
-        parts = ptr.split("/")
-        if len(parts) >= 3 and parts[1] == "properties":
-            out.add(parts[2])
-    return out
-
-
-@functools.lru_cache(maxsize=64)
-def _region_types(region: str) -> frozenset[str] | None:
-    """The resource types CloudFormation has in ``region`` (cfn-lint's per-region provider schemas), or
-    None for a region cfn-lint has no data for. A type missing there, such as ``AWS::Lambda::Url`` where
-    Lambda has no function URLs, is refused as AWS refuses it: "Unrecognized resource types"."""
-    import cfnlint
-
-    path = os.path.join(os.path.dirname(cfnlint.__file__), "data", "schemas", "providers", f"{region}.json")
-    try:
-        with open(path) as fh:
-            return frozenset(json.load(fh))
-    except (OSError, ValueError):
-        return None
+    return {path[0] for path in cfn_schemas.create_only(resource_type)}
 
 
 def known_type(resource_type: str, region: str | None = None) -> bool:
+    """A type CloudFormation has in ``region`` (cfn-lint's per-region provider schemas): one missing there,
+    such as ``AWS::Lambda::Url`` where Lambda has no function URLs, is refused as AWS refuses it,
+    "Unrecognized resource types"."""
     if resource_type.startswith("Custom::") or resource_type == "AWS::CloudFormation::CustomResource":
         return True
-    in_region = _region_types(region) if region else None
-    return resource_type in (_provider_index() if in_region is None else in_region)
+    return cfn_schemas.known_type(resource_type, region or cfn_schemas.DEFAULT_REGION)
 
 
-CONTAINER_PROPS = ("TableBucketARN", "Namespace", "LogGroupName", "Bucket")
+CONTAINER_PROPS = cfn_schemas.CONTAINERS
 _IAM_TYPES = (
     "AWS::IAM::Role",
     "AWS::IAM::User",
@@ -170,32 +128,7 @@ def check_capabilities(template: dict[str, Any], capabilities: list[str]) -> Non
 
 
 def _refs(value: Any, names: set[str]) -> set[str]:
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if k == "Ref" and isinstance(v, str) and v in names:
-                found.add(v)
-            elif k == "Fn::GetAtt":
-                target = (
-                    v[0] if isinstance(v, list) and v else (v.split(".")[0] if isinstance(v, str) else None)
-                )
-                if target in names:
-                    found.add(target)
-            elif k == "Fn::Sub":
-                text = v[0] if isinstance(v, list) and v else v
-                if isinstance(text, str):
-                    for m in re.findall(r"\$\{([^}!][^}]*)\}", text):
-                        base = m.split(".")[0]
-                        if base in names:
-                            found.add(base)
-                if isinstance(v, list) and len(v) > 1:
-                    found |= _refs(v[1], names)
-            else:
-                found |= _refs(v, names)
-    elif isinstance(value, list):
-        for v in value:
-            found |= _refs(v, names)
-    return found
+    return cfn_schemas.refs(value) & names
 
 
 def _depends_on(body: dict[str, Any]) -> set[str]:

@@ -48,6 +48,7 @@ def load_extensions() -> None:
         import emulator.admin.identity
         import emulator.s3.secure_transport
         import emulator.s3.checksums
+        import emulator.s3.lifecycle
         import emulator.lambda_  # noqa: F401
         from moto.cloudformation import parsing
 

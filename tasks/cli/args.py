@@ -1,7 +1,9 @@
 """Every doit variable (`key=value` on the command line), read and checked here and nowhere else.
 
 Each reader raises UserError with one line naming the value and the rule (exit 2, before any AWS call).
-A command module asks this module for its input; it never calls doit.get_var itself.
+A command module asks this module for its input; it never calls doit.get_var itself. A key that is
+neither a setting nor one of COMMAND_VARS is refused before anything runs (check_keys), naming the
+closest known key, as a config file's unknown setting is.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from doit import get_var
 
 from tasks.config import Config, load, normalize_env, setting_keys
 from tasks.errors import UserError
+from tasks.validation import unknown_hint
 
 if TYPE_CHECKING:
     from tasks.runner import Run
@@ -22,12 +25,49 @@ if TYPE_CHECKING:
 FORMATS = ("text", "json")  # plan, status, tables; query adds csv (tasks/query_format.py)
 MACHINE_FORMATS = ("json", "csv")  # stdout is only the document (tasks/cli/reporter.py)
 DEFAULT_LIMIT = 100
+# Every command variable some command reads, besides the settings (setting_keys()).
+COMMAND_VARS = (
+    "env",
+    "force",
+    "repair",
+    "show",
+    "format",
+    "detailed",
+    "count",
+    "signal",
+    "limit",
+    "sql",
+    "port",
+    "host",
+    "token",
+    "output",
+    "drop",
+)
 
 
 def raw(name: str) -> str | None:
     """The variable as given, or None when it was not given."""
     value = get_var(name, None)
     return None if value is None else str(value)
+
+
+def given() -> dict[str, str]:
+    """Every `key=value` of the command line. doit keeps them in doit.doit_cmd._CMDLINE_VARS (None outside
+    a doit run); get_var reads one by name, and nothing else lists them, so an unknown key is seen here."""
+    from doit import doit_cmd
+
+    store = getattr(doit_cmd, "_CMDLINE_VARS", None) or {}
+    return {str(k): str(v) for k, v in store.items()}
+
+
+def check_keys() -> None:
+    """Refuse a key no command reads (`firehose.bufering_interval_seconds=30`): it would be ignored."""
+    known = [*COMMAND_VARS, *setting_keys()]
+    for key, value in given().items():
+        if key not in known:
+            raise UserError(
+                f"error: unknown key {key}={value} on the command line: {unknown_hint(key, known, 'keys')}"
+            )
 
 
 def env_name(env_default: str = "local") -> str:
@@ -48,8 +88,10 @@ def overrides() -> dict[str, str]:
 def config(env_default: str = "local") -> Config:
     """The env's config with every `key=value` doit variable applied (for task creators and actions).
 
-    Reads `env` and each key of setting_keys() through doit.get_var; raises UserError like load().
+    Reads `env` and each key of setting_keys() through doit.get_var; raises UserError like load(), and for
+    a key on the command line that no command reads.
     """
+    check_keys()
     env = get_var("env", None)
     if env is None:  # not given; an explicit `env=` (empty) is refused by load()
         env = env_default

@@ -46,16 +46,18 @@ def _summary(run: args.CommandRun) -> None:
     emit(run().summary())
 
 
-def _lock(command_run: args.CommandRun) -> TaskFailed | None:
-    """One deploy per env at a time on this machine (tasks/lock.py); every step waits for this."""
+@cli_action
+def _lock(command_run: args.CommandRun) -> None:
+    """One deploy per env at a time on this machine (tasks/lock.py); every step waits for this.
+
+    It makes the command's first calls (GetCallerIdentity, the caller's role), so what stops a deploy
+    before any step (credentials 3, an unreachable endpoint 4, an env without a config file 2, the env
+    locked 1) exits with its own code, as every other command does.
+    """
     from tasks.lock import hold
 
-    try:
-        run = command_run()
-        hold(run.config, "deploy", run.ctx.account_id)
-    except Exception as exc:
-        return _failed(describe(exc)[0])
-    return None
+    run = command_run()
+    hold(run.config, "deploy", run.ctx.account_id)
 
 
 def _fail_action(exc: Exception) -> Callable[[], None]:

@@ -11,6 +11,7 @@ from tasks.errors import cli_action, emit
 
 @cli_action
 def _start() -> None:
+    args.check_keys()
     port = args.port(emulator_ctl.DEFAULT_PORT)
     endpoint = emulator_ctl.endpoint_for(port)
     already = emulator_ctl.is_healthy(endpoint)
@@ -21,6 +22,7 @@ def _start() -> None:
 
 @cli_action
 def _stop() -> None:
+    args.check_keys()
     emit("emulator stopped" if emulator_ctl.stop() else "no emulator was running")
 
 

@@ -1,9 +1,10 @@
 """doit tasks for the OTLP receiver: ``doit ingest env=ENV [port=4318] [host=H] [token=new]``, ingest_stop.
 
 The receiver (``python -m ingest``) runs in the background; its pid, port and env are kept in
-``.emulator/ingest.json`` and its log in ``.emulator/ingest.log``, beside the emulator's. A generated
-token reaches it through the environment, never its command line, and is kept in the state file (mode
-0600) so that a second ``doit ingest`` can print the exporter settings again.
+``.emulator/ingest.json`` and its log in ``.emulator/ingest.log`` (mode 0600), beside the emulator's. A
+generated token reaches it through the environment, never its command line, and is kept in the state file
+(mode 0600) so that a second ``doit ingest`` can print the exporter settings again, and ``doit status`` can
+read the receiver's counts (its health answers them only with the token).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from typing import Any
 
 from tasks.cli import args
 from tasks.config import Config
-from tasks.emulator_ctl import REPO_ROOT, pid_alive, terminate
-from tasks.errors import StepFailed, UserError, cli_action, emit
+from tasks.emulator_ctl import REPO_ROOT, pid_alive, private_log, terminate
+from tasks.errors import NotDeployed, StepFailed, UserError, cli_action, emit
 from tasks.polling import backoff, poll_until
 
 STATE_DIR_VAR = "OTLP2PIPELINE_INGEST_DIR"  # tests keep their receiver's state apart
@@ -52,9 +53,12 @@ def read_state() -> dict[str, Any] | None:
     return data if isinstance(data, dict) and pid_alive(int(data.get("pid", 0) or 0)) else None
 
 
-def health(endpoint: str) -> dict[str, Any] | None:
+def health(endpoint: str, token: str | None = None) -> dict[str, Any] | None:
+    """The receiver's health document; its counts only come with the token (when one is set)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(endpoint + HEALTH_PATH, headers=headers)
     try:
-        with urllib.request.urlopen(endpoint + HEALTH_PATH, timeout=2) as resp:
+        with urllib.request.urlopen(request, timeout=2) as resp:
             doc = json.loads(resp.read())
     except (OSError, ValueError, urllib.error.URLError):
         return None
@@ -80,7 +84,7 @@ def _ensure_deployed(config: Config) -> None:
     if not missing:
         return
     if config.env != "local":
-        raise StepFailed(
+        raise NotDeployed(
             f"error: stream {missing[0]} does not exist: run `doit deploy env={config.env}` first"
         )
     from tasks.lock import hold
@@ -110,8 +114,7 @@ def _spawn(config: Config, host: str, port: int, token: str | None) -> subproces
     env = {k: v for k, v in os.environ.items() if k != TOKEN_VAR}
     if token:
         env[TOKEN_VAR] = token
-    state_dir().mkdir(parents=True, exist_ok=True)
-    with log_file().open("ab") as log:
+    with private_log(log_file()) as log:
         return subprocess.Popen(
             cmd,
             cwd=str(REPO_ROOT),
@@ -194,6 +197,7 @@ def stop() -> bool:
 
 @cli_action
 def _stop() -> None:
+    args.check_keys()
     emit("receiver stopped" if stop() else "no receiver was running")
 
 
@@ -202,7 +206,7 @@ def receiver_status(config: Config) -> dict[str, Any]:
     state = read_state()
     if state is None or state.get("env") != config.env:
         return {"running": False}
-    doc = health(str(state["endpoint"]))
+    doc = health(str(state["endpoint"]), state.get("token"))
     if doc is None:
         return {"running": False}
     return {

@@ -1,4 +1,6 @@
-"""`doit plan env=ENV [format=json]`: what `doit deploy` would change, step by step; no mutating call."""
+"""`doit plan env=ENV [format=json] [detailed=1]`: what `doit deploy` would change, step by step; no
+mutating call. With `detailed=1` it exits 5 when there are changes and 0 when there are none (terraform's
+-detailed-exitcode); a step it cannot read exits with that error's code either way."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import json
 from typing import Any
 
 from tasks.cli import args
-from tasks.errors import Unhealthy, cli_action, emit
+from tasks.errors import ChangesPending, Failed, cli_action, emit
 
 
 @cli_action
@@ -14,6 +16,7 @@ def _plan(command_run: args.CommandRun) -> None:
     from tasks.runner import plan_dict, plan_text
 
     fmt = args.output_format()
+    detailed = args.flag("detailed")
     run = command_run()
     results = run.plan()
     if fmt == "json":
@@ -22,13 +25,15 @@ def _plan(command_run: args.CommandRun) -> None:
         emit(plan_text(run.config, results))
     errors = [r for r in results if r.error]
     if errors:
-        raise Unhealthy(f"error: plan could not read {errors[0].name}: {errors[0].error}")
+        raise Failed(f"error: plan could not read {errors[0].name}: {errors[0].error}", errors[0].code)
+    if detailed and any(r.diff is not None and r.diff.changes for r in results):
+        raise ChangesPending("")  # the plan above says what; exit 5 says that there is something
 
 
 def task_plan() -> dict[str, Any]:
     """Show what `doit deploy` would change, step by step; no mutating call."""
     return {
-        "doc": "Show what deploy would change (format=json for JSON); no mutating call",
+        "doc": "Show what deploy would change (format=json; detailed=1: exit 5 on changes); no mutating call",
         "actions": [(_plan, [args.CommandRun()])],
         "uptodate": [False],
         "verbosity": 2,

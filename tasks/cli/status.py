@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from tasks.cli import args
-from tasks.errors import Unhealthy, cli_action, emit
+from tasks.errors import Failed, Unhealthy, cli_action, emit
 
 
 @cli_action
@@ -26,6 +26,9 @@ def _status(command_run: args.CommandRun) -> None:
     emit(json.dumps(doc, indent=2, default=str) if fmt == "json" else status_text(doc))
     if fmt != "json":
         emit(receiver_line(doc["receiver"], run.config.env))
+    errors = [r for r in results if r.error]
+    if errors:  # an item it could not read: that error's code (4 for AWS), not "drift"
+        raise Failed(f"error: status could not read {errors[0].name}: {errors[0].error}", errors[0].code)
     if not doc["healthy"]:
         raise Unhealthy(f"status env={run.config.env}: unhealthy")
 

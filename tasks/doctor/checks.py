@@ -275,7 +275,8 @@ class Doctor:
                 cause,
                 append_only is True,
                 f"stream {want.name} shows AppendOnly: {str(append_only).lower()} ({have.status}); "
-                "deploy deletes and re-creates it with AppendOnly (records buffered in it are lost)",
+                "deploy turns AppendOnly on in place (UpdateDestination); only if AWS refused that would "
+                "it re-create the stream, losing what it buffers",
             )
 
     # LakeFormation grants to the Firehose role ------------------------------------------------------

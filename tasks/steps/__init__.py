@@ -22,6 +22,7 @@ from tasks.steps import (
     lf_admins,
     lf_resource,
     lf_role,
+    rollback_code,
     stack,
     streams,
     tables,
@@ -69,9 +70,14 @@ def all_steps(config: Config, *, include_checks: bool = False) -> list[Step[Any,
         ),
     ]
     stack_deps: tuple[str, ...] = (streams.CLEANUP,)
-    if config.ingest.function.enabled:  # the function's zip is in place before the stack names its key
-        steps += [_module_step(artifacts_bucket), _module_step(ingest_code, (artifacts_bucket.NAME,))]
-        stack_deps += (ingest_code.NAME,)
+    if config.ingest.function.enabled:  # the function's zip is in place before the stack names its key,
+        # and so is the deployed one, which a failed update rolls back to
+        steps += [
+            _module_step(artifacts_bucket),
+            _module_step(ingest_code, (artifacts_bucket.NAME,)),
+            _module_step(rollback_code, (ingest_code.NAME,)),
+        ]
+        stack_deps += (ingest_code.NAME, rollback_code.NAME)
     # A removed signal's stream goes before the stack drops its table.
     steps.append(_module_step(stack, stack_deps, publish=stack.publish))
     if include_checks:

@@ -3,11 +3,22 @@
 Shared by every env of the account and region, so deploy creates it when missing and sets what differs,
 and destroy keeps it (like the Lake Formation setup). Private (public access block), encrypted (SSE-S3
 by default), TLS only (a Deny statement on `aws:SecureTransport: false`), open to S3 server access
-logs of each env's error bucket (one statement per env, `access-logs/ENV/`), versioned, and a lifecycle rule:
-objects expire 30 days after upload, their noncurrent versions 30 days later. Keys are content-addressed
-(`ingest/ENV/SHA256.zip`), so an expired zip is simply absent, and the next deploy uploads the current
-one again before the stack reads it (deploy:ingest_code). Other statements and lifecycle rules someone
-added are kept.
+logs of each env's error bucket (one statement per env, `access-logs/ENV/`), and versioned.
+
+Why no lifecycle rule can take a code key a stack still needs. A rollback sets the function back to its
+previous `Code.S3Key`, and fails (UPDATE_ROLLBACK_FAILED) when that object is gone (aws-facts.md,
+"Rollbacks re-read old artifacts"). So the zips' prefix `ingest/` has no rule that acts on a current
+object: its rule (`otlp2pipeline-expire-old-artifacts`) only removes noncurrent versions 30 days after they
+became noncurrent, delete markers left alone, and unfinished uploads. A key (`ingest/ENV/SHA256.zip`,
+content-addressed, never overwritten) is therefore current until the tool deletes it, and the tool deletes
+only the key an update moved away from, after that update completed (tasks/steps/rollback_code.py
+`retire`): the deployed key and, during an update, the previous one stay current. A deleted key stays
+restorable from its noncurrent version for those 30 days. Before each stack update deploy checks the
+deployed key and puts it back if someone removed it (rollback_code.py). The S3 server access logs under
+`access-logs/` (a different prefix) expire 30 days after they are written, their noncurrent versions 30
+days later. An older bucket's single rule (every object expired after 30 days) is replaced by these two
+with the next upload. Other statements and lifecycle rules someone added are kept; one that expires
+current objects under `ingest/` is named in a note.
 
 Reads: the zip's key first (the one HeadObject deploy:ingest_code makes anyway, shared through the
 context). When the current zip is there, the bucket is too, and nothing more is read: a converged deploy
@@ -27,7 +38,10 @@ from tasks.errors import error_code
 from tasks.step import Change, Context, Diff, Outcome
 
 NAME = "artifacts_bucket"
-RULE_ID = "otlp2pipeline-expire-old-artifacts"
+RULE_ID = "otlp2pipeline-expire-old-artifacts"  # the zips' noncurrent versions only
+LOGS_RULE_ID = "otlp2pipeline-expire-access-logs"
+CODE_PREFIX = "ingest/"
+LOGS_PREFIX = "access-logs/"
 TLS_SID = "DenyInsecureTransport"
 LOGS_SID_PREFIX = "ServerAccessLogsOf"
 EXPIRY_DAYS = 30
@@ -59,7 +73,6 @@ class Observed:
     tls_only: bool = False
     logs_allowed: bool = False  # this env's S3 server access logs statement is there, as desired
     versioning: str | None = None
-    lifecycle_rule: dict[str, Any] | None = None  # ours, by Id
     policy: dict[str, Any] | None = None
     rules: list[dict[str, Any]] = field(default_factory=list)  # every lifecycle rule, ours included
 
@@ -78,15 +91,50 @@ def desired(ctx: Context) -> Desired:
     )
 
 
-def lifecycle_rule() -> dict[str, Any]:
-    return {
-        "ID": RULE_ID,
-        "Status": "Enabled",
-        "Filter": {"Prefix": ""},
-        "Expiration": {"Days": EXPIRY_DAYS},
-        "NoncurrentVersionExpiration": {"NoncurrentDays": EXPIRY_DAYS},
-        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
-    }
+def lifecycle_rules() -> list[dict[str, Any]]:
+    """Ours: nothing under `ingest/` expires while it is current (see the module's docstring)."""
+    return [
+        {
+            "ID": RULE_ID,
+            "Status": "Enabled",
+            "Filter": {"Prefix": CODE_PREFIX},
+            "Expiration": {"ExpiredObjectDeleteMarker": True},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": EXPIRY_DAYS},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+        },
+        {
+            "ID": LOGS_RULE_ID,
+            "Status": "Enabled",
+            "Filter": {"Prefix": LOGS_PREFIX},
+            "Expiration": {"Days": EXPIRY_DAYS},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": EXPIRY_DAYS},
+        },
+    ]
+
+
+OUR_RULES = (RULE_ID, LOGS_RULE_ID)
+COMPARED = ("Status", "Filter", "Expiration", "NoncurrentVersionExpiration")
+
+
+def _rules_ok(rules: list[dict[str, Any]]) -> bool:
+    have = {r.get("ID"): r for r in rules}
+    return all(
+        r["ID"] in have and all(have[r["ID"]].get(k) == r.get(k) for k in COMPARED) for r in lifecycle_rules()
+    )
+
+
+def expires_code(rule: dict[str, Any]) -> bool:
+    """Someone's enabled rule that expires current objects under `ingest/` (a key a rollback may need)."""
+    if rule.get("ID") in OUR_RULES or rule.get("Status") != "Enabled":
+        return False
+    expiration = rule.get("Expiration") or {}
+    if not (expiration.get("Days") or expiration.get("Date")):
+        return False
+    filt = rule.get("Filter") or {}
+    if "Tag" in filt or (filt.get("And") or {}).get("Tags"):
+        return False  # the zips are put without tags
+    prefix = str(filt.get("Prefix", (filt.get("And") or {}).get("Prefix", rule.get("Prefix", ""))) or "")
+    return CODE_PREFIX.startswith(prefix) or prefix.startswith(CODE_PREFIX)
 
 
 def tls_statement(bucket_arn: str) -> dict[str, Any]:
@@ -155,8 +203,6 @@ def observe(ctx: Context) -> Observed:
     statements = (policy or {}).get("Statement", [])
     versioning = s3.get_bucket_versioning(**args).get("Status")
     life = _read(s3.get_bucket_lifecycle_configuration, ("NoSuchLifecycleConfiguration",), **args) or {}
-    all_rules = list(life.get("Rules", []))
-    ours = next((r for r in all_rules if r.get("ID") == RULE_ID), None)
     return Observed(
         True,
         False,
@@ -165,9 +211,8 @@ def observe(ctx: Context) -> Observed:
         any(_same_statement(s, tls) for s in statements),
         any(_same_statement(s, logs_statement(want)) for s in statements),
         versioning,
-        ours,
         policy,
-        all_rules,
+        list(life.get("Rules", [])),
     )
 
 
@@ -175,13 +220,6 @@ def _same_statement(have: dict[str, Any], want: dict[str, Any]) -> bool:
     from tasks.step import normalize
 
     return bool(normalize(have) == normalize(want))
-
-
-def _rule_ok(rule: dict[str, Any] | None) -> bool:
-    if rule is None:
-        return False
-    want = lifecycle_rule()
-    return all(rule.get(k) == want[k] for k in ("Status", "Expiration", "NoncurrentVersionExpiration"))
 
 
 def diff(want: Desired, have: Observed) -> Diff:
@@ -202,9 +240,16 @@ def diff(want: Desired, have: Observed) -> Diff:
         fields["Policy"] = ("statements missing or changed", missing)
     if have.versioning != "Enabled":
         fields["Versioning"] = (have.versioning, "Enabled")
-    if not _rule_ok(have.lifecycle_rule):
-        fields["Lifecycle"] = (have.lifecycle_rule, lifecycle_rule())
-    return Diff([Change("update", res, fields)] if fields else [])
+    if not _rules_ok(have.rules):
+        ours = [r for r in have.rules if r.get("ID") in OUR_RULES]
+        fields["Lifecycle"] = (ours or None, lifecycle_rules())
+    notes = [
+        f"artifacts bucket {want.bucket}: lifecycle rule {r.get('ID')!r} expires current objects under "
+        f"{CODE_PREFIX}: a stack's code key could go (deploy checks the deployed one before each update)"
+        for r in have.rules
+        if expires_code(r)
+    ]
+    return Diff([Change("update", res, fields)] if fields else [], notes)
 
 
 def apply(ctx: Context, d: Diff) -> Outcome:
@@ -229,9 +274,9 @@ def apply(ctx: Context, d: Diff) -> Outcome:
     if "Versioning" in todo:
         s3.put_bucket_versioning(VersioningConfiguration={"Status": "Enabled"}, **args)
     if "Lifecycle" in todo:
-        others = [r for r in have.rules if r.get("ID") != RULE_ID]
+        others = [r for r in have.rules if r.get("ID") not in OUR_RULES]
         s3.put_bucket_lifecycle_configuration(
-            LifecycleConfiguration={"Rules": [*others, lifecycle_rule()]}, **args
+            LifecycleConfiguration={"Rules": [*others, *lifecycle_rules()]}, **args
         )
     if "Policy" in todo:
         policy = dict(have.policy or {"Version": "2012-10-17", "Statement": []})
@@ -251,6 +296,6 @@ def report(have: Observed) -> list[tuple[str, str]]:
         f"encryption={have.encryption} versioning={have.versioning} tls_only={have.tls_only} "
         f"access_logs_allowed={have.logs_allowed} "
         f"public_blocked={all(have.public_block.get(k) is True for k in PUBLIC_BLOCK)} "
-        f"expiry={'set' if _rule_ok(have.lifecycle_rule) else 'missing'}"
+        f"lifecycle={'set' if _rules_ok(have.rules) else 'differs'}"
     )
     return [("artifacts bucket", state)]

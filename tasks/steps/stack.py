@@ -2,7 +2,10 @@
 
 No change set at all when the rendered template (parsed) and the parameters and tags equal the deployed
 ones: a no-op deploy costs DescribeStacks + GetTemplate and nothing else. While the stack changes, its
-events are streamed.
+events are streamed. The diff names every resource and property that changes and what CloudFormation
+replaces (tasks/stack_diff.py); observe reads the resource schemas' create-only properties only when the
+template's resources or the parameter values differ, and what a bucket holds only when the diff deletes or
+replaces it.
 """
 
 from __future__ import annotations
@@ -15,10 +18,20 @@ from typing import Any
 import yaml
 from botocore.exceptions import ClientError, WaiterError
 
+from lake import cfn_schemas
+from tasks import stack_diff
 from tasks.errors import StepFailed, error_code
 from tasks.step import Change, Context, Diff, Outcome, Result, plain
+from tasks.steps import rollback_code, stack_recovery
 from tasks.steps.function import code_change
-from tasks.steps.stack_events import delete_stack, describe, events_page, failure_message, wait_stack
+from tasks.steps.stack_events import (
+    delete_stack,
+    described,
+    events_page,
+    failure_message,
+    forget_described,
+    wait_stack,
+)
 
 NAME = "stack"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
@@ -54,9 +67,19 @@ class Observed:
     # ROLLBACK_COMPLETE only: the ARN of a table bucket of the env's name that exists anyway. The rollback
     # deleted the stack's own, so this one is someone else's, and a re-create would only fail again.
     foreign_bucket: str | None = None
+    # Only when the resources or parameter values differ: each type's create-only properties
+    # (lake/cfn_schemas.py), and what each bucket the diff deletes or replaces holds.
+    create_only: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    objects: dict[str, stack_diff.Contents] = field(default_factory=dict)
 
 
 def desired(ctx: Context) -> Desired:
+    """Rendered once per run: observe compares it with the deployed template to know what to read."""
+    want: Desired = ctx.memo(f"{NAME}.desired", lambda: _render(ctx))
+    return want
+
+
+def _render(ctx: Context) -> Desired:
     from tasks import template
     from tasks.steps import ingest_code
 
@@ -89,7 +112,7 @@ def outputs_of(stack: dict[str, Any]) -> dict[str, str]:
 
 
 def observe(ctx: Context) -> Observed:
-    stack = describe(ctx, ctx.config.stack_name)
+    stack = described(ctx)
     if stack is None or stack["StackStatus"] == "DELETE_COMPLETE":
         return Observed(False)
     status = stack["StackStatus"]
@@ -98,17 +121,62 @@ def observe(ctx: Context) -> Observed:
         body = ctx.clients.cloudformation.get_template(StackName=stack["StackId"], TemplateStage="Original")
         tmpl = parse_body(body.get("TemplateBody", ""))
     foreign = _existing_bucket(ctx) if status == "ROLLBACK_COMPLETE" else None
+    create_only: dict[str, tuple[tuple[str, ...], ...]] = {}
+    objects: dict[str, stack_diff.Contents] = {}
+    want = desired(ctx)
+    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+    params = stack_diff.changed_params(parameters, want.parameters)
+    if tmpl is not None and (params or tmpl.get("Resources") != want.template.get("Resources")):
+        create_only = _create_only(ctx, want.template, tmpl)
+        for lid in stack_diff.at_risk(want.template, tmpl, create_only, params, "AWS::S3::Bucket"):
+            objects[lid] = _contents(ctx, stack["StackId"], lid)
     return Observed(
         True,
         stack["StackId"],
         status,
         stack.get("StackStatusReason"),
         outputs_of(stack),
-        {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])},
+        parameters,
         {t["Key"]: t["Value"] for t in stack.get("Tags", [])},
         tmpl,
         foreign,
+        create_only,
+        objects,
     )
+
+
+def _create_only(
+    ctx: Context, want: dict[str, Any], have: dict[str, Any]
+) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Every type of both templates: a replaced resource can force the replacement of one referring to it."""
+    types = {
+        str(r.get("Type", ""))
+        for tmpl in (want, have)
+        for r in (tmpl.get("Resources") or {}).values()
+        if isinstance(r, dict)
+    }
+    return {t: cfn_schemas.create_only(t, ctx.config.region) for t in sorted(types)}
+
+
+def _contents(ctx: Context, stack_id: str, lid: str) -> stack_diff.Contents:
+    """One page of object versions of the stack's bucket `lid` (the diff would delete or replace it)."""
+    cfn, s3 = ctx.clients.cloudformation, ctx.clients.s3
+    try:
+        found = cfn.describe_stack_resource(StackName=stack_id, LogicalResourceId=lid)
+        bucket = str(found["StackResourceDetail"].get("PhysicalResourceId") or "")
+    except ClientError as exc:
+        if error_code(exc) != "ValidationError":  # the resource is not (yet) in the stack
+            raise
+        bucket = ""
+    if not bucket:
+        return stack_diff.Contents(lid, 0)
+    try:
+        page = s3.list_object_versions(Bucket=bucket, MaxKeys=1000)
+    except ClientError as exc:
+        if error_code(exc) != "NoSuchBucket":
+            raise
+        return stack_diff.Contents(bucket, 0)
+    return stack_diff.Contents(bucket, len(page.get("Versions", [])), bool(page.get("IsTruncated")))
 
 
 def _existing_bucket(ctx: Context) -> str | None:
@@ -122,23 +190,6 @@ def _existing_bucket(ctx: Context) -> str | None:
             return None
         raise
     return arn
-
-
-def _resource_changes(want: dict[str, Any], have: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    out: dict[str, tuple[Any, Any]] = {}
-    w_res, h_res = want.get("Resources", {}), have.get("Resources", {})
-    for lid in sorted(set(w_res) | set(h_res)):
-        if w_res.get(lid) != h_res.get(lid):
-            h_type = h_res[lid].get("Type") if lid in h_res else None
-            w_type = w_res[lid].get("Type") if lid in w_res else None
-            if h_type and w_type:
-                out[f"Resources.{lid}"] = (f"{h_type} (deployed)", f"{w_type} (rendered, differs)")
-            else:
-                out[f"Resources.{lid}"] = (h_type, w_type)
-    for section in sorted((set(want) | set(have)) - {"Resources"}):
-        if want.get(section) != have.get(section):
-            out[section] = ("differs", "rendered")
-    return out
 
 
 def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
@@ -179,15 +230,26 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
                 )
             ]
         )
-    fields = _resource_changes(want.template, have.template or {})
+    have_template = have.template or {}
+    params = stack_diff.changed_params(have.parameters, want.parameters)
+    resources = stack_diff.resource_changes(
+        want.template, have_template, have.create_only, params, have.objects
+    )
+    fields = stack_diff.stack_fields(want.template, have_template, want.tags, have.tags)
     if have.parameters != want.parameters:  # a new IngestCodeKey alone: say it is the function's code
         fields["Parameters"] = code_change(have.parameters, want.parameters) or (
             have.parameters,
             want.parameters,
         )
-    if have.tags != want.tags:
-        fields["Tags"] = (have.tags, want.tags)
-    return Diff([Change("update", res, fields, reason="change set")] if fields else [])
+    if not fields and not resources:
+        return Diff()
+    counts = ", ".join(
+        f"{sum(c.action == a for c in resources)} to {a}"
+        for a in stack_diff.ACTION_ORDER
+        if any(c.action == a for c in resources)
+    )
+    stack = Change("update", res, fields, reason=f"change set: {counts or 'no resource changes'}")
+    return Diff([stack, *resources])
 
 
 # -- apply ------------------------------------------------------------------------------------------
@@ -196,7 +258,8 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
 def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
     want = d.desired
     have = d.observed
-    change = d.changes[0]
+    # Only a stack stuck in ROLLBACK_COMPLETE is replaced whole; a resource's "replace" is the change set's.
+    recreate = have.exists and have.status == "ROLLBACK_COMPLETE"
     details: list[str] = []
     # REVIEW_IN_PROGRESS (a create change set never executed) never finishes by itself: it is created below.
     busy = bool(have.status and have.status.endswith("_IN_PROGRESS") and have.status != "REVIEW_IN_PROGRESS")
@@ -208,13 +271,13 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
             ctx.facts.stack_outputs = dict(again.observed.outputs)
             return Outcome("waited", [f"stack finished {status}"])
         return apply(ctx, again)
-    if change.action == "replace" and have.foreign_bucket:
+    if recreate and have.foreign_bucket:
         raise StepFailed(
             f"error: stack {want.stack_name} is ROLLBACK_COMPLETE and table bucket {have.foreign_bucket} "
             "exists outside it, so a new stack would fail the same way: delete that bucket (its tables "
             "first) or choose another env name; nothing was changed"
         )
-    if change.action == "replace":
+    if recreate:
         ctx.say(
             f"  stack: {want.stack_name} is ROLLBACK_COMPLETE after a failed create: "
             "deleting and re-creating it"
@@ -225,16 +288,16 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
     elif have.exists and have.status not in UPDATABLE and have.status != "REVIEW_IN_PROGRESS":
         raise StepFailed(
             f"error: stack {want.stack_name} is {have.status} ({have.reason or 'no reason given'}): "
-            "fix it in the CloudFormation console, or run `doit destroy` and deploy again"
+            + stack_recovery.advice(ctx, have.stack_id or want.stack_name, str(have.status))
         )
     kind = "UPDATE" if have.exists and have.status != "REVIEW_IN_PROGRESS" else "CREATE"
     outputs = run_change_set(ctx, want, kind)
     if outputs is None:
         ctx.facts.stack_outputs = dict(have.outputs)
         return Outcome("unchanged", ["CloudFormation found no changes"])
-    result: Result = (
-        "replaced" if change.action == "replace" else ("created" if kind == "CREATE" else "updated")
-    )
+    result: Result = "replaced" if recreate else ("created" if kind == "CREATE" else "updated")
+    if kind == "UPDATE":  # the update completed: the code key it moved away from is no longer needed
+        details += rollback_code.retire(ctx, have.parameters, want.parameters)
     ctx.facts.stack_outputs = dict(outputs)
     ctx.facts.stack_changed = True
     ctx.facts.stack_created = result != "updated"
@@ -242,6 +305,7 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
 
 
 def evaluate_again(ctx: Context) -> Diff[Desired, Observed]:
+    forget_described(ctx)
     want = desired(ctx)
     have = observe(ctx)
     d = diff(want, have)
@@ -283,7 +347,10 @@ def run_change_set(ctx: Context, want: Desired, kind: str) -> dict[str, str] | N
     cfn.execute_change_set(ChangeSetName=cs_id, StackName=stack_id)
     status, stack = wait_stack(ctx, stack_id, set(prior), read_now=False)
     if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
-        raise StepFailed(failure_message(ctx, want.stack_name, status, stack_id, prior))
+        message = failure_message(ctx, want.stack_name, status, stack_id, prior)
+        if status not in UPDATABLE:  # e.g. UPDATE_ROLLBACK_FAILED: say how to get it updatable again
+            message += ". " + stack_recovery.advice(ctx, stack_id, status)
+        raise StepFailed(message)
     return outputs_of(stack or {})
 
 

@@ -23,6 +23,7 @@ FAILED_RESOURCE = ("CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED", "IMPORT_FA
 
 # The stack's own status at the start of an operation (later *_IN_PROGRESS ones, like ROLLBACK_IN_PROGRESS
 # or UPDATE_COMPLETE_CLEANUP_IN_PROGRESS, come in the middle of one).
+MEMO = "stack:describe"
 OPERATION_START = ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "DELETE_IN_PROGRESS", "IMPORT_IN_PROGRESS")
 
 
@@ -74,6 +75,19 @@ def describe(ctx: Context, stack: str) -> dict[str, Any] | None:
             return None
         raise
     return stacks[0] if stacks else None
+
+
+def described(ctx: Context) -> dict[str, Any] | None:
+    """The env's stack as the run first read it: one DescribeStacks shared by the steps that look at it
+    before the stack step changes anything (deploy:rollback_code, the stack step's observe)."""
+    name = ctx.config.stack_name
+    stack: dict[str, Any] | None = ctx.memo(f"{MEMO}:{name}", lambda: describe(ctx, name))
+    return stack
+
+
+def forget_described(ctx: Context) -> None:
+    """The stack changed (or was waited for): the next ``described`` reads it again."""
+    ctx.forget(f"{MEMO}:{ctx.config.stack_name}")
 
 
 def events_page(ctx: Context, stack_id: str) -> list[dict[str, Any]]:

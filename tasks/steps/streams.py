@@ -2,10 +2,12 @@
 
 Created through the API, after the Lake Formation grants (the stack cannot grant between creating the
 role and the streams). An existing stream is compared field by field: what UpdateDestination can change
-is updated in place; AppendOnly false, another table or another catalog means delete and re-create,
-announced and shown by plan as `replace`. A description without AppendOnly is "unknown" (a note), never
-a reason to replace. Streams of signals that are no longer enabled are deleted by
-the `stream_cleanup` step.
+is updated in place, AppendOnly false -> true included (`IcebergDestinationUpdate.AppendOnly`; public
+reports say AWS takes it in place, aws-facts.md), so the records the stream buffers are kept. Only if AWS
+refuses that (by error code) is the stream deleted and re-created; plan says which will happen. Another
+table or catalog means delete and re-create, announced and shown by plan as `replace`. A description
+without AppendOnly is "unknown" (a note), never a reason to change the stream. Streams of signals that are
+no longer enabled are deleted by the `stream_cleanup` step.
 """
 
 from __future__ import annotations
@@ -20,12 +22,20 @@ from tasks.errors import StepFailed, error_code
 from tasks.polling import poll, resource_delays, retry_codes
 from tasks.schemas import ALL_SIGNALS
 from tasks.step import Change, Context, Diff, Outcome, plain
+from tasks.steps import append_only
 from tasks.steps.stream_spec import described_fields, destination
 
 STREAM_DEADLINE_S = 15 * 60
-# Fields UpdateDestination changes in place; the rest (AppendOnly, table, catalog, type) need a new stream.
-UPDATABLE = ("BufferingHints", "CloudWatchLoggingOptions", "RoleARN", "RetryOptions", "S3Configuration")
-REPLACING = ("AppendOnly", "CatalogConfiguration", "DestinationTableConfigurationList", "DeliveryStreamType")
+# Fields UpdateDestination changes in place (AppendOnly only false -> true); the rest need a new stream.
+UPDATABLE = (
+    "AppendOnly",
+    "BufferingHints",
+    "CloudWatchLoggingOptions",
+    "RoleARN",
+    "RetryOptions",
+    "S3Configuration",
+)
+REPLACING = ("CatalogConfiguration", "DestinationTableConfigurationList", "DeliveryStreamType")
 # CreateDeliveryStream right after CloudFormation created the role: Firehose cannot assume it yet.
 ROLE_NOT_READY = ("InvalidArgumentException",)
 # Tag keys the tool sets: `otlp2pipeline-env`, and `otlp2pipeline:env` before S3 Tables' tag rule was known.
@@ -138,7 +148,7 @@ def _compare(
         out["DeliveryStreamType"] = (stream_type, "DirectPut")
     if not have.get("Iceberg"):
         out["Destination"] = ("not Iceberg", "Iceberg")
-    for key in (*REPLACING[:3], *UPDATABLE):
+    for key in (*REPLACING[:2], *UPDATABLE):
         if key == "AppendOnly" and have.get(key) is None:
             continue  # absent is unknown, not false: see diff()'s note
         if key == "CloudWatchLoggingOptions":
@@ -196,14 +206,10 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
         )
     fields = _compare(want.destination, have.fields, have.stream_type)
     notes = [unknown_note(want.name)] if have.fields.get("AppendOnly") is None else []
-    replace = {k: v for k, v in fields.items() if k in (*REPLACING, "Destination")}
+    replace = [k for k in fields if k in (*REPLACING, "Destination")]
     if replace:
-        why = (
-            "AppendOnly is false"
-            if "AppendOnly" in replace
-            else f"{', '.join(replace)} cannot change in place"
-        )
-        return Diff([Change("replace", res, fields, reason=f"{why}: delete and re-create")], notes)
+        why = f"{', '.join(replace)} cannot change in place: delete and re-create"
+        return Diff([Change("replace", res, fields, reason=why)], notes)
     put, drop = tag_changes(want.tags, have.tags)
     if put or drop:
         assert have.tags is not None
@@ -214,9 +220,12 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     if have.status == "CREATING":
         fields["DeliveryStreamStatus"] = (have.status, "ACTIVE")
         return Diff([Change("update", res, fields, reason="creating: wait for ACTIVE")], notes)
-    ways = ["UpdateDestination"] if set(fields) - {"Tags"} else []
-    ways += ["tags in place"] if "Tags" in fields else []
-    how = " and ".join(ways)
+    if "AppendOnly" in fields:
+        how = f"in place: {append_only.IN_PLACE}"
+    else:
+        ways = ["UpdateDestination"] if set(fields) - {"Tags"} else []
+        ways += ["tags in place"] if "Tags" in fields else []
+        how = " and ".join(ways)
     return Diff([Change("update", res, fields, reason=how)] if fields else [], notes)
 
 
@@ -324,13 +333,15 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
         again.desired, again.observed = want, have
         return apply(ctx, again)
     update: dict[str, Any] = {k: copy.deepcopy(want.destination[k]) for k in UPDATABLE if k in change.fields}
+    if "AppendOnly" in update:  # a stream re-created without it: repaired in place, or re-created
+
+        def recreate() -> None:
+            delete_stream(ctx, want.name)
+            create_stream(ctx, want)
+
+        return append_only.turn_on(ctx, want, have, update, recreate)  # it puts the env's tags back too
     if update:
-        ctx.clients.firehose.update_destination(
-            DeliveryStreamName=want.name,
-            CurrentDeliveryStreamVersionId=have.version_id,
-            DestinationId=have.destination_id,
-            IcebergDestinationUpdate=update,
-        )
+        append_only.update_destination(ctx, have, update)
     put, drop = tag_changes(want.tags, have.tags)
     if put:
         ctx.clients.firehose.tag_delivery_stream(

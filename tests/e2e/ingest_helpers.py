@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.message import Message
 from typing import Any
 
 from ingest.server import ReceiverServer, build
@@ -41,7 +42,7 @@ class Ingest:
         content_type: str = "application/x-protobuf",
         auth: bool = True,
         **headers: str,
-    ) -> tuple[int, dict[str, str], bytes]:
+    ) -> tuple[int, Message, bytes]:
         """A raw OTLP/HTTP request (urllib), for what no SDK would send."""
         hdrs = {"Content-Type": content_type, **{k.replace("_", "-"): v for k, v in headers.items()}}
         if auth and self.config.ingest.token and "Authorization" not in hdrs:
@@ -49,7 +50,7 @@ class Ingest:
         req = urllib.request.Request(self.endpoint + path, data=body, method="POST", headers=hdrs)
         return _send(req)
 
-    def request(self, method: str, path: str) -> tuple[int, dict[str, str], bytes]:
+    def request(self, method: str, path: str) -> tuple[int, Message, bytes]:
         return _send(urllib.request.Request(self.endpoint + path, method=method))
 
     def health(self) -> dict[str, Any]:
@@ -68,12 +69,13 @@ class Ingest:
         return list(StaticTable.from_metadata(loc).scan().to_arrow().to_pylist())
 
 
-def _send(req: urllib.request.Request) -> tuple[int, dict[str, str], bytes]:
+def _send(req: urllib.request.Request) -> tuple[int, Message, bytes]:
+    """Status, headers (looked up case-insensitively, as HTTP names are) and body."""
     try:
         with urllib.request.urlopen(req, timeout=60) as resp:
-            return resp.status, dict(resp.headers.items()), resp.read()
+            return resp.status, resp.headers, resp.read()
     except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers.items()), exc.read()
+        return exc.code, exc.headers, exc.read()
 
 
 def micros(value: datetime) -> int:

@@ -58,8 +58,8 @@ def test_no_op_deploy_with_append_only_omitted_writes_nothing_and_deletes_nothin
     assert mutating(emulator) == {}
 
 
-def test_append_only_false_is_still_replaced_while_unknown_is_kept(emulator):
-    """Only an explicit false replaces; with the field omitted the same stream is left alone."""
+def test_append_only_false_is_still_turned_on_while_unknown_is_kept(emulator):
+    """Only an explicit false is changed (in place); with the field omitted the same stream is left alone."""
     r = deploy(emulator)
     fh = emulator.client("firehose")
     name = "otlp2pipeline-local-logs"
@@ -78,7 +78,7 @@ def test_append_only_false_is_still_replaced_while_unknown_is_kept(emulator):
     emulator.clear_faults()
     plan = {p.name: p.diff for p in run(emulator).plan()}
     (change,) = plan["stream_logs"].changes
-    assert change.action == "replace" and change.fields["AppendOnly"] == (False, True)
+    assert change.action == "update" and change.fields["AppendOnly"] == (False, True)
 
 
 _ICE = {
@@ -90,9 +90,9 @@ _ICE = {
 
 
 @pytest.mark.parametrize(
-    ("value", "replaced"), [(True, False), (False, True), (None, False)], ids=["true", "false", "absent"]
+    ("value", "changed"), [(True, False), (False, True), (None, False)], ids=["true", "false", "absent"]
 )
-def test_diff_reads_absent_append_only_as_unknown(value, replaced):
+def test_diff_reads_absent_append_only_as_unknown(value, changed):
     ice = _ICE if value is None else {**_ICE, "AppendOnly": value}
     desc = {
         "DeliveryStreamStatus": "ACTIVE",
@@ -103,7 +103,7 @@ def test_diff_reads_absent_append_only_as_unknown(value, replaced):
     assert have.fields["AppendOnly"] is value
     want = streams.Desired("s", "logs", {**_want_fields(have), "AppendOnly": True}, {})
     d = streams.diff(want, have)
-    assert any(c.action == "replace" for c in d.changes) is replaced
+    assert [c.action for c in d.changes] == (["update"] if changed else [])
     assert bool(d.notes) is (value is None)
     assert streams.report(have) == [("stream s", f"ACTIVE, AppendOnly={streams.append_only_text(value)}")]
 

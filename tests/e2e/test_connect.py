@@ -11,7 +11,7 @@ from opentelemetry.util.re import parse_env_headers
 from tasks import connect
 from tasks.aws import Clients
 from tasks.config import load
-from tasks.errors import UserError
+from tasks.errors import EXIT_FAILED, NotDeployed
 from tests.deploy_helpers import doit
 from tests.e2e.connect_helpers import TOKEN, ingest_outputs_stack
 
@@ -121,15 +121,15 @@ def test_iam_auth_names_both_permissions_in_text_and_json(emulator):
     ]
 
 
-def test_env_without_stack_is_one_line_exit_2(emulator, tmp_path):
+def test_env_without_stack_is_one_line_exit_1(emulator, tmp_path):
     res = doit(emulator, tmp_path, "connect")
-    assert res.returncode == 2
+    assert res.returncode == EXIT_FAILED  # not deployed: as query, tables, send and ingest (tasks/errors.py)
     line = [x for x in res.stderr.splitlines() if x.startswith("error:")]
     assert line == ["error: stack otlp2pipeline-local is not deployed: run `doit deploy env=local` first"]
 
 
 def test_stack_without_ingest_outputs_is_refused(emulator):
-    with pytest.raises(UserError, match="has no IngestEndpoint output"):
+    with pytest.raises(NotDeployed, match="has no IngestEndpoint output"):
         connect.from_outputs(_cfg(emulator), {"StackEnv": "local"})
 
 

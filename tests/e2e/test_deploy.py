@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-from tasks.steps import streams
 from tests.deploy_helpers import deploy, doit, mutating, run, total_calls
 from tests.emulator.helpers import iam_principal
 from tests.emulator.streams import firehose_role_arn
@@ -78,6 +77,7 @@ def test_plan_on_fresh_env_lists_every_resource_as_create_and_makes_no_write(emu
     assert mutating(emulator) == {}
     changes = {r.name: r.diff.changes for r in results if r.diff is not None}
     assert changes.pop("stream_cleanup") == []
+    assert changes.pop("rollback_code") == []  # no stack yet: no deployed code to keep
     for name, step_changes in changes.items():
         assert step_changes, name
         assert {c.action for c in step_changes} == {"create"}, name
@@ -134,30 +134,6 @@ def test_buffering_change_is_an_in_place_update_on_each_stream(emulator, tmp_pat
         ice = after["Destinations"][0]["IcebergDestinationDescription"]
         assert ice["BufferingHints"]["IntervalInSeconds"] == 30
         assert ice["AppendOnly"] is True
-
-
-def test_append_only_false_stream_is_replaced_and_announced(emulator):
-    r = deploy(emulator)
-    name = "otlp2pipeline-local-logs"
-    fh = emulator.client("firehose")
-    fh.delete_delivery_stream(DeliveryStreamName=name)
-    dest = streams.destination(r.ctx, "logs")
-    fh.create_delivery_stream(
-        DeliveryStreamName=name,
-        DeliveryStreamType="DirectPut",
-        IcebergDestinationConfiguration={**dest, "AppendOnly": False},
-    )
-
-    results = {p.name: p for p in run(emulator).plan()}
-    change = results["stream_logs"].diff.changes[0]
-    assert change.action == "replace" and "AppendOnly" in change.fields
-
-    emulator.reset_calls()
-    again = deploy(emulator)
-    assert again.results["stream_logs"].outcome.result == "replaced"
-    assert mutating(emulator) == {"firehose:DeleteDeliveryStream": 1, "firehose:CreateDeliveryStream": 1}
-    desc = fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
-    assert desc["Destinations"][0]["IcebergDestinationDescription"]["AppendOnly"] is True
 
 
 def test_account_level_state_of_others_survives_deploy_and_destroy(emulator, tmp_path):

@@ -11,7 +11,7 @@ import pytest
 
 from tasks.errors import StepFailed
 from tasks.polling import operation_delays, poll, resource_delays
-from tasks.steps import lf_admins, lf_resource, stack, stack_events, streams
+from tasks.steps import append_only, lf_admins, lf_resource, stack, stack_events, streams
 from tests.deploy_helpers import deploy, doit, mutating, run
 
 ROLE = "arn:aws:iam::123456789012:role/S3TablesRoleForLakeFormation"
@@ -63,7 +63,11 @@ def test_stack_diff_statuses():
         template={"Resources": {"A": {"Type": "AWS::S3::Bucket", "Properties": {}}}},
     )
     d = stack.diff(want, changed)
-    assert d.changes[0].action == "update" and set(d.changes[0].fields) == {"Resources.A"}
+    assert [(c.action, c.resource, c.reason) for c in d.changes] == [
+        ("update", "cloudformation stack s", "change set: 1 to update"),
+        ("update", "AWS::S3::Bucket A", ""),
+    ]
+    assert d.changes[1].fields == {"A.Properties": ({}, None)}
 
 
 def test_empty_change_set_is_recognised_structurally_first():
@@ -115,8 +119,12 @@ def test_stream_diff_update_replace_and_statuses():
     assert streams.diff(want, _observed()).empty
     upd = streams.diff(want, _observed(BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 60}))
     assert upd.changes[0].action == "update" and set(upd.changes[0].fields) == {"BufferingHints"}
+    in_place = streams.diff(want, _observed(AppendOnly=False)).changes[
+        0
+    ]  # UpdateDestination, not a new stream
+    assert in_place.action == "update" and in_place.fields == {"AppendOnly": (False, True)}
+    assert in_place.reason == f"in place: {append_only.IN_PLACE}"
     for field, value in (
-        ("AppendOnly", False),
         ("CatalogConfiguration", {"CatalogARN": "other"}),
         (
             "DestinationTableConfigurationList",

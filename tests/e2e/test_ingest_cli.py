@@ -84,6 +84,8 @@ def test_doit_ingest_deploys_starts_reports_and_stops(emulator, tmp_path):
             log
         )
         assert "status=401" in log
+        assert token not in log
+        assert (tmp_path / "ingest.log").stat().st_mode & 0o777 == 0o600
     finally:
         stopped = doit("ingest_stop")
     assert stopped.returncode == 0 and "receiver stopped" in stopped.stdout

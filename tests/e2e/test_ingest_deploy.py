@@ -1,8 +1,8 @@
 """Issue 15: the deploy steps of the ingest function (artifacts bucket, zip upload, the stack's function).
 
 A converged deploy reads the zip's key once (HeadObject) and writes nothing; after a code change, plan names
-the upload and the function's code update without a write, deploy makes exactly those two, and the next
-deploy writes nothing again.
+the upload and the function's code update without a write, deploy makes exactly those two and retires the
+old key once the update completed, and the next deploy writes nothing again.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
         return int(exc.code)
 
 
-def test_artifacts_bucket_is_private_encrypted_tls_only_versioned_and_expiring(
+def test_artifacts_bucket_is_private_encrypted_tls_only_versioned_and_never_expires_current_code(
     emulator: Any, ingest_zip: Any
 ) -> None:
     dh.deploy(emulator, {"signals": "logs"})
@@ -68,9 +68,15 @@ def test_artifacts_bucket_is_private_encrypted_tls_only_versioned_and_expiring(
         "LoggingEnabled"
     ]
     assert logging == {"TargetBucket": BUCKET, "TargetPrefix": "access-logs/local/"}
-    [rule] = s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
-    assert rule["Expiration"] == {"Days": 30}
-    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
+    # No rule expires a current zip (a rollback may read it again); the access logs expire after 30 days.
+    rules = {r["ID"]: r for r in s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]}
+    code, logs_rule = rules[artifacts_bucket.RULE_ID], rules[artifacts_bucket.LOGS_RULE_ID]
+    assert code["Filter"] == {"Prefix": "ingest/"} and code["Expiration"] == {
+        "ExpiredObjectDeleteMarker": True
+    }
+    assert code["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
+    assert logs_rule["Filter"] == {"Prefix": "access-logs/"} and logs_rule["Expiration"] == {"Days": 30}
+    assert not [r for r in rules.values() if artifacts_bucket.expires_code(r)]
     key = f"ingest/local/{ingest_zip.sha256}.zip"
     body = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
     assert hashlib.sha256(body).hexdigest() == ingest_zip.sha256
@@ -139,11 +145,17 @@ def test_code_change_is_the_upload_and_the_function_update(
         emulator.reset_calls()
         changed = dh.deploy(emulator, {"signals": "logs"})
         assert package.current(changed.config) == new
+        # The upload, the change set, and the old key retired once the update completed.
         assert _writes(emulator) == {
             "s3:PutObject": 1,
             "cloudformation:CreateChangeSet": 1,
             "cloudformation:ExecuteChangeSet": 1,
+            "s3:DeleteObject": 1,
         }
+        s3 = emulator.client("s3")
+        versions = s3.list_object_versions(Bucket=BUCKET, Prefix=old_key)
+        assert [v["IsLatest"] for v in versions["Versions"]] == [False]  # restorable for 30 days
+        assert [m["IsLatest"] for m in versions["DeleteMarkers"]] == [True]
         events = emulator.client("cloudformation").describe_stack_events(StackName="otlp2pipeline-local")
         updated = {
             e["LogicalResourceId"]

@@ -133,7 +133,7 @@ SCENARIOS = (
         "stream_not_append_only",
         recreate_not_append_only,
         frozenset({"stream_logs"}),
-        ("stream_logs", "replace", "AppendOnly"),
+        ("stream_logs", "update", "AppendOnly"),
     ),
     Scenario(
         "buffering_changed",

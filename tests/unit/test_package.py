@@ -23,7 +23,7 @@ from tasks.ingest_lambda import build_target, default_runtime, python_runtimes
 from tasks.schemas import ALL_SIGNALS
 from tests.unit.template_helpers import DOIT, ROOT, no_credentials_env, recording_endpoint
 
-HEAVY = ("doit", "jinja2", "cfnlint", "pyiceberg", "duckdb", "moto", "pyarrow")
+HEAVY = ("doit", "jinja2", "cfnlint", "pyiceberg", "duckdb", "moto", "pyarrow", "uvicorn", "h11", "click")
 
 
 def test_two_builds_give_the_same_bytes(ingest_zip: Any, tmp_path: Path) -> None:
@@ -55,6 +55,8 @@ def test_entries_are_sorted_dated_and_without_bytecode(ingest_zip: Any) -> None:
         assert any(re.fullmatch(rf"{dist}-[^/]+\.dist-info/METADATA", n) for n in names), dist
     # Not in the zip: the deploy tool's own heavy dependencies.
     assert not [n for n in names if n.split("/")[0] in HEAVY]
+    # Nor the local server: it needs uvicorn, which only `doit ingest` / `python -m ingest` use.
+    assert not {"ingest/server.py", "ingest/asgi.py", "ingest/__main__.py"} & set(names)
 
 
 def test_the_zip_alone_imports_the_handler(ingest_zip: Any, tmp_path: Path) -> None:

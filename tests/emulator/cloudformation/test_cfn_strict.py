@@ -122,6 +122,15 @@ def test_a_raw_stack_delete_of_an_env_with_error_objects_fails_and_destroy_still
     s3.head_bucket(Bucket=bucket)  # the bucket stays, with its versions
     assert s3.list_object_versions(Bucket=bucket)["Versions"]
 
+    # deploy cannot update such a stack: it says why and the delete that can follow, never "destroy"
+    with pytest.raises(StepFailed) as refused:
+        deploy(emulator)
+    message = str(refused.value)
+    assert "CloudFormation takes only a delete of it now (ErrorBucket: " in message, message
+    assert "The bucket you tried to delete is not empty" in message
+    delete = f"aws cloudformation delete-stack --stack-name {cfg.stack_name} --region us-east-1"
+    assert f"`{delete} --endpoint-url {emulator.endpoint}`" in message and "destroy" not in message
+
     out = doit(emulator, tmp_path, "destroy", "env=local", "force=1")
     assert out.returncode == 0, out.stdout + out.stderr
     inv = inventory(Context(cfg, Clients(cfg)))

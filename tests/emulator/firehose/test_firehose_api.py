@@ -167,3 +167,45 @@ def test_call_over_4_mib_is_an_invalid_argument(env: dict[str, Any]) -> None:
         put(env, name, [b"x" * 1_000_000] * 5)
     assert code(exc) == "InvalidArgumentException"
     assert "4 MiB" in exc.value.response["Error"]["Message"]
+
+
+def test_append_only_turns_on_in_place_keeping_what_the_stream_buffers_and_never_off(
+    env: dict[str, Any],
+) -> None:
+    """UpdateDestination takes AppendOnly false -> true on the same stream (terraform-provider-aws 43067 and
+    its PR 43647 report AWS does), with the records it buffers; true -> false is refused."""
+    from tasks.records import encode, make_records
+    from tests.emulator.firehose.streams_setup import rows
+
+    fh, name = env["fh"], "fh-append-only"
+    config = {**iceberg_config(env["role"], interval=900), "AppendOnly": False}
+    fh.create_delivery_stream(
+        DeliveryStreamName=name, DeliveryStreamType="DirectPut", IcebergDestinationConfiguration=config
+    )
+    before = fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+    assert before["Destinations"][0]["IcebergDestinationDescription"]["AppendOnly"] is False
+    assert put(env, name, [encode(r) for r in make_records("logs", "run-ao", 25)])["FailedPutCount"] == 0
+    fh.update_destination(
+        DeliveryStreamName=name,
+        CurrentDeliveryStreamVersionId=before["VersionId"],
+        DestinationId=before["Destinations"][0]["DestinationId"],
+        IcebergDestinationUpdate={"AppendOnly": True},
+    )
+    after = fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+    assert after["Destinations"][0]["IcebergDestinationDescription"]["AppendOnly"] is True
+    assert (after["DeliveryStreamARN"], after["CreateTimestamp"]) == (
+        before["DeliveryStreamARN"],
+        before["CreateTimestamp"],
+    )
+    assert int(after["VersionId"]) == int(before["VersionId"]) + 1
+    assert rows() == []  # still buffered (900 s): the update kept them
+    assert env["emu"].flush()["delivered"] == 25
+    assert sorted(r["service_instance_id"] for r in rows()) == sorted(f"run-ao:{i}" for i in range(25))
+    with pytest.raises(ClientError) as exc:
+        fh.update_destination(
+            DeliveryStreamName=name,
+            CurrentDeliveryStreamVersionId=after["VersionId"],
+            DestinationId=after["Destinations"][0]["DestinationId"],
+            IcebergDestinationUpdate={"AppendOnly": False},
+        )
+    assert code(exc) == "InvalidArgumentException"
