@@ -242,6 +242,8 @@ def stack_events_page_size(env: ProbeEnv) -> Finding:
 
 
 def zip_checksum_returned(env: ProbeEnv) -> Finding:
+    if not env.config.ingest.function.enabled:
+        return undetermined("ingest.enabled is false: no ingest zip to read")
     bucket = env.config.artifacts_bucket_name(env.account_id)
     listing = env.clients.s3.list_objects_v2(Bucket=bucket, Prefix=f"ingest/{env.config.env}/", MaxKeys=1)
     keys = [o["Key"] for o in listing.get("Contents", [])]
