@@ -22,7 +22,7 @@ from tasks.errors import StepFailed, error_code
 from tasks.polling import poll, resource_delays, retry_codes
 from tasks.schemas import ALL_SIGNALS
 from tasks.step import Change, Context, Diff, Outcome, plain
-from tasks.steps import append_only
+from tasks.steps import append_only, stream_tags
 from tasks.steps.stream_spec import described_fields, destination
 
 STREAM_DEADLINE_S = 15 * 60
@@ -38,8 +38,6 @@ UPDATABLE = (
 REPLACING = ("CatalogConfiguration", "DestinationTableConfigurationList", "DeliveryStreamType")
 # CreateDeliveryStream right after CloudFormation created the role: Firehose cannot assume it yet.
 ROLE_NOT_READY = ("InvalidArgumentException",)
-# Tag keys the tool sets: `otlp2pipeline-env`, and `otlp2pipeline:env` before S3 Tables' tag rule was known.
-TOOL_TAG_PREFIXES = ("otlp2pipeline-", "otlp2pipeline:")
 
 
 @dataclass(frozen=True)
@@ -110,34 +108,12 @@ def observed_from(name: str, desc: dict[str, Any] | None) -> Observed:
     )
 
 
-def read_tags(ctx: Context, name: str) -> dict[str, str]:
-    """The stream's tags (ListTagsForDeliveryStream, every page)."""
-    tags: dict[str, str] = {}
-    kwargs: dict[str, Any] = {"DeliveryStreamName": name, "Limit": 50}
-    while True:
-        page = ctx.clients.firehose.list_tags_for_delivery_stream(**kwargs)
-        tags.update({t["Key"]: t.get("Value", "") for t in page.get("Tags", [])})
-        if not page.get("HasMoreTags") or not page.get("Tags"):
-            return tags
-        kwargs["ExclusiveStartTagKey"] = page["Tags"][-1]["Key"]
-
-
 def observe(ctx: Context, signal: str) -> Observed:
     name = ctx.config.stream_name(signal)
     have = observed_from(name, describe(ctx, name))
     if have.exists and have.status in ("ACTIVE", "CREATING"):
-        have = replace(have, tags=read_tags(ctx, name))
+        have = replace(have, tags=stream_tags.read(ctx, name))
     return have
-
-
-def tag_changes(want: dict[str, str], have: dict[str, str] | None) -> tuple[dict[str, str], list[str]]:
-    """(tags to set, keys to remove): the desired tags in place, and keys of the tool's own prefix it no
-    longer sets (the env tag's old name). Tags someone else put on the stream are left alone."""
-    if have is None:
-        return {}, []
-    put = {k: v for k, v in want.items() if have.get(k) != v}
-    drop = [k for k in have if k not in want and k.startswith(TOOL_TAG_PREFIXES)]
-    return put, sorted(drop)
 
 
 def _compare(
@@ -210,7 +186,7 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     if replace:
         why = f"{', '.join(replace)} cannot change in place: delete and re-create"
         return Diff([Change("replace", res, fields, reason=why)], notes)
-    put, drop = tag_changes(want.tags, have.tags)
+    put, drop = stream_tags.changes(want.tags, have.tags)
     if put or drop:
         assert have.tags is not None
         fields["Tags"] = (
@@ -342,14 +318,8 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
         return append_only.turn_on(ctx, want, have, update, recreate)  # it puts the env's tags back too
     if update:
         append_only.update_destination(ctx, have, update)
-    put, drop = tag_changes(want.tags, have.tags)
-    if put:
-        ctx.clients.firehose.tag_delivery_stream(
-            DeliveryStreamName=want.name, Tags=[{"Key": k, "Value": v} for k, v in put.items()]
-        )
-    if drop:
-        ctx.clients.firehose.untag_delivery_stream(DeliveryStreamName=want.name, TagKeys=drop)
-    done = [*update, *(["Tags"] if put or drop else [])]
+    retagged = stream_tags.apply(ctx, want.name, want.tags, have.tags)
+    done = [*update, *(["Tags"] if retagged else [])]
     return Outcome("updated", [f"{want.name}: {', '.join(done)} updated in place"])
 
 
