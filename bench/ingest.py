@@ -1,7 +1,7 @@
 """Receiver figures: converter rows/s, end-to-end spans/s against `doit send`, memory per request and under
 32 concurrent clients.
 
-    .venv/bin/python bench/ingest.py [--rows 10000] [--spans 20000] [--only memory,concurrency]
+    .venv/bin/python bench/ingest.py [--rows 10000] [--spans 20000] [--only memory,concurrency,cost]
 
 - Converter, one core: a protobuf request of N log records (or spans) of about 10 attributes each, in;
   the Firehose record bytes out (decode + map + encode, what the receiver does before sending).
@@ -15,6 +15,7 @@
   fresh receiver process with its default limits. Goals: 0 connection resets (a client past the limit
   gets 503 with Retry-After), and peak resident memory above idle under 3x (the largest request in flight
   x the concurrency limit). These two: bench/ingest_memory.py.
+- Cost: bench/ingest_cost.py (bytes per row against the OTLP bytes, dollars per million rows per signal).
 
 It starts its own emulator (free port, throw-away data dir), writes each figure into bench/results.json
 under "ingest" -> its name (other keys and figures are kept) and asserts nothing.
@@ -230,7 +231,7 @@ def bench_end_to_end(emu_endpoint: str, spans: int) -> dict[str, Any]:
     }
 
 
-FIGURES = ("converter", "end_to_end", "memory", "concurrency")
+FIGURES = ("converter", "cost", "end_to_end", "memory", "concurrency")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,6 +261,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if "converter" in only:
         record("converter", bench_converter(args.rows))
+    if "cost" in only:
+        from bench.ingest_cost import bench_cost
+
+        record("cost", bench_cost())
     if set(only) & {"end_to_end", "memory", "concurrency"}:
         with (
             tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp,

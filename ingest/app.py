@@ -1,11 +1,12 @@
 """The receiver's core: one OTLP/HTTP request in, one response out, with no server around it.
 
-`Receiver.handle(method, path, headers, body) -> Response` is all a Lambda handler needs to call; a server
-(ingest/asgi.py) also asks `before_body` first, to answer what needs no body before reading it, and
-`refuse` for what it answers on its own (a stalled, short or over-limit body, no free slot). Statuses
+`Receiver.handle(method, path, headers, body, deadline) -> Response` is all a Lambda handler needs to call;
+a server (ingest/asgi.py) also asks `before_body` first, to answer what needs no body before reading it,
+and `refuse` for what it answers on its own (a stalled, short or over-limit body, no free slot). Statuses
 follow the OTLP/HTTP specification (otlp-mapping.md): 200 with partial_success for refused items, 400 for
-what no retry fixes, 401, 404, 405, 408, 413, 415, and 503 with Retry-After when the rows could not be
-handed to Firehose or the server is busy. It never answers 200 for rows that were not handed on.
+what no retry fixes, 401, 404, 405, 408, 413 (over the body or the item limit), 415, and 503 with
+Retry-After when the rows could not be handed to Firehose by the request's one deadline or the server is
+busy. It never answers 200 for rows that were not handed on.
 `GET /_ingest/health` tells anyone that the receiver is alive; its counts only to a caller that may send.
 """
 
@@ -17,14 +18,19 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ingest import decode, slices
 from ingest.deliver import Deliver
 from ingest.mapping import Received
+from lake.sender import Deadline
 
 HEALTH_PATH = "/_ingest/health"
 RETRY_AFTER_S = 1
+# Items (spans, log records, data points) one request may hold: each becomes a row, so this bounds the
+# work of a request whatever its size on the wire (a few KiB of gzip can hold 500,000 empty records).
+DEFAULT_MAX_ROWS = 50_000
+DEFAULT_DEADLINE_S = 30.0
 # google.rpc.Status codes of the answers a server gives on its own (Receiver.refuse).
 _RPC_CODES = {
     400: decode.RPC_INVALID_ARGUMENT,
@@ -35,11 +41,19 @@ _RPC_CODES = {
 }
 
 
+class Token(Protocol):
+    """A bearer token that may change while the receiver runs (the Lambda's, from Secrets Manager)."""
+
+    def matches(self, credential: str) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Settings:
     signals: tuple[str, ...]
     max_body_bytes: int
-    token: str | None = field(default=None, repr=False)
+    token: str | Token | None = field(default=None, repr=False)
+    max_rows: int = DEFAULT_MAX_ROWS
+    deadline_s: float = DEFAULT_DEADLINE_S  # a request's one deadline, when its caller gives none
 
 
 @dataclass(frozen=True)
@@ -82,6 +96,12 @@ class Stats:
             }
 
 
+def _matches(token: str | Token, credential: str) -> bool:
+    if isinstance(token, str):
+        return hmac.compare_digest(credential.encode(), token.encode())  # constant time
+    return token.matches(credential)
+
+
 def _lower(headers: dict[str, str] | Any) -> dict[str, str]:
     return {str(k).lower(): str(v) for k, v in dict(headers).items()}
 
@@ -93,8 +113,17 @@ class Receiver:
         self.clock = clock
         self.stats = Stats()
 
-    def handle(self, method: str, path: str, headers: dict[str, str] | Any, body: bytes) -> Response:
-        response = self._handle(method.upper(), path.split("?", 1)[0], _lower(headers), body)
+    def handle(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str] | Any,
+        body: bytes,
+        deadline: Deadline | None = None,
+    ) -> Response:
+        """One request's answer; `deadline` (default: `settings.deadline_s` from now) bounds all of it."""
+        deadline = deadline or Deadline.after(self.settings.deadline_s)
+        response = self._handle(method.upper(), path.split("?", 1)[0], _lower(headers), body, deadline)
         if path != HEALTH_PATH:
             self.stats.add(response)
         return response
@@ -144,12 +173,11 @@ class Receiver:
 
     def _authorized(self, headers: dict[str, str]) -> bool:
         """The request carries the configured bearer token (compared in constant time), or none is set."""
-        if self.settings.token is None:
+        token = self.settings.token
+        if token is None:
             return True
         scheme, _, credential = headers.get("authorization", "").partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(
-            credential.strip().encode(), self.settings.token.encode()
-        )
+        return scheme.lower() == "bearer" and _matches(token, credential.strip())
 
     def _health(self, headers: dict[str, str]) -> Response:
         """Liveness for anyone (a load balancer, `doit ingest`'s readiness poll); the counts only for a
@@ -191,7 +219,9 @@ class Receiver:
             )
         return None
 
-    def _handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Response:
+    def _handle(
+        self, method: str, path: str, headers: dict[str, str], body: bytes, deadline: Deadline
+    ) -> Response:
         if path == HEALTH_PATH and method == "GET":
             return self._health(headers)
         media = decode.media_type(headers.get("content-type"))
@@ -204,13 +234,15 @@ class Receiver:
         rx = Received(micros=int(now * 1_000_000), millis=int(now * 1000))
         try:
             raw = decode.decompress(body, headers.get("content-encoding"), self.settings.max_body_bytes)
-            rows = slices.convert(path, media, raw, self.settings.signals, rx)  # parsed a slice at a time
+            rows = slices.convert(  # parsed a slice at a time, counted against max_rows as it goes
+                path, media, raw, self.settings.signals, rx, max_rows=self.settings.max_rows
+            )
         except decode.TooLarge as exc:
             return self._error(413, decode.RPC_RESOURCE_EXHAUSTED, str(exc), json_body)
         except decode.BadRequest as exc:
             return self._error(400, decode.RPC_INVALID_ARGUMENT, str(exc), json_body)
         del raw  # the rows are all that is needed now
-        delivery = self.deliver(rows.records) if rows.records else None
+        delivery = self.deliver(rows.records, deadline) if rows.records else None
         counts = {signal: len(recs) for signal, recs in rows.records.items()}
         if delivery is not None and not delivery.ok:
             status = 503  # Firehose's own throttle is ServiceUnavailableException ("Slow down.")

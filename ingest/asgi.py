@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ingest.app import RETRY_AFTER_S, Receiver, Response, log_line
+from lake.sender import Deadline
 
 MIB = 1024 * 1024
 # Where the server (ingest/server.py) tells the application that the body ended before its end: a key of
@@ -70,10 +71,11 @@ class _Request:
     headers: dict[str, str]
     length: int | None  # the declared Content-Length; None when chunked or absent
     has_body: bool
+    deadline: Deadline  # the request's one deadline, from its arrival (Settings.deadline_s)
     complete: bool = False  # the whole body was read
 
     @classmethod
-    def of(cls, scope: Scope) -> _Request:
+    def of(cls, scope: Scope, deadline_s: float) -> _Request:
         headers: dict[str, str] = {}
         for name, value in scope.get("headers", []):
             headers[name.decode("latin-1").lower()] = value.decode("latin-1")
@@ -85,6 +87,7 @@ class _Request:
             headers=headers,
             length=length,
             has_body=chunked or bool(length),
+            deadline=Deadline.after(deadline_s),
         )
 
 
@@ -105,7 +108,7 @@ class ReceiverApp:
         if scope["type"] != "http":
             return
         started = time.monotonic()
-        request = _Request.of(scope)
+        request = _Request.of(scope, self.receiver.settings.deadline_s)
         drain = True  # an answer before the body's end: the client may still be sending it
         try:
             response = await self._respond(request, scope, receive)
@@ -150,7 +153,13 @@ class ReceiverApp:
             body = await self._read(request, scope, receive)
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(
-                self._pool, self.receiver.handle, request.method, request.path, request.headers, body
+                self._pool,
+                self.receiver.handle,
+                request.method,
+                request.path,
+                request.headers,
+                body,
+                request.deadline,
             )
         finally:
             self._slots.release()

@@ -1,24 +1,58 @@
 """Rows into the signals' Firehose streams, through the same sender as `doit send` (lake/sender.py).
 
 Batches of at most 500 records and 4 MiB; only the records a call reports failed are sent again, with
-backoff, until the receiver's deadline. The outcome says whether everything was handed on; the receiver
-answers 200 only then, and 503 with Retry-After otherwise, so that the exporter sends the request again.
+backoff, within the request's one deadline. The outcome says whether everything was handed on; the
+receiver answers 200 only then, and 503 with Retry-After otherwise, so that the exporter sends the request
+again.
+
+The deadline holds even when Firehose stalls. The receiver's Firehose clients make one attempt per call
+(the sender retries, within the deadline, what botocore would have retried), and each call goes through
+the client whose connect and read timeouts are the longest that still let it end by the deadline
+(CALL_TIMEOUTS_S). So the answer comes by the deadline, and no call is still running behind it.
 """
 
 from __future__ import annotations
 
-import time
+import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lake.sender import batches, put_batch
+from lake.sender import Deadline, batches, put_batch
 
 THREADS = 4  # metric tables of one request, sent beside each other
+# The connect and the read timeout a call may get: the longest whose call (both, in the worst case) ends
+# before the deadline. Past the shortest, no call starts.
+CALL_TIMEOUTS_S = (0.25, 0.5, 1.0, 2.0, 4.0)
+
+
+def client_config(timeout_s: float) -> BotoConfig:
+    """A receiver's Firehose client: one attempt per call (lake/sender.put_batch retries within the
+    request's deadline), with timeouts that bound a stalled call."""
+    return BotoConfig(
+        retries={"mode": "standard", "max_attempts": 1},
+        connect_timeout=timeout_s,
+        read_timeout=timeout_s,
+        max_pool_connections=32,
+    )
+
+
+class _Bounded:
+    """PutRecordBatch through the client with the longest timeout that lets the call end by `deadline`."""
+
+    def __init__(self, client: Callable[[float], Any], deadline: Deadline) -> None:
+        self._client = client
+        self._deadline = deadline
+
+    def put_record_batch(self, **kwargs: Any) -> Any:
+        left = self._deadline.left()
+        timeout = max([t for t in CALL_TIMEOUTS_S if 2 * t <= left], default=CALL_TIMEOUTS_S[0])
+        return self._client(timeout).put_record_batch(**kwargs)
 
 
 @dataclass
@@ -34,23 +68,36 @@ class Delivery:
         return self.failed == 0
 
 
-Deliver = Callable[[dict[str, list[bytes]]], Delivery]
+Deliver = Callable[[dict[str, list[bytes]], Deadline], Delivery]
 
 
 class FirehoseDelivery:
     """Sends a request's records to the env's streams; several signals' streams on a small shared pool."""
 
-    def __init__(self, firehose: Any, stream_of: Callable[[str], str], deadline_s: float) -> None:
-        self.firehose = firehose
+    def __init__(self, session: Any, endpoint_url: str | None, stream_of: Callable[[str], str]) -> None:
+        self.session = session
+        self.endpoint_url = endpoint_url
         self.stream_of = stream_of
-        self.deadline_s = deadline_s
+        self._clients: dict[float, Any] = {}
+        self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="ingest-send")
 
-    def _one(self, signal: str, batch: list[bytes], end: float) -> tuple[str, int, int, dict[str, int]]:
+    def client(self, timeout_s: float) -> Any:
+        """The Firehose client with that timeout, made on first use and kept (botocore clients are
+        thread-safe)."""
+        with self._lock:
+            if timeout_s not in self._clients:
+                self._clients[timeout_s] = self.session.client(
+                    "firehose", endpoint_url=self.endpoint_url, config=client_config(timeout_s)
+                )
+            return self._clients[timeout_s]
+
+    def _one(self, signal: str, batch: list[bytes], until: Deadline) -> tuple[str, int, int, dict[str, int]]:
         stream = self.stream_of(signal)
+        firehose = _Bounded(self.client, until)
         try:
             sent, failed, _, _, errors = put_batch(
-                self.firehose, stream, batch, deadline_s=max(0.0, end - time.monotonic())
+                firehose, stream, batch, until=until, call_s=2 * CALL_TIMEOUTS_S[0]
             )
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", "ClientError"))
@@ -60,20 +107,19 @@ class FirehoseDelivery:
         return signal, sent, failed, errors
 
     def _signal(
-        self, signal: str, recs: list[bytes], end: float
+        self, signal: str, recs: list[bytes], until: Deadline
     ) -> list[tuple[str, int, int, dict[str, int]]]:
         """One signal's batches one after the other: a 4 MiB batch costs about 3x its size in memory while
         botocore serialises it (bench/ingest.py), so one request never has several in flight per stream."""
-        return [self._one(signal, batch, end) for batch in batches(recs)]
+        return [self._one(signal, batch, until) for batch in batches(recs)]
 
-    def __call__(self, records: dict[str, list[bytes]]) -> Delivery:
-        end = time.monotonic() + self.deadline_s
+    def __call__(self, records: dict[str, list[bytes]], until: Deadline) -> Delivery:
         out = Delivery()
         if len(records) == 1:
             [(signal, recs)] = records.items()
-            results = self._signal(signal, recs, end)
+            results = self._signal(signal, recs, until)
         else:  # metrics: the signals' streams beside each other
-            futures = [self._pool.submit(self._signal, s, recs, end) for s, recs in records.items()]
+            futures = [self._pool.submit(self._signal, s, recs, until) for s, recs in records.items()]
             results = [r for f in futures for r in f.result()]
         for signal, sent, failed, errors in results:
             out.sent[signal] += sent

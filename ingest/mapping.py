@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.values import (
-    ROW_ENCODER,
+    ENCODERS,
+    SPAN_ID_BYTES,
+    TRACE_ID_BYTES,
+    Members,
     Refused,
     attributes,
     attributes_json,
@@ -23,8 +26,10 @@ from ingest.values import (
     dumps,
     exemplars_json,
     finite,
-    hex_id,
-    hex_id_nonzero,
+    int64,
+    optional_id,
+    optional_id_nonzero,
+    required_id,
 )
 from lake.sender import MAX_RECORD_BYTES
 from tasks.schemas import ALL_SIGNALS, load
@@ -34,10 +39,12 @@ Rule = Callable[[Any, "Received"], Any]
 
 @dataclass(frozen=True)
 class Received:
-    """When the receiver got the request: the fallback for a log record without a time."""
+    """When the receiver got the request (the fallback for a log record without a time), and the JSON of
+    the attributes met so far in it, which its rows share (values.attributes_json)."""
 
     micros: int
     millis: int
+    members: Members = field(default_factory=dict, compare=False, repr=False)
 
 
 def _resource_attr(resource: Any, key: str) -> str | None:
@@ -137,8 +144,8 @@ def _links(span: Any) -> str | None:
     return dumps(
         [
             {
-                "trace_id": hex_id(link.trace_id),
-                "span_id": hex_id(link.span_id),
+                "trace_id": required_id(link.trace_id, TRACE_ID_BYTES, "a link's trace_id"),
+                "span_id": required_id(link.span_id, SPAN_ID_BYTES, "a link's span_id"),
                 "trace_state": link.trace_state or None,
                 "attributes": attributes(link.attributes),
                 "dropped_attributes_count": link.dropped_attributes_count,
@@ -151,13 +158,13 @@ def _links(span: Any) -> str | None:
 _POINT_COMMON: dict[str, Rule] = {
     "timestamp": lambda p, rx: p.time_unix_nano // 1000,
     "start_timestamp": _start_ms,
-    "metric_attributes": lambda p, rx: attributes_json(p.attributes),
+    "metric_attributes": lambda p, rx: attributes_json(p.attributes, rx.members),
     "flags": lambda p, rx: p.flags,
     "exemplars_json": lambda p, rx: exemplars_json(p.exemplars),
 }
 _HISTOGRAM_COMMON: dict[str, Rule] = {
     **_POINT_COMMON,
-    "count": lambda p, rx: p.count,
+    "count": lambda p, rx: int64(p.count, "the point's count"),
     "sum": _optional_double("sum"),
     "min": _optional_double("min"),
     "max": _optional_double("max"),
@@ -170,26 +177,30 @@ ITEM: dict[str, dict[str, Rule]] = {
             lr.time_unix_nano // 1000 or lr.observed_time_unix_nano // 1000 or rx.micros
         ),
         "observed_timestamp": lambda lr, rx: lr.observed_time_unix_nano // 1_000_000 or rx.millis,
-        "trace_id": lambda lr, rx: hex_id_nonzero(lr.trace_id),
-        "span_id": lambda lr, rx: hex_id_nonzero(lr.span_id),
+        "trace_id": lambda lr, rx: optional_id_nonzero(
+            lr.trace_id, TRACE_ID_BYTES, "a log record's trace_id"
+        ),
+        "span_id": lambda lr, rx: optional_id_nonzero(lr.span_id, SPAN_ID_BYTES, "a log record's span_id"),
         "severity_number": lambda lr, rx: lr.severity_number,
         "severity_text": lambda lr, rx: _severity_text(lr),
         "body": lambda lr, rx: body_value(lr.body) if lr.HasField("body") else None,
-        "log_attributes": lambda lr, rx: attributes_json(lr.attributes),
+        "log_attributes": lambda lr, rx: attributes_json(lr.attributes, rx.members),
     },
     "traces": {
         "timestamp": lambda s, rx: s.start_time_unix_nano // 1000,
         "end_timestamp": lambda s, rx: s.end_time_unix_nano // 1_000_000,
         "duration": lambda s, rx: max(0, (s.end_time_unix_nano - s.start_time_unix_nano) // 1_000_000),
-        "trace_id": lambda s, rx: hex_id(s.trace_id),
-        "span_id": lambda s, rx: hex_id(s.span_id),
-        "parent_span_id": lambda s, rx: hex_id(s.parent_span_id),
+        "trace_id": lambda s, rx: required_id(s.trace_id, TRACE_ID_BYTES, "a span's trace_id"),
+        "span_id": lambda s, rx: required_id(s.span_id, SPAN_ID_BYTES, "a span's span_id"),
+        "parent_span_id": lambda s, rx: optional_id(
+            s.parent_span_id, SPAN_ID_BYTES, "a span's parent_span_id"
+        ),
         "trace_state": lambda s, rx: s.trace_state or None,
         "span_name": lambda s, rx: s.name,
         "span_kind": lambda s, rx: s.kind,
         "status_code": lambda s, rx: s.status.code,
         "status_message": lambda s, rx: s.status.message or None,
-        "span_attributes": lambda s, rx: attributes_json(s.attributes),
+        "span_attributes": lambda s, rx: attributes_json(s.attributes, rx.members),
         "events_json": lambda s, rx: _events(s),
         "links_json": lambda s, rx: _links(s),
         "dropped_attributes_count": lambda s, rx: s.dropped_attributes_count,
@@ -207,7 +218,7 @@ ITEM: dict[str, dict[str, Rule]] = {
     "exp_histogram": {
         **_HISTOGRAM_COMMON,
         "scale": lambda p, rx: p.scale,
-        "zero_count": lambda p, rx: p.zero_count,
+        "zero_count": lambda p, rx: int64(p.zero_count, "the point's zero_count"),
         "zero_threshold": lambda p, rx: finite(p.zero_threshold, "the point's zero_threshold"),
         "positive_offset": _side("positive", "offset"),
         "positive_bucket_counts": _side("positive", "counts"),
@@ -217,24 +228,31 @@ ITEM: dict[str, dict[str, Rule]] = {
 }
 
 
+# A column of a plan: its JSON key with the colon ('"name":'), its rule, and the JSON text of its type.
+Column = tuple[str, Callable[..., Any], Callable[[Any], str]]
+
+
 @dataclass(frozen=True)
 class Plan:
     """One signal's columns in schema order, split by the level their value is known at."""
 
-    common: tuple[tuple[str, Callable[[Any, Any], Any]], ...]
-    metric: tuple[tuple[str, Callable[[Any, Any], Any]], ...]
-    item: tuple[tuple[str, Rule], ...]
+    common: tuple[Column, ...]
+    metric: tuple[Column, ...]
+    item: tuple[Column, ...]
 
 
 def _plan(signal: str) -> Plan:
-    common, metric, item = [], [], []
+    common: list[Column] = []
+    metric: list[Column] = []
+    item: list[Column] = []
     for col in load(signal).columns:
+        key, encode = f'"{col.name}":', ENCODERS[col.type]
         if col.name in ITEM[signal]:
-            item.append((col.name, ITEM[signal][col.name]))
+            item.append((key, ITEM[signal][col.name], encode))
         elif col.name in COMMON:
-            common.append((col.name, COMMON[col.name]))
+            common.append((key, COMMON[col.name], encode))
         elif col.name in METRIC and signal not in ("logs", "traces"):
-            metric.append((col.name, METRIC[col.name]))
+            metric.append((key, METRIC[col.name], encode))
         else:
             raise RuntimeError(
                 f"config/schemas/{signal}.yaml column {col.name!r} has no rule in ingest/mapping.py"
@@ -276,29 +294,30 @@ class Rows:
         return sum(len(v) for v in self.records.values())
 
 
-def _base(plan: Plan, resource: Any, scope: Any) -> dict[str, Any]:
-    base = {}
-    for name, rule in plan.common:
-        v = rule(resource, scope)
+def _fragment(columns: tuple[Column, ...], a: Any, b: Any) -> str:
+    """The JSON members ('"k":v,...') of the columns known above the item: the resource and scope, or the
+    metric. Written once per scope or metric and shared by its rows, not encoded again for each row."""
+    parts = []
+    for key, rule, encode in columns:
+        v = rule(a, b)
         if v is not None:
-            base[name] = v
-    return base
+            parts.append(key + encode(v))
+    return ",".join(parts)
 
 
-def _emit(rows: Rows, signal: str, base: dict[str, Any], plan: Plan, item: Any, rx: Received) -> None:
-    rec = base.copy()
+def _emit(rows: Rows, signal: str, head: str, plan: Plan, item: Any, rx: Received) -> None:
+    """One item's row: `head` (the members shared with its neighbours), then its own columns in schema
+    order; null values left out."""
+    parts = [head] if head else []
     try:
-        for name, rule in plan.item:
+        for key, rule, encode in plan.item:
             v = rule(item, rx)
             if v is not None:
-                rec[name] = v
-        data = (ROW_ENCODER.encode(rec) + "\n").encode()
+                parts.append(key + encode(v))
     except Refused as exc:
         rows.refuse(str(exc))
         return
-    except ValueError:
-        rows.refuse("a value is NaN or infinite, which JSON cannot carry")
-        return
+    data = ("{" + ",".join(parts) + "}\n").encode()
     if len(data) > MAX_RECORD_BYTES:
         rows.refuse(f"a row of {len(data)} bytes is over Firehose's 1,000 KiB record limit")
         return
@@ -313,9 +332,9 @@ def logs_rows(request: Any, signals: tuple[str, ...], rx: Received) -> Rows:
             if "logs" not in signals:
                 rows.refuse("the env has no logs signal", len(sl.log_records))
                 continue
-            base = _base(plan, rl.resource, sl.scope)
+            head = _fragment(plan.common, rl.resource, sl.scope)
             for lr in sl.log_records:
-                _emit(rows, "logs", base, plan, lr, rx)
+                _emit(rows, "logs", head, plan, lr, rx)
     return rows
 
 
@@ -327,9 +346,9 @@ def traces_rows(request: Any, signals: tuple[str, ...], rx: Received) -> Rows:
             if "traces" not in signals:
                 rows.refuse("the env has no traces signal", len(ss.spans))
                 continue
-            base = _base(plan, rs.resource, ss.scope)
+            head = _fragment(plan.common, rs.resource, ss.scope)
             for span in ss.spans:
-                _emit(rows, "traces", base, plan, span, rx)
+                _emit(rows, "traces", head, plan, span, rx)
     return rows
 
 
@@ -337,7 +356,7 @@ def metrics_rows(request: Any, signals: tuple[str, ...], rx: Received) -> Rows:
     rows = Rows()
     for rm in request.resource_metrics:
         for sm in rm.scope_metrics:
-            bases: dict[str, dict[str, Any]] = {}
+            commons: dict[str, str] = {}  # signal -> its resource and scope members
             for metric in sm.metrics:
                 kind = metric.WhichOneof("data")
                 data = getattr(metric, kind) if kind else None
@@ -350,15 +369,11 @@ def metrics_rows(request: Any, signals: tuple[str, ...], rx: Received) -> Rows:
                     rows.refuse(f"the env has no {signal} signal", len(points))
                     continue
                 plan = PLANS[signal]
-                if signal not in bases:
-                    bases[signal] = _base(plan, rm.resource, sm.scope)
-                base = bases[signal].copy()
-                for name, mrule in plan.metric:
-                    v = mrule(metric, data)
-                    if v is not None:
-                        base[name] = v
+                if signal not in commons:
+                    commons[signal] = _fragment(plan.common, rm.resource, sm.scope)
+                head = ",".join(f for f in (commons[signal], _fragment(plan.metric, metric, data)) if f)
                 for point in points:
-                    _emit(rows, signal, base, plan, point, rx)
+                    _emit(rows, signal, head, plan, point, rx)
     return rows
 
 

@@ -34,13 +34,13 @@ def build(config: Any, token: str | None = None) -> tuple[Receiver, FirehoseDeli
     from tasks.aws import Clients
 
     clients = Clients(config)
-    delivery = FirehoseDelivery(
-        clients.firehose, config.stream_name, float(config.ingest.sender_deadline_seconds)
-    )
+    delivery = FirehoseDelivery(clients.session, config.endpoint, config.stream_name)
     settings = Settings(
         signals=tuple(config.signals),
         max_body_bytes=config.ingest.max_body_mb * MIB,
         token=token or os.environ.get(TOKEN_VAR) or config.ingest.token,
+        max_rows=config.ingest.max_rows,
+        deadline_s=float(config.ingest.sender_deadline_seconds),
     )
     return Receiver(settings, delivery), delivery
 

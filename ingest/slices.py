@@ -160,15 +160,22 @@ def convert(
     signals: tuple[str, ...],
     rx: Received,
     slice_bytes: int = SLICE_BYTES,
+    max_rows: int | None = None,
 ) -> Rows:
-    """The rows of a (decompressed) request body; decode.BadRequest when any of it cannot be read."""
+    """The rows of a (decompressed) request body; decode.BadRequest when any of it cannot be read,
+    decode.TooLarge as soon as it holds more than `max_rows` items (counted slice by slice, so a request
+    over the limit costs at most the limit's work)."""
     mapper = MAPPERS[path]
     if media.is_json or len(body) <= slice_bytes:
-        return mapper(decode.parse(path, media, body), signals, rx)
+        return mapper(decode.parse(path, media, body, max_rows), signals, rx)
     rows = Rows()
+    items = 0
     try:
         for piece in split(body, slice_bytes):
-            _merge(rows, mapper(decode.parse(path, media, piece), signals, rx))
+            request = decode.parse(path, media, piece)
+            items += decode.count_items(path, request)
+            decode.too_many(items, max_rows)
+            _merge(rows, mapper(request, signals, rx))
     except _NotOtlpShape:  # found part way: the rows so far are dropped, the whole is parsed as before
-        return mapper(decode.parse(path, media, body), signals, rx)
+        return mapper(decode.parse(path, media, body, max_rows), signals, rx)
     return rows

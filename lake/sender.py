@@ -4,6 +4,9 @@ Used by `doit send`, verify/ and the OTLP receiver (ingest/).
 Batches hold at most 500 records and 4 MiB. After a partial failure exactly the failed records (by
 position in RequestResponses) are sent again, with backoff toward a deadline; records still failing
 then are reported as lost. Batches go out on a small thread pool sized to the stream's default quotas.
+The receiver gives each request one `Deadline` (an injectable clock): no call starts after it, and a
+whole call that fails in a way a retry may fix (botocore's standard retry conditions) is retried here,
+within that deadline, instead of by botocore.
 """
 
 from __future__ import annotations
@@ -11,12 +14,20 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.retries.standard import (
+    OrRetryChecker,
+    RetryContext,
+    ThrottledRetryableChecker,
+    ThrottlingStatusCodeChecker,
+    TransientRetryableChecker,
+)
 
 from tasks.aws import Clients
 from tasks.config import Config
@@ -34,6 +45,44 @@ RESEND_DEADLINE_S = 60.0
 # The deadline is what bounds resending; 8 attempts gave up on ~0.15% of 500-record batches when 20% of
 # records fail per call (tests/test_reliability_data.py), long before the deadline.
 MAX_ATTEMPTS = 20
+NOT_SENT = "NotSentBeforeTheDeadline"  # the error "code" of records no call was started for in time
+_RETRYABLE = OrRetryChecker(
+    [TransientRetryableChecker(), ThrottledRetryableChecker(), ThrottlingStatusCodeChecker()]
+)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A time on `clock` (monotonic seconds) after which no more work starts; tests inject the clock."""
+
+    at: float
+    clock: Callable[[], float] = time.monotonic
+
+    @classmethod
+    def after(cls, seconds: float, clock: Callable[[], float] = time.monotonic) -> Deadline:
+        return cls(clock() + seconds, clock)
+
+    def left(self) -> float:
+        return self.at - self.clock()
+
+    def passed(self) -> bool:
+        return self.left() <= 0
+
+
+def retryable_code(exc: Exception) -> str | None:
+    """The error code of a failed call that a retry may fix (botocore's standard retry conditions:
+    throttling, 5xx, connection errors and timeouts), or None."""
+    if isinstance(exc, ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        context = RetryContext(
+            1, parsed_response=exc.response, http_response=SimpleNamespace(status_code=status)
+        )
+        code = str(exc.response.get("Error", {}).get("Code") or status)
+    elif isinstance(exc, BotoCoreError):
+        context, code = RetryContext(1, caught_exception=exc), type(exc).__name__
+    else:
+        return None
+    return code if _RETRYABLE.is_retryable(context) else None
 
 
 @dataclass
@@ -75,33 +124,56 @@ def batches(payloads: Iterable[bytes]) -> Iterator[list[bytes]]:
 
 
 def put_batch(
-    firehose: Any, stream: str, batch: list[bytes], deadline_s: float = RESEND_DEADLINE_S
+    firehose: Any,
+    stream: str,
+    batch: list[bytes],
+    deadline_s: float = RESEND_DEADLINE_S,
+    *,
+    until: Deadline | None = None,
+    call_s: float = 0.0,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[int, int, int, int, dict[str, int]]:
     """Send one batch; resend exactly the failed records with jittered backoff.
 
+    Without `until` (doit send): the first call is always made, resends go on for `deadline_s`, and a
+    whole call's failure raises (the client's botocore retries have had their turn). With `until` (the
+    receiver, whose client does not retry): no call starts with less than `call_s` left before it, and a
+    whole call that failed in a way a retry may fix counts as all its records failed, resent like them.
     Returns (sent, finally failed, calls, records resent, error codes seen).
     """
     pending = batch
     calls = resent = 0
     errors: dict[str, int] = {}
     delay = 0.1
-    end = time.monotonic() + deadline_s
+    end = until or Deadline.after(deadline_s)
     for attempt in range(MAX_ATTEMPTS):
-        resp = firehose.put_record_batch(DeliveryStreamName=stream, Records=[{"Data": d} for d in pending])
-        calls += 1
+        if until is not None and until.left() < max(call_s, 1e-9):
+            errors[NOT_SENT] = errors.get(NOT_SENT, 0) + len(pending)
+            break
         if attempt:
             resent += len(pending)
-        if not resp.get("FailedPutCount"):
-            return len(batch), 0, calls, resent, errors
-        failed = []
-        for data, answer in zip(pending, resp["RequestResponses"], strict=True):
-            if answer.get("ErrorCode"):
-                failed.append(data)
-                errors[answer["ErrorCode"]] = errors.get(answer["ErrorCode"], 0) + 1
-        pending = failed
-        if time.monotonic() + delay > end:
+        calls += 1
+        try:
+            resp = firehose.put_record_batch(
+                DeliveryStreamName=stream, Records=[{"Data": d} for d in pending]
+            )
+        except (ClientError, BotoCoreError) as exc:
+            code = retryable_code(exc) if until is not None else None
+            if code is None:
+                raise
+            errors[code] = errors.get(code, 0) + len(pending)
+        else:
+            if not resp.get("FailedPutCount"):
+                return len(batch), 0, calls, resent, errors
+            failed = []
+            for data, answer in zip(pending, resp["RequestResponses"], strict=True):
+                if answer.get("ErrorCode"):
+                    failed.append(data)
+                    errors[answer["ErrorCode"]] = errors.get(answer["ErrorCode"], 0) + 1
+            pending = failed
+        if end.left() < delay:
             break
-        time.sleep(delay * (0.5 + random.random()))
+        sleep(min(delay * (0.5 + random.random()), max(0.0, end.left())))
         delay = min(delay * 2, 5.0)
     return len(batch) - len(pending), len(pending), calls, resent, errors
 

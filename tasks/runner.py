@@ -213,7 +213,18 @@ def status_text(doc: dict[str, Any]) -> str:
         from tasks.table_facts import freshness_lines
 
         lines += freshness_lines(doc["freshness"])
-    lines.append(
-        "healthy" if doc["healthy"] else f"unhealthy: run `doit deploy env={doc['env']}` to converge"
-    )
+    lines.append(_verdict(doc))
     return "\n".join(lines)
+
+
+def _verdict(doc: dict[str, Any]) -> str:
+    """The last line: healthy, or what to run. An alarm in ALARM is repaired at its cause, which doctor
+    names; drift is repaired by deploy."""
+    env = doc["env"]
+    bad = [s["step"] for s in doc["steps"] if not s["ok"]]
+    if not bad:
+        return "healthy"
+    doctor = f"`doit doctor env={env}` names the cause and the fix of an alarm"
+    if bad == ["alarms"]:
+        return f"unhealthy: {doctor}"
+    return f"unhealthy: run `doit deploy env={env}` to converge" + (f"; {doctor}" if "alarms" in bad else "")

@@ -50,6 +50,7 @@ SETTINGS: dict[str, str] = {
     "ingest.max_body_mb": _INT,
     "ingest.token": _OPT_STR,
     "ingest.sender_deadline_seconds": _INT,
+    "ingest.max_rows": _INT,
     # The receiver deployed as a Lambda function behind a Function URL (tasks/ingest_lambda.py).
     "ingest.enabled": _BOOL,
     "ingest.auth": _STR,
@@ -58,6 +59,10 @@ SETTINGS: dict[str, str] = {
     "ingest.reserved_concurrency": _OPT_INT,
     "ingest.memory_mb": _INT,
     "caller_principal": _OPT_STR,
+    # CloudWatch alarms in the stack and where they notify (tasks/alarms.py, docs/alarms.md).
+    "alarms.email": _OPT_STR,
+    "alarms.topic_arn": _OPT_STR,
+    "alarms.freshness_seconds": _OPT_INT,
 }
 
 
@@ -95,14 +100,17 @@ class TableSettings:
 
 @dataclass(frozen=True)
 class IngestSettings:
-    """The OTLP receiver's (ingest/): its port, body limit, bearer token and how long it resends."""
+    """The OTLP receiver's (ingest/): its port, body and row limits, bearer token and its deadline."""
 
     port: int = 4318
     max_body_mb: int = 6
     token: str | None = field(default=None, repr=False)  # a secret: never in a repr or a log line
     sender_deadline_seconds: int = 30
+    max_rows: int = 50_000  # spans, log records and data points one request may hold (above: 413)
     function: LambdaSettings = field(default_factory=LambdaSettings, repr=False)  # the deployed receiver
 
+
+MAX_ROWS_LIMIT = 1_000_000  # ingest.max_rows's ceiling: a request's rows are built in memory at once
 
 # A bearer token: RFC 6750's b64token characters, long enough not to be guessed.
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9._~+/_-]{16,512}=*$")
@@ -123,8 +131,19 @@ def _ingest(raw: Any) -> IngestSettings:
         sender_deadline_seconds=_int(
             ing.get("sender_deadline_seconds"), "ingest.sender_deadline_seconds", 1, 900
         ),
+        max_rows=_int(ing.get("max_rows"), "ingest.max_rows", 1, MAX_ROWS_LIMIT),
         function=lambda_settings(ing),
     )
+
+
+@dataclass(frozen=True)
+class AlarmSettings:
+    """Where the stack's alarms notify (one of email and topic_arn, or neither: nobody) and the data
+    freshness threshold, resolved (a null setting becomes the buffering interval plus five minutes)."""
+
+    email: str | None = None
+    topic_arn: str | None = None
+    freshness_seconds: int = 360
 
 
 @dataclass(frozen=True)
@@ -142,6 +161,7 @@ class Config:
     endpoint: str | None
     ingest: IngestSettings = field(default_factory=IngestSettings)
     caller_principal: str | None = None
+    alarms: AlarmSettings = field(default_factory=AlarmSettings)
 
     # -- names: the only place they are derived --------------------------------------------------
     @property
@@ -228,6 +248,21 @@ class Config:
     def ingest_function_name(self) -> str:
         return f"{self.stack_name}-ingest"
 
+    # -- alarms (tasks/alarms.py): named for what broke ------------------------------------------------
+    @property
+    def alarm_prefix(self) -> str:
+        """Every alarm of the env starts with it: status reads them all with one DescribeAlarms."""
+        return f"{self.stack_name}-"
+
+    def alarm_name(self, scope: str, cause: str) -> str:
+        """`otlp2pipeline-ENV-traces-delivery-failing`: the env, what it watches, and what broke."""
+        return f"{self.alarm_prefix}{scope}-{cause}"
+
+    @property
+    def alarm_topic_name(self) -> str:
+        """The stack's SNS topic when `alarms.email` is set."""
+        return f"{self.stack_name}-alarms"
+
     @property
     def all_tags(self) -> dict[str, str]:
         """Config tags plus the env tag, sorted by key: what every taggable resource carries."""
@@ -263,4 +298,5 @@ class Config:
             "endpoint": self.endpoint,
             "caller_principal": self.caller_principal,
             "ingest_function": vars(self.ingest.function).copy(),
+            "alarms": vars(self.alarms).copy(),
         }

@@ -29,6 +29,8 @@ Stack outputs (stable names; later steps read them, so never rename one):
     IngestFunctionName   the ingest function's name
     IngestTokenSecretArn the secret holding the bearer token (ingest.auth: token only)
     IngestAuth           token | iam
+  and with alarms.email (templates/alarms.yaml.j2):
+    AlarmTopicArn        the SNS topic the alarms notify
 """
 
 from __future__ import annotations
@@ -74,6 +76,8 @@ INGEST_OUTPUT_KEYS: tuple[str, ...] = (
     "IngestAuth",
 )
 INGEST_TEMPLATES = ("ingest.yaml.j2", "ingest_outputs.yaml.j2")
+ALARM_OUTPUT_KEYS: tuple[str, ...] = ("AlarmTopicArn",)
+ALARM_TEMPLATES = ("alarms.yaml.j2", "alarms_outputs.yaml.j2")
 
 # Files the rendered output depends on (besides the config files and the signals' schema files).
 SOURCE_FILES: tuple[Path, ...] = (
@@ -81,6 +85,7 @@ SOURCE_FILES: tuple[Path, ...] = (
     TEMPLATE_DIR / LF_TRUST_TEMPLATE,
     TEMPLATE_DIR / LF_POLICY_TEMPLATE,
     *(TEMPLATE_DIR / t for t in INGEST_TEMPLATES),
+    *(TEMPLATE_DIR / t for t in ALARM_TEMPLATES),
     Path(__file__).resolve(),
 )
 
@@ -103,6 +108,8 @@ def output_keys(config: Config) -> list[str]:
     fn = config.ingest.function
     if fn.enabled:
         keys += [k for k in INGEST_OUTPUT_KEYS if fn.auth == "token" or k != "IngestTokenSecretArn"]
+    if config.alarms.email:
+        keys += list(ALARM_OUTPUT_KEYS)
     return keys
 
 
@@ -164,6 +171,11 @@ def _table_context(config: Config, signal: str) -> dict[str, Any]:
     }
 
 
+def function_timeout(config: Config) -> int:
+    """The ingest function's Timeout: the receiver's resend deadline, plus time to answer 503."""
+    return min(900, config.ingest.sender_deadline_seconds + 10)
+
+
 def _function_context(config: Config) -> dict[str, Any] | None:
     """The ingest function's values (templates/ingest.yaml.j2), or None when ingest.enabled is false."""
     from tasks.ingest_lambda import HANDLER, build_target
@@ -183,13 +195,24 @@ def _function_context(config: Config) -> dict[str, Any] | None:
         "handler": HANDLER,
         "bucket": config.artifacts_bucket_name("${AWS::AccountId}"),
         "access_logs_prefix": config.access_logs_prefix,
-        "timeout": min(900, deadline + 10),  # the resend deadline, plus time to answer 503
+        "timeout": function_timeout(config),
         "deadline": deadline,
         "max_body_bytes": config.ingest.max_body_mb * 1024 * 1024,
+        "max_rows": config.ingest.max_rows,
         # cfn-lint asks Python 3.12+ functions to say whether SnapStart is on; it is not (a URL is
         # invoked unqualified, and SnapStart applies to published versions only).
         "snap_start": int(target.runtime.split(".")[1]) >= 12,
     }
+
+
+def _alarm_context(config: Config) -> dict[str, Any]:
+    """The alarms (tasks/alarms.py) and their topic: `create` with alarms.email, `arn` the YAML of the
+    actions' one entry (the stack's topic, the configured one, or none)."""
+    from tasks.alarms import alarms
+
+    create = bool(config.alarms.email)
+    arn = "Ref: AlarmTopic" if create else _quote(config.alarms.topic_arn) if config.alarms.topic_arn else ""
+    return {"alarms": [a.template() for a in alarms(config)], "alarm_topic": {"create": create, "arn": arn}}
 
 
 def render(config: Config) -> str:
@@ -202,6 +225,7 @@ def render(config: Config) -> str:
             tables=[_table_context(config, s) for s in config.signals],
             tags=_tags_block(config),
             fn=_function_context(config),
+            **_alarm_context(config),
         )
     )
     _load_yaml(text)  # a template bug must fail here, not in CloudFormation
@@ -249,8 +273,8 @@ def lf_role_documents(config: Config, account_id: str) -> tuple[dict[str, Any], 
 
 def input_files(config: Config) -> list[Path]:
     """Every file the rendered template depends on: doit's file_dep for `doit template`."""
+    from tasks import alarms, regions, settings, validation
     from tasks import config as config_module
-    from tasks import regions, settings, validation
     from tasks.config import config_files
 
     return [
@@ -259,6 +283,7 @@ def input_files(config: Config) -> list[Path]:
         Path(config_module.__file__).resolve(),
         Path(settings.__file__).resolve(),
         Path(validation.__file__).resolve(),
+        Path(alarms.__file__).resolve(),
         Path(regions.__file__).resolve(),
         *config_files(config.env),
         *(schemas.SCHEMA_DIR / f"{s}.yaml" for s in config.signals),

@@ -24,6 +24,7 @@ from tasks.settings import (
     MAX_BUCKET_NAME,
     PROJECT,
     TAG_PREFIX,
+    AlarmSettings,
     Config,
     FirehoseSettings,
     TableSettings,
@@ -44,6 +45,13 @@ _PROFILE_RE = re.compile(r"^[A-Za-z0-9_.@+=,:/-]+$")
 _PRINCIPAL_RE = re.compile(  # an IAM role/user ARN, path included (Lake Formation names principals so)
     r"^arn:(?P<partition>[a-z][a-z-]*):iam::\d{12}:(role|user)(/[\x21-\x2e\x30-\x7e]+)*/[\w+=,.@-]{1,64}$"
 )
+# An address SNS's email protocol takes: one @, a dotted domain, no spaces or list separators.
+_EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_TOPIC_ARN_RE = re.compile(
+    r"^arn:(?P<partition>[a-z][a-z-]*):sns:(?P<region>[a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,256}$"
+)
+# DataFreshness is normally at most the buffering interval plus a commit; five minutes more is a stall.
+FRESHNESS_MARGIN_SECONDS = 300
 # Tag keys and values valid under every published rule: CloudFormation's S3 Tables schema (letters, digits,
 # spaces and _./=+-@, no `:`), within S3's and IAM's wider ones (aws-facts.md, "Tag keys").
 _TAG_RE = re.compile(r"^[\w ./=+\-@]*$")
@@ -116,6 +124,35 @@ def max_env_length(region: str) -> int:
     """Longest env whose error bucket `otlp2pipeline-ENV-errors-ACCOUNT-REGION` fits in 63 characters."""
     fixed = len(f"{PROJECT}-") + len("-errors-") + ACCOUNT_ID_LEN + len("-") + len(region)
     return MAX_BUCKET_NAME - fixed
+
+
+def _alarms(raw: Any, region: str, buffering_interval: int) -> AlarmSettings:
+    """`alarms.*`: one of email and topic_arn (or neither), the topic in the env's region and partition."""
+    al = raw if isinstance(raw, dict) else {}
+    email = _str(al.get("email"), "alarms.email", optional=True)
+    if email is not None and (len(email) > 254 or not _EMAIL_RE.fullmatch(email)):
+        raise UserError(
+            f"error: alarms.email={email!r} is invalid: must be one email address, e.g. ops@example.com"
+        )
+    topic = _str(al.get("topic_arn"), "alarms.topic_arn", optional=True)
+    if topic is not None:
+        match = _TOPIC_ARN_RE.fullmatch(topic)
+        if not match or match["partition"] != partition(region) or match["region"] != region:
+            raise UserError(
+                f"error: alarms.topic_arn={topic!r} is invalid: must be an SNS topic ARN in {region}, "
+                f"arn:{partition(region)}:sns:{region}:ACCOUNT:NAME (CloudWatch alarms notify topics of "
+                "their own region)"
+            )
+    if email is not None and topic is not None:
+        raise UserError(
+            "error: alarms.email and alarms.topic_arn are both set: set one (email: the stack makes a topic "
+            "with that subscription; topic_arn: an existing topic), or neither to notify nobody"
+        )
+    freshness = al.get("freshness_seconds")
+    if freshness is None:
+        freshness = buffering_interval + FRESHNESS_MARGIN_SECONDS
+    freshness = _int(freshness, "alarms.freshness_seconds", 60, 86400)
+    return AlarmSettings(email, topic, freshness)
 
 
 def _validate(env: str, c: dict[str, Any]) -> Config:
@@ -270,4 +307,5 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
         endpoint=endpoint,
         ingest=ingest,
         caller_principal=caller,
+        alarms=_alarms(c.get("alarms"), region, firehose.buffering_interval_seconds),
     )

@@ -59,3 +59,34 @@ def expected_stack_outputs(config: Config) -> tuple[str, ...]:
     from tasks.template import output_keys
 
     return tuple(output_keys(config))
+
+
+# The alarms' metrics as the Amazon Data Firehose and AWS Lambda developer guides list them (docs/alarms.md),
+# written down here again, not read from tasks/alarms.py: cause -> (namespace, metric, dimension, statistic).
+STREAM_ALARMS = {
+    "delivery-failing": ("AWS/Firehose", "DeliveryToIceberg.Success", "DeliveryStreamName", "Sum"),
+    "records-to-error-bucket": (
+        "AWS/Firehose",
+        "DeliveryToIceberg.FailedRowCount",
+        "DeliveryStreamName",
+        "Sum",
+    ),
+    "data-stale": ("AWS/Firehose", "DeliveryToIceberg.DataFreshness", "DeliveryStreamName", "Maximum"),
+}
+FUNCTION_ALARMS = {
+    "errors": ("AWS/Lambda", "Errors", "FunctionName", "Sum"),
+    "throttled": ("AWS/Lambda", "Throttles", "FunctionName", "Sum"),
+    "near-timeout": ("AWS/Lambda", "Duration", "FunctionName", "Maximum"),
+}
+
+
+def expected_alarms(config: Config) -> dict[str, tuple[str, str, dict[str, str], str]]:
+    """Alarm name -> (namespace, metric, dimensions, statistic) for every alarm the env must have."""
+    out = {}
+    for signal in config.signals:
+        for cause, (ns, metric, dim, stat) in STREAM_ALARMS.items():
+            out[config.alarm_name(signal, cause)] = (ns, metric, {dim: config.stream_name(signal)}, stat)
+    if config.ingest.function.enabled:
+        for cause, (ns, metric, dim, stat) in FUNCTION_ALARMS.items():
+            out[config.alarm_name("ingest", cause)] = (ns, metric, {dim: config.ingest_function_name}, stat)
+    return out

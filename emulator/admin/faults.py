@@ -11,12 +11,14 @@ kind, kinds not given stay; ``DELETE`` clears all; ``GET`` -> ``{"faults": {...}
 - ``firehose_stream_failures {create: N, delete: N, type, details}``: the next N stream creations end
   ``CREATING_FAILED`` and the next N deletions without ``AllowForceDelete`` end ``DELETING_FAILED``, with
   ``FailureDescription {Type, Details}`` (Type one of botocore's DeliveryStreamFailureType values).
-- ``latency {cloudformation_stack_seconds, firehose_stream_seconds, s3tables_bucket_name_reuse_seconds}``:
-  stacks (Engine._hold in emulator/cloudformation/engine.py) and streams (Firehose handlers) stay in their
-  transitional state that long; a deleted table bucket's name is refused with ConflictException that long
-  (emulator/s3tables/models.py). A state entered while its latency was set lasts while ``held`` says so:
-  measured against the latency's current value, so lowering or clearing it ends a state already running
-  (a test holds the state with a long latency while it looks, then ends it: no race with a loaded machine).
+- ``latency {cloudformation_stack_seconds, firehose_stream_seconds, s3tables_bucket_name_reuse_seconds,
+  firehose_put_seconds}``: stacks (Engine._hold in emulator/cloudformation/engine.py) and streams (Firehose
+  handlers) stay in their transitional state that long; a deleted table bucket's name is refused with
+  ConflictException that long (emulator/s3tables/models.py); PutRecord and PutRecordBatch answer only
+  after that long (a stalled stream; ``stall``), then take the records as usual. A state entered while
+  its latency was set lasts while ``held`` says so: measured against the latency's current value, so
+  lowering or clearing it ends a state already running (a test holds the state with a long latency while
+  it looks, then ends it: no race with a loaded machine).
 - ``omit_fields {"firehose.AppendOnly": true}``: DescribeDeliveryStream leaves AppendOnly out of the
   Iceberg destination description, as AWS may (whether it returns it is unconfirmed); ``false`` or no key:
   the field is returned.
@@ -79,9 +81,11 @@ STREAM_FAILURE_TYPES = (
 STACK_SECONDS = "cloudformation_stack_seconds"  # holds a stack *_IN_PROGRESS
 STREAM_SECONDS = "firehose_stream_seconds"  # holds a stream CREATING / DELETING
 BUCKET_NAME_REUSE_SECONDS = "s3tables_bucket_name_reuse_seconds"  # a deleted bucket's name refused
-LATENCY_KEYS = (STACK_SECONDS, STREAM_SECONDS, BUCKET_NAME_REUSE_SECONDS)
+PUT_SECONDS = "firehose_put_seconds"  # PutRecord / PutRecordBatch stall that long before answering
+LATENCY_KEYS = (STACK_SECONDS, STREAM_SECONDS, BUCKET_NAME_REUSE_SECONDS, PUT_SECONDS)
 
 _lock = threading.Lock()
+_changed = threading.Condition(_lock)  # notified whenever the faults change: a stall re-reads its latency
 _faults: dict[str, dict[str, Any]] = {}
 _fired: Counter[str] = Counter()
 _mutating_seen = 0
@@ -178,6 +182,7 @@ def set_faults(spec: dict[str, Any]) -> None:
             _mutating_seen = 0
         if "throttle" in checked:
             _rng = random.Random(checked["throttle"]["seed"])
+        _changed.notify_all()
         offset = (_faults.get("clock") or {}).get("offset_seconds", 0.0)
     clock.set_offset(offset)  # outside the lock: the clock's hooks may read faults
 
@@ -188,6 +193,7 @@ def clear() -> None:
         _faults.clear()
         _fired.clear()
         _mutating_seen = 0
+        _changed.notify_all()
     clock.set_offset(0.0)
 
 
@@ -233,6 +239,22 @@ def held(since: float, key: str, now: float | None = None) -> bool:
     """Whether a state entered at ``since`` (``time.monotonic()``) lasts at ``now``: the latency's current
     value decides, so lowering or clearing it ends a state already running when the test chooses."""
     return (time.monotonic() if now is None else now) < since + latency(key)
+
+
+def stall(key: str) -> None:
+    """Hold the calling request while the latency ``key`` lasts (``held``), counted as a ``latency``
+    firing. It waits on the faults changing, not in fixed sleeps: lowering or clearing the latency lets a
+    held request go at once."""
+    since = time.monotonic()
+    with _lock:
+        if float((_faults.get("latency") or {}).get(key, 0) or 0) <= 0:
+            return
+        _fired["latency"] += 1
+        while True:
+            left = since + float((_faults.get("latency") or {}).get(key, 0) or 0) - time.monotonic()
+            if left <= 0:
+                return
+            _changed.wait(left)
 
 
 def snapshot() -> dict[str, Any]:

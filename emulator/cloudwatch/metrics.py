@@ -1,16 +1,19 @@
 """Service metrics the emulated services publish, written straight into moto's CloudWatch backend.
 
-AWS services publish their own metrics (``AWS/Firehose`` ...); nobody calls PutMetricData for them. Writing
-into the backend in-process makes them visible to ``GetMetricStatistics`` / ``GetMetricData`` like real ones.
+AWS services publish their own metrics (``AWS/Firehose``, ``AWS/Lambda``); nobody calls PutMetricData for
+them. Writing into the backend in-process makes them visible to ``GetMetricStatistics`` / ``GetMetricData``
+like real ones, and to the alarms (emulator/cloudwatch/alarms.py). A datapoint is stamped with the local
+AWS's clock (emulator/core/clock.py), so a test that moves the clock sees its datapoints where the alarms
+look for them.
 """
 
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from moto.core.utils import utcnow
+from emulator.core import clock
 
 _lock = threading.Lock()
 
@@ -28,7 +31,9 @@ def put(
         from moto.cloudwatch.models import cloudwatch_backends
     except ImportError:  # pragma: no cover
         return
-    ts = timestamp or utcnow()  # naive UTC, as moto compares them
+    ts = timestamp or datetime.fromtimestamp(clock.now(), UTC).replace(
+        tzinfo=None
+    )  # naive UTC, as moto keeps
     dims = [{"Name": k, "Value": v} for k, v in dimensions.items()]
     data: list[dict[str, Any]] = [
         {"MetricName": name, "Value": float(value), "Unit": unit, "Dimensions": dims, "Timestamp": ts}

@@ -28,6 +28,7 @@ from typing import Any
 
 from emulator.admin import faults
 from emulator.cloudwatch import metrics as cloudwatch_metrics
+from emulator.core import clock
 from emulator.firehose.exceptions import (
     ConcurrentModificationException,
     InvalidArgumentException,
@@ -67,7 +68,8 @@ _record_counter = itertools.count(1)
 
 
 def now_ms() -> int:
-    return int(time.time() * 1000)
+    """Epoch milliseconds on the local AWS's clock: arrival times, error objects and DataFreshness."""
+    return int(clock.now() * 1000)
 
 
 def new_record_id() -> str:

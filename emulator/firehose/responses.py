@@ -201,6 +201,7 @@ def put_record_batch(req: OverrideRequest) -> OverrideResponse | None:
     stream = _ours(req)
     if stream is None:
         return None
+    faults.stall(faults.PUT_SECONDS)
     responses = STATE.put_records(req.account_id, req.region, stream.name, datas, batch=True)
     failed = sum(1 for r in responses if "ErrorCode" in r)
     return json_response({"FailedPutCount": failed, "Encrypted": False, "RequestResponses": responses})
@@ -212,5 +213,6 @@ def put_record(req: OverrideRequest) -> OverrideResponse | None:
     stream = _ours(req)
     if stream is None:
         return None
+    faults.stall(faults.PUT_SECONDS)
     responses = STATE.put_records(req.account_id, req.region, stream.name, [data], batch=False)
     return json_response({"RecordId": responses[0]["RecordId"], "Encrypted": False})

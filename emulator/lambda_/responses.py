@@ -16,7 +16,9 @@ from urllib.parse import unquote
 from moto.awslambda.models import LambdaFunction
 from moto.awslambda.policy import Policy
 
+from emulator.core import clock
 from emulator.core.registry import OverrideRequest, OverrideResponse, json_response, register
+from emulator.lambda_ import metrics as lambda_metrics
 from emulator.lambda_ import models, runtime
 from emulator.lambda_.exceptions import LambdaError
 from lake import lambda_facts
@@ -46,10 +48,13 @@ def _json(data: dict[str, Any], status: int = 200, headers: dict[str, str] | Non
 def run(fn: LambdaFunction, payload: bytes, request_id: str | None = None) -> runtime.Outcome:
     """One synchronous invocation through the worker pool, with AWS's response size limit."""
     spec, code = models.spec_for(fn)
+    started = clock.now()
     try:
         outcome = runtime.POOL.invoke(spec, code, payload, request_id)
     except runtime.Throttled as exc:
+        lambda_metrics.throttled(spec.account_id, spec.region, spec.name, started)
         raise LambdaError("TooManyRequestsException", "Rate Exceeded.") from exc
+    duration = outcome.duration_ms
     if outcome.function_error is None and len(outcome.payload) > RESPONSE_LIMIT:
         err = {
             "errorMessage": "Response payload size exceeded maximum allowed payload size "
@@ -59,6 +64,8 @@ def run(fn: LambdaFunction, payload: bytes, request_id: str | None = None) -> ru
         outcome = runtime.Outcome(
             json.dumps(err).encode(), "Unhandled", outcome.log_tail, "Function.ResponseSizeTooLarge"
         )
+    failed = outcome.function_error is not None
+    lambda_metrics.invoked(spec.account_id, spec.region, spec.name, started, duration, failed)
     return outcome
 
 

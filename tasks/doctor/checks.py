@@ -98,6 +98,8 @@ class Doctor:
     def __init__(self, ctx: Context, overrides: dict[str, str] | None = None) -> None:
         self.ctx = ctx
         self.config = ctx.config
+        self.overrides = overrides
+        self.found: list[Finding] = []  # every finding so far, for the alarms' causes
         self.deploy = deploy_command(ctx.config, overrides)
         self.repair = deploy_command(ctx.config, overrides, repair=True)
         self._cache: dict[str, Evaluated] = {}
@@ -321,7 +323,14 @@ class Doctor:
         for check in run_checks(self.ctx):
             yield self.finding(ENTRY_INGEST, check.cause, check.ok, check.found)
 
+    # the stack's alarms: each in ALARM mapped to a cause found above (tasks/doctor/alarms.py) -----------
+    def alarms(self) -> Iterator[Finding]:
+        from tasks.doctor.alarms import findings
+
+        yield from findings(self.ctx, self.found, self.overrides)
+
     def findings(self) -> Iterator[Finding]:
+        from tasks.doctor.alarms import ENTRY_ALARMS
         from tasks.doctor.ingest import ENTRY_INGEST
 
         checks = (
@@ -333,10 +342,13 @@ class Doctor:
             (ENTRY_FIREHOSE_GRANTS, self.firehose_grants),
             (ENTRY_FIREHOSE_ROLE_POLICY, self.firehose_role_policy),
             (ENTRY_INGEST, self.ingest_function),
+            (ENTRY_ALARMS, self.alarms),  # last: it reads the findings before it
         )
         for entry, check in checks:
             try:
-                yield from check()
+                for finding in check():
+                    self.found.append(finding)
+                    yield finding
             except ClientError as exc:
                 # A read the caller may not make is itself a finding (often the very cause); anything
                 # else is an error of the run and goes to cli_action.

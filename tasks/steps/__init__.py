@@ -12,6 +12,7 @@ from typing import Any
 from tasks.config import Config
 from tasks.step import Context, Diff, Outcome, Step
 from tasks.steps import (
+    alarms,
     artifacts_bucket,
     catalog,
     catalog_grant,
@@ -83,6 +84,7 @@ def all_steps(config: Config, *, include_checks: bool = False) -> list[Step[Any,
     if include_checks:
         steps.append(_module_step(tables, (stack.NAME,), deploys=False))
         steps.append(_module_step(function, (stack.NAME,), deploys=False))
+        steps.append(_module_step(alarms, (stack.NAME,), deploys=False))
     steps.append(_module_step(grants, (stack.NAME, catalog_grant.NAME)))
     # The role's inline policy, drifted outside CloudFormation, before the streams that deliver with it.
     steps.append(_module_step(firehose_role, (stack.NAME,)))

@@ -67,8 +67,9 @@ def test_cold_deploy_call_budget_and_status_plan_budgets(emulator):
     status = run(emulator, no_ingest, include_checks=True)
     results = [status.evaluate(n) for n in status.steps]
     assert all(res.error is None and res.diff is not None and res.diff.empty for res in results)
-    # + 1 since the Firehose role's inline policy is read too (iam:GetRolePolicy, steps/firehose_role.py).
-    assert total_calls(emulator) <= CONVERGED_READS + 1 and mutating(emulator) == {}
+    # + 1 since the Firehose role's inline policy is read too (iam:GetRolePolicy, steps/firehose_role.py);
+    # + 1 more for the alarms' one DescribeAlarms (steps/alarms.py).
+    assert total_calls(emulator) <= CONVERGED_READS + 2 and mutating(emulator) == {}
 
 
 def test_plan_on_fresh_env_lists_every_resource_as_create_and_makes_no_write(emulator):
@@ -97,6 +98,11 @@ def test_plan_cli_converged_says_no_changes_text_and_json(emulator, tmp_path):
     assert mutating(emulator) == {}
 
 
+# The data freshness alarms' threshold follows the buffering interval unless alarms.freshness_seconds pins it
+# (tests/e2e/test_alarms.py): pinned to the deployed value, a buffering change touches the streams only.
+PIN = "alarms.freshness_seconds=300"
+
+
 def test_buffering_change_is_an_in_place_update_on_each_stream(emulator, tmp_path):
     deploy(emulator)
     fh = emulator.client("firehose")
@@ -107,7 +113,9 @@ def test_buffering_change_is_an_in_place_update_on_each_stream(emulator, tmp_pat
         for s in DEFAULT_SIGNALS
     }
 
-    results = run(emulator, {"firehose.buffering_interval_seconds": "30"}).plan()
+    results = run(
+        emulator, {"firehose.buffering_interval_seconds": "30", "alarms.freshness_seconds": "300"}
+    ).plan()
     changed = {r.name: r.diff.changes for r in results if r.diff is not None and r.diff.changes}
     assert set(changed) == {f"stream_{s}" for s in DEFAULT_SIGNALS}
     for step_changes in changed.values():
@@ -116,12 +124,12 @@ def test_buffering_change_is_an_in_place_update_on_each_stream(emulator, tmp_pat
         assert set(step_changes[0].fields) == {"BufferingHints"}
         assert step_changes[0].fields["BufferingHints"][1]["IntervalInSeconds"] == 30
 
-    plan = doit(emulator, tmp_path, "plan", "env=local", "firehose.buffering_interval_seconds=30")
+    plan = doit(emulator, tmp_path, "plan", "env=local", "firehose.buffering_interval_seconds=30", PIN)
     assert plan.returncode == 0
     assert plan.stdout.count("update firehose stream") == len(DEFAULT_SIGNALS)
 
     emulator.reset_calls()
-    out = doit(emulator, tmp_path, "deploy", "env=local", "firehose.buffering_interval_seconds=30")
+    out = doit(emulator, tmp_path, "deploy", "env=local", "firehose.buffering_interval_seconds=30", PIN)
     assert out.returncode == 0, out.stdout + out.stderr
     assert mutating(emulator) == {"firehose:UpdateDestination": len(DEFAULT_SIGNALS)}
     for s in DEFAULT_SIGNALS:
@@ -217,7 +225,7 @@ def test_failed_step_exits_non_zero_naming_the_step(emulator, tmp_path):
     deploy(emulator)
     emulator.set_faults({"fail_mutating_call": {"number": 1, "error_code": "InternalFailure", "status": 500}})
     try:
-        out = doit(emulator, tmp_path, "deploy", "env=local", "firehose.buffering_interval_seconds=45")
+        out = doit(emulator, tmp_path, "deploy", "env=local", "firehose.buffering_interval_seconds=45", PIN)
     finally:
         emulator.clear_faults()
     # standard retry mode absorbs one 500; a failure that sticks is what must name the step
@@ -227,7 +235,7 @@ def test_failed_step_exits_non_zero_naming_the_step(emulator, tmp_path):
         {"fail_mutating_call": {"number": 1, "error_code": "InvalidArgumentException", "status": 400}}
     )
     try:
-        out = doit(emulator, tmp_path, "deploy", "env=local", "firehose.buffering_interval_seconds=50")
+        out = doit(emulator, tmp_path, "deploy", "env=local", "firehose.buffering_interval_seconds=50", PIN)
     finally:
         emulator.clear_faults()
     assert out.returncode != 0

@@ -21,6 +21,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
 from ingest import lambda_handler
 from ingest.app import Receiver, Settings
 from ingest.deliver import Delivery
+from lake.sender import Deadline
 
 TOKEN = "t0kenT0kenT0kenT0kenT0kenT0ken00"
 NOW_NS = 1_767_225_600_000_000_000
@@ -94,7 +95,7 @@ class Recorder:
         self.records: dict[str, list[bytes]] = {}
         self.fail = fail
 
-    def __call__(self, records: dict[str, list[bytes]]) -> Delivery:
+    def __call__(self, records: dict[str, list[bytes]], deadline: Deadline) -> Delivery:
         out = Delivery()
         for signal, recs in records.items():
             if self.fail:
@@ -240,3 +241,74 @@ def test_cold_start_against_the_local_aws(emulator: Any, monkeypatch: pytest.Mon
     assert (ok["statusCode"], again["statusCode"], refused["statusCode"]) == (200, 200, 401)
     assert emulator.call_count("secretsmanager", "GetSecretValue") == 1  # once per cold start
     assert emulator.call_count("firehose", "PutRecordBatch") == 2  # the 401 sent nothing
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_token_is_read_again_once_it_is_older_than_its_ttl() -> None:
+    clock, reads = _Clock(), []
+    values = iter(["first-token-0000000", "second-token-000000", "boom", "third-token-0000000"])
+
+    def read() -> str:
+        value = next(values)
+        reads.append(clock.now)
+        if value == "boom":
+            raise RuntimeError("Secrets Manager is unavailable")
+        return value
+
+    token = lambda_handler.CachedToken(read, ttl_s=30, retry_s=5, clock=clock)
+    assert token.matches("first-token-0000000") and reads == [1000.0]
+    clock.now += 29.9
+    assert token.matches("first-token-0000000") and not token.matches("second-token-000000")
+    clock.now += 0.1  # 30 s after the read
+    assert token.matches("second-token-000000") and not token.matches("first-token-0000000")
+    clock.now += 30  # the read fails: the token in hand serves on, and is tried again 5 s later
+    assert token.matches("second-token-000000")
+    clock.now += 4.9
+    assert token.matches("second-token-000000") and len(reads) == 3
+    clock.now += 0.1
+    assert token.matches("third-token-0000000")
+    assert reads == [1000.0, 1030.0, 1060.0, 1065.0]
+
+
+def test_a_token_changed_in_secrets_manager_is_taken_by_a_warm_function_within_a_minute(
+    emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The token is changed outside the tool; the warm function takes it once its copy is 30 s old (an
+    injected clock: no waiting), and the old token is refused from then on."""
+    sm = emulator.client("secretsmanager")
+    arn = sm.create_secret(Name="ingest-token-rotated", SecretString=TOKEN)["ARN"]
+    for key, value in {
+        "AWS_ENDPOINT_URL": emulator.endpoint,
+        "AWS_REGION": emulator.region,
+        "AWS_DEFAULT_REGION": emulator.region,
+    }.items():
+        monkeypatch.setenv(key, value)
+    env = {"OTLP_STREAM_LOGS": "rotated-logs", "OTLP_AUTH": "token", "OTLP_TOKEN_SECRET_ARN": arn}
+    clock = _Clock()
+    rec = Recorder()
+    warm = lambda_handler.build(env, clock=clock)
+    monkeypatch.setattr(lambda_handler, "_RECEIVER", Receiver(warm.settings, rec))
+    new = "n3wT0kenN3wT0kenN3wT0kenN3wT0ken"
+
+    def status(token: str) -> int:
+        headers = {"content-type": "application/x-protobuf", "authorization": f"Bearer {token}"}
+        return int(
+            lambda_handler.handler(url_event("/v1/logs", _logs(1), headers=headers), None)["statusCode"]
+        )
+
+    assert status(TOKEN) == 200
+    sm.put_secret_value(SecretId=arn, SecretString=new)  # changed outside the tool
+    clock.now += lambda_handler.TOKEN_TTL_S - 1
+    assert (status(TOKEN), status(new)) == (200, 401)  # the copy in hand is not yet 30 s old
+    clock.now += 1
+    assert (status(new), status(TOKEN)) == (200, 401)
+    assert lambda_handler.TOKEN_TTL_S <= 60  # "within a minute"
+    assert emulator.call_count("secretsmanager", "GetSecretValue") == 2
+    assert len(rec.records["logs"]) == 3

@@ -255,9 +255,36 @@ def _logs(emu: Any, group: str) -> dict[str, Any] | None:
     return {"group": groups[0], "streams": streams}
 
 
+# What an alarm's evaluation changes (its state) is not what deploy converges.
+ALARM_STATE_KEYS = frozenset(
+    {
+        "StateValue",
+        "StateReason",
+        "StateReasonData",
+        "StateUpdatedTimestamp",
+        "StateTransitionedTimestamp",
+        "AlarmConfigurationUpdatedTimestamp",
+    }
+)
+
+
+def _alarms(emu: Any, cfg: Config) -> dict[str, Any]:
+    """The env's alarms by name (every signal's, so a removed signal's leftovers show; not another env's
+    whose name starts alike, such as local-b's)."""
+    from tasks.alarms import ROWS
+
+    names = {cfg.alarm_name(scope, row.cause) for row in ROWS for scope in (*ALL_SIGNALS, "ingest")}
+    found = emu.client("cloudwatch").describe_alarms(AlarmNamePrefix=cfg.alarm_prefix, MaxRecords=100)
+    return {
+        a["AlarmName"]: {k: v for k, v in a.items() if k not in ALARM_STATE_KEYS}
+        for a in found["MetricAlarms"]
+        if a["AlarmName"] in names
+    }
+
+
 def describe_env(emu: Any, cfg: Config) -> dict[str, Any]:
     """Every resource of one env: stack, its Firehose role, tables with their Iceberg schema, streams,
-    error bucket, log group, and the Lake Formation grants to the env's role."""
+    error bucket, log group, the Lake Formation grants to the env's role, and the alarms."""
     stack = _stack(emu.client("cloudformation"), cfg.stack_name)
     outputs = {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("stack", {}).get("Outputs", [])}
     role_name = outputs.get("FirehoseRoleName")
@@ -276,6 +303,7 @@ def describe_env(emu: Any, cfg: Config) -> dict[str, Any]:
             "error_bucket": _bucket(emu, cfg.error_bucket_name(ACCOUNT)),
             "logs": _logs(emu, cfg.log_group_name),
             "grants": grants,
+            "alarms": _alarms(emu, cfg),
         }
     )
 

@@ -15,6 +15,7 @@ from ingest.app import Receiver, Settings
 from ingest.asgi import Limits
 from ingest.deliver import Delivery
 from ingest.server import ReceiverServer
+from lake.sender import Deadline
 
 KIB = 1024
 LIMIT = 64 * KIB
@@ -29,7 +30,7 @@ class Recorder:
         self.records: dict[str, list[bytes]] = {}
         self.lock = threading.Lock()
 
-    def __call__(self, records: dict[str, list[bytes]]) -> Delivery:
+    def __call__(self, records: dict[str, list[bytes]], deadline: Deadline) -> Delivery:
         with self.lock:
             for signal, recs in records.items():
                 self.records.setdefault(signal, []).extend(recs)

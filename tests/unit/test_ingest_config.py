@@ -12,6 +12,8 @@ def test_ingest_defaults():
     ing = load("local").ingest
     assert (ing.port, ing.max_body_mb, ing.token, ing.sender_deadline_seconds) == (4318, 6, None, 30)
     assert "token" not in repr(ing)  # a secret never reaches a repr or a log line
+    assert ing.max_rows == 50_000
+    assert load("local", {"ingest.max_rows": "40"}).ingest.max_rows == 40
 
 
 def test_ingest_overrides_are_read_and_kept():
@@ -43,6 +45,8 @@ def test_ingest_overrides_are_read_and_kept():
             "ingest.max_body_mb=65 is out of range: must be an integer from 1 to 64",
         ),
         ("ingest.sender_deadline_seconds", "0", "ingest.sender_deadline_seconds=0 is out of range"),
+        ("ingest.max_rows", "0", "ingest.max_rows=0 is out of range: must be an integer from 1 to 1000000"),
+        ("ingest.max_rows", "many", "ingest.max_rows='many' is invalid"),
         ("ingest.token", "short", "ingest.token is invalid: must be 16-512 characters"),
         ("ingest.token", "has spaces in it, sadly", "ingest.token is invalid"),
         ("ingest.nope", "1", "unknown setting ingest.nope=1"),

@@ -19,6 +19,7 @@ from ingest.app import Receiver, Settings
 from ingest.asgi import Limits
 from ingest.deliver import Delivery
 from ingest.server import ReceiverServer
+from lake.sender import Deadline
 from tasks.emulator_ctl import private_log
 from tests.unit.receiver_helpers import TOKEN, Recorder, serve, spans
 from tests.waiting import wait_for
@@ -34,11 +35,11 @@ class Gate(Recorder):
         self.open = threading.Event()
         self.waiting = 0
 
-    def __call__(self, records: dict[str, list[bytes]]) -> Delivery:
+    def __call__(self, records: dict[str, list[bytes]], deadline: Deadline) -> Delivery:
         with self.lock:
             self.waiting += 1
         assert self.open.wait(60), "the gate was never opened"
-        return super().__call__(records)
+        return super().__call__(records, deadline)
 
 
 def _post(port: int, body: bytes, outcomes: list[Any], lock: threading.Lock) -> None:

@@ -17,6 +17,14 @@ SUBSETS: list[tuple[str, ...]] = [
     combo for n in range(1, len(ALL_SIGNALS) + 1) for combo in itertools.combinations(ALL_SIGNALS, n)
 ]
 ACCOUNT = "123456789012"
+ALARM_TOPIC = "arn:aws:sns:us-east-1:123456789012:ops"
+# Where the alarms notify (the shipped envs notify nobody): rendered too by the lint and checkov tests.
+ALARM_VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
+    "email": ("prod", {"alarms.email": "ops@example.com"}),
+    "email-no-ingest": ("local", {"alarms.email": "ops@example.com", "ingest.enabled": "false"}),
+    "topic": ("prod", {"alarms.topic_arn": ALARM_TOPIC}),
+    "nobody": ("local", {}),
+}
 
 
 @cache
@@ -27,6 +35,13 @@ def _config(env: str, signals: tuple[str, ...]) -> cfg.Config:
 @cache
 def _rendered(env: str, signals: tuple[str, ...]) -> str:
     return template.render(_config(env, signals))
+
+
+@cache
+def _alarm_variant(name: str) -> tuple[cfg.Config, str]:
+    env, overrides = ALARM_VARIANTS[name]
+    config = cfg.load(env, overrides)
+    return config, template.render(config)
 
 
 def _doc(env: str, signals: tuple[str, ...]) -> dict[str, Any]:

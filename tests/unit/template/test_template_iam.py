@@ -46,6 +46,8 @@ def _fake_attributes(doc: dict[str, Any], region: str) -> dict[str, str]:
             attrs[f"{name}.Arn"] = f"arn:aws:kms:{region}:{ACCOUNT}:key/{attrs[name]}"
         elif kind == "AWS::SQS::Queue":
             attrs[f"{name}.Arn"] = f"arn:aws:sqs:{region}:{ACCOUNT}:{name}-AbCdEf"
+        elif kind == "AWS::SNS::Topic":  # Ref is the ARN
+            attrs[name] = f"arn:aws:sns:{region}:{ACCOUNT}:{props['TopicName']}"
     for name, r in res.items():
         if r["Type"] == "AWS::S3Tables::Table":
             bucket = res["TableBucket"]["Properties"]["TableBucketName"]
@@ -86,7 +88,7 @@ def _policies(doc: dict[str, Any], region: str) -> list[tuple[str, str, dict[str
             for pol in props.get("Policies", []):
                 resolved = _resolve(pol["PolicyDocument"], region, attrs)
                 found.append((f"{name}.{pol['PolicyName']}", "identity", resolved))
-        elif res["Type"] == "AWS::S3::BucketPolicy":
+        elif res["Type"] in ("AWS::S3::BucketPolicy", "AWS::SNS::TopicPolicy"):
             found.append((f"{name}", "resource", _resolve(props["PolicyDocument"], region, attrs)))
     return found
 
