@@ -20,9 +20,9 @@ def test_every_fact_is_confirmed_on_the_local_aws_and_nothing_is_left_behind(emu
     for fact in FACTS:
         line = next(ln for ln in summary.splitlines() if ln.startswith(f"{fact.id}: "))
         outcome = line.split(": ", 2)[1]
-        # One page of stack events cannot show the page size: the only fact a fresh local env cannot tell.
-        expected = "undetermined" if fact.id == "stack-events-page-size" else "confirmed"
-        assert outcome == expected, line
+        # A stack of one page of events cannot show the page size: the only fact an env may not tell.
+        expected = ("confirmed", "undetermined") if fact.id == "stack-events-page-size" else ("confirmed",)
+        assert outcome in expected, line
     functions = emulator.client("lambda").list_functions()["Functions"]
     assert [f["FunctionName"] for f in functions] == [cfg.ingest_function_name]  # probe functions deleted
     bucket = f"arn:aws:s3tables:{cfg.region}:{emulator.account_id}:bucket/{cfg.table_bucket_name}"
