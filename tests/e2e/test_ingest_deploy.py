@@ -101,7 +101,8 @@ def test_converged_deploy_writes_nothing_and_reads_the_zip_once(emulator: Any, i
     assert _writes(emulator) == {}
     assert emulator.call_count("s3", "HeadObject") == 1  # the zip's key: the artifacts bucket reads no more
     assert not [c for c in emulator.calls() if c["service"] == "s3" and c["operation"] != "HeadObject"]
-    assert dh.total_calls(emulator) <= 15 + 1  # tests/test_deploy.py's no-op budget, plus that one read
+    # tests/test_deploy.py's no-op budget (15 + each stream's tags), plus that one read
+    assert dh.total_calls(emulator) <= 15 + 4 + 1
     assert second.counter.writes == 0
     # The URL serves the env: with the secret's token the rows are handed on, without it 401.
     token = emulator.client("secretsmanager").get_secret_value(SecretId=outputs["IngestTokenSecretArn"])
