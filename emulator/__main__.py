@@ -1,4 +1,5 @@
-"""``python -m emulator [--port P] [--data-dir D] [--lenient-timestamps]``: the local AWS, foreground."""
+"""``python -m emulator [--port P] [--data-dir D] [--lenient-timestamps] [--allow-host NAME]...``: the
+local AWS, in the foreground."""
 
 from __future__ import annotations
 
@@ -23,12 +24,20 @@ def main(argv: list[str] | None = None) -> int:
         help="Iceberg timestamp columns also accept ISO-8601 strings (for older clients; AWS documents "
         "only integer epoch microseconds, the default refuses anything else to the error bucket)",
     )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host header names NAME (repeatable); by default only loopback "
+        "names (127.0.0.1, localhost, ::1) are answered, so no other site can reach it by DNS rebinding",
+    )
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port}: must be between 0 and 65535")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     options.set_startup({"lenient_timestamps": bool(args.lenient_timestamps)})
-    server = EmulatorServer(port=args.port, data_dir=args.data_dir)
+    server = EmulatorServer(port=args.port, data_dir=args.data_dir, allowed_hosts=args.allow_host)
     print(f"emulator: serving on 127.0.0.1:{args.port}, data dir {server.data_dir}", flush=True)
     try:
         server.serve_forever()

@@ -271,6 +271,19 @@ class Receiver:
         )
 
 
+def unavailable(headers: dict[str, str] | Any, message: str) -> Response:
+    """503 with Retry-After in the request's format, for a receiver that cannot serve yet (its cold start
+    failed in a way a retry may fix): the exporter sends the request again."""
+    media = decode.media_type(_lower(headers).get("content-type"))
+    json_body = media.is_json if media else False
+    return Response(
+        503,
+        {"Content-Type": decode.JSON if json_body else decode.PROTOBUF, "Retry-After": str(RETRY_AFTER_S)},
+        decode.encode_status(decode.RPC_UNAVAILABLE, message, json_body),
+        note=message,
+    )
+
+
 def log_line(method: str, path: str, response: Response, millis: float) -> str:
     """One line per request: path, format, rows per table, refused, status, milliseconds. Never the query
     string (a token may be in it) nor any header."""

@@ -25,9 +25,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ingest.app import DEFAULT_DEADLINE_S, DEFAULT_MAX_ROWS, Receiver, Response, Settings
+from ingest.app import DEFAULT_DEADLINE_S, DEFAULT_MAX_ROWS, Receiver, Response, Settings, unavailable
 from ingest.deliver import FirehoseDelivery
-from lake.sender import Deadline
+from lake.sender import Deadline, retryable_code
 
 STREAM_VAR = "OTLP_STREAM_{}"  # one per signal the env has, e.g. OTLP_STREAM_EXP_HISTOGRAM
 AUTH_VAR = "OTLP_AUTH"
@@ -202,5 +202,12 @@ def response_of(resp: Response) -> dict[str, Any]:
 def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
     """Function URL event in, Function URL response out."""
     method, path, headers, body = request_of(event)
-    rec = receiver()
+    try:
+        rec = receiver()
+    except Exception as exc:  # a cold start a retry may fix (Secrets Manager throttled): 503, not a crash
+        code = retryable_code(exc)
+        if code is None:
+            raise  # a function that cannot start: its error shows as Errors (and its alarm)
+        logging.getLogger(__name__).warning("cold start failed (%s), answered 503: %s", code, exc)
+        return response_of(unavailable(headers, f"the receiver could not start yet ({code}): retry"))
     return response_of(rec.handle(method, path, headers, body, deadline_of(context, rec.settings)))

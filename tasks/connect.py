@@ -15,6 +15,7 @@ import yaml
 
 from tasks.config import Config
 from tasks.errors import NotDeployed, UserError
+from tasks.regions import arn
 
 OUTPUT_ENDPOINT = "IngestEndpoint"
 OUTPUT_FUNCTION = "IngestFunctionName"
@@ -26,6 +27,16 @@ MASK = "*" * 12
 PROTOCOL = "http/protobuf"
 SIGV4_EXTENSION = "sigv4auth"
 SIGV4_SERVICE = "lambda"  # a Function URL is signed for the lambda service
+# A Function URL caller with ingest.auth iam needs both (Lambda guide, since October 2025).
+IAM_ACTIONS = ("lambda:InvokeFunctionUrl", "lambda:InvokeFunction")
+MIB = 1024 * 1024
+# The Collector's batches, by serialized (uncompressed) protobuf bytes. The URL's limit is on the whole
+# invocation event, where the gzip body is base64 (4/3): 2 MiB of protobuf gzips to at most ~2 MiB, so the
+# event stays under 2.8 MB + headers, far below 6,291,456 bytes; and the receiver takes up to
+# ingest.max_body_mb after decompression, so a batch never exceeds that either.
+MAX_BATCH_BYTES = 2 * MIB
+MIN_BATCH_BYTES = MIB // 2
+FLUSH_TIMEOUT = "1s"
 
 Auth = Literal["token", "iam"]
 
@@ -41,6 +52,8 @@ class Connection:
     auth: Auth
     secret_arn: str | None = None
     token: str | None = None
+    function_arn: str | None = None  # what an iam caller's policy names (None when not known)
+    max_batch_bytes: int = MAX_BATCH_BYTES
 
     @property
     def base_url(self) -> str:
@@ -66,7 +79,14 @@ def ingest_enabled(config: Config) -> bool:
     return config.ingest.function.enabled
 
 
-def from_outputs(config: Config, outputs: dict[str, str], token: str | None = None) -> Connection:
+def batch_bytes(config: Config) -> int:
+    """The Collector's largest batch: 2 MiB, or less when the receiver takes less (ingest.max_body_mb)."""
+    return min(MAX_BATCH_BYTES, config.ingest.max_body_mb * MIB)
+
+
+def from_outputs(
+    config: Config, outputs: dict[str, str], token: str | None = None, account_id: str | None = None
+) -> Connection:
     """The connection the stack's outputs describe; a stack without the ingest outputs is not deployed
     as the config says (exit 1)."""
     endpoint = outputs.get(OUTPUT_ENDPOINT)
@@ -77,15 +97,24 @@ def from_outputs(config: Config, outputs: dict[str, str], token: str | None = No
         )
     auth = _auth(outputs.get(OUTPUT_AUTH, AUTH_TOKEN), config.stack_name)
     secret = outputs.get(OUTPUT_SECRET) or None
+    name = outputs.get(OUTPUT_FUNCTION, "")
     return Connection(
         env=config.env,
         region=config.region,
         endpoint=endpoint,
-        function_name=outputs.get(OUTPUT_FUNCTION, ""),
+        function_name=name,
         auth=auth,
         secret_arn=secret if auth == "token" else None,
         token=token if auth == "token" else None,
+        function_arn=config.arn("lambda", f"function:{name}", account_id) if name and account_id else None,
+        max_batch_bytes=batch_bytes(config),
     )
+
+
+def _account_of(stack_id: str) -> str | None:
+    """The account of a stack ARN (`arn:PARTITION:cloudformation:REGION:ACCOUNT:stack/...`)."""
+    parts = stack_id.split(":")
+    return parts[4] if len(parts) > 5 and parts[4] else None
 
 
 def read(config: Config, clients: Any) -> Connection:
@@ -104,7 +133,8 @@ def read(config: Config, clients: Any) -> Connection:
         raise NotDeployed(
             f"error: stack {config.stack_name} is not deployed: run `doit deploy env={config.env}` first"
         )
-    conn = from_outputs(config, outputs_of(stack))
+    account = _account_of(str(stack.get("StackId", "")))
+    conn = from_outputs(config, outputs_of(stack), account_id=account)
     if conn.auth != "token":
         return conn
     if not conn.secret_arn:
@@ -113,7 +143,7 @@ def read(config: Config, clients: Any) -> Connection:
             f"run `doit deploy env={config.env}`"
         )
     value = clients.client("secretsmanager").get_secret_value(SecretId=conn.secret_arn)
-    return from_outputs(config, outputs_of(stack), str(value["SecretString"]))
+    return from_outputs(config, outputs_of(stack), str(value["SecretString"]), account)
 
 
 # -- rendering (pure) --------------------------------------------------------------------------------
@@ -140,7 +170,20 @@ def exporter_name(conn: Connection) -> str:
 
 def collector(conn: Connection, show: bool) -> dict[str, Any]:
     """An OpenTelemetry Collector config fragment: the otlphttp exporter (and sigv4auth for iam)."""
-    exporter: dict[str, Any] = {"endpoint": conn.base_url, "compression": "gzip"}
+    exporter: dict[str, Any] = {
+        "endpoint": conn.base_url,
+        "compression": "gzip",
+        # Batches of at most max_batch_bytes serialized bytes: far below the URL's 6 MB event limit, which
+        # exporters do not retry (413).
+        "sending_queue": {
+            "batch": {
+                "sizer": "bytes",
+                "min_size": min(MIN_BATCH_BYTES, conn.max_batch_bytes),
+                "max_size": conn.max_batch_bytes,
+                "flush_timeout": FLUSH_TIMEOUT,
+            }
+        },
+    }
     doc: dict[str, Any] = {}
     if conn.auth == "iam":
         doc["extensions"] = {SIGV4_EXTENSION: {"region": conn.region, "service": SIGV4_SERVICE}}
@@ -157,6 +200,23 @@ def collector_yaml(conn: Connection, show: bool) -> str:
     return yaml.safe_dump(collector(conn, show), sort_keys=False, default_flow_style=False)
 
 
+def iam_policy(conn: Connection) -> dict[str, Any] | None:
+    """ingest.auth iam: the identity policy statement a caller (the Collector's credentials) needs."""
+    if conn.auth != "iam":
+        return None
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": list(IAM_ACTIONS),
+                "Resource": conn.function_arn
+                or arn(conn.region, "lambda", f"function:{conn.function_name}", "ACCOUNT"),
+            }
+        ],
+    }
+
+
 def document(conn: Connection, show: bool) -> dict[str, Any]:
     """`format=json`: the same facts as the text, one document."""
     return {
@@ -170,6 +230,9 @@ def document(conn: Connection, show: bool) -> dict[str, Any]:
         "token_masked": conn.token is not None and not show,
         "sdk_env": sdk_env(conn, show),
         "collector": collector(conn, show),
+        "max_batch_bytes": conn.max_batch_bytes,
+        "iam_actions": list(IAM_ACTIONS) if conn.auth == "iam" else [],
+        "iam_policy": iam_policy(conn),
     }
 
 
@@ -182,9 +245,14 @@ def text(conn: Connection, show: bool) -> str:
     ]
     lines += [f"export {k}={v}" for k, v in sdk_env(conn, show).items()]
     if conn.auth == "iam":
+        resource = conn.function_arn or f"the function {conn.function_name}"
         lines.append(
             "# ingest.auth is iam: requests must be SigV4-signed (service lambda, region "
             f"{conn.region}); the SDKs' OTLP exporters do not sign, so send through the Collector below"
+        )
+        lines.append(
+            f"# the signing identity needs both {' and '.join(IAM_ACTIONS)} on {resource} "
+            "(a Function URL checks both)"
         )
     lines += [
         "",

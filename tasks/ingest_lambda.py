@@ -1,26 +1,27 @@
 """The `ingest.*` settings of the receiver deployed as a Lambda function behind a Function URL.
 
 Kept apart from tasks/config.py so the settings, their rules and the build target they imply live in one
-place. Validation reads only botocore's bundled lambda model (no AWS call): the runtime must be a
-`python3.*` value of its `Runtime` enum, the memory within its `MemorySize` range.
+place. Validation makes no AWS call: the runtime must be a released `python3.*` runtime that Lambda still
+lets a new function use today (lake/lambda_facts.py: cfn-lint's runtime lifecycle data), the memory within
+the `MemorySize` range of botocore's bundled lambda model.
 """
 
 from __future__ import annotations
 
+import datetime
 import platform
-import re
 import sys
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from lake import lambda_facts
 from tasks.errors import UserError
 
 AUTHS = ("token", "iam")
 ARCHITECTURES = ("arm64", "x86_64")
 # Lambda architecture -> the manylinux platform tag pip installs wheels for.
 PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
-_PY_RUNTIME = re.compile(r"^python3\.(\d+)$")
 HANDLER = "ingest.lambda_handler.handler"
 
 
@@ -31,16 +32,36 @@ def _lambda_shape(name: str) -> Any:
     return botocore.session.get_session().get_service_model("lambda").shape_for(name)
 
 
-@cache
+def today() -> datetime.date:
+    """The UTC date Lambda's runtime blocks are judged by (a runtime blocked today is refused today)."""
+    return datetime.datetime.now(datetime.UTC).date()
+
+
 def python_runtimes() -> tuple[str, ...]:
-    """The pinned botocore's `python3.*` runtimes, oldest first."""
-    found = [r for r in _lambda_shape("Runtime").enum if _PY_RUNTIME.fullmatch(r)]
-    return tuple(sorted(found, key=lambda r: int(r.split(".")[1])))
+    """The released `python3.*` runtimes a new function may use today, oldest first."""
+    return lambda_facts.creatable_python_runtimes(today())
 
 
 def default_runtime() -> str:
-    """The newest Python runtime the pinned botocore's lambda model lists."""
-    return python_runtimes()[-1]
+    """The newest released `python3.*` runtime that Lambda lets a new function use today."""
+    return lambda_facts.newest_python(today())
+
+
+def _runtime_rule(runtime: str) -> str:
+    """Why `runtime` is refused: blocked, not released yet, or not a Python runtime."""
+    allowed = ", ".join(python_runtimes())
+    if lambda_facts.python_minor(runtime) is None:
+        return f"must be a Python runtime of Lambda: {allowed}"
+    life = lambda_facts.lifecycles().get(runtime)
+    if life is None:
+        return (
+            f"it is not a released Lambda runtime ({lambda_facts.LIFECYCLE_SOURCE} has no entry for it); "
+            f"use one of {allowed}"
+        )
+    return (
+        f"Lambda blocks creating functions with it since {life.create_block} "
+        f"(per {lambda_facts.LIFECYCLE_SOURCE}); use one of {allowed}"
+    )
 
 
 def memory_range() -> tuple[int, int]:
@@ -102,10 +123,7 @@ def lambda_settings(ing: dict[str, Any]) -> LambdaSettings:
         )
     runtime = ing.get("runtime") or default_runtime()
     if runtime not in python_runtimes():
-        raise UserError(
-            f"error: ingest.runtime={runtime!r} is invalid: must be a Python runtime of Lambda: "
-            f"{', '.join(python_runtimes())}"
-        )
+        raise UserError(f"error: ingest.runtime={runtime!r} is invalid: {_runtime_rule(str(runtime))}")
     arch = ing.get("architecture", "arm64")
     if arch not in ARCHITECTURES:
         raise UserError(f"error: ingest.architecture={arch!r} is invalid: must be arm64 or x86_64")

@@ -18,7 +18,10 @@ from tasks.ingest_lambda import LambdaSettings, lambda_settings
 from tasks.regions import arn, partition
 
 PROJECT = "otlp2pipeline"
-ENV_TAG = f"{PROJECT}:env"  # added to every taggable resource; user tags may not use the prefix
+# Added to every taggable resource; user tags may not use the prefix. No `:` in it: CloudFormation's S3 Tables
+# schema lists no `:` for tag keys (S3's other tagging allows it), so a key valid under every rule is used.
+ENV_TAG = f"{PROJECT}-env"
+TAG_PREFIX = f"{PROJECT}-"
 ACCOUNT_ID_LEN = 12  # AWS account ids are always 12 digits
 MAX_BUCKET_NAME = 63
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlparse
 
+from lake.lambda_facts import has_function_urls
 from tasks.errors import UserError
 from tasks.regions import (
     _REGION_RE,
@@ -22,6 +23,7 @@ from tasks.settings import (
     ACCOUNT_ID_LEN,
     MAX_BUCKET_NAME,
     PROJECT,
+    TAG_PREFIX,
     AlarmSettings,
     Config,
     FirehoseSettings,
@@ -50,7 +52,9 @@ _TOPIC_ARN_RE = re.compile(
 )
 # DataFreshness is normally at most the buffering interval plus a commit; five minutes more is a stall.
 FRESHNESS_MARGIN_SECONDS = 300
-_TAG_RE = re.compile(r"^[\w .:/=+\-@]*$")
+# Tag keys and values valid under every published rule: CloudFormation's S3 Tables schema (letters, digits,
+# spaces and _./=+-@, no `:`), within S3's and IAM's wider ones (aws-facts.md, "Tag keys").
+_TAG_RE = re.compile(r"^[\w ./=+\-@]*$")
 _LOG_RETENTION = (
     1,
     3,
@@ -236,19 +240,14 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
     if len(tags) > 49:  # 50 per resource, one is the env tag
         raise UserError(f"error: tags has {len(tags)} entries: at most 49 (the env tag makes 50)")
     for k, v in tags.items():
-        if (
-            not isinstance(k, str)
-            or not 1 <= len(k) <= 128
-            or not _TAG_RE.fullmatch(k)
-            or k.startswith("aws:")
-        ):
+        if not isinstance(k, str) or not 1 <= len(k) <= 128 or not _TAG_RE.fullmatch(k):
             raise UserError(
-                f"error: tag key {k!r} is invalid: 1-128 letters, digits, spaces and _.:/=+-@, "
-                "not starting with 'aws:'"
+                f"error: tag key {k!r} is invalid: 1-128 letters, digits, spaces and _./=+-@ (no ':': "
+                "CloudFormation's S3 Tables schema does not allow it)"
             )
-        if k.startswith(f"{PROJECT}:"):
+        if k.startswith(TAG_PREFIX):
             raise UserError(
-                f"error: tag key {k!r} is reserved: keys starting with '{PROJECT}:' are set by the tool"
+                f"error: tag key {k!r} is reserved: keys starting with '{TAG_PREFIX}' are set by the tool"
             )
         if (
             isinstance(v, bool)
@@ -258,7 +257,7 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
         ):
             raise UserError(
                 f"error: tag {k}={v!r} is invalid: values are at most 256 letters, digits, spaces "
-                "and _.:/=+-@"
+                "and _./=+-@ (no ':')"
             )
 
     profile = _str(c.get("profile"), "profile", optional=True)
@@ -286,6 +285,14 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
             f"arn:{partition(region)}:iam::123456789012:role/aws-reserved/sso.amazonaws.com/NAME"
         )
 
+    ingest = _ingest(c.get("ingest"))
+    if ingest.function.enabled and not has_function_urls(region):
+        raise UserError(
+            f"error: region={region!r} has no Lambda function URLs, which ingest.enabled needs for the "
+            f"ingest endpoint: set ingest.enabled: false for env {env} (or ingest.enabled=false), or choose "
+            "another region"
+        )
+
     return Config(
         env=env,
         region=region,
@@ -298,7 +305,7 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
         tags={str(k): str(v) for k, v in tags.items()},
         profile=profile,
         endpoint=endpoint,
-        ingest=_ingest(c.get("ingest")),
+        ingest=ingest,
         caller_principal=caller,
         alarms=_alarms(c.get("alarms"), region, firehose.buffering_interval_seconds),
     )

@@ -17,6 +17,7 @@ from tasks.aws import Clients
 from tasks.config import Config
 from tasks.doctor import deploy_command
 from tasks.errors import NotDeployed, UserError
+from verify.facts import FINDING
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -87,10 +88,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    """One line at the end of the report, so `-q` shows why the Function URL was not checked."""
+    """One line at the end of the report, so `-q` shows why the Function URL was not checked; and one
+    line per probed fact: confirmed, differs or undetermined, with what was seen."""
     cfg = config.stash.get(_CONFIG_KEY, None)
     if cfg is not None and not cfg.ingest.function.enabled:
         terminalreporter.write_line(f"{ingest_disabled_reason(cfg)}: its checks were skipped")
+    lines = sorted(
+        str(value)
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", [])
+        if name == FINDING
+    )
+    if lines:
+        terminalreporter.section("facts not yet confirmed by AWS's documentation")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def probe_env(
+    config: Config, clients: Clients, account_id: str, stack_outputs: dict[str, str], delivery_margin: float
+) -> Any:
+    """The env as verify/probes.py sees it; the Function URL is read only when a probe asks."""
+    from tasks.connect import read
+    from verify.probes import ProbeEnv
+
+    def connection() -> Any:
+        return read(config, clients) if config.ingest.function.enabled else None
+
+    return ProbeEnv(config, clients, account_id, stack_outputs, delivery_margin, connection)
 
 
 @pytest.fixture(scope="session")

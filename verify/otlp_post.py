@@ -127,3 +127,20 @@ def post(
             return Answer(resp.status, resp.read())
     except urllib.error.HTTPError as exc:
         return Answer(exc.code, exc.read())
+
+
+# The statuses an OTLP exporter sends a request again for (OTLP/HTTP "Retryable Response Codes").
+RETRYABLE = (429, 502, 503, 504)
+
+
+def export(endpoint: str, path: str, body: bytes, *, deadline_s: float = 60.0, **kwargs: Any) -> Answer:
+    """POST as an OTLP exporter does: a retryable answer is sent again with backoff (the first wait 1 s,
+    the receiver's Retry-After) until an answer that is not retryable, or the deadline; the last answer."""
+    from tasks.polling import backoff_delays, poll_until
+
+    answer, _ = poll_until(
+        lambda: post(endpoint, path, body, **kwargs),
+        lambda a: a.status not in RETRYABLE,
+        backoff_delays(deadline_s, first=1.0),
+    )
+    return answer

@@ -70,13 +70,14 @@ def test_an_sdk_batch_through_the_receiver_lands(
 def test_one_request_per_signal_through_the_function_url_lands(
     clients, config, account_id, signal, ingest_connection, delivery_margin
 ):
-    """A request of this signal, authenticated as `doit connect` says, is answered 200 and its row lands."""
-    from verify.otlp_post import PATHS, post, request
+    """A request of this signal, authenticated as `doit connect` says, is answered 200 (sent again on a
+    retryable answer, as an exporter does) and its row lands."""
+    from verify.otlp_post import PATHS, export, request
 
     run_id = new_run_id()
     conn = ingest_connection
     sign = (clients.session.get_credentials(), config.region) if conn.auth == "iam" else None
-    answer = post(conn.endpoint, PATHS[signal], request(signal, run_id), token=conn.token, sign=sign)
+    answer = export(conn.endpoint, PATHS[signal], request(signal, run_id), token=conn.token, sign=sign)
     assert answer.status == 200, (
         f"POST {conn.endpoint}{PATHS[signal]} answered {answer.status}: {answer.body[:300]!r}"
     )

@@ -12,6 +12,7 @@ import urllib.request
 from typing import Any
 
 ADMIN_PREFIX = "/_emulator/"
+JSON_TYPE = "application/json"
 
 
 class AdminClient:
@@ -22,11 +23,13 @@ class AdminClient:
         self.timeout = timeout
 
     def request(self, method: str, route: str, payload: Any = None, timeout: float | None = None) -> Any:
-        """``method`` on ``/_emulator/route`` (``payload`` as a JSON body); the parsed JSON answer."""
-        data = json.dumps(payload).encode() if payload is not None else None
+        """``method`` on ``/_emulator/route`` (``payload``, or ``{}`` for a write without one, as a JSON
+        body); the parsed JSON answer."""
+        write = method.upper() != "GET"
+        data = json.dumps({} if payload is None else payload).encode() if write else None
         req = urllib.request.Request(f"{self.endpoint}{ADMIN_PREFIX}{route}", data=data, method=method)
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
+        if write:  # the admin API refuses writes without a JSON body type (no cross-site form can send one)
+            req.add_header("Content-Type", JSON_TYPE)
         with urllib.request.urlopen(req, timeout=self.timeout if timeout is None else timeout) as resp:
             return json.loads(resp.read() or b"{}")
 

@@ -196,7 +196,7 @@ def create_change_set(req: OverrideRequest) -> OverrideResponse:
         ):
             raise AlreadyExistsException(f"ChangeSet {cs_name} already exists")
         body = request_template_body(req, a, stack)
-        template = parse_template(body)
+        template = parse_template(body, region=req.region)
         params = resolve_parameters(template, a.get("Parameters") or [], all_params(stack) if stack else None)
         check_capabilities(template, a.get("Capabilities") or [])
         to_import = _to_import(req, template, a.get("ResourcesToImport") or []) if cs_type == "IMPORT" else {}

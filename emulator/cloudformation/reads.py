@@ -321,10 +321,10 @@ def get_template_summary(req: OverrideRequest) -> OverrideResponse | None:
             body = stack.template_body
         else:
             body = request_template_body(req, a, None)
-        template = parse_template(body, unknown_types=lenient)
+        template = parse_template(body, unknown_types=lenient, region=req.region)
     resources = template["Resources"]
     types = list(dict.fromkeys(str(r.get("Type", "")) for r in resources.values()))
-    unknown = [t for t in types if not known_type(t)]
+    unknown = [t for t in types if not known_type(t, req.region)]
     metadata = template.get("Metadata")
     out = {
         "Parameters": _parameters(template, summary=True),
@@ -343,7 +343,7 @@ def get_template_summary(req: OverrideRequest) -> OverrideResponse | None:
 @register(SVC, "ValidateTemplate")
 def validate_template(req: OverrideRequest) -> OverrideResponse:
     a = request_args(req)
-    template = parse_template(request_template_body(req, a, None))
+    template = parse_template(request_template_body(req, a, None), region=req.region)
     out = {
         "Parameters": _parameters(template, summary=False),
         "Description": template.get("Description"),

@@ -104,7 +104,7 @@ def create_stack(req: OverrideRequest) -> OverrideResponse:
         if find_stack(st, name) is not None and find_stack(st, name).deleted is None:  # type: ignore[union-attr]
             raise AlreadyExistsException(f"Stack [{name}] already exists")
         body = request_template_body(req, a, None)
-        template = parse_template(body)
+        template = parse_template(body, region=req.region)
         params = resolve_parameters(template, a.get("Parameters") or [], None)
         check_capabilities(template, a.get("Capabilities") or [])
         stack = Stack(
@@ -136,7 +136,7 @@ def update_stack(req: OverrideRequest) -> OverrideResponse:
         if stack.status == "REVIEW_IN_PROGRESS":
             raise ValidationError(f"Stack:{stack.id} is in {stack.status} state and can not be updated.")
         body = request_template_body(req, a, stack)
-        template = parse_template(body)
+        template = parse_template(body, region=req.region)
         params = resolve_parameters(template, a.get("Parameters") or [], all_params(stack))
         check_capabilities(template, a.get("Capabilities") or [])
         same_params = effective_params(template, params) == all_params(stack)

@@ -27,12 +27,13 @@ def create_only_properties(resource_type: str) -> set[str]:
     return {path[0] for path in cfn_schemas.create_only(resource_type)}
 
 
-def known_type(resource_type: str) -> bool:
-    return (
-        cfn_schemas.known_type(resource_type)
-        or resource_type.startswith("Custom::")
-        or resource_type in ("AWS::CloudFormation::CustomResource",)
-    )
+def known_type(resource_type: str, region: str | None = None) -> bool:
+    """A type CloudFormation has in ``region`` (cfn-lint's per-region provider schemas): one missing there,
+    such as ``AWS::Lambda::Url`` where Lambda has no function URLs, is refused as AWS refuses it,
+    "Unrecognized resource types"."""
+    if resource_type.startswith("Custom::") or resource_type == "AWS::CloudFormation::CustomResource":
+        return True
+    return cfn_schemas.known_type(resource_type, region or cfn_schemas.DEFAULT_REGION)
 
 
 CONTAINER_PROPS = cfn_schemas.CONTAINERS
@@ -51,8 +52,9 @@ _IAM_NAME_PROPS = ("RoleName", "UserName", "GroupName", "ManagedPolicyName", "In
 # -- templates and parameters ----------------------------------------------------------------------
 
 
-def parse_template(body: str, *, unknown_types: bool = False) -> dict[str, Any]:
-    """The template as a dict; ``unknown_types`` lets resource types CloudFormation lacks through."""
+def parse_template(body: str, *, unknown_types: bool = False, region: str | None = None) -> dict[str, Any]:
+    """The template as a dict; ``unknown_types`` lets resource types CloudFormation lacks (in ``region``,
+    when given) through."""
     from moto.cloudformation.models import Stack as MotoStack
 
     try:
@@ -64,7 +66,7 @@ def parse_template(body: str, *, unknown_types: bool = False) -> dict[str, Any]:
     if not isinstance(parsed.get("Resources"), dict) or not parsed["Resources"]:
         raise ValidationError("Template format error: At least one Resources member must be defined.")
     unknown = sorted(
-        {r.get("Type", "") for r in parsed["Resources"].values() if not known_type(r.get("Type", ""))}
+        {r.get("Type", "") for r in parsed["Resources"].values() if not known_type(r.get("Type", ""), region)}
     )
     if unknown and not unknown_types:
         raise ValidationError(f"Template format error: Unrecognized resource types: [{', '.join(unknown)}]")

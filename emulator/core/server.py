@@ -18,7 +18,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from emulator.admin import faults, options, routes
-from emulator.core import calls, protocol, registry, state
+from emulator.core import auth, calls, guard, protocol, registry, state
 from emulator.core.exceptions import AwsError
 from emulator.core.registry import OverrideRequest, OverrideResponse
 from emulator.iceberg import store as iceberg_store
@@ -47,6 +47,7 @@ def load_extensions() -> None:
         import emulator.iam.trust
         import emulator.admin.identity
         import emulator.s3.secure_transport
+        import emulator.s3.checksums
         import emulator.s3.lifecycle
         import emulator.lambda_
         import emulator.cloudwatch.responses  # noqa: F401
@@ -57,10 +58,19 @@ def load_extensions() -> None:
         _loaded = True
 
 
-def account_for(access_key: str) -> str:
-    from moto.iam.models import get_account_id_from
+account_for = auth.account_for
 
-    return str(get_account_id_from(access_key)) if access_key else state.ACCOUNT_ID
+
+def _plain(start_response: StartResponse, status: int, message: str) -> Iterable[bytes]:
+    """A refusal by the local AWS itself (not an AWS error): JSON ``{"Message": ...}``."""
+    import json
+
+    body = json.dumps({"Message": message}).encode()
+    start_response(
+        f"{status} {_reason(status)}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
 
 
 def wipe_data_dir() -> None:
@@ -90,19 +100,30 @@ class EmulatorApp:
     """WSGI app: ``/_emulator/*`` is ours, everything else is an AWS call."""
 
     def __init__(self) -> None:
+        from moto.moto_server import werkzeug_app
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+        # moto answers every origin's CORS preflight ("*"): a page anywhere could then call the local
+        # AWS with its well-known credentials. No CORS here; foreign Origins are refused (guard.py).
+        werkzeug_app.DISABLE_GLOBAL_CORS = True
         load_extensions()
         self.moto = DomainDispatcherApplication(create_backend_app)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if path.startswith("/_emulator/") or path == "/_emulator":
+        admin = path.startswith("/_emulator/") or path == "/_emulator"
+        lambda_url = path.startswith("/_lambda-url/")
+        refused = guard.refusal(environ, admin=admin, lambda_url=lambda_url)
+        if refused is not None:
+            return _plain(start_response, *refused)
+        if admin:
             return routes.handle(environ, start_response)
-        if path.startswith("/_lambda-url/"):
+        if lambda_url:
             from emulator.lambda_ import urls
 
             return urls.handle(environ, start_response)
+        if path.startswith("/moto-api"):  # moto's own reset/state API: not AWS, and not ours to expose
+            return _plain(start_response, 404, f"no such path {path}")
         if path.startswith("/iceberg/"):  # the S3 Tables Iceberg REST endpoint (emulator/s3tables/rest.py)
             from emulator.s3tables import rest
 
@@ -110,6 +131,13 @@ class EmulatorApp:
             return self._send(start_response, response, found)
         body = _read_body(environ)
         ident = protocol.identify(environ, body)
+        service, proto = (ident.service, ident.protocol) if ident else ("s3", "rest-xml")
+        refusal = auth.check(environ, body, proto, s3=service == "s3")
+        if refusal is not None:
+            if ident is not None:
+                calls.record(ident.service, ident.operation)
+            resp = OverrideResponse(status=refusal.status, error=(refusal.code, refusal.message))
+            return self._send(start_response, resp, ident)
         if ident is None:
             return self._send(start_response, self.forward(environ, body))
         response = self.dispatch(environ, body, ident)
@@ -260,13 +288,18 @@ def _stop_lambda_workers() -> None:
 
 
 class EmulatorServer:
-    """One threaded werkzeug server on 127.0.0.1; ``port=0`` picks a free port."""
+    """One threaded werkzeug server on 127.0.0.1; ``port=0`` picks a free port. It answers only requests
+    whose ``Host`` is a loopback name or one of ``allowed_hosts`` (guard.py)."""
 
     def __init__(
-        self, port: int = state.DEFAULT_PORT, data_dir: str | os.PathLike[str] | None = None
+        self,
+        port: int = state.DEFAULT_PORT,
+        data_dir: str | os.PathLike[str] | None = None,
+        allowed_hosts: Iterable[str] = (),
     ) -> None:
         self.port = port
         self.data_dir = Path(data_dir) if data_dir else state.DEFAULT_DATA_DIR
+        self.allowed_hosts = tuple(allowed_hosts)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -276,6 +309,7 @@ class EmulatorServer:
 
     def _prepare(self) -> EmulatorApp:
         state.set_data_dir(self.data_dir)
+        guard.set_allowed_hosts(self.allowed_hosts)
         os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
         app = EmulatorApp()
         reset_all()

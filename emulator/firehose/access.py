@@ -9,7 +9,7 @@ from typing import Any
 from emulator.core.exceptions import AwsError
 from emulator.firehose import iam_policy
 from emulator.firehose.error_output import _error_write
-from emulator.firehose.iam_policy import _log_need, _role_trusts_firehose, find_role
+from emulator.firehose.iam_policy import _log_need, find_role, firehose_can_assume
 from emulator.firehose.models import (
     ERR_LF,
     ERR_NO_CATALOG,
@@ -29,14 +29,17 @@ def check_access(
 ) -> tuple[str, str] | None:
     """What AWS checks before writing: (error code, message) of the first missing piece, or None.
 
-    In AWS's order: the role can be assumed, its IAM policies allow every call of the delivery
-    (iam_policy.py, moto's evaluation), the catalog exists, Lake Formation grants the table."""
+    In AWS's order: the role can be assumed (its trust policy's conditions included), its IAM policies
+    allow every call of the delivery (iam_policy.py, moto's evaluation), the catalog exists, Lake
+    Formation grants the table."""
     role = find_role(stream.account_id, role_arn)
-    if role is None or not _role_trusts_firehose(role):
+    if not firehose_can_assume(role, stream):
         why = (
             "it does not exist"
             if role is None
-            else "its trust policy does not let firehose.amazonaws.com assume it"
+            else "its trust policy does not let firehose.amazonaws.com assume it for this stream (the "
+            f"principal, or a condition on sts:ExternalId={stream.account_id}, aws:SourceAccount or "
+            "aws:SourceArn)"
         )
         return (
             ERR_ROLE,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from emulator.firehose import iam_policy
-from emulator.firehose.iam_policy import _assumable, _log_need, find_role
+from emulator.firehose.iam_policy import _log_need, find_role, firehose_can_assume
 from emulator.firehose.models import (
     DeliveryStream,
     Failure,
@@ -85,7 +85,9 @@ def write_errors(
         + f"{stream.name}-{version}-{when.strftime('%Y-%m-%d-%H-%M-%S')}-{uuid.uuid4()}"
     )
     role_arn, role, need = _error_write(stream, config)
-    if _assumable(role) and need is not None and iam_policy.first_denied(role, [need]) is not None:
+    # Only a role Firehose can assume has its policies evaluated for error output; for one it cannot, the
+    # records still reach the error bucket and the log (Iceberg.RoleAssumptionFailed).
+    if firehose_can_assume(role, stream) and need is not None and iam_policy.first_denied(role, [need]):
         log.warning(
             "Firehose %s: role %s may not write s3://%s/%s: records lost", stream.name, role_arn, bucket, key
         )
@@ -114,7 +116,7 @@ def _log_errors(
         return
     role = find_role(stream.account_id, str(config.get("RoleARN", "")))
     need = _log_need(stream, config)
-    if _assumable(role) and need is not None and iam_policy.first_denied(role, [need]) is not None:
+    if firehose_can_assume(role, stream) and need is not None and iam_policy.first_denied(role, [need]):
         return  # the role may not write its log stream: AWS drops the log events too
     by_error: dict[tuple[str, str], int] = {}
     for f in failures:

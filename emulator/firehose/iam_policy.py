@@ -18,7 +18,8 @@ What a delivery needs (the emulator's reading of the Firehose and Glue docs, see
 - ``logs:PutLogEvents`` on the stream's log stream, when CloudWatch logging is enabled.
 
 The role itself is looked up in moto's IAM (``find_role``); Firehose can assume it only when its trust
-policy lets ``firehose.amazonaws.com`` (``_role_trusts_firehose``).
+policy lets ``firehose.amazonaws.com`` assume it, its conditions holding for the stream
+(``firehose_can_assume``).
 """
 
 from __future__ import annotations
@@ -137,8 +138,21 @@ def denied_message(role_arn: str, need: Need) -> str:
     )
 
 
-def _role_trusts_firehose(role: Any) -> bool:
-    return trusts_service(getattr(role, "assume_role_policy_document", None), "firehose.amazonaws.com")
+def assume_context(stream: DeliveryStream) -> dict[str, str]:
+    """What Firehose's AssumeRole carries for the trust policy's conditions: the account id as the external
+    id (the Firehose guide's trust policy), and the confused-deputy keys for the stream."""
+    return {
+        "sts:ExternalId": stream.account_id,
+        "aws:SourceAccount": stream.account_id,
+        "aws:SourceArn": stream.arn,
+    }
+
+
+def firehose_can_assume(role: Any, stream: DeliveryStream) -> bool:
+    """The role exists and its trust policy lets firehose.amazonaws.com assume it for this stream."""
+    return role is not None and trusts_service(
+        getattr(role, "assume_role_policy_document", None), "firehose.amazonaws.com", assume_context(stream)
+    )
 
 
 def find_role(account_id: str, role_arn: str) -> Any | None:
@@ -148,12 +162,6 @@ def find_role(account_id: str, role_arn: str) -> Any | None:
         return iam_backends[account_id]["global"].get_role_by_arn(role_arn)
     except Exception:
         return None
-
-
-def _assumable(role: Any) -> bool:
-    """Only a role Firehose can assume has its policies evaluated for error output; for one it cannot,
-    the emulator still writes the error records and logs (Iceberg.RoleAssumptionFailed), as before."""
-    return role is not None and _role_trusts_firehose(role)
 
 
 def _log_need(stream: DeliveryStream, config: dict[str, Any]) -> Need | None:

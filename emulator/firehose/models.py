@@ -58,6 +58,10 @@ ERR_COMMIT = "Iceberg.CommitFailed"
 # A timestamp column given anything but integer epoch microseconds (Firehose's Iceberg docs: "For Timestamp
 # data types, you must always send in microseconds"); ISO-8601 only with the lenient_timestamps option.
 ERR_TIMESTAMP = "Iceberg.InvalidTimestamp"
+# A record with a top-level key that is not a column of the table: refused unless schema evolution is on
+# (third-party reports: terraform-provider-aws#47726; AWS's guide only says names "should match"). The code
+# name is the local AWS's own.
+ERR_UNKNOWN_COLUMN = "Iceberg.UnknownColumnWithinRecord"
 
 _RECORD_ID_PREFIX = uuid.uuid4().hex
 _record_counter = itertools.count(1)

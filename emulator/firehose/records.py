@@ -12,6 +12,7 @@ from emulator.firehose.models import (
     ERR_MISSING_COLUMN,
     ERR_TIMESTAMP,
     ERR_TYPE,
+    ERR_UNKNOWN_COLUMN,
     Failure,
     Pending,
 )
@@ -35,12 +36,14 @@ class RecordConverter:
         self.columns: list[tuple[str, str, bool]] = [
             (f.name, str(f.field_type), bool(f.required)) for f in schema.fields
         ]
+        self.names = frozenset(name for name, _kind, _required in self.columns)
 
     def fast(self, items: list[Pending]) -> pa.Table | None:
         """The whole batch through Arrow's C JSON reader, or None when any record needs a closer look.
 
-        Only taken when every record is one line, Arrow parses them all under the table's schema and no
-        required column is null: then it accepts exactly what ``convert`` accepts, about 10x faster.
+        Only taken when every record is one line, Arrow parses them all under the table's schema (no key
+        that is not a column) and no required column is null: then it accepts exactly what ``convert``
+        accepts, about 10x faster.
         """
         import pyarrow as pa
         import pyarrow.json as pa_json
@@ -66,7 +69,7 @@ class RecordConverter:
                 pa.py_buffer(b"\n".join(lines) + b"\n"),
                 read_options=pa_json.ReadOptions(use_threads=False, block_size=1 << 26),
                 parse_options=pa_json.ParseOptions(
-                    explicit_schema=read_schema, unexpected_field_behavior="ignore"
+                    explicit_schema=read_schema, unexpected_field_behavior="error"
                 ),
             )
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
@@ -94,6 +97,18 @@ class RecordConverter:
             if not isinstance(obj, dict):
                 bad.append(
                     Failure(item, ERR_BAD_JSON, "Record must be a JSON object whose keys are column names.")
+                )
+                continue
+            unknown = [key for key in obj if key not in self.names]
+            if unknown:
+                listed = ", ".join(sorted(unknown)[:5])
+                bad.append(
+                    Failure(
+                        item,
+                        ERR_UNKNOWN_COLUMN,
+                        f"Record has fields that are not columns of the table: {listed}. Add the columns "
+                        "to the table (or enable schema evolution) before sending them.",
+                    )
                 )
                 continue
             row: list[Any] = []

@@ -13,6 +13,7 @@ _STATUS = {
     "RequestTooLargeException": 413,
     "InvalidRuntimeException": 502,
     "PreconditionFailedException": 412,
+    "AccessDeniedException": 403,
 }
 
 

@@ -9,6 +9,7 @@ function's role, so calls the function makes are the role's, as on AWS.
 
 from __future__ import annotations
 
+import datetime
 import re
 import threading
 from typing import Any
@@ -16,10 +17,12 @@ from typing import Any
 from moto.awslambda.models import LambdaBackend, LambdaFunction, lambda_backends
 from moto.core.exceptions import JsonRESTError
 
+from emulator.core import clock
 from emulator.firehose.iam_policy import Need, first_denied, partition_of
 from emulator.iam.trust import trusts_service
 from emulator.lambda_ import runtime
 from emulator.lambda_.exceptions import LambdaError, from_moto
+from lake import lambda_facts
 
 LOCAL_URL_PREFIX = "/_lambda-url/"
 _lock = threading.RLock()
@@ -134,7 +137,22 @@ def runtimes() -> list[str]:
     return list(service_model("lambda").shape_for("Runtime").enum)
 
 
-def check_runtime(spec: dict[str, Any]) -> None:
+def check_update_runtime(fn: LambdaFunction, runtime_name: Any) -> None:
+    """An update keeps the function's runtime (blocked once Lambda blocks updates) or moves it to another
+    (blocked like a create)."""
+    wanted = fn.run_time if runtime_name is None else runtime_name
+    phase = "update" if wanted == fn.run_time else "create"
+    check_runtime({"Runtime": wanted, "PackageType": fn.package_type}, phase)
+
+
+def _today() -> datetime.date:
+    return datetime.datetime.fromtimestamp(clock.now(), datetime.UTC).date()
+
+
+def check_runtime(spec: dict[str, Any], phase: str = "create") -> None:
+    """A zip function's runtime: of the model's enum (ValidationException), released and not blocked for
+    ``phase`` (create or update) on the local AWS's date (InvalidParameterValueException), as cfn-lint's
+    runtime lifecycle data says (lake/lambda_facts.py)."""
     runtime_name = spec.get("Runtime")
     if spec.get("PackageType", "Zip") != "Zip":
         return
@@ -145,6 +163,14 @@ def check_runtime(spec: dict[str, Any]) -> None:
             f"1 validation error detected: Value '{runtime_name}' at 'runtime' failed to satisfy constraint: "
             f"Member must satisfy enum value set: [{', '.join(allowed)}]",
         )
+    name = str(runtime_name)
+    if not lambda_facts.is_released(name):
+        raise LambdaError(
+            "InvalidParameterValueException",
+            f"The runtime parameter of {name} is not supported: it is not a released Lambda runtime.",
+        )
+    if lambda_facts.blocked(name, phase, _today()):
+        raise LambdaError("InvalidParameterValueException", lambda_facts.blocked_message(name))
 
 
 _moto_create_function = LambdaBackend.create_function
@@ -152,6 +178,7 @@ _moto_update_code = LambdaFunction.update_function_code
 
 
 def _update_function_code(self: LambdaFunction, updated_spec: dict[str, Any]) -> dict[str, Any]:
+    check_update_runtime(self, None)
     check_s3_code(self.account_id, self.region, updated_spec)
     return dict(_moto_update_code(self, updated_spec))
 

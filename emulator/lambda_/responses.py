@@ -21,9 +21,10 @@ from emulator.core.registry import OverrideRequest, OverrideResponse, json_respo
 from emulator.lambda_ import metrics as lambda_metrics
 from emulator.lambda_ import models, runtime
 from emulator.lambda_.exceptions import LambdaError
+from lake import lambda_facts
 
 SERVICE = "lambda"
-SYNC_REQUEST_LIMIT = 6 * 1024 * 1024  # 6,291,456 bytes (RequestResponse)
+SYNC_REQUEST_LIMIT = lambda_facts.SYNC_PAYLOAD_LIMIT  # 6,291,456 bytes (RequestResponse)
 ASYNC_REQUEST_LIMIT = 1024 * 1024  # 1 MB (Event), since October 2025
 RESPONSE_LIMIT = 6291556  # bytes, as AWS's error message names it
 
@@ -145,6 +146,16 @@ def _no_url() -> LambdaError:
     return LambdaError("ResourceNotFoundException", "The resource you requested does not exist.")
 
 
+def check_url_region(region: str) -> None:
+    """Where Lambda has no function URLs, their operations do not exist: AWS answers AccessDenied
+    "Unable to determine service/operation name to be authorized" (public reports: zappa/Zappa#1425 for
+    ListFunctionUrlConfigs, anomalyco/sst#5327). Also the ``AWS::Lambda::Url`` create there."""
+    if not lambda_facts.has_function_urls(region):
+        raise LambdaError(
+            "AccessDeniedException", "Unable to determine service/operation name to be authorized"
+        )
+
+
 def _check_url_input(body: dict[str, Any], create: bool) -> None:
     auth = body.get("AuthType")
     if (create or auth is not None) and auth not in ("NONE", "AWS_IAM"):
@@ -164,6 +175,7 @@ def _check_url_input(body: dict[str, Any], create: bool) -> None:
 
 def create_url(fn: LambdaFunction, config: dict[str, Any]) -> dict[str, Any]:
     """Shared by the API and ``AWS::Lambda::Url``."""
+    check_url_region(fn.region)
     _check_url_input(config, create=True)
     if fn.url_config is not None:
         raise LambdaError(
@@ -202,12 +214,14 @@ def delete_url(fn: LambdaFunction) -> None:
 
 @register(SERVICE, "CreateFunctionUrlConfig")
 def create_function_url_config(req: OverrideRequest) -> OverrideResponse:
+    check_url_region(req.region)
     fn = models.get_function(req.account_id, req.region, _name(req))
     return _json(create_url(fn, req.body), status=201)
 
 
 @register(SERVICE, "GetFunctionUrlConfig")
 def get_function_url_config(req: OverrideRequest) -> OverrideResponse:
+    check_url_region(req.region)
     fn = models.get_function(req.account_id, req.region, _name(req))
     if fn.url_config is None:
         raise _no_url()
@@ -216,12 +230,14 @@ def get_function_url_config(req: OverrideRequest) -> OverrideResponse:
 
 @register(SERVICE, "UpdateFunctionUrlConfig")
 def update_function_url_config(req: OverrideRequest) -> OverrideResponse:
+    check_url_region(req.region)
     fn = models.get_function(req.account_id, req.region, _name(req))
     return _json(update_url(fn, req.body))
 
 
 @register(SERVICE, "DeleteFunctionUrlConfig")
 def delete_function_url_config(req: OverrideRequest) -> OverrideResponse:
+    check_url_region(req.region)
     fn = models.get_function(req.account_id, req.region, _name(req))
     delete_url(fn)
     return OverrideResponse(status=204)
@@ -229,6 +245,7 @@ def delete_function_url_config(req: OverrideRequest) -> OverrideResponse:
 
 @register(SERVICE, "ListFunctionUrlConfigs")
 def list_function_url_configs(req: OverrideRequest) -> OverrideResponse:
+    check_url_region(req.region)
     fn = models.get_function(req.account_id, req.region, _name(req))
     configs = [url_config_out(fn, updated=True)] if fn.url_config is not None else []
     return _json({"FunctionUrlConfigs": configs})
@@ -275,6 +292,7 @@ def create_function(req: OverrideRequest) -> OverrideResponse:
 @register(SERVICE, "UpdateFunctionConfiguration")
 def update_function_configuration(req: OverrideRequest) -> OverrideResponse:
     fn = models.get_function(req.account_id, req.region, _name(req))
+    models.check_update_runtime(fn, req.body.get("Runtime"))
     if "Role" in req.body:
         models.check_role(req.account_id, req.region, str(req.body["Role"]))
     if "Environment" in req.body:

@@ -5,7 +5,8 @@ after the prefix), the function runs in the worker pool, and its answer becomes 
 interprets it (a ``statusCode`` object, or any other JSON value as a 200 ``application/json`` body).
 ``AuthType: NONE`` needs the resource policy AWS requires of URLs made since October 2025 (public
 ``lambda:InvokeFunctionUrl`` and ``lambda:InvokeFunction``), else ``403 {"Message":"Forbidden"}``;
-``AWS_IAM`` needs a valid SigV4 signature (service ``lambda``) by an access key the emulator knows.
+``AWS_IAM`` needs a valid SigV4 signature by an access key the emulator knows, scoped to the function's
+region and service ``lambda``. The 6 MB synchronous limit is checked on the whole event, as AWS counts it.
 Each request is counted as ``lambda``/``InvokeFunctionUrl`` in the call counter.
 """
 
@@ -23,14 +24,15 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from emulator.core import calls
-from emulator.lambda_ import models, responses, sigv4
+from emulator.core import auth, calls, sigv4
+from emulator.lambda_ import models, responses
 from emulator.lambda_.exceptions import LambdaError
+from lake import lambda_facts
 
 StartResponse = Callable[..., Any]
-REQUEST_LIMIT = 6 * 1024 * 1024
-# The emulator's own default credentials (tasks/aws.py EMULATOR_CREDENTIALS): moto's default caller.
-DEFAULT_ACCESS_KEYS = {"testing": "testing"}
+# AWS's synchronous payload limit holds for the whole 2.0 event, where a binary body is base64 (4/3 of its
+# size): a 5,000,084-byte protobuf body makes an event above 6,291,456 bytes.
+REQUEST_LIMIT = lambda_facts.SYNC_PAYLOAD_LIMIT
 _TEXT_TYPES = re.compile(
     r"^(text/.*|application/(json|xml|javascript|x-www-form-urlencoded|graphql|[\w.+-]+\+(json|xml)))$"
 )
@@ -128,50 +130,16 @@ def _none_auth_ok(fn: Any) -> bool:
     )
 
 
-def known_access_key(account_id: str, region: str, access_key: str) -> tuple[dict[str, str], str] | None:
-    """The caller behind a known access key (IAM user key, moto STS credentials, the default) and its
-    secret, or None."""
-    from moto.iam.models import iam_backends
-    from moto.sts.models import sts_backends
-
-    from emulator.firehose.iam_policy import partition_of
-
-    if access_key in DEFAULT_ACCESS_KEYS:
-        arn = f"arn:{partition_of(region)}:iam::{account_id}:user/moto"
-        caller = {"accountId": account_id, "userArn": arn, "userId": "AIDAMOTO", "callerId": "AIDAMOTO"}
-        return caller, DEFAULT_ACCESS_KEYS[access_key]
-    assumed = sts_backends[account_id]["global"].get_assumed_role_from_access_key(access_key)
-    if assumed is not None:
-        caller = {
-            "accountId": str(assumed.account_id),
-            "userArn": str(assumed.arn),
-            "userId": str(assumed.user_id),
-            "callerId": str(assumed.user_id),
-        }
-        return caller, str(assumed.secret_access_key)
-    iam = iam_backends[account_id][partition_of(region)]
-    for user in iam.users.values():
-        for key in user.access_keys:
-            if key.access_key_id == access_key and key.status == "Active":
-                caller = {
-                    "accountId": account_id,
-                    "userArn": user.arn,
-                    "userId": user.id,
-                    "callerId": user.id,
-                }
-                return caller, str(key.secret_access_key)
-    return None
-
-
-def _iam_caller(environ: dict[str, Any], body: bytes, account_id: str, region: str) -> dict[str, Any] | None:
-    """The SigV4 signer of the request (service ``lambda``, a known key, a valid signature), or None."""
+def _iam_caller(environ: dict[str, Any], body: bytes, region: str) -> dict[str, Any] | None:
+    """The SigV4 signer of the request, or None: the credential scope must name the function's region and
+    service ``lambda`` (``.../REGION/lambda/aws4_request``), the key must be known and the signature valid."""
     signed = sigv4.parse(environ)
-    if signed is None or signed.service != "lambda":
+    if signed is None or signed.service != "lambda" or signed.region != region:
         return None
-    known = known_access_key(account_id, region, signed.access_key)
-    if known is None or not sigv4.valid(environ, body, signed, known[1]):
+    found = auth.signer(environ, body, signed, region)
+    if found is None:
         return None
-    return {"accessKey": signed.access_key, "cognitoIdentity": None, "principalOrgId": None, **known[0]}
+    return {"accessKey": signed.access_key, "cognitoIdentity": None, "principalOrgId": None, **found.identity}
 
 
 # -- the 2.0 event and the response ------------------------------------------------------------------
@@ -284,14 +252,17 @@ def handle(environ: dict[str, Any], start_response: StartResponse) -> Iterable[b
         return _message(start_response, 413, "Request Entity Too Large")
     caller = None
     if fn.url_config is not None and fn.url_config.config.get("AuthType") == "AWS_IAM":
-        caller = _iam_caller(environ, body, account_id, region)
+        caller = _iam_caller(environ, body, region)
         if caller is None:
             return _message(start_response, 403, "Forbidden")
     elif not _none_auth_ok(fn):
         return _message(start_response, 403, "Forbidden")
     event = build_event(environ, url_id, raw_path, body, account_id, caller)
+    payload = json.dumps(event).encode()
+    if len(payload) > REQUEST_LIMIT:  # the invocation event, not the body, is what the limit counts
+        return _message(start_response, 413, "Request Entity Too Large")
     try:
-        outcome = responses.run(fn, json.dumps(event).encode(), event["requestContext"]["requestId"])
+        outcome = responses.run(fn, payload, event["requestContext"]["requestId"])
     except LambdaError as exc:
         if exc.code == "TooManyRequestsException":
             return _message(start_response, 429, "Rate Exceeded.")

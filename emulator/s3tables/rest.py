@@ -43,7 +43,7 @@ def prefix_of(warehouse: str) -> str:
 
 def identify(environ: dict[str, Any]) -> Identified | None:
     """The operation of a request under /iceberg/ (None: no such route), its region and access key."""
-    from emulator.lambda_ import sigv4
+    from emulator.core import sigv4
 
     raw = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/"))
     path = raw.split("?", 1)[0]
@@ -69,8 +69,8 @@ class RestError(AwsError):
 
 
 def _authenticate(req: OverrideRequest, environ: dict[str, Any]) -> None:
-    from emulator.lambda_ import sigv4
-    from emulator.lambda_.urls import known_access_key
+    """As AWS's front end: a SigV4 signature for `s3tables` by a known access key (emulator/core/auth.py)."""
+    from emulator.core import auth, sigv4
 
     signed = sigv4.parse(environ)
     if signed is None:
@@ -79,13 +79,11 @@ def _authenticate(req: OverrideRequest, environ: dict[str, Any]) -> None:
         raise RestError(
             "ForbiddenException", f"Credential should be scoped to correct service: '{SERVICE}'.", 403
         )
-    known = known_access_key(req.account_id, signed.region, signed.access_key)
-    if known is None:
-        raise RestError("ForbiddenException", "The security token included in the request is invalid.", 403)
-    if not sigv4.valid(environ, req.raw, signed, known[1]):
+    if auth.signer(environ, req.raw, signed, signed.region) is None:
         raise RestError(
             "ForbiddenException",
-            "The request signature we calculated does not match the signature you provided.",
+            "The security token included in the request is invalid, or the request signature we calculated "
+            "does not match the signature you provided.",
             403,
         )
 

@@ -36,6 +36,7 @@ ERROR_CODE_ENTRIES: dict[str, str] = {
     "Iceberg.InvalidRecordFormat": ENTRY_RECORD_SHAPE,
     "Iceberg.DataTypeMismatch": ENTRY_RECORD_SHAPE,
     "Iceberg.InvalidTimestamp": ENTRY_RECORD_SHAPE,  # not integer epoch microseconds
+    "Iceberg.UnknownColumnWithinRecord": ENTRY_RECORD_SHAPE,  # a key that is not a column
     "Iceberg.InvalidUniqueKeys": ENTRY_APPEND_ONLY,  # unique keys only apply without AppendOnly
     "Iceberg.RoleAssumptionFailed": ENTRY_ASSUME_ROLE,
     "Iceberg.InsufficientLakeFormationPermissions": ENTRY_FIREHOSE_GRANTS,

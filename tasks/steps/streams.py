@@ -13,7 +13,7 @@ no longer enabled are deleted by the `stream_cleanup` step.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -22,7 +22,7 @@ from tasks.errors import StepFailed, error_code
 from tasks.polling import poll, resource_delays, retry_codes
 from tasks.schemas import ALL_SIGNALS
 from tasks.step import Change, Context, Diff, Outcome, plain
-from tasks.steps import append_only
+from tasks.steps import append_only, stream_tags
 from tasks.steps.stream_spec import described_fields, destination
 
 STREAM_DEADLINE_S = 15 * 60
@@ -62,6 +62,7 @@ class Observed:
     created: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
     failure: str | None = None
+    tags: dict[str, str] | None = None  # None: not read (ListTagsForDeliveryStream)
 
 
 def desired(ctx: Context, signal: str) -> Desired:
@@ -109,7 +110,10 @@ def observed_from(name: str, desc: dict[str, Any] | None) -> Observed:
 
 def observe(ctx: Context, signal: str) -> Observed:
     name = ctx.config.stream_name(signal)
-    return observed_from(name, describe(ctx, name))
+    have = observed_from(name, describe(ctx, name))
+    if have.exists and have.status in ("ACTIVE", "CREATING"):
+        have = replace(have, tags=stream_tags.read(ctx, name))
+    return have
 
 
 def _compare(
@@ -182,10 +186,22 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     if replace:
         why = f"{', '.join(replace)} cannot change in place: delete and re-create"
         return Diff([Change("replace", res, fields, reason=why)], notes)
+    put, drop = stream_tags.changes(want.tags, have.tags)
+    if put or drop:
+        assert have.tags is not None
+        fields["Tags"] = (
+            {k: have.tags[k] for k in sorted({*put, *drop}) if k in have.tags},
+            {k: want.tags[k] for k in sorted(put)},
+        )
     if have.status == "CREATING":
         fields["DeliveryStreamStatus"] = (have.status, "ACTIVE")
         return Diff([Change("update", res, fields, reason="creating: wait for ACTIVE")], notes)
-    how = f"in place: {append_only.IN_PLACE}" if "AppendOnly" in fields else "UpdateDestination"
+    if "AppendOnly" in fields:
+        how = f"in place: {append_only.IN_PLACE}"
+    else:
+        ways = ["UpdateDestination"] if set(fields) - {"Tags"} else []
+        ways += ["tags in place"] if "Tags" in fields else []
+        how = " and ".join(ways)
     return Diff([Change("update", res, fields, reason=how)] if fields else [], notes)
 
 
@@ -299,9 +315,12 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
             delete_stream(ctx, want.name)
             create_stream(ctx, want)
 
-        return append_only.turn_on(ctx, want, have, update, recreate)
-    append_only.update_destination(ctx, have, update)
-    return Outcome("updated", [f"{want.name}: {', '.join(update)} updated in place"])
+        return append_only.turn_on(ctx, want, have, update, recreate)  # it puts the env's tags back too
+    if update:
+        append_only.update_destination(ctx, have, update)
+    retagged = stream_tags.apply(ctx, want.name, want.tags, have.tags)
+    done = [*update, *(["Tags"] if retagged else [])]
+    return Outcome("updated", [f"{want.name}: {', '.join(done)} updated in place"])
 
 
 def report(have: Observed) -> list[tuple[str, str]]:

@@ -103,9 +103,15 @@ def test_the_freshness_threshold_follows_the_buffering_interval_unless_pinned(em
     deploy(emulator, overrides)
     moved = {**overrides, "firehose.buffering_interval_seconds": "30"}
     (stack,) = [r.diff.changes for r in run(emulator, moved).plan() if r.name == "stack"]
-    assert [set(c.fields) for c in stack] == [
-        {"Resources.LogsDataStaleAlarm", "Resources.TracesDataStaleAlarm"}
-    ]
+    resources = {c.resource: (c.action, set(c.fields)) for c in stack[1:]}
+    assert stack[0].resource == "cloudformation stack otlp2pipeline-local" and not stack[0].fields
+    assert resources == {
+        f"AWS::CloudWatch::Alarm {lid}": (
+            "update",
+            {f"{lid}.Properties.Threshold", f"{lid}.Properties.AlarmDescription"},
+        )
+        for lid in ("LogsDataStaleAlarm", "TracesDataStaleAlarm")
+    }
     pinned = {**moved, "alarms.freshness_seconds": "300"}
     (stack,) = [r.diff.changes for r in run(emulator, pinned).plan() if r.name == "stack"]
     assert stack == []

@@ -68,6 +68,7 @@ def test_append_only_false_is_still_turned_on_while_unknown_is_kept(emulator):
         DeliveryStreamName=name,
         DeliveryStreamType="DirectPut",
         IcebergDestinationConfiguration={**streams.destination(r.ctx, "logs"), "AppendOnly": False},
+        Tags=[{"Key": k, "Value": v} for k, v in r.ctx.config.all_tags.items()],  # as the tool tags it
     )
     emulator.set_faults(OMIT)
     plan = {p.name: p.diff for p in run(emulator).plan()}

@@ -159,7 +159,7 @@ def test_a_caller_that_cannot_read_its_role_gets_one_line_or_sets_caller_princip
     _sso(emulator, denied=[f"iam:GetRole/{SSO_ROLE}"])  # it may read other roles, not its own
     emulator.reset_calls()
     out = doit(emulator, tmp_path, "deploy", "env=local")
-    assert out.returncode == 1, out.stdout + out.stderr
+    assert out.returncode == 4, out.stdout + out.stderr  # an AWS error (AccessDenied): the exit-code table
     line = out.stderr.strip().splitlines()[-1]
     assert "iam:GetRole" in line and "caller_principal" in line and SSO_ROLE in line, out.stderr
     assert "Traceback" not in out.stderr

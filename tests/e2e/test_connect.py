@@ -58,8 +58,29 @@ def test_connect_cli_masks_when_piped_and_shows_with_show(emulator, tmp_path):
     assert exporter == {
         "endpoint": doc["endpoint"].rstrip("/"),
         "compression": "gzip",
+        "sending_queue": {
+            "batch": {"sizer": "bytes", "min_size": 524288, "max_size": 2097152, "flush_timeout": "1s"}
+        },
         "headers": {"Authorization": f"Bearer {TOKEN}"},
     }
+    assert doc["max_batch_bytes"] == 2097152 and doc["iam_actions"] == [] and doc["iam_policy"] is None
+
+
+@pytest.mark.parametrize("max_body_mb", [1, 6, 64])
+def test_collector_batches_stay_far_below_the_urls_event_limit(max_body_mb):
+    """The worst case of a batch: protobuf that gzip cannot shrink (deflate adds at most 5 bytes per
+    16 KiB block plus 18), base64 in the event (4/3), with 64 KiB of headers and event fields around it."""
+    from lake.lambda_facts import SYNC_PAYLOAD_LIMIT
+
+    cfg = load("local", {"ingest.max_body_mb": str(max_body_mb)})
+    conn = connect.from_outputs(cfg, {"IngestEndpoint": "https://u.lambda-url.us-east-1.on.aws/"})
+    batch = connect.collector(conn, show=False)["exporters"]["otlphttp/otlp2pipeline-local"]["sending_queue"]
+    largest = batch["batch"]["max_size"]
+    assert batch["batch"]["sizer"] == "bytes" and batch["batch"]["min_size"] <= largest
+    gzip_worst = largest + 5 * (largest // 16384 + 1) + 18
+    event = 4 * ((gzip_worst + 2) // 3) + 64 * 1024
+    assert event < SYNC_PAYLOAD_LIMIT / 2  # well under, not just under
+    assert largest <= max_body_mb * 1024 * 1024  # and the receiver takes every batch whole
 
 
 def test_text_collector_block_parses_as_yaml():
@@ -84,6 +105,20 @@ def test_iam_auth_gives_the_sigv4auth_extension(emulator):
     assert doc["service"] == {"extensions": ["sigv4auth"]}
     assert "OTEL_EXPORTER_OTLP_HEADERS" not in connect.sdk_env(conn, show=True)
     assert emulator.call_count("secretsmanager", "GetSecretValue") == 0
+
+
+def test_iam_auth_names_both_permissions_in_text_and_json(emulator):
+    outputs = ingest_outputs_stack(emulator, auth="iam")
+    conn = connect.read(_cfg(emulator), Clients(_cfg(emulator)))
+    arn = f"arn:aws:lambda:us-east-1:{emulator.account_id}:function:{outputs['IngestFunctionName']}"
+    assert conn.function_arn == arn
+    text = connect.text(conn, show=False)
+    assert f"lambda:InvokeFunctionUrl and lambda:InvokeFunction on {arn}" in text
+    doc = connect.document(conn, show=False)
+    assert doc["iam_actions"] == ["lambda:InvokeFunctionUrl", "lambda:InvokeFunction"]
+    assert doc["iam_policy"]["Statement"] == [
+        {"Effect": "Allow", "Action": ["lambda:InvokeFunctionUrl", "lambda:InvokeFunction"], "Resource": arn}
+    ]
 
 
 def test_env_without_stack_is_one_line_exit_1(emulator, tmp_path):

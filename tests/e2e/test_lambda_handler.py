@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceRequest,
     ExportLogsServiceResponse,
@@ -312,3 +313,57 @@ def test_a_token_changed_in_secrets_manager_is_taken_by_a_warm_function_within_a
     assert lambda_handler.TOKEN_TTL_S <= 60  # "within a minute"
     assert emulator.call_count("secretsmanager", "GetSecretValue") == 2
     assert len(rec.records["logs"]) == 3
+
+
+def test_a_cold_start_a_retry_may_fix_answers_503_and_the_next_invocation_starts(
+    emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Secrets Manager throttled through every retry at the cold start: 503 with Retry-After (the exporter
+    sends again), not a function error (the URL's 502); once the throttle ends, the next invocation starts."""
+    sm = emulator.client("secretsmanager")
+    arn = sm.create_secret(Name="ingest-token-throttled", SecretString=TOKEN)["ARN"]
+    for key, value in {
+        "AWS_ENDPOINT_URL": emulator.endpoint,
+        "AWS_REGION": emulator.region,
+        "AWS_DEFAULT_REGION": emulator.region,
+        "OTLP_STREAM_LOGS": "throttled-logs",
+        "OTLP_AUTH": "token",
+        "OTLP_TOKEN_SECRET_ARN": arn,
+    }.items():
+        monkeypatch.setenv(key, value)
+    lambda_handler.reset()
+    emulator.set_faults({"throttle": {"fraction": 1.0}})
+    try:
+        busy = lambda_handler.handler(url_event("/v1/logs", _logs(1), headers=AUTH), None)
+        emulator.clear_faults()
+        rec = Recorder()
+        started = lambda_handler.receiver()
+        monkeypatch.setattr(lambda_handler, "_RECEIVER", Receiver(started.settings, rec))
+        ok = lambda_handler.handler(url_event("/v1/logs", _logs(1), headers=AUTH), None)
+    finally:
+        emulator.clear_faults()
+        lambda_handler.reset()
+    assert busy["statusCode"] == 503 and busy["headers"]["Retry-After"] == "1", busy
+    assert ok["statusCode"] == 200, ok
+    assert len(rec.records["logs"]) == 1
+
+
+def test_a_cold_start_that_cannot_work_is_a_function_error(
+    emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A secret that does not exist is no hiccup: the function errors (its Errors metric and alarm)."""
+    for key, value in {
+        "AWS_ENDPOINT_URL": emulator.endpoint,
+        "AWS_REGION": emulator.region,
+        "AWS_DEFAULT_REGION": emulator.region,
+        "OTLP_STREAM_LOGS": "missing-secret-logs",
+        "OTLP_AUTH": "token",
+        "OTLP_TOKEN_SECRET_ARN": f"arn:aws:secretsmanager:{emulator.region}:123456789012:secret:gone-AbCdEf",
+    }.items():
+        monkeypatch.setenv(key, value)
+    lambda_handler.reset()
+    try:
+        with pytest.raises(ClientError):
+            lambda_handler.handler(url_event("/v1/logs", _logs(1), headers=AUTH), None)
+    finally:
+        lambda_handler.reset()

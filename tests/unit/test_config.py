@@ -125,7 +125,7 @@ def test_names():
     assert c.log_group_name == "/aws/kinesisfirehose/otlp2pipeline-prod"
     assert c.stream_name("logs") == "otlp2pipeline-prod-logs"
     assert c.error_prefix("logs") == "errors/logs/"
-    assert c.all_tags == {"env": "prod", "otlp2pipeline:env": "prod", "owner": "observability"}
+    assert c.all_tags == {"env": "prod", "otlp2pipeline-env": "prod", "owner": "observability"}
     assert cfg.normalize_env("otlp2pipeline-x") == "x"
 
 

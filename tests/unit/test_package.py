@@ -114,7 +114,7 @@ def test_lambda_pins_are_the_runtime_pins() -> None:
             assert runtime[name.lower()] == version, pin
 
 
-def test_default_runtime_is_the_newest_python_botocore_lists() -> None:
+def test_default_runtime_is_the_newest_released_python() -> None:
     runtimes = python_runtimes()
     assert default_runtime() == runtimes[-1]
     assert all(r.startswith("python3.") for r in runtimes)

@@ -88,6 +88,7 @@ def _update_function(
 ) -> LambdaFunction:
     props = cloudformation_json.get("Properties") or {}
     fn = original_resource
+    models.check_update_runtime(fn, props.get("Runtime"))
     if "Role" in props and props["Role"] != fn.role:
         models.check_role(account_id, region_name, str(props["Role"]))
     variables = (props.get("Environment") or {}).get("Variables") or {}

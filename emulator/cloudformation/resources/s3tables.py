@@ -14,6 +14,7 @@ from moto.core.common_models import CloudFormationModel
 
 from emulator.cloudformation.resources.base import CfnResource
 from emulator.core.exceptions import AwsError
+from emulator.s3tables import tags
 from emulator.s3tables.models import (
     backend,
     check_name_reusable,
@@ -53,11 +54,14 @@ class TableBucket(CfnResource, CloudFormationModel):
     @classmethod
     def cfn_create(cls, resource_name: str, props: dict[str, Any], account_id: str, region_name: str) -> Self:
         name = props.get("TableBucketName", resource_name).lower()
+        wanted = tags.check(tags.from_cfn(props))
         check_name_reusable(account_id, region_name, name)
         bucket = backend(account_id, region_name).create_table_bucket(name)
+        tags.put(bucket.arn, wanted, replace=True)
         return cls(bucket.arn, name, props)
 
     def cfn_update(self, props: dict[str, Any], account_id: str, region_name: str) -> None:
+        tags.put(self.arn, tags.from_cfn(props), replace=True)  # Tags update in place
         self.properties = props
 
     @classmethod
@@ -73,9 +77,11 @@ class TableBucket(CfnResource, CloudFormationModel):
     @classmethod
     def cfn_delete(cls, physical_id: str, props: dict[str, Any], account_id: str, region_name: str) -> None:
         delete_table_bucket(account_id, region_name, physical_id)
+        tags.forget(physical_id)
 
     def delete(self, account_id: str, region_name: str) -> None:
         delete_table_bucket(account_id, region_name, self.arn)
+        tags.forget(self.arn)
 
 
 class Namespace(CfnResource, CloudFormationModel):
@@ -166,8 +172,9 @@ class Table(CfnResource, CloudFormationModel):
         fmt = props.get("OpenTableFormat", "ICEBERG")
         if fmt != "ICEBERG":
             raise AwsError("ValidationException", f"OpenTableFormat {fmt!r} is not supported: only ICEBERG")
+        wanted = tags.check(tags.from_cfn(props))
         be = backend(account_id, region_name)
-        be.create_table(arn, ns, name, "ICEBERG")
+        tags.put(str(be.create_table(arn, ns, name, "ICEBERG").arn), wanted, replace=True)
         meta = props.get("IcebergMetadata")
         if meta:
             fields = ((meta.get("IcebergSchema") or {}).get("SchemaFieldList")) or []
@@ -198,6 +205,7 @@ class Table(CfnResource, CloudFormationModel):
         from emulator.s3tables.maintenance import from_cloudformation
 
         from_cloudformation(self._moto(), props)
+        tags.put(self.arn, tags.from_cfn(props), replace=True)  # Tags update in place
         self.properties = props
 
     @classmethod

@@ -126,7 +126,10 @@ def test_throttle_uses_each_services_real_error(emulator, service, code, status)
 
 def test_faults_api_rejects_bad_input(emulator):
     req = urllib.request.Request(
-        f"{emulator.endpoint}/_emulator/faults", data=b'{"throttle": {"fraction": 2}}', method="POST"
+        f"{emulator.endpoint}/_emulator/faults",
+        data=b'{"throttle": {"fraction": 2}}',
+        method="POST",
+        headers={"Content-Type": "application/json"},
     )
     with pytest.raises(urllib.error.HTTPError) as exc:
         urllib.request.urlopen(req)

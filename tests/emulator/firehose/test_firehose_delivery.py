@@ -66,18 +66,37 @@ def test_values_types_and_timestamp_forms(env: dict[str, Any]) -> None:
     base[1]["timestamp"] = "2026-01-10T14:00:00.123456+02:00"
     base[2]["timestamp"] = 1_768_046_400_000_000  # epoch microseconds
     base[3]["severity_number"] = "nine"  # wrong type
-    base[4]["unknown_key"] = {"ignored": True}
+    base[4]["unknown_key"] = {"not": "a column"}  # refused, not ignored: keys must be columns
     payload = [encode(r) for r in base[:5]] + [b"{not json"]
     put(env, name, payload)
-    assert env["emu"].flush() == {"delivered": 4, "failed": 2}
+    assert env["emu"].flush() == {"delivered": 3, "failed": 3}
     by_key = {r["service_instance_id"]: r for r in rows()}
     assert by_key["run-t:0"]["timestamp"] == datetime(2026, 1, 10, 12, 0, 0)
     assert by_key["run-t:1"]["timestamp"] == datetime(2026, 1, 10, 12, 0, 0, 123456)
     assert by_key["run-t:2"]["timestamp"] == datetime(2026, 1, 10, 12, 0, 0)
-    assert by_key["run-t:4"]["severity_text"] == "INFO"
-    assert by_key["run-t:4"]["body"] == base[4]["body"]
-    codes = sorted(e["errorCode"] for e in error_records(env["emu"]))
-    assert codes == ["Iceberg.DataTypeMismatch", "Iceberg.InvalidRecordFormat"]
+    assert "run-t:4" not in by_key
+    errors = {e["errorCode"]: e for e in error_records(env["emu"])}
+    assert sorted(errors) == [
+        "Iceberg.DataTypeMismatch",
+        "Iceberg.InvalidRecordFormat",
+        "Iceberg.UnknownColumnWithinRecord",
+    ]
+    assert "unknown_key" in errors["Iceberg.UnknownColumnWithinRecord"]["errorMessage"]
+
+
+def test_a_record_with_a_key_that_is_no_column_is_refused_alone(env: dict[str, Any]) -> None:
+    """Fast path (every record one line, Arrow's reader) and slow path refuse it alike; its neighbours land;
+    an optional column that is absent lands as null."""
+    name = make_stream(env)
+    records = make_records("logs", "run-k", 4)
+    records[1]["resource.attributes"] = "x"  # a dotted name the table does not have
+    del records[2]["scope_name"]  # optional: absent is null
+    put(env, name, [encode(r) for r in records])
+    assert env["emu"].flush() == {"delivered": 3, "failed": 1}
+    by_key = {r["service_instance_id"]: r for r in rows()}
+    assert sorted(by_key) == ["run-k:0", "run-k:2", "run-k:3"]
+    assert by_key["run-k:2"]["scope_name"] is None
+    assert [e["errorCode"] for e in error_records(env["emu"])] == ["Iceberg.UnknownColumnWithinRecord"]
 
 
 def test_missing_table_grant_fails_every_record(env: dict[str, Any]) -> None:
@@ -340,3 +359,36 @@ def test_missing_s3tablescatalog_fails_every_record(env: dict[str, Any]) -> None
     errors = error_records(env["emu"])
     assert {e["errorCode"] for e in errors} == {"Iceberg.CatalogNotFound"}
     assert "Catalog not found" in errors[0]["errorMessage"]
+
+
+@pytest.mark.parametrize(
+    ("condition", "lands"),
+    [
+        ({"StringEquals": {"sts:ExternalId": "123456789012"}}, True),  # the stack's own trust policy
+        ({"StringEquals": {"sts:ExternalId": "999999999999"}}, False),
+        ({"StringEquals": {"aws:SourceAccount": "123456789012"}}, True),
+        ({"ArnLike": {"aws:SourceArn": "arn:aws:firehose:*:123456789012:deliverystream/other-*"}}, False),
+    ],
+)
+def test_the_trust_policys_conditions_decide_whether_firehose_may_assume_the_role(
+    env: dict[str, Any], condition: dict[str, Any], lands: bool
+) -> None:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "firehose.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": condition,
+            }
+        ],
+    }
+    env["emu"].client("iam").update_assume_role_policy(RoleName="fh-role", PolicyDocument=json.dumps(trust))
+    name = make_stream(env)
+    put(env, name, [encode(r) for r in make_records("logs", "run-x", 2)])
+    assert env["emu"].flush() == ({"delivered": 2, "failed": 0} if lands else {"delivered": 0, "failed": 2})
+    if not lands:
+        errors = error_records(env["emu"])
+        assert {e["errorCode"] for e in errors} == {"Iceberg.RoleAssumptionFailed"}
+        assert "sts:ExternalId=123456789012" in errors[0]["errorMessage"]

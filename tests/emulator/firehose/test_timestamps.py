@@ -122,7 +122,7 @@ def test_python_m_emulator_flag_turns_lenient_timestamps_on(tmp_path):
         assert requests.get(f"{endpoint}/_emulator/options", timeout=10).json() == {
             "options": {"lenient_timestamps": True}
         }
-        requests.post(f"{endpoint}/_emulator/reset", timeout=30).raise_for_status()
+        requests.post(f"{endpoint}/_emulator/reset", json={}, timeout=30).raise_for_status()
         after_reset = requests.get(f"{endpoint}/_emulator/options", timeout=10).json()
         assert after_reset == {"options": {"lenient_timestamps": True}}  # the flag is the start-up value
     finally:

@@ -52,3 +52,59 @@ def test_other_service_is_not_trusted() -> None:
 @pytest.mark.parametrize("document", ["not json", "[]", None, 42])
 def test_unreadable_document_trusts_nobody(document: Any) -> None:
     assert trusts_service(document, FIREHOSE) is False
+
+
+# -- conditions: evaluated for the context the service sends (Firehose: its account and stream) ------------
+CONTEXT = {
+    "sts:ExternalId": "123456789012",
+    "aws:SourceAccount": "123456789012",
+    "aws:SourceArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/s",
+}
+
+
+def _with(condition: Any, effect: str = "Allow") -> dict[str, Any]:
+    doc = _doc(effect=effect)
+    doc["Statement"][0]["Condition"] = condition
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ({"StringEquals": {"sts:ExternalId": "123456789012"}}, True),
+        ({"StringEquals": {"sts:ExternalId": "999999999999"}}, False),
+        ({"StringEquals": {"sts:ExternalId": ["1", "123456789012"]}}, True),
+        ({"StringEquals": {"aws:SourceAccount": "123456789012"}}, True),
+        ({"ArnLike": {"aws:SourceArn": "arn:aws:firehose:*:123456789012:deliverystream/*"}}, True),
+        ({"ArnEquals": {"aws:SourceArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/t"}}, False),
+        ({"StringNotEquals": {"aws:SourceAccount": "123456789012"}}, False),
+        ({"StringEquals": {"aws:PrincipalOrgID": "o-1"}}, False),  # a key the service does not send
+        ({"StringEqualsIfExists": {"aws:PrincipalOrgID": "o-1"}}, True),
+        ({"Null": {"aws:PrincipalOrgID": "true"}}, True),
+        ({"NumericLessThan": {"aws:MultiFactorAuthAge": "1"}}, False),  # unknown operator: never holds
+        (
+            {
+                "StringEquals": {"sts:ExternalId": "123456789012"},
+                "ArnLike": {"aws:SourceArn": "arn:aws:firehose:us-west-2:*"},
+            },
+            False,
+        ),
+    ],
+)
+def test_conditions_hold_only_for_what_the_service_sends(condition: Any, expected: bool) -> None:
+    assert trusts_service(_with(condition), FIREHOSE, CONTEXT) is expected
+    assert trusts_service(_with(condition), FIREHOSE) is True  # without a context, conditions are not read
+
+
+def test_a_deny_with_holding_conditions_wins() -> None:
+    doc = _doc()
+    doc["Statement"].append(
+        {
+            "Effect": "Deny",
+            "Principal": {"Service": FIREHOSE},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringNotEquals": {"aws:SourceAccount": "123456789012"}},
+        }
+    )
+    assert trusts_service(doc, FIREHOSE, CONTEXT) is True
+    assert trusts_service(doc, FIREHOSE, {**CONTEXT, "aws:SourceAccount": "999999999999"}) is False

@@ -92,7 +92,7 @@ def _taggable(resource_type: str) -> bool:
 def test_every_taggable_resource_carries_config_and_env_tags():
     c = cfg.load("prod", {"tags": "{team: otel}"})
     expected = [{"Key": k, "Value": v} for k, v in c.all_tags.items()]
-    assert {"Key": "otlp2pipeline:env", "Value": "prod"} in expected
+    assert {"Key": "otlp2pipeline-env", "Value": "prod"} in expected
     assert {"Key": "team", "Value": "otel"} in expected
     untagged = []
     for name, res in template.parsed(c)["Resources"].items():
@@ -125,13 +125,13 @@ def test_outputs_are_stable_and_complete():
 
 
 def test_values_with_yaml_special_characters_stay_data():
-    c = cfg.load(
-        "prod", {"tags": "{note: 'a: b - c @x', 'k=v': '1'}", "firehose.error_output_prefix": "e*r!/"}
-    )
+    tags = "{note: '- b @x', 'k=v': '@1', 'n': '0x10'}"
+    c = cfg.load("prod", {"tags": tags, "firehose.error_output_prefix": "e*r!/"})
     res = template.parsed(c)["Resources"]
     tags = res["TableBucket"]["Properties"]["Tags"]
-    assert {"Key": "note", "Value": "a: b - c @x"} in tags
-    assert {"Key": "k=v", "Value": "1"} in tags
+    assert {"Key": "note", "Value": "- b @x"} in tags  # a sequence indicator, a reserved one, a number
+    assert {"Key": "k=v", "Value": "@1"} in tags
+    assert {"Key": "n", "Value": "0x10"} in tags
     assert _lint(template.render(c)) == []
 
 

@@ -47,7 +47,7 @@ def test_one_alarm_per_row_and_scope_as_the_rows_say(variant):
         assert {k: props[k] for k in want} == want
         assert props["AlarmName"].startswith(config.alarm_prefix) and len(props["AlarmName"]) <= 255
         assert props["TreatMissingData"] == "notBreaching"  # no traffic is not a failure
-        assert {"Key": "otlp2pipeline:env", "Value": config.env} in props["Tags"]
+        assert {"Key": "otlp2pipeline-env", "Value": config.env} in props["Tags"]
     signals = len(config.signals)
     assert len(expected) == 3 * signals + (3 if config.ingest.function.enabled else 0)
     names = [a.name for a in expected]

@@ -1,7 +1,9 @@
-"""SigV4 check of a Function URL request with ``AuthType: AWS_IAM``: the signature is recomputed from the
-request as received (the ``SignedHeaders`` it names, the raw path and query, the body's SHA-256) with the
-secret of the access key, as AWS's front end does. Only the standard's header and presigned-query forms
-for service ``lambda``; the time skew is not checked.
+"""SigV4 as AWS's front ends check it: the signature is recomputed from the request as received (the
+``SignedHeaders`` it names, the raw path and query, the body's SHA-256 or the ``x-amz-content-sha256`` it
+declares) with the secret of the access key, for the credential scope's date, region and service. The
+header and presigned-query forms; S3 signs its path as sent, every other service its path URI-encoded
+once more (botocore's ``S3SigV4Auth`` / ``SigV4Auth``). The time skew is not checked (the local AWS's
+clock may be moved forward by a fault). Used by the AWS API path (auth.py) and the Function URL front.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Signed:
     signature: str
     amz_date: str
     presigned: bool
+    token: str = ""  # x-amz-security-token (temporary credentials)
 
 
 def parse(environ: dict[str, Any]) -> Signed | None:
@@ -48,6 +51,7 @@ def parse(environ: dict[str, Any]) -> Signed | None:
             match["signature"],
             str(environ.get("HTTP_X_AMZ_DATE", "")),
             False,
+            str(environ.get("HTTP_X_AMZ_SECURITY_TOKEN", "")),
         )
     query = dict(parse_qsl(str(environ.get("QUERY_STRING", "")), keep_blank_values=True))
     if query.get("X-Amz-Algorithm") != ALGORITHM:
@@ -64,6 +68,7 @@ def parse(environ: dict[str, Any]) -> Signed | None:
         query.get("X-Amz-Signature", ""),
         query.get("X-Amz-Date", ""),
         True,
+        query.get("X-Amz-Security-Token", ""),
     )
 
 
@@ -90,7 +95,23 @@ def _hmac(key: bytes, msg: str) -> bytes:
     return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
 
 
-def valid(environ: dict[str, Any], body: bytes, signed: Signed, secret: str) -> bool:
+def _canonical_path(raw_path: str, s3: bool) -> str:
+    """S3: the path as sent. Others: dot segments and repeated slashes removed (RFC 3986 5.2.4, as
+    botocore's ``remove_dot_segments``), then URI-encoded once more."""
+    if s3:
+        return raw_path or "/"
+    kept: list[str] = []
+    for part in raw_path.split("/"):
+        if part == "..":
+            if kept:
+                kept.pop()
+        elif part and part != ".":
+            kept.append(part)
+    normal = "/" + "/".join(kept) + ("/" if raw_path.endswith("/") and kept else "")
+    return quote(normal, safe="/~")
+
+
+def valid(environ: dict[str, Any], body: bytes, signed: Signed, secret: str, *, s3: bool = False) -> bool:
     """Whether ``signed.signature`` is the one ``secret`` gives for this request."""
     raw_uri = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/"))
     path = raw_uri.split("?", 1)[0] or "/"
@@ -102,7 +123,7 @@ def valid(environ: dict[str, Any], body: bytes, signed: Signed, secret: str) -> 
     canonical = "\n".join(
         [
             str(environ.get("REQUEST_METHOD", "GET")).upper(),
-            quote(path, safe="/~"),
+            _canonical_path(path, s3),
             _canonical_query(str(environ.get("QUERY_STRING", "")), signed.presigned),
             canonical_headers,
             ";".join(headers),
