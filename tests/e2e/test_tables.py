@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 import pytest
+import yaml
 from pyiceberg.table import StaticTable
 
 from lake import sender
@@ -291,3 +292,39 @@ def test_a_table_changed_by_hand_beyond_the_contract_is_refused_by_plan_and_depl
     refused = doit(emulator, tmp_path, "deploy", *CLI, "log_retention_days=30")
     assert refused.returncode == 2 and refused.stderr.strip() == line, refused.stdout + refused.stderr
     assert mutating(emulator) == {}
+
+
+def test_deploy_refuses_with_exit_6_a_stack_change_that_loses_data_until_drop_names_it(emulator, tmp_path):
+    """A bucket holding objects that someone added to the env's stack: deploy would delete it with the
+    stack's next update, so `doit deploy` lists it first and refuses (exit 6, nothing written) until
+    `drop=` names it."""
+    r = deploy(emulator, NO_INGEST)
+    cfn = emulator.client("cloudformation")
+    body = cfn.get_template(StackName=r.config.stack_name)["TemplateBody"]
+    doc = body if isinstance(body, dict) else yaml.safe_load(body)
+    doc["Resources"]["Scratch"] = {
+        "Type": "AWS::S3::Bucket",
+        "Properties": {"BucketName": "env-scratch-bucket"},
+    }
+    cfn.update_stack(
+        StackName=r.config.stack_name,
+        TemplateBody=json.dumps(doc),
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+        Tags=[{"Key": k, "Value": v} for k, v in r.config.all_tags.items()],
+    )
+    cfn.get_waiter("stack_update_complete").wait(StackName=r.config.stack_name, WaiterConfig={"Delay": 0.2})
+    emulator.client("s3").put_object(Bucket="env-scratch-bucket", Key="kept.txt", Body=b"data")
+
+    emulator.reset_calls()
+    refused = doit(emulator, tmp_path, "deploy", *CLI)
+    assert refused.returncode == 6, refused.stdout + refused.stderr
+    assert refused.stderr.strip() == (
+        "error: deploy env=local would delete data: bucket env-scratch-bucket: 1 object version(s). Nothing "
+        "was changed: to allow it, run `doit deploy env=local drop=scratch`"
+    )
+    assert "  delete bucket env-scratch-bucket: 1 object version(s) [drop=scratch]" in refused.stdout
+    assert mutating(emulator) == {}
+    consented = doit(emulator, tmp_path, "deploy", *CLI, "drop=scratch")
+    assert consented.returncode == 0, consented.stdout + consented.stderr
+    resources = cfn.list_stack_resources(StackName=r.config.stack_name)["StackResourceSummaries"]
+    assert "Scratch" not in {x["LogicalResourceId"] for x in resources}
