@@ -18,14 +18,14 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from emulator.admin import faults, options, routes
-from emulator.core import auth, calls, guard, protocol, registry, state
+from emulator.core import auth, calls, guard, protocol, registry, state, wsgi
 from emulator.core.exceptions import AwsError
 from emulator.core.registry import OverrideRequest, OverrideResponse
 from emulator.iceberg import store as iceberg_store
 
 log = logging.getLogger("emulator")
 
-StartResponse = Callable[..., Any]
+StartResponse = wsgi.StartResponse
 
 _loaded = False
 _load_lock = threading.Lock()
@@ -59,18 +59,6 @@ def load_extensions() -> None:
 
 
 account_for = auth.account_for
-
-
-def _plain(start_response: StartResponse, status: int, message: str) -> Iterable[bytes]:
-    """A refusal by the local AWS itself (not an AWS error): JSON ``{"Message": ...}``."""
-    import json
-
-    body = json.dumps({"Message": message}).encode()
-    start_response(
-        f"{status} {_reason(status)}",
-        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
-    )
-    return [body]
 
 
 def wipe_data_dir() -> None:
@@ -115,7 +103,7 @@ class EmulatorApp:
         lambda_url = path.startswith("/_lambda-url/")
         refused = guard.refusal(environ, admin=admin, lambda_url=lambda_url)
         if refused is not None:
-            return _plain(start_response, *refused)
+            return wsgi.message_reply(start_response, *refused)
         if admin:
             return routes.handle(environ, start_response)
         if lambda_url:
@@ -123,13 +111,13 @@ class EmulatorApp:
 
             return urls.handle(environ, start_response)
         if path.startswith("/moto-api"):  # moto's own reset/state API: not AWS, and not ours to expose
-            return _plain(start_response, 404, f"no such path {path}")
+            return wsgi.message_reply(start_response, 404, f"no such path {path}")
         if path.startswith("/iceberg/"):  # the S3 Tables Iceberg REST endpoint (emulator/s3tables/rest.py)
             from emulator.s3tables import rest
 
-            response, found = rest.serve(self, environ, _read_body(environ))
+            response, found = rest.serve(self, environ, wsgi.read_body(environ))
             return self._send(start_response, response, found)
-        body = _read_body(environ)
+        body = wsgi.read_body(environ)
         ident = protocol.identify(environ, body)
         service, proto = (ident.service, ident.protocol) if ident else ("s3", "rest-xml")
         refusal = auth.check(environ, body, proto, s3=service == "s3")
@@ -156,11 +144,6 @@ class EmulatorApp:
         fault = faults.decide(ident.service, ident.operation)
         if fault is not None:
             return OverrideResponse(status=fault[2], error=(fault[0], fault[1]))
-        headers = {
-            k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")
-        }
-        if environ.get("CONTENT_TYPE"):
-            headers["content-type"] = environ["CONTENT_TYPE"]
         req = OverrideRequest(
             service=ident.service,
             operation=ident.operation,
@@ -169,10 +152,10 @@ class EmulatorApp:
             protocol=ident.protocol,
             method=environ.get("REQUEST_METHOD", "GET"),
             path=environ.get("PATH_INFO", "/"),
-            headers=headers,
+            headers=wsgi.request_headers(environ),
             raw=body,
             body=protocol.parse_body(ident, body),
-            query=_query(environ),
+            query=wsgi.query(environ),
             forward=lambda: self.forward(environ, body),
         )
         try:
@@ -221,46 +204,9 @@ class EmulatorApp:
     def _send(
         start_response: StartResponse, resp: OverrideResponse, ident: protocol.Identified | None = None
     ) -> Iterable[bytes]:
-        status, headers, body = resp.status, dict(resp.headers), resp.body
-        if resp.error is not None:
-            service = ident.service if ident else "s3"
-            proto = ident.protocol if ident else "rest-xml"
-            status, headers, body = protocol.render_error(
-                service, proto, resp.error[0], resp.error[1], status
-            )
-        headers["Content-Length"] = str(len(body))
-        start_response(f"{status} {_reason(status)}", list(headers.items()))
-        return [body]
-
-
-def _reason(status: int) -> str:
-    from http import HTTPStatus
-
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown"
-
-
-def _read_body(environ: dict[str, Any]) -> bytes:
-    stream = environ.get("wsgi.input")
-    if stream is None:
-        return b""
-    length = environ.get("CONTENT_LENGTH")
-    if length:
-        try:
-            return bytes(stream.read(int(length)))
-        except ValueError:
-            return b""
-    if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked" or environ.get("wsgi.input_terminated"):
-        return bytes(stream.read())
-    return b""
-
-
-def _query(environ: dict[str, Any]) -> dict[str, list[str]]:
-    from urllib.parse import parse_qs
-
-    return parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        if ident is None:
+            return wsgi.send(start_response, resp)
+        return wsgi.send(start_response, resp, ident.service, ident.protocol)
 
 
 def _quiet_handler() -> type:

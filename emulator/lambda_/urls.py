@@ -20,23 +20,22 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from emulator.core import auth, calls, sigv4
+from emulator.core import auth, calls, sigv4, wsgi
+from emulator.core.wsgi import StartResponse
 from emulator.lambda_ import models, responses
 from emulator.lambda_.exceptions import LambdaError
 from lake import lambda_facts
 
-StartResponse = Callable[..., Any]
 # AWS's synchronous payload limit holds for the whole 2.0 event, where a binary body is base64 (4/3 of its
 # size): a 5,000,084-byte protobuf body makes an event above 6,291,456 bytes.
 REQUEST_LIMIT = lambda_facts.SYNC_PAYLOAD_LIMIT
 _TEXT_TYPES = re.compile(
     r"^(text/.*|application/(json|xml|javascript|x-www-form-urlencoded|graphql|[\w.+-]+\+(json|xml)))$"
 )
-_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "upgrade"})
 
 log = logging.getLogger("emulator.lambda")
 
@@ -44,32 +43,11 @@ log = logging.getLogger("emulator.lambda")
 def _reply(
     start_response: StartResponse, status: int, body: bytes, headers: list[tuple[str, str]]
 ) -> Iterable[bytes]:
-    from emulator.core.server import _reason
-
-    headers = [h for h in headers if h[0].lower() not in _HOP]
-    headers.append(("Content-Length", str(len(body))))
-    headers.append(("x-amzn-RequestId", str(uuid.uuid4())))
-    start_response(f"{status} {_reason(status)}", headers)
-    return [body]
+    return wsgi.reply(start_response, status, body, [*headers, ("x-amzn-RequestId", str(uuid.uuid4()))])
 
 
 def _message(start_response: StartResponse, status: int, message: str) -> Iterable[bytes]:
-    body = json.dumps({"Message": message}).encode()
-    return _reply(start_response, status, body, [("Content-Type", "application/json")])
-
-
-def _headers(environ: dict[str, Any]) -> dict[str, str]:
-    out = {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")}
-    for key, name in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
-        if environ.get(key):
-            out[name] = str(environ[key])
-    return out
-
-
-def _read(environ: dict[str, Any]) -> bytes:
-    from emulator.core.server import _read_body
-
-    return _read_body(environ)
+    return wsgi.message_reply(start_response, status, message, [("x-amzn-RequestId", str(uuid.uuid4()))])
 
 
 # -- authorisation -----------------------------------------------------------------------------------
@@ -158,7 +136,7 @@ def build_event(
     account_id: str,
     caller: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    headers = _headers(environ)
+    headers = wsgi.request_headers(environ)
     query = environ.get("QUERY_STRING", "")
     now = datetime.datetime.now(datetime.UTC)
     params: dict[str, str] = {}
@@ -247,7 +225,7 @@ def handle(environ: dict[str, Any], start_response: StartResponse) -> Iterable[b
         return _message(start_response, 404, "Not Found")
     if responses.url_id_of(fn) != url_id:
         return _message(start_response, 404, "Not Found")
-    body = _read(environ)
+    body = wsgi.read_body(environ)
     if len(body) > REQUEST_LIMIT:
         return _message(start_response, 413, "Request Entity Too Large")
     caller = None
