@@ -45,6 +45,7 @@ from collections import Counter
 from typing import Any
 
 from emulator.core import clock
+from emulator.core.registry import register_reset
 from lake.operations import READ_PREFIXES
 
 KINDS = (
@@ -187,6 +188,7 @@ def set_faults(spec: dict[str, Any]) -> None:
     clock.set_offset(offset)  # outside the lock: the clock's hooks may read faults
 
 
+@register_reset
 def clear() -> None:
     global _mutating_seen
     with _lock:

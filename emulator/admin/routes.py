@@ -24,9 +24,7 @@ def handle(environ: dict[str, Any], start_response: StartResponse) -> Iterable[b
             calls.reset()
             return json_reply(start_response, 200, {"status": "ok"})
         if route == "reset" and method == "POST":
-            from emulator.core.server import reset_all
-
-            reset_all()
+            registry.run_reset()
             return json_reply(start_response, 200, {"status": "ok"})
         if route == "flush" and method == "POST":
             return json_reply(start_response, 200, registry.run_flush())

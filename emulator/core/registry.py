@@ -26,8 +26,11 @@ never build them.
 
 Other hooks:
 - ``register_flush(fn)``: ``fn() -> {"delivered": n, "failed": n}``, called by ``POST /_emulator/flush``.
-- ``register_reset(fn)``: ``fn() -> None``, called by ``POST /_emulator/reset`` after moto's backends are
-  wiped and before the data dir is emptied; drop every in-memory state there.
+- ``register_reset(fn, phase=RESET_STATE)``: ``fn() -> None``, called by ``POST /_emulator/reset`` (and when
+  the server starts). Whatever holds state registers its own reset where that state is made; there is no
+  list of services to reset. The phases run in the order of ``RESET_PHASES``: moto's backends, then our
+  in-memory state (the default: drop it there), then what holds files of the data dir open, then the data
+  dir itself.
 - ``emulator.core.state.data_dir()`` is the directory for files (Iceberg warehouse, ...); emptied on reset.
 - Faults for handlers to consume: emulator/admin/faults.py (``faults.current()``, ``faults.record_fired``).
 """
@@ -77,10 +80,16 @@ Handler = Callable[[OverrideRequest], OverrideResponse | None]
 FlushHook = Callable[[], dict[str, int]]
 ResetHook = Callable[[], None]
 
+RESET_BACKENDS = "backends"  # moto's backends: first, so our state may be rebuilt on empty ones
+RESET_STATE = "state"  # our in-memory state: every service's, the faults, options and call counter
+RESET_FILES = "files"  # what holds files of the data dir open (the Iceberg store's catalogs)
+RESET_DATA_DIR = "data_dir"  # the data dir itself, emptied last
+RESET_PHASES = (RESET_BACKENDS, RESET_STATE, RESET_FILES, RESET_DATA_DIR)
+
 _lock = threading.Lock()
 _handlers: dict[tuple[str, str], list[Handler]] = {}
 _flush_hooks: list[FlushHook] = []
-_reset_hooks: list[ResetHook] = []
+_reset_hooks: dict[str, list[ResetHook]] = {phase: [] for phase in RESET_PHASES}
 
 
 def register(service: str, operation: str) -> Callable[[Handler], Handler]:
@@ -105,9 +114,12 @@ def register_flush(fn: FlushHook) -> FlushHook:
     return fn
 
 
-def register_reset(fn: ResetHook) -> ResetHook:
+def register_reset(fn: ResetHook, phase: str = RESET_STATE) -> ResetHook:
+    """``fn`` runs on every reset, in its ``phase`` (usable as a decorator for the default phase)."""
+    if phase not in _reset_hooks:
+        raise ValueError(f"unknown reset phase {phase!r}: expected one of {', '.join(RESET_PHASES)}")
     with _lock:
-        _reset_hooks.append(fn)
+        _reset_hooks[phase].append(fn)
     return fn
 
 
@@ -120,8 +132,12 @@ def run_flush() -> dict[str, int]:
 
 
 def run_reset() -> None:
-    for fn in list(_reset_hooks):
-        fn()
+    """Every registered reset, phase by phase, each phase in registration order."""
+    for phase in RESET_PHASES:
+        with _lock:
+            hooks = list(_reset_hooks[phase])
+        for fn in hooks:
+            fn()
 
 
 def json_response(

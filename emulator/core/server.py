@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import shutil
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -17,11 +16,10 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from emulator.admin import faults, options, routes
+from emulator.admin import faults, routes
 from emulator.core import auth, calls, guard, protocol, registry, state, wsgi
 from emulator.core.exceptions import AwsError
 from emulator.core.registry import OverrideRequest, OverrideResponse
-from emulator.iceberg import store as iceberg_store
 
 log = logging.getLogger("emulator")
 
@@ -61,27 +59,14 @@ def load_extensions() -> None:
 account_for = auth.account_for
 
 
-def wipe_data_dir() -> None:
-    root = state.data_dir()
-    for child in root.iterdir():
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child, ignore_errors=True)
-        else:
-            child.unlink(missing_ok=True)
-
-
-def reset_all() -> None:
-    """Wipe moto's backends, every registered state of ours, faults, the counter and the data dir; options
-    go back to the process's start-up values."""
+def reset_moto() -> None:
+    """moto's own backends: every service's state that we did not take over."""
     from moto.moto_api._internal.models import moto_api_backend
 
     moto_api_backend.reset()
-    registry.run_reset()
-    iceberg_store.reset()
-    faults.clear()
-    options.reset()
-    calls.reset()
-    wipe_data_dir()
+
+
+registry.register_reset(reset_moto, registry.RESET_BACKENDS)
 
 
 class EmulatorApp:
@@ -258,7 +243,7 @@ class EmulatorServer:
         guard.set_allowed_hosts(self.allowed_hosts)
         os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
         app = EmulatorApp()
-        reset_all()
+        registry.run_reset()
         self._server = make_server(
             "127.0.0.1", self.port, app, threaded=True, request_handler=_quiet_handler()
         )

@@ -9,7 +9,6 @@ from __future__ import annotations
 from emulator.core import registry
 from emulator.firehose import responses as responses
 from emulator.firehose.models import STATE
-from emulator.iceberg import store as iceberg_store
 
 
 def flush_all() -> dict[str, int]:
@@ -19,7 +18,6 @@ def flush_all() -> dict[str, int]:
 
 def reset() -> None:
     STATE.reset()
-    iceberg_store.reset()
 
 
 registry.register_flush(flush_all)

@@ -21,6 +21,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from emulator.core.registry import RESET_FILES, register_reset
+
 if TYPE_CHECKING:  # pyiceberg / pyarrow load lazily: they cost ~1 s of emulator start-up and ~80 MB RSS
     import pyarrow as pa
     from pyiceberg.catalog.sql import SqlCatalog
@@ -399,9 +401,14 @@ def get_store() -> IcebergStore:
 
 
 def reset() -> None:
-    """Drop in-memory state; the next ``get_store()`` starts over (under the current data dir)."""
+    """Drop in-memory state; the next ``get_store()`` starts over (under the current data dir). Runs in the
+    reset's files phase: after the services' own (a Firehose delivery in flight finishes first), before
+    the data dir is emptied."""
     global _store
     with _store_lock:
         if _store is not None:
             _store.reset()
         _store = None
+
+
+register_reset(reset, RESET_FILES)
