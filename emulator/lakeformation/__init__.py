@@ -1,1 +1,4 @@
-"""AWS Lake Formation, which moto models too loosely: resources, settings, grants (models.py)."""
+"""AWS Lake Formation, which moto models too loosely: resources, settings, grants (importing the package
+registers the handlers, models.py)."""
+
+from emulator.lakeformation import models  # noqa: F401
