@@ -9,13 +9,14 @@ from typing import Any
 from emulator.core.exceptions import AwsError
 from emulator.firehose import iam_policy
 from emulator.firehose.error_output import _error_write
-from emulator.firehose.iam_policy import _log_need, find_role, firehose_can_assume
+from emulator.firehose.iam_policy import _log_need, firehose_can_assume
 from emulator.firehose.models import (
     ERR_LF,
     ERR_NO_CATALOG,
     ERR_ROLE,
     DeliveryStream,
 )
+from emulator.iam.policy import find_role, first_denied
 
 
 def check_access(
@@ -92,12 +93,12 @@ def _iam_denied(
     log_need = _log_need(stream, config)
     if log_need is not None:
         needs.append(log_need)
-    denied = iam_policy.first_denied(role, needs)
+    denied = first_denied(role, needs)
     if denied is not None:
-        return denied.code, iam_policy.denied_message(role_arn, denied)
+        return iam_policy.need_code(denied), iam_policy.denied_message(role_arn, denied)
     s3_role_arn, s3_role, s3_need = _error_write(stream, config)
-    if s3_need is not None and s3_role is not None and iam_policy.first_denied(s3_role, [s3_need]):
-        return s3_need.code, iam_policy.denied_message(s3_role_arn, s3_need)
+    if s3_need is not None and s3_role is not None and first_denied(s3_role, [s3_need]):
+        return iam_policy.need_code(s3_need), iam_policy.denied_message(s3_role_arn, s3_need)
     return None
 
 

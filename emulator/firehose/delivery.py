@@ -8,7 +8,6 @@ from typing import Any
 from emulator.cloudwatch import metrics as cloudwatch_metrics
 from emulator.firehose.access import check_access
 from emulator.firehose.error_output import _log_errors, write_errors
-from emulator.firehose.iam_policy import partition_of
 from emulator.firehose.models import (
     ERR_CATALOG,
     ERR_COMMIT,
@@ -20,6 +19,7 @@ from emulator.firehose.models import (
     now_ms,
 )
 from emulator.firehose.records import RecordConverter
+from emulator.iam.policy import partition_of
 from emulator.iceberg.store import bucket_arn, get_store
 
 log = logging.getLogger("emulator.firehose")

@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from emulator.firehose import iam_policy
-from emulator.firehose.iam_policy import _log_need, find_role, firehose_can_assume
+from emulator.firehose.iam_policy import _log_need, firehose_can_assume
 from emulator.firehose.models import (
     DeliveryStream,
     Failure,
     now_ms,
 )
+from emulator.iam.policy import Need, find_role, first_denied
 
 log = logging.getLogger("emulator.firehose")
 
@@ -42,9 +43,7 @@ def _error_key_prefix(stream: DeliveryStream, s3: dict[str, Any], when: datetime
     return _expand_prefix(str(s3.get("ErrorOutputPrefix") or ""), when) + stream.name
 
 
-def _error_write(
-    stream: DeliveryStream, config: dict[str, Any]
-) -> tuple[str, Any | None, iam_policy.Need | None]:
+def _error_write(stream: DeliveryStream, config: dict[str, Any]) -> tuple[str, Any | None, Need | None]:
     """(role ARN, role, s3:PutObject need) for error objects; the S3 configuration's role writes them."""
     s3 = config.get("S3DestinationDescription") or {}
     bucket = str(s3.get("BucketARN", "")).rsplit(":", 1)[-1]
@@ -87,7 +86,7 @@ def write_errors(
     role_arn, role, need = _error_write(stream, config)
     # Only a role Firehose can assume has its policies evaluated for error output; for one it cannot, the
     # records still reach the error bucket and the log (Iceberg.RoleAssumptionFailed).
-    if firehose_can_assume(role, stream) and need is not None and iam_policy.first_denied(role, [need]):
+    if firehose_can_assume(role, stream) and need is not None and first_denied(role, [need]):
         log.warning(
             "Firehose %s: role %s may not write s3://%s/%s: records lost", stream.name, role_arn, bucket, key
         )
@@ -116,7 +115,7 @@ def _log_errors(
         return
     role = find_role(stream.account_id, str(config.get("RoleARN", "")))
     need = _log_need(stream, config)
-    if firehose_can_assume(role, stream) and need is not None and iam_policy.first_denied(role, [need]):
+    if firehose_can_assume(role, stream) and need is not None and first_denied(role, [need]):
         return  # the role may not write its log stream: AWS drops the log events too
     by_error: dict[tuple[str, str], int] = {}
     for f in failures:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
-import fnmatch
 import json
 import logging
 import re
@@ -26,6 +25,7 @@ from urllib.parse import parse_qsl, unquote
 
 from emulator.core import auth, calls, sigv4, wsgi
 from emulator.core.wsgi import StartResponse
+from emulator.iam import policy
 from emulator.lambda_ import models, responses
 from emulator.lambda_.exceptions import LambdaError
 from lake import lambda_facts
@@ -51,52 +51,15 @@ def _message(start_response: StartResponse, status: int, message: str) -> Iterab
 
 
 # -- authorisation -----------------------------------------------------------------------------------
-def _public(principal: Any) -> bool:
-    return principal == "*" or (isinstance(principal, dict) and principal.get("AWS") in ("*", ["*"]))
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _conditions_hold(condition: Any, context: dict[str, str]) -> bool:
-    """Only the operators and keys a URL permission uses; anything else does not apply here."""
-    for op, pairs in (condition or {}).items():
-        if op not in ("StringEquals", "Bool", "StringLike") or not isinstance(pairs, dict):
-            return False
-        for key, wanted in pairs.items():
-            actual = context.get(key)
-            if actual is None:
-                return False
-            values = [str(v).lower() if op == "Bool" else str(v) for v in _as_list(wanted)]
-            if op == "StringLike":
-                if not any(fnmatch.fnmatchcase(actual, v) for v in values):
-                    return False
-            elif actual not in values:
-                return False
-    return True
-
-
 def public_allows(statements: list[dict[str, Any]], action: str, arn: str, context: dict[str, str]) -> bool:
     """Whether the function's resource policy lets anyone perform ``action`` (an explicit Deny wins)."""
-    allowed = False
-    for st in statements:
-        if not _public(st.get("Principal")):
-            continue
-        actions = [str(a) for a in _as_list(st.get("Action", []))]
-        if not any(fnmatch.fnmatchcase(action, a) for a in actions):
-            continue
-        resources = [str(r) for r in _as_list(st.get("Resource", arn))]
-        if not any(
-            fnmatch.fnmatchcase(arn, r) or fnmatch.fnmatchcase(f"{arn}:$LATEST", r) for r in resources
-        ):
-            continue
-        if not _conditions_hold(st.get("Condition"), context):
-            continue
-        if st.get("Effect", "Allow") == "Deny":
-            return False
-        allowed = True
-    return allowed
+    return policy.allows(
+        statements,
+        action,
+        (arn, f"{arn}:$LATEST"),
+        principal=lambda p: policy.names_principal(p, any_aws=True),
+        context=context,
+    )
 
 
 def _none_auth_ok(fn: Any) -> bool:
