@@ -1,4 +1,6 @@
-"""What a Firehose delivery asks of the stream role's IAM policies (evaluated by emulator/iam/policy.py).
+"""What a Firehose delivery needs of its roles: the calls it makes, and whether Firehose may assume them.
+
+The policies themselves are evaluated by emulator/iam/policy.py.
 
 AWS evaluates the role Firehose assumes for every call Firehose makes on the stream's behalf; a missing
 permission fails the delivery (and is retried for ``RetryOptions``, like any failure of the destination).
@@ -20,17 +22,18 @@ What a delivery needs (the emulator's reading of the Firehose and Glue docs, see
 
 The role itself is looked up in moto's IAM (``policy.find_role``); Firehose can assume it only when its
 trust policy lets ``firehose.amazonaws.com`` assume it, its conditions holding for the stream
-(``firehose_can_assume``).
+(``firehose_can_assume``). A denied need fails the delivery with its service's AccessDenied code
+(``need_code``, errors.py).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
-from emulator.iam.policy import Need, partition_of, trusts_service
-
-if TYPE_CHECKING:
-    from emulator.firehose.models import DeliveryStream
+from emulator.firehose.data import DeliveryStream, error_bucket, error_prefix
+from emulator.firehose.errors import ERR_ACCESS, ERR_GLUE, ERR_LOGS, ERR_S3
+from emulator.iam.policy import Need, find_role, partition_of, trusts_service
 
 GLUE_TABLE_ACTIONS = ("glue:GetTable", "glue:UpdateTable")
 S3TABLES_DATA_ACTIONS = (
@@ -39,10 +42,6 @@ S3TABLES_DATA_ACTIONS = (
     "s3tables:GetTableData",
     "s3tables:PutTableData",
 )
-ERR_GLUE = "Glue.AccessDenied"
-ERR_ACCESS = "Iceberg.AccessDenied"
-ERR_S3 = "S3.AccessDenied"
-ERR_LOGS = "CloudWatchLogs.AccessDenied"
 
 
 def need_code(need: Need) -> str:
@@ -114,9 +113,32 @@ def firehose_can_assume(role: Any, stream: DeliveryStream) -> bool:
     )
 
 
-def _log_need(stream: DeliveryStream, config: dict[str, Any]) -> Need | None:
+def log_need(stream: DeliveryStream, config: dict[str, Any]) -> Need | None:
+    """``logs:PutLogEvents`` on the stream's log stream, when CloudWatch logging is enabled."""
     opts = config.get("CloudWatchLoggingOptions") or {}
     group, log_stream = opts.get("LogGroupName"), opts.get("LogStreamName")
     if not opts.get("Enabled") or not group or not log_stream:
         return None
     return log_stream_need(stream.account_id, stream.region, str(group), str(log_stream))
+
+
+class RoleNeed(NamedTuple):
+    """A role (None: not found) and what it needs for one write."""
+
+    role_arn: str
+    role: Any | None
+    need: Need | None
+
+
+def error_object_access(stream: DeliveryStream, config: dict[str, Any]) -> RoleNeed:
+    """The role that writes error objects (the S3 configuration's, else the stream's) and its
+    ``s3:PutObject`` need on the error prefix; no need without an error bucket."""
+    bucket = error_bucket(config)
+    if not bucket:
+        return RoleNeed("", None, None)
+    s3 = config.get("S3DestinationDescription") or {}
+    role_arn = str(s3.get("RoleARN") or config.get("RoleARN") or "")
+    key = error_prefix(config, datetime.now(UTC)) + stream.name
+    return RoleNeed(
+        role_arn, find_role(stream.account_id, role_arn), error_object_need(stream.region, bucket, key)
+    )
