@@ -1,4 +1,4 @@
 """AWS Glue: the catalogs moto lacks, and the federated ``s3tablescatalog`` reads (importing the package
-registers the handlers, models.py)."""
+registers the handlers, responses.py; state in models.py, errors in exceptions.py)."""
 
-from emulator.glue import models  # noqa: F401
+from emulator.glue import responses  # noqa: F401

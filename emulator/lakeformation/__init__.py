@@ -1,4 +1,5 @@
 """AWS Lake Formation, which moto models too loosely: resources, settings, grants (importing the package
-registers the handlers, models.py)."""
+registers the handlers, responses.py; state in models.py, grant matching in permissions.py, errors in
+exceptions.py)."""
 
-from emulator.lakeformation import models  # noqa: F401
+from emulator.lakeformation import responses  # noqa: F401
