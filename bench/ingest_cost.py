@@ -305,7 +305,7 @@ def _parquet_bytes(signal: str, rows: list[bytes]) -> int:
 
     from emulator.firehose.data import Pending
     from emulator.firehose.records import RecordConverter
-    from emulator.iceberg.store import build_schema
+    from emulator.iceberg.schema import build_schema
     from tasks.schemas import load
 
     schema = build_schema(

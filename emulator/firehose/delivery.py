@@ -12,7 +12,8 @@ from emulator.firehose.error_output import log_errors, write_errors
 from emulator.firehose.errors import ERR_CATALOG, ERR_COMMIT, ERR_NO_TABLE
 from emulator.firehose.records import RecordConverter
 from emulator.iam.policy import partition_of
-from emulator.iceberg.store import bucket_arn, get_store
+from emulator.iceberg.schema import bucket_arn
+from emulator.iceberg.store import get_store
 
 log = logging.getLogger("emulator.firehose")
 

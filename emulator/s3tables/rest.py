@@ -94,7 +94,7 @@ def _authenticate(req: OverrideRequest, environ: dict[str, Any]) -> None:
 
 def _bucket(req: OverrideRequest, warehouse: str) -> Any:
     """The table bucket the warehouse ARN names, in the caller's account and the signed region."""
-    from emulator.iceberg.store import IcebergStoreError, split_bucket_arn
+    from emulator.iceberg.schema import IcebergStoreError, split_bucket_arn
     from emulator.s3tables.models import backend
 
     try:
@@ -167,7 +167,8 @@ def handle_commit(req: OverrideRequest, environ: dict[str, Any]) -> OverrideResp
     from pyiceberg.exceptions import CommitFailedException
     from pyiceberg.table.update import TableRequirement, TableUpdate
 
-    from emulator.iceberg.store import IcebergStoreError, get_store
+    from emulator.iceberg.schema import IcebergStoreError
+    from emulator.iceberg.store import get_store
 
     _authenticate(req, environ)
     warehouse, ns, name, _ = _table(req)

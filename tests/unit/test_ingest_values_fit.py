@@ -22,7 +22,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from emulator.firehose.data import Pending
 from emulator.firehose.records import RecordConverter
-from emulator.iceberg.store import build_schema
+from emulator.iceberg.schema import build_schema
 from ingest.mapping import MAPPERS, Received, Rows
 from tasks.schemas import ALL_SIGNALS, load
 
