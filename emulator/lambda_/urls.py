@@ -1,4 +1,4 @@
-"""The local Function URL front, ``http://127.0.0.1:PORT/_lambda-url/URL_ID/PATH`` (routed by core/server.py).
+"""The local Function URL front, ``http://127.0.0.1:PORT/_lambda-url/URL_ID/PATH`` (mounted by app.py).
 
 A request becomes the payload format 2.0 event AWS documents for Function URLs (``rawPath`` is the path
 after the prefix), the function runs in the worker pool, and its answer becomes the HTTP response as AWS
