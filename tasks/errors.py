@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import traceback
 from collections.abc import Callable
 from typing import Any, TextIO, TypeVar
 
@@ -167,6 +168,11 @@ def cli_action(func: F) -> F:
             message, code = describe(exc)
             if message:
                 emit(message, sys.stderr)
+            # Free what the failed action's frames hold (a DuckDB connection, even closed) now: kept alive
+            # by this traceback until the interpreter exits, a DuckDB database is torn down during
+            # finalization, which can abort the process ("terminate called without an active
+            # exception", exit -6) after the error was printed.
+            traceback.clear_frames(exc.__traceback__)
             raise ActionExit(code) from None
 
     return wrapper  # type: ignore[return-value]

@@ -258,13 +258,27 @@ def first_line(exc: BaseException) -> str:
 
 
 def check_sql(sql: str) -> duckdb.Statement:
-    """The one statement to run, parsed by DuckDB: a SELECT or an EXPLAIN of one; anything else is refused."""
+    """The one statement to run, parsed by DuckDB: a SELECT or an EXPLAIN of one; anything else is refused.
+
+    Parsed on a connection of its own, closed here, not by duckdb's module-level functions: those use a
+    default connection that lives until the interpreter exits (see cli_action on tearing DuckDB down late).
+    """
+    import duckdb
+
+    parser = duckdb.connect(":memory:", config={**CONNECT_CONFIG, "enable_external_access": "false"})
+    try:
+        return _statement(parser, sql)
+    finally:
+        parser.close()
+
+
+def _statement(parser: duckdb.DuckDBPyConnection, sql: str) -> duckdb.Statement:
     import duckdb
 
     if not sql.strip():
         raise UserError("error: sql='' is empty: give a query, e.g. sql=\"select count(*) from logs\"")
     try:
-        statements = duckdb.extract_statements(sql)
+        statements = parser.extract_statements(sql)
     except duckdb.Error as exc:
         raise UserError(f"error: sql is not valid SQL: {first_line(exc)}") from None
     if not statements:
@@ -275,7 +289,7 @@ def check_sql(sql: str) -> duckdb.Statement:
     kind = stmt.type
     if kind == duckdb.StatementType.EXPLAIN:
         try:
-            inner = duckdb.extract_statements(_EXPLAIN.sub("", stmt.query, count=1))
+            inner = parser.extract_statements(_EXPLAIN.sub("", stmt.query, count=1))
         except duckdb.Error:
             inner = []  # an EXPLAIN whose statement cannot be shown to be a SELECT is refused
         if len(inner) == 1 and inner[0].type == duckdb.StatementType.SELECT:
