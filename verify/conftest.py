@@ -147,7 +147,8 @@ def ingest_token(request: pytest.FixtureRequest, config: Config, ingest_endpoint
         pytest.fail(
             f"the receiver at {ingest_endpoint} refuses "
             + ("the token given" if token else "requests without a token")
-            + ": pass --ingest-token TOKEN (`doit ingest` prints it)"
+            + ": pass --ingest-token TOKEN (`doit ingest` prints it)",
+            pytrace=False,
         )
     return token
 

@@ -142,6 +142,7 @@ def test_emulator_says_when_it_starts_and_emulator_stop_stops_the_receiver_sendi
         assert not (ROOT / ".emulator" / f"state-{port}.json").exists()
     finally:
         doit(tmp_path, env, "emulator_stop", f"port={port}")
+        shutil.rmtree(ROOT / ".emulator" / f"data-{port}", ignore_errors=True)
         if receiver is not None and receiver.poll() is None:
             receiver.kill()
             receiver.wait()
