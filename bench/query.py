@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     from pyiceberg.table import StaticTable
 
     from emulator.core.server import EmulatorServer
+    from emulator.core.state import ACCOUNT_ID
     from emulator.iceberg.store import get_store
     from tasks.aws import Clients
     from tasks.config import load
@@ -111,12 +112,13 @@ def main(argv: list[str] | None = None) -> int:
             with contextlib.redirect_stdout(io.StringIO()):  # the deploy's progress lines
                 Run(cfg).deploy_sequential()
             store = get_store()
-            schema = store.schema(cfg.table_bucket_name, cfg.namespace, "logs").as_arrow()
+            bucket = cfg.table_bucket_arn(ACCOUNT_ID)
+            schema = store.schema(bucket, cfg.namespace, "logs").as_arrow()
             per_day = args.rows // args.days
             t0 = time.perf_counter()
             for day in range(args.days):
                 rows = per_day + (args.rows - per_day * args.days if day == args.days - 1 else 0)
-                store.append(cfg.table_bucket_name, cfg.namespace, "logs", day_table(schema, day, rows))
+                store.append(bucket, cfg.namespace, "logs", day_table(schema, day, rows))
             load_seconds = time.perf_counter() - t0
 
             t0 = time.perf_counter()

@@ -6,7 +6,8 @@ The tool's call counter (tasks/aws.py) counts reads and writes by it; the local 
 
 from __future__ import annotations
 
-READ_PREFIXES = ("Get", "List", "Describe", "Head", "BatchGet", "Search", "Lookup", "Validate")
+# "Load": the S3 Tables Iceberg REST endpoint's LoadTable (tasks/iceberg_rest.py, emulator/s3tables/rest.py).
+READ_PREFIXES = ("Get", "List", "Describe", "Head", "BatchGet", "Search", "Lookup", "Validate", "Load")
 
 
 def is_read(operation: str) -> bool:

@@ -1,11 +1,13 @@
 """`doit destroy env=ENV force=1`: delete everything of one env, keep the account-level setup.
 
 Order: the streams (they write into the tables and use the stack's role) until gone, the Firehose role's
-Lake Formation grants, the error bucket's objects (every version), then the stack. When CloudFormation
-cannot delete the table bucket because tables remain, the tables and namespaces go through the S3 Tables
-API and the stack delete is retried. The LF role, admins, registration, catalog and catalog grant stay:
-other envs of the account use them. The env's receiver running here (`doit ingest`) is stopped once the
-delete is confirmed: without its streams it could only answer 503.
+Lake Formation grants, the error bucket's objects (every version), then the stack, which keeps the table
+bucket and its namespace (DeletionPolicy), then every table (kept ones included), the namespaces and the
+table bucket through the S3 Tables API: the tables were never the stack's. A stack deployed while stacks
+held the tables cannot delete its non-empty bucket: its tables and namespaces go through the S3 Tables API
+and the stack delete is retried. The LF role, admins, registration, catalog and catalog grant stay: other
+envs of the account use them. The env's receiver running here (`doit ingest`) is stopped once the delete is
+confirmed: without its streams it could only answer 503.
 """
 
 from __future__ import annotations
@@ -76,7 +78,8 @@ class Inventory:
         if self.bucket_arn:
             tbl = ", ".join(f"{ns}.{t}" for ns, t in self.tables) or "no tables"
             out.append(
-                f"table bucket {self.bucket_arn.rsplit('/', 1)[-1]} with every table and its data ({tbl})"
+                f"table bucket {self.bucket_arn.rsplit('/', 1)[-1]} with every table and its data ({tbl}), "
+                "through the S3 Tables API"
             )
         return out
 

@@ -38,8 +38,9 @@ EXIT_CODES: dict[int, str] = {
     "found a problem, `send` lost records, or the env is not deployed (`send`, `query`, `tables`, `connect`, "
     "`ingest`)",
     EXIT_USAGE: "bad input: a value, an unknown key, an env without a config file, another checkout's local "
-    "AWS on the env's port; refused before any AWS call and nothing changed (SQL that DuckDB refuses, and an "
-    "unconfirmed `destroy`, after their reads)",
+    "AWS on the env's port; refused before any AWS call and nothing changed (SQL that DuckDB refuses, an "
+    "unconfirmed `destroy`, and a change `plan` and `deploy` refuse, such as a table change Iceberg cannot "
+    "make in place, after their reads)",
     EXIT_CREDENTIALS: "no AWS credentials, or the profile named does not exist",
     EXIT_AWS: "an AWS error: a call was refused or failed, or the endpoint cannot be reached",
     EXIT_CHANGES: "`plan detailed=1`: there are changes to make",
@@ -67,6 +68,12 @@ class UserError(Exception):
     """Bad input. Raised before any AWS call; the message names the value and the rule."""
 
     exit_code = EXIT_USAGE
+
+
+class ConsentRequired(UserError):
+    """Deploy refused before any write: a change deletes or replaces data and `drop=` does not name it."""
+
+    exit_code = EXIT_CONSENT
 
 
 class StepFailed(Exception):

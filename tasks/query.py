@@ -60,11 +60,40 @@ class S3Credentials:
     endpoint: str | None = None  # an S3-compatible endpoint other than AWS's own
 
 
-def locate(clients: Clients, config: Config) -> list[TableRef]:
-    """One GetTableMetadataLocation per signal; a missing bucket, namespace or table: not deployed."""
+def list_tables(clients: Clients, config: Config) -> list[str] | None:
+    """Every table of the env's namespace (ListTables, paginated), sorted; None when the bucket or the
+    namespace does not exist."""
+    names: list[str] = []
+    kwargs: dict[str, Any] = {"tableBucketARN": config.table_bucket_arn(clients.account_id)}
+    kwargs["namespace"] = config.namespace
+    try:
+        while True:
+            page = clients.s3tables.list_tables(**kwargs)
+            names += [t["name"] for t in page.get("tables", [])]
+            if not page.get("continuationToken"):
+                return sorted(names)
+            kwargs["continuationToken"] = page["continuationToken"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in _NOT_FOUND:
+            return None
+        raise
+
+
+def env_tables(config: Config, listed: Sequence[str] | None) -> list[str]:
+    """The env's tables: its signals' in config order, then the kept ones (tables of signals that left the
+    config, still in the namespace: tasks/steps/kept_tables.py)."""
+    kept = [t for t in listed or () if t in ALL_SIGNALS and t not in config.signals]
+    return [*config.signals, *kept]
+
+
+def locate(clients: Clients, config: Config, names: Sequence[str] | None = None) -> list[TableRef]:
+    """One GetTableMetadataLocation per table (`names`, or the env's tables: one ListTables more); a
+    missing bucket, namespace or signal table: not deployed."""
+    if names is None:
+        names = env_tables(config, list_tables(clients, config))
     arn = config.table_bucket_arn(clients.account_id)
     refs = []
-    for signal in config.signals:
+    for signal in names:
         try:
             resp = clients.s3tables.get_table_metadata_location(
                 tableBucketARN=arn, namespace=config.namespace, name=signal
@@ -210,8 +239,10 @@ def connect(tables: Sequence[TableRef], creds: S3Credentials | None) -> duckdb.D
     return conn
 
 
-def open_env(clients: Clients, config: Config) -> tuple[duckdb.DuckDBPyConnection, list[TableRef]]:
-    tables = locate(clients, config)
+def open_env(
+    clients: Clients, config: Config, names: Sequence[str] | None = None
+) -> tuple[duckdb.DuckDBPyConnection, list[TableRef]]:
+    tables = locate(clients, config, names)
     remote = any(not t.metadata_location.startswith("file://") for t in tables)
     return connect(tables, credentials(clients) if remote else None), tables
 
@@ -259,8 +290,10 @@ def check_sql(sql: str) -> duckdb.Statement:
     )
 
 
-def check_tables(sql: str, config: Config) -> None:
-    """A table name that is not one of the env's views is refused before any AWS call.
+def check_tables(sql: str, config: Config, tables: Sequence[str] | None = None) -> None:
+    """A table name that is not one of the env's views is refused: before any AWS call (`tables` None) a
+    name that is no signal at all; once the env's tables are known (`tables`: its signals and kept tables),
+    any other name.
 
     The names come from DuckDB's own binder, on an empty connection that can reach no file.
     """
@@ -274,14 +307,15 @@ def check_tables(sql: str, config: Config) -> None:
         return  # running the query names the problem
     finally:
         probe.close()
-    have = ", ".join(config.signals)
+    have = ", ".join(tables if tables is not None else config.signals)
     for name in sorted(bare):
         unqualified = name in qualified or any(q.startswith(f"{name} AS ") for q in qualified)
-        if name in config.signals or not unqualified:
+        if not unqualified or name in (tables if tables is not None else ALL_SIGNALS):
             continue
         if name in ALL_SIGNALS:
             raise UserError(
-                f"error: table {name!r} is not a signal of env {config.env}: its tables are {have}"
+                f"error: table {name!r} is not a signal of env {config.env}, and no table of that name is "
+                f"kept: its tables are {have}"
             )
         raise UserError(f"error: no table {name!r} in env {config.env}: its tables are {have}")
 

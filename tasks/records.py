@@ -60,6 +60,11 @@ def start_micros(run_id: str) -> int:
     return epoch_micros(run_started(run_id) or LEGACY_START)
 
 
+# The largest uint32 (OTLP's fixed32 `flags`, its dropped counts): test values of int64 columns count down
+# from it, so each is >= 2^31 and does not fit the `int` these columns had before the contract widened them.
+WIDE = 2**32 - 1
+
+
 def record_key(run_id: str, seq: int) -> str:
     return f"{run_id}:{seq}"
 
@@ -101,6 +106,8 @@ def _column_plan(signal: str, schema: TableSchema) -> list[tuple[str, str, Any]]
                 plan.append((name, "const", 250))
             elif name == "severity_number":
                 plan.append((name, "const", 9))
+            elif kind == "int64":  # flags, dropped_*_count, counts: values of OTLP's uint32 range >= 2^31
+                plan.append((name, "wide", None))
             else:
                 plan.append((name, "mod", None))
         else:
@@ -137,6 +144,8 @@ def _record(run_id: str, seq: int, plan: list[tuple[str, str, Any]], started_us:
             rec[name] = seq % 2 == 0
         elif kind == "float":
             rec[name] = round(seq * 1.5 + 0.25, 6)
+        elif kind == "wide":  # an int64 column that is still int32 refuses them: Firehose fails the record
+            rec[name] = WIDE - seq % 1000
         else:  # "mod"
             rec[name] = seq % 1000
     return rec

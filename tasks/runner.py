@@ -14,8 +14,8 @@ from typing import Any
 
 from tasks.aws import Clients
 from tasks.config import Config
-from tasks.errors import StepFailed, describe
-from tasks.step import Context, Diff, Outcome, Step
+from tasks.errors import ConsentRequired, StepFailed, UserError, describe
+from tasks.step import Change, Context, Diff, Outcome, Step
 from tasks.steps import all_steps
 
 # Steps whose desired state names the caller as a Lake Formation principal.
@@ -52,6 +52,9 @@ class Run:
         self.results: dict[str, StepResult] = {}
         self.started = time.monotonic()
         self._lock = threading.Lock()
+        self._checked = threading.Lock()
+        self._check_done = False
+        self._fresh: set[str] = set()  # evaluated by check(), not yet used by uptodate()
         _ = self.ctx.clients.identity  # GetCallerIdentity once, before any thread needs it
         if CALLER_STEPS & set(self.steps):  # the caller's role ARN (iam:GetRole), before any write
             _ = self.ctx.clients.caller_principal
@@ -74,7 +77,10 @@ class Run:
 
     def uptodate(self, name: str) -> bool:
         """doit's uptodate: the step's diff is empty. Prints `unchanged` when it is."""
-        res = self.evaluate(name)
+        with self._lock:
+            fresh = name in self._fresh
+            self._fresh.discard(name)
+        res = self.results[name] if fresh else self.evaluate(name)
         if res.error is None and res.diff is not None and res.diff.empty:
             self.ctx.say(f"{name}: unchanged ({res.elapsed:.2f}s)")
             for note in res.diff.notes:
@@ -83,8 +89,38 @@ class Run:
             return True
         return False
 
+    def check(self) -> None:
+        """Before the first write of a deploy: evaluate the steps that guard data (Step.guards), then refuse
+        (nothing written) a change the config asks for and deploy will not make (exit 2), or one that loses
+        data without `drop=` naming it (exit 6). Prints the data-losing changes first, in their own section.
+        Their evaluations are reused by uptodate(), so this reads nothing twice. Runs once per Run."""
+        with self._checked:
+            if self._check_done:
+                return
+            guards = [n for n, s in self.steps.items() if s.deploys and s.guards]
+            results = [self.evaluate(n) for n in guards]
+            with self._lock:
+                self._fresh.update(guards)
+            for res in results:
+                if res.error is not None:
+                    raise StepFailed(f"deploy:{res.name} failed: {res.error}")
+            drop = tuple(self.ctx.options.get("drop") or ())
+            refused = refusals(results, drop)
+            if refused:
+                raise UserError("\n".join(refused))
+            losing = losing_changes(results)
+            if losing:
+                self.ctx.say(LOSES_HEAD)
+                for change in losing:
+                    self.ctx.say(loses_line(change))
+            missing = [c for c in losing if c.consent not in drop]
+            if missing:
+                raise ConsentRequired(consent_message(self.config.env, missing))
+            self._check_done = True
+
     def apply(self, name: str) -> StepResult:
         """Apply the cached diff (evaluating first if doit ran the action without an uptodate check)."""
+        self.check()
         res = self.results.get(name)
         if res is None or (res.outcome is not None):
             res = self.evaluate(name)
@@ -126,6 +162,7 @@ class Run:
 
     def deploy_sequential(self) -> list[StepResult]:
         """Deploy without doit (tests, bench): same steps, in dependency order, one thread."""
+        self.check()  # as `doit deploy`'s deploy:check, before every step
         out = []
         for name, step in self.steps.items():
             if not step.deploys:
@@ -140,18 +177,68 @@ class Run:
         return [self.evaluate(name) for name, step in self.steps.items() if step.deploys]
 
 
-def plan_dict(config: Config, results: list[StepResult]) -> dict[str, Any]:
+# -- what loses data, and what is refused: the same reading for plan and deploy ------------------------
+
+LOSES_HEAD = "data these changes delete (deploy makes each only when drop= names it):"
+
+
+def losing_changes(results: list[StepResult]) -> list[Change]:
+    return [c for r in results if r.diff is not None for c in r.diff.changes if c.loses]
+
+
+def loses_line(change: Change) -> str:
+    return f"  {change.action} {change.loses} [drop={change.consent}]"
+
+
+def refusals(results: list[StepResult], drop: tuple[str, ...]) -> list[str]:
+    """Every step's refusals, and each `drop=` token that names nothing a change would delete (unless a
+    step already refused it, saying why)."""
+    out = [line for r in results if r.diff is not None for line in r.diff.refusals]
+    offered = {c.consent for c in losing_changes(results)}
+    for token in drop:
+        if token not in offered and not any(line.startswith(f"error: drop={token} ") for line in out):
+            can = ", ".join(sorted(offered))
+            out.append(
+                f"error: drop={token} names nothing this deploy would delete"
+                + (f" (it could delete: {can})" if can else " (no kept table or other data to delete)")
+            )
+    return out
+
+
+def consent_message(env: str, missing: list[Change]) -> str:
+    tokens = ",".join(dict.fromkeys(c.consent for c in missing))
+    what = "; ".join(c.loses for c in missing)
+    return (
+        f"error: deploy env={env} would delete data: {what}. Nothing was changed: to allow it, run "
+        f"`doit deploy env={env} drop={tokens}`"
+    )
+
+
+def plan_dict(config: Config, results: list[StepResult], drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    losing = losing_changes(results)
     return {
         "env": config.env,
         "changes": sum(len(r.diff.changes) for r in results if r.diff),
+        "loses": [{**c.to_dict(), "consented": c.consent in drop} for c in losing],
+        "refusals": refusals(results, drop),
         "steps": [
             {"step": r.name, "error": r.error, **(r.diff.to_dict() if r.diff else {})} for r in results
         ],
     }
 
 
-def plan_text(config: Config, results: list[StepResult]) -> str:
+def plan_text(config: Config, results: list[StepResult], drop: tuple[str, ...] = ()) -> str:
     lines = [f"plan env={config.env} (stack {config.stack_name}, region {config.region})"]
+    losing = losing_changes(results)
+    if losing:
+        lines.append(LOSES_HEAD)
+        lines += [
+            loses_line(c) + ("" if c.consent in drop else " (not named: deploy refuses)") for c in losing
+        ]
+    refused = refusals(results, drop)
+    if refused:
+        lines.append("refused (deploy changes nothing while these stand):")
+        lines += [f"  {line}" for line in refused]
     total = 0
     for r in results:
         if r.error:
@@ -175,7 +262,8 @@ def status_dict(config: Config, run: Run, results: list[StepResult]) -> dict[str
     items = []
     for r in results:
         step = run.steps[r.name]
-        entry: dict[str, Any] = {"step": r.name, "ok": r.error is None and bool(r.diff and r.diff.empty)}
+        ok = r.error is None and r.diff is not None and r.diff.empty and not r.diff.refusals
+        entry: dict[str, Any] = {"step": r.name, "ok": ok}
         if r.error:
             entry["error"] = r.error
         if r.diff is not None:
@@ -207,6 +295,8 @@ def status_text(doc: dict[str, Any]) -> str:
                     f"          {fname}: {json.dumps(pair['observed'], default=str)[:100]} -> "
                     f"{json.dumps(pair['desired'], default=str)[:100]}"
                 )
+        for refusal in step.get("refusals", []):
+            lines.append(f"        refused: {refusal.removeprefix('error: ')}")
         for note in step.get("notes", []):
             lines.append(f"        note: {note}")
     if "freshness" in doc:

@@ -88,6 +88,10 @@ class Diff(Generic[D, O]):
 
     changes: list[Change] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # What the config asks for and deploy will not do (e.g. a column type Iceberg cannot change in place):
+    # one line each, naming the item, the rule and what the user can do. While one stands, plan exits 2 and
+    # deploy writes nothing (Run.check).
+    refusals: list[str] = field(default_factory=list)
     desired: D = None  # type: ignore[assignment]  # set by Step.evaluate before anyone reads it
     observed: O = None  # type: ignore[assignment]
 
@@ -96,7 +100,10 @@ class Diff(Generic[D, O]):
         return not self.changes
 
     def to_dict(self) -> dict[str, Any]:
-        return {"changes": [c.to_dict() for c in self.changes], "notes": list(self.notes)}
+        out: dict[str, Any] = {"changes": [c.to_dict() for c in self.changes], "notes": list(self.notes)}
+        if self.refusals:
+            out["refusals"] = list(self.refusals)
+        return out
 
 
 @dataclass
@@ -162,6 +169,9 @@ class Step(Generic[D, O]):
     publish: Callable[[Context, O], None] | None = None
     # Read-only checks (status only) have no apply and are not part of plan/deploy.
     deploys: bool = True
+    # Evaluated before any step of a deploy writes (Run.check): its diff may refuse a change or delete
+    # data (Change.loses), and deploy must know that before its first write.
+    guards: bool = False
 
     def evaluate(self, ctx: Context) -> Diff[D, O]:
         """observe + diff; publishes observed results for later steps."""

@@ -102,14 +102,15 @@ def table_facts(conn: duckdb.DuckDBPyConnection, refs: Sequence[TableRef]) -> li
     ]
 
 
-def collect(clients: Clients, config: Config) -> list[TableFacts]:
-    """One GetTableMetadataLocation per table, then local or S3 reads only."""
+def collect(clients: Clients, config: Config, names: Sequence[str] | None = None) -> list[TableFacts]:
+    """One GetTableMetadataLocation per table (`names`, or the env's tables, kept ones included: one
+    ListTables more), then local or S3 reads only."""
     import duckdb
 
     from tasks.errors import StepFailed
     from tasks.query import open_env
 
-    conn, refs = open_env(clients, config)
+    conn, refs = open_env(clients, config, names)
     failure = None
     try:
         return table_facts(conn, refs)
@@ -154,9 +155,11 @@ def stamp(t: dt.datetime | None) -> str:
     return "-" if t is None else t.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def facts_dict(f: TableFacts, now: dt.datetime) -> dict[str, Any]:
+def facts_dict(f: TableFacts, now: dt.datetime, kept: bool = False) -> dict[str, Any]:
+    """`kept`: the table of a signal no longer in the config (kept with its rows, not ingesting)."""
     return {
         "table": f.signal,
+        "kept": kept,
         "rows": f.rows,
         "data_files": f.data_files,
         "total_bytes": f.total_bytes,
@@ -174,13 +177,13 @@ def _seconds(now: dt.datetime, then: dt.datetime | None) -> int | None:
     return None if then is None else int((now - then).total_seconds())
 
 
-def tables_text(env: str, facts: Sequence[TableFacts], now: dt.datetime) -> str:
+def tables_text(env: str, facts: Sequence[TableFacts], now: dt.datetime, kept: Sequence[str] = ()) -> str:
     head = ["table", "rows", "files", "size", "snapshots", "last commit (UTC)", "age", "partition",
             "newest timestamp (UTC)", "age"]  # fmt: skip
     body = [
-        [f.signal, str(f.rows), str(f.data_files), size(f.total_bytes), str(f.snapshots),
-         stamp(f.last_commit), age(now, f.last_commit), f.partition_spec, stamp(f.newest_timestamp),
-         age(now, f.newest_timestamp)]
+        [f.signal + (" (kept)" if f.signal in kept else ""), str(f.rows), str(f.data_files),
+         size(f.total_bytes), str(f.snapshots), stamp(f.last_commit), age(now, f.last_commit),
+         f.partition_spec, stamp(f.newest_timestamp), age(now, f.newest_timestamp)]
         for f in facts
     ]  # fmt: skip
     widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
@@ -210,7 +213,7 @@ def freshness_lines(doc: dict[str, Any]) -> list[str]:
     return [
         f"freshness {t['table']}: {t['rows']} rows, newest timestamp {_when(t['newest_timestamp'])} "
         f"({_age_of(t['newest_timestamp_age_seconds'])}), last commit {_when(t['last_commit'])} "
-        f"({_age_of(t['last_commit_age_seconds'])})"
+        f"({_age_of(t['last_commit_age_seconds'])})" + (", kept, not ingesting" if t.get("kept") else "")
         for t in doc.get("tables", [])
     ]
 
@@ -219,13 +222,14 @@ def _when(iso: str | None) -> str:
     return "-" if iso is None else iso[:19].replace("T", " ")
 
 
-def freshness(clients: Clients, config: Config) -> dict[str, Any]:
-    """Status's freshness block. Never raises: an undeployed env is already the steps' drift."""
+def freshness(clients: Clients, config: Config, names: Sequence[str] | None = None) -> dict[str, Any]:
+    """Status's freshness block (of `names`, or the env's tables). Never raises: an undeployed env is
+    already the steps' drift."""
     from tasks.errors import describe
 
     now = dt.datetime.now(dt.UTC)
     try:
-        facts = collect(clients, config)
+        facts = collect(clients, config, names)
     except Exception as exc:
         return {"error": first_line(Exception(describe(exc)[0].removeprefix("error: "))), "tables": []}
-    return {"error": None, "tables": [facts_dict(f, now) for f in facts]}
+    return {"error": None, "tables": [facts_dict(f, now, f.signal not in config.signals) for f in facts]}

@@ -19,10 +19,9 @@ Stack outputs (stable names; later steps read them, so never rename one):
     ErrorBucketArn       its ARN
     ErrorOutputPrefix    key prefix for failed records; each stream appends SIGNAL/
     LogGroupName         /aws/kinesisfirehose/STACK
-    Signals              comma-separated signals the stack has tables for
+    Signals              comma-separated signals the stack delivers
   and per signal, with SIGNAL in CamelCase (Logs, Traces, Sum, Gauge, Histogram, ExpHistogram):
-    <Signal>TableArn     ARN of the signal's Iceberg table
-    <Signal>TableName    table name (the signal name)
+    <Signal>TableName    table name (the signal name; the table itself is the tables step's, not the stack's)
     <Signal>LogStreamName the signal's delivery log stream in LogGroupName
   and with ingest.enabled (templates/ingest.yaml.j2):
     IngestEndpoint       the Function URL (ends in /)
@@ -45,7 +44,6 @@ from typing import Any
 import jinja2
 import yaml
 
-from tasks import schemas
 from tasks.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +66,7 @@ OUTPUT_KEYS: tuple[str, ...] = (
     "LogGroupName",
     "Signals",
 )
-SIGNAL_OUTPUT_KEYS: tuple[str, ...] = ("TableArn", "TableName", "LogStreamName")
+SIGNAL_OUTPUT_KEYS: tuple[str, ...] = ("TableName", "LogStreamName")
 INGEST_OUTPUT_KEYS: tuple[str, ...] = (
     "IngestEndpoint",
     "IngestFunctionName",
@@ -96,7 +94,7 @@ def signal_key(signal: str) -> str:
 
 
 def output_key(signal: str, kind: str) -> str:
-    """Per-signal output key: output_key("logs", "TableArn") -> "LogsTableArn"."""
+    """Per-signal output key: output_key("logs", "TableName") -> "LogsTableName"."""
     if kind not in SIGNAL_OUTPUT_KEYS:
         raise KeyError(f"unknown per-signal output {kind!r}: one of {', '.join(SIGNAL_OUTPUT_KEYS)}")
     return f"{signal_key(signal)}{kind}"
@@ -114,6 +112,7 @@ def output_keys(config: Config) -> list[str]:
 
 
 def table_logical_id(signal: str) -> str:
+    """The logical id a signal's table had while stacks held the tables (tasks/steps/stack_move.py)."""
     return f"{signal_key(signal)}Table"
 
 
@@ -156,18 +155,12 @@ def _tags_block(config: Config, indent: int = 8) -> str:
 
 
 def _table_context(config: Config, signal: str) -> dict[str, Any]:
-    schema = schemas.load(signal)
-    source = schema.column(schema.partition_source)
+    """A signal's names in the template (its table is the tables step's: tasks/steps/tables.py)."""
     return {
         "name": signal,
         "key": signal_key(signal),
-        "logical_id": table_logical_id(signal),
         "log_stream_logical_id": log_stream_logical_id(signal),
         "log_stream_name": config.log_stream_name(signal),
-        "columns": schema.columns,
-        "partition_source_id": source.id,
-        "partition_transform": schema.partition_transform,
-        "partition_name": f"{source.name}_{schema.partition_transform}",
     }
 
 
@@ -279,12 +272,10 @@ def input_files(config: Config) -> list[Path]:
 
     return [
         *SOURCE_FILES,
-        Path(schemas.__file__).resolve(),
         Path(config_module.__file__).resolve(),
         Path(settings.__file__).resolve(),
         Path(validation.__file__).resolve(),
         Path(alarms.__file__).resolve(),
         Path(regions.__file__).resolve(),
         *config_files(config.env),
-        *(schemas.SCHEMA_DIR / f"{s}.yaml" for s in config.signals),
     ]

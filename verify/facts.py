@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from verify import probes
+from verify import probes, table_probes
 
 FINDING = "fact"  # the user property each fact's test records its finding under (verify/conftest.py)
 
@@ -94,5 +94,16 @@ FACTS: tuple[Fact, ...] = (
         "stack-events-page-size",
         "DescribeStackEvents pages hold 100 events",
         probes.stack_events_page_size,
+    ),
+    Fact(
+        "s3tables-rest-evolves-in-place",
+        "the S3 Tables Iceberg REST endpoint reads a table and commits add-schema + set-current-schema "
+        "(int to long, a new optional column) with the tool's requirements, and refuses long to int",
+        table_probes.rest_evolves_in_place,
+    ),
+    Fact(
+        "s3tables-new-table-maintenance",
+        "a new S3 Tables table has compaction enabled at 512 MB and snapshot management 1 snapshot / 120 h",
+        table_probes.new_table_maintenance,
     ),
 )

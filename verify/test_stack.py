@@ -43,3 +43,41 @@ def test_table_is_partitioned_by_day_of_timestamp(clients, config, account_id, s
         f"{config.namespace}.{signal} partition spec is {list(shape.partition)} (read from {shape.source}), "
         f"expected {list(want)}"
     )
+
+
+def test_the_tables_step_reads_each_table_as_deploy_does(clients, config, account_id, signal):
+    """A probe of what deploy relies on: the table's maintenance is what the config sets, and the S3 Tables
+    Iceberg REST endpoint answers LoadTable for the env's warehouse (GetConfig's prefix, SigV4 for
+    `s3tables`) with the contract's field ids, types and partition (tasks/steps/tables.py)."""
+    import pytest
+    from botocore.exceptions import ClientError
+
+    from tasks.iceberg_rest import IcebergRest
+    from tasks.steps import table_schema as ts
+    from tasks.steps import tables
+
+    name = f"{config.namespace}.{signal}"
+    bucket = config.table_bucket_arn(account_id)
+    try:
+        configuration = clients.s3tables.get_table_maintenance_configuration(
+            tableBucketARN=bucket, namespace=config.namespace, name=signal
+        )["configuration"]
+        missing = False
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "NotFoundException":
+            raise
+        missing = True
+    if missing:  # failed outside the except: the report shows this line, not a chained traceback
+        pytest.fail(f"table {name} does not exist in {bucket}: run `{deploy_command(config)}`")
+    differs = tables.maintenance_fields(
+        tables.desired_maintenance(config), tables.maintenance_of(configuration)
+    )
+    assert not differs, f"{name} maintenance differs from the config: {differs}"
+    loaded = IcebergRest(clients, bucket).load_table(config.namespace, signal)
+    assert loaded is not None, f"LoadTable finds no table {name}: run `{deploy_command(config)}`"
+    live = ts.live_from_metadata(loaded["metadata"])
+    changes, refusals = ts.compare(name, ts.contract_shape(schemas.load(signal)), live)
+    assert not changes and not refusals, (
+        f"{name} (LoadTable) differs from config/schemas/{signal}.yaml: "
+        + "; ".join([f"{c.column}: {c.before} -> {c.after}" for c in changes] + [r.line for r in refusals])
+    )

@@ -11,8 +11,11 @@ reason on the failed resource and on the stack; create failures roll back (ROLLB
 DisableRollback; update failures roll back what changed, and a resource that cannot be set back ends the
 stack UPDATE_ROLLBACK_FAILED until ContinueUpdateRollback (rollback.py); a change to a create-only property
 (from the CloudFormation schemas cfn-lint ships) replaces the resource, old one deleted in the cleanup
-phase (a custom-named resource whose name stays is refused, as on AWS); delete failures end DELETE_FAILED
-naming the resources; the ``latency`` fault keeps the stack ``*_IN_PROGRESS`` for
+phase unless its UpdateReplacePolicy is Retain (a custom-named resource whose name stays is refused, as on
+AWS); a resource an update removes from the template is deleted unless its DeletionPolicy (in the template
+it was deployed with) keeps it: `Retain`, or `RetainExceptOnCreate` (which deletes only when the operation
+that created it rolls back); IMPORT makes a new stack of existing resources; delete failures end
+DELETE_FAILED naming the resources; the ``latency`` fault keeps the stack ``*_IN_PROGRESS`` for
 ``cloudformation_stack_seconds`` (its current value) as seen by every read; DescribeStackEvents pages
 (EVENTS_PAGE a page, reads.py). One resource's create/delete and events are in provision.py; the API
 handlers in responses.py, reads.py and changeset.py; templates in template.py; the state in models.py.
@@ -65,7 +68,7 @@ class Engine(Rollback):
                 )
                 for res in reversed(created):
                     try:
-                        self.delete_one(res, template["Resources"][res.logical_id])
+                        self.delete_one(res, template["Resources"][res.logical_id], creating=True)
                         s.resources.pop(res.logical_id, None)
                     except ResourceFailed:
                         pass
@@ -77,6 +80,47 @@ class Engine(Rollback):
         s.outputs = self.compute_outputs(rm, template)
         self.stack_event("CREATE_COMPLETE")
         self.hold("CREATE_IN_PROGRESS", hold_events)
+
+    def import_resources(
+        self, template: dict[str, Any], parameters: dict[str, str], identifiers: dict[str, dict[str, str]]
+    ) -> None:
+        """A new stack made of existing resources (ChangeSetType IMPORT): each is found by its identifier
+        and becomes the stack's, nothing is created; a resource not found fails the import, which rolls
+        back by forgetting what it had imported (IMPORT_ROLLBACK_COMPLETE), deleting nothing."""
+        from moto.cloudformation.parsing import resource_class_from_type
+
+        s = self.s
+        self.stack_event("IMPORT_IN_PROGRESS", "User Initiated")
+        hold_events = len(s.events)
+        rm = self.new_rm(template, parameters)
+        s.rm = rm
+        for logical in dependency_order(template):
+            body = template["Resources"][logical]
+            rtype = body.get("Type", "")
+            res = Res(logical, rtype, status="IMPORT_IN_PROGRESS")
+            s.resources[logical] = res
+            self.event(logical, rtype, "IMPORT_IN_PROGRESS")
+            try:
+                res.props = self.resolve_props(rm, body)
+                model: Any = resource_class_from_type(rtype)  # one with cfn_import: the change set checked
+                inst = model.cfn_import(identifiers[logical], res.props, s.account_id, s.region)
+            except Exception as exc:
+                self.fail(res, rtype, "IMPORT_FAILED", reason_of(exc))
+                self.stack_event(
+                    "IMPORT_ROLLBACK_IN_PROGRESS",
+                    f"The following resource(s) failed to import: [{logical}]. ",
+                )
+                s.resources.clear()
+                self.stack_event("IMPORT_ROLLBACK_COMPLETE")
+                self.hold("IMPORT_IN_PROGRESS", hold_events)
+                return
+            rm._parsed_resources[logical] = inst
+            res.instance, res.physical_id = inst, str(inst.physical_resource_id)
+            res.status, res.updated = "IMPORT_COMPLETE", now_utc()
+            self.event(logical, rtype, "IMPORT_COMPLETE", res.physical_id)
+        s.outputs = self.compute_outputs(rm, template)
+        self.stack_event("IMPORT_COMPLETE")
+        self.hold("IMPORT_IN_PROGRESS", hold_events)
 
     def update(self, template: dict[str, Any], parameters: dict[str, str], template_body: str) -> None:
         s = self.s
@@ -125,8 +169,10 @@ class Engine(Rollback):
             old = replaced.get(logical)
             if old is None:
                 continue
+            # A replaced resource's old copy goes by its UpdateReplacePolicy (the template applied).
+            policy = template["Resources"][logical].get("UpdateReplacePolicy") or "Delete"
             with contextlib.suppress(ResourceFailed):
-                self.delete_one(old, old_template["Resources"][logical])
+                self.delete_one(old, {**old_template["Resources"][logical], "DeletionPolicy": policy})
         s.outputs = self.compute_outputs(rm, template)
         self.stack_event("UPDATE_COMPLETE")
         self.hold("UPDATE_IN_PROGRESS", hold_events)

@@ -54,6 +54,8 @@ class ChangeSet:
     tags: dict[str, str] | None
     description: str | None
     changes: list[dict[str, Any]]
+    # IMPORT: logical id -> the resource's identifier (its type schema's primaryIdentifier properties)
+    to_import: dict[str, dict[str, str]] = field(default_factory=dict)
     status: str = "CREATE_COMPLETE"
     execution_status: str = "AVAILABLE"
     reason: str | None = None

@@ -139,8 +139,11 @@ class Provisioner:
         name = str(getattr(inst, "physical_resource_id", "") or "")
         parse_and_delete_resource(name, {"Type": rtype, **body}, self.s.account_id, self.s.region)
 
-    def delete_one(self, res: Res, body: dict[str, Any]) -> None:
-        if (body.get("DeletionPolicy") or "Delete") == "Retain":
+    def delete_one(self, res: Res, body: dict[str, Any], *, creating: bool = False) -> None:
+        """Delete one resource, unless its DeletionPolicy keeps it: `Retain` always, `RetainExceptOnCreate`
+        except when the stack operation that created it rolls back (``creating``)."""
+        policy = body.get("DeletionPolicy") or "Delete"
+        if policy == "Retain" or (policy == "RetainExceptOnCreate" and not creating):
             self.event(res.logical_id, res.type, "DELETE_SKIPPED", res.physical_id)
             return
         self.event(res.logical_id, res.type, "DELETE_IN_PROGRESS", res.physical_id)

@@ -93,7 +93,7 @@ class Rollback(Provisioner):
         self.stack_event("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
         for res, body in reversed(pending.created):
             with contextlib.suppress(ResourceFailed):  # AWS carries on: the rollback itself is done
-                self.delete_one(res, body)
+                self.delete_one(res, body, creating=True)  # made by the update that rolls back
         s.rollback = None
         self.stack_event("UPDATE_ROLLBACK_COMPLETE")
 

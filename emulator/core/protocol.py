@@ -248,6 +248,9 @@ def render_error(
 ) -> tuple[int, dict[str, str], bytes]:
     """An AWS error in the wire format botocore's parser for ``protocol`` expects."""
     request_id = str(uuid.uuid4())
+    if protocol == "iceberg-rest":  # the Iceberg REST OpenAPI spec's ErrorModel (emulator/s3tables/rest.py)
+        body = json.dumps({"error": {"message": message, "type": code, "code": status}}).encode()
+        return status, {"Content-Type": "application/json", "x-amzn-RequestId": request_id}, body
     if protocol in ("json", "rest-json"):
         ctype = "application/x-amz-json-1.1" if protocol == "json" else "application/json"
         body = json.dumps({"__type": code, "message": message, "Message": message}).encode()

@@ -124,6 +124,11 @@ class EmulatorApp:
             return urls.handle(environ, start_response)
         if path.startswith("/moto-api"):  # moto's own reset/state API: not AWS, and not ours to expose
             return _plain(start_response, 404, f"no such path {path}")
+        if path.startswith("/iceberg/"):  # the S3 Tables Iceberg REST endpoint (emulator/s3tables/rest.py)
+            from emulator.s3tables import rest
+
+            response, found = rest.serve(self, environ, _read_body(environ))
+            return self._send(start_response, response, found)
         body = _read_body(environ)
         ident = protocol.identify(environ, body)
         service, proto = (ident.service, ident.protocol) if ident else ("s3", "rest-xml")
@@ -135,11 +140,19 @@ class EmulatorApp:
             return self._send(start_response, resp, ident)
         if ident is None:
             return self._send(start_response, self.forward(environ, body))
-        calls.record(ident.service, ident.operation)
         response = self.dispatch(environ, body, ident)
         return self._send(start_response, response, ident)
 
-    def dispatch(self, environ: dict[str, Any], body: bytes, ident: protocol.Identified) -> OverrideResponse:
+    def dispatch(
+        self,
+        environ: dict[str, Any],
+        body: bytes,
+        ident: protocol.Identified,
+        own: Callable[[OverrideRequest], OverrideResponse] | None = None,
+    ) -> OverrideResponse:
+        """Count, decide faults, offer the request to our handlers; then ``own`` answers it (an operation
+        moto does not know at all), or moto does."""
+        calls.record(ident.service, ident.operation)
         fault = faults.decide(ident.service, ident.operation)
         if fault is not None:
             return OverrideResponse(status=fault[2], error=(fault[0], fault[1]))
@@ -167,6 +180,8 @@ class EmulatorApp:
                 result = handler(req)
                 if result is not None:
                     return result
+            if own is not None:
+                return own(req)
         except AwsError as exc:
             return OverrideResponse(status=exc.status, error=(exc.code, exc.message))
         except Exception as exc:  # an emulator bug must still answer like AWS, and leave a trace

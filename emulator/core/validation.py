@@ -25,15 +25,19 @@ def _problem(shape: Any, value: Any, where: str) -> str | None:
     if kind == "structure":
         if not isinstance(value, dict):
             return f"Value at '{where}' must be a structure"
+        # Members by their name on the wire (a JSON `locationName` such as Iceberg's "source-id").
+        members = {m.serialization.get("name", n): m for n, m in shape.members.items()}
+        wire = {n: m.serialization.get("name", n) for n, m in shape.members.items()}
         for name in value:
-            if name not in shape.members:
+            if name not in members:
                 return f"Unknown member '{name}' at '{where}'"
         for name in shape.required_members:
-            if value.get(name) is None:
-                return f"Value null at '{where}.{name}' failed to satisfy constraint: Member must not be null"
+            if value.get(wire[name]) is None:
+                rule = "failed to satisfy constraint: Member must not be null"
+                return f"Value null at '{where}.{wire[name]}' {rule}"
         for name, member in value.items():
             if member is not None:
-                found = _problem(shape.members[name], member, f"{where}.{name}")
+                found = _problem(members[name], member, f"{where}.{name}")
                 if found:
                     return found
         return None

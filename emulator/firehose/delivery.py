@@ -8,6 +8,7 @@ from typing import Any
 from emulator.cloudwatch import metrics as cloudwatch_metrics
 from emulator.firehose.access import check_access
 from emulator.firehose.error_output import _log_errors, write_errors
+from emulator.firehose.iam_policy import partition_of
 from emulator.firehose.models import (
     ERR_CATALOG,
     ERR_COMMIT,
@@ -19,7 +20,7 @@ from emulator.firehose.models import (
     now_ms,
 )
 from emulator.firehose.records import RecordConverter
-from emulator.iceberg.store import get_store
+from emulator.iceberg.store import bucket_arn, get_store
 
 log = logging.getLogger("emulator.firehose")
 
@@ -74,8 +75,9 @@ def deliver_batch(
         )
         if problem is None:
             store = get_store()
+            bucket = bucket_arn(partition_of(stream.region), stream.region, catalog[0], catalog[1])
             try:
-                schema = store.schema(catalog[1], database, table)
+                schema = store.schema(bucket, database, table)
             except Exception:
                 problem = (
                     ERR_NO_TABLE,
@@ -93,7 +95,7 @@ def deliver_batch(
                     arrow = converter.to_arrow(good) if good else None
                 if arrow is not None:
                     try:
-                        store.append(catalog[1], database, table, arrow)
+                        store.append(bucket, database, table, arrow)
                     except Exception as exc:
                         log.exception("Iceberg commit to %s.%s failed", database, table)
                         destination_failures = [

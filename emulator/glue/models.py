@@ -281,7 +281,7 @@ def _columns(bucket: Any, ns: str, table: str) -> list[dict[str, str]]:
     try:
         from emulator.iceberg.store import get_store
 
-        schema = get_store().schema(bucket.name, ns, table)
+        schema = get_store().schema(bucket.arn, ns, table)
     except Exception:
         return []
     cols = []

@@ -2,10 +2,13 @@
 
 S3 Tables stores Iceberg tables; the emulator keeps them as pyiceberg tables in a SqlCatalog (sqlite) with a
 ``file://`` warehouse under the data dir, so any Iceberg reader (``StaticTable.from_metadata``) sees exactly
-what Firehose delivered. One catalog per table bucket keeps equal namespace names of different buckets apart.
+what Firehose delivered. A table bucket is named by its ARN (account, region and name), and each has its own
+catalog and warehouse folder: equal bucket or namespace names of two accounts or regions stay apart.
 
-After every change the moto s3tables Table object is pointed at the new metadata file, so
-``GetTableMetadataLocation`` answers with a location pyiceberg can open.
+``commit`` applies an Iceberg REST commit (requirements, then updates: pyiceberg's SqlCatalog does both) and
+refuses what Iceberg's schema evolution refuses (evolution.py). After every change the moto s3tables Table
+object is pointed at the new metadata file, so ``GetTableMetadataLocation`` answers with a location pyiceberg
+can open.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ if TYPE_CHECKING:  # pyiceberg / pyarrow load lazily: they cost ~1 s of emulator
     from pyiceberg.partitioning import PartitionSpec
     from pyiceberg.schema import Schema
     from pyiceberg.table import Table
+    from pyiceberg.table.update import TableRequirement, TableUpdate
     from pyiceberg.transforms import Transform
     from pyiceberg.types import IcebergType
 
@@ -62,7 +66,7 @@ def _primitives() -> dict[str, IcebergType]:
     }
 
 
-_DECIMAL_RE = re.compile(r"^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
+DECIMAL_RE = re.compile(r"^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
 _PARAM_TRANSFORM_RE = re.compile(r"^(bucket|truncate)\[(\d+)\]$")
 FIRST_PARTITION_FIELD_ID = 1000
 
@@ -77,7 +81,7 @@ def iceberg_type(name: str) -> IcebergType:
     key = name.strip().lower()
     if key in _primitives():
         return _primitives()[key]
-    match = _DECIMAL_RE.match(key)
+    match = DECIMAL_RE.match(key)
     if match:
         return DecimalType(int(match.group(1)), int(match.group(2)))
     raise IcebergStoreError(f"unsupported Iceberg type {name!r}")
@@ -156,8 +160,21 @@ def build_partition_spec(schema: Schema, partition_fields: list[dict[str, Any]] 
     return PartitionSpec(*fields)
 
 
+def bucket_arn(partition: str, region: str, account_id: str, name: str) -> str:
+    """The table bucket's ARN, the store's key for it."""
+    return f"arn:{partition}:s3tables:{region}:{account_id}:bucket/{name}"
+
+
+def split_bucket_arn(arn: str) -> tuple[str, str, str]:
+    """``arn:PARTITION:s3tables:REGION:ACCOUNT:bucket/NAME`` -> (account, region, name)."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[2] != "s3tables" or not parts[5].startswith("bucket/"):
+        raise IcebergStoreError(f"not a table bucket ARN: {arn!r}")
+    return parts[4], parts[3], parts[5].removeprefix("bucket/")
+
+
 class IcebergStore:
-    """Process-wide Iceberg tables, keyed by (table bucket, namespace, table). One lock: commits are short."""
+    """Process-wide Iceberg tables by (table bucket ARN, namespace, table). One lock: commits are short."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -166,16 +183,21 @@ class IcebergStore:
         self._tables: dict[tuple[str, str, str], Table] = {}
 
     # -- catalogs ---------------------------------------------------------------------------------------
+    def _warehouse(self, bucket: str) -> Path:
+        account, region, name = split_bucket_arn(bucket)
+        return self.root / "warehouse" / account / region / name
+
     def _catalog(self, bucket: str) -> SqlCatalog:
         cat = self._catalogs.get(bucket)
         if cat is None:
             from pyiceberg.catalog.sql import SqlCatalog
 
             self.root.mkdir(parents=True, exist_ok=True)
-            warehouse = self.root / "warehouse" / bucket
+            warehouse = self._warehouse(bucket)
             warehouse.mkdir(parents=True, exist_ok=True)
+            account, region, name = split_bucket_arn(bucket)
             cat = SqlCatalog(
-                bucket,
+                f"{account}.{region}.{name}",
                 uri=f"sqlite:///{self.root / 'catalog.db'}",
                 warehouse=warehouse.as_uri(),
             )
@@ -184,7 +206,7 @@ class IcebergStore:
         return cat
 
     def table_location(self, bucket: str, namespace: str, table: str) -> str:
-        return (self.root / "warehouse" / bucket / namespace / table).as_uri()
+        return (self._warehouse(bucket) / namespace / table).as_uri()
 
     # -- API --------------------------------------------------------------------------------------------
     def create_table(
@@ -196,7 +218,8 @@ class IcebergStore:
         partition_fields: list[dict[str, Any]] | None = None,
         properties: dict[str, str] | None = None,
     ) -> str:
-        """Create the table (format v2) and return its metadata location (a ``file://`` URI)."""
+        """Create the table (format v2) in the bucket (its ARN) and return its metadata location. Field ids
+        are assigned fresh, in field order, as Iceberg catalogs do on create (pyiceberg's create_table)."""
         schema = build_schema(schema_fields)
         spec = build_partition_spec(schema, partition_fields)
         props = {"format-version": "2", **(properties or {})}
@@ -226,7 +249,7 @@ class IcebergStore:
             with contextlib.suppress(NoSuchTableError):
                 cat.drop_table((namespace, table))
             if purge:
-                shutil.rmtree(self.root / "warehouse" / bucket / namespace / table, ignore_errors=True)
+                shutil.rmtree(self._warehouse(bucket) / namespace / table, ignore_errors=True)
 
     def exists(self, bucket: str, namespace: str, table: str) -> bool:
         with self._lock:
@@ -257,17 +280,50 @@ class IcebergStore:
         return self.load(bucket, namespace, table).metadata_location
 
     def append(self, bucket: str, namespace: str, table: str, rows: list[dict[str, Any]] | pa.Table) -> str:
-        """Append rows (dicts of Python values, or an Arrow table) in ONE commit; returns the new location."""
+        """Append rows (dicts of Python values, or an Arrow table) in ONE commit; returns the new location.
+
+        The rows are written with the table's current schema: an Arrow table built for an older schema
+        (a delivery that started before a commit widened a column) is cast to it first.
+        """
         with self._lock:
             tbl = self.load(bucket, namespace, table)
             arrow_schema = tbl.schema().as_arrow()
             import pyarrow as pa
 
-            data = rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(rows, schema=arrow_schema)
+            if isinstance(rows, pa.Table):
+                data = rows if rows.schema.equals(arrow_schema) else _conform(rows, arrow_schema)
+            else:
+                data = pa.Table.from_pylist(rows, schema=arrow_schema)
             if data.num_rows:
                 tbl.append(data)
             _sync_s3tables(bucket, namespace, table, tbl.metadata_location)
             return tbl.metadata_location
+
+    def commit(
+        self,
+        bucket: str,
+        namespace: str,
+        table: str,
+        requirements: tuple[TableRequirement, ...],
+        updates: tuple[TableUpdate, ...],
+    ) -> Table:
+        """An Iceberg REST commit: the requirements hold (else pyiceberg's CommitFailedException), every
+        new schema is an evolution Iceberg allows (else IcebergStoreError), then the updates are applied."""
+        from pyiceberg.table.update import AddSchemaUpdate
+
+        from emulator.iceberg.evolution import check_evolution
+
+        with self._lock:
+            tbl = self.load(bucket, namespace, table)
+            for update in updates:
+                if isinstance(update, AddSchemaUpdate):
+                    check_evolution(tbl.schema(), update.schema_)
+            cat = self._catalog(bucket)
+            cat.commit_table(tbl, requirements, updates)
+            fresh = cat.load_table((namespace, table))
+            self._tables[(bucket, namespace, table)] = fresh
+            _sync_s3tables(bucket, namespace, table, fresh.metadata_location)
+            return fresh
 
     def reset(self) -> None:
         """Forget every cached catalog and table (the data dir itself is emptied by the server)."""
@@ -278,6 +334,19 @@ class IcebergStore:
                     engine.dispose()
             self._catalogs.clear()
             self._tables.clear()
+
+
+def _conform(data: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``data`` (built for an older schema of the table) cast to its current one; new columns are null."""
+    import pyarrow as pa
+
+    columns = []
+    for field in schema:
+        if field.name in data.column_names:
+            columns.append(data.column(field.name).cast(field.type))
+        else:
+            columns.append(pa.nulls(data.num_rows, type=field.type))
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _fast_sqlite(cat: SqlCatalog) -> None:
@@ -300,19 +369,15 @@ def _fast_sqlite(cat: SqlCatalog) -> None:
 
 def _sync_s3tables(bucket: str, namespace: str, table: str, location: str) -> None:
     """Point moto's s3tables Table at ``location`` (bypassing its s3:// check: our warehouse is local)."""
-    try:
-        from moto.s3tables.models import s3tables_backends
-    except ImportError:  # pragma: no cover - moto always ships s3tables in the pinned version
-        return
-    for _account, regions in list(s3tables_backends.items()):
-        for _region, backend in list(regions.items()):
-            for tb in list(backend.table_buckets.values()):
-                if tb.name != bucket or namespace not in tb.namespaces:
-                    continue
-                moto_table = tb.namespaces[namespace].tables.get(table)
-                if moto_table is not None and moto_table.metadata_location != location:
-                    moto_table.metadata_location = location
-                    moto_table.version_token = moto_table._generate_version_token()
+    from moto.s3tables.models import s3tables_backends
+
+    account, region, _ = split_bucket_arn(bucket)
+    tb = s3tables_backends[account][region].table_buckets.get(bucket)
+    ns = tb.namespaces.get(namespace) if tb is not None else None
+    moto_table = ns.tables.get(table) if ns is not None else None
+    if moto_table is not None and moto_table.metadata_location != location:
+        moto_table.metadata_location = location
+        moto_table.version_token = moto_table._generate_version_token()
 
 
 _store_lock = threading.Lock()

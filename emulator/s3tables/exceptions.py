@@ -16,3 +16,10 @@ class BadRequestError(ServiceError):
     """400 ``BadRequestException``: e.g. an Iceberg schema that cannot be a table."""
 
     CODE = "BadRequestException"
+
+
+class NotFoundError(ServiceError):
+    """404 ``NotFoundException``: the bucket, namespace or table does not exist."""
+
+    CODE = "NotFoundException"
+    STATUS = 404

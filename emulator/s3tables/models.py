@@ -7,17 +7,20 @@ just-deleted bucket's name is refused with ``ConflictException`` for that long, 
 ("transitional state"). The window is measured against the fault's current value, so a test can hold the
 state (a long window) and end it when it has seen what it wanted (a shorter one, or clearing the faults).
 A table with an Iceberg schema is a real Iceberg v2 table (emulator/iceberg/store.py), whose metadata
-location GetTableMetadataLocation returns.
+location GetTableMetadataLocation returns. A table's ARN ends in its table id, as on AWS
+(``.../bucket/NAME/table/ID``), not in its name (moto's), so a policy that names a table ARN must have read
+it; the table's maintenance configuration (maintenance.py) lives with it and goes with it.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import uuid
 from typing import Any
 
 from moto.s3tables.exceptions import ConflictException
-from moto.s3tables.models import S3TablesBackend, s3tables_backends
+from moto.s3tables.models import S3TablesBackend, Table, s3tables_backends
 
 from emulator.admin import faults
 from emulator.core.state import RegionalState
@@ -32,6 +35,33 @@ TRANSITIONAL = (
 
 def backend(account_id: str, region: str) -> S3TablesBackend:
     return s3tables_backends[account_id][region]
+
+
+def table_id(table: Table) -> str:
+    """The table's id (made on first use, kept for the table's life, a rename included)."""
+    tid = getattr(table, "_emulator_table_id", None)
+    if tid is None:
+        tid = str(uuid.uuid4())
+        table._emulator_table_id = tid  # type: ignore[attr-defined]
+    return str(tid)
+
+
+def _table_arn(self: Table) -> str:
+    return f"{self.table_bucket_arn}/table/{table_id(self)}"
+
+
+Table.arn = property(_table_arn)  # type: ignore[method-assign,assignment]
+
+
+def find_table(account_id: str, region: str, table_arn: str) -> tuple[str, str] | None:
+    """(namespace, name) of the table with this ARN, or None."""
+    bucket_arn = table_arn.partition("/table/")[0]
+    bucket = backend(account_id, region).table_buckets.get(bucket_arn)
+    for ns in bucket.namespaces.values() if bucket is not None else ():
+        for table in ns.tables.values():
+            if table.arn == table_arn:
+                return ns.name, table.name
+    return None
 
 
 def _bucket_name(arn: str) -> str:
@@ -80,15 +110,18 @@ def create_iceberg_table(
     schema_fields: list[dict[str, Any]],
     partition_fields: list[dict[str, Any]] | None,
 ) -> None:
-    """Create the real Iceberg table and point moto's table at it (metadata and warehouse location)."""
+    """Create the real Iceberg table and point moto's table at it (metadata and warehouse location).
+
+    ``schema_fields`` and ``partition_fields`` in CloudFormation's spelling ({Id, Name, Type, Required},
+    {SourceId, Transform, Name, FieldId}); the API's (camelCase) is translated by the caller.
+    """
     from emulator.iceberg.store import get_store
 
     store = get_store()
-    bucket = _bucket_name(arn)
-    location = store.create_table(bucket, namespace, name, schema_fields, partition_fields or [])
+    location = store.create_table(arn, namespace, name, schema_fields, partition_fields or [])
     table = backend(account_id, region).get_table(arn, namespace, name)
     table.metadata_location = location
-    table.warehouse_location = store.table_location(bucket, namespace, name)
+    table.warehouse_location = store.table_location(arn, namespace, name)
 
 
 def drop_iceberg_table(arn: str, namespace: str, name: str) -> None:
@@ -96,4 +129,4 @@ def drop_iceberg_table(arn: str, namespace: str, name: str) -> None:
         from emulator.iceberg.store import get_store
     except ImportError:  # pragma: no cover
         return
-    get_store().drop_table(_bucket_name(arn), namespace, name)
+    get_store().drop_table(arn, namespace, name)

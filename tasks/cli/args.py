@@ -8,6 +8,7 @@ closest known key, as a config file's unknown setting is.
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from pathlib import Path
@@ -153,6 +154,30 @@ def signals(config: Config) -> list[str]:
     return wanted
 
 
+_TOKEN = re.compile(r"^[a-z0-9_]+$")
+
+
+def drop(config: Config) -> tuple[str, ...]:
+    """`drop=traces,histogram`: consent, by name, to deploy's changes that delete data (a kept table).
+
+    An active signal is refused here (its table is in use: take it out of `signals` first, and the table
+    is kept; then drop= can name it). Whether a name matches something deploy would delete is known only
+    after reading (tasks/runner.py refuses, before any write, a name that matches nothing)."""
+    value = get_var("drop", None)
+    if value is None or not str(value).strip():
+        return ()
+    tokens = tuple(dict.fromkeys(t.strip() for t in str(value).split(",") if t.strip()))
+    for token in tokens:
+        if not _TOKEN.match(token):
+            raise UserError(f"error: drop={token!r} is invalid: must be a table name such as traces")
+        if token in config.signals:
+            raise UserError(
+                f"error: drop={token} is refused: {token} is an active signal of env {config.env}; remove it "
+                f"from signals first (its table is then kept, not ingesting), then drop={token} deletes it"
+            )
+    return tokens
+
+
 def limit() -> int:
     """`doit query limit=N`: rows shown, 0 for all."""
     value = str(get_var("limit", str(DEFAULT_LIMIT)) or DEFAULT_LIMIT)
@@ -231,5 +256,7 @@ class CommandRun:
 
         with self._lock:
             if self._run is None:
-                self._run = Run(config(), {"repair": flag("repair")}, include_checks=self.include_checks)
+                cfg = config()
+                options = {"repair": flag("repair"), "drop": drop(cfg)}
+                self._run = Run(cfg, options, include_checks=self.include_checks)
             return self._run

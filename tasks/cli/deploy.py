@@ -42,6 +42,12 @@ def _apply(run: args.CommandRun, name: str) -> TaskFailed | None:
     return None
 
 
+@cli_action
+def _check(run: args.CommandRun) -> None:
+    """Before any step writes: refusals (exit 2) and data-losing changes without drop= (exit 6)."""
+    run().check()
+
+
 def _summary(run: args.CommandRun) -> None:
     emit(run().summary())
 
@@ -81,6 +87,7 @@ def task_deploy() -> Iterator[dict[str, Any]]:
     }
     try:
         config = args.config()
+        args.drop(config)  # a bad drop= is bad input: exit 2 before any call
     except UserError as exc:
         yield {"basename": "deploy", "name": "config", "actions": [_fail_action(exc)], "verbosity": 2}
         return
@@ -93,13 +100,21 @@ def task_deploy() -> Iterator[dict[str, Any]]:
         "uptodate": [False],
         "verbosity": 2,
     }
+    yield {
+        "basename": "deploy",
+        "name": "check",
+        "actions": [(_check, [run])],
+        "task_dep": ["deploy:lock"],
+        "uptodate": [False],
+        "verbosity": 2,
+    }
     for step in all_steps(config):
         names.append(step.name)
         yield {
             "basename": "deploy",
             "name": step.name,
             "actions": [(_apply, [run, step.name])],
-            "task_dep": ["deploy:lock", *(f"deploy:{d}" for d in step.deps)],
+            "task_dep": ["deploy:check", *(f"deploy:{d}" for d in step.deps)],
             "uptodate": [(_uptodate, [run, step.name])],
             "verbosity": 2,
         }

@@ -8,24 +8,28 @@ import json
 from typing import Any
 
 from tasks.cli import args
-from tasks.errors import ChangesPending, Failed, cli_action, emit
+from tasks.errors import ChangesPending, Failed, UserError, cli_action, emit
 
 
 @cli_action
 def _plan(command_run: args.CommandRun) -> None:
-    from tasks.runner import plan_dict, plan_text
+    from tasks.runner import plan_dict, plan_text, refusals
 
     fmt = args.output_format()
     detailed = args.flag("detailed")
     run = command_run()
     results = run.plan()
+    drop = tuple(run.ctx.options.get("drop") or ())
     if fmt == "json":
-        emit(json.dumps(plan_dict(run.config, results), indent=2, default=str))
+        emit(json.dumps(plan_dict(run.config, results, drop), indent=2, default=str))
     else:
-        emit(plan_text(run.config, results))
+        emit(plan_text(run.config, results, drop))
     errors = [r for r in results if r.error]
     if errors:
         raise Failed(f"error: plan could not read {errors[0].name}: {errors[0].error}", errors[0].code)
+    refused = refusals(results, drop)
+    if refused:  # what deploy would refuse is bad input, as on deploy: exit 2
+        raise UserError("\n".join(refused))
     if detailed and any(r.diff is not None and r.diff.changes for r in results):
         raise ChangesPending("")  # the plan above says what; exit 5 says that there is something
 

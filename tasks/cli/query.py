@@ -15,7 +15,7 @@ from tasks.config import Config
 from tasks.errors import UserError, cli_action, emit, eprint
 
 
-def _shell(conn: Any, config: Config, fmt: str, limit: int) -> None:
+def _shell(conn: Any, config: Config, tables: list[str], fmt: str, limit: int) -> None:
     """A line-at-a-time prompt (the duckdb 1.5.5 wheel ships no shell of its own)."""
     import duckdb
 
@@ -25,7 +25,7 @@ def _shell(conn: Any, config: Config, fmt: str, limit: int) -> None:
     with contextlib.suppress(ImportError):  # not on every platform
         import readline  # noqa: F401  (line editing and history for input())
     emit(
-        f"DuckDB {duckdb.__version__} on env {config.env}: tables {', '.join(config.signals)}. "
+        f"DuckDB {duckdb.__version__} on env {config.env}: tables {', '.join(tables)}. "
         "One statement per line; .tables lists them, .quit (or Ctrl-D) leaves."
     )
     while True:
@@ -42,11 +42,11 @@ def _shell(conn: Any, config: Config, fmt: str, limit: int) -> None:
         if line in (".quit", ".exit", "\\q"):
             return
         if line == ".tables":
-            emit(" ".join(config.signals))
+            emit(" ".join(tables))
             continue
         try:
             stmt = check_sql(line)
-            check_tables(stmt.query, config)
+            check_tables(stmt.query, config, tables)
             emit(render(run(conn, stmt, limit), fmt))
         except UserError as exc:
             eprint(str(exc))
@@ -68,10 +68,13 @@ def _query() -> None:
         check_tables(stmt.query, config)
     elif not sys.stdin.isatty():
         raise UserError('error: sql is missing: give sql="select ..." (the shell needs a terminal)')
-    conn, _ = open_env(Clients(config), config)
+    conn, refs = open_env(Clients(config), config)
+    tables = [r.signal for r in refs]
     try:
+        if stmt is not None:
+            check_tables(stmt.query, config, tables)  # a signal name given: is it one of the env's tables?
         if stmt is None:
-            _shell(conn, config, fmt, limit)
+            _shell(conn, config, tables, fmt, limit)
         else:
             emit(render(run(conn, stmt, limit), fmt))
     finally:

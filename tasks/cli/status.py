@@ -20,9 +20,14 @@ def _status(command_run: args.CommandRun) -> None:
     from tasks.cli.ingest import receiver_line, receiver_status
 
     doc["receiver"] = receiver_status(run.config)  # shown, not part of health
+    from tasks.query import env_tables
+    from tasks.steps import kept_tables
     from tasks.table_facts import freshness
 
-    doc["freshness"] = freshness(run.ctx.clients, run.config)  # one read per table; never unhealthy
+    kept = run.results.get(kept_tables.NAME)  # its ListTables already named the env's tables
+    listed = kept.diff.observed.tables if kept is not None and kept.diff is not None else None
+    names = env_tables(run.config, listed) if listed is not None else None
+    doc["freshness"] = freshness(run.ctx.clients, run.config, names)  # one read per table; never unhealthy
     emit(json.dumps(doc, indent=2, default=str) if fmt == "json" else status_text(doc))
     if fmt != "json":
         emit(receiver_line(doc["receiver"], run.config.env))

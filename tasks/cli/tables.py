@@ -22,10 +22,12 @@ def _tables() -> None:
     fmt = args.output_format()
     facts = collect(Clients(config), config)
     now = dt.datetime.now(dt.UTC)
+    kept = [f.signal for f in facts if f.signal not in config.signals]  # signals no longer in the config
     if fmt == "json":
-        emit(json.dumps({"env": config.env, "tables": [facts_dict(f, now) for f in facts]}, indent=2))
+        doc = {"env": config.env, "tables": [facts_dict(f, now, f.signal in kept) for f in facts]}
+        emit(json.dumps(doc, indent=2))
     else:
-        emit(tables_text(config.env, facts, now))
+        emit(tables_text(config.env, facts, now, kept))
 
 
 def task_tables() -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """The deploy steps, in dependency order, as `Step` objects (tasks/step.py).
 
-Edges (deps) say what must finish first: account setup runs beside the stack; the grants wait for the
-stack and the catalog grant; the Firehose role's policy check waits for the stack; each stream waits for
-both and runs beside the other streams.
+Edges (deps) say what must finish first: account setup runs beside the stack; each signal's table waits
+for the stack (its bucket and namespace) and runs beside the other tables; the grants wait for the tables
+and the catalog grant; the Firehose role's policy check waits for the stack; each stream waits for both
+and runs beside the other streams. Kept tables (of signals that left the config) are deleted, when drop=
+names them, only after their streams and grants are gone.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from tasks.steps import (
     function,
     grants,
     ingest_code,
+    kept_tables,
     lf_admins,
     lf_resource,
     lf_role,
@@ -52,6 +55,25 @@ def _stream_step(signal: str) -> Step[streams.Desired, streams.Observed]:
     return Step(stream_step_name(signal), want, have, streams.diff, do, deps, report=streams.report)
 
 
+def _table_step(signal: str) -> Step[tables.Desired, tables.Observed]:
+    def want(ctx: Context) -> tables.Desired:
+        return tables.desired(ctx, signal)
+
+    def have(ctx: Context) -> tables.Observed:
+        return tables.observe(ctx, signal)
+
+    return Step(
+        tables.step_name(signal),
+        want,
+        have,
+        tables.diff,
+        tables.apply,
+        (stack.NAME,),
+        report=tables.report,
+        guards=True,
+    )
+
+
 def all_steps(config: Config, *, include_checks: bool = False) -> list[Step[Any, Any]]:
     """Every step for the env, topologically ordered (a step comes after all its deps)."""
     steps: list[Step[Any, Any]] = [
@@ -79,16 +101,18 @@ def all_steps(config: Config, *, include_checks: bool = False) -> list[Step[Any,
             _module_step(rollback_code, (ingest_code.NAME,)),
         ]
         stack_deps += (ingest_code.NAME, rollback_code.NAME)
-    # A removed signal's stream goes before the stack drops its table.
-    steps.append(_module_step(stack, stack_deps, publish=stack.publish))
+    steps.append(_module_step(stack, stack_deps, publish=stack.publish, guards=True))
     if include_checks:
-        steps.append(_module_step(tables, (stack.NAME,), deploys=False))
         steps.append(_module_step(function, (stack.NAME,), deploys=False))
         steps.append(_module_step(alarms, (stack.NAME,), deploys=False))
-    steps.append(_module_step(grants, (stack.NAME, catalog_grant.NAME)))
+    steps += [_table_step(s) for s in config.signals]
+    table_deps = tuple(tables.step_name(s) for s in config.signals)
+    steps.append(_module_step(grants, (stack.NAME, catalog_grant.NAME, *table_deps)))
     # The role's inline policy, drifted outside CloudFormation, before the streams that deliver with it.
     steps.append(_module_step(firehose_role, (stack.NAME,)))
     steps += [_stream_step(s) for s in config.signals]
+    # A kept table goes (drop=) only after its stream (stream_cleanup) and its grants (grants) are gone.
+    steps.append(_module_step(kept_tables, (streams.CLEANUP, grants.NAME), guards=True))
     return steps
 
 

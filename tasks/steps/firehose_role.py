@@ -48,8 +48,6 @@ def _template_policy(ctx: Context) -> tuple[str, Any]:
 
 def _attributes(ctx: Context, outputs: dict[str, str]) -> dict[str, str]:
     """`Logical.Attribute` (GetAtt, ${...} in Sub) -> value, from the stack outputs and pseudo parameters."""
-    from tasks import template
-
     c = ctx.config
     values = {
         "AWS::Partition": c.partition,
@@ -58,9 +56,6 @@ def _attributes(ctx: Context, outputs: dict[str, str]) -> dict[str, str]:
         "TableBucket.TableBucketARN": outputs.get("TableBucketArn", ""),
         "ErrorBucket.Arn": outputs.get("ErrorBucketArn", ""),
     }
-    for signal in c.signals:
-        arn = outputs.get(template.output_key(signal, "TableArn"), "")
-        values[f"{template.table_logical_id(signal)}.TableARN"] = arn
     return values
 
 

@@ -1,13 +1,15 @@
 """Lake Formation grants to the stack's Firehose role: DESCRIBE on the namespace, ALL on each table.
 
 The S3 Tables child catalog id (ACCOUNT:s3tablescatalog/BUCKET) goes INSIDE each Resource; the
-top-level CatalogId only accepts an account id. Only missing grants are sent, in one batch.
+top-level CatalogId only accepts an account id. Only missing grants are sent, in one batch. The role's
+grants on a table of the namespace whose signal left the config (a kept table) are revoked: nothing
+delivers there any more, and the table itself is kept (kept_tables.py).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tasks.errors import StepFailed
@@ -51,6 +53,7 @@ class Desired:
 class Observed:
     principal: str
     held: dict[tuple[str, ...], frozenset[str]]
+    grantable: dict[tuple[str, ...], frozenset[str]] = field(default_factory=dict)  # with grant option
 
 
 def child_catalog_id(account_id: str, bucket: str) -> str:
@@ -79,7 +82,22 @@ def observe(ctx: Context) -> Observed:
     resources = [g.resource for g in desired(ctx).grants]
     fresh = ctx.facts.stack_created  # its tables were made in this run: no grant yet
     held = lf_permissions.held_on(ctx, principal, resources, confirm=not fresh)
-    return Observed(principal, {k: frozenset(p) for k, (p, _) in held.items()})
+    return Observed(
+        principal,
+        {k: frozenset(p) for k, (p, _) in held.items()},
+        {k: frozenset(g) for k, (_, g) in held.items()},
+    )
+
+
+def stale_tables(want: Desired, have: Observed) -> list[tuple[str, ...]]:
+    """Keys of the role's table grants in the env's namespace that the config no longer asks for."""
+    namespace = want.grants[0].key  # ("database", CATALOG, NAMESPACE)
+    wanted = {g.key for g in want.grants}
+    return sorted(
+        k
+        for k in have.held
+        if k[0] == "table" and k[1:3] == namespace[1:3] and k not in wanted and have.held[k]
+    )
 
 
 def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
@@ -96,6 +114,16 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
                     {"Permissions": (sorted(has), list(grant.permissions))},
                 )
             )
+    for key in stale_tables(want, have):
+        changes.append(
+            Change(
+                "delete",
+                f"lake formation grant {','.join(sorted(have.held[key]))} on table {key[2]}.{key[3]} to "
+                f"{want.principal}",
+                {"Permissions": (sorted(have.held[key]), [])},
+                reason="its signal is no longer enabled; the table is kept",
+            )
+        )
     return Diff(changes)
 
 
@@ -118,6 +146,7 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
             "again once the stack is complete"
         )
     todo = missing_grants(want, d.observed) if d.observed.principal == want.principal else list(want.grants)
+    revoked = _revoke(ctx, want, d.observed) if d.observed.principal == want.principal else []
     entries = [
         {
             "Id": str(i),
@@ -144,7 +173,32 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
             )
         time.sleep(delay)
     ctx.forget(lf_permissions.MEMO_KEY)
-    return Outcome("created", [f"granted {', '.join(g.permissions)} on {g.label}" for g in todo])
+    details = [f"granted {', '.join(g.permissions)} on {g.label}" for g in todo] + revoked
+    return Outcome("created" if not revoked else ("deleted" if not todo else "updated"), details)
+
+
+def _revoke(ctx: Context, want: Desired, have: Observed) -> list[str]:
+    """Revoke the role's grants on tables whose signal left the config (one batch)."""
+    keys = stale_tables(want, have)
+    entries = [
+        {
+            "Id": str(i),
+            "Principal": {"DataLakePrincipalIdentifier": want.principal},
+            "Resource": {"Table": {"CatalogId": k[1], "DatabaseName": k[2], "Name": k[3]}},
+            "Permissions": sorted(have.held[k]),
+            "PermissionsWithGrantOption": sorted(have.grantable.get(k, frozenset())),
+        }
+        for i, k in enumerate(keys)
+    ]
+    if entries:
+        failures = ctx.clients.lakeformation.batch_revoke_permissions(Entries=entries).get("Failures", [])
+        if failures:
+            first = failures[0].get("Error", {})
+            raise StepFailed(
+                f"error: Lake Formation refused to revoke {len(failures)} grant(s) of {want.principal}: "
+                f"{first.get('ErrorCode')}: {first.get('ErrorMessage', '')}"
+            )
+    return [f"revoked {', '.join(sorted(have.held[k]))} on table {k[2]}.{k[3]}" for k in keys]
 
 
 def report(have: Observed) -> list[tuple[str, str]]:

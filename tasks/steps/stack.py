@@ -64,9 +64,14 @@ class Observed:
     parameters: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     template: dict[str, Any] | None = None
-    # ROLLBACK_COMPLETE only: the ARN of a table bucket of the env's name that exists anyway. The rollback
-    # deleted the stack's own, so this one is someone else's, and a re-create would only fail again.
-    foreign_bucket: str | None = None
+    # No stack (or one whose create rolled back), and yet the env's table bucket exists: a stack deleted
+    # out of band keeps it (DeletionPolicy), with its tables. The new stack imports it, and its namespace
+    # when that exists too (stack_move.py), instead of failing on its name.
+    kept_bucket: str | None = None
+    kept_namespace: bool = False
+    # Tables the deployed stack still holds (an env deployed before tables left the stack), with their
+    # figures: (table name, "N rows, SIZE"). The next update moves them out, kept (stack_move.py).
+    moving: tuple[tuple[str, str], ...] = ()
     # Only when the resources or parameter values differ: each type's create-only properties
     # (lake/cfn_schemas.py), and what each bucket the diff deletes or replaces holds.
     create_only: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
@@ -112,15 +117,18 @@ def outputs_of(stack: dict[str, Any]) -> dict[str, str]:
 
 
 def observe(ctx: Context) -> Observed:
+    from tasks.steps import stack_move
+
     stack = described(ctx)
     if stack is None or stack["StackStatus"] == "DELETE_COMPLETE":
-        return Observed(False)
+        return Observed(False, **stack_move.kept_bucket(ctx))
     status = stack["StackStatus"]
     tmpl = None
     if status not in ("ROLLBACK_COMPLETE", "REVIEW_IN_PROGRESS", "DELETE_IN_PROGRESS"):
         body = ctx.clients.cloudformation.get_template(StackName=stack["StackId"], TemplateStage="Original")
         tmpl = parse_body(body.get("TemplateBody", ""))
-    foreign = _existing_bucket(ctx) if status == "ROLLBACK_COMPLETE" else None
+    kept = stack_move.kept_bucket(ctx) if status in ("ROLLBACK_COMPLETE", "REVIEW_IN_PROGRESS") else {}
+    moving = _moving(ctx, tmpl or {}) if status in UPDATABLE else ()
     create_only: dict[str, tuple[tuple[str, ...], ...]] = {}
     objects: dict[str, stack_diff.Contents] = {}
     want = desired(ctx)
@@ -139,7 +147,9 @@ def observe(ctx: Context) -> Observed:
         parameters,
         {t["Key"]: t["Value"] for t in stack.get("Tags", [])},
         tmpl,
-        foreign,
+        kept.get("kept_bucket"),
+        bool(kept.get("kept_namespace")),
+        moving,
         create_only,
         objects,
     )
@@ -179,32 +189,29 @@ def _contents(ctx: Context, stack_id: str, lid: str) -> stack_diff.Contents:
     return stack_diff.Contents(bucket, len(page.get("Versions", [])), bool(page.get("IsTruncated")))
 
 
-def _existing_bucket(ctx: Context) -> str | None:
-    from tasks.steps.tables import bucket_arn
+def _moving(ctx: Context, deployed: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The tables the deployed template holds, with their rows (the LoadTable the tables steps reuse)."""
+    from tasks.steps import stack_move, tables
+    from tasks.table_facts import size
 
-    arn = bucket_arn(ctx)
-    try:
-        ctx.clients.s3tables.get_table_bucket(tableBucketARN=arn)
-    except ClientError as exc:
-        if error_code(exc) == "NotFoundException":
-            return None
-        raise
-    return arn
+    out = []
+    for name in sorted(stack_move.held_tables(deployed).values()):
+        live = tables.load(ctx, name)
+        out.append((name, f"{live.rows:,} rows, {size(live.bytes)}" if live else "not found"))
+    return tuple(out)
 
 
 def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     res = f"cloudformation stack {want.stack_name}"
+    from tasks.steps import stack_move
+
     if not have.exists or have.status == "REVIEW_IN_PROGRESS":
-        return Diff(
-            [Change("create", res, {"Resources": (None, sorted(want.template.get("Resources", {})))})]
-        )
+        listed = {"Resources": (None, sorted(want.template.get("Resources", {})))}
+        return Diff([Change("create", res, listed, reason=stack_move.import_reason(have))])
     if have.status == "ROLLBACK_COMPLETE":
         reason = "a failed create left it in ROLLBACK_COMPLETE: delete and re-create"
-        if have.foreign_bucket:
-            reason = (
-                f"a failed create left it in ROLLBACK_COMPLETE, and table bucket {have.foreign_bucket} "
-                "exists outside it: delete that bucket (or choose another env), then deploy again"
-            )
+        if have.kept_bucket:
+            reason += f" ({stack_move.import_reason(have)})"
         status = {"StackStatus": (have.status, "CREATE_COMPLETE")}
         return Diff([Change("replace", res, status, reason=reason)])
     assert have.status is not None
@@ -230,11 +237,13 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
                 )
             ]
         )
-    have_template = have.template or {}
+    # The tables a deployed stack still holds leave it kept (DeletionPolicy Retain, the move's first update).
+    have_template = stack_move.as_kept(have.template or {}) if have.moving else (have.template or {})
     params = stack_diff.changed_params(have.parameters, want.parameters)
     resources = stack_diff.resource_changes(
         want.template, have_template, have.create_only, params, have.objects
     )
+    resources = stack_move.with_moves(resources, have.template or {}, dict(have.moving))
     fields = stack_diff.stack_fields(want.template, have_template, want.tags, have.tags)
     if have.parameters != want.parameters:  # a new IngestCodeKey alone: say it is the function's code
         fields["Parameters"] = code_change(have.parameters, want.parameters) or (
@@ -248,7 +257,11 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
         for a in stack_diff.ACTION_ORDER
         if any(c.action == a for c in resources)
     )
-    stack = Change("update", res, fields, reason=f"change set: {counts or 'no resource changes'}")
+    reason = f"change set: {counts or 'no resource changes'}"
+    if have.moving:
+        reason = "two change sets: the first keeps the tables on removal (DeletionPolicy Retain), the second "
+        reason += f"takes them out of the stack ({counts})"
+    stack = Change("update", res, fields, reason=reason)
     return Diff([stack, *resources])
 
 
@@ -271,12 +284,6 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
             ctx.facts.stack_outputs = dict(again.observed.outputs)
             return Outcome("waited", [f"stack finished {status}"])
         return apply(ctx, again)
-    if recreate and have.foreign_bucket:
-        raise StepFailed(
-            f"error: stack {want.stack_name} is ROLLBACK_COMPLETE and table bucket {have.foreign_bucket} "
-            "exists outside it, so a new stack would fail the same way: delete that bucket (its tables "
-            "first) or choose another env name; nothing was changed"
-        )
     if recreate:
         ctx.say(
             f"  stack: {want.stack_name} is ROLLBACK_COMPLETE after a failed create: "
@@ -284,24 +291,43 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
         )
         delete_stack(ctx, have.stack_id or want.stack_name)
         details.append("deleted the ROLLBACK_COMPLETE stack and re-created it")
-        have = Observed(False)
+        have = Observed(False, kept_bucket=have.kept_bucket, kept_namespace=have.kept_namespace)
     elif have.exists and have.status not in UPDATABLE and have.status != "REVIEW_IN_PROGRESS":
         raise StepFailed(
             f"error: stack {want.stack_name} is {have.status} ({have.reason or 'no reason given'}): "
             + stack_recovery.advice(ctx, have.stack_id or want.stack_name, str(have.status))
         )
     kind = "UPDATE" if have.exists and have.status != "REVIEW_IN_PROGRESS" else "CREATE"
+    created = kind == "CREATE"
+    if created and have.kept_bucket:
+        from tasks.steps.stack_move import import_kept
+
+        details.append(import_kept(ctx, want, have))
+        kind = "UPDATE"  # the rest of the template, onto the stack the import made
+    if kind == "UPDATE" and have.moving:
+        _keep_tables(ctx, want, have)
+        details += [f"moved table {name} out of the stack, kept ({figures})" for name, figures in have.moving]
     outputs = run_change_set(ctx, want, kind)
     if outputs is None:
         ctx.facts.stack_outputs = dict(have.outputs)
         return Outcome("unchanged", ["CloudFormation found no changes"])
-    result: Result = "replaced" if recreate else ("created" if kind == "CREATE" else "updated")
+    result: Result = "replaced" if recreate else ("created" if created else "updated")
     if kind == "UPDATE":  # the update completed: the code key it moved away from is no longer needed
         details += rollback_code.retire(ctx, have.parameters, want.parameters)
     ctx.facts.stack_outputs = dict(outputs)
     ctx.facts.stack_changed = True
     ctx.facts.stack_created = result != "updated"
     return Outcome(result, details)
+
+
+def _keep_tables(ctx: Context, want: Desired, have: Observed) -> None:
+    """The first of the move's two updates: the tables get DeletionPolicy Retain (stack_move.py)."""
+    from tasks.steps.stack_move import interim
+
+    body = interim(want.template, have.template or {})
+    ctx.say(f"  stack: keeping {', '.join(n for n, _ in have.moving)} on removal (DeletionPolicy Retain)")
+    first = Desired(want.stack_name, json.dumps(body), body, want.parameters, want.tags)
+    run_change_set(ctx, first, "UPDATE")
 
 
 def evaluate_again(ctx: Context) -> Diff[Desired, Observed]:
@@ -313,11 +339,15 @@ def evaluate_again(ctx: Context) -> Diff[Desired, Observed]:
     return d
 
 
-def run_change_set(ctx: Context, want: Desired, kind: str) -> dict[str, str] | None:
-    """Create, wait for and execute a change set; None when CloudFormation reports no changes."""
+def run_change_set(
+    ctx: Context, want: Desired, kind: str, to_import: list[dict[str, Any]] | None = None
+) -> dict[str, str] | None:
+    """Create, wait for and execute a change set (CREATE, UPDATE, or IMPORT of `to_import`); None when
+    CloudFormation reports no changes."""
     cfn = ctx.clients.cloudformation
     now = time.time()  # one reading: the seconds and the milliseconds of the same instant
     name = f"deploy-{time.strftime('%Y%m%d%H%M%S', time.localtime(now))}-{int(now * 1000) % 1000:03d}"
+    extra = {"ResourcesToImport": to_import} if to_import else {}
     created = cfn.create_change_set(
         StackName=want.stack_name,
         ChangeSetName=name,
@@ -327,6 +357,7 @@ def run_change_set(ctx: Context, want: Desired, kind: str) -> dict[str, str] | N
         Capabilities=CAPABILITIES,
         Tags=[{"Key": k, "Value": v} for k, v in want.tags.items()],
         Description=f"otlp2pipeline deploy env={ctx.config.env}",
+        **extra,
     )
     cs_id, stack_id = created["Id"], created["StackId"]
     delay = 0.25 if ctx.config.is_local else 2
@@ -346,7 +377,7 @@ def run_change_set(ctx: Context, want: Desired, kind: str) -> dict[str, str] | N
     prior = {e["EventId"] for e in events_page(ctx, stack_id)}
     cfn.execute_change_set(ChangeSetName=cs_id, StackName=stack_id)
     status, stack = wait_stack(ctx, stack_id, set(prior), read_now=False)
-    if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+    if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"):
         message = failure_message(ctx, want.stack_name, status, stack_id, prior)
         if status not in UPDATABLE:  # e.g. UPDATE_ROLLBACK_FAILED: say how to get it updatable again
             message += ". " + stack_recovery.advice(ctx, stack_id, status)

@@ -1,71 +1,254 @@
-"""Status-only check: the env's Iceberg tables exist in the table bucket's namespace.
+"""One Iceberg table per signal (`table_logs`, ...), owned by this step and not by the stack.
 
-The stack owns the tables; this check only reads (ListTables) so status can show them, and so drift
-(a table deleted behind CloudFormation's back) is visible. deploy has nothing to apply here.
+Desired: the contract (config/schemas/SIGNAL.yaml, partitioned by `day(timestamp)`) and the `tables.*`
+maintenance settings. Observed: the table's maintenance configuration (GetTableMaintenanceConfiguration,
+which also says whether the table exists) and its exact schema and partition spec from the S3 Tables
+Iceberg REST endpoint (LoadTable, tasks/iceberg_rest.py). The diff is per column (table_schema.py): a
+missing table is created (CreateTable with the schema, its field ids and the partition spec); a schema the
+contract evolves in place is changed by one commit (add-schema + set-current-schema); a change Iceberg
+cannot make in place is refused, before any write. Maintenance that differs is written back
+(PutTableMaintenanceConfiguration, one call per type that differs).
+
+Why not the stack: CloudFormation's `IcebergMetadata` is create-only and write-only, so a contract change
+would replace a named table (which fails and rolls the stack back) and drift is invisible to it; the same
+reasons moved the streams out (README, "Deploy, plan, status, send, destroy"; docs/changing-tables.md).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tasks import schemas
+from tasks.config import Config
 from tasks.errors import StepFailed, error_code
+from tasks.iceberg_rest import IcebergRest
 from tasks.step import Change, Context, Diff, Outcome
+from tasks.steps import table_schema as ts
 
-NAME = "tables"
+PREFIX = "table_"
+REST_MEMO = "iceberg_rest"
+LOAD_MEMO = "load_table:"
+COMPACTION = "icebergCompaction"
+SNAPSHOTS = "icebergSnapshotManagement"
+# What a new table starts with (S3 User Guide, "Maintenance for tables"): only what differs is written.
+NEW_TABLE_MAINTENANCE: dict[str, dict[str, Any]] = {
+    COMPACTION: {"status": "enabled", "settings": {"targetFileSizeMB": 512}},
+    SNAPSHOTS: {"status": "enabled", "settings": {"minSnapshotsToKeep": 1, "maxSnapshotAgeHours": 120}},
+}
 
 
-@dataclass(frozen=True)
-class Tables:
-    bucket_arn: str
-    names: tuple[str, ...] | None  # None: the bucket or namespace is missing
+def step_name(signal: str) -> str:
+    return f"{PREFIX}{signal}"
 
 
 def bucket_arn(ctx: Context) -> str:
     return ctx.config.table_bucket_arn(ctx.account_id)
 
 
-def desired(ctx: Context) -> Tables:
-    return Tables(bucket_arn(ctx), tuple(ctx.config.signals))
+def rest(ctx: Context) -> IcebergRest:
+    """The run's one client of the Iceberg REST endpoint (its GetConfig is read once, by the first use)."""
+    client: IcebergRest = ctx.memo(REST_MEMO, lambda: IcebergRest(ctx.clients, bucket_arn(ctx)))
+    return client
 
 
-def observe(ctx: Context) -> Tables:
-    arn = bucket_arn(ctx)
-    names: list[str] = []
-    kwargs = {"tableBucketARN": arn, "namespace": ctx.config.namespace, "maxTables": 1000}
+@dataclass(frozen=True)
+class Desired:
+    signal: str
+    namespace: str
+    shape: ts.Shape
+    # type -> {"status", "settings": {setting: value}}, as GetTableMaintenanceConfiguration spells them
+    maintenance: dict[str, dict[str, Any]]
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Observed:
+    signal: str
+    exists: bool
+    live: ts.Live | None = None
+    maintenance: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def desired_maintenance(config: Config) -> dict[str, dict[str, Any]]:
+    """The `tables.*` settings as GetTableMaintenanceConfiguration spells them (settings unwrapped)."""
+    t = config.tables
+    return {
+        COMPACTION: {"status": "enabled", "settings": {"targetFileSizeMB": t.compaction_target_mb}},
+        SNAPSHOTS: {
+            "status": "enabled",
+            "settings": {
+                "minSnapshotsToKeep": t.snapshot_min_to_keep,
+                "maxSnapshotAgeHours": t.snapshot_max_age_hours,
+            },
+        },
+    }
+
+
+def desired(ctx: Context, signal: str) -> Desired:
+    shape = ts.contract_shape(schemas.load(signal))
+    maintenance = desired_maintenance(ctx.config)
+    return Desired(signal, ctx.config.namespace, shape, maintenance, dict(ctx.config.all_tags))
+
+
+def maintenance_of(configuration: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """GetTableMaintenanceConfiguration's `configuration`, with each type's settings unwrapped."""
+    out: dict[str, dict[str, Any]] = {}
+    for kind, value in configuration.items():
+        settings = (value.get("settings") or {}).get(kind) or {}
+        out[kind] = {"status": value.get("status"), "settings": dict(settings)}
+    return out
+
+
+def load(ctx: Context, name: str) -> ts.Live | None:
+    """The table as LoadTable gives it (None: no such table), read once per run: the stack step's move of
+    a table (stack.py) and this table's step share the read."""
+
+    def read() -> ts.Live | None:
+        loaded = rest(ctx).load_table(ctx.config.namespace, name)
+        return None if loaded is None else ts.live_from_metadata(loaded["metadata"])
+
+    found: ts.Live | None = ctx.memo(f"{LOAD_MEMO}{name}", read)
+    return found
+
+
+def observe(ctx: Context, signal: str) -> Observed:
     try:
-        while True:
-            page = ctx.clients.s3tables.list_tables(**kwargs)
-            names.extend(t["name"] for t in page.get("tables", []))
-            token = page.get("continuationToken")
-            if not token:
-                break
-            kwargs["continuationToken"] = token
+        config = ctx.clients.s3tables.get_table_maintenance_configuration(
+            tableBucketARN=bucket_arn(ctx), namespace=ctx.config.namespace, name=signal
+        )["configuration"]
     except ClientError as exc:
-        if error_code(exc) in ("NotFoundException", "NoSuchBucket", "NoSuchNamespace"):
-            return Tables(arn, None)
+        if error_code(exc) == "NotFoundException":  # the table (or its namespace, or bucket) is not there
+            return Observed(signal, False)
         raise
-    return Tables(arn, tuple(sorted(names)))
+    live = load(ctx, signal)
+    if live is None:
+        return Observed(signal, False)
+    return Observed(signal, True, live, maintenance_of(config))
 
 
-def diff(want: Tables, have: Tables) -> Diff[Tables, Tables]:
-    assert want.names is not None
-    present = set(have.names or ())
-    return Diff(
-        [
-            Change("create", f"iceberg table {n}", reason="the stack creates it")
-            for n in want.names
-            if n not in present
+def maintenance_fields(
+    want: dict[str, dict[str, Any]], have: dict[str, dict[str, Any]]
+) -> dict[str, tuple[Any, Any]]:
+    """`TYPE.status` / `TYPE.SETTING` -> (observed, desired), for what the config sets and differs."""
+    out: dict[str, tuple[Any, Any]] = {}
+    for kind, value in want.items():
+        current = have.get(kind) or {}
+        if current.get("status") != value["status"]:
+            out[f"{kind}.status"] = (current.get("status"), value["status"])
+        for key, wanted in value["settings"].items():
+            found = (current.get("settings") or {}).get(key)
+            if found != wanted:
+                out[f"{kind}.{key}"] = (found, wanted)
+    return out
+
+
+def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
+    table = f"{want.namespace}.{want.signal}"
+    res = f"iceberg table {table}"
+    if not have.exists:
+        fields: dict[str, tuple[Any, Any]] = {
+            "columns": (None, len(want.shape.columns)),
+            "partition": (None, want.shape.partition_text),
+        }
+        fields.update(maintenance_fields(want.maintenance, NEW_TABLE_MAINTENANCE))
+        return Diff([Change("create", res, fields, reason="CreateTable with the contract's schema")])
+    assert have.live is not None
+    changes, refusals = ts.compare(table, want.shape, have.live)
+    out: list[Change] = []
+    if changes:
+        out.append(
+            Change(
+                "update",
+                res,
+                {f"column {c.column}": (c.before, c.after) for c in changes},
+                reason="schema evolves in place: " + "; ".join(dict.fromkeys(c.rule for c in changes)),
+            )
+        )
+    maintenance = maintenance_fields(want.maintenance, have.maintenance)
+    if maintenance:
+        out.append(
+            Change("update", f"maintenance of {res}", maintenance, reason="PutTableMaintenanceConfiguration")
+        )
+    return Diff(out, refusals=[r.line for r in refusals])
+
+
+# -- apply ------------------------------------------------------------------------------------------
+
+
+def _put_maintenance(ctx: Context, want: Desired, have: dict[str, dict[str, Any]]) -> list[str]:
+    done = []
+    for kind, value in want.maintenance.items():
+        if not maintenance_fields({kind: value}, have):
+            continue
+        ctx.clients.s3tables.put_table_maintenance_configuration(
+            tableBucketARN=bucket_arn(ctx),
+            namespace=want.namespace,
+            name=want.signal,
+            type=kind,
+            value={"status": value["status"], "settings": {kind: dict(value["settings"])}},
+        )
+        done.append(f"{want.signal}: {kind} set")
+    return done
+
+
+def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
+    want, have = d.desired, d.observed
+    if d.refusals:  # Run.check refuses before any write; a caller that skipped it still writes nothing
+        raise StepFailed(d.refusals[0])
+    if not have.exists:
+        ctx.clients.s3tables.create_table(
+            tableBucketARN=bucket_arn(ctx),
+            namespace=want.namespace,
+            name=want.signal,
+            format="ICEBERG",
+            metadata=ts.create_metadata(want.shape),
+            tags=want.tags,
+        )
+        ctx.forget(f"{LOAD_MEMO}{want.signal}")
+        details = [
+            f"{want.namespace}.{want.signal}: {len(want.shape.columns)} columns, {want.shape.partition_text}"
         ]
-    )
+        details += _put_maintenance(ctx, want, NEW_TABLE_MAINTENANCE)
+        return Outcome("created", details)
+    assert have.live is not None
+    details = []
+    changes, _ = ts.compare(f"{want.namespace}.{want.signal}", want.shape, have.live)
+    if changes:
+        requirements, updates = ts.evolve_commit(want.shape, have.live, changes)
+        try:
+            rest(ctx).commit(want.namespace, want.signal, requirements, updates)
+            ctx.forget(f"{LOAD_MEMO}{want.signal}")
+        except ClientError as exc:
+            if error_code(exc) != "CommitFailedException":
+                raise
+            raise StepFailed(
+                f"error: table {want.namespace}.{want.signal} changed while this deploy read it "
+                f"({exc.response['Error'].get('Message', '')}): run `doit deploy` again"
+            ) from None
+        details += [f"{want.signal}.{c.column}: {c.before or 'new'} -> {c.after}" for c in changes]
+    details += _put_maintenance(ctx, want, have.maintenance)
+    return Outcome("updated", details)
 
 
-def apply(ctx: Context, d: Diff[Tables, Tables]) -> Outcome:
-    raise StepFailed("error: tables are owned by the stack; run `doit deploy`")
-
-
-def report(have: Tables) -> list[tuple[str, str]]:
-    if have.names is None:
-        return [("tables", f"table bucket or namespace missing ({have.bucket_arn})")]
-    return [("tables", ", ".join(have.names) or "none")]
+def report(have: Observed) -> list[tuple[str, str]]:
+    """The table's figures and its schema check against the contract (the contract is the signal's)."""
+    item = f"table {have.signal}"
+    if not have.exists or have.live is None:
+        return [(item, "missing")]
+    changes, refusals = ts.compare(have.signal, ts.contract_shape(schemas.load(have.signal)), have.live)
+    if refusals:
+        check = "schema differs from the contract and cannot evolve in place: " + "; ".join(
+            f"{r.column}: {r.rule}" for r in refusals
+        )
+    elif changes:
+        check = (
+            "schema differs from the contract: "
+            + ", ".join(f"{c.column} {c.before or 'missing'} -> {c.after}" for c in changes)
+            + " (deploy evolves it in place)"
+        )
+    else:
+        check = "schema matches the contract"
+    return [(item, f"{have.live.rows} rows, {have.live.shape.partition_text}, {check}")]

@@ -172,17 +172,22 @@ def test_table_and_results_md_render_every_goal() -> None:
 
 
 def test_the_call_goals_are_issue_8s_15_reads_plus_the_calls_the_design_names():
-    """No-op/plan: 15 + each stream's tags + the zip HeadObject (issue 15); status: 20 + each stream's tags +
-    the zip and the function's two reads + the alarms' one DescribeAlarms."""
-    assert (report.NOOP_LIMIT, report.PLAN_LIMIT, report.STATUS_LIMIT) == (20, 20, 28)
+    """No-op/plan: 15 + each stream's tags + the zip HeadObject (issue 15) + the tables step's 10 (ListTables,
+    GetConfig, and per table LoadTable + GetTableMaintenanceConfiguration); status: those + 1 freshness read
+    per table + the function's two reads + the alarms' one DescribeAlarms; cold: 60 + per table
+    GetTableMaintenanceConfiguration, CreateTable; ListTables, GetTableBucket."""
+    assert (report.NOOP_LIMIT, report.PLAN_LIMIT, report.STATUS_LIMIT, report.COLD_LIMIT) == (30, 30, 37, 70)
     assert "4 stream tags" in report.GOALS["noop calls"]
     for call in (
         "s3:HeadObject",
         "lambda:GetFunction",
         "lambda:GetFunctionUrlConfig",
         "cloudwatch:DescribeAlarms",
+        "s3tables:LoadTable",
     ):
         assert call in report.GOALS["status calls"]
+    for call in ("s3tables:ListTables", "s3tables:GetConfig", "s3tables:GetTableMaintenanceConfiguration"):
+        assert call in report.GOALS["noop calls"]
     r = _result()
     r["deploy_calls"]["status"] = {"total": report.STATUS_LIMIT, "writes": 0, "by_operation": {}}
     met = {name: k for name, _, _, k in report.goal_lines(r)}

@@ -17,6 +17,10 @@ DEFAULT_SIGNALS = ("logs", "traces", "sum", "gauge")
 NO_INGEST = "ingest.enabled=false"
 # 15 reads of a converged env, plus each stream's tags (ListTagsForDeliveryStream): tags update in place.
 CONVERGED_READS = 15 + len(DEFAULT_SIGNALS)
+# What the tables step adds to every converged read (tasks/steps/tables.py, kept_tables.py, bench/report.py):
+# ListTables (kept tables), GetConfig (the Iceberg REST endpoint's prefix, once), and per table one LoadTable
+# (its exact schema) and one GetTableMaintenanceConfiguration.
+TABLE_READS = 1 + 1 + 2 * len(DEFAULT_SIGNALS)
 
 
 def test_fresh_deploy_then_status_ok_and_second_deploy_is_a_noop(emulator, tmp_path):
@@ -46,7 +50,7 @@ def test_fresh_deploy_then_status_ok_and_second_deploy_is_a_noop(emulator, tmp_p
     second = doit(emulator, tmp_path, "deploy", "env=local", NO_INGEST)
     assert second.returncode == 0, second.stdout + second.stderr
     assert mutating(emulator) == {}
-    assert total_calls(emulator) <= CONVERGED_READS
+    assert total_calls(emulator) <= CONVERGED_READS + TABLE_READS
     assert "0 writes" in second.stdout.strip().splitlines()[-1]
     assert "created" not in second.stdout and "updated" not in second.stdout
 
@@ -61,15 +65,15 @@ def test_cold_deploy_call_budget_and_status_plan_budgets(emulator):
     emulator.reset_calls()
     plan = run(emulator, no_ingest).plan()
     assert all(p.diff is not None and p.diff.empty for p in plan)
-    assert total_calls(emulator) <= CONVERGED_READS and mutating(emulator) == {}
+    assert total_calls(emulator) <= CONVERGED_READS + TABLE_READS and mutating(emulator) == {}
 
     emulator.reset_calls()
     status = run(emulator, no_ingest, include_checks=True)
     results = [status.evaluate(n) for n in status.steps]
     assert all(res.error is None and res.diff is not None and res.diff.empty for res in results)
     # + 1 since the Firehose role's inline policy is read too (iam:GetRolePolicy, steps/firehose_role.py);
-    # + 1 more for the alarms' one DescribeAlarms (steps/alarms.py).
-    assert total_calls(emulator) <= CONVERGED_READS + 2 and mutating(emulator) == {}
+    # + 1 more for the alarms' one DescribeAlarms (steps/alarms.py); + the tables step's reads.
+    assert total_calls(emulator) <= CONVERGED_READS + 2 + TABLE_READS and mutating(emulator) == {}
 
 
 def test_plan_on_fresh_env_lists_every_resource_as_create_and_makes_no_write(emulator):
@@ -78,6 +82,7 @@ def test_plan_on_fresh_env_lists_every_resource_as_create_and_makes_no_write(emu
     assert mutating(emulator) == {}
     changes = {r.name: r.diff.changes for r in results if r.diff is not None}
     assert changes.pop("stream_cleanup") == []
+    assert changes.pop("kept_tables") == []
     assert changes.pop("rollback_code") == []  # no stack yet: no deployed code to keep
     for name, step_changes in changes.items():
         assert step_changes, name

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import WaiterError
 
 from tasks.errors import StepFailed
 from tasks.polling import operation_delays, poll, resource_delays
@@ -235,35 +236,69 @@ def test_a_stack_or_stream_stuck_in_progress_fails_its_step_by_name(
         emulator.clear_faults()
 
 
-def test_a_failed_stack_create_is_replaced_by_the_next_deploy(emulator):
-    """A table bucket of the env's name made out of band fails the stack create (ROLLBACK_COMPLETE). While
-    that bucket exists, deploy refuses to re-create the stack (it would fail the same way) and says why; once
-    it is gone, the next deploy deletes the rolled-back stack, re-creates it and converges."""
+def test_a_failed_stack_create_is_replaced_by_the_next_deploy_importing_a_kept_bucket(emulator):
+    """A stack whose create rolled back (ROLLBACK_COMPLETE) is deleted and re-created by the next deploy; a
+    table bucket of the env's name that exists meanwhile is imported into the new stack, not created."""
     r = run(emulator)
-    bucket = r.config.table_bucket_name
-    s3tables = emulator.client("s3tables")
-    arn = s3tables.create_table_bucket(name=bucket)["arn"]
+    cfn, s3tables = emulator.client("cloudformation"), emulator.client("s3tables")
+    broken = {"Resources": {"Broken": {"Type": "AWS::Logs::LogStream", "Properties": {
+        "LogGroupName": "/no/such/group", "LogStreamName": "x"}}}}  # fmt: skip
+    cfn.create_stack(StackName=r.config.stack_name, TemplateBody=json.dumps(broken))
+    with pytest.raises(WaiterError):
+        cfn.get_waiter("stack_create_complete").wait(
+            StackName=r.config.stack_name, WaiterConfig={"Delay": 0.2}
+        )
+    arn = s3tables.create_table_bucket(name=r.config.table_bucket_name)["arn"]
 
-    failed = r"ROLLBACK_COMPLETE: resource TableBucket .*CREATE_FAILED.*already exists"
-    with pytest.raises(StepFailed, match=failed):
-        r.deploy_sequential()
-    cfn = emulator.client("cloudformation")
-    stacks = cfn.describe_stacks(StackName=r.config.stack_name)["Stacks"]
-    assert [s["StackStatus"] for s in stacks] == ["ROLLBACK_COMPLETE"]
-    plan = {p.name: p.diff for p in run(emulator).plan()}
-    assert [c.action for c in plan["stack"].changes] == ["replace"]
-    assert f"table bucket {arn} exists outside it" in plan["stack"].changes[0].reason
-    emulator.reset_calls()
-    with pytest.raises(StepFailed, match=rf"table bucket {arn} exists outside it.*nothing was changed"):
-        run(emulator).deploy_sequential()
-    assert "cloudformation:DeleteStack" not in mutating(emulator)
-
-    s3tables.delete_table_bucket(tableBucketARN=arn)
     plan = {p.name: p.diff for p in run(emulator).plan()}
     assert [(c.action, c.reason) for c in plan["stack"].changes] == [
-        ("replace", "a failed create left it in ROLLBACK_COMPLETE: delete and re-create")
+        (
+            "replace",
+            "a failed create left it in ROLLBACK_COMPLETE: delete and re-create (import the kept table "
+            f"bucket {r.config.table_bucket_name}, with their tables, then create the rest)",
+        )
     ]
     deploy(emulator)
     stacks = cfn.describe_stacks(StackName=r.config.stack_name)["Stacks"]
-    assert [s["StackStatus"] for s in stacks] == ["CREATE_COMPLETE"]
+    assert [s["StackStatus"] for s in stacks] == ["UPDATE_COMPLETE"]
+    resources = {x["LogicalResourceId"]: x["PhysicalResourceId"] for x in cfn.list_stack_resources(
+        StackName=r.config.stack_name)["StackResourceSummaries"]}  # fmt: skip
+    assert resources["TableBucket"] == arn
     assert all(p.diff is not None and p.diff.empty for p in run(emulator).plan())
+
+
+def test_a_stack_deleted_out_of_band_is_re_made_around_its_kept_bucket_with_every_row(emulator):
+    """The stack keeps its table bucket and namespace when it goes: the next deploy imports them into a new
+    stack (a change set of type IMPORT), and the tables, with their rows, are the env's again."""
+    from lake import sender
+    from tasks.aws import Clients
+
+    r = deploy(emulator)
+    _, results = sender.send(Clients(r.config), r.config, ["logs"], 20)
+    assert results[0].failed == 0
+    emulator.flush()
+    cfn = emulator.client("cloudformation")
+    cfn.delete_stack(StackName=r.config.stack_name)
+    cfn.get_waiter("stack_delete_complete").wait(StackName=r.config.stack_name, WaiterConfig={"Delay": 0.2})
+    s3tables = emulator.client("s3tables")
+    arn = r.config.table_bucket_arn("123456789012")
+    assert {t["name"] for t in s3tables.list_tables(tableBucketARN=arn)["tables"]} >= {"logs"}
+
+    plan = {p.name: p.diff for p in run(emulator).plan()}
+    assert plan["stack"].changes[0].reason == (
+        f"import the kept table bucket {r.config.table_bucket_name} and its namespace, with their tables, "
+        "then create the rest"
+    )
+    again = deploy(emulator)
+    assert again.results["stack"].outcome is not None and again.results["stack"].outcome.result == "created"
+    pages = cfn.get_paginator("describe_stack_events").paginate(StackName=r.config.stack_name)
+    events = [e for page in pages for e in page["StackEvents"]]
+    assert {(e["LogicalResourceId"], e["ResourceStatus"]) for e in events} >= {
+        ("TableBucket", "IMPORT_COMPLETE"), ("Namespace", "IMPORT_COMPLETE")}  # fmt: skip
+    loc = s3tables.get_table_metadata_location(tableBucketARN=arn, namespace="default", name="logs")
+    from pyiceberg.table import StaticTable
+
+    assert StaticTable.from_metadata(loc["metadataLocation"]).scan().to_arrow().num_rows == 20
+    emulator.reset_calls()
+    deploy(emulator)
+    assert mutating(emulator) == {}

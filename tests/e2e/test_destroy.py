@@ -74,9 +74,10 @@ def test_destroy_force_removes_the_env_keeps_account_setup_and_is_repeatable(emu
     assert all(res.error is None for res in r.results.values())
 
 
-def test_destroy_deletes_tables_made_outside_the_stack_then_the_stack(emulator, tmp_path):
-    """A namespace and table someone added to the env's bucket make the stack's delete fail (DELETE_FAILED on
-    the bucket); destroy removes them through the S3 Tables API and deletes the stack again."""
+def test_destroy_deletes_every_table_the_stack_kept_and_the_bucket_after_the_stack(emulator, tmp_path):
+    """The stack keeps the table bucket and namespace (DeletionPolicy): destroy deletes every table of the
+    bucket (a namespace and table someone added included), the namespaces and the bucket through the S3
+    Tables API once the stack is gone."""
     cfg = config(emulator)
     deploy(emulator)
     s3tables = emulator.client("s3tables")
@@ -86,9 +87,11 @@ def test_destroy_deletes_tables_made_outside_the_stack_then_the_stack(emulator, 
 
     out = doit(emulator, tmp_path, "destroy", "env=local", "force=1")
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "deleting its tables and namespaces through the S3 Tables API" in out.stdout
+    listed = next(line for line in out.stdout.splitlines() if "with every table and its data" in line)
+    assert all(f"{t}" in listed for t in ("default.logs", "default.gauge", "scratch.adhoc")), listed
+    assert "TableBucket AWS::S3Tables::TableBucket DELETE_SKIPPED" in out.stdout
+    assert f"deleted table bucket {arn}" in out.stdout
     assert _env_left(emulator)["stack"] is None and _env_left(emulator)["bucket"] is None
-    assert "TableBucket AWS::S3Tables::TableBucket DELETE_FAILED" in out.stdout
 
 
 def test_deploy_right_after_destroy_waits_out_the_bucket_names_transitional_state(emulator):

@@ -33,20 +33,16 @@ def test_plan_names_the_properties_and_the_replacements_they_cause_with_no_write
         {"Namespace.Properties.Namespace": ("default", "otel")},
     )
     assert namespace.replaces == ("Namespace.Properties.Namespace",)
-    assert namespace.reason == "CloudFormation replaces it: Namespace is create-only"
-    assert (namespace.loses, namespace.consent) == (
-        "namespace default: every table in it, with their rows",
-        "namespace",
+    assert namespace.reason == (
+        "CloudFormation replaces it: Namespace is create-only; the old one is kept "
+        "(UpdateReplacePolicy Retain)"
     )
+    # The stack keeps the old namespace, and its tables with it (UpdateReplacePolicy): nothing is lost.
+    assert (namespace.loses, namespace.consent) == ("", "")
     stack = changes["cloudformation stack otlp2pipeline-local"]
     assert stack.action == "update" and stack.reason.startswith("change set: ")
     assert stack.fields["Outputs.Namespace.Value"] == ("default", "otel")
-    # Everything else the stack changes is an in-place update, named by property.
-    for label, change in changes.items():
-        if label.startswith("AWS::S3Tables::Table "):
-            lid = label.split()[-1]
-            assert change.action == "update", change
-            assert change.fields[f"{lid}.Properties.Namespace"] == ("default", "otel")
+    assert not [label for label in changes if label.startswith("AWS::S3Tables::Table ")]  # not the stack's
 
     # The same through the CLI, as text and as JSON, and detailed=1 exits 5; still no write.
     text = doit(emulator, tmp_path, "plan", "env=local", "namespace=otel", "ingest.enabled=false")
@@ -54,7 +50,7 @@ def test_plan_names_the_properties_and_the_replacements_they_cause_with_no_write
     lines = text.stdout.splitlines()
     head = (
         "stack: replace AWS::S3Tables::Namespace Namespace (CloudFormation replaces it: Namespace is "
-        "create-only)"
+        "create-only; the old one is kept (UpdateReplacePolicy Retain))"
     )
     assert head in lines, text.stdout
     assert (
@@ -67,7 +63,7 @@ def test_plan_names_the_properties_and_the_replacements_they_cause_with_no_write
     doc = json.loads(as_json.stdout)
     [step] = [s for s in doc["steps"] if s["step"] == "stack"]
     [entry] = [c for c in step["changes"] if c["resource"] == "AWS::S3Tables::Namespace Namespace"]
-    assert entry["replaces"] == ["Namespace.Properties.Namespace"] and entry["consent"] == "namespace"
+    assert entry["replaces"] == ["Namespace.Properties.Namespace"] and "consent" not in entry
     assert entry["fields"]["Namespace.Properties.Namespace"] == {"observed": "default", "desired": "otel"}
     detailed = doit(
         emulator, tmp_path, "plan", "env=local", "namespace=otel", "ingest.enabled=false", "detailed=1"

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from pyiceberg.table import StaticTable
 
 from tasks.records import encode, make_records
-from tests.deploy_helpers import DOIT, ROOT, deploy, doit, total_calls
+from tests.deploy_helpers import DOIT, ROOT, deploy, doit, mutating, total_calls
 
 SIGNALS = "logs,traces"
 DAY1 = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
@@ -193,8 +193,7 @@ def test_bad_input_is_refused_before_any_aws_call(emulator, tmp_path):
         "sql=create table t as select 1": "error: sql is a CREATE statement: doit query is read-only",
         "sql=copy (select * from logs) to '/tmp/out.csv'": "error: sql is a COPY statement",
         "sql=attach '/tmp/x.db' as x": "error: sql is an ATTACH statement: doit query is read-only",
-        "sql=select * from sum": "error: table 'sum' is not a signal of env local: its tables are logs, "
-        "traces",
+        "sql=select * from spans": "error: no table 'spans' in env local: its tables are logs, traces",
         "limit=-1": "error: limit='-1' is invalid: must be an integer >= 0",
         "format=yaml": "error: format='yaml' is invalid: must be one of text, json, csv",
     }
@@ -205,6 +204,18 @@ def test_bad_input_is_refused_before_any_aws_call(emulator, tmp_path):
         assert out.returncode == 2, (arg, out.stdout, out.stderr)
         assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1, (arg, out.stderr)
         assert total_calls(emulator) == 0, arg
+
+
+def test_a_signal_that_is_neither_deployed_nor_kept_is_refused_once_the_tables_are_read(emulator, tmp_path):
+    deploy(emulator, {"signals": SIGNALS})
+    emulator.reset_calls()
+    out = doit(emulator, tmp_path, "query", "env=local", f"signals={SIGNALS}", "sql=select * from sum")
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.strip() == (
+        "error: table 'sum' is not a signal of env local, and no table of that name is kept: its tables are "
+        "logs, traces"
+    )
+    assert mutating(emulator) == {}
 
 
 def test_a_sql_error_is_one_line_with_exit_2_and_an_undeployed_env_says_deploy(emulator, tmp_path):

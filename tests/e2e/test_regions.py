@@ -242,7 +242,7 @@ def _tool_arns(config: cfg.Config) -> list[str]:
         lf_role.role_arn(config, ACCOUNT),
         lf_resource.desired(ctx),
         catalog.desired(ctx),
-        tables.desired(ctx),
+        tables.bucket_arn(ctx),
         [streams.destination(ctx, s) for s in config.signals],
         expect.lf_resource_arn(config, ACCOUNT),
         expect.lf_role_arn(config, ACCOUNT),

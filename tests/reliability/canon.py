@@ -191,9 +191,13 @@ def _table_bucket(emu: Any, cfg: Config) -> dict[str, Any] | None:
     for t in s3t.list_tables(tableBucketARN=arn).get("tables", []):
         ns = t["namespace"][0]
         got = s3t.get_table(tableBucketARN=arn, namespace=ns, name=t["name"])
+        maintenance = s3t.get_table_maintenance_configuration(
+            tableBucketARN=arn, namespace=ns, name=t["name"]
+        )
         tables[f"{ns}.{t['name']}"] = {
             "table": {k: got.get(k) for k in ("name", "namespace", "type", "format")},
             "iceberg": _iceberg(s3t, arn, ns, t["name"]),
+            "maintenance": maintenance["configuration"],
         }
     return {"namespaces": namespaces, "tables": tables}
 
@@ -306,6 +310,15 @@ def describe_env(emu: Any, cfg: Config) -> dict[str, Any]:
             "alarms": _alarms(emu, cfg),
         }
     )
+
+
+def as_created(doc: dict[str, Any]) -> None:
+    """A stack made by importing the kept bucket and namespace, then updating, as if it had been created
+    (its statuses are the only difference: IMPORT_COMPLETE/UPDATE_COMPLETE for CREATE_COMPLETE)."""
+    stack = doc["env"]["stack"]
+    stack["stack"]["StackStatus"] = "CREATE_COMPLETE"
+    for res in stack["resources"]:
+        res["ResourceStatus"] = "CREATE_COMPLETE"
 
 
 def describe_all(emu: Any, cfg: Config) -> dict[str, Any]:

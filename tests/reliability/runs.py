@@ -72,6 +72,11 @@ def deploy(cfg: Config, options: dict[str, Any] | None = None, capture: bool = T
                     writes.append((current[0], op))
 
         run.ctx.clients.session.events.register("before-send", on_send)
+        try:
+            run.check()  # deploy:check, before every step
+        except Exception as exc:
+            message, code = describe(exc)
+            return Attempt(code or 1, message, out.getvalue(), writes, run.counter.total)
         for name, step in run.steps.items():
             if not step.deploys:
                 continue

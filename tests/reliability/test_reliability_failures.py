@@ -21,7 +21,7 @@ import pytest
 from tasks.runner import Run
 from tests.deploy_helpers import DOIT, ROOT, doit
 from tests.reliability import canon, runs, summary
-from tests.reliability.test_reliability_drift import delete_stack_keep_streams
+from tests.reliability.test_reliability_drift import delete_stack_keep_streams, old_table
 
 
 def _fault(emu: Any, k: int) -> None:
@@ -199,10 +199,12 @@ def test_failure_points_via_the_doit_cli(emulator, tmp_path, k, destroy_k):
     summary.record(f"cli_failure_point_{k}", {"converged": True, "step": step})
 
 
-# Repairs go through the update paths (a change set for a stack deleted under its streams, the grants to
-# its new role, UpdateDestination on each stream): each of their writes can fail too. (The replace path,
-# DeleteDeliveryStream + CreateDeliveryStream, converged 2/2 as well; left out to keep the run short.)
-REPAIRS = {"stack_deleted": delete_stack_keep_streams}
+# Repairs go through the update paths (a stack deleted under its streams: the import of its kept bucket and
+# namespace, a change set for the rest, the grants to its new role, UpdateDestination on each stream; a
+# table behind the contract: the Iceberg REST commit that widens it and PutTableMaintenanceConfiguration):
+# each of their writes can fail too. (The replace path, DeleteDeliveryStream + CreateDeliveryStream,
+# converged 2/2 as well; left out to keep the run short.)
+REPAIRS = {"stack_deleted": delete_stack_keep_streams, "table_behind": old_table}
 
 
 @pytest.mark.parametrize("drift", sorted(REPAIRS))
@@ -221,6 +223,11 @@ def test_repairing_deploy_converges_after_a_failure_at_every_write(emulator, dri
     assert repair.code == 0, repair.message
     writes = repair.writes
     assert len(writes) == sum(runs.mutating(emulator).values()) >= 2, writes
+    if drift == "table_behind":  # the tables step's writes through the REST endpoint and the API
+        assert set(writes) == {
+            ("table_traces", "UpdateTable"),
+            ("table_traces", "PutTableMaintenanceConfiguration"),
+        }
     reference = canon.describe_all(emulator, cfg)  # what a repair without failure reaches
     problems = _every_write(emulator, cfg, writes, reference, broken)
     summary.record(

@@ -42,6 +42,16 @@ class CfnResource:
         raise NotImplementedError
 
     @classmethod
+    def cfn_import(
+        cls, identifier: dict[str, str], props: dict[str, Any], account_id: str, region_name: str
+    ) -> Self:
+        """The existing resource `identifier` (its type schema's primaryIdentifier) names, for a stack import;
+        raises when there is none. Types that support import override it."""
+        from emulator.cloudformation.exceptions import ValidationError
+
+        raise ValidationError(f"ResourceType {cls.CFN_TYPE} does not support import")
+
+    @classmethod
     def create_from_cloudformation_json(
         cls,
         resource_name: str,

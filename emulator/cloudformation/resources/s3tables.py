@@ -22,6 +22,7 @@ from emulator.s3tables.models import (
     delete_namespace,
     delete_table_bucket,
     drop_iceberg_table,
+    find_table,
 )
 
 # -- CloudFormation models -------------------------------------------------------------------------
@@ -64,6 +65,16 @@ class TableBucket(CfnResource, CloudFormationModel):
         self.properties = props
 
     @classmethod
+    def cfn_import(
+        cls, identifier: dict[str, str], props: dict[str, Any], account_id: str, region_name: str
+    ) -> Self:
+        arn = identifier.get("TableBucketARN", "")
+        bucket = backend(account_id, region_name).table_buckets.get(arn)
+        if bucket is None:
+            raise AwsError("ValidationError", f"Resources [{arn}] of type {cls.CFN_TYPE} do not exist")
+        return cls(arn, bucket.name, props)
+
+    @classmethod
     def cfn_delete(cls, physical_id: str, props: dict[str, Any], account_id: str, region_name: str) -> None:
         delete_table_bucket(account_id, region_name, physical_id)
         tags.forget(physical_id)
@@ -92,6 +103,16 @@ class Namespace(CfnResource, CloudFormationModel):
         arn = props["TableBucketARN"]
         ns = props.get("Namespace", resource_name)
         backend(account_id, region_name).create_namespace(arn, ns)
+        return cls(arn, ns)
+
+    @classmethod
+    def cfn_import(
+        cls, identifier: dict[str, str], props: dict[str, Any], account_id: str, region_name: str
+    ) -> Self:
+        arn, ns = identifier.get("TableBucketARN", ""), identifier.get("Namespace", "")
+        bucket = backend(account_id, region_name).table_buckets.get(arn)
+        if bucket is None or ns not in bucket.namespaces:
+            raise AwsError("ValidationError", f"Resources [{arn}|{ns}] of type {cls.CFN_TYPE} do not exist")
         return cls(arn, ns)
 
     @classmethod
@@ -129,7 +150,7 @@ class Table(CfnResource, CloudFormationModel):
 
     @property
     def physical_resource_id(self) -> str:
-        return f"{self.bucket_arn}/table/{self.name}"
+        return self.arn  # the table ARN (ending in the table id), as Ref gives it
 
     def get_cfn_attribute(self, attribute_name: str) -> Any:
         from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
@@ -163,6 +184,9 @@ class Table(CfnResource, CloudFormationModel):
             except Exception:
                 be.delete_table(arn, ns, name)
                 raise
+        from emulator.s3tables.maintenance import from_cloudformation
+
+        from_cloudformation(be.get_table(arn, ns, name), props)
         return cls(account_id, region_name, arn, ns, name, props)
 
     def cfn_update(self, props: dict[str, Any], account_id: str, region_name: str) -> None:
@@ -178,13 +202,17 @@ class Table(CfnResource, CloudFormationModel):
             )
             self.namespace = new_ns
             self.name = new_name
+        from emulator.s3tables.maintenance import from_cloudformation
+
+        from_cloudformation(self._moto(), props)
         tags.put(self.arn, tags.from_cfn(props), replace=True)  # Tags update in place
         self.properties = props
 
     @classmethod
     def cfn_delete(cls, physical_id: str, props: dict[str, Any], account_id: str, region_name: str) -> None:
-        bucket_arn, _, name = physical_id.partition("/table/")
-        ns = props.get("Namespace", "")
+        bucket_arn = physical_id.partition("/table/")[0]
+        found = find_table(account_id, region_name, physical_id)
+        ns, name = found or (props.get("Namespace", ""), props.get("TableName", ""))
         backend(account_id, region_name).delete_table(bucket_arn, ns, name)
         drop_iceberg_table(bucket_arn, ns, name)
 

@@ -15,6 +15,7 @@ from tests.emulator import helpers as eh
 from tests.emulator.helpers import NAMESPACE
 
 BUCKET = "fh-tables"
+BUCKET_ARN = f"arn:aws:s3tables:us-east-1:123456789012:bucket/{BUCKET}"
 ERROR_BUCKET = "fh-errors"
 
 
@@ -27,10 +28,10 @@ def create_table(emu: Any, signal: str = "logs") -> None:
     if NAMESPACE not in {n["namespace"][0] for n in s3t.list_namespaces(tableBucketARN=arn)["namespaces"]}:
         s3t.create_namespace(tableBucketARN=arn, namespace=[NAMESPACE])
     eh.create_table(s3t, arn, signal)
-    if get_store().exists(BUCKET, NAMESPACE, signal):
+    if get_store().exists(arn, NAMESPACE, signal):
         return
     get_store().create_table(
-        BUCKET,
+        arn,
         NAMESPACE,
         signal,
         [
@@ -49,7 +50,7 @@ def create_table(emu: Any, signal: str = "logs") -> None:
 
 
 def rows(signal: str = "logs") -> list[dict[str, Any]]:
-    location = get_store().metadata_location(BUCKET, NAMESPACE, signal)
+    location = get_store().metadata_location(BUCKET_ARN, NAMESPACE, signal)
     return StaticTable.from_metadata(location).scan().to_arrow().to_pylist()
 
 

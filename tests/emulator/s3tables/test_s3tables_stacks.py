@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -22,8 +23,12 @@ def _columns() -> list[dict[str, Any]]:
 
 
 def _template(
-    bucket: str = "otel-local", tables: tuple[str, ...] = ("logs", "traces"), columns: Any = None
+    bucket: str = "otel-local",
+    tables: tuple[str, ...] = ("logs", "traces"),
+    columns: Any = None,
+    policies: dict[str, dict[str, str]] | None = None,
 ) -> str:
+    """A stack of the bucket, its namespace and tables; `policies`: logical id -> DeletionPolicy etc."""
     resources: dict[str, Any] = {
         "TableBucket": {"Type": "AWS::S3Tables::TableBucket", "Properties": {"TableBucketName": bucket}},
         "Namespace": {
@@ -70,6 +75,8 @@ def _template(
             "Properties": {"LogGroupName": {"Ref": "LogGroup"}, "LogStreamName": name},
         }
         outputs[logical + "Arn"] = {"Value": {"Fn::GetAtt": [logical, "TableARN"]}}
+    for logical, attributes in (policies or {}).items():
+        resources[logical].update(attributes)
     return json.dumps({"Resources": resources, "Outputs": outputs})
 
 
@@ -92,7 +99,8 @@ def test_stack_with_s3tables_change_set_create_update_delete(emulator):
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     bucket_arn = outputs["TableBucketArn"]
     assert bucket_arn == f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/otel-local"
-    assert outputs["LogsTableArn"] == f"{bucket_arn}/table/logs"
+    table_id = outputs["LogsTableArn"].removeprefix(f"{bucket_arn}/table/")  # a table ARN ends in its id
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", table_id), table_id
     assert cf.get_template(StackName="otlp2pipeline-local")["TemplateBody"] == json.loads(body)
     assert sorted(t["name"] for t in s3t.list_tables(tableBucketARN=bucket_arn)["tables"]) == [
         "logs",
@@ -240,3 +248,47 @@ def test_a_just_deleted_table_bucket_name_is_in_a_transitional_state(emulator):
     created_at, done = poll_until(create, lambda t: t is not None, backoff_delays(60.0, first=0.1, cap=0.5))
     assert done and created_at is not None and created_at >= before_delete + window  # not a moment early
     assert emulator.faults()["fired"]["latency"] == 1
+
+
+def test_a_table_an_update_removes_is_kept_when_its_deletion_policy_retains_it_else_deleted(emulator):
+    """DeletionPolicy applies to a resource an update removes from the template: the policy of the template
+    it was deployed with decides (how the tool moves the tables of an old stack out, keeping them)."""
+    from pyiceberg.table import StaticTable
+
+    cf, s3t = emulator.client("cloudformation"), emulator.client("s3tables")
+    retain = {"TracesTable": {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}}
+    stack = _deploy(cf, "keep", _template(policies=retain), "create", "CREATE")
+    bucket_arn = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["TableBucketArn"]
+    location = s3t.get_table_metadata_location(tableBucketARN=bucket_arn, namespace="otel", name="traces")
+    _deploy(cf, "keep", _template(tables=()), "update", "UPDATE")
+    assert [t["name"] for t in s3t.list_tables(tableBucketARN=bucket_arn)["tables"]] == ["traces"]
+    kept = s3t.get_table_metadata_location(tableBucketARN=bucket_arn, namespace="otel", name="traces")
+    assert StaticTable.from_metadata(kept["metadataLocation"]).metadata.table_uuid == (
+        StaticTable.from_metadata(location["metadataLocation"]).metadata.table_uuid
+    )
+    events = cf.describe_stack_events(StackName="keep")["StackEvents"]
+    statuses = {(e["LogicalResourceId"], e["ResourceStatus"]) for e in events}
+    assert ("TracesTable", "DELETE_SKIPPED") in statuses and ("LogsTable", "DELETE_COMPLETE") in statuses
+    resources = cf.list_stack_resources(StackName="keep")["StackResourceSummaries"]
+    assert "TracesTable" not in {r["LogicalResourceId"] for r in resources}
+
+
+def test_retain_except_on_create_keeps_the_bucket_when_the_stack_goes_and_not_when_its_create_fails(emulator):
+    cf, s3t = emulator.client("cloudformation"), emulator.client("s3tables")
+    kept = {"TableBucket": {"DeletionPolicy": "RetainExceptOnCreate"}}
+    _deploy(cf, "kept", _template(bucket="kept-bucket", tables=(), policies=kept), "create", "CREATE")
+    cf.delete_stack(StackName="kept")
+    cf.get_waiter("stack_delete_complete").wait(StackName="kept", WaiterConfig={"Delay": 1})
+    assert "kept-bucket" in {b["name"] for b in s3t.list_table_buckets()["tableBuckets"]}
+
+    doc = json.loads(_template(bucket="gone-bucket", tables=(), policies=kept))
+    doc["Resources"]["Broken"] = {  # fails after the bucket exists: the create rolls back
+        "Type": "AWS::Logs::LogStream",
+        "DependsOn": "TableBucket",
+        "Properties": {"LogGroupName": "/no/such/group", "LogStreamName": "x"},
+    }
+    cf.create_stack(StackName="gone", TemplateBody=json.dumps(doc))
+    with pytest.raises(WaiterError):
+        cf.get_waiter("stack_create_complete").wait(StackName="gone", WaiterConfig={"Delay": 1})
+    assert cf.describe_stacks(StackName="gone")["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert "gone-bucket" not in {b["name"] for b in s3t.list_table_buckets()["tableBuckets"]}

@@ -1,4 +1,4 @@
-"""The CloudFormation template: tables, names, tags, outputs, deterministic rendering, `doit template`."""
+"""The CloudFormation template: what it holds, names, tags, outputs, rendering, `doit template`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tasks import config as cfg
-from tasks import schemas, template
+from tasks import template
 from tasks.schemas import ALL_SIGNALS
 from tests.unit.template.rendered import ACCOUNT, ENVS, _config, _doc, _lint, _rendered
 from tests.unit.template_helpers import ROOT, no_credentials_env, recording_endpoint, run_doit
@@ -20,31 +20,18 @@ from tests.unit.template_helpers import ROOT, no_credentials_env, recording_endp
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_tables_match_the_schema_files(env):
-    c = _config(env, ALL_SIGNALS)
+def test_the_stack_holds_no_table_and_keeps_the_bucket_and_namespace(env):
+    """The tables are the tables step's (tasks/steps/tables.py); what holds them is never deleted or replaced
+    by a stack operation, except by the failed create that made it (then empty)."""
     doc = _doc(env, ALL_SIGNALS)
-    for signal in ALL_SIGNALS:
-        schema = schemas.load(signal)
-        props = doc["Resources"][template.table_logical_id(signal)]["Properties"]
-        fields = props["IcebergMetadata"]["IcebergSchema"]["SchemaFieldList"]
-        assert [(f["Id"], f["Name"], f["Type"], f["Required"]) for f in fields] == [
-            (col.id, col.name, col.iceberg_type, col.required) for col in schema.columns
-        ]
-        ts = schema.column("timestamp")
-        assert props["IcebergMetadata"]["IcebergPartitionSpec"] == {
-            "Fields": [{"SourceId": ts.id, "Transform": "day", "Name": "timestamp_day", "FieldId": 1000}]
-        }
-        assert (props["TableName"], props["Namespace"], props["OpenTableFormat"]) == (
-            signal,
-            c.namespace,
-            "ICEBERG",
-        )
-        assert props["Compaction"] == {"Status": "enabled", "TargetFileSizeMB": c.tables.compaction_target_mb}
-        assert props["SnapshotManagement"] == {
-            "Status": "enabled",
-            "MinSnapshotsToKeep": c.tables.snapshot_min_to_keep,
-            "MaxSnapshotAgeHours": c.tables.snapshot_max_age_hours,
-        }
+    assert not [r for r in doc["Resources"].values() if r["Type"] == "AWS::S3Tables::Table"]
+    for logical in ("TableBucket", "Namespace"):
+        res = doc["Resources"][logical]
+        assert (res["DeletionPolicy"], res["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
+    role = doc["Resources"]["FirehoseRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    (data,) = [st for st in role["Statement"] if st["Sid"] == "S3TablesTableData"]
+    # table ARNs end in the table's id, not its name: every table of this bucket
+    assert data["Resource"] == [{"Fn::Sub": "${TableBucket.TableBucketARN}/table/*"}]
 
 
 @pytest.mark.parametrize("signals", [("logs",), ("traces", "exp_histogram"), ALL_SIGNALS])
@@ -53,9 +40,7 @@ def test_only_the_env_signals_are_in_the_template(signals):
     kinds: dict[str, list[dict[str, Any]]] = {}
     for res in doc["Resources"].values():
         kinds.setdefault(res["Type"], []).append(res)
-    tables = sorted(r["Properties"]["TableName"] for r in kinds["AWS::S3Tables::Table"])
     streams = sorted(r["Properties"]["LogStreamName"] for r in kinds["AWS::Logs::LogStream"])
-    assert tables == sorted(signals)
     assert streams == sorted(f"{s}-delivery" for s in signals)
     for single in (
         "AWS::S3Tables::TableBucket",
@@ -130,15 +115,10 @@ def test_outputs_are_stable_and_complete():
     outputs = template.parsed(c)["Outputs"]
     assert list(outputs) == template.output_keys(c)
     assert set(template.OUTPUT_KEYS) <= set(outputs)
-    for key in (
-        "LogsTableArn",
-        "LogsTableName",
-        "LogsLogStreamName",
-        "ExpHistogramTableArn",
-        "ExpHistogramLogStreamName",
-    ):
+    for key in ("LogsTableName", "LogsLogStreamName", "ExpHistogramTableName", "ExpHistogramLogStreamName"):
         assert key in outputs
-    assert template.output_key("exp_histogram", "TableArn") == "ExpHistogramTableArn"
+    assert "LogsTableArn" not in outputs  # the table is not the stack's
+    assert template.output_key("exp_histogram", "TableName") == "ExpHistogramTableName"
     assert outputs["FirehoseRoleArn"]["Value"] == {"Fn::GetAtt": ["FirehoseRole", "Arn"]}
     assert outputs["Namespace"]["Value"] == c.namespace
     assert outputs["Signals"]["Value"] == "logs,exp_histogram"

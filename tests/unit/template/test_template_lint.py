@@ -95,5 +95,5 @@ def test_cfn_lint_reports_nothing(env, chunk):
 
 def test_cfn_lint_catches_a_broken_template():
     """The lint harness is live: a wrong property name must be reported."""
-    broken = _rendered("prod", ("logs",)).replace("TargetFileSizeMB:", "TargetFileSizeMb:")
-    assert any("E3002" in m or "TargetFileSizeMb" in m for m in _lint(broken))
+    broken = _rendered("prod", ("logs",)).replace("RetentionInDays:", "RetentionInDay:")
+    assert any("E3002" in m or "RetentionInDay" in m for m in _lint(broken))

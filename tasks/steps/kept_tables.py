@@ -1,0 +1,125 @@
+"""Tables of signals that left the config: kept, with their rows, until `drop=NAME` names them.
+
+Narrowing `signals` deletes the signal's stream (stream_cleanup) and the Firehose role's grants on its table
+(grants), never the table: an S3 Tables delete is permanent. The table stays queryable (`doit query`,
+`doit tables`), `status` shows it "kept, not ingesting", and a signal that comes back resumes into it.
+`doit deploy drop=traces` deletes the kept table `traces`: that change says what it loses (rows, size,
+newest timestamp), plan lists it first, and deploy refuses it unless `drop=` names it (Run.check).
+
+Observed: ListTables of the env's namespace (one read), and for each kept table its figures (tasks/
+table_facts.py: one GetTableMetadataLocation each, then the metadata and a `max(timestamp)` read).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from tasks.errors import error_code
+from tasks.schemas import ALL_SIGNALS
+from tasks.step import Change, Context, Diff, Outcome
+from tasks.steps.tables import bucket_arn
+
+NAME = "kept_tables"
+
+
+@dataclass(frozen=True)
+class Kept:
+    name: str
+    figures: str  # "1,204 rows, 3.1 MiB, newest 2026-12-06 07:10:00 UTC" (or why they are unknown)
+
+
+@dataclass(frozen=True)
+class Desired:
+    namespace: str
+    signals: tuple[str, ...]
+    drop: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Observed:
+    namespace: str
+    tables: tuple[str, ...]
+    kept: tuple[Kept, ...]
+
+
+def desired(ctx: Context) -> Desired:
+    return Desired(ctx.config.namespace, tuple(ctx.config.signals), tuple(ctx.options.get("drop") or ()))
+
+
+def figures(ctx: Context, names: Sequence[str]) -> dict[str, str]:
+    """Rows, size and newest timestamp of each table, from its metadata (tasks/table_facts.py)."""
+    if not names:
+        return {}
+    from tasks.errors import describe
+    from tasks.table_facts import collect, size, stamp
+
+    try:
+        facts = collect(ctx.clients, ctx.config, names)
+    except Exception as exc:  # the figures are for people; their absence never blocks a decision
+        reason = describe(exc)[0].removeprefix("error: ")
+        return {n: f"rows unknown ({reason})" for n in names}
+    return {
+        f.signal: f"{f.rows:,} rows, {size(f.total_bytes)}, newest {stamp(f.newest_timestamp)} UTC"
+        for f in facts
+    }
+
+
+def observe(ctx: Context) -> Observed:
+    from tasks.query import env_tables, list_tables
+
+    tables = list_tables(ctx.clients, ctx.config) or []
+    kept = env_tables(ctx.config, tables)[len(ctx.config.signals) :]  # a signal's table, not another's
+    found = figures(ctx, kept)
+    return Observed(ctx.config.namespace, tuple(tables), tuple(Kept(n, found.get(n, "")) for n in kept))
+
+
+def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
+    changes, notes = [], []
+    kept = [t.name for t in have.kept]
+    refusals = [
+        f"error: drop={name} names no kept table of namespace {have.namespace} (kept tables: "
+        f"{', '.join(kept) or 'none'}): only a table whose signal left the config can be dropped"
+        for name in want.drop
+        if name in ALL_SIGNALS and name not in kept
+    ]
+    for table in have.kept:
+        if table.name in want.drop:
+            changes.append(
+                Change(
+                    "delete",
+                    f"iceberg table {have.namespace}.{table.name}",
+                    reason=f"drop={table.name}",
+                    loses=f"table {have.namespace}.{table.name}: {table.figures}",
+                    consent=table.name,
+                )
+            )
+        else:
+            notes.append(
+                f"table {have.namespace}.{table.name} is kept, not ingesting ({table.figures}); "
+                f"drop={table.name} deletes it"
+            )
+    return Diff(changes, notes, refusals)
+
+
+def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
+    gone = []
+    for change in d.changes:
+        name = change.consent
+        try:
+            ctx.clients.s3tables.delete_table(
+                tableBucketARN=bucket_arn(ctx), namespace=d.observed.namespace, name=name
+            )
+        except ClientError as exc:
+            if error_code(exc) != "NotFoundException":
+                raise
+        gone.append(f"deleted table {d.observed.namespace}.{name} ({change.loses.split(': ', 1)[-1]})")
+    return Outcome("deleted", gone)
+
+
+def report(have: Observed) -> list[tuple[str, str]]:
+    if not have.kept:
+        return [("kept tables", "none")]
+    return [(f"table {t.name}", f"kept, not ingesting: {t.figures}") for t in have.kept]
