@@ -40,6 +40,10 @@ class ForeignEmulator(UserError):
     """Another checkout's emulator answers on this env's endpoint: refused before any AWS call, nothing
     changed (exit 2, as for any input the user must change: the port, or where the emulator runs)."""
 
+    def __init__(self, message: str, found: Running) -> None:
+        super().__init__(message)
+        self.found = found
+
 
 def private_log(path: Path) -> BinaryIO:
     """`path` opened for appending, readable and writable by its owner only (0600), however it was made
@@ -131,7 +135,8 @@ def foreign(found: Running) -> ForeignEmulator:
     """The one-line refusal: whose it is, and the two ways out."""
     return ForeignEmulator(
         f"error: {found.whose()}: stop it there with `doit emulator_stop`, or use another port here: "
-        "`endpoint=http://127.0.0.1:PORT` on each command (`doit emulator port=PORT` starts one there)"
+        "`endpoint=http://127.0.0.1:PORT` on each command (`doit emulator port=PORT` starts one there)",
+        found,
     )
 
 

@@ -22,29 +22,37 @@ def _start() -> None:
     emit(f"endpoint: {emulator_ctl.endpoint_for(port)}")
 
 
-def _ports() -> list[int]:
-    """`port=P` or `endpoint=URL`: that one; neither: every one this checkout started, and the default's."""
+def _ports() -> tuple[list[int], bool]:
+    """`port=P` or `endpoint=URL`: that one, named; neither: every one this checkout started, and the
+    default's, none of them named (another checkout's among them is left running with a line, not refused)."""
     if args.raw("port") is not None:
-        return [args.port(emulator_ctl.DEFAULT_PORT)]
+        return [args.port(emulator_ctl.DEFAULT_PORT)], True
     endpoint = args.raw("endpoint")
     if endpoint:
-        return [emulator_ctl.port_of(endpoint)]
-    return sorted({*emulator_ctl.recorded_ports(), emulator_ctl.DEFAULT_PORT})
+        return [emulator_ctl.port_of(endpoint)], True
+    return sorted({*emulator_ctl.recorded_ports(), emulator_ctl.DEFAULT_PORT}), False
 
 
 @cli_action
 def _stop() -> None:
     args.check_keys()
-    ports = _ports()
-    stopped = False
+    ports, named = _ports()
+    stopped, ours = False, []
     for port in ports:
-        pid = emulator_ctl.stop(port)
+        try:
+            pid = emulator_ctl.stop(port)
+        except emulator_ctl.ForeignEmulator as exc:
+            if named:
+                raise
+            emit(f"left running: {exc.found.whose()}")
+            continue
+        ours.append(port)
         if pid is not None:
             stopped = True
             emit(f"emulator on 127.0.0.1:{port} stopped (pid {pid})")
     if not stopped:
         emit("no emulator was running")
-    receiver = receiver_ctl.stop_sending_to([emulator_ctl.endpoint_for(p) for p in ports])
+    receiver = receiver_ctl.stop_sending_to([emulator_ctl.endpoint_for(p) for p in ours])
     if receiver is not None:
         emit(f"receiver for env {receiver.env} stopped (pid {receiver.pid}): it sent to that local AWS")
 

@@ -8,7 +8,7 @@ tests/e2e/test_local_checkout_cli.py does the same with a real second checkout a
 
 from __future__ import annotations
 
-import shutil
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +17,11 @@ import pytest
 from emulator.core import state
 from tasks import emulator_ctl
 from tasks.aws import Clients
+from tasks.cli import emulator as emulator_cli
 from tasks.config import CONFIG_DIR_VAR, load
 from tasks.errors import EXIT_USAGE, describe
 from tests.deploy_helpers import ROOT
-
-
-def own_port_config(tmp_path: Path, endpoint: str) -> Path:
-    """A copy of config/ whose env `local` names `endpoint` as its own (as config/envs/local.yaml names
-    4566): an endpoint from the env's file, not one the user named."""
-    conf = tmp_path / "config"
-    shutil.copytree(ROOT / "config", conf)
-    local = conf / "envs" / "local.yaml"
-    text = local.read_text()
-    assert "endpoint: http://127.0.0.1:4566\n" in text
-    local.write_text(text.replace("endpoint: http://127.0.0.1:4566\n", f"endpoint: {endpoint}\n"))
-    return conf
+from tests.e2e.checkout_helpers import doit_vars, own_port_config
 
 
 @pytest.fixture
@@ -93,6 +83,26 @@ def test_doit_emulator_and_emulator_stop_refuse_another_checkouts(own_port: Any,
         emulator_ctl.start(port)
     with pytest.raises(emulator_ctl.ForeignEmulator, match=f"belongs to checkout {ROOT}"):
         emulator_ctl.stop(port)
+    assert own_port.is_healthy()
+
+
+def test_a_bare_emulator_stop_leaves_another_checkouts_running_with_a_line(
+    own_port: Any, elsewhere: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """`doit emulator_stop` stops this checkout's emulators: another's on the default port is no error."""
+    port = emulator_ctl.port_of(own_port.endpoint)
+    monkeypatch.setattr(emulator_ctl, "DEFAULT_PORT", port)  # the test emulator plays 4566
+    monkeypatch.setattr(emulator_ctl, "STATE_DIR", tmp_path / "state")
+    monkeypatch.setattr(emulator_ctl, "STATE_FILE", tmp_path / "state" / "state.json")
+    with doit_vars():
+        emulator_cli._stop.__wrapped__()  # type: ignore[attr-defined]
+    assert capsys.readouterr().out.splitlines() == [
+        f"left running: the local AWS on 127.0.0.1:{port} belongs to checkout {ROOT} (pid {os.getpid()}, "
+        f"data {own_port.data_dir.resolve()}), not to this one ({elsewhere})",
+        "no emulator was running",
+    ]
+    with doit_vars(port=str(port)), pytest.raises(emulator_ctl.ForeignEmulator):
+        emulator_cli._stop.__wrapped__()  # type: ignore[attr-defined]  # named: refused
     assert own_port.is_healthy()
 
 

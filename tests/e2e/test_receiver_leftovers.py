@@ -13,12 +13,10 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from doit import doit_cmd
 
 from bench.emulator import free_port
 from tasks import receiver_ctl
@@ -30,18 +28,7 @@ from tasks.errors import UserError
 from tasks.step import Context
 from tests.deploy_helpers import ROOT
 from tests.e2e import verify_helpers as vh
-
-
-@contextmanager
-def doit_vars(**given: str) -> Iterator[None]:
-    """The `key=value` variables of one doit command line, for an action run in-process."""
-    doit_cmd.reset_vars()
-    for key, value in given.items():
-        doit_cmd.set_var(key, value)
-    try:
-        yield
-    finally:
-        doit_cmd._CMDLINE_VARS = None
+from tests.e2e.checkout_helpers import doit_vars
 
 
 @pytest.fixture
