@@ -117,7 +117,7 @@ def running(endpoint: str, timeout: float = 1.0) -> Running | None:
     """The emulator answering at `endpoint`, or None when none does (nothing, or not a healthy emulator)."""
     try:
         doc = AdminClient(endpoint).health(timeout=timeout)
-    except (OSError, ValueError):
+    except (OSError, ValueError, TypeError):  # nothing answers, or something that is not an emulator
         return None
     if doc.get("status") != "ok":
         return None
