@@ -38,9 +38,10 @@ EXIT_CODES: dict[int, str] = {
     EXIT_FAILED: "a command's work failed (a deploy step, the local AWS's start), `status` or `doctor` "
     "found a problem, `send` lost records, or the env is not deployed (`send`, `query`, `tables`, `connect`, "
     "`ingest`)",
-    EXIT_USAGE: "bad input: a value, an unknown key, an env without a config file; refused before any AWS "
-    "call and nothing changed (SQL that DuckDB refuses, an unconfirmed `destroy`, and a change `plan` and "
-    "`deploy` refuse, such as a table change Iceberg cannot make in place, after their reads)",
+    EXIT_USAGE: "bad input: a value, an unknown key, an env without a config file, another checkout's local "
+    "AWS on the env's port; refused before any AWS call and nothing changed (SQL that DuckDB refuses, an "
+    "unconfirmed `destroy`, and a change `plan` and `deploy` refuse, such as a table change Iceberg cannot "
+    "make in place, after their reads)",
     EXIT_CREDENTIALS: "no AWS credentials, or the profile named does not exist",
     EXIT_AWS: "an AWS error: a call was refused or failed, or the endpoint cannot be reached",
     EXIT_CHANGES: "`plan detailed=1`: there are changes to make",
