@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -107,7 +108,7 @@ def check(sql: str) -> Checked:
     return Checked(text, "UTILITY" if explain else "DML", _tables(parsed[0], sql, offset))
 
 
-def _cte_names(tree: exp.Expression) -> set[str]:
+def _cte_names(tree: Any) -> set[str]:
     return {str(c.alias).lower() for c in tree.find_all(exp.CTE)}
 
 
@@ -116,7 +117,7 @@ def _position(sql: str, start: int) -> tuple[int, int]:
     return line, start - (sql.rfind("\n", 0, start) + 1) + 1
 
 
-def _tables(tree: exp.Expression, sql: str, offset: int) -> tuple[TableName, ...]:
+def _tables(tree: Any, sql: str, offset: int) -> tuple[TableName, ...]:
     ctes = _cte_names(tree)
     lead = len(sql) - len(sql.lstrip())
     out: list[TableName] = []
