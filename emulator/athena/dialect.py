@@ -26,7 +26,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.trino import Trino
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType as T
 
 from emulator.athena.trino_functions import TRINO_FUNCTIONS
@@ -47,8 +47,9 @@ class QueryFailure(Exception):
     """The query fails: Athena's ``StateChangeReason`` and ``AthenaError`` for it."""
 
     def __init__(self, name: str, message: str, error_type: int, category: int = 2) -> None:
-        super().__init__(f"{name}: {message}")
-        self.reason = f"{name}: {message}"
+        reason = f"{name}: {message}" if name else message  # some of Athena's reasons have no error name
+        super().__init__(reason)
+        self.reason = reason
         self.error_type = error_type
         self.category = category
 
@@ -77,6 +78,27 @@ def statement_type(sql: str) -> str:
     return "UTILITY" if first == "EXPLAIN" else "DML"
 
 
+def bind(sql: str, parameters: list[str] | None) -> str:
+    """``ExecutionParameters`` put in place of the query's ``?`` placeholders, in order, as written (each
+    is SQL text: ``'text'``, ``1``); a count that differs fails the query."""
+    given = list(parameters or [])
+    try:
+        tokens = [t for t in Trino().tokenize(sql) if t.token_type == T.PLACEHOLDER and t.text == "?"]
+    except TokenError as exc:
+        if not given:
+            return sql  # check() names the syntax error
+        raise QueryFailure("SYNTAX_ERROR", str(exc).splitlines()[0], SYNTAX) from None
+    if len(tokens) != len(given):
+        raise QueryFailure(
+            "INVALID_PARAMETER_USAGE",
+            f"Incorrect number of parameters: expected {len(tokens)} but found {len(given)}",
+            USER,
+        )
+    for token, value in zip(reversed(tokens), reversed(given), strict=True):
+        sql = sql[: token.start] + value + sql[token.end + 1 :]
+    return sql
+
+
 def check(sql: str) -> Checked:
     """The one query in ``sql``, or QueryFailure naming what Athena would refuse."""
     text = sql.strip()
@@ -88,6 +110,8 @@ def check(sql: str) -> Checked:
         body = text[explain.end() :]
     try:
         parsed = [s for s in sqlglot.parse(body, read="trino") if s is not None]
+    except TokenError as exc:
+        raise QueryFailure("SYNTAX_ERROR", str(exc).splitlines()[0], SYNTAX) from None
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
         where = f"line {first.get('line', 1)}:{first.get('col', 1)}: " if first else ""
