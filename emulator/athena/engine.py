@@ -6,13 +6,15 @@ over ``iceberg_scan`` of the table's current metadata file, so Athena's three-pa
 written; the query's context catalog and database are DuckDB's current ones (``USE``), so bare names do too.
 Extensions are the pinned packages' files (lake/duckdb_extensions.py); then the connection is sandboxed to
 the tables' warehouse folders (``enable_external_access=false``, ``allowed_directories``) and its
-configuration locked. The bytes it read (DuckDB's profiler's ``total_bytes_read``: the Parquet column
-chunks and footers, as Athena counts compressed bytes read) are the query's ``DataScannedInBytes``.
+configuration locked. ``DataScannedInBytes`` is what Athena counts, compressed bytes read: for each data
+file DuckDB's profiler says a scan read, the Parquet footer and the column chunks of the columns the scan
+projected or filtered on (row groups skipped by statistics are counted all the same).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -71,6 +73,7 @@ def setup_sql(sources: Sequence[Source], context: Context, account_id: str, regi
     sql += [
         "SET TimeZone = 'UTC'",  # Athena's session time zone
         "SET enable_profiling = 'no_output'",
+        "SET profiling_mode = 'detailed'",
         f"SET allowed_directories = [{', '.join(literal(p) for p in prefixes)}]",
         "SET enable_external_access = false",
         "SET lock_configuration = true",
@@ -119,10 +122,49 @@ def run(
     return Outcome(
         columns,
         table,
-        int(profile.get("total_bytes_read") or 0) if checked.statement_type == "DML" else 0,
+        scanned_bytes(profile) if checked.statement_type == "DML" else 0,
         engine_ms=int((done - started) * 1000),
         planning_ms=int((planned - started) * 1000),
     )
+
+
+def scanned_bytes(profile: dict[str, Any]) -> int:
+    """Compressed bytes of the Parquet footers and column chunks the profile's table scans read."""
+    total = 0
+    for scan in _scans(profile):
+        info = scan.get("extra_info") or {}
+        named = info.get("Filename(s)") or ""
+        files = [f for f in (named if isinstance(named, list) else str(named).split(", ")) if f]
+        projected = info.get("Projections") or []
+        wanted = set(projected if isinstance(projected, list) else str(projected).split())
+        filters = str(info.get("Filters") or "")
+        read = sum(_file_bytes(f, wanted, filters) for f in files)
+        listed = int(str(info.get("Total Files Read") or len(files)) or 0)
+        total += read * listed // len(files) if files and listed > len(files) else read
+    return total
+
+
+def _scans(node: dict[str, Any]) -> list[dict[str, Any]]:
+    found = [node] if node.get("operator_type") == "TABLE_SCAN" else []
+    for child in node.get("children") or []:
+        found += _scans(child)
+    return found
+
+
+def _file_bytes(uri: str, wanted: set[str], filters: str) -> int:
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(urlparse(uri).path if uri.startswith("file://") else uri).metadata
+    names = {meta.schema.column(i).path.split(".")[0] for i in range(meta.num_columns)}
+    columns = wanted | {n for n in names if re.search(rf"\b{re.escape(n)}\b", filters)}
+    total = meta.serialized_size + 8  # the footer, its length and the magic
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        for c in range(group.num_columns):
+            chunk = group.column(c)
+            if chunk.path_in_schema.split(".")[0] in columns:
+                total += chunk.total_compressed_size
+    return int(total)
 
 
 def _plan(table: pa.Table) -> tuple[pa.Table, list[tuple[str, str]]]:
