@@ -159,13 +159,15 @@ def test_what_trino_refuses_fails_the_query(lake, sql, reason):
 
 
 def test_trinos_spelling_of_the_same_query_succeeds(lake):
+    ath = lake["athena"]
     qe = run(
-        lake["athena"],
+        ath,
         "SELECT date_trunc('minute', timestamp) AS m, count(*) FROM logs "
         "WHERE timestamp > timestamp '2026-01-01 00:00:00' - interval '1' hour GROUP BY 1 "
         "ORDER BY 1 OFFSET 0 LIMIT 10",
     )
     assert qe["Status"]["State"] == "SUCCEEDED", qe["Status"]
+    assert values(ath, qe["QueryExecutionId"])[1:] == [["2026-01-02 03:04:00.000000", "5"]]
 
 
 def test_explain_is_a_utility_statement_without_a_header(lake):

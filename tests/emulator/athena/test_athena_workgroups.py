@@ -198,6 +198,12 @@ def test_a_stack_cannot_delete_a_used_workgroup_without_recursive_delete(lake):
     assert any("is not empty" in (e.get("ResourceStatusReason") or "") for e in events)
 
 
+def _reasons(cfn, name):
+    return [
+        e.get("ResourceStatusReason") or "" for e in cfn.describe_stack_events(StackName=name)["StackEvents"]
+    ]
+
+
 def test_the_stack_refuses_what_the_resource_schema_refuses(lake):
     cfn = lake["emu"].client("cloudformation")
     bad = json.loads(_template())
@@ -205,7 +211,9 @@ def test_the_stack_refuses_what_the_resource_schema_refuses(lake):
     bad["Resources"]["WorkGroup"]["Properties"]["Name"] = "small"
     cfn.create_stack(StackName="bad", TemplateBody=json.dumps(bad))
     assert _stack(cfn, "bad")["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert any("BytesScannedCutoffPerQuery: 5 is less than the minimum" in r for r in _reasons(cfn, "bad"))
     bad = json.loads(_template(Unknown=1))
     bad["Resources"]["WorkGroup"]["Properties"]["Name"] = "other"
     cfn.create_stack(StackName="bad2", TemplateBody=json.dumps(bad))
     assert _stack(cfn, "bad2")["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert any("'Unknown' was unexpected" in r for r in _reasons(cfn, "bad2"))
