@@ -75,6 +75,14 @@ def _page(items: list[Any], body: dict[str, Any], limit: int, what: str) -> tupl
     return page, (_token(start + size, what) if more else None)
 
 
+def _listed(key: str, items: list[Any], body: dict[str, Any], what: str) -> OverrideResponse:
+    page, token = _page(items, body, MAX_LISTED, what)
+    out: dict[str, Any] = {key: page}
+    if token:
+        out["NextToken"] = token
+    return json_response(out)
+
+
 # -- query executions -----------------------------------------------------------------------------
 
 
@@ -158,11 +166,7 @@ def list_query_executions(req: OverrideRequest) -> OverrideResponse:
     name = str(body.get("WorkGroup") or workgroups.PRIMARY)
     workgroups.find(req.account_id, req.region, name)
     ids = [e.id for e in models.in_workgroup(req.account_id, req.region, name)]
-    page, token = _page(ids, body, MAX_LISTED, f"executions/{name}")
-    out: dict[str, Any] = {"QueryExecutionIds": page}
-    if token:
-        out["NextToken"] = token
-    return json_response(out)
+    return _listed("QueryExecutionIds", ids, body, f"executions/{name}")
 
 
 @register("athena", "StopQueryExecution")
@@ -228,11 +232,7 @@ def get_work_group(req: OverrideRequest) -> OverrideResponse:
 def list_work_groups(req: OverrideRequest) -> OverrideResponse:
     body = _checked(req)
     listed = [workgroups.summary(wg) for wg in workgroups.listed(req.account_id, req.region)]
-    page, token = _page(listed, body, MAX_LISTED, "workgroups")
-    out: dict[str, Any] = {"WorkGroups": page}
-    if token:
-        out["NextToken"] = token
-    return json_response(out)
+    return _listed("WorkGroups", listed, body, "workgroups")
 
 
 @register("athena", "UpdateWorkGroup")

@@ -94,17 +94,7 @@ def _problem(shape: Any, value: Any, where: str, patterns: bool = False) -> str 
     if kind in ("integer", "long"):
         if isinstance(value, bool) or not isinstance(value, int):
             return f"Value at '{where}' must be an integer"
-        return _range(shape, value, where)
-    return None
-
-
-def _range(shape: Any, n: int, where: str) -> str | None:
-    lo, hi = shape.metadata.get("min"), shape.metadata.get("max")
-    rule = f"Value '{n}' at '{where}' failed to satisfy constraint: Member must have value"
-    if lo is not None and n < lo:
-        return f"{rule} greater than or equal to {lo}"
-    if hi is not None and n > hi:
-        return f"{rule} less than or equal to {hi}"
+        return _length(shape, value, where, f"Value '{value}' at '{where}'", "value")
     return None
 
 
@@ -116,9 +106,10 @@ def _compiled(pattern: str) -> re.Pattern[str] | None:
         return None
 
 
-def _length(shape: Any, n: int, where: str) -> str | None:
+def _length(shape: Any, n: int, where: str, subject: str = "", measure: str = "length") -> str | None:
+    """The model's min/max for ``n``: a length (strings, lists, maps) or a value (numbers)."""
     lo, hi = shape.metadata.get("min"), shape.metadata.get("max")
-    rule = f"Value at '{where}' failed to satisfy constraint: Member must have length"
+    rule = f"{subject or f'Value at {where!r}'} failed to satisfy constraint: Member must have {measure}"
     if lo is not None and n < lo:
         return f"{rule} greater than or equal to {lo}"
     if hi is not None and n > hi:

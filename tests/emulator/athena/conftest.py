@@ -75,9 +75,9 @@ def start(athena: Any, sql: str, **kw: Any) -> str:
 def finished(athena: Any, qid: str, timeout: float = 60.0) -> dict[str, Any]:
     """Poll GetQueryExecution as a client does until the query leaves QUEUED and RUNNING."""
 
-    def done() -> dict[str, Any] | None:
+    def done() -> dict[str, Any]:
         qe = athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]
-        return dict(qe) if qe["Status"]["State"] not in ("QUEUED", "RUNNING") else None
+        return dict(qe) if qe["Status"]["State"] not in ("QUEUED", "RUNNING") else {}
 
     return wait_for(done, timeout=timeout, what=f"query {qid} to finish")
 

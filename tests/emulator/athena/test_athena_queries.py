@@ -82,7 +82,7 @@ def test_results_page_with_next_token_and_the_models_limits(lake):
     qid = run(ath, "SELECT observed_timestamp FROM logs ORDER BY 1")["QueryExecutionId"]
     seen, token, pages = [], None, 0
     while True:
-        kw = {"NextToken": token} if token else {}
+        kw: dict[str, str] = {"NextToken": token} if token else {}
         page = ath.get_query_results(QueryExecutionId=qid, MaxResults=5, **kw)
         seen += [r["Data"][0]["VarCharValue"] for r in page["ResultSet"]["Rows"]]
         pages += 1
@@ -190,9 +190,9 @@ def test_queued_then_running_then_stopped(lake):
     assert "Current state: QUEUED" in exc.value.response["Error"]["Message"]
     emu.set_faults({"latency": {"athena_running_seconds": 120}})  # QUEUED ends, RUNNING is held
 
-    def state() -> str | None:
+    def state() -> str:
         s = ath.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]["State"]
-        return s if s == "RUNNING" else None
+        return s if s == "RUNNING" else ""
 
     wait_for(state, what="RUNNING")
     ath.stop_query_execution(QueryExecutionId=qid)
