@@ -17,7 +17,18 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from emulator import cloudformation, cloudwatch, firehose, glue, iam, lakeformation, lambda_, s3, s3tables
+from emulator import (
+    athena,
+    cloudformation,
+    cloudwatch,
+    firehose,
+    glue,
+    iam,
+    lakeformation,
+    lambda_,
+    s3,
+    s3tables,
+)
 from emulator.admin import identity
 from emulator.admin import routes as admin_routes
 from emulator.core import state
@@ -27,6 +38,7 @@ from emulator.s3tables import rest as iceberg_rest
 
 # The services. Importing a package registers its handlers and hooks, and patches moto where it must.
 SERVICES = (
+    athena,  # query executions on DuckDB over the Iceberg tables, under Lake Formation; workgroups
     cloudformation,  # our stack engine and the resource types moto lacks
     cloudwatch,  # metric alarms, evaluated on the local AWS's clock, and their SNS actions
     firehose,  # Iceberg destinations, delivered into real Iceberg tables

@@ -3,12 +3,24 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import Any
 
 from emulator.admin import faults, identity, options
-from emulator.core import calls, registry
+from emulator.core import calls, registry, state
 from emulator.core.wsgi import StartResponse, json_reply, read_json
+
+
+def health() -> dict[str, Any]:
+    """Alive, and whose: the checkout it runs from, its data dir and pid (the tool refuses another
+    checkout's emulator by them, tasks/emulator_ctl.py)."""
+    return {
+        "status": "ok",
+        "checkout": str(state.CHECKOUT),
+        "data_dir": str(state.data_dir()),
+        "pid": os.getpid(),
+    }
 
 
 def handle(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -17,7 +29,7 @@ def handle(environ: dict[str, Any], start_response: StartResponse) -> Iterable[b
     route = path[len("/_emulator/") :] if path.startswith("/_emulator/") else ""
     try:
         if route == "health" and method == "GET":
-            return json_reply(start_response, 200, {"status": "ok"})
+            return json_reply(start_response, 200, health())
         if route == "calls" and method == "GET":
             return json_reply(start_response, 200, {"calls": calls.snapshot()})
         if route == "calls/reset" and method == "POST":
