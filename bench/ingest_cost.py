@@ -303,9 +303,9 @@ def _rows(path: str, bodies: list[bytes], signal: str) -> list[bytes]:
 def _parquet_bytes(signal: str, rows: list[bytes]) -> int:
     import pyarrow.parquet as pq
 
-    from emulator.firehose.models import Pending
+    from emulator.firehose.data import Pending
     from emulator.firehose.records import RecordConverter
-    from emulator.iceberg.store import build_schema
+    from emulator.iceberg.schema import build_schema
     from tasks.schemas import load
 
     schema = build_schema(

@@ -23,7 +23,7 @@ FED_ID = f"arn:aws:s3tables:{REGION}:{ACCOUNT}:bucket/*"
 FIREHOSE_TRUST: dict[str, Any] = service_trust("firehose.amazonaws.com")
 
 
-# What the Firehose role's IAM policy must allow for a delivery (emulator/firehose/iam_policy.py), on any
+# What the Firehose role's IAM policy must allow for a delivery (emulator/firehose/needs.py), on any
 # resource: the emulator tests' own setup, like the seed's. The stack's role scopes each to its ARNs.
 FIREHOSE_POLICY: dict[str, Any] = {
     "Version": "2012-10-17",

@@ -20,9 +20,9 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from emulator.firehose.models import Pending
+from emulator.firehose.data import Pending
 from emulator.firehose.records import RecordConverter
-from emulator.iceberg.store import build_schema
+from emulator.iceberg.schema import build_schema
 from ingest.mapping import MAPPERS, Received, Rows
 from tasks.schemas import ALL_SIGNALS, load
 
