@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from tasks.errors import UserError
+from tasks.paths import CONFIG_DIR, CONFIG_DIR_VAR, ENV_DIR, ROOT
 from tasks.regions import (
     NO_ICEBERG_PARTITIONS,
     NO_ICEBERG_REGIONS,
@@ -50,12 +51,6 @@ from tasks.settings import (
     TableSettings,
 )
 from tasks.validation import _validate, closest, max_env_length, unknown_hint, validate_env_name
-
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG_DIR = ROOT / "config"
-ENV_DIR = CONFIG_DIR / "envs"
-BUILD_DIR = ROOT / "build"
-CONFIG_DIR_VAR = "OTLP2PIPELINE_CONFIG_DIR"
 
 # -- loading --------------------------------------------------------------------------------------
 
@@ -237,13 +232,6 @@ def check_env_file(config: Config) -> None:
     )
 
 
-def from_doit_vars(env_default: str = "local") -> Config:
-    """The env's config with every `key=value` doit variable applied; read by tasks/cli/args.py."""
-    from tasks.cli.args import config
-
-    return config(env_default)
-
-
 def _check_keys(doc: dict[str, Any], where: str, *, complete: bool = False) -> None:
     """Refuse unknown keys (a typo would otherwise be silently ignored) and, for defaults, missing ones."""
     for key, value in doc.items():
@@ -275,7 +263,6 @@ def _check_keys(doc: dict[str, Any], where: str, *, complete: bool = False) -> N
 
 __all__ = [
     "ACCOUNT_ID_LEN",
-    "BUILD_DIR",
     "CATALOG_NAME",
     "CONFIG_DIR",
     "CONFIG_DIR_VAR",
@@ -298,7 +285,6 @@ __all__ = [
     "config_files",
     "deep_merge",
     "env_file",
-    "from_doit_vars",
     "has_iceberg_destination",
     "known_envs",
     "load",

@@ -24,9 +24,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tasks.config import BUILD_DIR, ROOT, Config
+from tasks.config import Config
 from tasks.errors import StepFailed
 from tasks.ingest_lambda import BuildTarget, build_target
+from tasks.paths import BUILD_DIR, ROOT
 
 PYPROJECT = ROOT / "pyproject.toml"
 PACKAGER = Path(__file__).resolve()
@@ -42,6 +43,7 @@ TASKS_MODULES = (
     "config",
     "errors",
     "ingest_lambda",
+    "paths",
     "records",
     "regions",
     "schemas",

@@ -164,11 +164,6 @@ def _table_context(config: Config, signal: str) -> dict[str, Any]:
     }
 
 
-def function_timeout(config: Config) -> int:
-    """The ingest function's Timeout: the receiver's resend deadline, plus time to answer 503."""
-    return min(900, config.ingest.sender_deadline_seconds + 10)
-
-
 def _function_context(config: Config) -> dict[str, Any] | None:
     """The ingest function's values (templates/ingest.yaml.j2), or None when ingest.enabled is false."""
     from tasks.ingest_lambda import HANDLER, build_target
@@ -188,7 +183,7 @@ def _function_context(config: Config) -> dict[str, Any] | None:
         "handler": HANDLER,
         "bucket": config.artifacts_bucket_name("${AWS::AccountId}"),
         "access_logs_prefix": config.access_logs_prefix,
-        "timeout": function_timeout(config),
+        "timeout": config.ingest.function_timeout,
         "deadline": deadline,
         "max_body_bytes": config.ingest.max_body_mb * 1024 * 1024,
         "max_rows": config.ingest.max_rows,

@@ -12,7 +12,7 @@ from botocore.exceptions import WaiterError
 
 from tasks.errors import StepFailed
 from tasks.polling import operation_delays, poll, resource_delays
-from tasks.steps import append_only, lf_admins, lf_resource, stack, stack_events, streams
+from tasks.steps import append_only, lf_admins, lf_resource, stack, stack_events, stack_state, streams
 from tests.deploy_helpers import deploy, doit, mutating, run
 
 ROLE = "arn:aws:iam::123456789012:role/S3TablesRoleForLakeFormation"
@@ -76,13 +76,13 @@ def test_empty_change_set_is_recognised_structurally_first():
         "The submitted information didn't contain changes. "
         "Submit different information to create a change set."
     )
-    assert stack.empty_change_set(
+    assert stack_state.empty_change_set(
         {"Status": "FAILED", "ExecutionStatus": "UNAVAILABLE", "StatusReason": reason, "Changes": []}
     )
-    assert not stack.empty_change_set(
+    assert not stack_state.empty_change_set(
         {"Status": "FAILED", "StatusReason": "Template format error", "Changes": []}
     )
-    assert not stack.empty_change_set(
+    assert not stack_state.empty_change_set(
         {"Status": "FAILED", "StatusReason": reason, "Changes": [{"Type": "Resource"}]}
     )
 
