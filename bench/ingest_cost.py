@@ -306,7 +306,7 @@ def _parquet_bytes(signal: str, rows: list[bytes]) -> int:
     from emulator.firehose.models import Pending
     from emulator.firehose.records import RecordConverter
     from emulator.iceberg.store import build_schema
-    from tasks.schemas import load
+    from lake.schemas import load
 
     schema = build_schema(
         [{"Name": c.name, "Type": c.iceberg_type, "Required": c.required} for c in load(signal).columns]

@@ -54,7 +54,7 @@ class ConfigError(RuntimeError):
 
 def signals_from_env(environ: Mapping[str, str]) -> dict[str, str]:
     """signal -> stream, for every signal the stack named a stream for."""
-    from tasks.schemas import ALL_SIGNALS
+    from lake.signals import ALL_SIGNALS
 
     return {
         s: environ[STREAM_VAR.format(s.upper())]

@@ -31,8 +31,9 @@ from ingest.values import (
     optional_id_nonzero,
     required_id,
 )
+from lake.schemas import load
 from lake.sender import MAX_RECORD_BYTES
-from tasks.schemas import ALL_SIGNALS, load
+from lake.signals import ALL_SIGNALS
 
 Rule = Callable[[Any, "Received"], Any]
 

@@ -1,7 +1,7 @@
 """The ingest Lambda zip, `build/ENV/ingest-<sha256>.zip`: deterministic, rebuilt only when its inputs change.
 
 The zip holds the handler's whole import closure: our modules (ingest/, lake/, the few tasks/ modules
-they import), the table contract (config/schemas/*.yaml, which tasks/schemas.py reads relative to itself)
+they import), the table contract (config/schemas/*.yaml, which lake/schemas.py reads relative to itself)
 and the pinned wheels of pyproject's `lambda` extra, boto3/botocore included (the local AWS offers only
 the zip and the standard library). Wheels come from `pip install --platform ... --only-binary=:all:
 --target`, cached per (platform, python, pins) under build/lambda-deps/, so a source change re-zips
@@ -46,7 +46,6 @@ TASKS_MODULES = (
     "paths",
     "records",
     "regions",
-    "schemas",
     "settings",
     "validation",
 )

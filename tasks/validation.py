@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from lake.lambda_facts import has_function_urls
+from lake.signals import ALL_SIGNALS
 from tasks.errors import UserError
 from tasks.regions import (
     _REGION_RE,
@@ -18,7 +19,6 @@ from tasks.regions import (
     has_iceberg_destination,
     partition,
 )
-from tasks.schemas import ALL_SIGNALS
 from tasks.settings import (
     ACCOUNT_ID_LEN,
     MAX_BUCKET_NAME,

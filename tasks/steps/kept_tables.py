@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
+from lake.signals import ALL_SIGNALS
 from tasks.errors import error_code
-from tasks.schemas import ALL_SIGNALS
 from tasks.step import Change, Context, Diff, Outcome
 from tasks.steps.tables import bucket_arn
 

@@ -18,9 +18,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from lake.signals import ALL_SIGNALS
 from tasks.errors import StepFailed, error_code
 from tasks.polling import poll, resource_delays, retry_codes
-from tasks.schemas import ALL_SIGNALS
 from tasks.step import Change, Context, Diff, Outcome
 from tasks.steps import append_only, stream_tags
 from tasks.steps.stream_spec import Desired, Observed, destination, observed_from

@@ -14,8 +14,7 @@ import pytest
 import yaml
 from pyiceberg.table import StaticTable
 
-from lake import sender
-from tasks import schemas
+from lake import schemas, sender
 from tasks.aws import Clients
 from tasks.errors import ConsentRequired, UserError, describe
 from tasks.step import Change, Diff

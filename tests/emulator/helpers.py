@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from emulator.testing import service_trust
-from tasks.schemas import load
+from lake.schemas import load
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

@@ -10,10 +10,10 @@ import botocore.endpoint
 import pytest
 from doit import doit_cmd
 
+from lake.signals import DEFAULT_SIGNALS
 from tasks import config as cfg
 from tasks.cli import args
 from tasks.errors import EXIT_USAGE, UserError
-from tasks.schemas import DEFAULT_SIGNALS
 from tests.unit.template_helpers import no_credentials_env, recording_endpoint, run_doit
 
 REPO_CONFIG = Path(cfg.__file__).resolve().parent.parent / "config"

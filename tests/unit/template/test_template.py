@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from lake.signals import ALL_SIGNALS
 from tasks import config as cfg
 from tasks import paths, template
-from tasks.schemas import ALL_SIGNALS
 from tests.unit.template.rendered import ACCOUNT, ENVS, _config, _doc, _lint, _rendered
 from tests.unit.template_helpers import ROOT, no_credentials_env, recording_endpoint, run_doit
 
