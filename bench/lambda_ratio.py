@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from bench.harness import free_port, on_fresh_emulator  # noqa: E402
 from bench.ingest import logs_request  # noqa: E402
 from bench.results import merge_under  # noqa: E402
+from lake.signals import ALL_SIGNALS  # noqa: E402
 from tasks.polling import backoff, poll_until  # noqa: E402
 
 KEY = "url_vs_receiver"
@@ -53,7 +54,7 @@ def bench_ratio(emu_endpoint: str, requests: int, records: int) -> dict[str, Any
     from tasks.runner import Run
     from verify.otlp_post import post
 
-    signals = "logs,traces,sum,gauge,histogram,exp_histogram"
+    signals = ",".join(ALL_SIGNALS)
     config = load("local", {"endpoint": emu_endpoint, "signals": signals})
     failed = [r for r in Run(config).deploy_sequential() if r.error]
     if failed:

@@ -40,7 +40,7 @@ BY_NAME: dict[str, Signal] = {s.name: s for s in SIGNALS}
 METRIC_SIGNALS: dict[str, str] = {s.metric: s.name for s in SIGNALS if s.metric}
 
 
-def signal(name: str) -> Signal:
+def signal_of(name: str) -> Signal:
     """The row of `name`; an unknown name raises KeyError naming the known ones."""
     try:
         return BY_NAME[name]

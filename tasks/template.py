@@ -44,6 +44,7 @@ from typing import Any
 import jinja2
 import yaml
 
+from lake.signals import signal_of
 from tasks.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +91,7 @@ SOURCE_FILES: tuple[Path, ...] = (
 
 def signal_key(signal: str) -> str:
     """CamelCase of a signal, as used in logical ids and output keys: exp_histogram -> ExpHistogram."""
-    return "".join(part.capitalize() for part in signal.split("_"))
+    return signal_of(signal).camel
 
 
 def output_key(signal: str, kind: str) -> str:
