@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from emulator.admin.client import AdminClient  # noqa: E402
-from tasks.config import arn as config_arn  # noqa: E402
+from lake.regions import arn as config_arn  # noqa: E402
 from tasks.polling import backoff, poll_until  # noqa: E402
 from tasks.records import encode, make_records, new_run_id  # noqa: E402
 from tests.emulator import helpers as eh  # noqa: E402

@@ -9,7 +9,7 @@ team that keeps its env files outside the checkout).
 
 This module reads the files and the command line's overrides and merges them; tasks/settings.py holds
 the settings (SETTINGS, the section dataclasses, Config and its names and ARNs), tasks/validation.py
-turns a merged document into a Config, tasks/regions.py has the partition data and the one ARN format.
+turns a merged document into a Config, lake/regions.py has the partition data and the one ARN format.
 Import them all from here (`tasks.config.load`, `tasks.config.Config`, ...).
 """
 
@@ -22,15 +22,15 @@ from typing import Any
 
 import yaml
 
-from tasks.errors import UserError
-from tasks.paths import CONFIG_DIR, CONFIG_DIR_VAR, ENV_DIR, ROOT
-from tasks.regions import (
+from lake.regions import (
     NO_ICEBERG_PARTITIONS,
     NO_ICEBERG_REGIONS,
     arn,
     has_iceberg_destination,
     partition,
 )
+from tasks.errors import UserError
+from tasks.paths import CONFIG_DIR, CONFIG_DIR_VAR, ENV_DIR, ROOT
 from tasks.settings import (
     _BOOL,
     _INT,

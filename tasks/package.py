@@ -45,7 +45,6 @@ TASKS_MODULES = (
     "ingest_lambda",
     "paths",
     "records",
-    "regions",
     "settings",
     "validation",
 )

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from lake.regions import arn, partition
 from tasks import paths
 from tasks.errors import UserError
 from tasks.ingest_lambda import LambdaSettings, lambda_settings
-from tasks.regions import arn, partition
 
 PROJECT = "otlp2pipeline"
 # Added to every taggable resource; user tags may not use the prefix. No `:` in it: CloudFormation's S3 Tables

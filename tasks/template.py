@@ -262,7 +262,8 @@ def lf_role_documents(config: Config, account_id: str) -> tuple[dict[str, Any], 
 
 def input_files(config: Config) -> list[Path]:
     """Every file the rendered template depends on: doit's file_dep for `doit template`."""
-    from tasks import alarms, regions, settings, validation
+    from lake import regions, signals
+    from tasks import alarms, settings, validation
     from tasks import config as config_module
     from tasks.config import config_files
 
@@ -273,5 +274,6 @@ def input_files(config: Config) -> list[Path]:
         Path(validation.__file__).resolve(),
         Path(alarms.__file__).resolve(),
         Path(regions.__file__).resolve(),
+        Path(signals.__file__).resolve(),
         *config_files(config.env),
     ]
