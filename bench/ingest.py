@@ -7,7 +7,7 @@
   the Firehose record bytes out (decode + map + encode, what the receiver does before sending).
   Goals: >= 50,000 log rows/s, >= 30,000 spans/s.
 - End to end: spans from the OpenTelemetry SDK's BatchSpanProcessor through the receiver to rows in
-  Iceberg, against `doit send`'s sender (lake/sender.py) into the same emulator in the same run.
+  Iceberg, against `doit send`'s sender (tasks/send.py) into the same emulator in the same run.
   Goal: the receiver's rate is at least 70% of the sender's.
 - Memory: the receiver process's peak resident memory (VmHWM) while handling one 6 MiB request, above
   its idle size. Goal: under 3x the request size.
@@ -182,9 +182,9 @@ def bench_end_to_end(emu_endpoint: str, spans: int) -> dict[str, Any]:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     from ingest.server import ReceiverServer, build
-    from lake.sender import send
     from tasks.aws import Clients
     from tasks.records import new_run_id
+    from tasks.send import send
 
     config = deploy_local(emu_endpoint)
     clients = Clients(config)

@@ -191,7 +191,7 @@ counter, with the four default signals (cold and no-op: the highest of the runs)
   converged env, so it adds no read), and status reads the function (`GetFunction`: state, code sha256)
   and its URL (`GetFunctionUrlConfig`: AuthType), the drift README's status section promises. The tables
   step (tables outside the stack, docs/changing-tables.md) adds {TABLE_READS} reads: {TABLE_FORMULA}.
-- Send: `lake.sender.send` (what `doit send` runs: build the records, PutRecordBatch of <= 500 on a
+- Send: `tasks.send.send` (what `doit send` runs: build the records, PutRecordBatch of <= 500 on a
   small thread pool) for {r["send"]["records"]:,} records to one stream; the baseline is one PutRecord per
   record from one thread, same client settings, on a sample of {r["send"]["baseline_records"]:,} records.
 - Time to verified: `verify.delivery.check_delivery` (the check `pytest verify/` runs) for every signal at

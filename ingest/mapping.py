@@ -31,8 +31,8 @@ from ingest.values import (
     optional_id_nonzero,
     required_id,
 )
+from lake.firehose import MAX_RECORD_BYTES
 from lake.schemas import load
-from lake.sender import MAX_RECORD_BYTES
 from lake.signals import ALL_SIGNALS, METRIC_SIGNALS, signal_of
 
 Rule = Callable[[Any, "Received"], Any]

@@ -14,7 +14,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from lake import sender
+from tasks import send as sender
 from tasks.aws import Clients
 from tasks.errors import StepFailed
 from tests.deploy_helpers import deploy, doit, mutating, run

@@ -270,7 +270,7 @@ def test_a_failed_stack_create_is_replaced_by_the_next_deploy_importing_a_kept_b
 def test_a_stack_deleted_out_of_band_is_re_made_around_its_kept_bucket_with_every_row(emulator):
     """The stack keeps its table bucket and namespace when it goes: the next deploy imports them into a new
     stack (a change set of type IMPORT), and the tables, with their rows, are the env's again."""
-    from lake import sender
+    from tasks import send as sender
     from tasks.aws import Clients
 
     r = deploy(emulator)

@@ -14,7 +14,8 @@ import pytest
 import yaml
 from pyiceberg.table import StaticTable
 
-from lake import schemas, sender
+from lake import schemas
+from tasks import send as sender
 from tasks.aws import Clients
 from tasks.errors import ConsentRequired, UserError, describe
 from tasks.step import Change, Diff

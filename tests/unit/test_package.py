@@ -48,7 +48,7 @@ def test_entries_are_sorted_dated_and_without_bytecode(ingest_zip: Any) -> None:
     files = [i for i in infos if not i.is_dir()]
     assert {(i.external_attr >> 16) for i in files} == {0o100644}
     assert not [n for n in names if n.endswith(".pyc") or "__pycache__" in n or n.startswith("bin/")]
-    for wanted in ("ingest/lambda_handler.py", "ingest/app.py", "lake/sender.py", "lake/schemas.py"):
+    for wanted in ("ingest/lambda_handler.py", "ingest/app.py", "lake/firehose.py", "lake/schemas.py"):
         assert wanted in names
     assert {f"config/schemas/{s}.yaml" for s in ALL_SIGNALS} <= set(names)
     for dist in ("boto3", "botocore", "protobuf", "opentelemetry_proto", "pyyaml"):
@@ -64,7 +64,7 @@ def test_the_zip_alone_imports_the_handler(ingest_zip: Any, tmp_path: Path) -> N
     code = (
         "import sys; sys.path[:0] = [sys.argv[1]]\n"
         "import ingest.lambda_handler as h\n"
-        "import lake.sender  # what the cold start imports: the sender and the config it reads\n"
+        "import lake.firehose  # what the cold start imports: the transport and the contract it reads\n"
         "from lake import schemas\n"
         "assert h.__file__.startswith(sys.argv[1]), h.__file__\n"
         "assert len(schemas.load('logs').columns) > 5\n"
