@@ -181,8 +181,9 @@ def bench_end_to_end(emu_endpoint: str, spans: int) -> dict[str, Any]:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    from ingest.server import ReceiverServer, build
+    from ingest.server import ReceiverServer
     from tasks.aws import Clients
+    from tasks.receiver import build
     from tasks.records import new_run_id
     from tasks.send import send
 

@@ -1,6 +1,6 @@
 """doit tasks for the OTLP receiver: ``doit ingest env=ENV [port=4318] [host=H] [token=new]``, ingest_stop.
 
-The receiver (``python -m ingest``) runs in the background; its pid, port and env are kept in
+The receiver (``python -m tasks.receiver``) runs in the background; its pid, port and env are kept in
 ``.emulator/ingest.json`` and its log in ``.emulator/ingest.log`` (mode 0600), beside the emulator's. A
 generated token reaches it through the environment, never its command line, and is kept in the state file
 (mode 0600) so that a second ``doit ingest`` can print the exporter settings again, and ``doit status`` can
@@ -27,7 +27,6 @@ from tasks.errors import NotDeployed, StepFailed, UserError, cli_action, emit
 from tasks.polling import backoff, poll_until
 
 STATE_DIR_VAR = "OTLP2PIPELINE_INGEST_DIR"  # tests keep their receiver's state apart
-TOKEN_VAR = "OTLP2PIPELINE_INGEST_TOKEN"  # the same name ingest/server.py reads
 START_TIMEOUT_S = 60.0
 HEALTH_PATH = "/_ingest/health"
 
@@ -104,7 +103,9 @@ def _exporter_settings(endpoint: str, token: str | None) -> None:
 
 
 def _spawn(config: Config, host: str, port: int, token: str | None) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "ingest", "--env", config.env, "--port", str(port), "--host", host]
+    from tasks.receiver import TOKEN_VAR  # its module loads the server (uvicorn): only when one starts
+
+    cmd = [sys.executable, "-m", "tasks.receiver", "--env", config.env, "--port", str(port), "--host", host]
     given = args.overrides()
     for key, value in given.items():
         if key != "ingest.token":

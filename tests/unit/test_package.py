@@ -55,8 +55,12 @@ def test_entries_are_sorted_dated_and_without_bytecode(ingest_zip: Any) -> None:
         assert any(re.fullmatch(rf"{dist}-[^/]+\.dist-info/METADATA", n) for n in names), dist
     # Not in the zip: the deploy tool's own heavy dependencies.
     assert not [n for n in names if n.split("/")[0] in HEAVY]
-    # Nor the local server: it needs uvicorn, which only `doit ingest` / `python -m ingest` use.
-    assert not {"ingest/server.py", "ingest/asgi.py", "ingest/__main__.py"} & set(names)
+    # Nor the local server: it needs uvicorn, which only `doit ingest` / `python -m tasks.receiver` use.
+    assert not {"ingest/server.py", "ingest/asgi.py"} & set(names)
+    # Nor the tool: our code in it is ingest/ and lake/, exactly the modules the package lists.
+    assert not [n for n in names if n.split("/")[0] in ("tasks", "verify", "emulator", "bench")]
+    ours = {n for n in names if n.endswith(".py") and n.split("/")[0] in ("ingest", "lake")}
+    assert ours == {p.relative_to(ROOT).as_posix() for p in package.source_files() if p.suffix == ".py"}
 
 
 def test_the_zip_alone_imports_the_handler(ingest_zip: Any, tmp_path: Path) -> None:
@@ -68,7 +72,7 @@ def test_the_zip_alone_imports_the_handler(ingest_zip: Any, tmp_path: Path) -> N
         "from lake import schemas\n"
         "assert h.__file__.startswith(sys.argv[1]), h.__file__\n"
         "assert len(schemas.load('logs').columns) > 5\n"
-        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r}))\n"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {{*{HEAVY!r}, 'tasks'}}))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-I", "-S", "-c", code, str(ingest_zip.path)],
