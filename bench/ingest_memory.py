@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import free_port
-from bench.ingest import MIB, ROOT, logs_request
+from bench.otlp_requests import MIB, logs_request
 from tasks.polling import backoff, poll_until
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _vm(pid: int, key: str) -> int:

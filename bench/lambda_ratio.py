@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import free_port, on_fresh_emulator  # noqa: E402
-from bench.ingest import logs_request  # noqa: E402
+from bench.otlp_requests import logs_request  # noqa: E402
 from bench.results import merge_under  # noqa: E402
 from lake.signals import ALL_SIGNALS  # noqa: E402
 from tasks.polling import backoff, poll_until  # noqa: E402
