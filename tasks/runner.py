@@ -18,9 +18,6 @@ from tasks.errors import ConsentRequired, StepFailed, UserError, describe
 from tasks.step import Change, Context, Diff, Outcome, Step
 from tasks.steps import all_steps
 
-# Steps whose desired state names the caller as a Lake Formation principal.
-CALLER_STEPS = frozenset({"lf_admins", "catalog_grant"})
-
 
 @dataclass
 class StepResult:
@@ -56,7 +53,7 @@ class Run:
         self._check_done = False
         self._fresh: set[str] = set()  # evaluated by check(), not yet used by uptodate()
         _ = self.ctx.clients.identity  # GetCallerIdentity once, before any thread needs it
-        if CALLER_STEPS & set(self.steps):  # the caller's role ARN (iam:GetRole), before any write
+        if any(s.needs_principal for s in self.steps.values()):  # its role ARN (iam:GetRole), before a write
             _ = self.ctx.clients.caller_principal
 
     @property

@@ -10,6 +10,10 @@ A step module (tasks/steps/*.py) exposes four functions:
 plan prints `diff`, status prints `observe` + `diff` per item, deploy calls `apply` when the diff is not
 empty; doit's `uptodate` for a deploy subtask is `diff.empty`. Verify/doctor/reliability code reuses
 `Step.evaluate` (observe + diff) and never duplicates the comparison.
+
+A step may also have a `Teardown`: what destroy deletes of it. destroy reads the graph in reverse
+(tasks/destroy.py): a step is torn down after every step that depends on it, and account-level steps
+(`scope="account"`, shared by every env of the account) are never torn down.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from tasks.facts import Facts
 
 Action = Literal["create", "update", "replace", "delete"]
 Result = Literal["created", "updated", "replaced", "deleted", "unchanged", "waited"]
+
+Scope = Literal["env", "account"]
 
 ACTIONS: tuple[str, ...] = ("create", "update", "replace", "delete")
 
@@ -72,6 +78,20 @@ class Change:
             forces = " (forces replacement)" if name in self.replaces else ""
             out.append(f"    {name}: {_short(obs)} -> {_short(des)}{forces}")
         return out
+
+
+T = TypeVar("T")  # what a step's teardown finds
+
+
+@dataclass(frozen=True)
+class Teardown(Generic[T]):
+    """What destroy does for one step: `find` reads what of it exists (read-only calls; None when nothing
+    does), `lines` names that for the list destroy prints before it deletes anything, and `delete` deletes
+    it (printing a line per thing deleted)."""
+
+    find: Callable[[Context], T | None]
+    lines: Callable[[T], list[str]]
+    delete: Callable[[Context, T], None]
 
 
 D = TypeVar("D")  # what a step's desired() returns
@@ -172,6 +192,13 @@ class Step(Generic[D, O]):
     # Evaluated before any step of a deploy writes (Run.check): its diff may refuse a change or delete
     # data (Change.loses), and deploy must know that before its first write.
     guards: bool = False
+    # What destroy deletes of the step (None: nothing of its own, e.g. what the stack deletes with it).
+    teardown: Teardown[Any] | None = None
+    # "account": set up once per account and region and shared by every env; destroy keeps it.
+    scope: Scope = "env"
+    # Its desired state names the caller as a Lake Formation principal: the run reads the caller's
+    # principal (iam:GetRole) before any step runs.
+    needs_principal: bool = False
 
     def evaluate(self, ctx: Context) -> Diff[D, O]:
         """observe + diff; publishes observed results for later steps."""

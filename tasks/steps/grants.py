@@ -15,8 +15,8 @@ from typing import Any
 from tasks.errors import StepFailed
 from tasks.facts import ROLE_OUTPUT
 from tasks.polling import backoff_delays
-from tasks.step import Change, Context, Diff, Outcome
-from tasks.steps import lf_permissions
+from tasks.step import Change, Context, Diff, Outcome, Teardown
+from tasks.steps import lf_permissions, stack_teardown
 from tasks.steps.catalog import CATALOG_NAME
 
 NAME = "grants"
@@ -205,3 +205,53 @@ def report(have: Observed) -> list[tuple[str, str]]:
     if have.principal == PENDING_ROLE:
         return [("firehose role grants", "stack missing")]
     return [(f"grant {' '.join(k[2:])}", ", ".join(sorted(p))) for k, p in sorted(have.held.items())]
+
+
+# -- destroy: the role's grants go after its streams, before the stack (tasks/destroy.py) -------------------
+
+
+@dataclass(frozen=True)
+class Held:
+    """The stack's Firehose role and its grants on the table bucket's namespaces and tables."""
+
+    role: str
+    entries: tuple[dict[str, Any], ...]
+
+
+def teardown_find(ctx: Context) -> Held | None:
+    role = stack_teardown.role_arn(ctx)
+    if not role:
+        return None
+    contents = stack_teardown.bucket_contents(ctx)
+    catalog = child_catalog_id(ctx.account_id, ctx.config.table_bucket_name)
+    resources: list[dict[str, Any]] = []
+    if contents is not None:
+        resources += [{"Database": {"CatalogId": catalog, "Name": ns}} for ns in contents.namespaces]
+        resources += [
+            {"Table": {"CatalogId": catalog, "DatabaseName": ns, "Name": t}} for ns, t in contents.tables
+        ]
+    entries = lf_permissions.entries_of(ctx, role, resources)
+    return Held(role, tuple(entries)) if entries else None
+
+
+def teardown_lines(held: Held) -> list[str]:
+    return [f"{len(held.entries)} Lake Formation grant(s) to {held.role}"]
+
+
+def teardown_delete(ctx: Context, held: Held) -> None:
+    entries = [
+        {
+            "Id": str(i),
+            "Principal": g["Principal"],
+            "Resource": g["Resource"],
+            "Permissions": g.get("Permissions", []),
+            "PermissionsWithGrantOption": g.get("PermissionsWithGrantOption", []),
+        }
+        for i, g in enumerate(held.entries)
+    ]
+    for i in range(0, len(entries), 20):
+        ctx.clients.lakeformation.batch_revoke_permissions(Entries=entries[i : i + 20])
+    ctx.say(f"revoked {len(entries)} Lake Formation grant(s) of {held.role}")
+
+
+TEARDOWN: Teardown[Held] = Teardown(teardown_find, teardown_lines, teardown_delete)

@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from lake.signals import ALL_SIGNALS
 from tasks.errors import StepFailed, error_code
 from tasks.polling import poll, resource_delays, retry_codes
-from tasks.step import Change, Context, Diff, Outcome
+from tasks.step import Change, Context, Diff, Outcome, Teardown
 from tasks.steps import append_only, stream_tags
 from tasks.steps.stream_spec import Desired, Observed, destination, observed_from
 
@@ -307,6 +307,23 @@ def env_stream_names(ctx: Context) -> list[str]:
         kwargs["ExclusiveStartDeliveryStreamName"] = page["DeliveryStreamNames"][-1]
     ours = {ctx.config.stream_name(s) for s in ALL_SIGNALS}
     return [n for n in names if n in ours]
+
+
+LISTED = "teardown:streams"
+
+
+def teardown(signal: str) -> Teardown[str]:
+    """destroy deletes the signal's stream (one ListDeliveryStreams serves every signal's find)."""
+
+    def find(ctx: Context) -> str | None:
+        name = ctx.config.stream_name(signal)
+        return name if name in ctx.memo(LISTED, lambda: env_stream_names(ctx)) else None
+
+    def delete(ctx: Context, name: str) -> None:
+        delete_stream(ctx, name)
+        ctx.say(f"deleted firehose stream {name}")
+
+    return Teardown(find, lambda name: [f"firehose stream {name}"], delete)
 
 
 def cleanup_desired(ctx: Context) -> Leftovers:
