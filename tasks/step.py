@@ -134,6 +134,15 @@ class Outcome:
     details: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Options:
+    """What the command asked of a deploy beyond the config: `repair=1` (account setup put back the way
+    the tool sets it) and `drop=` (consent, by name, to changes that delete data)."""
+
+    repair: bool = False
+    drop: tuple[str, ...] = ()
+
+
 @dataclass
 class Context:
     """Everything a step needs: config, the one Clients (session, retries, call counter), the run's facts."""
@@ -141,7 +150,7 @@ class Context:
     config: Config
     clients: Clients
     facts: Facts = field(default_factory=Facts)
-    options: dict[str, Any] = field(default_factory=dict)
+    options: Options = field(default_factory=Options)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _memo: dict[str, Any] = field(default_factory=dict)
 
@@ -151,7 +160,7 @@ class Context:
 
     @property
     def repair(self) -> bool:
-        return bool(self.options.get("repair"))
+        return self.options.repair
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
         """One read shared by several steps' observe() within a run (e.g. the LF permission list)."""

@@ -46,7 +46,7 @@ class Observed:
 
 
 def desired(ctx: Context) -> Desired:
-    return Desired(ctx.config.namespace, tuple(ctx.config.signals), tuple(ctx.options.get("drop") or ()))
+    return Desired(ctx.config.namespace, tuple(ctx.config.signals), ctx.options.drop)
 
 
 def figures(ctx: Context, names: Sequence[str]) -> dict[str, str]:

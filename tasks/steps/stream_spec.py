@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tasks.step import Context, plain
-from tasks.steps.grants import firehose_role
+from tasks.steps.grants import PENDING_ROLE, firehose_role
 
 
 def catalog_arn(ctx: Context) -> str:
@@ -21,7 +21,7 @@ def catalog_arn(ctx: Context) -> str:
 def destination(ctx: Context, signal: str) -> dict[str, Any]:
     """The IcebergDestinationConfiguration of a signal's stream (aws-facts.md, "deploy sequence" 4)."""
     c = ctx.config
-    role = firehose_role(ctx)
+    role = firehose_role(ctx) or PENDING_ROLE  # a plan before the stack exists names it so
     return {
         "DestinationTableConfigurationList": [
             {"DestinationDatabaseName": c.namespace, "DestinationTableName": signal}
@@ -81,7 +81,7 @@ class Desired:
     signal: str
     destination: dict[str, Any]
     tags: dict[str, str]
-    # The stack's Firehose role was not known when this was built: RoleARN shows PENDING_ROLE.
+    # The stack's Firehose role was not known when this was built: RoleARN shows grants.PENDING_ROLE.
     role_pending: bool = False
 
 

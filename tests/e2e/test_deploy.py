@@ -7,6 +7,7 @@ import json
 
 from bench import budgets
 from lake.signals import DEFAULT_SIGNALS
+from tasks.step import Options
 from tests.deploy_helpers import deploy, doit, mutating, run, total_calls
 from tests.emulator.helpers import iam_principal
 from tests.emulator.streams import firehose_role_arn
@@ -209,7 +210,7 @@ def test_registration_with_another_role_is_a_note_unless_repair(emulator):
     assert res.outcome.result == "unchanged" and res.diff.notes and "repair=1" in res.diff.notes[0]
     assert lf.describe_resource(ResourceArn=arn)["ResourceInfo"]["RoleArn"].endswith("role/OtherRole")
 
-    repaired = run(emulator, options={"repair": True})
+    repaired = run(emulator, options=Options(repair=True))
     repaired.deploy_sequential()
     assert repaired.results["lf_resource"].outcome.result == "updated"
     assert lf.describe_resource(ResourceArn=arn)["ResourceInfo"]["RoleArn"].endswith(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import WaiterError
 
+from tasks.aws import Principal
 from tasks.errors import StepFailed
 from tasks.polling import operation_delays, poll, resource_delays
 from tasks.steps import append_only, lf_admins, lf_resource, stack, stack_events, stack_state, streams
@@ -24,7 +25,7 @@ def test_lf_admins_adds_the_caller_and_keeps_every_other_setting():
         "CreateDatabaseDefaultPermissions": [],
         "Parameters": {"CROSS_ACCOUNT_VERSION": "4"},
     }
-    want = lf_admins.Desired("arn:aws:iam::1:user/me")
+    want = lf_admins.Desired(Principal("arn:aws:iam::1:user/me", "caller_principal"))
     d = lf_admins.diff(want, lf_admins.Observed(settings))
     assert [c.action for c in d.changes] == ["create"]
     assert lf_admins.diff(
