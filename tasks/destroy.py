@@ -8,7 +8,9 @@ account's setup (`scope="account"`: the LF role, admins, registration, catalog a
 bucket) are kept: other envs of the account use them. Steps of one reverse wave run beside each other.
 
 First every teardown finds what exists (read-only) and the list is printed; nothing is deleted before
-force=1 or a confirmation. Failures raise; tasks/errors.py's cli_action gives the exit code.
+force=1 or a confirmation. The env's receiver running here (`doit ingest`) is stopped once the delete is
+confirmed: without its streams it could only answer 503. Failures raise; tasks/errors.py's cli_action gives
+the exit code.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lake.signals import ALL_SIGNALS
+from tasks import receiver_ctl
 from tasks.errors import UserError, emit
 from tasks.step import Context, Step, Teardown
 from tasks.steps import all_steps
@@ -126,17 +129,26 @@ def _run_wave(ctx: Context, wave: list[Found]) -> None:
             future.result()
 
 
+def stop_receiver(ctx: Context) -> None:
+    """The env's receiver (`doit ingest`) would answer 503 to every request once its streams are gone."""
+    stopped = receiver_ctl.stop_env(ctx.config.env, ctx.config.endpoint)
+    if stopped is not None:
+        ctx.say(f"stopped the receiver for env {stopped.env} (pid {stopped.pid})")
+
+
 def destroy(ctx: Context, force: bool) -> int:
     """Delete the env's resources. Returns 0 (EXIT_OK): done or nothing to delete."""
     inv = inventory(ctx)
     if inv.empty:
         emit(f"destroy env={ctx.config.env}: nothing to delete; kept: {kept(ctx)}")
+        stop_receiver(ctx)
         return 0
     emit(f"destroy env={ctx.config.env} deletes:")
     for line in inv.lines():
         emit(f"  - {line}")
     emit(f"  kept: {kept(ctx)}")
     confirm(ctx, force)
+    stop_receiver(ctx)
     for wave in inv.waves:
         _run_wave(ctx, wave)
     emit(f"destroy env={ctx.config.env}: done; kept: {kept(ctx)}; {ctx.clients.counter.summary()}")
