@@ -1,6 +1,6 @@
 """The call budgets: how many AWS calls deploy, plan and status may make, counted exactly, with the default
-signals. The one place they are stated: bench/report.py's goals and the tests (tests/e2e/test_deploy.py,
-test_ingest_deploy.py, tests/bench/) import them. A step that adds a read adds it here, named.
+signals. The one place they are stated: bench/report.py's goals and the tests (tests/cli/commands/test_deploy.py,
+tests/cli/steps/test_ingest_deploy.py, tests/cli/bench/) import them. A step that adds a read adds it here, named.
 
 A converged env costs 15 reads (a no-op deploy without ingest, the Firehose role policy's GetRolePolicy
 included); what the design adds to it is named below, call by call.
@@ -39,12 +39,12 @@ COLD_BASE = 60
 COLD_TABLE_CALLS = 2 * TABLES + 2
 
 # -- the budgets -----------------------------------------------------------------------------------------
-# Without the ingest function (ingest.enabled=false: tests/e2e/test_deploy.py).
+# Without the ingest function (ingest.enabled=false: tests/cli/commands/test_deploy.py).
 NOOP_NO_INGEST = CONVERGED_READS + TABLE_READS
 PLAN_NO_INGEST = CONVERGED_READS + TABLE_READS
 STATUS_NO_INGEST = CONVERGED_READS + STATUS_CHECK_READS + TABLE_READS
 COLD_NO_INGEST = COLD_BASE
-# The defaults (ingest on): bench/run.py's goals and tests/e2e/test_ingest_deploy.py.
+# The defaults (ingest on): bench/run.py's goals and tests/cli/steps/test_ingest_deploy.py.
 NOOP_LIMIT = NOOP_NO_INGEST + len(INGEST_DEPLOY_READS)
 PLAN_LIMIT = PLAN_NO_INGEST + len(INGEST_DEPLOY_READS)
 STATUS_LIMIT = CONVERGED_READS + TABLE_READS + TABLES + len(INGEST_STATUS_READS) + len(ALARM_STATUS_READS)

@@ -41,7 +41,7 @@ def emulator(_emulator_server: EmulatorHandle) -> EmulatorHandle:
 # test collected late runs alone at the end while the other worker idles. The longest tests (the
 # reliability suite, checkov and cfn-lint over every template) go first and, with one test per hand-out, the
 # other worker keeps taking short tests while one runs a long one. Without xdist this only reorders.
-LONGEST_FIRST = ("tests/reliability/", "tests/unit/template/test_template_lint.py")
+LONGEST_FIRST = ("tests/reliability/", "tests/lint/")
 
 
 def pytest_configure(config: pytest.Config) -> None:

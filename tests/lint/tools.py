@@ -63,6 +63,6 @@ def checkov() -> Path:
     return _ensure_venv("checkov", f"checkov=={CHECKOV_VERSION}", "checkov")
 
 
-if __name__ == "__main__":  # `python -m tests.unit.tools` pre-installs the tools (CI can do it up front)
+if __name__ == "__main__":  # `python -m tests.lint.tools` pre-installs the tools (CI can do it up front)
     print(checkov())
     sys.exit(0)

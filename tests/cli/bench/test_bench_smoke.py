@@ -213,7 +213,7 @@ def test_failing_deploy_stress_counts_exit_codes():
     """bench/failing_deploy.py on 2 runs: its own emulator, a fault at the first write, exit 1 each time."""
     proc = subprocess.run(
         [sys.executable, "bench/failing_deploy.py", "--runs", "2"],
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=Path(__file__).resolve().parents[3],
         capture_output=True,
         text=True,
         timeout=300,

@@ -18,8 +18,8 @@ from tasks import send as sender
 from tasks.aws import Clients
 from tasks.errors import StepFailed
 from tasks.step import Options
+from tests.cli.verify_helpers import run_verify
 from tests.deploy_helpers import deploy, doit, mutating, run
-from tests.e2e.verify_helpers import run_verify
 from tests.emulator.helpers import iam_principal
 from tests.emulator.streams import flush_until_quiet
 

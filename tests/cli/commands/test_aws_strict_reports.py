@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 from tasks.steps import lf_admins
+from tests.cli.commands.test_aws_strict import ACCOUNT, FED_ID, SSO_ARN, SSO_ROLE, _sso
+from tests.cli.verify_helpers import run_verify
 from tests.deploy_helpers import deploy
-from tests.e2e.test_aws_strict import ACCOUNT, FED_ID, SSO_ARN, SSO_ROLE, _sso
-from tests.e2e.verify_helpers import run_verify
 
 # -- doctor and verify name the SSO and region causes ------------------------------------------------------
 
@@ -17,7 +17,7 @@ def _failed_findings(emu: Any) -> list[Any]:
     import io
 
     from tasks import doctor
-    from tests.e2e import verify_helpers as vh
+    from tests.cli import verify_helpers as vh
 
     findings = doctor.run(vh.local_config(emu), {"endpoint": emu.endpoint}, io.StringIO())
     return [f for f in findings if not f.ok]

@@ -12,8 +12,8 @@ from tasks import connect
 from tasks.aws import Clients
 from tasks.config import load
 from tasks.errors import EXIT_FAILED, NotDeployed
+from tests.cli.connect_helpers import TOKEN, ingest_outputs_stack
 from tests.deploy_helpers import doit
-from tests.e2e.connect_helpers import TOKEN, ingest_outputs_stack
 
 
 def _cfg(emu):

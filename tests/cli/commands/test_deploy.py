@@ -13,7 +13,7 @@ from tests.emulator.helpers import iam_principal
 from tests.emulator.streams import firehose_role_arn
 
 # The budgets (bench/budgets.py) here are those of the stack without the ingest function;
-# tests/e2e/test_ingest_deploy.py holds the ingest function's own: one HeadObject more, no write.
+# tests/cli/steps/test_ingest_deploy.py holds the ingest function's own: one HeadObject more, no write.
 NO_INGEST = "ingest.enabled=false"
 
 
@@ -96,7 +96,7 @@ def test_plan_cli_converged_says_no_changes_text_and_json(emulator, tmp_path):
 
 
 # The data freshness alarms' threshold follows the buffering interval unless alarms.freshness_seconds pins it
-# (tests/e2e/test_alarms.py): pinned to the deployed value, a buffering change touches the streams only.
+# (tests/cli/steps/test_alarms.py): pinned to the deployed value, a buffering change touches the streams only.
 PIN = "alarms.freshness_seconds=300"
 
 

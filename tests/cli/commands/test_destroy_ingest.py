@@ -6,7 +6,7 @@ from tasks.aws import Clients
 from tasks.config import load
 from tasks.destroy import destroy
 from tasks.step import Context
-from tests.e2e.connect_helpers import STACK, ingest_outputs_stack
+from tests.cli.connect_helpers import STACK, ingest_outputs_stack
 
 
 def test_destroy_names_the_function_with_the_stack_and_keeps_the_artifacts_bucket(emulator, capsys):

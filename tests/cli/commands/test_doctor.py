@@ -15,7 +15,7 @@ from tasks.doctor import (
     ENTRY_GLUE_PERMISSIONS,
     ENTRY_RECORD_SHAPE,
 )
-from tests.e2e import verify_helpers as vh
+from tests.cli import verify_helpers as vh
 
 # -- pure --------------------------------------------------------------------------------------------
 

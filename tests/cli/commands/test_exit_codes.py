@@ -13,7 +13,7 @@ import botocore.session
 
 from tasks.errors import EXIT_CHANGES, EXIT_CREDENTIALS, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from tests.deploy_helpers import doit, mutating, total_calls
-from tests.unit.template_helpers import DOIT, ROOT, no_credentials_env
+from tests.unit.tasks.template.helpers import DOIT, ROOT, no_credentials_env
 
 NO_INGEST = "ingest.enabled=false"
 # Every command that reaches AWS, with what it needs besides env= (send/query/... exit before a write).

@@ -3,7 +3,7 @@ port, before any AWS call, and uses one on a port the user names with a note.
 
 Here the test emulator runs from this checkout, and the tool is told it runs from another one
 (``emulator_ctl.REPO_ROOT``): the emulator's health answer, read over HTTP, is what the tool judges by.
-tests/e2e/test_local_checkout_cli.py does the same with a real second checkout and the real CLI.
+tests/cli/commands/test_local_checkout_cli.py does the same with a real second checkout and the real CLI.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from tasks.aws import Clients
 from tasks.cli import emulator as emulator_cli
 from tasks.config import CONFIG_DIR_VAR, load
 from tasks.errors import EXIT_USAGE, describe
+from tests.cli.checkout_helpers import doit_vars, own_port_config
 from tests.deploy_helpers import ROOT
-from tests.e2e.checkout_helpers import doit_vars, own_port_config
 
 
 @pytest.fixture

@@ -26,8 +26,8 @@ from emulator.admin.client import AdminClient
 from tasks import receiver_ctl
 from tasks.config import CONFIG_DIR_VAR
 from tasks.emulator_ctl import pid_alive
+from tests.cli.checkout_helpers import own_port_config
 from tests.deploy_helpers import ROOT
-from tests.e2e.checkout_helpers import own_port_config
 
 
 def doit(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -3,7 +3,7 @@ receiver, `doit ingest token=new` restarts a running one with the new token, and
 sends with the receiver's token (`--ingest-token`, or the one `doit ingest` keeps in its state file).
 
 `doit ingest` runs in-process here (its action, with the doit variables set); the receiver it starts is
-the real background process. `doit emulator_stop` stopping the receiver: tests/e2e/test_local_checkout_cli.py.
+the real background process. `doit emulator_stop` stopping the receiver: tests/cli/commands/test_local_checkout_cli.py.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from tasks.destroy import destroy
 from tasks.emulator_ctl import pid_alive
 from tasks.errors import UserError
 from tasks.step import Context
+from tests.cli import verify_helpers as vh
+from tests.cli.checkout_helpers import doit_vars
 from tests.deploy_helpers import ROOT
-from tests.e2e import verify_helpers as vh
-from tests.e2e.checkout_helpers import doit_vars
 
 
 @pytest.fixture

@@ -27,9 +27,9 @@ from tasks.errors import EXIT_USAGE, UserError
 from tasks.step import Context
 from tasks.steps import catalog, lf_resource, lf_role, streams, tables
 from tasks.steps.grants import ROLE_OUTPUT
-from tests.e2e import verify_helpers as vh
+from tests.cli import verify_helpers as vh
 from tests.emulator import helpers as eh
-from tests.unit.template_helpers import no_credentials_env, recording_endpoint, run_doit
+from tests.unit.tasks.template.helpers import no_credentials_env, recording_endpoint, run_doit
 from verify import expect
 
 ACCOUNT = "123456789012"

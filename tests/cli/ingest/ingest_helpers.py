@@ -1,4 +1,4 @@
-"""Shared by tests/test_ingest_*.py: a deployed env with a receiver in front of it, and the OpenTelemetry SDK
+"""Shared by tests/cli/ingest/test_ingest_*.py: a deployed env with a receiver in front of it, and the OpenTelemetry SDK
 pointed at that receiver. Rows are read back from the Iceberg tables with pyiceberg."""
 
 from __future__ import annotations

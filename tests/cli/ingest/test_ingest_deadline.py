@@ -22,9 +22,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from ingest import lambda_handler
 from tasks.records import new_run_id
-from tests.e2e.ingest_helpers import deploy, receiver
-from tests.e2e.lambda_e2e_helpers import Deployed, deployed
-from tests.e2e.test_lambda_handler import url_event
+from tests.cli.ingest.ingest_helpers import deploy, receiver
+from tests.cli.ingest.lambda_e2e_helpers import Deployed, deployed
+from tests.cli.ingest.test_lambda_handler import url_event
 from verify.otlp_post import post
 
 DEADLINE_S = 3

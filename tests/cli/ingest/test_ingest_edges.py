@@ -36,8 +36,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from ingest import lambda_handler
-from tests.e2e.ingest_helpers import deploy, receiver
-from tests.e2e.test_lambda_handler import url_event
+from tests.cli.ingest.ingest_helpers import deploy, receiver
+from tests.cli.ingest.test_lambda_handler import url_event
 from tests.emulator.streams import flush_until_quiet
 
 NOW_NS = 1_767_225_600_000_000_000

@@ -22,7 +22,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from tests.e2e.ingest_helpers import TOKEN, deploy, micros, receiver
+from tests.cli.ingest.ingest_helpers import TOKEN, deploy, micros, receiver
 
 NOW_NS = 1_767_225_600_000_000_000  # 2026-01-01T00:00:00Z
 

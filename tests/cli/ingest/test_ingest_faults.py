@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tests.e2e.ingest_helpers import deploy, receiver
+from tests.cli.ingest.ingest_helpers import deploy, receiver
 from tests.waiting import wait_for
 
 SPANS = 10_000

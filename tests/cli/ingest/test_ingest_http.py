@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tests.e2e.ingest_helpers import TOKEN, deploy, otlp_json, receiver
+from tests.cli.ingest.ingest_helpers import TOKEN, deploy, otlp_json, receiver
 
 
 def _pieces(body: bytes, size: int = 333) -> Iterator[bytes]:

@@ -28,8 +28,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from lake.signals import signal_of
 from tasks import connect
 from tasks.records import new_run_id
+from tests.cli.ingest.lambda_e2e_helpers import Deployed, deployed
 from tests.deploy_helpers import doit
-from tests.e2e.lambda_e2e_helpers import Deployed, deployed
 from verify.otlp_post import post, request
 
 

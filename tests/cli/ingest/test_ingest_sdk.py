@@ -30,7 +30,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode, set_span_in_context
 
-from tests.e2e.ingest_helpers import deploy, micros, otlp_json, receiver
+from tests.cli.ingest.ingest_helpers import deploy, micros, otlp_json, receiver
 
 # Attributes of every type the SDK accepts: string, bool, int, double, and arrays of each.
 ATTRS: dict[str, Any] = {

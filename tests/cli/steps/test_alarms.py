@@ -1,6 +1,6 @@
 """The stack's alarms against the local AWS: a broken delivery puts its stream's alarms in ALARM, `doit
 status` exits 1 and shows them, `doit doctor` names the cause and the fix; `doit deploy` repairs it, records
-land, and the alarms are OK again. The clock is moved a minute at a time (tests/e2e/alarm_helpers.py)."""
+land, and the alarms are OK again. The clock is moved a minute at a time (tests/cli/alarm_helpers.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import json
 from tasks import doctor
 from tasks import send as sender
 from tasks.aws import Clients
+from tests.cli import verify_helpers as vh
+from tests.cli.alarm_helpers import next_minute, states
 from tests.deploy_helpers import config, deploy, doit, run
-from tests.e2e import verify_helpers as vh
-from tests.e2e.alarm_helpers import next_minute, states
 
 SIGNALS = "logs,traces"
 ARGS = ("env=local", "ingest.enabled=false", f"signals={SIGNALS}")

@@ -12,8 +12,8 @@ from typing import Any
 from tasks import connect, doctor
 from tasks.aws import Clients
 from tasks.records import new_run_id
+from tests.cli.alarm_helpers import next_minute, states
 from tests.deploy_helpers import config, deploy
-from tests.e2e.alarm_helpers import next_minute, states
 from verify.otlp_post import post, request
 
 OVERRIDES = {"signals": "logs"}

@@ -25,7 +25,7 @@ from tasks.config import CONFIG_DIR_VAR, ROOT
 from tasks.runner import plan_text
 from tasks.steps import artifacts_bucket
 from tests import deploy_helpers as dh
-from tests.e2e import verify_helpers as vh
+from tests.cli import verify_helpers as vh
 
 ACCOUNT = "123456789012"
 BUCKET = f"otlp2pipeline-artifacts-{ACCOUNT}-us-east-1"

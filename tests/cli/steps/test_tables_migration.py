@@ -18,11 +18,12 @@ from tasks.records import encode, make_records, new_run_id
 from tasks.runner import Run
 from tasks.steps import ingest_code
 from tasks.steps.stack_state import CAPABILITIES
+from tests.cli import verify_helpers
+from tests.cli.ingest import ingest_helpers
 from tests.deploy_helpers import config, doit, mutating
-from tests.e2e import ingest_helpers, verify_helpers
 from tests.emulator.streams import flush_until_quiet
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "legacy_stack_tables_inside.yaml"
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "legacy_stack_tables_inside.yaml"
 BUCKET = "arn:aws:s3tables:us-east-1:123456789012:bucket/otlp2pipeline-local"
 SIGNALS = ("logs", "traces", "sum", "gauge")
 WIDENED: dict[str, tuple[str, ...]] = {

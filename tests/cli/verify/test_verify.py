@@ -21,7 +21,7 @@ from tasks.doctor import ENTRY_FIREHOSE_GRANTS, ENTRY_RECORD_SHAPE, logged_error
 from tasks.polling import backoff_delays, poll_until
 from tasks.records import make_record, make_records, new_run_id
 from tasks.runner import Run
-from tests.e2e import verify_helpers as vh
+from tests.cli import verify_helpers as vh
 from verify import delivery
 
 ROOT = vh.ROOT

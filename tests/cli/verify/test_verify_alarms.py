@@ -12,7 +12,7 @@ from typing import Any
 
 from tasks import config as config_mod
 from tasks.runner import Run
-from tests.e2e import verify_helpers as vh
+from tests.cli import verify_helpers as vh
 
 KEEP = (
     "AlarmName",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e import verify_helpers as vh
+from tests.cli import verify_helpers as vh
 from verify.facts import FACTS
 
 DOC = vh.ROOT / "docs" / "not-yet-confirmed.md"

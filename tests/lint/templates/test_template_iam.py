@@ -14,7 +14,7 @@ import pytest
 
 from tasks import config as cfg
 from tasks import template
-from tests.unit.template.rendered import ACCOUNT, ENVS, SUBSETS, _config, _doc
+from tests.unit.tasks.template.rendered import ACCOUNT, ENVS, SUBSETS, _config, _doc
 
 # -- IAM policies: parliament, least privilege -----------------------------------------------------------
 

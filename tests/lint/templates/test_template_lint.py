@@ -16,8 +16,16 @@ import pytest
 import yaml
 
 from lake.signals import ALL_SIGNALS
-from tests.unit import tools
-from tests.unit.template.rendered import ALARM_VARIANTS, ENVS, SUBSETS, _alarm_variant, _doc, _lint, _rendered
+from tests.lint import tools
+from tests.unit.tasks.template.rendered import (
+    ALARM_VARIANTS,
+    ENVS,
+    SUBSETS,
+    _alarm_variant,
+    _doc,
+    _lint,
+    _rendered,
+)
 
 ALLOWED_CHECKOV_SKIPS = 3
 LINT_CHUNKS = 3  # per env: 6 test items, so xdist spreads cfn-lint over both CI cores

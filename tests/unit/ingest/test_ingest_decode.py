@@ -1,5 +1,5 @@
 """ingest/decode.py on its own: gzip members, OTLP/JSON's duplicate keys and nesting, and the item count
-behind `ingest.max_rows` (through the receiver, both paths: tests/e2e/test_ingest_edges.py)."""
+behind `ingest.max_rows` (through the receiver, both paths: tests/cli/ingest/test_ingest_edges.py)."""
 
 from __future__ import annotations
 

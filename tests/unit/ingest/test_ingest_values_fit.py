@@ -46,7 +46,7 @@ EXTREMES: dict[int, tuple[Any, ...]] = {
     F.TYPE_FLOAT: (0.0, 3.4e38, -3.4e38, math.nan),
     F.TYPE_BOOL: (False, True),
 }
-SKIPPED = {"attributes", "filtered_attributes", "body", "resource", "scope"}  # AnyValues: tests/e2e
+SKIPPED = {"attributes", "filtered_attributes", "body", "resource", "scope"}  # AnyValues: tests/cli/ingest
 
 
 def _numeric_paths(desc: Descriptor, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:

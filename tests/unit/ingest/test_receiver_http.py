@@ -15,7 +15,7 @@ import pytest
 
 from ingest.asgi import Limits
 from ingest.server import ReceiverServer
-from tests.unit.receiver_helpers import (
+from tests.unit.ingest.receiver_helpers import (
     KIB,
     LIMIT,
     TOKEN,

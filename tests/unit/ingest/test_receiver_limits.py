@@ -21,7 +21,7 @@ from ingest.deliver import Delivery
 from ingest.server import ReceiverServer
 from lake.deadline import Deadline
 from tasks.emulator_ctl import private_log
-from tests.unit.receiver_helpers import TOKEN, Recorder, serve, spans
+from tests.unit.ingest.receiver_helpers import TOKEN, Recorder, serve, spans
 from tests.waiting import wait_for
 
 CLIENTS = 32

@@ -14,7 +14,7 @@ from lake.signals import DEFAULT_SIGNALS
 from tasks import config as cfg
 from tasks.cli import args
 from tasks.errors import EXIT_USAGE, UserError
-from tests.unit.template_helpers import no_credentials_env, recording_endpoint, run_doit
+from tests.unit.tasks.template.helpers import no_credentials_env, recording_endpoint, run_doit
 
 REPO_CONFIG = Path(cfg.__file__).resolve().parent.parent / "config"
 

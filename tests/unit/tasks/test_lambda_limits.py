@@ -13,7 +13,7 @@ import pytest
 from lake import lambda_facts
 from tasks import config as cfg
 from tasks.ingest_lambda import default_runtime, python_runtimes
-from tests.unit.template_helpers import DOIT, ROOT, no_credentials_env, recording_endpoint
+from tests.unit.tasks.template.helpers import DOIT, ROOT, no_credentials_env, recording_endpoint
 
 # The regions refused for ingest only (Firehose has Iceberg there): the others fail the Iceberg rule first.
 URL_ONLY = [r for r in lambda_facts.NO_FUNCTION_URL_REGIONS if cfg.has_iceberg_destination(r)]

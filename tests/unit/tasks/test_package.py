@@ -21,7 +21,7 @@ from lake.signals import ALL_SIGNALS
 from tasks import config as cfg
 from tasks import package, paths
 from tasks.ingest_lambda import build_target, default_runtime, python_runtimes
-from tests.unit.template_helpers import DOIT, ROOT, no_credentials_env, recording_endpoint
+from tests.unit.tasks.template.helpers import DOIT, ROOT, no_credentials_env, recording_endpoint
 
 HEAVY = ("doit", "jinja2", "cfnlint", "pyiceberg", "duckdb", "moto", "pyarrow", "uvicorn", "h11", "click")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 DOIT = [sys.executable, "-m", "doit"]
 
 # A stand-in dodo used only while dodo.py imports task creators that other engineers have not

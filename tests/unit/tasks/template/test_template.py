@@ -13,8 +13,8 @@ import pytest
 from lake.signals import ALL_SIGNALS
 from tasks import config as cfg
 from tasks import paths, template
-from tests.unit.template.rendered import ACCOUNT, ENVS, _config, _doc, _lint, _rendered
-from tests.unit.template_helpers import ROOT, no_credentials_env, recording_endpoint, run_doit
+from tests.unit.tasks.template.helpers import ROOT, no_credentials_env, recording_endpoint, run_doit
+from tests.unit.tasks.template.rendered import ACCOUNT, ENVS, _config, _doc, _lint, _rendered
 
 # -- tables, names, tags, outputs --------------------------------------------------------------------------
 

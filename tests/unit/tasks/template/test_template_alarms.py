@@ -14,10 +14,10 @@ import yaml
 from tasks import alarms, template
 from tasks import config as cfg
 from tasks.errors import UserError
-from tests.unit.template.rendered import ALARM_TOPIC as TOPIC
-from tests.unit.template.rendered import ALARM_VARIANTS as VARIANTS
-from tests.unit.template.rendered import _alarm_variant, _lint
-from tests.unit.template.test_template_iam import _parliament, _policies
+from tests.lint.templates.test_template_iam import _parliament, _policies
+from tests.unit.tasks.template.rendered import ALARM_TOPIC as TOPIC
+from tests.unit.tasks.template.rendered import ALARM_VARIANTS as VARIANTS
+from tests.unit.tasks.template.rendered import _alarm_variant, _lint
 
 
 @cache

@@ -8,7 +8,7 @@ import pytest
 
 from tasks import config as cfg
 from tasks import template
-from tests.unit.template.rendered import _lint
+from tests.unit.tasks.template.rendered import _lint
 
 
 @pytest.fixture(autouse=True)
