@@ -1,5 +1,5 @@
-"""Shared by tests/cli/verify/ and tests/cli/commands/test_doctor.py: deploy onto the test emulator, run the CLIs,
-and break a deployed env out of band (plain boto3, as a person or another tool would)."""
+"""Shared by tests/cli/verify/ and tests/cli/commands/test_doctor.py: deploy onto the test emulator, run the
+CLIs, and break a deployed env out of band (plain boto3, as a person or another tool would)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@ receiver, `doit ingest token=new` restarts a running one with the new token, and
 sends with the receiver's token (`--ingest-token`, or the one `doit ingest` keeps in its state file).
 
 `doit ingest` runs in-process here (its action, with the doit variables set); the receiver it starts is
-the real background process. `doit emulator_stop` stopping the receiver: tests/cli/commands/test_local_checkout_cli.py.
+the real background process. `doit emulator_stop` stopping the receiver:
+tests/cli/commands/test_local_checkout_cli.py.
 """
 
 from __future__ import annotations

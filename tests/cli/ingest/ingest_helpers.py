@@ -1,5 +1,5 @@
-"""Shared by tests/cli/ingest/test_ingest_*.py: a deployed env with a receiver in front of it, and the OpenTelemetry SDK
-pointed at that receiver. Rows are read back from the Iceberg tables with pyiceberg."""
+"""Shared by tests/cli/ingest/test_ingest_*.py: a deployed env with a receiver in front of it, and the
+OpenTelemetry SDK pointed at that receiver. Rows are read back from the Iceberg tables with pyiceberg."""
 
 from __future__ import annotations
 

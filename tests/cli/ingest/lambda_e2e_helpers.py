@@ -1,8 +1,9 @@
 """An env deployed once per test module onto its own local AWS process, with the ingest Function URL.
 
-The tests of tests/cli/ingest/test_ingest_lambda_e2e.py only read that env (and send records with fresh run ids), so
-one deploy serves them all. A separate `python -m emulator` process keeps the env out of reach of the
-per-test reset of the shared in-process emulator (other modules' tests run on the same xdist worker).
+The tests of tests/cli/ingest/test_ingest_lambda_e2e.py only read that env (and send records with fresh
+run ids), so one deploy serves them all. A separate `python -m emulator` process keeps the env out of
+reach of the per-test reset of the shared in-process emulator (other modules' tests run on the same xdist
+worker).
 """
 
 from __future__ import annotations

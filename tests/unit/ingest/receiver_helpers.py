@@ -1,5 +1,5 @@
-"""Shared by tests/unit/ingest/test_receiver_*.py: a local receiver on a free port with a recording delivery in
-place of Firehose, requests written byte by byte, and responses read off a raw socket."""
+"""Shared by tests/unit/ingest/test_receiver_*.py: a local receiver on a free port with a recording delivery
+in place of Firehose, requests written byte by byte, and responses read off a raw socket."""
 
 from __future__ import annotations
 
