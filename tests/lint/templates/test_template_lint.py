@@ -1,8 +1,9 @@
 """The CloudFormation template and the Lake Formation role documents.
 
-Every shipped env x every non-empty combination of signals (2 x 63 templates) is linted by cfn-lint
-(errors, warnings and informational: nothing allowed), scanned by checkov (one run over all of them),
-and every IAM policy document in it goes through parliament.
+The templates of LINT_CASES (each signal alone and all signals, in both shipped envs, with each ingest
+mode and none) and of the alarm variants are linted by cfn-lint (errors, warnings and informational:
+nothing allowed) and scanned by checkov (one run over all of them); their IAM policy documents go through
+parliament (test_template_iam.py).
 """
 
 from __future__ import annotations
@@ -19,16 +20,15 @@ from lake.signals import ALL_SIGNALS
 from tests.lint import tools
 from tests.unit.tasks.template.rendered import (
     ALARM_VARIANTS,
-    ENVS,
-    SUBSETS,
+    LINT_CASES,
     _alarm_variant,
     _doc,
     _lint,
+    _lint_case,
     _rendered,
 )
 
 ALLOWED_CHECKOV_SKIPS = 3
-LINT_CHUNKS = 3  # per env: 6 test items, so xdist spreads cfn-lint over both CI cores
 
 
 # -- checkov (first: the longest test, so xdist starts it right away) ----------------------------------
@@ -46,10 +46,10 @@ def test_checkov_reports_no_failed_check(tmp_path):
     out = tmp_path / "templates"
     out.mkdir()
     resources = 0
-    for env in ENVS:
-        for signals in SUBSETS:
-            (out / f"{env}-{'-'.join(signals)}.yaml").write_text(_rendered(env, signals))
-            resources += len(_doc(env, signals)["Resources"])
+    for name in LINT_CASES:
+        text = _lint_case(name)[1]
+        (out / f"{name}.yaml").write_text(text)
+        resources += len(yaml.safe_load(text)["Resources"])
     for variant in ALARM_VARIANTS:  # the alarms' topic (alarms.email) and actions (alarms.topic_arn)
         text = _alarm_variant(variant)[1]
         (out / f"alarms-{variant}.yaml").write_text(text)
@@ -90,15 +90,9 @@ def test_checkov_skips_are_few_and_explained():
 # -- cfn-lint ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("chunk", range(LINT_CHUNKS))
-@pytest.mark.parametrize("env", ENVS)
-def test_cfn_lint_reports_nothing(env, chunk):
-    findings = {}
-    for signals in SUBSETS[chunk::LINT_CHUNKS]:
-        matches = _lint(_rendered(env, signals))
-        if matches:
-            findings[",".join(signals)] = matches
-    assert findings == {}
+@pytest.mark.parametrize("name", LINT_CASES)
+def test_cfn_lint_reports_nothing(name):
+    assert _lint(_lint_case(name)[1]) == []
 
 
 def test_cfn_lint_catches_a_broken_template():
