@@ -6,11 +6,9 @@ from __future__ import annotations
 import re
 
 import pyarrow.compute as pc
-import pytest
 from pyiceberg.table import StaticTable
 
 from lake import firehose
-from lake.firehose import RecordTooLarge
 from tasks import send as sender
 from tests.deploy_helpers import config, deploy, doit, total_calls
 
@@ -75,16 +73,6 @@ def test_records_that_keep_failing_are_reported_and_exit_non_zero(emulator, tmp_
         emulator.clear_faults()
     assert results[0].failed == 20 and results[0].sent == 0
     assert results[0].errors
-
-
-def test_batches_respect_500_records_and_4_mib():
-    small = [b"x" * 10] * 1201
-    assert [len(b) for b in firehose.batches(small)] == [500, 500, 201]
-    big = [b"y" * 1_000_000] * 9
-    sizes = [sum(map(len, b)) for b in firehose.batches(big)]
-    assert all(s <= 4 * 1024 * 1024 for s in sizes) and sum(sizes) == 9_000_000
-    with pytest.raises(RecordTooLarge, match="1,000 KiB record limit"):
-        list(firehose.batches([b"z" * 1_024_001]))
 
 
 def test_unknown_signal_is_one_line_error_without_aws_call(emulator, tmp_path):

@@ -5,7 +5,6 @@ The emulator's ``omit_fields`` fault drops AppendOnly from DescribeDeliveryStrea
 
 from __future__ import annotations
 
-import pytest
 import requests
 
 from tasks.steps import streams
@@ -79,35 +78,3 @@ def test_append_only_false_is_still_turned_on_while_unknown_is_kept(emulator):
     plan = {p.name: p.diff for p in run(emulator).plan()}
     (change,) = plan["stream_logs"].changes
     assert change.action == "update" and change.fields["AppendOnly"] == (False, True)
-
-
-_ICE = {
-    "RoleARN": "r",
-    "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0},
-    "CloudWatchLoggingOptions": {"Enabled": True, "LogGroupName": "g", "LogStreamName": "s"},
-    "RetryOptions": {"DurationInSeconds": 0},
-}
-
-
-@pytest.mark.parametrize(
-    ("value", "changed"), [(True, False), (False, True), (None, False)], ids=["true", "false", "absent"]
-)
-def test_diff_reads_absent_append_only_as_unknown(value, changed):
-    ice = _ICE if value is None else {**_ICE, "AppendOnly": value}
-    desc = {
-        "DeliveryStreamStatus": "ACTIVE",
-        "DeliveryStreamType": "DirectPut",
-        "Destinations": [{"DestinationId": "d-1", "IcebergDestinationDescription": ice}],
-    }
-    have = streams.observed_from("s", desc)
-    assert have.fields["AppendOnly"] is value
-    want = streams.Desired("s", "logs", {**_want_fields(have), "AppendOnly": True}, {})
-    d = streams.diff(want, have)
-    assert [c.action for c in d.changes] == (["update"] if changed else [])
-    assert bool(d.notes) is (value is None)
-    assert streams.report(have) == [("stream s", f"ACTIVE, AppendOnly={streams.append_only_text(value)}")]
-
-
-def _want_fields(have: streams.Observed) -> dict[str, object]:
-    """A desired destination equal to what was observed, so only AppendOnly can differ."""
-    return {k: v for k, v in have.fields.items() if k != "Iceberg"}

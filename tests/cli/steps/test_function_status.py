@@ -112,22 +112,3 @@ def test_missing_function_is_drift_and_disabled_reads_nothing(emulator, monkeypa
     _, have, d = _evaluate(_ctx(emulator, **{"ingest.enabled": "false"}))
     assert d.empty and function.report(have) == [("function", "none (ingest.enabled is false)")]
     assert emulator.calls() == []
-
-
-def test_plan_names_a_new_code_key_as_the_functions_code_update():
-    from tasks.steps import stack
-
-    old, new = "ingest/local/" + "a" * 64 + ".zip", "ingest/local/" + "b" * 64 + ".zip"
-    tmpl = {"Resources": {"IngestFunction": {"Type": "AWS::Lambda::Function"}}}
-    have = stack.Observed(True, "id", "CREATE_COMPLETE", parameters={"IngestCodeKey": old}, template=tmpl)
-
-    def want(params: dict[str, str]) -> stack.Desired:
-        return stack.Desired("otlp2pipeline-local", "", tmpl, params, {})
-
-    [change] = stack.diff(want({"IngestCodeKey": new}), have).changes
-    assert change.action == "update"
-    assert change.fields == {
-        "Parameters": (f"IngestCodeKey {old}", f"IngestCodeKey {new}: the ingest function's code update")
-    }
-    other = stack.diff(want({"IngestCodeKey": new, "Other": "x"}), have).changes[0].fields["Parameters"]
-    assert other == ({"IngestCodeKey": old}, {"IngestCodeKey": new, "Other": "x"})  # more than the code
