@@ -1,6 +1,7 @@
 """The call budgets: how many AWS calls deploy, plan and status may make, counted exactly, with the default
-signals. The one place they are stated: bench/report.py's goals and the tests (tests/cli/commands/test_deploy.py,
-tests/cli/steps/test_ingest_deploy.py, tests/cli/bench/) import them. A step that adds a read adds it here, named.
+signals. The one place they are stated: bench/report.py's goals and the tests
+(tests/cli/commands/test_deploy.py, tests/cli/steps/test_ingest_deploy.py, tests/cli/bench/) import them. A
+step that adds a read adds it here, named.
 
 A converged env costs 15 reads (a no-op deploy without ingest, the Firehose role policy's GetRolePolicy
 included); what the design adds to it is named below, call by call.

@@ -34,7 +34,8 @@ PYPROJECT = ROOT / "pyproject.toml"
 PACKAGER = Path(__file__).resolve()
 DEPS_DIR = BUILD_DIR / "lambda-deps"
 MANIFEST = "ingest.json"
-# Our modules in the zip: the handler's import closure (tests/unit/tasks/test_package.py imports it from the zip alone).
+# Our modules in the zip: the handler's import closure (tests/unit/tasks/test_package.py imports it from the
+# zip alone).
 PACKAGES = ("ingest", "lake")
 # The local server (uvicorn, h11) and its entry point: never imported by the handler, so not in the zip.
 LOCAL_ONLY = ("ingest/asgi.py", "ingest/server.py")

@@ -19,7 +19,7 @@ from tasks.aws import Clients
 from tasks.errors import StepFailed
 from tasks.step import Options
 from tests.cli.verify_helpers import run_verify
-from tests.deploy_helpers import deploy, doit, mutating, run
+from tests.deploy_helpers import deploy, doit, doit_cli, mutating, run
 from tests.emulator.helpers import iam_principal
 from tests.emulator.streams import flush_until_quiet
 
@@ -159,7 +159,7 @@ def test_whole_flow_as_an_sso_caller(emulator, tmp_path):
 def test_a_caller_that_cannot_read_its_role_gets_one_line_or_sets_caller_principal(emulator, tmp_path):
     _sso(emulator, denied=[f"iam:GetRole/{SSO_ROLE}"])  # it may read other roles, not its own
     emulator.reset_calls()
-    out = doit(emulator, tmp_path, "deploy", "env=local")
+    out = doit_cli(emulator, tmp_path, "deploy", "env=local")  # exit 4's real process (test_exit_codes.py)
     assert out.returncode == 4, out.stdout + out.stderr  # an AWS error (AccessDenied): the exit-code table
     line = out.stderr.strip().splitlines()[-1]
     assert "iam:GetRole" in line and "caller_principal" in line and SSO_ROLE in line, out.stderr

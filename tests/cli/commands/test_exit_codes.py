@@ -1,18 +1,30 @@
-"""Every command follows the one exit-code table (tasks/errors.py EXIT_CODES, the README's Commands section),
-through the real CLI: missing credentials, an env that is not deployed, a mistyped key, an unknown env."""
+"""Every command follows the one exit-code table (tasks/errors.py EXIT_CODES, the README's Commands section):
+missing credentials, an env that is not deployed, a mistyped key, an unknown env, an interrupt.
+
+One command per exit path runs as a real `doit` subprocess (test_each_exit_path_through_a_real_doit_process,
+and 4 and 6 beside the tests of their causes: test_aws_strict.py, test_tables.py); the rest run the same
+command lines in-process (tests/deploy_helpers.py doit())."""
 
 from __future__ import annotations
 
 import os
 import socket
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import botocore.session
+import pytest
 
-from tasks.errors import EXIT_CHANGES, EXIT_CREDENTIALS, EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from tests.deploy_helpers import doit, mutating, total_calls
+from tasks.errors import (
+    EXIT_CHANGES,
+    EXIT_CREDENTIALS,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+)
+from tests.deploy_helpers import doit, doit_cli, mutating, total_calls
 from tests.unit.tasks.template.helpers import DOIT, ROOT, no_credentials_env
 
 NO_INGEST = "ingest.enabled=false"
@@ -53,10 +65,8 @@ def _connected(sock: socket.socket) -> bool:
 
 
 def _run(tmp_path: Any, args: list[str], env: dict[str, str]) -> Any:
-    import subprocess
-
-    cmd = [*DOIT, "--db-file", str(tmp_path / "doit-deps.json"), *args]
-    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    """`doit ARGS` in-process with `env` as the whole environment."""
+    return doit(None, tmp_path, *args, env=env)
 
 
 def _errors(stderr: str) -> list[str]:
@@ -162,3 +172,40 @@ def test_an_env_without_a_config_file_is_refused_before_any_call(emulator, tmp_p
     assert total_calls(emulator) == 0
     rendered = _run(tmp_path, ["template", "env=prdo", f"output={tmp_path / 't.yaml'}"], env)  # no AWS call
     assert rendered.returncode == EXIT_OK and (tmp_path / "t.yaml").exists(), rendered.stderr
+
+
+# -- one real `doit` process per exit path ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("plan", NO_INGEST), EXIT_OK),  # an env not deployed yet: everything to create
+        (("send", NO_INGEST), EXIT_FAILED),  # not deployed
+        (("plan", "frce=1"), EXIT_USAGE),  # a mistyped key
+        (("plan", "detailed=1", NO_INGEST), EXIT_CHANGES),
+    ],
+    ids=["0", "1", "2", "5"],
+)
+def test_each_exit_path_through_a_real_doit_process(emulator, tmp_path, args, code):
+    proc = doit_cli(emulator, tmp_path, *args, "env=local")
+    assert proc.returncode == code, (args, proc.stdout[-2000:], proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert len(_errors(proc.stderr)) == (0 if code in (EXIT_OK, EXIT_CHANGES) else 1), proc.stderr
+
+
+def test_missing_credentials_exit_3_through_a_real_doit_process(tmp_path):
+    with _listener("127.0.0.2") as (endpoint, sock):
+        proc = subprocess.run(
+            [*DOIT, "--db-file", str(tmp_path / "doit-deps.json"), "plan", "env=local", NO_INGEST],
+            cwd=ROOT,
+            env=no_credentials_env(endpoint),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert proc.returncode == EXIT_CREDENTIALS, proc.stdout + proc.stderr
+        [line] = _errors(proc.stderr)
+        assert line.startswith(CREDENTIALS_LINE), proc.stderr
+        assert not _connected(sock)

@@ -20,7 +20,7 @@ from tasks.aws import Clients
 from tasks.errors import ConsentRequired, UserError, describe
 from tasks.step import Change, Diff, Options
 from tasks.steps import kept_tables
-from tests.deploy_helpers import config, deploy, doit, mutating, run, total_calls
+from tests.deploy_helpers import config, deploy, doit, doit_cli, mutating, run, total_calls
 
 NO_INGEST = {"ingest.enabled": "false"}
 NARROW = {**NO_INGEST, "signals": "logs,sum,gauge"}
@@ -316,7 +316,7 @@ def test_deploy_refuses_with_exit_6_a_stack_change_that_loses_data_until_drop_na
     emulator.client("s3").put_object(Bucket="env-scratch-bucket", Key="kept.txt", Body=b"data")
 
     emulator.reset_calls()
-    refused = doit(emulator, tmp_path, "deploy", *CLI)
+    refused = doit_cli(emulator, tmp_path, "deploy", *CLI)  # exit 6's real process (test_exit_codes.py)
     assert refused.returncode == 6, refused.stdout + refused.stderr
     assert refused.stderr.strip() == (
         "error: deploy env=local would delete data: bucket env-scratch-bucket: 1 object version(s). Nothing "

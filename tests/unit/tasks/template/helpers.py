@@ -4,7 +4,6 @@ AWS call was made (a local socket that records every connection stands in for th
 from __future__ import annotations
 
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -12,30 +11,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib.util import find_spec
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[4]
 DOIT = [sys.executable, "-m", "doit"]
-
-# A stand-in dodo used only while dodo.py imports task creators that other engineers have not
-# written yet: same DOIT_CONFIG runner settings (threads), only task_template.
-_STANDIN_DODO = """
-import sys
-sys.path.insert(0, {root!r})
-from tasks.cli.template import task_template  # noqa: F401
-DOIT_CONFIG = {{"num_process": 8, "par_type": "thread", "backend": "json", "verbosity": 2}}
-"""
-
-
-def dodo_file(tmp: Path) -> Path:
-    """dodo.py when every module it imports exists, else a stand-in with only task_template."""
-    modules = re.findall(r"^from (tasks\.cli_\w+) import", (ROOT / "dodo.py").read_text(), re.MULTILINE)
-    if all(find_spec(m) is not None for m in modules):
-        return ROOT / "dodo.py"
-    path = tmp / "dodo_template_standin.py"
-    path.write_text(_STANDIN_DODO.format(root=str(ROOT)))
-    return path
 
 
 @dataclass
@@ -96,6 +75,8 @@ def no_credentials_env(endpoint: str, **extra: str) -> dict[str, str]:
 
 
 def run_doit(tmp: Path, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """`doit template ARGS` from the repo root, with its own dep file under tmp."""
-    cmd = [*DOIT, "-f", str(dodo_file(tmp)), "--db-file", str(tmp / "doit-deps.json"), "template", *args]
-    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    """`doit template ARGS` with `env` as the whole environment, its own dep file under tmp: the command
+    line run in-process (tests/deploy_helpers.py doit())."""
+    from tests.deploy_helpers import doit
+
+    return doit(None, tmp, "template", *args, env=env)
