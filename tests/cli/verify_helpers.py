@@ -7,11 +7,11 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from tasks import config as config_mod
 from tasks.config import Config
 from tasks.runner import Run
 
@@ -20,7 +20,9 @@ ACCOUNT = "123456789012"
 
 
 def local_config(emu: Any) -> Config:
-    return config_mod.load("local", {"endpoint": emu.endpoint})
+    from tests.deploy_helpers import config
+
+    return config(emu)
 
 
 def deploy(emu: Any) -> Config:
@@ -40,15 +42,11 @@ def cli_env(emu: Any) -> dict[str, str]:
     return env
 
 
-def doit(emu: Any, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "doit"), *args, f"endpoint={emu.endpoint}"],
-        cwd=ROOT,
-        env=cli_env(emu),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+def doit(emu: Any, *args: str) -> subprocess.CompletedProcess[str]:
+    """`doit ARGS endpoint=EMULATOR` in-process (tests/deploy_helpers.py doit()), its own dep file."""
+    from tests.deploy_helpers import doit as doit_here
+
+    return doit_here(emu, Path(tempfile.mkdtemp(prefix="doit-")), *args, f"endpoint={emu.endpoint}")
 
 
 def run_verify(emu: Any, *extra: str, timeout: float = 600) -> tuple[subprocess.CompletedProcess[str], float]:
