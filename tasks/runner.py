@@ -16,7 +16,7 @@ from tasks.aws import Clients
 from tasks.config import Config
 from tasks.errors import ConsentRequired, StepFailed, UserError, describe
 from tasks.step import Change, Context, Diff, Outcome, Step
-from tasks.steps import all_steps
+from tasks.steps import all_steps, readers
 
 # Steps whose desired state names the caller as a Lake Formation principal.
 CALLER_STEPS = frozenset({"lf_admins", "catalog_grant"})
@@ -56,6 +56,7 @@ class Run:
         self._check_done = False
         self._fresh: set[str] = set()  # evaluated by check(), not yet used by uptodate()
         _ = self.ctx.clients.identity  # GetCallerIdentity once, before any thread needs it
+        readers.check_accounts(config.readers, self.ctx.account_id)  # before any other call
         if CALLER_STEPS & set(self.steps):  # the caller's role ARN (iam:GetRole), before any write
             _ = self.ctx.clients.caller_principal
 

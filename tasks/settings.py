@@ -59,6 +59,8 @@ SETTINGS: dict[str, str] = {
     "ingest.reserved_concurrency": _OPT_INT,
     "ingest.memory_mb": _INT,
     "caller_principal": _OPT_STR,
+    # IAM principals that may query the env's tables (tasks/steps/readers.py, docs/readers.md).
+    "readers": _LIST,
     # CloudWatch alarms in the stack and where they notify (tasks/alarms.py, docs/alarms.md).
     "alarms.email": _OPT_STR,
     "alarms.topic_arn": _OPT_STR,
@@ -162,6 +164,7 @@ class Config:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     caller_principal: str | None = None
     alarms: AlarmSettings = field(default_factory=AlarmSettings)
+    readers: tuple[str, ...] = ()
 
     # -- names: the only place they are derived --------------------------------------------------
     @property
@@ -263,6 +266,25 @@ class Config:
         """The stack's SNS topic when `alarms.email` is set."""
         return f"{self.stack_name}-alarms"
 
+    # -- readers (tasks/steps/readers.py): who may query the tables, and what Athena needs ----------------
+    @property
+    def readers_policy_name(self) -> str:
+        """The stack's customer managed policy that readers' roles attach to query through Athena."""
+        return f"{self.stack_name}-readers"
+
+    @property
+    def readers_record_name(self) -> str:
+        """The SSM parameter listing the principals deploy granted read access to: what it may revoke."""
+        return f"/{PROJECT}/{self.env}/readers"
+
+    @property
+    def athena_workgroup_name(self) -> str:
+        return self.stack_name
+
+    def athena_results_bucket_name(self, account_id: str) -> str:
+        """Where the env's Athena workgroup writes query results (named like the error bucket)."""
+        return f"{self.stack_name}-athena-{account_id}-{self.region}"
+
     @property
     def all_tags(self) -> dict[str, str]:
         """Config tags plus the env tag, sorted by key: what every taggable resource carries."""
@@ -299,4 +321,5 @@ class Config:
             "caller_principal": self.caller_principal,
             "ingest_function": vars(self.ingest.function).copy(),
             "alarms": vars(self.alarms).copy(),
+            "readers": list(self.readers),
         }

@@ -2,9 +2,10 @@
 
 Edges (deps) say what must finish first: account setup runs beside the stack; each signal's table waits
 for the stack (its bucket and namespace) and runs beside the other tables; the grants wait for the tables
-and the catalog grant; the Firehose role's policy check waits for the stack; each stream waits for both
-and runs beside the other streams. Kept tables (of signals that left the config) are deleted, when drop=
-names them, only after their streams and grants are gone.
+and the catalog grant, and the readers' grants for the Firehose role's; the Firehose role's policy check
+waits for the stack; each stream waits for both and runs beside the other streams. Kept tables (of
+signals that left the config) are deleted, when drop= names them, only after their streams and every
+grant on them are gone.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tasks.steps import (
     lf_admins,
     lf_resource,
     lf_role,
+    readers,
     rollback_code,
     stack,
     streams,
@@ -111,8 +113,10 @@ def all_steps(config: Config, *, include_checks: bool = False) -> list[Step[Any,
     # The role's inline policy, drifted outside CloudFormation, before the streams that deliver with it.
     steps.append(_module_step(firehose_role, (stack.NAME,)))
     steps += [_stream_step(s) for s in config.signals]
-    # A kept table goes (drop=) only after its stream (stream_cleanup) and its grants (grants) are gone.
-    steps.append(_module_step(kept_tables, (streams.CLEANUP, grants.NAME), guards=True))
+    # Readers' grants on the same tables, after the Firehose role's (one Lake Formation listing for both).
+    steps.append(_module_step(readers, (stack.NAME, catalog_grant.NAME, *table_deps, grants.NAME)))
+    # A kept table goes (drop=) only after its stream (stream_cleanup) and every grant on it are gone.
+    steps.append(_module_step(kept_tables, (streams.CLEANUP, grants.NAME, readers.NAME), guards=True))
     return steps
 
 
