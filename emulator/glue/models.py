@@ -20,6 +20,7 @@ from typing import Any
 from emulator.core import validation
 from emulator.core.registry import OverrideRequest, OverrideResponse, json_response, register
 from emulator.core.state import RegionalState
+from emulator.glue import access
 from emulator.glue.exceptions import (
     AlreadyExistsException,
     EntityNotFoundException,
@@ -323,9 +324,11 @@ def get_database(req: OverrideRequest) -> OverrideResponse | None:
     bucket = _child_bucket(req)
     if bucket is None:
         return None
-    return json_response(
-        {"Database": _database_output(req, bucket, _namespace(bucket, req.body.get("Name")))}
-    )
+    name = req.body.get("Name")
+    reader = access.Reader(req, _child_id(req, bucket))
+    ns = bucket.namespaces.get(name) if isinstance(name, str) else None
+    reader.require_database(str(name), sorted(ns.tables) if ns is not None else [])
+    return json_response({"Database": _database_output(req, bucket, _namespace(bucket, name))})
 
 
 @register("glue", "GetDatabases")
@@ -333,8 +336,11 @@ def get_databases(req: OverrideRequest) -> OverrideResponse | None:
     bucket = _child_bucket(req)
     if bucket is None:
         return None
+    reader = access.Reader(req, _child_id(req, bucket))
     dbs = [
-        _database_output(req, bucket, ns) for ns in sorted(bucket.namespaces.values(), key=lambda n: n.name)
+        _database_output(req, bucket, ns)
+        for ns in sorted(bucket.namespaces.values(), key=lambda n: n.name)
+        if reader.sees_database(ns.name, sorted(ns.tables))
     ]
     return json_response({"DatabaseList": dbs})
 
@@ -344,10 +350,12 @@ def get_table(req: OverrideRequest) -> OverrideResponse | None:
     bucket = _child_bucket(req)
     if bucket is None:
         return None
-    ns = _namespace(bucket, req.body.get("DatabaseName"))
-    tbl = ns.tables.get(req.body.get("Name"))
+    database, name = req.body.get("DatabaseName"), req.body.get("Name")
+    access.Reader(req, _child_id(req, bucket)).require_table(str(database), str(name))
+    ns = _namespace(bucket, database)
+    tbl = ns.tables.get(name)
     if tbl is None:
-        raise EntityNotFoundException(f"Table {req.body.get('Name')} not found.")
+        raise EntityNotFoundException(f"Table {name} not found.")
     return json_response({"Table": _table_output(req, bucket, ns, tbl)})
 
 
@@ -356,6 +364,18 @@ def get_tables(req: OverrideRequest) -> OverrideResponse | None:
     bucket = _child_bucket(req)
     if bucket is None:
         return None
-    ns = _namespace(bucket, req.body.get("DatabaseName"))
-    tables = [_table_output(req, bucket, ns, t) for t in sorted(ns.tables.values(), key=lambda t: t.name)]
+    database = req.body.get("DatabaseName")
+    reader = access.Reader(req, _child_id(req, bucket))
+    found = bucket.namespaces.get(database) if isinstance(database, str) else None
+    reader.require_database(str(database), sorted(found.tables) if found is not None else [])
+    ns = _namespace(bucket, database)
+    tables = [
+        _table_output(req, bucket, ns, t)
+        for t in sorted(ns.tables.values(), key=lambda t: t.name)
+        if reader.sees_table(ns.name, t.name)
+    ]
     return json_response({"TableList": tables})
+
+
+def _child_id(req: OverrideRequest, bucket: Any) -> str:
+    return f"{req.account_id}:{S3TABLES_CATALOG}/{bucket.name}"
