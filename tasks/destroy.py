@@ -1,7 +1,8 @@
 """`doit destroy env=ENV force=1`: delete everything of one env, keep the account-level setup.
 
 Order: the streams (they write into the tables and use the stack's role) until gone, the Firehose role's
-Lake Formation grants, the error bucket's objects (every version), then the stack, which keeps the table
+Lake Formation grants and the readers' (tasks/steps/readers.py: what a deploy with no readers revokes, and
+the record of readers), the error bucket's objects (every version), then the stack, which keeps the table
 bucket and its namespace (DeletionPolicy), then every table (kept ones included), the namespaces and the
 table bucket through the S3 Tables API: the tables were never the stack's. A stack deployed while stacks
 held the tables cannot delete its non-empty bucket: its tables and namespaces go through the S3 Tables API
@@ -21,8 +22,8 @@ from botocore.exceptions import ClientError
 
 from tasks import receiver_ctl
 from tasks.errors import StepFailed, UserError, emit, error_code
-from tasks.step import Context
-from tasks.steps import lf_permissions, stack, stack_events, streams, tables
+from tasks.step import Context, Diff
+from tasks.steps import lf_permissions, readers, stack, stack_events, streams, tables
 from tasks.steps.grants import ROLE_OUTPUT, child_catalog_id
 
 KEPT = (
@@ -54,15 +55,24 @@ class Inventory:
     error_objects: int = 0
     grants: list[dict[str, Any]] = field(default_factory=list)
     ingest_function: str | None = None  # the stack's function: it, its URL and its secret go with the stack
+    readers: Diff[readers.Desired, readers.Observed] | None = None  # their grants and record, if any
 
     @property
     def empty(self) -> bool:
-        return not (self.streams or self.stack_id or self.bucket_arn or self.error_bucket or self.grants)
+        found = (self.streams, self.stack_id, self.bucket_arn, self.error_bucket, self.grants, self.readers)
+        return not any(found)
 
     def lines(self) -> list[str]:
         out = [f"firehose stream {n}" for n in self.streams]
         if self.grants:
             out.append(f"{len(self.grants)} Lake Formation grant(s) to {self.role_arn}")
+        if self.readers is not None:
+            todo = readers.work(self.readers.desired, self.readers.observed)
+            who = sorted({r.principal for r in todo.revokes})
+            out.append(
+                f"{len(todo.revokes)} Lake Formation grant(s) to readers ({', '.join(who) or 'none held'}) "
+                f"and the record of readers {self.readers.desired.record_name}"
+            )
         if self.error_bucket:
             out.append(f"error bucket {self.error_bucket} with {self.error_objects} object version(s)")
         if self.stack_id:
@@ -148,6 +158,7 @@ def inventory(ctx: Context) -> Inventory:
         inv.error_bucket, inv.error_objects = bucket, len(versions)
     if inv.role_arn:
         inv.grants = _role_grants(ctx, inv.role_arn, inv)
+    inv.readers = readers.teardown(ctx)
     return inv
 
 
@@ -250,6 +261,9 @@ def destroy(ctx: Context, force: bool) -> int:
         for i in range(0, len(entries), 20):
             ctx.clients.lakeformation.batch_revoke_permissions(Entries=entries[i : i + 20])
         ctx.say(f"revoked {len(entries)} Lake Formation grant(s) of {inv.role_arn}")
+    if inv.readers is not None:
+        for detail in readers.apply(ctx, inv.readers).details:
+            ctx.say(detail)
     if inv.error_bucket:
         n = _empty_bucket(ctx, inv.error_bucket)
         ctx.say(f"emptied error bucket {inv.error_bucket} ({n} object version(s))")

@@ -278,11 +278,12 @@ class Config:
         return f"/{PROJECT}/{self.env}/readers"
 
     @property
-    def athena_workgroup_name(self) -> str:
+    def athena_workgroup(self) -> str:
+        """The stack's Athena workgroup: `doit query engine=athena` and Grafana's data source run in it."""
         return self.stack_name
 
     def athena_results_bucket_name(self, account_id: str) -> str:
-        """Where the env's Athena workgroup writes query results (named like the error bucket)."""
+        """Where the workgroup writes query results (as long as the error bucket's name: same env limit)."""
         return f"{self.stack_name}-athena-{account_id}-{self.region}"
 
     @property

@@ -20,7 +20,7 @@ reads (shared through ctx.memo), and each principal's grants from the Lake Forma
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tasks.errors import StepFailed, UserError
@@ -140,6 +140,17 @@ def observe(ctx: Context) -> Observed:
 
 def _keep_all(want: Desired) -> Desired:
     return Desired(want.readers, want.catalog, want.namespace, want.signals, (), want.record_name)
+
+
+def teardown(ctx: Context) -> Diff[Desired, Observed] | None:
+    """What `doit destroy` revokes: what a deploy with no readers would (every recorded or configured
+    reader's grants from the tool, and the record); None when there is nothing."""
+    have = observe(ctx)
+    if not have.record and not any(have.held.values()):
+        return None
+    d = diff(replace(desired(ctx), readers=()), have)
+    d.desired, d.observed = replace(desired(ctx), readers=()), have
+    return d if d.changes else None
 
 
 def _in_scope(want: Desired, key: tuple[str, ...], tables: tuple[str, ...]) -> tuple[str, ...]:

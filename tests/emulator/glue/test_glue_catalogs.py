@@ -72,7 +72,7 @@ def test_glue_child_catalog_resolves_table_bucket(emulator):
         assert child["CatalogId"] == f"{ACCOUNT}:s3tablescatalog/childbucket"
         assert child["FederatedCatalog"]["Identifier"] == arn
     cid = f"{ACCOUNT}:s3tablescatalog/childbucket"
-    # Lake Formation governs what Glue shows (tests/emulator/glue/test_glue_lakeformation.py): an admin sees all.
+    # Lake Formation governs what Glue shows (test_glue_lakeformation.py): a data lake admin sees all.
     emulator.client("lakeformation").put_data_lake_settings(
         DataLakeSettings={
             "DataLakeAdmins": [{"DataLakePrincipalIdentifier": f"arn:aws:iam::{ACCOUNT}:user/moto"}]
