@@ -6,6 +6,10 @@ and the catalog grant, and the readers' grants for the Firehose role's; the Fire
 waits for the stack; each stream waits for both and runs beside the other streams. Kept tables (of
 signals that left the config) are deleted, when drop= names them, only after their streams and every
 grant on them are gone.
+
+destroy reads the same graph in reverse (tasks/destroy.py): each signal's stream, then the readers' grants
+(and the detaching of their policy), then the Firehose role's grants, then the stack (its error objects,
+the stack, the table bucket it keeps); account-level steps are kept.
 """
 
 from __future__ import annotations
@@ -28,8 +32,10 @@ from tasks.steps import (
     lf_resource,
     lf_role,
     readers,
+    readers_teardown,
     rollback_code,
     stack,
+    stack_teardown,
     streams,
     tables,
 )
@@ -37,6 +43,11 @@ from tasks.steps import (
 
 def _module_step(mod: Any, deps: tuple[str, ...] = (), **extra: Any) -> Step[Any, Any]:
     return Step(mod.NAME, mod.desired, mod.observe, mod.diff, mod.apply, deps, report=mod.report, **extra)
+
+
+def _account_step(mod: Any, deps: tuple[str, ...] = (), **extra: Any) -> Step[Any, Any]:
+    """A step of the account's setup, shared by every env of the account and region: destroy keeps it."""
+    return _module_step(mod, deps, scope="account", **extra)
 
 
 def stream_step_name(signal: str) -> str:
@@ -54,7 +65,16 @@ def _stream_step(signal: str) -> Step[streams.Desired, streams.Observed]:
         return streams.apply(ctx, d)
 
     deps = (grants.NAME, firehose_role.NAME)
-    return Step(stream_step_name(signal), want, have, streams.diff, do, deps, report=streams.report)
+    return Step(
+        stream_step_name(signal),
+        want,
+        have,
+        streams.diff,
+        do,
+        deps,
+        report=streams.report,
+        teardown=streams.teardown(signal),
+    )
 
 
 def _table_step(signal: str) -> Step[tables.Desired, tables.Observed]:
@@ -79,11 +99,11 @@ def _table_step(signal: str) -> Step[tables.Desired, tables.Observed]:
 def all_steps(config: Config, *, include_checks: bool = False) -> list[Step[Any, Any]]:
     """Every step for the env, topologically ordered (a step comes after all its deps)."""
     steps: list[Step[Any, Any]] = [
-        _module_step(lf_role),
-        _module_step(lf_admins),
-        _module_step(lf_resource, (lf_role.NAME,)),
-        _module_step(catalog, (lf_resource.NAME, lf_admins.NAME)),
-        _module_step(catalog_grant, (catalog.NAME,)),
+        _account_step(lf_role),
+        _account_step(lf_admins, needs_principal=True),
+        _account_step(lf_resource, (lf_role.NAME,)),
+        _account_step(catalog, (lf_resource.NAME, lf_admins.NAME)),
+        _account_step(catalog_grant, (catalog.NAME,), needs_principal=True),
         Step(
             streams.CLEANUP,
             streams.cleanup_desired,
@@ -98,23 +118,28 @@ def all_steps(config: Config, *, include_checks: bool = False) -> list[Step[Any,
     if config.ingest.function.enabled:  # the function's zip is in place before the stack names its key,
         # and so is the deployed one, which a failed update rolls back to
         steps += [
-            _module_step(artifacts_bucket),
+            _account_step(artifacts_bucket),
             _module_step(ingest_code, (artifacts_bucket.NAME,)),
             _module_step(rollback_code, (ingest_code.NAME,)),
         ]
         stack_deps += (ingest_code.NAME, rollback_code.NAME)
-    steps.append(_module_step(stack, stack_deps, publish=stack.publish, guards=True))
+    steps.append(
+        _module_step(stack, stack_deps, publish=stack.publish, guards=True, teardown=stack_teardown.TEARDOWN)
+    )
     if include_checks:
         steps.append(_module_step(function, (stack.NAME,), deploys=False))
         steps.append(_module_step(alarms, (stack.NAME,), deploys=False))
     steps += [_table_step(s) for s in config.signals]
     table_deps = tuple(tables.step_name(s) for s in config.signals)
-    steps.append(_module_step(grants, (stack.NAME, catalog_grant.NAME, *table_deps)))
+    steps.append(
+        _module_step(grants, (stack.NAME, catalog_grant.NAME, *table_deps), teardown=grants.TEARDOWN)
+    )
     # The role's inline policy, drifted outside CloudFormation, before the streams that deliver with it.
     steps.append(_module_step(firehose_role, (stack.NAME,)))
     steps += [_stream_step(s) for s in config.signals]
     # Readers' grants on the same tables, after the Firehose role's (one Lake Formation listing for both).
-    steps.append(_module_step(readers, (stack.NAME, catalog_grant.NAME, *table_deps, grants.NAME)))
+    readers_deps = (stack.NAME, catalog_grant.NAME, *table_deps, grants.NAME)
+    steps.append(_module_step(readers, readers_deps, teardown=readers_teardown.TEARDOWN))
     # A kept table goes (drop=) only after its stream (stream_cleanup) and every grant on it are gone.
     steps.append(_module_step(kept_tables, (streams.CLEANUP, grants.NAME, readers.NAME), guards=True))
     return steps

@@ -103,7 +103,7 @@ def desired(ctx: Context) -> Desired:
         child_catalog_id(ctx.account_id, cfg.table_bucket_name),
         cfg.namespace,
         tuple(cfg.signals),
-        tuple(ctx.options.get("drop") or ()),
+        ctx.options.drop,
         cfg.readers_record_name,
     )
 
@@ -142,9 +142,9 @@ def _keep_all(want: Desired) -> Desired:
     return Desired(want.readers, want.catalog, want.namespace, want.signals, (), want.record_name)
 
 
-def teardown(ctx: Context) -> Diff[Desired, Observed] | None:
-    """What `doit destroy` revokes: what a deploy with no readers would (every recorded or configured
-    reader's grants from the tool, and the record); None when there is nothing."""
+def revoke_all(ctx: Context) -> Diff[Desired, Observed] | None:
+    """What a deploy with no readers would revoke (every recorded or configured reader's grants from the
+    tool, and the record): destroy's part (readers_teardown.py); None when there is nothing."""
     have = observe(ctx)
     if not have.record and not any(have.held.values()):
         return None

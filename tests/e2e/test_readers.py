@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tasks.step import Options
 from tests.deploy_helpers import deploy, doit, mutating, run
 from tests.e2e import readers_helpers as rh
 from tests.e2e.readers_helpers import ANALYST, GRAFANA, READ, RECORD
@@ -136,7 +137,7 @@ def test_a_reader_reads_kept_tables_and_drop_revokes_its_grants_before_the_table
     deploy(emu, rh.with_readers(ANALYST))
     deploy(emu, rh.with_readers(ANALYST, signals="logs"))  # traces is kept, and still readable
     assert rh.grants_of(emu, ANALYST) == READ
-    r = run(emu, rh.with_readers(ANALYST, signals="logs"), options={"drop": ("traces",)})
+    r = run(emu, rh.with_readers(ANALYST, signals="logs"), options=Options(drop=("traces",)))
     r.deploy_sequential()
     assert rh.grants_of(emu, ANALYST) == {k: v for k, v in READ.items() if k != ("table", "traces")}
     assert _changes(r) == [
@@ -183,7 +184,9 @@ def test_destroy_revokes_the_readers_grants_and_deletes_the_record(emu, tmp_path
     args = [f"{k}={v}" for k, v in overrides.items()]
     out = doit(emu, tmp_path, "destroy", "env=local", "force=1", *args)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert f"3 Lake Formation grant(s) to readers ({ANALYST}) and the record of readers {RECORD}" in out.stdout
+    assert (
+        f"3 Lake Formation grant(s) to readers ({ANALYST}) and the record of readers {RECORD}" in out.stdout
+    )
     assert _record(emu) is None
     assert rh.grants_of(emu, ANALYST) == {("table", "logs"): {"ALTER"}}
     again = doit(emu, tmp_path, "destroy", "env=local", "force=1", *args)

@@ -9,7 +9,8 @@ failed create's rollback) left the policy behind and the next create of the same
   is still attached to an entity the template does not name: then the delete fails, as IAM's DeletePolicy
   does ("Cannot delete a policy attached to entities.", ``DeleteConflict``). Whether CloudFormation detaches
   such entities itself is not documented; failing is the side that changes nobody's role
-  (docs/not-yet-confirmed.md). `doit destroy` detaches the readers' policy first (tasks/destroy.py).
+  (docs/not-yet-confirmed.md). `doit destroy` detaches the readers' policy first
+  (tasks/steps/readers_teardown.py).
 """
 
 from __future__ import annotations
