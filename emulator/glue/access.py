@@ -18,6 +18,8 @@ the identity the admin API set, the role behind STS credentials, an IAM user's k
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from emulator.core.registry import OverrideRequest
@@ -26,23 +28,44 @@ from emulator.glue.exceptions import AccessDeniedException
 IAM_ALLOWED = "IAM_ALLOWED_PRINCIPALS"
 
 
+@dataclass(frozen=True)
+class Authority:
+    """Lake Formation's answers Glue asks for: what a principal holds on a resource, and who is an admin.
+    Lake Formation sits above Glue (it resolves Glue's catalogs), so it hands these in as it is imported
+    (emulator/lakeformation/__init__.py) rather than Glue importing it."""
+
+    permissions_on: Callable[[str, str, str, dict[str, Any]], set[str]]
+    is_admin: Callable[[str, str, str], bool]
+
+
+_authority: list[Authority] = []
+
+
+def set_authority(authority: Authority) -> None:
+    _authority[:] = [authority]
+
+
+def _lake_formation() -> Authority:
+    if not _authority:
+        raise RuntimeError("Lake Formation is not loaded: emulator/app.py imports emulator.lakeformation")
+    return _authority[0]
+
+
 class Reader:
     """Who asks, and what they may see, in one child catalog (``ACCOUNT:s3tablescatalog/BUCKET``)."""
 
     def __init__(self, req: OverrideRequest, catalog_id: str) -> None:
         from emulator.admin.identity import request_principal
-        from emulator.lakeformation.models import is_admin
 
         self.account, self.region, self.catalog_id = req.account_id, req.region, catalog_id
         self.principal = request_principal(req)
-        self.all = not _governed(req.account_id, req.region) or is_admin(
+        self.all = not _governed(req.account_id, req.region) or _lake_formation().is_admin(
             req.account_id, req.region, self.principal
         )
 
     def _holds(self, resource: dict[str, Any]) -> bool:
-        from emulator.lakeformation.models import permissions_on
-
-        return bool(permissions_on(self.account, self.region, self.principal, resource))
+        holds = _lake_formation().permissions_on(self.account, self.region, self.principal, resource)
+        return bool(holds)
 
     def sees_table(self, database: str, table: str) -> bool:
         resource = {"Table": {"CatalogId": self.catalog_id, "DatabaseName": database, "Name": table}}

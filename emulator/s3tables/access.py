@@ -56,7 +56,7 @@ def _table_arn(req: OverrideRequest) -> str | None:
 def check(req: OverrideRequest, action: str, resource: str | None) -> None:
     """Refuse ``action`` on ``resource`` unless the issued credentials' IAM policies allow it."""
     from emulator.admin.identity import issued_entity
-    from emulator.firehose.iam_policy import Need, first_denied
+    from emulator.iam.policy import Need, first_denied
 
     entity = issued_entity(req)
     if entity is None or resource is None:

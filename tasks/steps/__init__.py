@@ -7,7 +7,7 @@ waits for the stack; each stream waits for both and runs beside the other stream
 signals that left the config) are deleted, when drop= names them, only after their streams and every
 grant on them are gone.
 
-destroy reads the same graph in reverse (tasks/destroy.py): each signal's stream, then the readers' grants
+destroy reads the same graph in reverse (tasks/destroy.py): the streams, then the readers' grants
 (and the detaching of their policy), then the Firehose role's grants, then the stack (its error objects,
 the stack, the table bucket it keeps); account-level steps are kept.
 """
