@@ -44,7 +44,7 @@ def attached_to(ctx: Context, policy_arn: str) -> tuple[tuple[str, str], ...]:
             for key, name_key, kind in _ENTITIES:
                 out += [(kind, e[name_key]) for e in page.get(key, [])]
             if not page.get("IsTruncated"):
-                return tuple(out)
+                return tuple(sorted(out))
             kwargs["Marker"] = page["Marker"]
     except ClientError as exc:
         if error_code(exc) != "NoSuchEntity":

@@ -191,3 +191,28 @@ def test_destroy_revokes_the_readers_grants_and_deletes_the_record(emu, tmp_path
     assert rh.grants_of(emu, ANALYST) == {("table", "logs"): {"ALTER"}}
     again = doit(emu, tmp_path, "destroy", "env=local", "force=1", *args)
     assert again.returncode == 0 and "nothing to delete" in again.stdout, again.stdout + again.stderr
+
+
+def test_destroy_detaches_the_readers_policy_from_whoever_holds_it_then_the_stack_deletes_it(emu, tmp_path):
+    overrides = rh.with_readers(ANALYST)
+    deploy(emu, overrides)
+    policy = rh.attach_readers_policy(emu, ANALYST)
+    rh.attach_readers_policy(emu, GRAFANA)  # attached by someone, though no reader
+    iam = emu.client("iam")
+    own = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+    }
+    other = iam.create_policy(PolicyName="analyst-own", PolicyDocument=json.dumps(own))
+    iam.attach_role_policy(RoleName="analyst", PolicyArn=other["Policy"]["Arn"])
+    args = [f"{k}={v}" for k, v in overrides.items()]
+    out = doit(emu, tmp_path, "destroy", "env=local", "force=1", *args)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"readers policy {policy}: detached from role analyst, role grafana, then deleted" in out.stdout
+    with pytest.raises(ClientError) as exc:
+        iam.get_policy(PolicyArn=policy)
+    assert exc.value.response["Error"]["Code"] == "NoSuchEntity"
+    # the roles stay, with everything else attached to them
+    kept = iam.list_attached_role_policies(RoleName="analyst")["AttachedPolicies"]
+    assert [p["PolicyName"] for p in kept] == ["analyst-own"]
+    assert iam.list_attached_role_policies(RoleName="grafana")["AttachedPolicies"] == []
