@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from lake.signals import ALL_SIGNALS, DEFAULT_SIGNALS
+from lake.signals import DEFAULT_SIGNALS
 from tasks.errors import UserError
 from tasks.ingest_lambda import ARCHITECTURES, AUTHS
 from tasks.settings import TAG_PREFIX
@@ -82,8 +82,8 @@ TABLE: tuple[Setting, ...] = (
         "signals",
         Kind.LIST,
         list(DEFAULT_SIGNALS),
-        f"a non-empty list of {', '.join(ALL_SIGNALS)}, each once",
-        "the tables and streams the env has",
+        "a non-empty list of signal names (lake/signals.py), each once",
+        "the tables and streams the env has; a name not in lake/signals.py is refused with the list",
     ),
     _bounded("firehose.buffering_interval_seconds", Kind.INT, 60, 0, 900, "how long Firehose buffers"),
     _bounded("firehose.buffering_size_mb", Kind.INT, 5, 1, 128, "how much Firehose buffers"),

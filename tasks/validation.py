@@ -180,7 +180,7 @@ def _region(env: str, c: dict[str, Any]) -> str:
 def _signals(raw: Any) -> tuple[str, ...]:
     choices = ", ".join(ALL_SIGNALS)
     if not isinstance(raw, list) or not raw:
-        raise refuse("signals", raw)
+        raise refuse("signals", raw, f"a non-empty list of {choices}")
     for sig in raw:
         if sig not in ALL_SIGNALS:
             raise UserError(f"error: signal {sig!r} is unknown: must be one of {choices}")
