@@ -93,7 +93,8 @@ def credentials(emu: Any, role_arn: str) -> dict[str, str]:
 
 
 def client_as(emu: Any, service: str, creds: dict[str, str]) -> Any:
-    return boto3.client(
+    make: Any = boto3.client  # a service named at run time (the stubs type each name's client)
+    return make(
         service,
         endpoint_url=emu.endpoint,
         region_name=emu.region,
