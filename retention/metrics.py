@@ -1,0 +1,45 @@
+"""What a run publishes to CloudWatch: namespace `otlp2pipeline/Retention`.
+
+Per run, with the dimension `Env`: `RunFailed` (1 when the run failed, 0 when it succeeded: the retention
+alarms watch it), and `DroppedDays`, `DroppedRows`, `DroppedBytes` over every table; per table, with `Env`
+and `Table`, the same three. No Timestamp is sent: CloudWatch stamps a datapoint when it receives it.
+A dry run publishes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from retention.run import Report
+
+NAMESPACE = "otlp2pipeline/Retention"
+ENV_DIMENSION = "Env"
+TABLE_DIMENSION = "Table"
+RUN_FAILED = "RunFailed"
+DROPPED = (("DroppedDays", "Count"), ("DroppedRows", "Count"), ("DroppedBytes", "Bytes"))
+
+
+def _figures(days: int, rows: int, size: int) -> dict[str, float]:
+    return {"DroppedDays": float(days), "DroppedRows": float(rows), "DroppedBytes": float(size)}
+
+
+def metric_data(report: Report) -> list[dict[str, Any]]:
+    """The run's datapoints, as PutMetricData's MetricData takes them."""
+    env = [{"Name": ENV_DIMENSION, "Value": report.env}]
+    data: list[dict[str, Any]] = [
+        {"MetricName": RUN_FAILED, "Dimensions": env, "Value": 1.0 if report.failed else 0.0, "Unit": "Count"}
+    ]
+    totals = _figures(report.days, report.rows, report.bytes)
+    data += [{"MetricName": n, "Dimensions": env, "Value": totals[n], "Unit": u} for n, u in DROPPED]
+    for t in report.tables:
+        dims = [*env, {"Name": TABLE_DIMENSION, "Value": t.table}]
+        values = _figures(len(t.dropped.days), t.dropped.rows, t.dropped.bytes)
+        data += [{"MetricName": n, "Dimensions": dims, "Value": values[n], "Unit": u} for n, u in DROPPED]
+    return data
+
+
+def publish(cloudwatch: Any, report: Report) -> None:
+    data = metric_data(report)
+    for start in range(0, len(data), 1000):  # PutMetricData takes at most 1,000 datapoints a call
+        cloudwatch.put_metric_data(Namespace=NAMESPACE, MetricData=data[start : start + 1000])
