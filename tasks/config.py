@@ -47,6 +47,7 @@ from tasks.settings import (
     Config,
     FirehoseSettings,
     IngestSettings,
+    RetentionSettings,
     TableSettings,
 )
 from tasks.validation import _validate, closest, max_env_length, unknown_hint, validate_env_name
@@ -291,6 +292,7 @@ __all__ = [
     "Config",
     "FirehoseSettings",
     "IngestSettings",
+    "RetentionSettings",
     "TableSettings",
     "arn",
     "check_env_file",

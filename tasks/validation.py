@@ -27,6 +27,7 @@ from tasks.settings import (
     AlarmSettings,
     Config,
     FirehoseSettings,
+    RetentionSettings,
     TableSettings,
     _ingest,
     _int,
@@ -153,6 +154,28 @@ def _alarms(raw: Any, region: str, buffering_interval: int) -> AlarmSettings:
         freshness = buffering_interval + FRESHNESS_MARGIN_SECONDS
     freshness = _int(freshness, "alarms.freshness_seconds", 60, 86400)
     return AlarmSettings(email, topic, freshness)
+
+
+RETENTION_MAX_DAYS = 36500  # a hundred years: more is keeping everything, which null says
+
+
+def _retention(days: Any, raw: Any) -> RetentionSettings:
+    """`retention_days` and `retention.SIGNAL`: whole days from 1 on, or null (the signal: the env's value;
+    the env: keep every row)."""
+    rule = f"must be a number of days from 1 to {RETENTION_MAX_DAYS}, or null to keep every row"
+
+    def one(value: Any, key: str) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise UserError(f"error: {key}={value!r} is invalid: {rule}")
+        if not 1 <= value <= RETENTION_MAX_DAYS:
+            raise UserError(f"error: {key}={value} is out of range: {rule}")
+        return value
+
+    per = raw if isinstance(raw, dict) else {}
+    by_signal = {s: one(per.get(s), f"retention.{s}") for s in ALL_SIGNALS}
+    return RetentionSettings(one(days, "retention_days"), by_signal)
 
 
 def _validate(env: str, c: dict[str, Any]) -> Config:
@@ -308,4 +331,5 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
         ingest=ingest,
         caller_principal=caller,
         alarms=_alarms(c.get("alarms"), region, firehose.buffering_interval_seconds),
+        retention=_retention(c.get("retention_days"), c.get("retention")),
     )
