@@ -24,7 +24,13 @@ from itertools import count
 from typing import Any
 
 from pyiceberg.conversions import from_bytes
-from pyiceberg.manifest import ManifestContent, ManifestEntry, ManifestFile, write_manifest, write_manifest_list
+from pyiceberg.manifest import (
+    ManifestContent,
+    ManifestEntry,
+    ManifestFile,
+    write_manifest,
+    write_manifest_list,
+)
 from pyiceberg.table.metadata import TableMetadata, TableMetadataUtil
 from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
 from pyiceberg.table.snapshots import (
@@ -113,16 +119,14 @@ def day_positions(meta: TableMetadata) -> dict[int, int]:
 def lower_day(manifest: ManifestFile, pos: int) -> int | None:
     """The manifest list's lower bound of the day field (None: unknown or only nulls)."""
     summaries = manifest.partitions or []
-    if pos >= len(summaries) or summaries[pos].lower_bound is None:
-        return None
-    return int(from_bytes(DateType(), summaries[pos].lower_bound))
+    bound = summaries[pos].lower_bound if pos < len(summaries) else None
+    return None if bound is None else int(from_bytes(DateType(), bound))
 
 
 def upper_day(manifest: ManifestFile, pos: int) -> int | None:
     summaries = manifest.partitions or []
-    if pos >= len(summaries) or summaries[pos].upper_bound is None:
-        return None
-    return int(from_bytes(DateType(), summaries[pos].upper_bound))
+    bound = summaries[pos].upper_bound if pos < len(summaries) else None
+    return None if bound is None else int(from_bytes(DateType(), bound))
 
 
 def live(manifest: ManifestFile) -> bool:
@@ -167,7 +171,8 @@ class Planner:
             if pos is None or (low is not None and low >= cutoff):
                 out.keep.append(manifest)
                 continue
-            kept, dropped = [], []
+            kept: list[ManifestEntry] = []
+            dropped: list[ManifestEntry] = []
             for entry in self.entries(manifest):
                 day = entry.data_file.partition[pos]
                 (dropped if day is not None and int(day) < cutoff else kept).append(entry)
@@ -230,22 +235,23 @@ def delete_commit(
         meta.format_version, files.new_output(manifest_list), snapshot_id, parent.snapshot_id, sequence, codec
     ) as lw:
         lw.add_manifests(written + plan.keep)
-    snapshot = Snapshot(
-        snapshot_id=snapshot_id,
-        parent_snapshot_id=parent.snapshot_id,
-        sequence_number=sequence,
-        timestamp_ms=int(time.time() * 1000),
-        manifest_list=manifest_list,
-        summary=summary,
-        schema_id=meta.current_schema_id,
+    # pyiceberg's models take their fields by the spec's names (aliases), as they read them from JSON.
+    snapshot = Snapshot.model_validate(
+        {
+            "snapshot-id": snapshot_id,
+            "parent-snapshot-id": parent.snapshot_id,
+            "sequence-number": sequence,
+            "timestamp-ms": int(time.time() * 1000),
+            "manifest-list": manifest_list,
+            "summary": summary,
+            "schema-id": meta.current_schema_id,
+        }
     )
-    updates = [
-        AddSnapshotUpdate(snapshot=snapshot),
-        SetSnapshotRefUpdate(ref_name=MAIN_BRANCH, type=SnapshotRefType.BRANCH, snapshot_id=snapshot_id),
-    ]
+    ref = {"ref-name": MAIN_BRANCH, "type": SnapshotRefType.BRANCH, "snapshot-id": snapshot_id}
+    updates = [AddSnapshotUpdate(snapshot=snapshot), SetSnapshotRefUpdate.model_validate(ref)]
     requirements = [
         AssertTableUUID(uuid=meta.table_uuid),
-        AssertRefSnapshotId(ref=MAIN_BRANCH, snapshot_id=parent.snapshot_id),
+        AssertRefSnapshotId.model_validate({"ref": MAIN_BRANCH, "snapshot-id": parent.snapshot_id}),
     ]
     return [_json(r) for r in requirements], [_json(u) for u in updates]
 

@@ -24,7 +24,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lake.iceberg_rest import CONFLICT, IcebergRest, error_code
 from retention import metrics
-from retention.drop import CUTOFF_PROPERTY, WINDOW_PROPERTY, Dropped, NotDayPartitioned, Planner, delete_commit, parse
+from retention.drop import (
+    CUTOFF_PROPERTY,
+    WINDOW_PROPERTY,
+    Dropped,
+    NotDayPartitioned,
+    Planner,
+    delete_commit,
+    parse,
+)
 from retention.fileio import TableFiles
 from retention.windows import cutoff_day, day_text, days_text
 
@@ -53,7 +61,7 @@ class TableRun:
     window: int
     cutoff: int
     state: str  # dropped | would drop | nothing | missing | failed
-    dropped: Dropped = Dropped()
+    dropped: Dropped = field(default_factory=Dropped)
     attempts: int = 0
     error: str = ""
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from tasks.config import Config
     from tasks.step import Context
 
-# The function's schedule: daily, a quarter past midnight UTC, just after a day ended (templates/retention.yaml.j2).
+# The function's schedule: daily at a quarter past midnight UTC, just after a day ended (retention.yaml.j2).
 SCHEDULE = "cron(15 0 * * ? *)"
 SCHEDULE_TEXT = "daily at 00:15 UTC"
 
@@ -33,7 +33,7 @@ def windows(config: Config) -> dict[str, int]:
     if not found:
         raise UserError(
             f"error: env {config.env} keeps every row: retention_days and retention.SIGNAL are null for its "
-            f"tables ({', '.join(config.signals)}); set retention_days (e.g. retention_days=30) to drop older days"
+            f"tables ({', '.join(config.signals)}); set retention_days (e.g. retention_days=30) for a window"
         )
     return found
 

@@ -50,7 +50,9 @@ def load_extensions() -> None:
         import emulator.s3.checksums
         import emulator.s3.lifecycle
         import emulator.lambda_
-        import emulator.cloudwatch.responses  # noqa: F401
+        import emulator.cloudwatch.responses
+        import emulator.scheduler.responses
+        import emulator.iam.calls  # noqa: F401
         from moto.cloudformation import parsing
 
         for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):

@@ -49,6 +49,7 @@ ERR_LOGS = "CloudWatchLogs.AccessDenied"
 class Need:
     action: str
     resource: str
+    context: tuple[tuple[str, str], ...] = ()  # condition keys the request carries (cloudwatch:namespace)
 
     @property
     def code(self) -> str:
@@ -121,7 +122,9 @@ def first_denied(role: Any, needs: list[Need]) -> Need | None:
     for need in needs:
         allowed = False
         for policy in policies:
-            result = policy.is_action_permitted(need.action, need.resource)
+            result = policy.is_action_permitted(
+                need.action, need.resource, incoming_condition_values=dict(need.context) or None
+            )
             if result == PermissionResult.DENIED:
                 allowed = False
                 break

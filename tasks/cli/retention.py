@@ -35,7 +35,7 @@ def _retention() -> None:
 def task_retention() -> dict[str, Any]:
     """Drop the rows of whole UTC days older than each table's window (retention_days)."""
     return {
-        "doc": "Drop the days older than each table's window (retention_days) of env=ENV now; dry_run=1 shows them",
+        "doc": "Drop the days older than each table's window of env=ENV (retention_days); dry_run=1 shows",
         "actions": [_retention],
         "uptodate": [False],
         "verbosity": 2,

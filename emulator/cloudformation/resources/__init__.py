@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 
-FAMILIES = ("s3tables", "logs", "s3", "kms", "lambda_", "secretsmanager", "cloudwatch", "sns")
+FAMILIES = ("s3tables", "logs", "s3", "kms", "lambda_", "secretsmanager", "cloudwatch", "sns", "scheduler")
 
 for _family in FAMILIES:
     importlib.import_module(f"{__name__}.{_family}")
