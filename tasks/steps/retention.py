@@ -126,6 +126,11 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
 
 
 def report(have: Observed) -> list[tuple[str, str]]:
+    """The windows the function runs with; what each next run drops is the diff's notes (plan shows them)."""
     if not have.previews:
         return [("retention", "keeps every row (retention_days is null)")]
-    return [(f"retention {s}", "no table yet" if p is None else p.text()) for s, p in have.previews.items()]
+    deployed = _days(have.deployed)
+    return [
+        (f"retention {s}", f"window {deployed[s]} days" if s in deployed else "no window deployed yet")
+        for s in have.previews
+    ]

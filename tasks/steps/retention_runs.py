@@ -16,6 +16,9 @@ from tasks.step import Context, Diff, Outcome
 
 NAME = "retention_runs"
 LOOKBACK_DAYS = 3
+# The query ends a day ahead: no datapoint is ever there on AWS, and a clock ahead of this machine's (the
+# local AWS's, moved by a test) still shows its runs.
+LOOKAHEAD = timedelta(days=1)
 QUERIES = (("failed", "RunFailed", "Maximum"), ("days", "DroppedDays", "Sum"), ("rows", "DroppedRows", "Sum"),
            ("bytes", "DroppedBytes", "Sum"))  # fmt: skip
 
@@ -50,7 +53,7 @@ def desired(ctx: Context) -> bool:
 def read_last(ctx: Context, now: datetime | None = None) -> LastRun:
     from retention.metrics import ENV_DIMENSION, NAMESPACE
 
-    end = (now or datetime.now(UTC)) + timedelta(minutes=5)
+    end = (now or datetime.now(UTC)) + LOOKAHEAD
     dims = [{"Name": ENV_DIMENSION, "Value": ctx.config.env}]
     queries = [
         {
@@ -65,7 +68,7 @@ def read_last(ctx: Context, now: datetime | None = None) -> LastRun:
     ]
     out = ctx.clients.client("cloudwatch").get_metric_data(
         MetricDataQueries=queries,
-        StartTime=end - timedelta(days=LOOKBACK_DAYS),
+        StartTime=end - LOOKAHEAD - timedelta(days=LOOKBACK_DAYS),
         EndTime=end,
         ScanBy="TimestampDescending",
     )

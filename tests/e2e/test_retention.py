@@ -13,6 +13,7 @@ from tasks import retention
 from tasks.aws import Clients
 from tests.deploy_helpers import config, deploy, doit, mutating
 from tests.e2e import retention_helpers as rh
+from tests.e2e.alarm_helpers import next_minute
 
 
 def _cutoff(output: str) -> date:
@@ -142,8 +143,11 @@ def test_a_new_window_is_applied_at_deploy_only_with_consent_and_plan_shows_it_f
     oldest = min(d for d in written if d >= cutoff)
     assert f"retention: note: table logs: oldest day {oldest}; the next run drops nothing" in converged.stdout
 
+    next_minute(emulator)  # the alarms' first whole minute after the run: its datapoint is in their window
     status = doit(emulator, tmp_path, "status", *args)
-    assert f"retention logs: oldest day {oldest}; the next run drops nothing" in status.stdout, status.stdout
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "retention logs: window 30 days" in status.stdout, status.stdout
+    assert f"note: table logs: oldest day {oldest}; the next run drops nothing" in status.stdout
     assert re.search(
         r"retention runs: last run \d{4}-\d\d-\d\d \d\d:\d\d UTC: succeeded, dropped \d+ day", status.stdout
     )
