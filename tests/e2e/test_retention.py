@@ -52,7 +52,9 @@ def test_a_run_drops_exactly_the_days_outside_the_window_and_rewrites_no_data_fi
     # No data file was rewritten or added: the files left are exactly those of the kept days, as they were.
     assert files_after == {path: day for path, day in files_before.items() if day >= cutoff}
     assert rh.rows_by_day(after) == {d: n for d, n in written.items() if d >= cutoff}
-    summary = after.current_snapshot().summary
+    snapshot = after.current_snapshot()
+    assert snapshot is not None and snapshot.summary is not None
+    summary = snapshot.summary
     assert summary.operation.value == "delete"
     assert summary["deleted-data-files"] == str(len(old)) and summary["deleted-records"] == str(3 * len(old))
     assert "added-data-files" not in summary.additional_properties
