@@ -47,7 +47,7 @@ def _rest(emu: Any, session: Any, arn: str) -> IcebergRest:
 def test_a_functions_rest_calls_need_their_actions_on_the_bucket_and_its_tables(emulator):
     arn = bucket(emulator)
     create(emulator, arn)
-    reads = [
+    reads: list[dict[str, Any]] = [
         {"Effect": "Allow", "Action": "s3tables:GetTableBucket", "Resource": arn},
         {
             "Effect": "Allow",
