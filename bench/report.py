@@ -37,6 +37,18 @@ STATUS_LIMIT = (
     BASE_READS + STREAM_TAG_READS + TABLE_READS + TABLES + len(INGEST_STATUS_READS) + len(ALARM_STATUS_READS)
 )
 COLD_LIMIT = 60 + COLD_TABLE_CALLS
+# Retention (retention_days, docs/retention.md) adds to a converged env only when a table has a window (the
+# bench env keeps every row, so its figures above do not include these): deploy and plan read the retention
+# zip's key and the retention function role's inline policy, and per table with a window its manifest list
+# (what the next run drops: an S3 GetObject of the table's storage on AWS, a file on the local AWS, so the
+# local AWS's counter does not see it); status reads the last run too. A converged deploy writes nothing.
+# tests/e2e/test_retention.py holds the same formula against the local AWS.
+RETENTION_DEPLOY_READS = (
+    "s3:HeadObject of the retention zip's key",
+    "iam:GetRolePolicy of the retention role",
+)
+RETENTION_TABLE_READ = "1 per table with a window: its manifest list (s3:GetObject on AWS)"
+RETENTION_STATUS_READS = (*RETENTION_DEPLOY_READS, "cloudwatch:GetMetricData of the last run")
 
 
 def _ingest(reads: tuple[str, ...]) -> str:
@@ -54,6 +66,9 @@ GOALS = {
     f"{_ingest(INGEST_DEPLOY_READS)})",
     "status calls": f"<= {STATUS_LIMIT} ({BASE_READS} + {STREAM_TAG_READS} stream tags + {_TABLES} + 1 per "
     f"table: freshness + {_ingest(INGEST_STATUS_READS)} + 1 alarms: {ALARM_STATUS_READS[0]})",
+    "retention calls": f"with a window, + {len(RETENTION_DEPLOY_READS)} to deploy and plan "
+    f"({', '.join(RETENTION_DEPLOY_READS)}) and + {len(RETENTION_STATUS_READS)} to status "
+    f"({RETENTION_STATUS_READS[-1]} besides), + {RETENTION_TABLE_READ}; 0 writes",
     "cold_over_critical_path": "<= 1.3",
     "noop_over_cold": "<= 0.3",
     "send speedup": ">= 50",
@@ -191,6 +206,8 @@ counter, with the four default signals (cold and no-op: the highest of the runs)
   converged env, so it adds no read), and status reads the function (`GetFunction`: state, code sha256)
   and its URL (`GetFunctionUrlConfig`: AuthType), the drift README's status section promises. The tables
   step (tables outside the stack, docs/changing-tables.md) adds {TABLE_READS} reads: {TABLE_FORMULA}.
+  Retention (retention_days; the bench env keeps every row) adds, only with a window:
+  {GOALS["retention calls"]} (tests/e2e/test_retention.py checks it against the local AWS).
 - Send: `lake.sender.send` (what `doit send` runs: build the records, PutRecordBatch of <= 500 on a
   small thread pool) for {r["send"]["records"]:,} records to one stream; the baseline is one PutRecord per
   record from one thread, same client settings, on a sample of {r["send"]["baseline_records"]:,} records.

@@ -1,9 +1,9 @@
 """What a run publishes to CloudWatch: namespace `otlp2pipeline/Retention`.
 
 Per run, with the dimension `Env`: `RunFailed` (1 when the run failed, 0 when it succeeded: the retention
-alarms watch it), and `DroppedDays`, `DroppedRows`, `DroppedBytes` over every table; per table, with `Env`
-and `Table`, the same three. No Timestamp is sent: CloudWatch stamps a datapoint when it receives it.
-A dry run publishes nothing.
+alarms watch it), and `DroppedDays`, `DroppedRows`, `DroppedBytes` over every table (each table's figures
+are in the run's log: a metric per table would cost a custom metric each). No Timestamp is sent: CloudWatch
+stamps a datapoint when it receives it. A dry run publishes nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 
 NAMESPACE = "otlp2pipeline/Retention"
 ENV_DIMENSION = "Env"
-TABLE_DIMENSION = "Table"
 RUN_FAILED = "RunFailed"
 DROPPED = (("DroppedDays", "Count"), ("DroppedRows", "Count"), ("DroppedBytes", "Bytes"))
 
@@ -32,14 +31,9 @@ def metric_data(report: Report) -> list[dict[str, Any]]:
     ]
     totals = _figures(report.days, report.rows, report.bytes)
     data += [{"MetricName": n, "Dimensions": env, "Value": totals[n], "Unit": u} for n, u in DROPPED]
-    for t in report.tables:
-        dims = [*env, {"Name": TABLE_DIMENSION, "Value": t.table}]
-        values = _figures(len(t.dropped.days), t.dropped.rows, t.dropped.bytes)
-        data += [{"MetricName": n, "Dimensions": dims, "Value": values[n], "Unit": u} for n, u in DROPPED]
     return data
 
 
 def publish(cloudwatch: Any, report: Report) -> None:
-    data = metric_data(report)
-    for start in range(0, len(data), 1000):  # PutMetricData takes at most 1,000 datapoints a call
-        cloudwatch.put_metric_data(Namespace=NAMESPACE, MetricData=data[start : start + 1000])
+    """One PutMetricData call: four datapoints."""
+    cloudwatch.put_metric_data(Namespace=NAMESPACE, MetricData=metric_data(report))

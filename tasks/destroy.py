@@ -28,6 +28,7 @@ KEPT = (
     "Glue catalog s3tablescatalog and its grant (account-level, shared by every env)"
 )
 INGEST_OUTPUT = "IngestFunctionName"
+RETENTION_OUTPUT = "RetentionFunctionName"
 
 
 def kept(ctx: Context) -> str:
@@ -52,6 +53,7 @@ class Inventory:
     error_objects: int = 0
     grants: list[dict[str, Any]] = field(default_factory=list)
     ingest_function: str | None = None  # the stack's function: it, its URL and its secret go with the stack
+    retention_function: str | None = None  # the retention function and its schedule go with the stack
 
     @property
     def empty(self) -> bool:
@@ -70,6 +72,11 @@ class Inventory:
                 + (
                     f", with the ingest function {self.ingest_function}, its Function URL and token secret"
                     if self.ingest_function
+                    else ""
+                )
+                + (
+                    f", with the retention function {self.retention_function} and its daily schedule"
+                    if self.retention_function
                     else ""
                 )
             )
@@ -135,6 +142,7 @@ def inventory(ctx: Context) -> Inventory:
         inv.stack_id, inv.stack_status = desc["StackId"], desc["StackStatus"]
         inv.role_arn = stack.outputs_of(desc).get(ROLE_OUTPUT)
         inv.ingest_function = stack.outputs_of(desc).get(INGEST_OUTPUT)
+        inv.retention_function = stack.outputs_of(desc).get(RETENTION_OUTPUT)
     arn = tables.bucket_arn(ctx)
     found = _bucket_tables(ctx, arn)
     if found is not None:

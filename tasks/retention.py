@@ -25,6 +25,28 @@ if TYPE_CHECKING:
 # The function's schedule: daily at a quarter past midnight UTC, just after a day ended (retention.yaml.j2).
 SCHEDULE = "cron(15 0 * * ? *)"
 SCHEDULE_TEXT = "daily at 00:15 UTC"
+# The table bucket's unreferenced-file removal (the stack enables it with S3 Tables' defaults, S3 User Guide
+# "Maintenance for table buckets"): a file no snapshot references is noncurrent after 3 days, deleted 10
+# days later.
+UNREFERENCED_DAYS = 3
+NONCURRENT_DAYS = 10
+
+
+def reclaim_days(config: Config) -> int:
+    """Days from a run's drop until S3 Tables deleted the dropped files: the snapshots that still reference
+    them expire (tables.snapshot_max_age_hours, rounded up to days), then unreferenced-file removal."""
+    expiry = -(-config.tables.snapshot_max_age_hours // 24)
+    return expiry + UNREFERENCED_DAYS + NONCURRENT_DAYS
+
+
+def reclaim_note(config: Config) -> str:
+    hours = config.tables.snapshot_max_age_hours
+    return (
+        f"a dropped day's files are deleted about {reclaim_days(config)} days after its run (billed until "
+        f"then): the snapshots before the drop expire after tables.snapshot_max_age_hours ({hours} h), then "
+        f"S3 Tables' unreferenced-file removal marks the files noncurrent after {UNREFERENCED_DAYS} days and "
+        f"deletes them {NONCURRENT_DAYS} days later (docs/retention.md)"
+    )
 
 
 def windows(config: Config) -> dict[str, int]:

@@ -43,6 +43,7 @@ class Desired:
     env: str
     windows: dict[str, int] = field(hash=False)
     text: str = ""
+    reclaim: str = ""  # when a dropped day's bytes are gone (the env's maintenance settings)
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,11 @@ class Observed:
 
 
 def desired(ctx: Context) -> Desired:
-    return Desired(ctx.config.env, dict(ctx.config.retention_windows), windows_text(ctx.config))
+    from tasks.retention import reclaim_note
+
+    config = ctx.config
+    reclaim = reclaim_note(config) if config.retention_enabled else ""
+    return Desired(config.env, dict(config.retention_windows), windows_text(config), reclaim)
 
 
 def observe(ctx: Context) -> Observed:
@@ -95,6 +100,8 @@ def loses(previews: dict[str, Preview | None]) -> str:
 
 def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
     notes = [f"table {s}: {p.text()}" for s, p in have.previews.items() if p is not None]
+    if want.reclaim:
+        notes.append(want.reclaim)
     if not want.windows or want.text == (have.deployed or ""):
         return Diff(notes=notes)
     before = _days(have.deployed)

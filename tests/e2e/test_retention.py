@@ -6,12 +6,13 @@ rows, and `plan`/`status` show what the next run drops."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 from lake import iceberg_rest
 from tasks import retention
 from tasks.aws import Clients
-from tests.deploy_helpers import config, deploy, doit, mutating
+from tests.deploy_helpers import config, deploy, doit, mutating, run
 from tests.e2e import retention_helpers as rh
 from tests.e2e.alarm_helpers import next_minute
 
@@ -153,3 +154,41 @@ def test_a_new_window_is_applied_at_deploy_only_with_consent_and_plan_shows_it_f
     assert re.search(
         r"retention runs: last run \d{4}-\d\d-\d\d \d\d:\d\d UTC: succeeded, dropped \d+ day", status.stdout
     )
+
+
+def _by_operation(emu) -> Counter[str]:
+    return Counter({f"{c['service']}:{c['operation']}": c["count"] for c in emu.calls()})
+
+
+def _status_calls(emu, overrides) -> Counter[str]:
+    emu.reset_calls()
+    status = run(emu, overrides, include_checks=True)
+    results = [status.evaluate(n) for n in status.steps]
+    assert all(res.error is None and res.diff is not None and res.diff.empty for res in results), results
+    return _by_operation(emu)
+
+
+def test_a_window_adds_only_the_named_reads_and_no_write_to_a_converged_env(emulator):
+    """bench/report.py's formula: the retention zip's HeadObject and the role's GetRolePolicy (deploy, plan,
+    status), the last run's GetMetricData (status); each table's manifest list is a file read here (an S3
+    GetObject on AWS), not an API call of the local AWS."""
+    plain = {k: v for k, v in rh.RETENTION.items() if k != "retention_days"}
+    deploy(emulator, plain)
+    emulator.reset_calls()
+    deploy(emulator, plain)
+    base = _by_operation(emulator)
+    base_status = _status_calls(emulator, plain)
+
+    deploy(emulator, rh.RETENTION)  # no rows yet: the new window drops nothing, no consent needed
+    next_minute(emulator)  # the retention alarms' first minute after the deploy's run
+    emulator.reset_calls()
+    deploy(emulator, rh.RETENTION)
+    assert mutating(emulator) == {}  # converged: not one write
+    named = Counter({"s3:HeadObject": 1, "iam:GetRolePolicy": 1})
+    assert _by_operation(emulator) - base == named and base - _by_operation(emulator) == Counter()
+    emulator.reset_calls()
+    assert all(p.diff is not None and p.diff.empty for p in run(emulator, rh.RETENTION).plan())
+    assert _by_operation(emulator) - base == named and mutating(emulator) == {}
+    status = _status_calls(emulator, rh.RETENTION)
+    assert status - base_status == named + Counter({"cloudwatch:GetMetricData": 1})
+    assert base_status - status == Counter() and mutating(emulator) == {}

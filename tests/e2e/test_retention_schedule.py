@@ -41,7 +41,7 @@ def _outputs(emu, cfg) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
 
 
-def test_the_schedule_runs_the_function_on_the_local_aws_clock(emulator):
+def test_the_schedule_runs_the_function_on_the_local_aws_clock_and_destroy_takes_both(emulator, tmp_path):
     deploy(emulator, rh.RETENTION)
     cfg = config(emulator, rh.RETENTION)
     written = rh.write_days(emulator, 40, per_day=2)
@@ -58,6 +58,11 @@ def test_the_schedule_runs_the_function_on_the_local_aws_clock(emulator):
         cfg.alarm_name("retention", "failed"): "OK",
         cfg.alarm_name("retention", "missing"): "OK",
     }
+
+    gone = doit(emulator, tmp_path, "destroy", *rh.ARGS, "force=1")
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    assert f"with the retention function {cfg.retention_function_name} and its daily schedule" in gone.stdout
+    assert emulator.client("scheduler").list_schedules()["Schedules"] == []
 
 
 def test_a_failed_run_alarms_and_status_doctor_and_deploy_then_a_run_repair_it(emulator, tmp_path):
