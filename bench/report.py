@@ -66,14 +66,19 @@ GOALS = {
     f"{_ingest(INGEST_DEPLOY_READS)})",
     "status calls": f"<= {STATUS_LIMIT} ({BASE_READS} + {STREAM_TAG_READS} stream tags + {_TABLES} + 1 per "
     f"table: freshness + {_ingest(INGEST_STATUS_READS)} + 1 alarms: {ALARM_STATUS_READS[0]})",
-    "retention calls": f"with a window, + {len(RETENTION_DEPLOY_READS)} to deploy and plan "
-    f"({', '.join(RETENTION_DEPLOY_READS)}) and + {len(RETENTION_STATUS_READS)} to status "
-    f"({RETENTION_STATUS_READS[-1]} besides), + {RETENTION_TABLE_READ}; 0 writes",
     "cold_over_critical_path": "<= 1.3",
     "noop_over_cold": "<= 0.3",
     "send speedup": ">= 50",
     "emulator rows/s": ">= 20,000",
 }
+
+
+# Not a measured goal (the bench env has no window): the formula tests/e2e/test_retention.py holds.
+RETENTION_FORMULA = (
+    f"+ {len(RETENTION_DEPLOY_READS)} to deploy and plan ({', '.join(RETENTION_DEPLOY_READS)}) and "
+    f"+ {len(RETENTION_STATUS_READS)} to status ({RETENTION_STATUS_READS[-1]} besides), "
+    f"+ {RETENTION_TABLE_READ}; 0 writes"
+)
 
 
 def ok(flag: bool) -> str:
@@ -207,7 +212,7 @@ counter, with the four default signals (cold and no-op: the highest of the runs)
   and its URL (`GetFunctionUrlConfig`: AuthType), the drift README's status section promises. The tables
   step (tables outside the stack, docs/changing-tables.md) adds {TABLE_READS} reads: {TABLE_FORMULA}.
   Retention (retention_days; the bench env keeps every row) adds, only with a window:
-  {GOALS["retention calls"]} (tests/e2e/test_retention.py checks it against the local AWS).
+  {RETENTION_FORMULA} (tests/e2e/test_retention.py checks it against the local AWS).
 - Send: `lake.sender.send` (what `doit send` runs: build the records, PutRecordBatch of <= 500 on a
   small thread pool) for {r["send"]["records"]:,} records to one stream; the baseline is one PutRecord per
   record from one thread, same client settings, on a sample of {r["send"]["baseline_records"]:,} records.
