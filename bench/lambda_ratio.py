@@ -47,9 +47,9 @@ def _timed(send: Any, body: bytes) -> float:
 
 def bench_ratio(emu_endpoint: str, requests: int, records: int) -> dict[str, Any]:
     from tasks.aws import Clients
-    from tasks.cli.ingest import health
     from tasks.config import load
     from tasks.connect import read
+    from tasks.receiver_ctl import health
     from tasks.runner import Run
     from verify.otlp_post import post
 

@@ -17,7 +17,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--port", type=int, default=state.DEFAULT_PORT, help="port on 127.0.0.1 (0: any free)"
     )
-    parser.add_argument("--data-dir", default=str(state.DEFAULT_DATA_DIR), help="wiped on start")
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="wiped on start (default: .emulator/data of this checkout, .emulator/data-PORT on another port)",
+    )
     parser.add_argument(
         "--lenient-timestamps",
         action="store_true",
@@ -37,8 +41,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--port {args.port}: must be between 0 and 65535")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     options.set_startup({"lenient_timestamps": bool(args.lenient_timestamps)})
-    server = EmulatorServer(port=args.port, data_dir=args.data_dir, allowed_hosts=args.allow_host)
-    print(f"emulator: serving on 127.0.0.1:{args.port}, data dir {server.data_dir}", flush=True)
+    data_dir = args.data_dir or state.default_data_dir(args.port)
+    server = EmulatorServer(port=args.port, data_dir=data_dir, allowed_hosts=args.allow_host)
+    print(
+        f"emulator: serving on 127.0.0.1:{args.port} for checkout {state.CHECKOUT}, "
+        f"data dir {server.data_dir}",
+        flush=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

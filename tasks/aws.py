@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from lake import sessions
 from lake.operations import is_read
-from tasks.config import Config, check_env_file
+from tasks.config import Config, check_env_file, configured_endpoint
 from tasks.errors import EXIT_AWS, StepFailed
 
 # Account id moto and the emulator use; only meaningful for the local emulator.
@@ -72,7 +72,7 @@ class Clients:
         if config.is_local and config.endpoint:
             from tasks.emulator_ctl import ensure_emulator
 
-            ensure_emulator(config.endpoint)
+            ensure_emulator(config.endpoint, configured_endpoint(config.env))
         session_kwargs: dict[str, Any] = {"region_name": config.region}
         if config.profile:
             session_kwargs["profile_name"] = config.profile

@@ -217,6 +217,17 @@ def load(env: str = "local", overrides: dict[str, Any] | None = None) -> Config:
     return _validate(env, merged)
 
 
+def configured_endpoint(env: str) -> str | None:
+    """The endpoint the env's files name (defaults.yaml, then envs/ENV.yaml), before the command line and
+    AWS_ENDPOINT_URL: the env's own local AWS, which is never another checkout's (tasks/emulator_ctl.py)."""
+    doc = _read_yaml(config_dir() / "defaults.yaml")
+    path = env_file(normalize_env(env))
+    if path.exists():
+        doc = deep_merge(doc, _read_yaml(path))
+    value = doc.get("endpoint")
+    return str(value) if value else None
+
+
 def known_envs() -> list[str]:
     """The envs that have a config file (config/envs/*.yaml)."""
     return sorted(p.stem for p in (config_dir() / "envs").glob("*.yaml"))
@@ -298,6 +309,7 @@ __all__ = [
     "check_env_file",
     "config_dir",
     "config_files",
+    "configured_endpoint",
     "deep_merge",
     "env_file",
     "from_doit_vars",

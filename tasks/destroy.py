@@ -6,7 +6,8 @@ bucket and its namespace (DeletionPolicy), then every table (kept ones included)
 table bucket through the S3 Tables API: the tables were never the stack's. A stack deployed while stacks
 held the tables cannot delete its non-empty bucket: its tables and namespaces go through the S3 Tables API
 and the stack delete is retried. The LF role, admins, registration, catalog and catalog grant stay: other
-envs of the account use them.
+envs of the account use them. The env's receiver running here (`doit ingest`) is stopped once the delete is
+confirmed: without its streams it could only answer 503.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tasks import receiver_ctl
 from tasks.errors import StepFailed, UserError, emit, error_code
 from tasks.step import Context
 from tasks.steps import lf_permissions, stack, stack_events, streams, tables
@@ -215,18 +217,27 @@ def _empty_bucket(ctx: Context, bucket: str) -> int:
     return len(versions)
 
 
+def stop_receiver(ctx: Context) -> None:
+    """The env's receiver (`doit ingest`) would answer 503 to every request once its streams are gone."""
+    stopped = receiver_ctl.stop_env(ctx.config.env, ctx.config.endpoint)
+    if stopped is not None:
+        ctx.say(f"stopped the receiver for env {stopped.env} (pid {stopped.pid})")
+
+
 def destroy(ctx: Context, force: bool) -> int:
     """Delete the env's resources. Every failure raises; tasks/errors.py's cli_action, the one place that
     turns exceptions into exit codes, gives the command's. Returns 0 (EXIT_OK): done or nothing to delete."""
     inv = inventory(ctx)
     if inv.empty:
         emit(f"destroy env={ctx.config.env}: nothing to delete; kept: {kept(ctx)}")
+        stop_receiver(ctx)
         return 0
     emit(f"destroy env={ctx.config.env} deletes:")
     for line in inv.lines():
         emit(f"  - {line}")
     emit(f"  kept: {kept(ctx)}")
     confirm(ctx, inv, force)
+    stop_receiver(ctx)
 
     if inv.streams:
         with ThreadPoolExecutor(max_workers=min(8, len(inv.streams))) as pool:

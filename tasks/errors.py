@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import traceback
 from collections.abc import Callable
 from typing import Any, TextIO, TypeVar
 
@@ -37,9 +38,10 @@ EXIT_CODES: dict[int, str] = {
     EXIT_FAILED: "a command's work failed (a deploy step, the local AWS's start), `status` or `doctor` "
     "found a problem, `send` lost records, or the env is not deployed (`send`, `query`, `tables`, `connect`, "
     "`ingest`)",
-    EXIT_USAGE: "bad input: a value, an unknown key, an env without a config file; refused before any AWS "
-    "call and nothing changed (SQL that DuckDB refuses, an unconfirmed `destroy`, and a change `plan` and "
-    "`deploy` refuse, such as a table change Iceberg cannot make in place, after their reads)",
+    EXIT_USAGE: "bad input: a value, an unknown key, an env without a config file, another checkout's local "
+    "AWS on the env's port; refused before any AWS call and nothing changed (SQL that DuckDB refuses, an "
+    "unconfirmed `destroy`, and a change `plan` and `deploy` refuse, such as a table change Iceberg cannot "
+    "make in place, after their reads)",
     EXIT_CREDENTIALS: "no AWS credentials, or the profile named does not exist",
     EXIT_AWS: "an AWS error: a call was refused or failed, or the endpoint cannot be reached",
     EXIT_CHANGES: "`plan detailed=1`: there are changes to make",
@@ -167,6 +169,11 @@ def cli_action(func: F) -> F:
             message, code = describe(exc)
             if message:
                 emit(message, sys.stderr)
+            # Free what the failed action's frames hold (a DuckDB connection, even closed) now: kept alive
+            # by this traceback until the interpreter exits, a DuckDB database is torn down during
+            # finalization, which can abort the process ("terminate called without an active
+            # exception", exit -6) after the error was printed.
+            traceback.clear_frames(exc.__traceback__)
             raise ActionExit(code) from None
 
     return wrapper  # type: ignore[return-value]

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import tomllib
 import zipfile
 from collections.abc import Callable
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tasks.config import BUILD_DIR, ROOT, Config
-from tasks.errors import StepFailed
+from tasks.errors import StepFailed, eprint
 from tasks.ingest_lambda import BuildTarget, build_target
 
 PYPROJECT = ROOT / "pyproject.toml"
@@ -213,14 +214,24 @@ def current(config: Config, bundle: Bundle = INGEST) -> Artifact | None:
     return Artifact(path, str(doc["sha256"]), BuildTarget(**doc["target"]))
 
 
-def ensure(config: Config, bundle: Bundle = INGEST) -> Artifact:
-    """The env's zip, built when missing or out of date (`doit package`, deploy, plan)."""
+def ensure(config: Config, bundle: Bundle = INGEST, say: Callable[[str], None] = eprint) -> Artifact:
+    """The env's zip, built when missing or out of date (`doit package`, deploy, plan). A build takes
+    seconds (a minute with the first pip install), so it says so before and after, on stderr by default:
+    the stdout of `plan format=json` is only its document."""
     with _LOCK:
         found = current(config, bundle)
         if found is not None:
             return found
+        began = time.monotonic()
         target = build_target(config.ingest.function, config.is_local)
-        deps = install_deps(target, pins(bundle))
+        pinned = pins(bundle)
+        fresh = not (DEPS_DIR / deps_key(target, pinned) / ".complete").exists()
+        say(
+            f"building the {bundle.name} zip for env {config.env} ({target.runtime}, {target.architecture})"
+            + (f", installing the pinned wheels for {target.platform} first" if fresh else "")
+            + " ..."
+        )
+        deps = install_deps(target, pinned)
         staging = config.build_dir / f"{bundle.name}-staging.zip"
         digest = write_zip(deps, staging, bundle)
         final = config.build_dir / f"{bundle.name}-{digest}.zip"
@@ -235,4 +246,5 @@ def ensure(config: Config, bundle: Bundle = INGEST) -> Artifact:
             "target": target.to_dict(),
         }
         _manifest(config, bundle).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+        say(f"built {final} ({final.stat().st_size} bytes) in {time.monotonic() - began:.1f} s")
         return Artifact(final, digest, target)

@@ -15,7 +15,6 @@ the connection itself can only reach the tables' warehouse locations (`enable_ex
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from urllib.parse import urlparse
 
 from botocore.exceptions import ClientError
 
+from lake import duckdb_extensions
 from tasks.errors import NotDeployed, StepFailed, UserError
 
 if TYPE_CHECKING:  # duckdb loads lazily: the other commands never need it
@@ -132,30 +132,14 @@ def credentials(clients: Clients) -> S3Credentials:
 
 def extension_file(name: str) -> Path:
     """The `.duckdb_extension` file inside the pinned `duckdb-extension-NAME` package."""
-    import duckdb
-
-    spec = importlib.util.find_spec(f"duckdb_extension_{name}")
-    if spec is None or not spec.submodule_search_locations:
-        raise UserError(
-            f"error: the duckdb-extension-{name} package is not installed: run `pip install -e .` "
-            "(DuckDB never downloads extensions here)"
-        )
-    root = Path(next(iter(spec.submodule_search_locations)))
-    path = root / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
-    if not path.is_file():
-        raise UserError(
-            f"error: {path} is missing: duckdb-extension-{name} must match duckdb {duckdb.__version__}"
-        )
-    return path
+    try:
+        return duckdb_extensions.extension_path(name)
+    except duckdb_extensions.ExtensionMissing as exc:
+        raise UserError(f"error: {exc}") from None
 
 
-def literal(value: str) -> str:
-    """A SQL string literal (DuckDB doubles embedded single quotes)."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+literal = duckdb_extensions.literal
+ident = duckdb_extensions.ident
 
 
 def s3_secret_sql(creds: S3Credentials) -> str:
@@ -215,11 +199,7 @@ def setup_sql(tables: Sequence[TableRef], creds: S3Credentials | None) -> list[s
 
 
 # Never fetch or auto-load anything: extensions come only from the LOADs above.
-CONNECT_CONFIG = {
-    "autoinstall_known_extensions": "false",
-    "autoload_known_extensions": "false",
-    "allow_community_extensions": "false",
-}
+CONNECT_CONFIG = duckdb_extensions.CONNECT_CONFIG
 
 
 def connect(tables: Sequence[TableRef], creds: S3Credentials | None) -> duckdb.DuckDBPyConnection:
@@ -258,13 +238,27 @@ def first_line(exc: BaseException) -> str:
 
 
 def check_sql(sql: str) -> duckdb.Statement:
-    """The one statement to run, parsed by DuckDB: a SELECT or an EXPLAIN of one; anything else is refused."""
+    """The one statement to run, parsed by DuckDB: a SELECT or an EXPLAIN of one; anything else is refused.
+
+    Parsed on a connection of its own, closed here, not by duckdb's module-level functions: those use a
+    default connection that lives until the interpreter exits (see cli_action on tearing DuckDB down late).
+    """
+    import duckdb
+
+    parser = duckdb.connect(":memory:", config={**CONNECT_CONFIG, "enable_external_access": "false"})
+    try:
+        return _statement(parser, sql)
+    finally:
+        parser.close()
+
+
+def _statement(parser: duckdb.DuckDBPyConnection, sql: str) -> duckdb.Statement:
     import duckdb
 
     if not sql.strip():
         raise UserError("error: sql='' is empty: give a query, e.g. sql=\"select count(*) from logs\"")
     try:
-        statements = duckdb.extract_statements(sql)
+        statements = parser.extract_statements(sql)
     except duckdb.Error as exc:
         raise UserError(f"error: sql is not valid SQL: {first_line(exc)}") from None
     if not statements:
@@ -275,7 +269,7 @@ def check_sql(sql: str) -> duckdb.Statement:
     kind = stmt.type
     if kind == duckdb.StatementType.EXPLAIN:
         try:
-            inner = duckdb.extract_statements(_EXPLAIN.sub("", stmt.query, count=1))
+            inner = parser.extract_statements(_EXPLAIN.sub("", stmt.query, count=1))
         except duckdb.Error:
             inner = []  # an EXPLAIN whose statement cannot be shown to be a SELECT is refused
         if len(inner) == 1 and inner[0].type == duckdb.StatementType.SELECT:

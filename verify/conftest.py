@@ -36,6 +36,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="URL",
         help="also send an OpenTelemetry SDK batch through the receiver at URL (`doit ingest`'s endpoint)",
     )
+    group.addoption(
+        "--ingest-token",
+        default=None,
+        metavar="TOKEN",
+        help="the receiver's bearer token (default: the token of the receiver `doit ingest` runs here when "
+        "URL is its endpoint, else the env's ingest.token)",
+    )
 
 
 def _load(pyconfig: pytest.Config) -> Config:
@@ -124,6 +131,26 @@ def probe_env(
 @pytest.fixture(scope="session")
 def ingest_endpoint(request: pytest.FixtureRequest) -> str:
     return str(request.config.getoption("--ingest")).rstrip("/")
+
+
+@pytest.fixture(scope="session")
+def ingest_token(request: pytest.FixtureRequest, config: Config, ingest_endpoint: str) -> str | None:
+    """`--ingest-token`, else the running receiver's (`.emulator/ingest.json`) when the URL is its endpoint,
+    else the env's `ingest.token`. A token the receiver refuses fails here at once, not after the delivery
+    wait."""
+    from tasks import receiver_ctl
+
+    given = request.config.getoption("--ingest-token")
+    token = given or receiver_ctl.token_for(ingest_endpoint) or config.ingest.token
+    doc = receiver_ctl.health(ingest_endpoint, token)  # None: not our receiver (a Collector): send anyway
+    if doc is not None and "rows_total" not in doc:  # its counts come only with the token it runs with
+        pytest.fail(
+            f"the receiver at {ingest_endpoint} refuses "
+            + ("the token given" if token else "requests without a token")
+            + ": pass --ingest-token TOKEN (`doit ingest` prints it)",
+            pytrace=False,
+        )
+    return token
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """An OpenTelemetry SDK batch sent now through the receiver (`doit ingest`) lands in the tables.
 
-Runs only with `--ingest URL` (the receiver's endpoint) and needs the test extra (opentelemetry-sdk).
+Runs only with `--ingest URL` (the receiver's endpoint; `--ingest-token TOKEN`, or the token of the receiver
+`doit ingest` runs here) and needs the test extra (opentelemetry-sdk).
 The batch carries a fresh run id as `service.instance.id`, so its rows are found among any others.
 """
 
@@ -23,7 +24,7 @@ def _rows(clients: Any, config: Any, account_id: str, signal: str, run_id: str) 
 
 
 def test_an_sdk_batch_through_the_receiver_lands(
-    clients, config, account_id, ingest_endpoint, delivery_margin
+    clients, config, account_id, ingest_endpoint, ingest_token, delivery_margin
 ):
     from opentelemetry._logs import LogRecord
     from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
@@ -36,7 +37,7 @@ def test_an_sdk_batch_through_the_receiver_lands(
 
     run_id = new_run_id()
     resource = Resource.create({"service.name": "otlp2pipeline-verify", "service.instance.id": run_id})
-    headers = {"Authorization": f"Bearer {config.ingest.token}"} if config.ingest.token else None
+    headers = {"Authorization": f"Bearer {ingest_token}"} if ingest_token else None
     tracer_provider = TracerProvider(resource=resource)
     tracer_provider.add_span_processor(
         SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"{ingest_endpoint}/v1/traces", headers=headers))

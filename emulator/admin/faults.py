@@ -12,10 +12,12 @@ kind, kinds not given stay; ``DELETE`` clears all; ``GET`` -> ``{"faults": {...}
   ``CREATING_FAILED`` and the next N deletions without ``AllowForceDelete`` end ``DELETING_FAILED``, with
   ``FailureDescription {Type, Details}`` (Type one of botocore's DeliveryStreamFailureType values).
 - ``latency {cloudformation_stack_seconds, firehose_stream_seconds, s3tables_bucket_name_reuse_seconds,
-  firehose_put_seconds}``: stacks (Engine._hold in emulator/cloudformation/engine.py) and streams (Firehose
-  handlers) stay in their transitional state that long; a deleted table bucket's name is refused with
-  ConflictException that long (emulator/s3tables/models.py); PutRecord and PutRecordBatch answer only
-  after that long (a stalled stream; ``stall``), then take the records as usual. A state entered while
+  firehose_put_seconds, athena_queued_seconds, athena_running_seconds}``: stacks (Engine._hold in
+  emulator/cloudformation/engine.py), streams (Firehose handlers) and Athena queries (QUEUED, then RUNNING
+  before they run: emulator/athena/runner.py) stay in their transitional state that long; a deleted
+  table bucket's name is refused with ConflictException that long (emulator/s3tables/models.py);
+  PutRecord and PutRecordBatch answer only after that long (a stalled stream; ``stall``), then take the
+  records as usual. A state entered while
   its latency was set lasts while ``held`` says so: measured against the latency's current value, so
   lowering or clearing it ends a state already running (a test holds the state with a long latency while
   it looks, then ends it: no race with a loaded machine).
@@ -33,6 +35,7 @@ Python API for handlers (in-process):
 - ``omits(field) -> bool``: whether ``omit_fields`` asks to leave ``field`` (``SERVICE.Field``) out.
 - ``latency(key) -> float``: the current seconds of one ``latency`` key (0 when unset).
 - ``held(since, key) -> bool``: whether a transitional state entered at ``since`` still lasts.
+- ``hold(key, since, stop)`` / ``wake()``: wait while it lasts, or until ``stop`` is set and woken.
 """
 
 from __future__ import annotations
@@ -82,7 +85,16 @@ STACK_SECONDS = "cloudformation_stack_seconds"  # holds a stack *_IN_PROGRESS
 STREAM_SECONDS = "firehose_stream_seconds"  # holds a stream CREATING / DELETING
 BUCKET_NAME_REUSE_SECONDS = "s3tables_bucket_name_reuse_seconds"  # a deleted bucket's name refused
 PUT_SECONDS = "firehose_put_seconds"  # PutRecord / PutRecordBatch stall that long before answering
-LATENCY_KEYS = (STACK_SECONDS, STREAM_SECONDS, BUCKET_NAME_REUSE_SECONDS, PUT_SECONDS)
+ATHENA_QUEUED_SECONDS = "athena_queued_seconds"  # holds an Athena query QUEUED
+ATHENA_RUNNING_SECONDS = "athena_running_seconds"  # holds an Athena query RUNNING before it runs
+LATENCY_KEYS = (
+    STACK_SECONDS,
+    STREAM_SECONDS,
+    BUCKET_NAME_REUSE_SECONDS,
+    PUT_SECONDS,
+    ATHENA_QUEUED_SECONDS,
+    ATHENA_RUNNING_SECONDS,
+)
 
 _lock = threading.Lock()
 _changed = threading.Condition(_lock)  # notified whenever the faults change: a stall re-reads its latency
@@ -257,6 +269,26 @@ def stall(key: str) -> None:
             _changed.wait(left)
 
 
+def hold(key: str, since: float, stop: threading.Event) -> None:
+    """Wait while a state entered at ``since`` lasts (``held``), or until ``stop`` is set and ``wake`` is
+    called; counted as a ``latency`` firing when it waits at all."""
+    with _lock:
+        if float((_faults.get("latency") or {}).get(key, 0) or 0) <= 0:
+            return
+        _fired["latency"] += 1
+        while not stop.is_set():
+            left = since + float((_faults.get("latency") or {}).get(key, 0) or 0) - time.monotonic()
+            if left <= 0:
+                return
+            _changed.wait(left)
+
+
+def wake() -> None:
+    """Let every ``hold`` look again at once (its ``stop`` was set)."""
+    with _lock:
+        _changed.notify_all()
+
+
 def snapshot() -> dict[str, Any]:
     with _lock:
         return {"faults": copy.deepcopy(_faults), "fired": dict(_fired)}
@@ -272,6 +304,7 @@ _THROTTLE: dict[str, tuple[str, int]] = {
     "cloudformation": ("Throttling", 400),
     "cloudwatch": ("Throttling", 400),
     "firehose": ("LimitExceededException", 400),
+    "athena": ("TooManyRequestsException", 400),
 }
 _FIREHOSE_DATA_OPS = ("PutRecord", "PutRecordBatch")
 

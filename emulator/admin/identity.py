@@ -251,3 +251,30 @@ def check_principal(ident: str) -> None:
         entity = None
     if entity is None or entity.arn != ident:
         raise AwsError("InvalidInputException", f"Invalid path for user, arn: {ident}")
+
+
+# -- who a request acts as, as Lake Formation names principals ------------------------------------
+
+
+def principal_arn(account_id: str, access_key: str) -> str:
+    """The IAM principal a request signed with ``access_key`` acts as, in the form Lake Formation grants
+    name: the IAM user's ARN, or the ARN of the role (path included) behind an assumed-role session; the
+    local default credentials are the caller (``moto``, or the role ``POST /_emulator/identity`` set)."""
+    from moto.sts.models import sts_backends
+
+    iam = _iam(account_id)
+    assumed = sts_backends[account_id]["global"].get_assumed_role_from_access_key(access_key)
+    if assumed is not None:
+        name = str(assumed.arn).split("/")[1]
+        try:
+            return str(iam.get_role(name).arn)
+        except Exception:
+            return str(assumed.role_arn)
+    user = iam.get_user_from_access_key_id(access_key) if access_key else None
+    if user is not None:
+        return str(user.arn)
+    with _lock:
+        cur = _current
+    if cur is None:
+        return _user_arn(IAM_PARTITION, account_id)
+    return str(iam.get_role(cur.role_name).arn)

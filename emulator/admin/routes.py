@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from emulator.admin import faults, identity, options
-from emulator.core import calls, registry
+from emulator.core import calls, registry, state
 
 StartResponse = Callable[..., Any]
 
@@ -31,13 +32,24 @@ def _json_body(environ: dict[str, Any]) -> Any:
     return json.loads(raw) if raw.strip() else {}
 
 
+def health() -> dict[str, Any]:
+    """Alive, and whose: the checkout it runs from, its data dir and pid (the tool refuses another
+    checkout's emulator by them, tasks/emulator_ctl.py)."""
+    return {
+        "status": "ok",
+        "checkout": str(state.CHECKOUT),
+        "data_dir": str(state.data_dir()),
+        "pid": os.getpid(),
+    }
+
+
 def handle(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
     path = environ.get("PATH_INFO", "").rstrip("/")
     method = environ.get("REQUEST_METHOD", "GET").upper()
     route = path[len("/_emulator/") :] if path.startswith("/_emulator/") else ""
     try:
         if route == "health" and method == "GET":
-            return _reply(start_response, 200, {"status": "ok"})
+            return _reply(start_response, 200, health())
         if route == "calls" and method == "GET":
             return _reply(start_response, 200, {"calls": calls.snapshot()})
         if route == "calls/reset" and method == "POST":

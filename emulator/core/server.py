@@ -51,6 +51,7 @@ def load_extensions() -> None:
         import emulator.s3.lifecycle
         import emulator.lambda_
         import emulator.cloudwatch.responses
+        import emulator.athena
         import emulator.scheduler.responses
         import emulator.iam.calls  # noqa: F401
         from moto.cloudformation import parsing

@@ -1,8 +1,10 @@
-"""Process-wide emulator state: the account, default port, and the data dir for file-backed state.
+"""Process-wide emulator state: the account, default port, checkout, and the data dir for file-backed state.
 
 ``data_dir()`` is where file-backed state lives (Iceberg warehouse, ...). It is emptied on start and on
 ``POST /_emulator/reset``, since files without their in-memory moto state are meaningless.
 ``RegionalState`` is one state object per (account, region) for our handlers, dropped by the reset.
+``CHECKOUT`` is the checkout this code runs from: the health answer names it, so the tool of another
+checkout never takes this emulator (and its state) for its own.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from emulator.core.registry import register_reset
 DEFAULT_PORT = 4566
 ACCOUNT_ID = "123456789012"
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+CHECKOUT = REPO_ROOT
 DEFAULT_DATA_DIR = REPO_ROOT / ".emulator" / "data"
+
+
+def default_data_dir(port: int) -> Path:
+    """Each port its own data dir under the checkout's `.emulator/`: an emulator empties its data dir on
+    start, so two on one checkout must never share one."""
+    return DEFAULT_DATA_DIR if port == DEFAULT_PORT else DEFAULT_DATA_DIR.with_name(f"data-{port}")
+
 
 _data_dir: Path = DEFAULT_DATA_DIR
 

@@ -1,68 +1,31 @@
 """doit tasks for the OTLP receiver: ``doit ingest env=ENV [port=4318] [host=H] [token=new]``, ingest_stop.
 
-The receiver (``python -m ingest``) runs in the background; its pid, port and env are kept in
-``.emulator/ingest.json`` and its log in ``.emulator/ingest.log`` (mode 0600), beside the emulator's. A
-generated token reaches it through the environment, never its command line, and is kept in the state file
-(mode 0600) so that a second ``doit ingest`` can print the exporter settings again, and ``doit status`` can
-read the receiver's counts (its health answers them only with the token).
+The receiver (``python -m ingest``) runs in the background; its pid, port, env and AWS endpoint are kept in
+``.emulator/ingest.json`` and its log in ``.emulator/ingest.log`` (mode 0600), beside the emulator's
+(tasks/receiver_ctl.py). A generated token reaches it through the environment, never its command line, and
+is kept in the state file (mode 0600) so that a second ``doit ingest`` can print the exporter settings
+again, and ``doit status`` can read the receiver's counts (its health answers them only with the token).
+A token given to ``doit ingest`` for a running receiver (``token=new``) restarts it with that token.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 from typing import Any
 
 from tasks.cli import args
 from tasks.config import Config
-from tasks.emulator_ctl import REPO_ROOT, pid_alive, private_log, terminate
+from tasks.emulator_ctl import REPO_ROOT, private_log
 from tasks.errors import NotDeployed, StepFailed, UserError, cli_action, emit
 from tasks.polling import backoff, poll_until
+from tasks.receiver_ctl import health, log_file, read_state, stop, write_state
 
-STATE_DIR_VAR = "OTLP2PIPELINE_INGEST_DIR"  # tests keep their receiver's state apart
 TOKEN_VAR = "OTLP2PIPELINE_INGEST_TOKEN"  # the same name ingest/server.py reads
 START_TIMEOUT_S = 60.0
-HEALTH_PATH = "/_ingest/health"
-
-
-def state_dir() -> Path:
-    override = os.environ.get(STATE_DIR_VAR)
-    return Path(override) if override else REPO_ROOT / ".emulator"
-
-
-def state_file() -> Path:
-    return state_dir() / "ingest.json"
-
-
-def log_file() -> Path:
-    return state_dir() / "ingest.log"
-
-
-def read_state() -> dict[str, Any] | None:
-    try:
-        data = json.loads(state_file().read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and pid_alive(int(data.get("pid", 0) or 0)) else None
-
-
-def health(endpoint: str, token: str | None = None) -> dict[str, Any] | None:
-    """The receiver's health document; its counts only come with the token (when one is set)."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    request = urllib.request.Request(endpoint + HEALTH_PATH, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=2) as resp:
-            doc = json.loads(resp.read())
-    except (OSError, ValueError, urllib.error.URLError):
-        return None
-    return doc if isinstance(doc, dict) and doc.get("status") == "ok" else None
 
 
 def _ensure_deployed(config: Config) -> None:
@@ -148,19 +111,29 @@ def _start() -> None:
     port = args.port(config.ingest.port)
     host = args.host()
     endpoint = f"http://127.0.0.1:{port}" if host in ("0.0.0.0", "127.0.0.1", "") else f"http://{host}:{port}"
+    asked = args.raw("token") is not None  # token=new or token=VALUE: the receiver must take it
+    token = args.token(config)
     state = read_state()
+    restart = False
     if state is not None:
-        if state.get("env") == config.env and state.get("port") == port and health(endpoint):
+        same = state.get("env") == config.env and state.get("port") == port and health(endpoint)
+        if same and not (asked and token != state.get("token")):
             emit(f"receiver already running for env {config.env} (log: {log_file()})")
             _exporter_settings(endpoint, state.get("token"))
             emit(f"endpoint: {endpoint}")
             return
-        raise UserError(
-            f"error: a receiver for env {state.get('env')} is already running on port {state.get('port')} "
-            f"(pid {state.get('pid')}): run `doit ingest_stop` first"
-        )
-    token = args.token(config)
+        if not same:
+            held = f"a receiver for env {state.get('env')} is already running on port {state.get('port')}"
+            raise UserError(
+                f"error: {held} (pid {state.get('pid')})"
+                + (", so the token given was not applied" if asked else "")
+                + ": run `doit ingest_stop` first"
+            )
+        restart = True
     _ensure_deployed(config)
+    if restart:
+        emit(f"restarting the receiver for env {config.env} with the new token: the old one is refused now")
+        stop()
     proc = _spawn(config, host, port, token)
     try:
         _wait_healthy(endpoint, proc)
@@ -168,37 +141,26 @@ def _start() -> None:
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
         raise
-    path = state_file()
-    path.write_text("")
-    path.chmod(0o600)
-    doc = {
-        "pid": proc.pid,
-        "port": port,
-        "host": host,
-        "env": config.env,
-        "endpoint": endpoint,
-        "token": token,
-    }
-    path.write_text(json.dumps(doc))
+    write_state(
+        {
+            "pid": proc.pid,
+            "port": port,
+            "host": host,
+            "env": config.env,
+            "endpoint": endpoint,
+            "aws_endpoint": config.endpoint,
+            "token": token,
+        }
+    )
     emit(f"receiver started for env {config.env}, one line per request in {log_file()}")
     _exporter_settings(endpoint, token)
     emit(f"endpoint: {endpoint}")
 
 
-def stop() -> bool:
-    """Stop the receiver recorded in the state file; True when one was stopped."""
-    state = read_state()
-    state_file().unlink(missing_ok=True)
-    if state is None:
-        return False
-    terminate(int(state["pid"]))
-    return True
-
-
 @cli_action
 def _stop() -> None:
     args.check_keys()
-    emit("receiver stopped" if stop() else "no receiver was running")
+    emit("receiver stopped" if stop() is not None else "no receiver was running")
 
 
 def receiver_status(config: Config) -> dict[str, Any]:

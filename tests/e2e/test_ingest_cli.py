@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tasks.cli.ingest import STATE_DIR_VAR
+from tasks.receiver_ctl import STATE_DIR_VAR
 
 ROOT = Path(__file__).resolve().parents[2]
 

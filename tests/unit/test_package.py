@@ -100,6 +100,29 @@ def test_up_to_date_until_a_source_changes(
         request_cleanup()
 
 
+def test_a_build_says_what_it_builds_before_and_after(
+    ingest_zip: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """A build takes seconds (a deploy sat 16 s without a word): a line before it and one when done, on
+    stderr (the stdout of `plan format=json` is only its document); none when the zip is up to date."""
+    monkeypatch.setattr(cfg, "BUILD_DIR", tmp_path)  # a fresh build dir; the pip cache is the session's
+    config = cfg.load("local")
+    target = build_target(config.ingest.function, True)
+    art = package.ensure(config)
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines()[0] == (
+        f"building the ingest zip for env local ({target.runtime}, {target.architecture}) ..."
+    )
+    done = err.splitlines()[1]
+    assert re.fullmatch(
+        rf"built {re.escape(str(art.path))} \({art.path.stat().st_size} bytes\) in \d+\.\d s", done
+    )
+    assert art.sha256 == ingest_zip.sha256
+    assert package.ensure(config) == art
+    assert capsys.readouterr() == ("", "")
+
+
 def test_lambda_pins_are_the_runtime_pins() -> None:
     doc = tomllib.loads(package.PYPROJECT.read_text())
     runtime = {

@@ -12,14 +12,21 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.deploy_helpers import ROOT
 from tests.emulator.helpers import REGION, error_code
 
 # -- admin API -------------------------------------------------------------------------------------
 
 
 def test_health_and_reset_wipe_state(emulator):
+    """Health also says whose emulator it is: its checkout, data dir and pid (tasks/emulator_ctl.py)."""
     with urllib.request.urlopen(f"{emulator.endpoint}/_emulator/health") as resp:
-        assert json.loads(resp.read()) == {"status": "ok"}
+        assert json.loads(resp.read()) == {
+            "status": "ok",
+            "checkout": str(ROOT),
+            "data_dir": str(emulator.data_dir.resolve()),
+            "pid": os.getpid(),
+        }
     s3 = emulator.client("s3")
     s3.create_bucket(Bucket="reset-me")
     (emulator.data_dir / "stale.txt").write_text("x")
