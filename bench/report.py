@@ -4,51 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.budgets import (
+    ALARM_STATUS_READS,
+    BASE_READS,
+    COLD_LIMIT,
+    COLD_TABLE_CALLS,
+    INGEST_DEPLOY_READS,
+    INGEST_STATUS_READS,
+    NOOP_LIMIT,
+    PLAN_LIMIT,
+    RETENTION_DEPLOY_READS,
+    RETENTION_STATUS_READS,
+    RETENTION_TABLE_READ,
+    STATUS_LIMIT,
+    STREAM_TAG_READS,
+    TABLE_FORMULA,
+    TABLE_READS,
+    TABLES,
+)
 from bench.harness import STACK_SECONDS, STREAM_SECONDS, median
-
-# Issue 8's read budget of a converged env: 15 calls (a no-op deploy without ingest, the Firehose role
-# policy's GetRolePolicy included). What the design adds to it is named, call by call.
-BASE_READS = 15
-TABLES = 4  # the default signals: status reads each table's freshness
-# Issue 15 (ingest, on by default): "a converged deploy makes one read [of the zip key] and no writes".
-INGEST_DEPLOY_READS = ("s3:HeadObject of the zip's key",)
-# Status also reads the function itself: its state and code (GetFunction has no URL) and its URL's AuthType.
-INGEST_STATUS_READS = (*INGEST_DEPLOY_READS, "lambda:GetFunction", "lambda:GetFunctionUrlConfig")
-# Every stream's tags (firehose:ListTagsForDeliveryStream), so a changed tag (the env tag's rename
-# included) is updated in place: one read per stream of the default signals.
-STREAM_TAG_READS = TABLES
-# The tables step (tasks/steps/tables.py, kept_tables.py) on a converged env: the namespace's ListTables
-# (kept tables; status made it before as its tables check), the Iceberg REST endpoint's GetConfig (the
-# warehouse's prefix, once a run), and per table one LoadTable (its exact schema) and one
-# GetTableMaintenanceConfiguration.
-TABLE_READS = 1 + 1 + 2 * TABLES
-TABLE_FORMULA = (
-    f"s3tables:ListTables + s3tables:GetConfig + {TABLES} tables x "
-    "(s3tables:LoadTable + s3tables:GetTableMaintenanceConfiguration)"
-)
-# A cold deploy: per table the GetTableMaintenanceConfiguration that finds no table and its CreateTable,
-# the namespace's ListTables, and the stack step's GetTableBucket (a bucket a deleted stack kept is imported).
-COLD_TABLE_CALLS = 2 * TABLES + 2
-NOOP_LIMIT = BASE_READS + STREAM_TAG_READS + TABLE_READS + len(INGEST_DEPLOY_READS)
-PLAN_LIMIT = BASE_READS + STREAM_TAG_READS + TABLE_READS + len(INGEST_DEPLOY_READS)
-# The alarms live in the stack: status reads all of them, and their states, with one call.
-ALARM_STATUS_READS = ("cloudwatch:DescribeAlarms",)
-STATUS_LIMIT = (
-    BASE_READS + STREAM_TAG_READS + TABLE_READS + TABLES + len(INGEST_STATUS_READS) + len(ALARM_STATUS_READS)
-)
-COLD_LIMIT = 60 + COLD_TABLE_CALLS
-# Retention (retention_days, docs/retention.md) adds to a converged env only when a table has a window (the
-# bench env keeps every row, so its figures above do not include these): deploy and plan read the retention
-# zip's key and the retention function role's inline policy, and per table with a window its manifest list
-# (what the next run drops: an S3 GetObject of the table's storage on AWS, a file on the local AWS, so the
-# local AWS's counter does not see it); status reads the last run too. A converged deploy writes nothing.
-# tests/e2e/test_retention.py holds the same formula against the local AWS.
-RETENTION_DEPLOY_READS = (
-    "s3:HeadObject of the retention zip's key",
-    "iam:GetRolePolicy of the retention role",
-)
-RETENTION_TABLE_READ = "1 per table with a window: its manifest list (s3:GetObject on AWS)"
-RETENTION_STATUS_READS = (*RETENTION_DEPLOY_READS, "cloudwatch:GetMetricData of the last run")
 
 
 def _ingest(reads: tuple[str, ...]) -> str:
@@ -213,7 +187,7 @@ counter, with the four default signals (cold and no-op: the highest of the runs)
   step (tables outside the stack, docs/changing-tables.md) adds {TABLE_READS} reads: {TABLE_FORMULA}.
   Retention (retention_days; the bench env keeps every row) adds, only with a window:
   {RETENTION_FORMULA} (tests/e2e/test_retention.py checks it against the local AWS).
-- Send: `lake.sender.send` (what `doit send` runs: build the records, PutRecordBatch of <= 500 on a
+- Send: `tasks.send.send` (what `doit send` runs: build the records, PutRecordBatch of <= 500 on a
   small thread pool) for {r["send"]["records"]:,} records to one stream; the baseline is one PutRecord per
   record from one thread, same client settings, on a sample of {r["send"]["baseline_records"]:,} records.
 - Time to verified: `verify.delivery.check_delivery` (the check `pytest verify/` runs) for every signal at

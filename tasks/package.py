@@ -1,13 +1,13 @@
 """The Lambda zips, `build/ENV/ingest-<sha256>.zip` and `build/ENV/retention-<sha256>.zip`: deterministic,
 rebuilt only when their inputs change.
 
-The zip holds the handler's whole import closure: our modules (ingest/, lake/, the few tasks/ modules
-they import), the table contract (config/schemas/*.yaml, which tasks/schemas.py reads relative to itself)
-and the pinned wheels of pyproject's `lambda` extra, boto3/botocore included (the local AWS offers only
-the zip and the standard library). Wheels come from `pip install --platform ... --only-binary=:all:
---target`, cached per (platform, python, pins) under build/lambda-deps/, so a source change re-zips
-without reinstalling. Entries are sorted, dated 1980-01-01, mode 0644, with no .pyc and no scripts: the
-same sources and pins always give the same bytes.
+The zip holds the handler's whole import closure: our modules (ingest/ and lake/: ingest/ imports only
+lake/, tests/unit/test_layers.py keeps it so), the table contract (config/schemas/*.yaml, which
+lake/schemas.py reads relative to itself) and the pinned wheels of pyproject's `lambda` extra,
+boto3/botocore included (the local AWS offers only the zip and the standard library). Wheels come from `pip
+install --platform ... --only-binary=:all: --target`, cached per (platform, python, pins) under
+build/lambda-deps/, so a source change re-zips without reinstalling. Entries are sorted, dated 1980-01-01,
+mode 0644, with no .pyc and no scripts: the same sources and pins always give the same bytes.
 
 The retention function's zip (RETENTION) is built the same way from the `retention` and `lake` packages and
 pyproject's `retention-lambda` extra: pyiceberg's Avro manifest readers and writers and what they import,
@@ -31,9 +31,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tasks.config import BUILD_DIR, ROOT, Config
+from tasks.config import Config
 from tasks.errors import StepFailed, eprint
 from tasks.ingest_lambda import BuildTarget, build_target
+from tasks.paths import BUILD_DIR, ROOT
 
 PYPROJECT = ROOT / "pyproject.toml"
 PACKAGER = Path(__file__).resolve()
@@ -42,19 +43,7 @@ MANIFEST = "ingest.json"
 # Our modules in the zip: the handler's import closure (tests/test_package.py imports it from the zip alone).
 PACKAGES = ("ingest", "lake")
 # The local server (uvicorn, h11) and its entry point: never imported by the handler, so not in the zip.
-LOCAL_ONLY = ("ingest/__main__.py", "ingest/asgi.py", "ingest/server.py")
-TASKS_MODULES = (
-    "__init__",
-    "aws",
-    "config",
-    "errors",
-    "ingest_lambda",
-    "records",
-    "regions",
-    "schemas",
-    "settings",
-    "validation",
-)
+LOCAL_ONLY = ("ingest/asgi.py", "ingest/server.py")
 DATA_GLOBS = ("config/schemas/*.yaml",)
 RETENTION_PACKAGES = ("retention", "lake")
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
@@ -91,7 +80,6 @@ def source_files() -> list[Path]:
     """Our files in the ingest zip (doit's file_dep for `doit package`), sorted."""
     files = [p for pkg in PACKAGES for p in (ROOT / pkg).glob("*.py")]
     files = [p for p in files if p.relative_to(ROOT).as_posix() not in LOCAL_ONLY]
-    files += [ROOT / "tasks" / f"{m}.py" for m in TASKS_MODULES]
     files += [p for g in DATA_GLOBS for p in ROOT.glob(g)]
     return sorted(files)
 

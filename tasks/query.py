@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 from botocore.exceptions import ClientError
 
 from lake import duckdb_extensions
+from lake.signals import ALL_SIGNALS
 from tasks.errors import NotDeployed, StepFailed, UserError
 
 if TYPE_CHECKING:  # duckdb loads lazily: the other commands never need it
@@ -36,7 +37,6 @@ if TYPE_CHECKING:  # duckdb loads lazily: the other commands never need it
 # The extensions every query needs, and the two an s3:// warehouse adds.
 LOCAL_EXTENSIONS = ("avro", "iceberg")
 S3_EXTENSIONS = ("httpfs", "aws")
-ALL_SIGNALS = ("logs", "traces", "sum", "gauge", "histogram", "exp_histogram")
 _NOT_FOUND = ("NotFoundException", "NoSuchBucket", "NoSuchNamespace", "NoSuchTable")
 
 

@@ -1,7 +1,7 @@
 """The IAM policies of a Lambda function's role, evaluated on the calls the function makes.
 
 AWS judges every call a function makes by its execution role's policies. The local AWS evaluates them
-(moto's IAM policy evaluation, emulator/firehose/iam_policy.py, as for the Firehose role) on the calls the
+(moto's IAM policy evaluation, emulator/iam/policy.py, as for the Firehose role) on the calls the
 tool's functions make that their role grants: the S3 Tables Iceberg REST endpoint (emulator/s3tables/rest.py
 asks `require` for each call) and CloudWatch PutMetricData (`cloudwatch:namespace` read as a condition key).
 A caller is a function's when its access key is one Lambda gave a worker (emulator/lambda_/models.py
@@ -22,7 +22,7 @@ import threading
 
 from emulator.core.exceptions import AwsError
 from emulator.core.registry import OverrideRequest, OverrideResponse, register, register_reset
-from emulator.firehose.iam_policy import Need, find_role, first_denied
+from emulator.iam.policy import Need, find_role, first_denied
 
 _lock = threading.Lock()
 _workers: dict[str, tuple[str, str]] = {}  # access key -> (account, role ARN) of a Lambda worker

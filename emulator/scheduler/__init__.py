@@ -6,3 +6,5 @@ the clock), checks its role as EventBridge Scheduler would, and invokes its Lamb
 with its input, context attributes filled in. The CloudFormation type is
 emulator/cloudformation/resources/scheduler.py.
 """
+
+from emulator.scheduler import responses  # noqa: F401

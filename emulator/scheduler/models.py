@@ -81,8 +81,7 @@ def _input(firing: Firing, execution: str) -> bytes:
 
 def _invoke(firing: Firing) -> None:
     """Assume the target's role as Scheduler does, check it may invoke the function, invoke (Event)."""
-    from emulator.firehose.iam_policy import Need, find_role, first_denied
-    from emulator.iam.trust import trusts_service
+    from emulator.iam.policy import Need, find_role, first_denied, trusts_service
     from emulator.lambda_ import models as lambda_models
     from emulator.lambda_.exceptions import LambdaError
     from emulator.lambda_.responses import run
