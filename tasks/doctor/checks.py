@@ -321,7 +321,7 @@ class Doctor:
 
         self.step("stack")  # publishes the stack's outputs (the function's name, the secret's ARN)
         for check in run_checks(self.ctx):
-            yield self.finding(ENTRY_INGEST, check.cause, check.ok, check.found)
+            yield self.finding(ENTRY_INGEST, check.cause, check.ok, check.found, check.fix)
 
     # retention: its function, role and schedule (tasks/doctor/retention.py) --------------------------
     def retention(self) -> Iterator[Finding]:
@@ -338,7 +338,7 @@ class Doctor:
             "; ".join(f"{c.resource}: {c.reason}" for c in role.diff.changes),
         )
         for check in run_checks(self.ctx):
-            yield self.finding(ENTRY_RETENTION, check.cause, check.ok, check.found)
+            yield self.finding(ENTRY_RETENTION, check.cause, check.ok, check.found, check.fix)
 
     # the stack's alarms: each in ALARM mapped to a cause found above (tasks/doctor/alarms.py) -----------
     def alarms(self) -> Iterator[Finding]:
