@@ -103,4 +103,3 @@ def test_a_disabled_schedule_is_a_missing_run_that_alarms_and_doctor_names(emula
     doctor = doit(emulator, tmp_path, "doctor", *rh.ARGS)
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
     assert f"OK    alarm {missing} is OK" in doctor.stdout
-
