@@ -22,7 +22,7 @@ from tasks.doctor.ingest import Check, read_facts, role_policies
 from tasks.errors import error_code
 from tasks.step import Context
 
-ENTRY_RETENTION = "Retention (the stack's retention function, its role and its daily schedule); no seed entry"
+ENTRY_RETENTION = "Retention (the stack's retention function, its role and its daily schedule)"
 TABLE_ACTIONS = (
     "s3tables:GetTableMetadataLocation",
     "s3tables:GetTableData",
