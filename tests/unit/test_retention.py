@@ -82,12 +82,15 @@ def test_retention_settings_default_to_keeping_everything_and_a_signal_overrides
     assert {"retention_days", "retention.logs", "retention.exp_histogram"} <= set(cfg.setting_keys())
 
 
+RULE = "an integer from 1 to 36500, or null"
+
+
 @pytest.mark.parametrize(
     ("key", "value", "words"),
     [
-        ("retention_days", "0", "retention_days=0 is out of range: must be an integer from 1 to 36500, or null"),
+        ("retention_days", "0", f"retention_days=0 is out of range: must be {RULE}"),
         ("retention_days", "36501", "retention_days=36501 is out of range"),
-        ("retention_days", "thirty", "retention_days='thirty' is invalid: must be an integer from 1 to 36500, or null"),
+        ("retention_days", "thirty", f"retention_days='thirty' is invalid: must be {RULE}"),
         ("retention.traces", "-1", "retention.traces=-1 is out of range"),
     ],
 )
