@@ -29,6 +29,7 @@ from tasks.settings import (
     Config,
     FirehoseSettings,
     IngestSettings,
+    RetentionSettings,
     TableSettings,
 )
 from tasks.settings_table import (
@@ -170,6 +171,14 @@ def _readers(raw: Any, region: str) -> tuple[str, ...]:
             "people one IAM role and name that role"
         )
     return tuple(raw)
+
+
+def _retention(days: Any, raw: Any) -> RetentionSettings:
+    """`retention_days` and `retention.SIGNAL`: whole days in their rows' bounds, or null (the signal: the
+    env's value; the env: keep every row)."""
+    per = raw if isinstance(raw, dict) else {}
+    by_signal = {s: integer(f"retention.{s}", per.get(s)) for s in ALL_SIGNALS}
+    return RetentionSettings(integer("retention_days", days), by_signal)
 
 
 def _ingest(raw: Any) -> IngestSettings:
@@ -343,4 +352,5 @@ def validate(env: str, c: dict[str, Any]) -> Config:
         caller_principal=caller,
         alarms=_alarms(c.get("alarms"), region, firehose.buffering_interval_seconds),
         readers=_readers(c.get("readers"), region),
+        retention=_retention(c.get("retention_days"), c.get("retention")),
     )

@@ -21,6 +21,7 @@ FAMILIES = (
     "sns",
     "athena",
     "managed_policy",
+    "scheduler",
 )
 
 for _family in FAMILIES:
