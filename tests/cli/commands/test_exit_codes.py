@@ -20,6 +20,7 @@ import pytest
 from tasks.errors import (
     EXIT_CHANGES,
     EXIT_CREDENTIALS,
+    EXIT_DOIT,
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
@@ -73,7 +74,7 @@ def _errors(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("error:")]
 
 
-def test_missing_credentials_exit_3_from_every_command_with_nothing_sent(tmp_path):
+def test_missing_credentials_exit_7_from_every_command_with_nothing_sent(tmp_path):
     # 127.0.0.2 is not "this machine's emulator" to the tool, so no test credentials are filled in.
     with _listener("127.0.0.2") as (endpoint, sock):
         env = no_credentials_env(endpoint)
@@ -139,6 +140,14 @@ def test_a_typo_on_the_command_line_is_refused_naming_the_key_before_any_call(em
     assert total_calls(emulator) == 0
 
 
+def test_a_mistyped_task_name_is_doits_own_code_never_the_credentials_one(emulator, tmp_path):
+    emulator.reset_calls()
+    proc = doit(emulator, tmp_path, "plna", "env=local")
+    assert proc.returncode == EXIT_DOIT != EXIT_CREDENTIALS, (proc.stdout, proc.stderr)
+    assert "plna" in proc.stderr
+    assert total_calls(emulator) == 0
+
+
 def _service_endpoints(endpoint: str) -> dict[str, str]:
     """Point botocore at the local AWS per service (AWS_ENDPOINT_URL_<SERVICE>): the tool's config then
     names no endpoint, as for a real account, yet any call it made would land on the local AWS's counter."""
@@ -183,18 +192,22 @@ def test_an_env_without_a_config_file_is_refused_before_any_call(emulator, tmp_p
         (("plan", NO_INGEST), EXIT_OK),  # an env not deployed yet: everything to create
         (("send", NO_INGEST), EXIT_FAILED),  # not deployed
         (("plan", "frce=1"), EXIT_USAGE),  # a mistyped key
+        (("plna",), EXIT_DOIT),  # a task name doit does not know: doit's own code
         (("plan", "detailed=1", NO_INGEST), EXIT_CHANGES),
     ],
-    ids=["0", "1", "2", "5"],
+    ids=["0", "1", "2", "3", "5"],
 )
 def test_each_exit_path_through_a_real_doit_process(emulator, tmp_path, args, code):
     proc = doit_cli(emulator, tmp_path, *args, "env=local")
     assert proc.returncode == code, (args, proc.stdout[-2000:], proc.stderr)
     assert "Traceback" not in proc.stderr
-    assert len(_errors(proc.stderr)) == (0 if code in (EXIT_OK, EXIT_CHANGES) else 1), proc.stderr
+    if code == EXIT_DOIT:  # doit's own message, naming what it refused
+        assert "plna" in proc.stderr, proc.stderr
+    else:  # ours: one line, or none
+        assert len(_errors(proc.stderr)) == (0 if code in (EXIT_OK, EXIT_CHANGES) else 1), proc.stderr
 
 
-def test_missing_credentials_exit_3_through_a_real_doit_process(tmp_path):
+def test_missing_credentials_exit_7_through_a_real_doit_process(tmp_path):
     with _listener("127.0.0.2") as (endpoint, sock):
         proc = subprocess.run(
             [*DOIT, "--db-file", str(tmp_path / "doit-deps.json"), "plan", "env=local", NO_INGEST],

@@ -15,7 +15,7 @@ from tests.unit.lake.test_regions import ACCOUNT, REFUSED
 
 
 def _client(emulator: Any, service: str, region: str) -> Any:
-    return boto3.session.Session().client(
+    return boto3.session.Session().client(  # type: ignore[call-overload]  # a service named at run time
         service,
         endpoint_url=emulator.endpoint,
         region_name=region,

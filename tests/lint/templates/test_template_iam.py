@@ -47,6 +47,8 @@ def _fake_attributes(doc: dict[str, Any], region: str) -> dict[str, str]:
             attrs[f"{name}.Arn"] = f"arn:aws:kms:{region}:{ACCOUNT}:key/{attrs[name]}"
         elif kind == "AWS::SQS::Queue":
             attrs[f"{name}.Arn"] = f"arn:aws:sqs:{region}:{ACCOUNT}:{name}-AbCdEf"
+        elif kind == "AWS::Lambda::Function":
+            attrs[f"{name}.Arn"] = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{props['FunctionName']}"
         elif kind == "AWS::SNS::Topic":  # Ref is the ARN
             attrs[name] = f"arn:aws:sns:{region}:{ACCOUNT}:{props['TopicName']}"
     for name, r in res.items():
@@ -89,6 +91,8 @@ def _policies(doc: dict[str, Any], region: str) -> list[tuple[str, str, dict[str
             for pol in props.get("Policies", []):
                 resolved = _resolve(pol["PolicyDocument"], region, attrs)
                 found.append((f"{name}.{pol['PolicyName']}", "identity", resolved))
+        elif res["Type"] == "AWS::IAM::ManagedPolicy":
+            found.append((name, "identity", _resolve(props["PolicyDocument"], region, attrs)))
         elif res["Type"] in ("AWS::S3::BucketPolicy", "AWS::SNS::TopicPolicy"):
             found.append((f"{name}", "resource", _resolve(props["PolicyDocument"], region, attrs)))
     return found
@@ -157,9 +161,10 @@ def test_template_policies_pass_parliament(env):
             role_arn = f"arn:aws:iam::{ACCOUNT}:role/firehoserole-generated"
             assert _parliament(policy, kind, role_arn) == [], where
             assert _writes_on_star(policy) == [], where
-    # Per signal set the Firehose role's and the ingest role's policies; two trusts, one bucket policy; and
-    # the ingest role under ingest.auth=iam (no token to read).
-    assert len(seen) == 2 * len(signal_sets) + 3 + 1
+    # Per signal set the Firehose role's and the ingest role's policies; two trusts, one bucket policy, the
+    # readers' managed policy (the same for every signal set), and the ingest role under ingest.auth=iam (no
+    # token to read).
+    assert len(seen) == 2 * len(signal_sets) + 4 + 1
 
 
 def test_lf_role_documents_pass_parliament():
