@@ -47,7 +47,7 @@ COLD_TABLE_CALLS = 2 * TABLES + 2
 # zip's key and the retention function role's inline policy, and per table with a window its manifest list
 # (what the next run drops: an S3 GetObject of the table's storage on AWS, a file on the local AWS, so the
 # local AWS's counter does not see it); status reads the last run too. A converged deploy writes nothing.
-# Each read is named "service:Operation ..." (tests/e2e/test_retention.py counts them by that name).
+# Each read is named "service:Operation ..." (tests/cli/commands/test_retention.py counts them by that name).
 RETENTION_DEPLOY_READS = (
     "s3:HeadObject of the retention zip's key",
     "iam:GetRolePolicy of the retention role",

@@ -1,5 +1,5 @@
 """Rows of chosen days, written through the local Firehose, and the table's files and rows read back, for
-the retention tests (tests/e2e/test_retention*.py)."""
+the retention tests (tests/cli/*/test_retention*.py)."""
 
 from __future__ import annotations
 

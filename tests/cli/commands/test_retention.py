@@ -13,9 +13,9 @@ from bench.budgets import RETENTION_DEPLOY_READS, RETENTION_STATUS_READS
 from lake import iceberg_rest
 from tasks import retention
 from tasks.aws import Clients
+from tests.cli import retention_helpers as rh
+from tests.cli.alarm_helpers import next_minute
 from tests.deploy_helpers import config, deploy, doit, mutating, run
-from tests.e2e import retention_helpers as rh
-from tests.e2e.alarm_helpers import next_minute
 
 
 def _cutoff(output: str) -> date:

@@ -11,9 +11,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tasks.step import Options
+from tests.cli import readers_helpers as rh
+from tests.cli.readers_helpers import ANALYST, GRAFANA, READ, RECORD
 from tests.deploy_helpers import deploy, doit, mutating, run
-from tests.e2e import readers_helpers as rh
-from tests.e2e.readers_helpers import ANALYST, GRAFANA, READ, RECORD
 
 
 @pytest.fixture

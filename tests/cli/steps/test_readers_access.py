@@ -12,8 +12,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tasks.records import encode, make_records
+from tests.cli import readers_helpers as rh
 from tests.deploy_helpers import deploy
-from tests.e2e import readers_helpers as rh
 
 
 @pytest.fixture

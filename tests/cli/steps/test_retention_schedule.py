@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from tests.cli import retention_helpers as rh
+from tests.cli.alarm_helpers import clock_now, next_minute, states
 from tests.deploy_helpers import config, deploy, doit
-from tests.e2e import retention_helpers as rh
-from tests.e2e.alarm_helpers import clock_now, next_minute, states
 from tests.waiting import wait_for
 
 DAY = 86_400

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from tasks import config as config_mod
+from tests.cli import retention_helpers as rh
+from tests.cli import verify_helpers as vh
+from tests.cli.alarm_helpers import clock_now, next_minute, states
 from tests.deploy_helpers import config, deploy, doit
-from tests.e2e import retention_helpers as rh
-from tests.e2e import verify_helpers as vh
-from tests.e2e.alarm_helpers import clock_now, next_minute, states
 
 HOUR = 3600
 

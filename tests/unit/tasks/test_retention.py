@@ -14,7 +14,7 @@ from retention.windows import EPOCH_DAY, cutoff_day, day_text, days_text, format
 from tasks import config as cfg
 from tasks.errors import UserError
 from tasks.retention import reclaim_days
-from tests.unit.template_helpers import DOIT, ROOT, no_credentials_env, recording_endpoint
+from tests.unit.tasks.template.helpers import DOIT, ROOT, no_credentials_env, recording_endpoint
 
 
 def _day(d: date) -> int:

@@ -13,7 +13,7 @@ from tasks import settings_doc
 from tasks.errors import UserError
 from tasks.settings_table import SETTINGS, TABLE, Kind
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_defaults_yaml_is_the_table_written_out():

@@ -12,8 +12,8 @@ import yaml
 
 from tasks import alarms, template
 from tasks import config as cfg
-from tests.unit.template.rendered import ACCOUNT, _alarm_variant
-from tests.unit.template.test_template_iam import _parliament, _policies, _writes_on_star
+from tests.lint.templates.test_template_iam import _parliament, _policies, _writes_on_star
+from tests.unit.tasks.template.rendered import ACCOUNT, _alarm_variant
 
 RETENTION_TYPES = {
     "RetentionLogGroup": "AWS::Logs::LogGroup",
