@@ -1,11 +1,11 @@
 """`doit destroy env=ENV force=1`: delete everything of one env, keep the account-level setup.
 
 Order: the streams (they write into the tables and use the stack's role) until gone, the Firehose role's
-Lake Formation grants, the error bucket's objects (every version), then the stack, which keeps the table
-bucket and its namespace (DeletionPolicy), then every table (kept ones included), the namespaces and the
-table bucket through the S3 Tables API: the tables were never the stack's. A stack deployed while stacks
-held the tables cannot delete its non-empty bucket: its tables and namespaces go through the S3 Tables API
-and the stack delete is retried. The LF role, admins, registration, catalog and catalog grant stay: other
+Lake Formation grants, the objects (every version) of the error bucket and of the Athena results bucket,
+then the stack, which keeps the table bucket and its namespace (DeletionPolicy), then every table (kept
+ones included), the namespaces and the table bucket through the S3 Tables API: the tables were never the
+stack's. A stack deployed while stacks held the tables cannot delete its non-empty bucket: its tables and
+namespaces go through the S3 Tables API and the stack delete is retried. The LF role, admins, registration, catalog and catalog grant stay: other
 envs of the account use them. The env's receiver running here (`doit ingest`) is stopped once the delete is
 confirmed: without its streams it could only answer 503.
 """
@@ -52,12 +52,27 @@ class Inventory:
     namespaces: list[str] = field(default_factory=list)
     error_bucket: str | None = None
     error_objects: int = 0
+    results_bucket: str | None = None  # the Athena workgroup's query results (templates/athena.yaml.j2)
+    results_objects: int = 0
     grants: list[dict[str, Any]] = field(default_factory=list)
     ingest_function: str | None = None  # the stack's function: it, its URL and its secret go with the stack
 
     @property
     def empty(self) -> bool:
-        return not (self.streams or self.stack_id or self.bucket_arn or self.error_bucket or self.grants)
+        return not (
+            self.streams
+            or self.stack_id
+            or self.bucket_arn
+            or self.error_bucket
+            or self.results_bucket
+            or self.grants
+        )
+
+    @property
+    def object_buckets(self) -> list[str]:
+        """The stack's buckets of objects, emptied before the stack's delete (CloudFormation deletes no
+        bucket with objects in it)."""
+        return [b for b in (self.error_bucket, self.results_bucket) if b]
 
     def lines(self) -> list[str]:
         out = [f"firehose stream {n}" for n in self.streams]
@@ -65,6 +80,10 @@ class Inventory:
             out.append(f"{len(self.grants)} Lake Formation grant(s) to {self.role_arn}")
         if self.error_bucket:
             out.append(f"error bucket {self.error_bucket} with {self.error_objects} object version(s)")
+        if self.results_bucket:
+            out.append(
+                f"Athena results bucket {self.results_bucket} with {self.results_objects} object version(s)"
+            )
         if self.stack_id:
             out.append(
                 f"stack {self.stack_id.split('/')[1] if '/' in self.stack_id else self.stack_id} "
@@ -146,6 +165,10 @@ def inventory(ctx: Context) -> Inventory:
     versions = _error_versions(ctx, bucket)
     if versions is not None:
         inv.error_bucket, inv.error_objects = bucket, len(versions)
+    results = cfg.athena_results_bucket_name(ctx.account_id)
+    versions = _error_versions(ctx, results)
+    if versions is not None:
+        inv.results_bucket, inv.results_objects = results, len(versions)
     if inv.role_arn:
         inv.grants = _role_grants(ctx, inv.role_arn, inv)
     return inv
@@ -253,6 +276,9 @@ def destroy(ctx: Context, force: bool) -> int:
     if inv.error_bucket:
         n = _empty_bucket(ctx, inv.error_bucket)
         ctx.say(f"emptied error bucket {inv.error_bucket} ({n} object version(s))")
+    if inv.results_bucket:
+        n = _empty_bucket(ctx, inv.results_bucket)
+        ctx.say(f"emptied Athena results bucket {inv.results_bucket} ({n} object version(s))")
     if inv.stack_id:
         status = stack_events.delete_stack(ctx, inv.stack_id)
         if status == "DELETE_FAILED":
@@ -263,8 +289,8 @@ def destroy(ctx: Context, force: bool) -> int:
                     "the S3 Tables API, then deleting the stack again"
                 )
                 _delete_tables(ctx, inv.bucket_arn)
-                if inv.error_bucket:
-                    _empty_bucket(ctx, inv.error_bucket)
+                for bucket in inv.object_buckets:
+                    _empty_bucket(ctx, bucket)
                 status = stack_events.delete_stack(ctx, inv.stack_id)
         if status != "DELETE_COMPLETE":
             raise StepFailed(
@@ -276,9 +302,10 @@ def destroy(ctx: Context, force: bool) -> int:
         _delete_tables(ctx, inv.bucket_arn)
         ctx.clients.s3tables.delete_table_bucket(tableBucketARN=inv.bucket_arn)
         ctx.say(f"deleted table bucket {inv.bucket_arn}")
-    if inv.error_bucket and _error_versions(ctx, inv.error_bucket) is not None:
-        _empty_bucket(ctx, inv.error_bucket)
-        ctx.clients.s3.delete_bucket(Bucket=inv.error_bucket)
-        ctx.say(f"deleted error bucket {inv.error_bucket}")
+    for bucket in inv.object_buckets:
+        if _error_versions(ctx, bucket) is not None:
+            _empty_bucket(ctx, bucket)
+            ctx.clients.s3.delete_bucket(Bucket=bucket)
+            ctx.say(f"deleted bucket {bucket}")
     emit(f"destroy env={ctx.config.env}: done; kept: {kept(ctx)}; {ctx.clients.counter.summary()}")
     return 0

@@ -1,4 +1,5 @@
-"""DuckDB over the env's Iceberg tables: one view per signal, read-only, no download ever.
+"""DuckDB over the env's Iceberg tables: one view per signal, read-only, no download ever (the engine
+`doit query engine=duckdb` runs, tasks/engines/duckdb.py; and the one read-only check every engine makes).
 
 Each table's current metadata file comes from S3 Tables' GetTableMetadataLocation (one read per table,
 through the same boto3 session as every other command); DuckDB's `iceberg` extension scans it. Locally
@@ -24,7 +25,8 @@ from urllib.parse import urlparse
 
 from botocore.exceptions import ClientError
 
-from lake import duckdb_extensions
+from lake import duckdb_extensions, duckdb_trino
+from tasks.engines.base import QueryError, Result, Statement
 from tasks.errors import NotDeployed, StepFailed, UserError
 
 if TYPE_CHECKING:  # duckdb loads lazily: the other commands never need it
@@ -180,6 +182,7 @@ def setup_sql(tables: Sequence[TableRef], creds: S3Credentials | None) -> list[s
     remote = any(not t.metadata_location.startswith("file://") for t in tables)
     names = LOCAL_EXTENSIONS + (S3_EXTENSIONS if remote else ())
     sql = [f"LOAD {literal(str(extension_file(n)))}" for n in names]
+    sql += duckdb_trino.MACROS  # Trino's to_unixtime, from_unixtime, approx_percentile: Grafana's SQL runs
     if remote:
         if creds is None:
             raise ValueError("an s3:// warehouse needs credentials")
@@ -314,23 +317,26 @@ def check_tables(sql: str, config: Config, tables: Sequence[str] | None = None) 
         raise UserError(f"error: no table {name!r} in env {config.env}: its tables are {have}")
 
 
-@dataclass
-class Result:
-    columns: list[str]
-    types: list[str]
-    rows: list[tuple[Any, ...]]
-    truncated: bool
-    limit: int
-    explain: bool = False
+def check(sql: str, config: Config, tables: Sequence[str] | None = None) -> Statement:
+    """The one read-only check, the same for every engine and before any AWS call: one SELECT (or EXPLAIN
+    of one) naming only the env's tables (`tables`, once known), as its text without a trailing `;`."""
+    import duckdb
+
+    parsed = check_sql(sql)
+    check_tables(parsed.query, config, tables)
+    text = parsed.query.strip()
+    if text.endswith(";"):
+        text = text[:-1].rstrip()
+    return Statement(text, parsed.type == duckdb.StatementType.EXPLAIN)
 
 
-def run(conn: duckdb.DuckDBPyConnection, stmt: duckdb.Statement, limit: int) -> Result:
+def run(conn: duckdb.DuckDBPyConnection, stmt: Statement, limit: int) -> Result:
     """Execute the checked statement; fetch at most `limit` rows (0: all), and know whether more exist."""
     import duckdb
 
     failure = None
     try:
-        cur = conn.execute(stmt)
+        cur = conn.execute(stmt.sql)
         rows = cur.fetchall() if limit == 0 else cur.fetchmany(limit + 1)
     except duckdb.Error as exc:
         failure = first_line(exc)
@@ -346,9 +352,8 @@ def run(conn: duckdb.DuckDBPyConnection, stmt: duckdb.Statement, limit: int) -> 
         rows=rows[:limit] if truncated else rows,
         truncated=truncated,
         limit=limit,
-        explain=stmt.type == duckdb.StatementType.EXPLAIN,
+        explain=stmt.explain,
     )
 
 
-class QueryError(UserError):
-    """DuckDB refused the query (syntax, binder, catalog): one line, exit 2, like any bad input."""
+__all__ = ["QueryError", "Result", "Statement"]  # re-exported: the engines' shared types

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from tasks.athena_settings import AthenaSettings
 from tasks.errors import UserError
 from tasks.ingest_lambda import LambdaSettings, lambda_settings
 from tasks.regions import arn, partition
@@ -63,6 +64,9 @@ SETTINGS: dict[str, str] = {
     "alarms.email": _OPT_STR,
     "alarms.topic_arn": _OPT_STR,
     "alarms.freshness_seconds": _OPT_INT,
+    # Athena: the stack's workgroup and results bucket, `doit query engine=athena` (tasks/athena_settings.py).
+    "athena.results_expiry_days": _INT,
+    "athena.bytes_scanned_cutoff_mb": _OPT_INT,
 }
 
 
@@ -162,6 +166,7 @@ class Config:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     caller_principal: str | None = None
     alarms: AlarmSettings = field(default_factory=AlarmSettings)
+    athena: AthenaSettings = field(default_factory=AthenaSettings)
 
     # -- names: the only place they are derived --------------------------------------------------
     @property
@@ -263,6 +268,21 @@ class Config:
         """The stack's SNS topic when `alarms.email` is set."""
         return f"{self.stack_name}-alarms"
 
+    # -- Athena (templates/athena.yaml.j2, tasks/engines/athena.py) -----------------------------------------
+    @property
+    def athena_workgroup(self) -> str:
+        """The stack's Athena workgroup: `doit query engine=athena` and Grafana's data source run in it."""
+        return self.stack_name
+
+    @property
+    def athena_catalog(self) -> str:
+        """The table bucket as Athena names its catalog (the federated Glue catalog's child)."""
+        return f"{CATALOG_NAME}/{self.table_bucket_name}"
+
+    def athena_results_bucket_name(self, account_id: str) -> str:
+        """Where the workgroup writes query results (as long as the error bucket's name: same env limit)."""
+        return f"{self.stack_name}-athena-{account_id}-{self.region}"
+
     @property
     def all_tags(self) -> dict[str, str]:
         """Config tags plus the env tag, sorted by key: what every taggable resource carries."""
@@ -299,4 +319,5 @@ class Config:
             "caller_principal": self.caller_principal,
             "ingest_function": vars(self.ingest.function).copy(),
             "alarms": vars(self.alarms).copy(),
+            "athena": vars(self.athena).copy(),
         }

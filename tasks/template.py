@@ -30,6 +30,10 @@ Stack outputs (stable names; later steps read them, so never rename one):
     IngestAuth           token | iam
   and with alarms.email (templates/alarms.yaml.j2):
     AlarmTopicArn        the SNS topic the alarms notify
+  and always (templates/athena.yaml.j2):
+    AthenaWorkGroup      the env's Athena workgroup (named as the stack)
+    AthenaResultsBucket  the bucket its query results go to (STACK-athena-ACCOUNT-REGION)
+    AthenaResultsBucketArn its ARN
 """
 
 from __future__ import annotations
@@ -76,6 +80,8 @@ INGEST_OUTPUT_KEYS: tuple[str, ...] = (
 INGEST_TEMPLATES = ("ingest.yaml.j2", "ingest_outputs.yaml.j2")
 ALARM_OUTPUT_KEYS: tuple[str, ...] = ("AlarmTopicArn",)
 ALARM_TEMPLATES = ("alarms.yaml.j2", "alarms_outputs.yaml.j2")
+ATHENA_OUTPUT_KEYS: tuple[str, ...] = ("AthenaWorkGroup", "AthenaResultsBucket", "AthenaResultsBucketArn")
+ATHENA_TEMPLATES = ("athena.yaml.j2", "athena_outputs.yaml.j2")
 
 # Files the rendered output depends on (besides the config files and the signals' schema files).
 SOURCE_FILES: tuple[Path, ...] = (
@@ -84,6 +90,7 @@ SOURCE_FILES: tuple[Path, ...] = (
     TEMPLATE_DIR / LF_POLICY_TEMPLATE,
     *(TEMPLATE_DIR / t for t in INGEST_TEMPLATES),
     *(TEMPLATE_DIR / t for t in ALARM_TEMPLATES),
+    *(TEMPLATE_DIR / t for t in ATHENA_TEMPLATES),
     Path(__file__).resolve(),
 )
 
@@ -108,7 +115,7 @@ def output_keys(config: Config) -> list[str]:
         keys += [k for k in INGEST_OUTPUT_KEYS if fn.auth == "token" or k != "IngestTokenSecretArn"]
     if config.alarms.email:
         keys += list(ALARM_OUTPUT_KEYS)
-    return keys
+    return keys + list(ATHENA_OUTPUT_KEYS)
 
 
 def table_logical_id(signal: str) -> str:

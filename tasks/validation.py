@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from lake.lambda_facts import has_function_urls
+from tasks.athena_settings import athena_settings
 from tasks.errors import UserError
 from tasks.regions import (
     _REGION_RE,
@@ -308,4 +309,5 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
         ingest=ingest,
         caller_principal=caller,
         alarms=_alarms(c.get("alarms"), region, firehose.buffering_interval_seconds),
+        athena=athena_settings(c.get("athena")),
     )

@@ -43,6 +43,7 @@ COMMAND_VARS = (
     "token",
     "output",
     "drop",
+    "engine",
 )
 
 
@@ -188,6 +189,11 @@ def limit() -> int:
     if n < 0:
         raise UserError(f"error: limit={value!r} is invalid: must be an integer >= 0 (0 shows every row)")
     return n
+
+
+def engine(names: tuple[str, ...]) -> str:
+    """`doit query engine=NAME`: one of the registered engines (tasks/engines/), the first by default."""
+    return choice("engine", names)
 
 
 def sql() -> str | None:
