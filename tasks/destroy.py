@@ -5,9 +5,10 @@ Lake Formation grants, the objects (every version) of the error bucket and of th
 then the stack, which keeps the table bucket and its namespace (DeletionPolicy), then every table (kept
 ones included), the namespaces and the table bucket through the S3 Tables API: the tables were never the
 stack's. A stack deployed while stacks held the tables cannot delete its non-empty bucket: its tables and
-namespaces go through the S3 Tables API and the stack delete is retried. The LF role, admins, registration, catalog and catalog grant stay: other
-envs of the account use them. The env's receiver running here (`doit ingest`) is stopped once the delete is
-confirmed: without its streams it could only answer 503.
+namespaces go through the S3 Tables API and the stack delete is retried. The LF role, admins,
+registration, catalog and catalog grant stay: other envs of the account use them. The env's receiver
+running here (`doit ingest`) is stopped once the delete is confirmed: without its streams it could only
+answer 503.
 """
 
 from __future__ import annotations
