@@ -182,7 +182,6 @@ def setup_sql(tables: Sequence[TableRef], creds: S3Credentials | None) -> list[s
     remote = any(not t.metadata_location.startswith("file://") for t in tables)
     names = LOCAL_EXTENSIONS + (S3_EXTENSIONS if remote else ())
     sql = [f"LOAD {literal(str(extension_file(n)))}" for n in names]
-    sql += duckdb_trino.MACROS  # Trino's to_unixtime, from_unixtime, approx_percentile: Grafana's SQL runs
     if remote:
         if creds is None:
             raise ValueError("an s3:// warehouse needs credentials")
@@ -191,6 +190,7 @@ def setup_sql(tables: Sequence[TableRef], creds: S3Credentials | None) -> list[s
         sql.append(
             f"CREATE VIEW {ident(t.signal)} AS SELECT * FROM iceberg_scan({literal(t.metadata_location)})"
         )
+    sql += duckdb_trino.MACROS  # Trino's to_unixtime, from_unixtime, approx_percentile: Grafana's SQL runs
     prefixes = ", ".join(literal(p) for p in allowed_prefixes(tables))
     sql += [
         "SET TimeZone = 'UTC'",  # Iceberg `timestamp` is UTC: now(), current_date and casts agree with it

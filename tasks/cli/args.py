@@ -44,6 +44,7 @@ COMMAND_VARS = (
     "output",
     "drop",
     "engine",
+    "role",
 )
 
 
@@ -242,6 +243,38 @@ def output(config: Config) -> Path:
     path = Path(value).expanduser().resolve()
     if path.is_dir():
         raise UserError(f"error: output={value!r} is a directory: must be a file path for the template")
+    return path
+
+
+_ROLE_RE = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):iam::\d{12}:role(/[\x21-\x2e\x30-\x7e]+)*/[\w+=,.@-]{1,64}$"
+)
+
+
+def role_arn(config: Config) -> str | None:
+    """`doit connect grafana role=ARN`: the role Grafana's data source assumes (None: the default chain)."""
+    value = get_var("role", None)
+    if value is None or not str(value).strip():
+        return None
+    match = _ROLE_RE.fullmatch(str(value))
+    if not match or match["partition"] != config.partition:
+        raise UserError(
+            f"error: role={value!r} is invalid: must be an IAM role ARN of {config.region}'s partition, "
+            f"arn:{config.partition}:iam::ACCOUNT:role/NAME (path included)"
+        )
+    return str(value)
+
+
+def output_dir(config: Config, name: str) -> Path:
+    """`output=DIR` for a command that writes several files: a folder (build/ENV/NAME when not given)."""
+    value = get_var("output", None)
+    if value is None:
+        return config.build_dir / name
+    if not str(value).strip():
+        raise UserError(f"error: output='' is invalid: must be a folder for the {name} files")
+    path = Path(value).expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        raise UserError(f"error: output={value!r} is a file: must be a folder for the {name} files")
     return path
 
 

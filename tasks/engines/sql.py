@@ -58,8 +58,8 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "rows per table per day (each day is its own partition)",
         ("logs", "traces"),
-        "select 'logs' as t, CAST(\"timestamp\" AS date) as utc_day, count(*) as n from logs group by 1, 2 "
+        "select 'logs' as t, CAST(\"timestamp\" AS date) as day, count(*) as n from logs group by 1, 2 "
         "union all select 'traces', CAST(\"timestamp\" AS date), count(*) from traces group by 1, 2 "
-        "order by t, utc_day",
+        "order by t, day",
     ),
 )
