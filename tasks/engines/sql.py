@@ -47,7 +47,7 @@ QUESTIONS: tuple[Question, ...] = (
         "the slowest spans today (duration is milliseconds)",
         ("traces",),
         'select "timestamp", service_name, span_name, duration, trace_id from traces where '
-        '"timestamp" >= CAST(current_date AS timestamp) order by duration desc limit 20',
+        '"timestamp" >= CAST(current_date AS timestamp) order by duration desc, "timestamp" limit 20',
     ),
     Question(
         "a metric's values per minute",
