@@ -50,7 +50,7 @@ class Dashboard:
 
 def _series(select: str, table: str, where: str = "", group: str = "1, 2") -> str:
     condition = f"{IN_RANGE} AND {where}" if where else IN_RANGE
-    return f"SELECT {BUCKET}, {select}\nFROM {table}\nWHERE {condition}\nGROUP BY {group}\nORDER BY 1"
+    return f"SELECT {BUCKET}, {select}\nFROM {table}\nWHERE {condition}\nGROUP BY {group}\nORDER BY {group}"
 
 
 SERVED = "span_kind IN (2, 5)"
@@ -89,7 +89,7 @@ RED = Dashboard(
             "  sum(CASE WHEN status_code = 2 THEN 1 ELSE 0 END) AS errors,\n"
             "  CAST(sum(CASE WHEN status_code = 2 THEN 1 ELSE 0 END) AS double) / count(*) AS error_ratio,\n"
             "  avg(CAST(duration AS double)) AS avg_ms, approx_percentile(duration, 0.95) AS p95_ms\n"
-            f"FROM traces\nWHERE {IN_RANGE} AND {SERVED}\nGROUP BY 1\nORDER BY requests DESC",
+            f"FROM traces\nWHERE {IN_RANGE} AND {SERVED}\nGROUP BY 1\nORDER BY requests DESC, 1",
             kind="table",
         ),
     ),
@@ -117,7 +117,8 @@ LOGS = Dashboard(
             "Most frequent error messages",
             "The error log bodies seen most often in the time range, by service.",
             "SELECT service_name, severity_text, body, count(*) AS n\n"
-            f"FROM logs\nWHERE {IN_RANGE} AND {ERROR_LOGS}\nGROUP BY 1, 2, 3\nORDER BY n DESC\nLIMIT 20",
+            f"FROM logs\nWHERE {IN_RANGE} AND {ERROR_LOGS}\nGROUP BY 1, 2, 3\n"
+            "ORDER BY n DESC, 1, 2, 3\nLIMIT 20",
             kind="table",
             width=24,
         ),
