@@ -29,12 +29,12 @@ from botocore.config import Config
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from emulator import by_hand as eh  # noqa: E402
 from emulator.admin.client import AdminClient  # noqa: E402
-from tasks.config import arn as config_arn  # noqa: E402
+from emulator.by_hand import ACCOUNT, NAMESPACE, REGION  # noqa: E402
+from lake.regions import arn as config_arn  # noqa: E402
 from tasks.polling import backoff, poll_until  # noqa: E402
 from tasks.records import encode, make_records, new_run_id  # noqa: E402
-from tests.emulator import helpers as eh  # noqa: E402
-from tests.emulator.helpers import ACCOUNT, NAMESPACE, REGION  # noqa: E402
 
 BUCKET = "bench-tables"
 SIGNAL = "logs"

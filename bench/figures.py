@@ -36,8 +36,8 @@ def local_config(endpoint: str, **overrides: Any) -> Any:
 
 def bench_send(endpoint: str, records: int, signal: str = SEND_SIGNAL) -> dict[str, Any]:
     """`doit send`'s sender, in this process: records/s and PutRecordBatch calls for `records`."""
-    from lake.sender import send
     from tasks.aws import Clients
+    from tasks.send import send
 
     config = local_config(endpoint)
     clients = Clients(config)
@@ -87,7 +87,7 @@ def time_to_verified(endpoint: str, per_signal: int | None = None) -> dict[str, 
     Measured from the first send to the moment the last signal's check passes; each check polls metrics
     and the error bucket and reads the rows back from the Iceberg table, as `pytest verify/` does.
     """
-    from lake import sender
+    from tasks import send as sender
     from tasks.aws import Clients
     from tasks.records import RUN_ID_COLUMN, make_records, new_run_id
     from verify.delivery import check_delivery

@@ -42,17 +42,13 @@ sys.path.insert(0, str(ROOT))
 
 from bench.prices import GIB, LAMBDA_MB_PER_VCPU, PRICES  # noqa: E402
 from bench.results import machine, merge_under  # noqa: E402
+from lake.signals import ALL_SIGNALS, METRIC_SIGNALS  # noqa: E402
 
 BATCH = 512  # the SDKs' batch processors' default export size
-SIGNALS = ("logs", "traces", "sum", "gauge", "histogram", "exp_histogram")
+SIGNALS = ALL_SIGNALS
 COPIED = ("service_name", "service_namespace", "service_instance_id", "resource_attributes")
 COPIED_SCOPE = ("scope_name", "scope_version", "scope_attributes")
-METRIC_KINDS = {
-    "sum": "sum",
-    "gauge": "gauge",
-    "histogram": "histogram",
-    "exponential_histogram": "exp_histogram",
-}
+METRIC_KINDS = METRIC_SIGNALS  # one request per metric type
 NOUNS = ("cart", "items", "orders", "users", "prices", "search", "reviews", "stock", "coupons", "wishlist")
 METHODS = ("GET", "POST", "PUT", "DELETE")
 STATUSES = (200, 201, 404, 429, 500)
@@ -303,10 +299,10 @@ def _rows(path: str, bodies: list[bytes], signal: str) -> list[bytes]:
 def _parquet_bytes(signal: str, rows: list[bytes]) -> int:
     import pyarrow.parquet as pq
 
-    from emulator.firehose.models import Pending
+    from emulator.firehose.data import Pending
     from emulator.firehose.records import RecordConverter
-    from emulator.iceberg.store import build_schema
-    from tasks.schemas import load
+    from emulator.iceberg.schema import build_schema
+    from lake.schemas import load
 
     schema = build_schema(
         [{"Name": c.name, "Type": c.iceberg_type, "Required": c.required} for c in load(signal).columns]

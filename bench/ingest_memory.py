@@ -1,5 +1,6 @@
-"""bench/ingest.py's memory figures, each against a fresh `python -m ingest` process: one 6 MiB request,
-and 32 clients at once (docs/ingest.md, "Memory"). `python bench/ingest.py --only memory,concurrency`."""
+"""bench/ingest.py's memory figures, each against a fresh `python -m tasks.receiver` process: one 6 MiB
+request, and 32 clients at once (docs/ingest.md, "Memory"). `python bench/ingest.py --only
+memory,concurrency`."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import free_port
-from bench.ingest import MIB, ROOT, logs_request
+from bench.otlp_requests import MIB, logs_request
 from tasks.polling import backoff, poll_until
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _vm(pid: int, key: str) -> int:
@@ -30,13 +33,14 @@ def _vm(pid: int, key: str) -> int:
 
 @contextmanager
 def receiver_process(emu_endpoint: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """A fresh `python -m ingest` process on a free port, healthy and warmed up by one small request."""
+    """A fresh `python -m tasks.receiver` process on a free port, healthy and warmed up by one small
+    request."""
     port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "ingest",
+            "tasks.receiver",
             "--env",
             "local",
             "--port",

@@ -3,12 +3,12 @@
 
     .venv/bin/python bench/lambda_ratio.py [--requests 30] [--records 100]
 
-One run, one emulator process, one deployed `local` env (every signal, token auth): the same protobuf
-logs request (N records) is posted to the env's Function URL (the local AWS runs the deployed zip in its
-worker process) and to `doit ingest`'s receiver (`python -m ingest`, its own process) in front of the same
+One run, one emulator process, one deployed `local` env (every signal, token auth): the same protobuf logs
+request (N records) is posted to the env's Function URL (the local AWS runs the deployed zip in its worker
+process) and to `doit ingest`'s receiver (`python -m tasks.receiver`, its own process) in front of the same
 streams, alternately, after one warm-up request each (the worker's cold start is bench/lambda_url.py's
-figure). Both answers must be 200. The figure is the ratio of the medians (Function URL / receiver):
-what the Lambda path adds locally (event encoding, the worker hop), not what AWS costs.
+figure). Both answers must be 200. The figure is the ratio of the medians (Function URL / receiver): what
+the Lambda path adds locally (event encoding, the worker hop), not what AWS costs.
 
 It writes the figures into bench/results.json under "lambda" -> "url_vs_receiver" (every other key, and
 the other entries of "lambda", are kept) and asserts nothing.
@@ -28,12 +28,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import free_port, on_fresh_emulator  # noqa: E402
-from bench.ingest import logs_request  # noqa: E402
+from bench.otlp_requests import logs_request  # noqa: E402
 from bench.results import merge_under  # noqa: E402
+from lake.signals import ALL_SIGNALS  # noqa: E402
 from tasks.polling import backoff, poll_until  # noqa: E402
 
 KEY = "url_vs_receiver"
-RECEIVER = (sys.executable, "-m", "ingest", "--env", "local")
+RECEIVER = (sys.executable, "-m", "tasks.receiver", "--env", "local")
 
 
 def _timed(send: Any, body: bytes) -> float:
@@ -53,7 +54,7 @@ def bench_ratio(emu_endpoint: str, requests: int, records: int) -> dict[str, Any
     from tasks.runner import Run
     from verify.otlp_post import post
 
-    signals = "logs,traces,sum,gauge,histogram,exp_histogram"
+    signals = ",".join(ALL_SIGNALS)
     config = load("local", {"endpoint": emu_endpoint, "signals": signals})
     failed = [r for r in Run(config).deploy_sequential() if r.error]
     if failed:
@@ -61,7 +62,7 @@ def bench_ratio(emu_endpoint: str, requests: int, records: int) -> dict[str, Any
     conn = read(config, Clients(config))
     port = free_port()
     receiver_url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(  # `doit ingest`'s receiver: `python -m ingest` in its own process
+    proc = subprocess.Popen(  # `doit ingest`'s receiver: `python -m tasks.receiver` in its own process
         [*RECEIVER, "--port", str(port), "--set", f"endpoint={emu_endpoint}", "--set", f"signals={signals}"],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from pyiceberg.table import StaticTable
 
-    from emulator.core.server import EmulatorServer
+    from emulator.app import EmulatorServer
     from emulator.core.state import ACCOUNT_ID
     from emulator.iceberg.store import get_store
     from tasks.aws import Clients

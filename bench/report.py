@@ -4,39 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.budgets import (
+    ALARM_STATUS_READS,
+    BASE_READS,
+    COLD_LIMIT,
+    COLD_TABLE_CALLS,
+    INGEST_DEPLOY_READS,
+    INGEST_STATUS_READS,
+    NOOP_LIMIT,
+    PLAN_LIMIT,
+    STATUS_LIMIT,
+    STREAM_TAG_READS,
+    TABLE_FORMULA,
+    TABLE_READS,
+    TABLES,
+)
 from bench.harness import STACK_SECONDS, STREAM_SECONDS, median
-
-# Issue 8's read budget of a converged env: 15 calls (a no-op deploy without ingest, the Firehose role
-# policy's GetRolePolicy included). What the design adds to it is named, call by call.
-BASE_READS = 15
-TABLES = 4  # the default signals: status reads each table's freshness
-# Issue 15 (ingest, on by default): "a converged deploy makes one read [of the zip key] and no writes".
-INGEST_DEPLOY_READS = ("s3:HeadObject of the zip's key",)
-# Status also reads the function itself: its state and code (GetFunction has no URL) and its URL's AuthType.
-INGEST_STATUS_READS = (*INGEST_DEPLOY_READS, "lambda:GetFunction", "lambda:GetFunctionUrlConfig")
-# Every stream's tags (firehose:ListTagsForDeliveryStream), so a changed tag (the env tag's rename
-# included) is updated in place: one read per stream of the default signals.
-STREAM_TAG_READS = TABLES
-# The tables step (tasks/steps/tables.py, kept_tables.py) on a converged env: the namespace's ListTables
-# (kept tables; status made it before as its tables check), the Iceberg REST endpoint's GetConfig (the
-# warehouse's prefix, once a run), and per table one LoadTable (its exact schema) and one
-# GetTableMaintenanceConfiguration.
-TABLE_READS = 1 + 1 + 2 * TABLES
-TABLE_FORMULA = (
-    f"s3tables:ListTables + s3tables:GetConfig + {TABLES} tables x "
-    "(s3tables:LoadTable + s3tables:GetTableMaintenanceConfiguration)"
-)
-# A cold deploy: per table the GetTableMaintenanceConfiguration that finds no table and its CreateTable,
-# the namespace's ListTables, and the stack step's GetTableBucket (a bucket a deleted stack kept is imported).
-COLD_TABLE_CALLS = 2 * TABLES + 2
-NOOP_LIMIT = BASE_READS + STREAM_TAG_READS + TABLE_READS + len(INGEST_DEPLOY_READS)
-PLAN_LIMIT = BASE_READS + STREAM_TAG_READS + TABLE_READS + len(INGEST_DEPLOY_READS)
-# The alarms live in the stack: status reads all of them, and their states, with one call.
-ALARM_STATUS_READS = ("cloudwatch:DescribeAlarms",)
-STATUS_LIMIT = (
-    BASE_READS + STREAM_TAG_READS + TABLE_READS + TABLES + len(INGEST_STATUS_READS) + len(ALARM_STATUS_READS)
-)
-COLD_LIMIT = 60 + COLD_TABLE_CALLS
 
 
 def _ingest(reads: tuple[str, ...]) -> str:
@@ -191,7 +174,7 @@ counter, with the four default signals (cold and no-op: the highest of the runs)
   converged env, so it adds no read), and status reads the function (`GetFunction`: state, code sha256)
   and its URL (`GetFunctionUrlConfig`: AuthType), the drift README's status section promises. The tables
   step (tables outside the stack, docs/changing-tables.md) adds {TABLE_READS} reads: {TABLE_FORMULA}.
-- Send: `lake.sender.send` (what `doit send` runs: build the records, PutRecordBatch of <= 500 on a
+- Send: `tasks.send.send` (what `doit send` runs: build the records, PutRecordBatch of <= 500 on a
   small thread pool) for {r["send"]["records"]:,} records to one stream; the baseline is one PutRecord per
   record from one thread, same client settings, on a sample of {r["send"]["baseline_records"]:,} records.
 - Time to verified: `verify.delivery.check_delivery` (the check `pytest verify/` runs) for every signal at

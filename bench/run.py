@@ -12,7 +12,7 @@ bench/results.json and bench/RESULTS.md. Nothing is asserted: the goals are prin
   create or delete). A cold run starts from a wiped emulator (``/_emulator/reset``).
 - Critical path: the longest chain of the deploy graph (doit task_dep edges of `task_deploy`) weighted by
   the simulated wait each step incurs, read from the cold plan (which step creates a stack or a stream).
-- Send: `doit send`'s sender (lake/sender.py) for 100,000 records to one stream, against a baseline of one
+- Send: `doit send`'s sender (tasks/send.py) for 100,000 records to one stream, against a baseline of one
   PutRecord per record from one thread, measured on a sample.
 - Time to verified: verify/delivery.py's check_delivery (the verify suite's check) per signal, from the
   start of sending until it passes.

@@ -1,5 +1,5 @@
 """``python -m emulator [--port P] [--data-dir D] [--lenient-timestamps] [--allow-host NAME]...``: the
-local AWS, in the foreground."""
+local AWS, in the foreground (every service of emulator/app.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import logging
 import sys
 
 from emulator.admin import options
+from emulator.app import EmulatorServer
 from emulator.core import state
-from emulator.core.server import EmulatorServer
 
 
 def main(argv: list[str] | None = None) -> int:

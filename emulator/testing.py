@@ -47,7 +47,7 @@ class EmulatorHandle(AdminClient):
 @contextmanager
 def in_process_emulator(prefix: str = "emulator-test-") -> Iterator[EmulatorHandle]:
     """An emulator in this process on a free port, its data dir a temporary directory."""
-    from emulator.core.server import EmulatorServer
+    from emulator.app import EmulatorServer  # moto and every service load with the first emulator
 
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         server = EmulatorServer(port=0, data_dir=Path(tmp) / "data").start()

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from ingest import decode, slices
 from ingest.deliver import Deliver
 from ingest.mapping import Received
-from lake.sender import Deadline
+from lake.deadline import Deadline
 
 HEALTH_PATH = "/_ingest/health"
 RETRY_AFTER_S = 1

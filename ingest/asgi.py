@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ingest.app import RETRY_AFTER_S, Receiver, Response, log_line
-from lake.sender import Deadline
+from lake.deadline import Deadline
 
 MIB = 1024 * 1024
 # Where the server (ingest/server.py) tells the application that the body ended before its end: a key of

@@ -1,4 +1,4 @@
-"""Rows into the signals' Firehose streams, through the same sender as `doit send` (lake/sender.py).
+"""Rows into the signals' Firehose streams, through the same transport as `doit send` (lake/firehose.py).
 
 Batches of at most 500 records and 4 MiB; only the records a call reports failed are sent again, with
 backoff, within the request's one deadline. The outcome says whether everything was handed on; the
@@ -23,7 +23,8 @@ from typing import Any
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lake.sender import Deadline, batches, put_batch
+from lake.deadline import Deadline
+from lake.firehose import batches, put_batch
 
 THREADS = 4  # metric tables of one request, sent beside each other
 # The connect and the read timeout a call may get: the longest whose call (both, in the worst case) ends
@@ -32,7 +33,7 @@ CALL_TIMEOUTS_S = (0.25, 0.5, 1.0, 2.0, 4.0)
 
 
 def client_config(timeout_s: float) -> BotoConfig:
-    """A receiver's Firehose client: one attempt per call (lake/sender.put_batch retries within the
+    """A receiver's Firehose client: one attempt per call (lake/firehose.put_batch retries within the
     request's deadline), with timeouts that bound a stalled call."""
     return BotoConfig(
         retries={"mode": "standard", "max_attempts": 1},
@@ -96,15 +97,13 @@ class FirehoseDelivery:
         stream = self.stream_of(signal)
         firehose = _Bounded(self.client, until)
         try:
-            sent, failed, _, _, errors = put_batch(
-                firehose, stream, batch, until=until, call_s=2 * CALL_TIMEOUTS_S[0]
-            )
+            put = put_batch(firehose, stream, batch, until=until, call_s=2 * CALL_TIMEOUTS_S[0])
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", "ClientError"))
             return signal, 0, len(batch), {code: len(batch)}
         except BotoCoreError as exc:
             return signal, 0, len(batch), {type(exc).__name__: len(batch)}
-        return signal, sent, failed, errors
+        return signal, put.sent, put.failed, put.errors
 
     def _signal(
         self, signal: str, recs: list[bytes], until: Deadline

@@ -27,7 +27,9 @@ from typing import Any
 
 from ingest.app import DEFAULT_DEADLINE_S, DEFAULT_MAX_ROWS, Receiver, Response, Settings, unavailable
 from ingest.deliver import FirehoseDelivery
-from lake.sender import Deadline, retryable_code
+from lake.deadline import Deadline
+from lake.firehose import retryable_code
+from lake.signals import ALL_SIGNALS
 
 STREAM_VAR = "OTLP_STREAM_{}"  # one per signal the env has, e.g. OTLP_STREAM_EXP_HISTOGRAM
 AUTH_VAR = "OTLP_AUTH"
@@ -54,7 +56,6 @@ class ConfigError(RuntimeError):
 
 def signals_from_env(environ: Mapping[str, str]) -> dict[str, str]:
     """signal -> stream, for every signal the stack named a stream for."""
-    from tasks.schemas import ALL_SIGNALS
 
     return {
         s: environ[STREAM_VAR.format(s.upper())]

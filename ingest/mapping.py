@@ -31,8 +31,9 @@ from ingest.values import (
     optional_id_nonzero,
     required_id,
 )
-from lake.sender import MAX_RECORD_BYTES
-from tasks.schemas import ALL_SIGNALS, load
+from lake.firehose import MAX_RECORD_BYTES
+from lake.schemas import load
+from lake.signals import ALL_SIGNALS, METRIC_SIGNALS, signal_of
 
 Rule = Callable[[Any, "Received"], Any]
 
@@ -251,7 +252,7 @@ def _plan(signal: str) -> Plan:
             item.append((key, ITEM[signal][col.name], encode))
         elif col.name in COMMON:
             common.append((key, COMMON[col.name], encode))
-        elif col.name in METRIC and signal not in ("logs", "traces"):
+        elif col.name in METRIC and signal_of(signal).metric is not None:
             metric.append((key, METRIC[col.name], encode))
         else:
             raise RuntimeError(
@@ -261,14 +262,6 @@ def _plan(signal: str) -> Plan:
 
 
 PLANS: dict[str, Plan] = {signal: _plan(signal) for signal in ALL_SIGNALS}
-
-# Metric data oneof -> table (otlp-mapping.md: Summary has none).
-METRIC_TABLES = {
-    "gauge": "gauge",
-    "sum": "sum",
-    "histogram": "histogram",
-    "exponential_histogram": "exp_histogram",
-}
 
 
 @dataclass
@@ -361,7 +354,7 @@ def metrics_rows(request: Any, signals: tuple[str, ...], rx: Received) -> Rows:
                 kind = metric.WhichOneof("data")
                 data = getattr(metric, kind) if kind else None
                 points = data.data_points if data is not None else ()
-                signal = METRIC_TABLES.get(kind or "")
+                signal = METRIC_SIGNALS.get(kind or "")  # otlp-mapping.md: Summary has no table
                 if signal is None:
                     rows.refuse(f"metric type {kind or 'without data'} has no table", len(points))
                     continue

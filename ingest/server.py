@@ -4,12 +4,12 @@ uvicorn and h11 do HTTP/1.1 (chunked bodies, keep-alive, `Expect: 100-continue`,
 only the asyncio loop and h11 are used (no uvloop, no httptools), and none of it is in the Lambda zip.
 The listening socket is bound here, before uvicorn starts, so the port is known (and a busy one refused)
 at once and connections made before the loop runs wait in the backlog. Binds to 127.0.0.1 unless told
-otherwise. Limits and timeouts: ingest/asgi.py's `Limits`.
+otherwise. Limits and timeouts: ingest/asgi.py's `Limits`. An env's receiver is made and served by
+tasks/receiver.py (`doit ingest`).
 """
 
 from __future__ import annotations
 
-import os
 import socket
 import sys
 import threading
@@ -19,30 +19,11 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from ingest.app import Receiver, Settings
+from ingest.app import Receiver
 from ingest.asgi import BODY_ERROR, Limits, ReceiverApp
-from ingest.deliver import FirehoseDelivery
 
-TOKEN_VAR = "OTLP2PIPELINE_INGEST_TOKEN"  # a generated token reaches `python -m ingest` this way, not argv
 DEFAULT_HOST = "127.0.0.1"
-MIB = 1024 * 1024
 SHUTDOWN_GRACE_S = 5  # requests in progress at SIGTERM get this long to answer
-
-
-def build(config: Any, token: str | None = None) -> tuple[Receiver, FirehoseDelivery]:
-    """A Receiver for an env's config (tasks.config.Config), sending through its Firehose streams."""
-    from tasks.aws import Clients
-
-    clients = Clients(config)
-    delivery = FirehoseDelivery(clients.session, config.endpoint, config.stream_name)
-    settings = Settings(
-        signals=tuple(config.signals),
-        max_body_bytes=config.ingest.max_body_mb * MIB,
-        token=token or os.environ.get(TOKEN_VAR) or config.ingest.token,
-        max_rows=config.ingest.max_rows,
-        deadline_s=float(config.ingest.sender_deadline_seconds),
-    )
-    return Receiver(settings, delivery), delivery
 
 
 class _Protocol(H11Protocol):
@@ -105,7 +86,7 @@ class _Protocol(H11Protocol):
 
 class ReceiverServer:
     """A running receiver: `start()` serves on a thread, `stop()` shuts it down (tests, bench);
-    `serve_forever()` serves in the foreground until SIGINT or SIGTERM (`python -m ingest`)."""
+    `serve_forever()` serves in the foreground until SIGINT or SIGTERM (`python -m tasks.receiver`)."""
 
     def __init__(
         self,

@@ -148,9 +148,7 @@ def _ingest_throttled(config: Config, scope: str) -> str:
 
 
 def _timeout_ms(config: Config) -> float:
-    from tasks.template import function_timeout
-
-    return function_timeout(config) * 1000.0
+    return config.ingest.function_timeout * 1000.0
 
 
 def _ingest_slow(config: Config, scope: str) -> str:

@@ -25,6 +25,24 @@ from tasks.errors import EXIT_AWS, StepFailed
 EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
+@dataclass(frozen=True)
+class Principal:
+    """An IAM user or role as Lake Formation names it: its full ARN, path included (a path-less ARN of a
+    role with a path is another principal to Lake Formation)."""
+
+    arn: str
+    source: str  # where it was read: the config's caller_principal, iam:GetRole or sts:GetCallerIdentity
+
+    @property
+    def kind(self) -> str:
+        """role, user, or root (the account itself), from the ARN's resource."""
+        resource = self.arn.split(":", 5)[-1]
+        return resource.split("/", 1)[0]
+
+    def __str__(self) -> str:
+        return self.arn
+
+
 class CallerPrincipalUnknown(StepFailed):
     """The caller's role ARN cannot be read: the message names the permission and the setting."""
 
@@ -67,7 +85,7 @@ class Clients:
         self.counter = counter or CallCounter()
         self._lock = threading.Lock()
         self._clients: dict[str, Any] = {}
-        self._caller_principal: str | None = None
+        self._caller_principal: Principal | None = None
         self._principal_lock = threading.Lock()
         if config.is_local and config.endpoint:
             from tasks.emulator_ctl import ensure_emulator
@@ -153,7 +171,7 @@ class Clients:
         return self.identity["Account"]
 
     @property
-    def caller_principal(self) -> str:
+    def caller_principal(self) -> Principal:
         """The caller as Lake Formation names principals: an IAM user or role ARN, path included.
 
         GetCallerIdentity of an assumed role drops the role's IAM path (SSO roles live under
@@ -161,20 +179,20 @@ class Clients:
         ARN is read with iam:GetRole, never rebuilt. `caller_principal` in the env config skips the read.
         """
         if self.config.caller_principal:
-            return self.config.caller_principal
+            return Principal(self.config.caller_principal, "caller_principal")
         with self._principal_lock:  # one GetRole per run, whichever step asks first
             if self._caller_principal is None:
                 self._caller_principal = self._read_caller_principal()
             return self._caller_principal
 
-    def _read_caller_principal(self) -> str:
+    def _read_caller_principal(self) -> Principal:
         arn = self.identity["Arn"]
         parts = arn.split(":", 5)
         if len(parts) != 6 or not parts[5].startswith("assumed-role/"):
-            return arn  # an IAM user (its ARN has its path) or the account root
+            return Principal(arn, "sts:GetCallerIdentity")  # an IAM user (its ARN has its path) or root
         role = parts[5].split("/")[1]
         try:
-            return str(self.iam.get_role(RoleName=role)["Role"]["Arn"])
+            return Principal(str(self.iam.get_role(RoleName=role)["Role"]["Arn"]), "iam:GetRole")
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
             if code not in ("AccessDenied", "AccessDeniedException"):

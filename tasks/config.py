@@ -9,7 +9,7 @@ team that keeps its env files outside the checkout).
 
 This module reads the files and the command line's overrides and merges them; tasks/settings.py holds
 the settings (SETTINGS, the section dataclasses, Config and its names and ARNs), tasks/validation.py
-turns a merged document into a Config, tasks/regions.py has the partition data and the one ARN format.
+turns a merged document into a Config, lake/regions.py has the partition data and the one ARN format.
 Import them all from here (`tasks.config.load`, `tasks.config.Config`, ...).
 """
 
@@ -22,14 +22,15 @@ from typing import Any
 
 import yaml
 
-from tasks.errors import UserError
-from tasks.regions import (
+from lake.regions import (
     NO_ICEBERG_PARTITIONS,
     NO_ICEBERG_REGIONS,
     arn,
     has_iceberg_destination,
     partition,
 )
+from tasks.errors import UserError
+from tasks.paths import CONFIG_DIR, CONFIG_DIR_VAR, ENV_DIR, ROOT
 from tasks.settings import (
     _BOOL,
     _INT,
@@ -50,12 +51,6 @@ from tasks.settings import (
     TableSettings,
 )
 from tasks.validation import _validate, closest, max_env_length, unknown_hint, validate_env_name
-
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG_DIR = ROOT / "config"
-ENV_DIR = CONFIG_DIR / "envs"
-BUILD_DIR = ROOT / "build"
-CONFIG_DIR_VAR = "OTLP2PIPELINE_CONFIG_DIR"
 
 # -- loading --------------------------------------------------------------------------------------
 
@@ -248,13 +243,6 @@ def check_env_file(config: Config) -> None:
     )
 
 
-def from_doit_vars(env_default: str = "local") -> Config:
-    """The env's config with every `key=value` doit variable applied; read by tasks/cli/args.py."""
-    from tasks.cli.args import config
-
-    return config(env_default)
-
-
 def _check_keys(doc: dict[str, Any], where: str, *, complete: bool = False) -> None:
     """Refuse unknown keys (a typo would otherwise be silently ignored) and, for defaults, missing ones."""
     for key, value in doc.items():
@@ -286,7 +274,6 @@ def _check_keys(doc: dict[str, Any], where: str, *, complete: bool = False) -> N
 
 __all__ = [
     "ACCOUNT_ID_LEN",
-    "BUILD_DIR",
     "CATALOG_NAME",
     "CONFIG_DIR",
     "CONFIG_DIR_VAR",
@@ -310,7 +297,6 @@ __all__ = [
     "configured_endpoint",
     "deep_merge",
     "env_file",
-    "from_doit_vars",
     "has_iceberg_destination",
     "known_envs",
     "load",

@@ -13,9 +13,9 @@ from typing import Any, Literal
 
 import yaml
 
+from lake.regions import arn
 from tasks.config import Config
 from tasks.errors import NotDeployed, UserError
-from tasks.regions import arn
 
 OUTPUT_ENDPOINT = "IngestEndpoint"
 OUTPUT_FUNCTION = "IngestFunctionName"

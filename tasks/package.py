@@ -1,13 +1,12 @@
 """The ingest Lambda zip, `build/ENV/ingest-<sha256>.zip`: deterministic, rebuilt only when its inputs change.
 
-The zip holds the handler's whole import closure: our modules (ingest/, lake/, the few tasks/ modules
-they import), the table contract (config/schemas/*.yaml, which tasks/schemas.py reads relative to itself)
-and the pinned wheels of pyproject's `lambda` extra, boto3/botocore included (the local AWS offers only
-the zip and the standard library). Wheels come from `pip install --platform ... --only-binary=:all:
---target`, cached per (platform, python, pins) under build/lambda-deps/, so a source change re-zips
-without reinstalling. Entries are sorted, dated 1980-01-01, mode 0644, with no .pyc and no scripts: the
-same sources and pins always give the same bytes.
-"""
+The zip holds the handler's whole import closure: our modules (ingest/ and lake/: ingest/ imports only
+lake/, tests/unit/test_layers.py keeps it so), the table contract (config/schemas/*.yaml, which
+lake/schemas.py reads relative to itself) and the pinned wheels of pyproject's `lambda` extra,
+boto3/botocore included (the local AWS offers only the zip and the standard library). Wheels come from `pip
+install --platform ... --only-binary=:all: --target`, cached per (platform, python, pins) under
+build/lambda-deps/, so a source change re-zips without reinstalling. Entries are sorted, dated 1980-01-01,
+mode 0644, with no .pyc and no scripts: the same sources and pins always give the same bytes."""
 
 from __future__ import annotations
 
@@ -26,9 +25,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tasks.config import BUILD_DIR, ROOT, Config
+from tasks.config import Config
 from tasks.errors import StepFailed, eprint
 from tasks.ingest_lambda import BuildTarget, build_target
+from tasks.paths import BUILD_DIR, ROOT
 
 PYPROJECT = ROOT / "pyproject.toml"
 PACKAGER = Path(__file__).resolve()
@@ -37,19 +37,7 @@ MANIFEST = "ingest.json"
 # Our modules in the zip: the handler's import closure (tests/test_package.py imports it from the zip alone).
 PACKAGES = ("ingest", "lake")
 # The local server (uvicorn, h11) and its entry point: never imported by the handler, so not in the zip.
-LOCAL_ONLY = ("ingest/__main__.py", "ingest/asgi.py", "ingest/server.py")
-TASKS_MODULES = (
-    "__init__",
-    "aws",
-    "config",
-    "errors",
-    "ingest_lambda",
-    "records",
-    "regions",
-    "schemas",
-    "settings",
-    "validation",
-)
+LOCAL_ONLY = ("ingest/asgi.py", "ingest/server.py")
 DATA_GLOBS = ("config/schemas/*.yaml",)
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
 _LOCK = threading.Lock()
@@ -77,7 +65,6 @@ def source_files() -> list[Path]:
     """Our files in the zip (doit's file_dep for `doit package`), sorted."""
     files = [p for pkg in PACKAGES for p in (ROOT / pkg).glob("*.py")]
     files = [p for p in files if p.relative_to(ROOT).as_posix() not in LOCAL_ONLY]
-    files += [ROOT / "tasks" / f"{m}.py" for m in TASKS_MODULES]
     files += [p for g in DATA_GLOBS for p in ROOT.glob(g)]
     return sorted(files)
 

@@ -14,28 +14,10 @@ from typing import TypeVar
 
 from botocore.exceptions import ClientError
 
+from lake.deadline import backoff
 from tasks.errors import error_code
 
 T = TypeVar("T")
-
-
-def backoff(
-    deadline: float,
-    *,
-    first: float,
-    cap: float,
-    factor: float = 2.0,
-    clock: Callable[[], float] = time.monotonic,
-) -> Iterator[float]:
-    """Delays growing x`factor` up to `cap`, each clipped to the time left before `deadline` (a clock()
-    value); yields nothing once the deadline has passed."""
-    delay = first
-    while True:
-        left = deadline - clock()
-        if left <= 0:
-            return
-        yield min(delay, left)
-        delay = min(delay * factor, cap)
 
 
 def backoff_delays(deadline_s: float, first: float = 0.2, cap: float = 5.0) -> Iterator[float]:

@@ -20,7 +20,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tasks.schemas import TableSchema, load
+from lake.schemas import TableSchema, load
 
 RUN_ID_COLUMN = "service_instance_id"
 # The start of a run id that carries none (the seed's test date), in epoch microseconds.

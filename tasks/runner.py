@@ -15,11 +15,8 @@ from typing import Any
 from tasks.aws import Clients
 from tasks.config import Config
 from tasks.errors import ConsentRequired, StepFailed, UserError, describe
-from tasks.step import Change, Context, Diff, Outcome, Step
+from tasks.step import Change, Context, Diff, Options, Outcome, Step
 from tasks.steps import all_steps
-
-# Steps whose desired state names the caller as a Lake Formation principal.
-CALLER_STEPS = frozenset({"lf_admins", "catalog_grant"})
 
 
 @dataclass
@@ -39,13 +36,13 @@ class Run:
     def __init__(
         self,
         config: Config,
-        options: dict[str, Any] | None = None,
+        options: Options | None = None,
         *,
         include_checks: bool = False,
         clients: Clients | None = None,
     ) -> None:
         self.config = config
-        self.ctx = Context(config, clients or Clients(config), options=dict(options or {}))
+        self.ctx = Context(config, clients or Clients(config), options=options or Options())
         self.steps: dict[str, Step[Any, Any]] = {
             s.name: s for s in all_steps(config, include_checks=include_checks)
         }
@@ -56,7 +53,7 @@ class Run:
         self._check_done = False
         self._fresh: set[str] = set()  # evaluated by check(), not yet used by uptodate()
         _ = self.ctx.clients.identity  # GetCallerIdentity once, before any thread needs it
-        if CALLER_STEPS & set(self.steps):  # the caller's role ARN (iam:GetRole), before any write
+        if any(s.needs_principal for s in self.steps.values()):  # its role ARN (iam:GetRole), before a write
             _ = self.ctx.clients.caller_principal
 
     @property
@@ -104,7 +101,7 @@ class Run:
             for res in results:
                 if res.error is not None:
                     raise StepFailed(f"deploy:{res.name} failed: {res.error}")
-            drop = tuple(self.ctx.options.get("drop") or ())
+            drop = self.ctx.options.drop
             refused = refusals(results, drop)
             if refused:
                 raise UserError("\n".join(refused))
@@ -258,60 +255,101 @@ def plan_text(config: Config, results: list[StepResult], drop: tuple[str, ...] =
     return "\n".join(lines)
 
 
-def status_dict(config: Config, run: Run, results: list[StepResult]) -> dict[str, Any]:
-    items = []
+@dataclass(frozen=True)
+class StepStatus:
+    """One step as status reports it: ok, or its drift, refusals and notes; its items' states."""
+
+    step: str
+    ok: bool
+    error: str | None = None
+    diff: Diff[Any, Any] | None = None
+    items: tuple[tuple[str, str], ...] = ()  # (item, state), from the step's report()
+
+    def to_dict(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"step": self.step, "ok": self.ok}
+        if self.error:
+            entry["error"] = self.error
+        if self.diff is not None:
+            entry["items"] = [{"item": k, "state": v} for k, v in self.items]
+            entry.update(self.diff.to_dict())
+        return entry
+
+
+@dataclass
+class StatusReport:
+    """`doit status`'s report: every step, then what is shown and never unhealthy (the local receiver,
+    the tables' freshness)."""
+
+    env: str
+    steps: list[StepStatus]
+    receiver: dict[str, Any] | None = None
+    freshness: dict[str, Any] | None = None
+
+    @property
+    def healthy(self) -> bool:
+        return all(s.ok for s in self.steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "env": self.env,
+            "healthy": self.healthy,
+            "steps": [s.to_dict() for s in self.steps],
+        }
+        if self.receiver is not None:
+            doc["receiver"] = self.receiver
+        if self.freshness is not None:
+            doc["freshness"] = self.freshness
+        return doc
+
+
+def status_report(config: Config, run: Run, results: list[StepResult]) -> StatusReport:
+    steps = []
     for r in results:
         step = run.steps[r.name]
         ok = r.error is None and r.diff is not None and r.diff.empty and not r.diff.refusals
-        entry: dict[str, Any] = {"step": r.name, "ok": ok}
-        if r.error:
-            entry["error"] = r.error
-        if r.diff is not None:
-            entry["items"] = [
-                {"item": k, "state": v} for k, v in (step.report(r.diff.observed) if step.report else [])
-            ]
-            entry.update(r.diff.to_dict())
-        items.append(entry)
-    return {"env": config.env, "healthy": all(i["ok"] for i in items), "steps": items}
+        items = tuple(step.report(r.diff.observed)) if r.diff is not None and step.report else ()
+        steps.append(StepStatus(r.name, ok, r.error, r.diff, items))
+    return StatusReport(config.env, steps)
 
 
-def status_text(doc: dict[str, Any]) -> str:
-    lines = [f"status env={doc['env']}"]
-    for step in doc["steps"]:
-        mark = "ok   " if step["ok"] else "DRIFT"
-        if step.get("error"):
-            lines.append(f"[ERROR] {step['step']}: {step['error']}")
+def status_text(report: StatusReport) -> str:
+    lines = [f"status env={report.env}"]
+    for step in report.steps:
+        mark = "ok   " if step.ok else "DRIFT"
+        if step.error:
+            lines.append(f"[ERROR] {step.step}: {step.error}")
             continue
-        items = step.get("items") or [{"item": step["step"], "state": ""}]
-        for i, item in enumerate(items):
-            lines.append(f"[{mark if i == 0 else '     '}] {item['item']}: {item['state']}")
-        for change in step.get("changes", []):
+        items = list(step.items) or [(step.step, "")]
+        for i, (item, state) in enumerate(items):
+            lines.append(f"[{mark if i == 0 else '     '}] {item}: {state}")
+        diff = step.diff
+        for change in diff.changes if diff is not None else []:
             lines.append(
-                f"        drift: {change['action']} {change['resource']}"
-                + (f" ({change['reason']})" if change["reason"] else "")
+                f"        drift: {change.action} {change.resource}"
+                + (f" ({change.reason})" if change.reason else "")
             )
-            for fname, pair in change["fields"].items():
+            for fname, (observed, desired) in change.fields.items():
                 lines.append(
-                    f"          {fname}: {json.dumps(pair['observed'], default=str)[:100]} -> "
-                    f"{json.dumps(pair['desired'], default=str)[:100]}"
+                    f"          {fname}: {json.dumps(observed, default=str)[:100]} -> "
+                    f"{json.dumps(desired, default=str)[:100]}"
                 )
-        for refusal in step.get("refusals", []):
+        for refusal in diff.refusals if diff is not None else []:
             lines.append(f"        refused: {refusal.removeprefix('error: ')}")
-        for note in step.get("notes", []):
+        for note in diff.notes if diff is not None else []:
             lines.append(f"        note: {note}")
-    if "freshness" in doc:
+    if report.freshness is not None:
         from tasks.table_facts import freshness_lines
 
-        lines += freshness_lines(doc["freshness"])
-    lines.append(_verdict(doc))
+        lines += freshness_lines(report.freshness)
+    lines.append(_verdict(report))
     return "\n".join(lines)
 
 
-def _verdict(doc: dict[str, Any]) -> str:
+def _verdict(report: StatusReport) -> str:
     """The last line: healthy, or what to run. An alarm in ALARM is repaired at its cause, which doctor
     names; drift is repaired by deploy."""
-    env = doc["env"]
-    bad = [s["step"] for s in doc["steps"] if not s["ok"]]
+    env = report.env
+    bad = [s.step for s in report.steps if not s.ok]
     if not bad:
         return "healthy"
     doctor = f"`doit doctor env={env}` names the cause and the fix of an alarm"

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from lake.regions import arn, partition
+from tasks import paths
 from tasks.athena_settings import AthenaSettings
 from tasks.errors import UserError
 from tasks.ingest_lambda import LambdaSettings, lambda_settings
-from tasks.regions import arn, partition
 
 PROJECT = "otlp2pipeline"
 # Added to every taggable resource; user tags may not use the prefix. No `:` in it: CloudFormation's S3 Tables
@@ -112,6 +113,11 @@ class IngestSettings:
     sender_deadline_seconds: int = 30
     max_rows: int = 50_000  # spans, log records and data points one request may hold (above: 413)
     function: LambdaSettings = field(default_factory=LambdaSettings, repr=False)  # the deployed receiver
+
+    @property
+    def function_timeout(self) -> int:
+        """The ingest function's Timeout (s): the receiver's resend deadline, plus time to answer 503."""
+        return min(900, self.sender_deadline_seconds + 10)
 
 
 MAX_ROWS_LIMIT = 1_000_000  # ingest.max_rows's ceiling: a request's rows are built in memory at once
@@ -299,9 +305,7 @@ class Config:
 
     @property
     def build_dir(self) -> Path:
-        from tasks import config  # read at call time: tests point tasks.config.BUILD_DIR elsewhere
-
-        return config.BUILD_DIR / self.env
+        return paths.BUILD_DIR / self.env  # read at call time: tests point it elsewhere
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -10,6 +10,10 @@ A step module (tasks/steps/*.py) exposes four functions:
 plan prints `diff`, status prints `observe` + `diff` per item, deploy calls `apply` when the diff is not
 empty; doit's `uptodate` for a deploy subtask is `diff.empty`. Verify/doctor/reliability code reuses
 `Step.evaluate` (observe + diff) and never duplicates the comparison.
+
+A step may also have a `Teardown`: what destroy deletes of it. destroy reads the graph in reverse
+(tasks/destroy.py): a step is torn down after every step that depends on it, and account-level steps
+(`scope="account"`, shared by every env of the account) are never torn down.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from tasks.facts import Facts
 
 Action = Literal["create", "update", "replace", "delete"]
 Result = Literal["created", "updated", "replaced", "deleted", "unchanged", "waited"]
+
+Scope = Literal["env", "account"]
 
 ACTIONS: tuple[str, ...] = ("create", "update", "replace", "delete")
 
@@ -74,6 +80,20 @@ class Change:
         return out
 
 
+T = TypeVar("T")  # what a step's teardown finds
+
+
+@dataclass(frozen=True)
+class Teardown(Generic[T]):
+    """What destroy does for one step: `find` reads what of it exists (read-only calls; None when nothing
+    does), `lines` names that for the list destroy prints before it deletes anything, and `delete` deletes
+    it (printing a line per thing deleted)."""
+
+    find: Callable[[Context], T | None]
+    lines: Callable[[T], list[str]]
+    delete: Callable[[Context, T], None]
+
+
 D = TypeVar("D")  # what a step's desired() returns
 O = TypeVar("O")  # noqa: E741  (what a step's observe() returns; Step[D, O] reads best)
 
@@ -114,6 +134,15 @@ class Outcome:
     details: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Options:
+    """What the command asked of a deploy beyond the config: `repair=1` (account setup put back the way
+    the tool sets it) and `drop=` (consent, by name, to changes that delete data)."""
+
+    repair: bool = False
+    drop: tuple[str, ...] = ()
+
+
 @dataclass
 class Context:
     """Everything a step needs: config, the one Clients (session, retries, call counter), the run's facts."""
@@ -121,7 +150,7 @@ class Context:
     config: Config
     clients: Clients
     facts: Facts = field(default_factory=Facts)
-    options: dict[str, Any] = field(default_factory=dict)
+    options: Options = field(default_factory=Options)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _memo: dict[str, Any] = field(default_factory=dict)
 
@@ -131,7 +160,7 @@ class Context:
 
     @property
     def repair(self) -> bool:
-        return bool(self.options.get("repair"))
+        return self.options.repair
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
         """One read shared by several steps' observe() within a run (e.g. the LF permission list)."""
@@ -172,6 +201,13 @@ class Step(Generic[D, O]):
     # Evaluated before any step of a deploy writes (Run.check): its diff may refuse a change or delete
     # data (Change.loses), and deploy must know that before its first write.
     guards: bool = False
+    # What destroy deletes of the step (None: nothing of its own, e.g. what the stack deletes with it).
+    teardown: Teardown[Any] | None = None
+    # "account": set up once per account and region and shared by every env; destroy keeps it.
+    scope: Scope = "env"
+    # Its desired state names the caller as a Lake Formation principal: the run reads the caller's
+    # principal (iam:GetRole) before any step runs.
+    needs_principal: bool = False
 
     def evaluate(self, ctx: Context) -> Diff[D, O]:
         """observe + diff; publishes observed results for later steps."""

@@ -48,6 +48,7 @@ from typing import Any
 import jinja2
 import yaml
 
+from lake.signals import signal_of
 from tasks.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +98,7 @@ SOURCE_FILES: tuple[Path, ...] = (
 
 def signal_key(signal: str) -> str:
     """CamelCase of a signal, as used in logical ids and output keys: exp_histogram -> ExpHistogram."""
-    return "".join(part.capitalize() for part in signal.split("_"))
+    return signal_of(signal).camel
 
 
 def output_key(signal: str, kind: str) -> str:
@@ -171,11 +172,6 @@ def _table_context(config: Config, signal: str) -> dict[str, Any]:
     }
 
 
-def function_timeout(config: Config) -> int:
-    """The ingest function's Timeout: the receiver's resend deadline, plus time to answer 503."""
-    return min(900, config.ingest.sender_deadline_seconds + 10)
-
-
 def _function_context(config: Config) -> dict[str, Any] | None:
     """The ingest function's values (templates/ingest.yaml.j2), or None when ingest.enabled is false."""
     from tasks.ingest_lambda import HANDLER, build_target
@@ -195,7 +191,7 @@ def _function_context(config: Config) -> dict[str, Any] | None:
         "handler": HANDLER,
         "bucket": config.artifacts_bucket_name("${AWS::AccountId}"),
         "access_logs_prefix": config.access_logs_prefix,
-        "timeout": function_timeout(config),
+        "timeout": config.ingest.function_timeout,
         "deadline": deadline,
         "max_body_bytes": config.ingest.max_body_mb * 1024 * 1024,
         "max_rows": config.ingest.max_rows,
@@ -273,7 +269,8 @@ def lf_role_documents(config: Config, account_id: str) -> tuple[dict[str, Any], 
 
 def input_files(config: Config) -> list[Path]:
     """Every file the rendered template depends on: doit's file_dep for `doit template`."""
-    from tasks import alarms, regions, settings, validation
+    from lake import regions, signals
+    from tasks import alarms, settings, validation
     from tasks import config as config_module
     from tasks.config import config_files
 
@@ -284,5 +281,6 @@ def input_files(config: Config) -> list[Path]:
         Path(validation.__file__).resolve(),
         Path(alarms.__file__).resolve(),
         Path(regions.__file__).resolve(),
+        Path(signals.__file__).resolve(),
         *config_files(config.env),
     ]

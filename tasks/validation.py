@@ -10,16 +10,16 @@ from typing import Any
 from urllib.parse import urlparse
 
 from lake.lambda_facts import has_function_urls
-from tasks.athena_settings import athena_settings
-from tasks.errors import UserError
-from tasks.regions import (
-    _REGION_RE,
-    _known_regions,
-    _no_iceberg_rule,
+from lake.regions import (
+    REGION_RE,
     has_iceberg_destination,
+    known_regions,
+    no_iceberg_rule,
     partition,
 )
-from tasks.schemas import ALL_SIGNALS
+from lake.signals import ALL_SIGNALS
+from tasks.athena_settings import athena_settings
+from tasks.errors import UserError
 from tasks.settings import (
     ACCOUNT_ID_LEN,
     MAX_BUCKET_NAME,
@@ -159,12 +159,12 @@ def _alarms(raw: Any, region: str, buffering_interval: int) -> AlarmSettings:
 def _validate(env: str, c: dict[str, Any]) -> Config:
     region = _str(c.get("region"), "region")
     assert region is not None
-    if not _REGION_RE.fullmatch(region) or region not in _known_regions():
+    if not REGION_RE.fullmatch(region) or region not in known_regions():
         raise UserError(
             f"error: region={region!r} is unknown: must be an AWS region where Firehose runs, e.g. us-east-1"
         )
     if not has_iceberg_destination(region):
-        raise UserError(f"error: region={region!r} is not supported: {_no_iceberg_rule()}")
+        raise UserError(f"error: region={region!r} is not supported: {no_iceberg_rule()}")
     longest = max_env_length(region)
     if len(env) > longest:
         example = env[:longest].rstrip("-")

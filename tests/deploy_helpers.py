@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.aws import is_read
+from tasks.step import Options
 
 ROOT = Path(__file__).resolve().parent.parent
 DOIT = [sys.executable, "-m", "doit"]
@@ -42,7 +43,7 @@ def run(
     overrides: dict[str, str] | None = None,
     *,
     include_checks: bool = False,
-    options: dict[str, Any] | None = None,
+    options: Options | None = None,
 ) -> Any:
     from tasks.runner import Run
 

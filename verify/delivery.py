@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from tasks import schemas
+from lake import schemas
 from tasks.config import Config
 from tasks.doctor import describe_codes, logged_errors, troubleshooting_entry
 from tasks.polling import backoff, poll_until

@@ -12,18 +12,14 @@ import os
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-# signal -> the OTLP/HTTP path its request goes to
-PATHS = {
-    "logs": "v1/logs",
-    "traces": "v1/traces",
-    "sum": "v1/metrics",
-    "gauge": "v1/metrics",
-    "histogram": "v1/metrics",
-    "exp_histogram": "v1/metrics",
-}
+from lake.signals import SIGNALS, Signal, signal_of
+
+# signal -> the OTLP/HTTP path its request goes to (lake/signals.py)
+PATHS = {s.name: s.path for s in SIGNALS}
 PROTOBUF = "application/x-protobuf"
 
 
@@ -38,29 +34,54 @@ def _resource(res: Any, run_id: str) -> None:
         res.attributes.add(key=key).value.string_value = value
 
 
-def _metric(signal: str, metric: Any, now: int) -> None:
-    metric.name, metric.unit = f"otlp2pipeline.verify.{signal}", "1"
-    if signal == "sum":
-        metric.sum.aggregation_temporality, metric.sum.is_monotonic = 2, True
-        metric.sum.data_points.add(time_unix_nano=now, start_time_unix_nano=now - 1, as_double=1.0)
-    elif signal == "gauge":
-        metric.gauge.data_points.add(time_unix_nano=now, as_double=2.5)
-    elif signal == "histogram":
-        metric.histogram.aggregation_temporality = 2
-        metric.histogram.data_points.add(
-            time_unix_nano=now, count=2, sum=3.0, bucket_counts=[1, 1], explicit_bounds=[1.0]
+def _sum(metric: Any, now: int) -> None:
+    metric.sum.aggregation_temporality, metric.sum.is_monotonic = 2, True
+    metric.sum.data_points.add(time_unix_nano=now, start_time_unix_nano=now - 1, as_double=1.0)
+
+
+def _gauge(metric: Any, now: int) -> None:
+    metric.gauge.data_points.add(time_unix_nano=now, as_double=2.5)
+
+
+def _histogram(metric: Any, now: int) -> None:
+    metric.histogram.aggregation_temporality = 2
+    metric.histogram.data_points.add(
+        time_unix_nano=now, count=2, sum=3.0, bucket_counts=[1, 1], explicit_bounds=[1.0]
+    )
+
+
+def _exponential_histogram(metric: Any, now: int) -> None:
+    metric.exponential_histogram.aggregation_temporality = 2
+    point = metric.exponential_histogram.data_points.add(time_unix_nano=now, count=2, sum=3.0, scale=1)
+    point.positive.offset = 0
+    point.positive.bucket_counts.extend([1, 1])
+
+
+# The Metric's data field (a signal's `metric` in lake/signals.py) -> one data point of it.
+METRIC_POINTS: dict[str, Callable[[Any, int], None]] = {
+    "sum": _sum,
+    "gauge": _gauge,
+    "histogram": _histogram,
+    "exponential_histogram": _exponential_histogram,
+}
+
+
+def _metric(signal: Signal, metric: Any, now: int) -> None:
+    build = METRIC_POINTS.get(signal.metric or "")
+    if build is None:
+        raise ValueError(
+            f"signal {signal.name}: no request for metric data {signal.metric!r}: add one to METRIC_POINTS"
         )
-    else:
-        metric.exponential_histogram.aggregation_temporality = 2
-        point = metric.exponential_histogram.data_points.add(time_unix_nano=now, count=2, sum=3.0, scale=1)
-        point.positive.offset = 0
-        point.positive.bucket_counts.extend([1, 1])
+    metric.name, metric.unit = f"otlp2pipeline.verify.{signal.name}", "1"
+    build(metric, now)
 
 
 def request(signal: str, run_id: str) -> bytes:
-    """A protobuf Export*ServiceRequest with exactly one row for `signal`."""
+    """A protobuf Export*ServiceRequest with exactly one row for `signal`; an unknown signal or metric
+    data field raises (KeyError, ValueError)."""
+    sig = signal_of(signal)
     now = time.time_ns()
-    if signal == "logs":
+    if sig.path == "v1/logs":
         from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
         logs = ExportLogsServiceRequest()
@@ -69,7 +90,7 @@ def request(signal: str, run_id: str) -> bytes:
         record = rl.scope_logs.add().log_records.add(time_unix_nano=now, severity_number=9)
         record.body.string_value = f"verify {run_id}"
         return bytes(logs.SerializeToString())
-    if signal == "traces":
+    if sig.path == "v1/traces":
         from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
         spans = ExportTraceServiceRequest()
@@ -79,12 +100,14 @@ def request(signal: str, run_id: str) -> bytes:
         span.trace_id, span.span_id = os.urandom(16), os.urandom(8)
         span.start_time_unix_nano, span.end_time_unix_nano = now, now + 1_000_000
         return bytes(spans.SerializeToString())
+    if sig.path != "v1/metrics":
+        raise ValueError(f"signal {sig.name}: no request for OTLP path {sig.path!r}")
     from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 
     metrics = ExportMetricsServiceRequest()
     rm = metrics.resource_metrics.add()
     _resource(rm.resource, run_id)
-    _metric(signal, rm.scope_metrics.add().metrics.add(), now)
+    _metric(sig, rm.scope_metrics.add().metrics.add(), now)
     return bytes(metrics.SerializeToString())
 
 

@@ -19,8 +19,8 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
+from lake import schemas
 from lake.lambda_facts import SYNC_PAYLOAD_LIMIT
-from tasks import schemas
 from tasks.aws import Clients
 from tasks.config import Config
 from tasks.errors import error_code

@@ -86,8 +86,8 @@ def test_lf_role_policy_serves_every_region(clients, config):
 def test_caller_is_a_data_lake_admin(clients, config):
     settings = clients.lakeformation.get_data_lake_settings()["DataLakeSettings"]
     admins = [a["DataLakePrincipalIdentifier"] for a in settings.get("DataLakeAdmins", [])]
-    hint = lf_admins.principal_hint(clients.caller_principal, admins)
-    assert clients.caller_principal in admins, (
+    hint = lf_admins.principal_hint(clients.caller_principal.arn, admins)
+    assert clients.caller_principal.arn in admins, (
         f"caller {clients.caller_principal} is not among the data lake admins {admins}"
         + (f" ({hint})" if hint else "")
         + f": run `{deploy_command(config)}`"
@@ -130,7 +130,7 @@ def test_s3tablescatalog_exists_federated_to_the_table_buckets(clients, config, 
 
 def test_caller_has_permissions_on_s3tablescatalog(clients, config, account_id):
     resp = clients.lakeformation.list_permissions(
-        Principal={"DataLakePrincipalIdentifier": clients.caller_principal},
+        Principal={"DataLakePrincipalIdentifier": clients.caller_principal.arn},
         Resource={"Catalog": {"Id": f"{account_id}:{expect.CATALOG_NAME}"}},
     )
     perms = [

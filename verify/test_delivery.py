@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lake import sender
+from tasks import send as sender
 from tasks.records import RUN_ID_COLUMN, make_records, new_run_id
 from verify.delivery import check_delivery
 from verify.tables import static_table

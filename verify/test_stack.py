@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tasks import schemas
+from lake import schemas
 from tasks.doctor import deploy_command
 from verify import expect
 from verify.tables import table_shape

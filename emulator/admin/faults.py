@@ -48,6 +48,7 @@ from collections import Counter
 from typing import Any
 
 from emulator.core import clock
+from emulator.core.registry import OverrideResponse, error_response, register_gate, register_reset
 from lake.operations import READ_PREFIXES
 
 KINDS = (
@@ -199,6 +200,7 @@ def set_faults(spec: dict[str, Any]) -> None:
     clock.set_offset(offset)  # outside the lock: the clock's hooks may read faults
 
 
+@register_reset
 def clear() -> None:
     global _mutating_seen
     with _lock:
@@ -317,7 +319,7 @@ def throttle_error(service: str, operation: str) -> tuple[str, str, int]:
 
 
 def decide(service: str, operation: str) -> tuple[str, str, int] | None:
-    """Called by the dispatcher once per AWS request: the error to answer with, or None."""
+    """Asked once per AWS request (through ``gate``): the error to answer with, or None."""
     global _mutating_seen
     with _lock:
         throttle = _faults.get("throttle")
@@ -332,3 +334,10 @@ def decide(service: str, operation: str) -> tuple[str, str, int] | None:
                 fail["spent"] = True
                 return fail["error_code"], fail["message"], fail["status"]
     return None
+
+
+@register_gate
+def gate(service: str, operation: str) -> OverrideResponse | None:
+    """The dispatcher's question about every AWS request (registry gate): the injected fault's answer."""
+    fault = decide(service, operation)
+    return None if fault is None else error_response(fault[0], fault[1], fault[2])

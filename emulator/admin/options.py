@@ -16,6 +16,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from emulator.core.registry import register_reset
+
 DEFAULTS: dict[str, bool] = {"lenient_timestamps": False}
 
 _lock = threading.Lock()
@@ -55,6 +57,7 @@ def set_startup(spec: dict[str, bool]) -> None:
         _current.update(_startup)
 
 
+@register_reset
 def reset() -> None:
     with _lock:
         _current.clear()

@@ -3,33 +3,13 @@
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from emulator.admin import faults, identity, options
 from emulator.core import calls, registry, state
-
-StartResponse = Callable[..., Any]
-
-
-def _reply(start_response: StartResponse, status: int, data: Any) -> Iterable[bytes]:
-    body = json.dumps(data).encode()
-    reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}.get(status, "Error")
-    start_response(
-        f"{status} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-    )
-    return [body]
-
-
-def _json_body(environ: dict[str, Any]) -> Any:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    raw = environ["wsgi.input"].read(length) if length else b""
-    return json.loads(raw) if raw.strip() else {}
+from emulator.core.wsgi import StartResponse, json_reply, read_json
 
 
 def health() -> dict[str, Any]:
@@ -49,46 +29,44 @@ def handle(environ: dict[str, Any], start_response: StartResponse) -> Iterable[b
     route = path[len("/_emulator/") :] if path.startswith("/_emulator/") else ""
     try:
         if route == "health" and method == "GET":
-            return _reply(start_response, 200, health())
+            return json_reply(start_response, 200, health())
         if route == "calls" and method == "GET":
-            return _reply(start_response, 200, {"calls": calls.snapshot()})
+            return json_reply(start_response, 200, {"calls": calls.snapshot()})
         if route == "calls/reset" and method == "POST":
             calls.reset()
-            return _reply(start_response, 200, {"status": "ok"})
+            return json_reply(start_response, 200, {"status": "ok"})
         if route == "reset" and method == "POST":
-            from emulator.core.server import reset_all
-
-            reset_all()
-            return _reply(start_response, 200, {"status": "ok"})
+            registry.run_reset()
+            return json_reply(start_response, 200, {"status": "ok"})
         if route == "flush" and method == "POST":
-            return _reply(start_response, 200, registry.run_flush())
+            return json_reply(start_response, 200, registry.run_flush())
         if route == "faults":
             if method == "GET":
-                return _reply(start_response, 200, faults.snapshot())
+                return json_reply(start_response, 200, faults.snapshot())
             if method == "DELETE":
                 faults.clear()
-                return _reply(start_response, 200, faults.snapshot())
+                return json_reply(start_response, 200, faults.snapshot())
             if method in ("POST", "PUT"):
-                spec = _json_body(environ)
+                spec = read_json(environ)
                 if not isinstance(spec, dict):
                     raise faults.FaultError("faults must be a JSON object keyed by fault kind")
                 faults.set_faults(spec)
-                return _reply(start_response, 200, faults.snapshot())
-            return _reply(start_response, 405, {"error": f"{method} not allowed on /_emulator/faults"})
+                return json_reply(start_response, 200, faults.snapshot())
+            return json_reply(start_response, 405, {"error": f"{method} not allowed on /_emulator/faults"})
         if route == "identity":
             if method == "GET":
-                return _reply(start_response, 200, identity.snapshot())
+                return json_reply(start_response, 200, identity.snapshot())
             if method == "DELETE":
-                return _reply(start_response, 200, identity.clear_identity())
+                return json_reply(start_response, 200, identity.clear_identity())
             if method in ("POST", "PUT"):
-                return _reply(start_response, 200, identity.set_identity(_json_body(environ)))
-            return _reply(start_response, 405, {"error": f"{method} not allowed on /_emulator/identity"})
+                return json_reply(start_response, 200, identity.set_identity(read_json(environ)))
+            return json_reply(start_response, 405, {"error": f"{method} not allowed on /_emulator/identity"})
         if route == "options":
             if method == "GET":
-                return _reply(start_response, 200, {"options": options.snapshot()})
+                return json_reply(start_response, 200, {"options": options.snapshot()})
             if method in ("POST", "PUT"):
-                return _reply(start_response, 200, {"options": options.set_options(_json_body(environ))})
-            return _reply(start_response, 405, {"error": f"{method} not allowed on /_emulator/options"})
+                return json_reply(start_response, 200, {"options": options.set_options(read_json(environ))})
+            return json_reply(start_response, 405, {"error": f"{method} not allowed on /_emulator/options"})
     except (faults.FaultError, options.OptionError, ValueError) as exc:
-        return _reply(start_response, 400, {"error": str(exc)})
-    return _reply(start_response, 404, {"error": f"no admin route {method} {path}"})
+        return json_reply(start_response, 400, {"error": str(exc)})
+    return json_reply(start_response, 404, {"error": f"no admin route {method} {path}"})

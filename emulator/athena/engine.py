@@ -4,9 +4,9 @@ Each query gets its own in-memory DuckDB. Every catalog it names is an attached 
 as Athena names it (``"s3tablescatalog/BUCKET"``), with one schema per namespace and one view per table
 over ``iceberg_scan`` of the table's current metadata file, so Athena's three-part names resolve as
 written; the query's context catalog and database are DuckDB's current ones (``USE``), so bare names do too.
-Extensions are the pinned packages' files (lake/duckdb_extensions.py), and Trino's functions DuckDB lacks
-that Grafana's SQL uses are macros of Trino's names (lake/duckdb_trino.py); then the connection is sandboxed to
-the tables' warehouse folders (``enable_external_access=false``, ``allowed_directories``) and its
+Extensions are the pinned packages' files (lake/duckdb_extensions.py), and Trino's functions DuckDB
+lacks that Grafana's SQL uses are macros of Trino's names (lake/duckdb_trino.py); then the connection is
+sandboxed to the tables' warehouse folders (``enable_external_access=false``, ``allowed_directories``) and its
 configuration locked. ``DataScannedInBytes`` is what Athena counts, compressed bytes read: for each data
 file DuckDB's profiler says a scan read, the Parquet footer and the column chunks of the columns the scan
 projected or filtered on (row groups skipped by statistics are counted all the same).

@@ -1,1 +1,4 @@
-"""CloudWatch: service metrics our emulated services publish into moto's backend (metrics.py)."""
+"""CloudWatch: service metrics our emulated services publish into moto's backend (metrics.py), and metric
+alarms (importing the package registers the handlers, responses.py)."""
+
+from emulator.cloudwatch import responses  # noqa: F401

@@ -15,7 +15,6 @@ Lambda and HTTP subscriptions; email is never sent.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 from datetime import datetime
 from functools import cache
@@ -23,64 +22,21 @@ from typing import Any
 
 from moto.cloudwatch.models import Alarm
 
+from emulator.iam import policy
+
 SERVICE = "cloudwatch.amazonaws.com"
 KMS_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _principal_matches(principal: Any) -> bool:
-    if principal == "*":
-        return True
-    if not isinstance(principal, dict):
-        return False
-    lowered = {str(k).lower(): v for k, v in principal.items()}
-    return SERVICE in _as_list(lowered.get("service", [])) or "*" in _as_list(lowered.get("aws", []))
-
-
-def _condition_holds(condition: Any, context: dict[str, str]) -> bool:
-    """The string and ARN operators on single-valued keys; an operator or key this cannot judge fails."""
-    ctx = {k.lower(): v for k, v in context.items()}
-    for op, pairs in (condition or {}).items():
-        if not isinstance(pairs, dict):
-            return False
-        for key, wanted in pairs.items():
-            actual = ctx.get(str(key).lower())
-            values = [str(v) for v in _as_list(wanted)]
-            if actual is None:
-                return False
-            if op in ("StringEquals", "ArnEquals"):
-                ok = actual in values
-            elif op in ("StringLike", "ArnLike"):
-                ok = any(fnmatch.fnmatchcase(actual, v) for v in values)
-            elif op == "StringEqualsIgnoreCase":
-                ok = actual.lower() in [v.lower() for v in values]
-            else:
-                return False
-            if not ok:
-                return False
-    return True
-
-
-def allows(policy: dict[str, Any], action: str, resource: str, context: dict[str, str]) -> bool:
+def allows(document: dict[str, Any], action: str, resource: str, context: dict[str, str]) -> bool:
     """Whether a resource policy lets CloudWatch perform ``action`` on ``resource`` (explicit Deny wins)."""
-    allowed = False
-    for st in _as_list(policy.get("Statement", [])):
-        if not isinstance(st, dict) or not _principal_matches(st.get("Principal")):
-            continue
-        actions = [str(a).lower() for a in _as_list(st.get("Action", []))]
-        if not any(fnmatch.fnmatchcase(action.lower(), a) for a in actions):
-            continue
-        if not any(fnmatch.fnmatchcase(resource, str(r)) for r in _as_list(st.get("Resource", "*"))):
-            continue
-        if not _condition_holds(st.get("Condition"), context):
-            continue
-        if st.get("Effect") == "Deny":
-            return False
-        allowed = allowed or st.get("Effect") == "Allow"
-    return allowed
+    return policy.allows(
+        document,
+        action,
+        (resource,),
+        principal=lambda p: policy.names_principal(p, service=SERVICE, any_aws=True),
+        context=context,
+    )
 
 
 def _key_error(account_id: str, region: str, key_id: str) -> str | None:
@@ -96,11 +52,11 @@ def _key_error(account_id: str, region: str, key_id: str) -> str | None:
     if key.key_state != "Enabled":
         return f"The SNS topic's KMS key {key_id} is {key.key_state}."
     try:
-        policy = json.loads(key.policy) if isinstance(key.policy, str) else dict(key.policy)
+        key_policy = json.loads(key.policy) if isinstance(key.policy, str) else dict(key.policy)
     except ValueError:
-        policy = {}
+        key_policy = {}
     for action in KMS_ACTIONS:
-        if not allows(policy, action, "*", {"aws:SourceAccount": account_id}):
+        if not allows(key_policy, action, "*", {"aws:SourceAccount": account_id}):
             return "CloudWatch Alarms does not have authorization to access the SNS topic encryption key."
     return None
 

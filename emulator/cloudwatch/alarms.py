@@ -21,6 +21,9 @@ holds against Threshold. TreatMissingData decides the rest:
 ALARM when at least DatapointsToAlarm (default EvaluationPeriods) periods breach, otherwise OK. Only a
 change of state updates StateReason, StateReasonData and the timestamps, adds a history item and runs
 the new state's actions (emulator/cloudwatch/models.py ``change_state``).
+
+``put_alarm`` (PutMetricAlarm, and the ``AWS::CloudWatch::Alarm`` type) stores an alarm with the rules of
+models.py and evaluates it at once, as CloudWatch does.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from moto.cloudwatch.models import Alarm, MetricDatumBase, Statistics, cloudwatc
 
 from emulator.cloudwatch import models
 from emulator.core import clock
+from emulator.core.exceptions import AwsError
 
 MINUTE = 60
 TICK_SECONDS = 5.0  # how often the background thread looks for minutes that fell due
@@ -221,6 +225,42 @@ def ensure_thread() -> None:
         if _thread is None or not _thread.is_alive():
             _thread = threading.Thread(target=_run, daemon=True, name="cloudwatch-alarms")
             _thread.start()
+
+
+def put_alarm(account_id: str, region: str, spec: dict[str, Any]) -> Alarm:
+    """PutMetricAlarm: create (state INSUFFICIENT_DATA) or overwrite the configuration (state kept); then
+    evaluate it once, as CloudWatch does right after."""
+    models.check_alarm(spec, region)
+    be = models.backend(account_id, region)
+    name = str(spec["AlarmName"])
+    old = be.alarms.get(name)
+    if spec.get("Metrics"):  # metric math
+        raise AwsError("NotImplemented", "The local AWS evaluates MetricName alarms only, not Metrics.", 501)
+    kwargs = models.moto_kwargs(spec)
+    if old is not None:
+        kwargs.pop(
+            "tags"
+        )  # "If you are using this operation to update an existing alarm, any tags ... are ignored"
+    alarm = be.put_metric_alarm(**kwargs)
+    now = models.now_utc()
+    alarm.configuration_updated_timestamp = now
+    if old is not None and old is not alarm:
+        alarm.state_value, alarm.state_reason = old.state_value, old.state_reason
+        alarm.state_reason_data, alarm.state_updated_timestamp = (
+            old.state_reason_data,
+            old.state_updated_timestamp,
+        )
+        alarm.emu_history = models.history(old)  # type: ignore[attr-defined]
+        alarm.emu_evaluated_at = getattr(old, "emu_evaluated_at", None)  # type: ignore[attr-defined]
+        models.add_history(alarm, "ConfigurationUpdate", f'Alarm "{name}" updated', {"type": "Update"}, now)
+    else:
+        alarm.state_value, alarm.state_reason = "INSUFFICIENT_DATA", "Unchecked: Initial alarm creation"
+        alarm.state_reason_data, alarm.state_updated_timestamp = "{}", now
+        alarm.emu_evaluated_at = None  # type: ignore[attr-defined]
+        models.add_history(alarm, "ConfigurationUpdate", f'Alarm "{name}" created', {"type": "Create"}, now)
+    evaluate(account_id, region, alarm, clock.now())
+    ensure_thread()
+    return alarm
 
 
 clock.on_advance(evaluate_all)

@@ -3,10 +3,10 @@
 moto 5.2.5 stores an alarm but never evaluates it, starts it in ``OK`` ("Unchecked: Initial alarm
 creation"), replaces its state on every PutMetricAlarm, checks almost nothing of the request, and has no
 DescribeAlarmHistory. Here, as the CloudWatch API reference says: PutMetricAlarm's rules are checked
-(``check_alarm``), a new alarm starts in ``INSUFFICIENT_DATA`` and an update keeps its state
-(``put_alarm``), each state change and configuration update is a history item, and a state change runs
-the actions of the new state (``change_state``; the SNS action is emulator/cloudwatch/actions.py).
-Evaluation on the local AWS's clock is emulator/cloudwatch/alarms.py.
+(``check_alarm``), a new alarm starts in ``INSUFFICIENT_DATA`` and an update keeps its state (``put_alarm``,
+alarms.py, which evaluates the alarm at once), each state change and configuration update is a history item,
+and a state change runs the actions of the new state (``change_state``; the SNS action is
+emulator/cloudwatch/actions.py). Evaluation on the local AWS's clock is emulator/cloudwatch/alarms.py.
 
 What a moto ``Alarm`` does not hold rides on it as attributes: ``emu_history`` (newest last) and
 ``emu_evaluated_at`` (the clock minute of its last evaluation).
@@ -21,6 +21,7 @@ from typing import Any
 
 from moto.cloudwatch.models import Alarm, CloudWatchBackend, cloudwatch_backends
 
+from emulator.cloudwatch.actions import run_action
 from emulator.core import clock
 from emulator.core.exceptions import AwsError
 
@@ -166,7 +167,7 @@ def add_history(
     del items[:-HISTORY_KEEP]
 
 
-def _moto_kwargs(spec: dict[str, Any]) -> dict[str, Any]:
+def moto_kwargs(spec: dict[str, Any]) -> dict[str, Any]:
     threshold = spec.get("Threshold")
     return {
         "name": spec["AlarmName"],
@@ -195,44 +196,6 @@ def _moto_kwargs(spec: dict[str, Any]) -> dict[str, Any]:
 
 def _flag(value: Any) -> bool:
     return value is True or str(value).lower() == "true"
-
-
-def put_alarm(account_id: str, region: str, spec: dict[str, Any]) -> Alarm:
-    """PutMetricAlarm: create (state INSUFFICIENT_DATA) or overwrite the configuration (state kept); then
-    evaluate it once, as CloudWatch does right after."""
-    check_alarm(spec, region)
-    be = backend(account_id, region)
-    name = str(spec["AlarmName"])
-    old = be.alarms.get(name)
-    if spec.get("Metrics"):  # metric math
-        raise AwsError("NotImplemented", "The local AWS evaluates MetricName alarms only, not Metrics.", 501)
-    kwargs = _moto_kwargs(spec)
-    if old is not None:
-        kwargs.pop(
-            "tags"
-        )  # "If you are using this operation to update an existing alarm, any tags ... are ignored"
-    alarm = be.put_metric_alarm(**kwargs)
-    now = now_utc()
-    alarm.configuration_updated_timestamp = now
-    if old is not None and old is not alarm:
-        alarm.state_value, alarm.state_reason = old.state_value, old.state_reason
-        alarm.state_reason_data, alarm.state_updated_timestamp = (
-            old.state_reason_data,
-            old.state_updated_timestamp,
-        )
-        alarm.emu_history = history(old)  # type: ignore[attr-defined]
-        alarm.emu_evaluated_at = getattr(old, "emu_evaluated_at", None)  # type: ignore[attr-defined]
-        add_history(alarm, "ConfigurationUpdate", f'Alarm "{name}" updated', {"type": "Update"}, now)
-    else:
-        alarm.state_value, alarm.state_reason = "INSUFFICIENT_DATA", "Unchecked: Initial alarm creation"
-        alarm.state_reason_data, alarm.state_updated_timestamp = "{}", now
-        alarm.emu_evaluated_at = None  # type: ignore[attr-defined]
-        add_history(alarm, "ConfigurationUpdate", f'Alarm "{name}" created', {"type": "Create"}, now)
-    from emulator.cloudwatch import alarms as evaluation
-
-    evaluation.evaluate(account_id, region, alarm, clock.now())
-    evaluation.ensure_thread()
-    return alarm
 
 
 def change_state(
@@ -265,8 +228,6 @@ def change_state(
     )
     if not alarm.actions_enabled or not actions:
         return
-    from emulator.cloudwatch.actions import run_action
-
     for arn in actions:
         error = run_action(account_id, region, alarm, old, arn, when)
         summary = (

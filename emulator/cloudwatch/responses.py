@@ -13,7 +13,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from emulator.cloudwatch import models
+from emulator.cloudwatch import alarms, models
 from emulator.core.cbor import cbor_encode
 from emulator.core.exceptions import AwsError
 from emulator.core.query import page_token, parse_params, token_position, xml_response
@@ -80,7 +80,7 @@ def _page(items: list[Any], params: dict[str, Any], scope: str) -> tuple[list[An
 
 @register(SERVICE, "PutMetricAlarm")
 def put_metric_alarm(req: OverrideRequest) -> OverrideResponse:
-    models.put_alarm(req.account_id, req.region, _input(req))
+    alarms.put_alarm(req.account_id, req.region, _input(req))
     return _output(req, {})
 
 

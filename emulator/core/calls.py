@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
+from emulator.core.registry import register_reset
+
 _lock = threading.Lock()
 _calls: Counter[tuple[str, str]] = Counter()
 
@@ -14,6 +16,7 @@ def record(service: str, operation: str) -> None:
         _calls[(service, operation)] += 1
 
 
+@register_reset
 def reset() -> None:
     with _lock:
         _calls.clear()

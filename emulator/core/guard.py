@@ -57,8 +57,9 @@ def _loopback_origin(origin: str) -> bool:
     return parts.scheme in ("http", "https") and _normal(parts.hostname or "") in LOOPBACK_HOSTS
 
 
-def refusal(environ: dict[str, Any], *, admin: bool, lambda_url: bool = False) -> tuple[int, str] | None:
-    """(status, message) when the request must be refused, or None."""
+def refusal(environ: dict[str, Any], *, admin: bool, any_origin: bool = False) -> tuple[int, str] | None:
+    """(status, message) when the request must be refused, or None. ``any_origin``: a public web endpoint
+    (a Function URL), which browsers of any Origin may call."""
     host = str(environ.get("HTTP_HOST") or "")
     if not host:
         return 400, "a Host header is required"
@@ -69,7 +70,7 @@ def refusal(environ: dict[str, Any], *, admin: bool, lambda_url: bool = False) -
             "(127.0.0.1, localhost, ::1); start it with --allow-host NAME to answer another",
         )
     origin = environ.get("HTTP_ORIGIN")
-    if origin is not None and not lambda_url and not _loopback_origin(str(origin)):
+    if origin is not None and not any_origin and not _loopback_origin(str(origin)):
         return 403, f"cross-site request refused: Origin {str(origin)[:200]!r} is not a loopback origin"
     if admin and str(environ.get("REQUEST_METHOD", "GET")).upper() in ADMIN_WRITES:
         ctype = str(environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()

@@ -1,6 +1,6 @@
-"""Registry of our handlers for AWS operations that moto lacks or gets wrong.
+"""Registry of our handlers for AWS operations that moto lacks or gets wrong, and the hooks of the server.
 
-The dispatcher (emulator/core/server.py) identifies every request (service + operation, see protocol.py) and
+The dispatcher (emulator/core/dispatch.py) identifies every request (service + operation, see protocol.py) and
 calls the handler registered for it first; a handler either OWNS the operation (returns a response) or
 lets moto answer (returns None). A handler can also AUGMENT moto: call ``req.forward()`` to get moto's
 response and return a modified one.
@@ -24,10 +24,18 @@ error format of the request's protocol (json: ``{"__type": code, "message": ...}
 rest-json: the same; query: ``<ErrorResponse><Error><Code>``; rest-xml: ``<Error><Code>``), so handlers
 never build them.
 
-Other hooks:
+Other hooks (core calls them; it imports no service, each service registers its own as it is imported,
+and emulator/app.py imports the services):
+- ``register_gate(fn)``: ``fn(service, operation) -> OverrideResponse | None``, asked about every counted
+  AWS request before any handler: a response refuses the request (the admin API's injected faults).
+- ``register_start(fn)`` / ``register_stop(fn)``: ``fn(endpoint)`` once the server listens (Lambda's
+  workers learn the endpoint they call back), ``fn()`` before it shuts down (Lambda's workers stop).
 - ``register_flush(fn)``: ``fn() -> {"delivered": n, "failed": n}``, called by ``POST /_emulator/flush``.
-- ``register_reset(fn)``: ``fn() -> None``, called by ``POST /_emulator/reset`` after moto's backends are
-  wiped and before the data dir is emptied; drop every in-memory state there.
+- ``register_reset(fn, phase=RESET_STATE)``: ``fn() -> None``, called by ``POST /_emulator/reset`` (and when
+  the server starts). Whatever holds state registers its own reset where that state is made; there is no
+  list of services to reset. The phases run in the order of ``RESET_PHASES``: moto's backends, then our
+  in-memory state (the default: drop it there), then what holds files of the data dir open, then the data
+  dir itself.
 - ``emulator.core.state.data_dir()`` is the directory for files (Iceberg warehouse, ...); emptied on reset.
 - Faults for handlers to consume: emulator/admin/faults.py (``faults.current()``, ``faults.record_fired``).
 """
@@ -76,11 +84,23 @@ class OverrideRequest:
 Handler = Callable[[OverrideRequest], OverrideResponse | None]
 FlushHook = Callable[[], dict[str, int]]
 ResetHook = Callable[[], None]
+Gate = Callable[[str, str], OverrideResponse | None]
+StartHook = Callable[[str], None]
+StopHook = Callable[[], None]
+
+RESET_BACKENDS = "backends"  # moto's backends: first, so our state may be rebuilt on empty ones
+RESET_STATE = "state"  # our in-memory state: every service's, the faults, options and call counter
+RESET_FILES = "files"  # what holds files of the data dir open (the Iceberg store's catalogs)
+RESET_DATA_DIR = "data_dir"  # the data dir itself, emptied last
+RESET_PHASES = (RESET_BACKENDS, RESET_STATE, RESET_FILES, RESET_DATA_DIR)
 
 _lock = threading.Lock()
 _handlers: dict[tuple[str, str], list[Handler]] = {}
 _flush_hooks: list[FlushHook] = []
-_reset_hooks: list[ResetHook] = []
+_reset_hooks: dict[str, list[ResetHook]] = {phase: [] for phase in RESET_PHASES}
+_gates: list[Gate] = []
+_start_hooks: list[StartHook] = []
+_stop_hooks: list[StopHook] = []
 
 
 def register(service: str, operation: str) -> Callable[[Handler], Handler]:
@@ -105,10 +125,56 @@ def register_flush(fn: FlushHook) -> FlushHook:
     return fn
 
 
-def register_reset(fn: ResetHook) -> ResetHook:
+def register_reset(fn: ResetHook, phase: str = RESET_STATE) -> ResetHook:
+    """``fn`` runs on every reset, in its ``phase`` (usable as a decorator for the default phase)."""
+    if phase not in _reset_hooks:
+        raise ValueError(f"unknown reset phase {phase!r}: expected one of {', '.join(RESET_PHASES)}")
     with _lock:
-        _reset_hooks.append(fn)
+        _reset_hooks[phase].append(fn)
     return fn
+
+
+def register_gate(fn: Gate) -> Gate:
+    with _lock:
+        _gates.append(fn)
+    return fn
+
+
+def register_start(fn: StartHook) -> StartHook:
+    with _lock:
+        _start_hooks.append(fn)
+    return fn
+
+
+def register_stop(fn: StopHook) -> StopHook:
+    with _lock:
+        _stop_hooks.append(fn)
+    return fn
+
+
+def run_gates(service: str, operation: str) -> OverrideResponse | None:
+    """The first gate's refusal of this request, or None."""
+    with _lock:
+        gates = list(_gates)
+    for gate in gates:
+        refused = gate(service, operation)
+        if refused is not None:
+            return refused
+    return None
+
+
+def run_start(endpoint: str) -> None:
+    with _lock:
+        hooks = list(_start_hooks)
+    for fn in hooks:
+        fn(endpoint)
+
+
+def run_stop() -> None:
+    with _lock:
+        hooks = list(_stop_hooks)
+    for fn in hooks:
+        fn()
 
 
 def run_flush() -> dict[str, int]:
@@ -120,8 +186,12 @@ def run_flush() -> dict[str, int]:
 
 
 def run_reset() -> None:
-    for fn in list(_reset_hooks):
-        fn()
+    """Every registered reset, phase by phase, each phase in registration order."""
+    for phase in RESET_PHASES:
+        with _lock:
+            hooks = list(_reset_hooks[phase])
+        for fn in hooks:
+            fn()
 
 
 def json_response(

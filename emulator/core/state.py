@@ -3,18 +3,20 @@
 ``data_dir()`` is where file-backed state lives (Iceberg warehouse, ...). It is emptied on start and on
 ``POST /_emulator/reset``, since files without their in-memory moto state are meaningless.
 ``RegionalState`` is one state object per (account, region) for our handlers, dropped by the reset.
+The data dir is emptied in the reset's last phase (``wipe_data_dir``).
 ``CHECKOUT`` is the checkout this code runs from: the health answer names it, so the tool of another
 checkout never takes this emulator (and its state) for its own.
 """
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from emulator.core.registry import register_reset
+from emulator.core.registry import RESET_DATA_DIR, register_reset
 
 DEFAULT_PORT = 4566
 ACCOUNT_ID = "123456789012"
@@ -41,6 +43,19 @@ def data_dir() -> Path:
 def set_data_dir(path: Path) -> None:
     global _data_dir
     _data_dir = Path(path).resolve()
+
+
+def wipe_data_dir() -> None:
+    """Empty the data dir (the last step of every reset)."""
+    root = data_dir()
+    for child in root.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+
+
+register_reset(wipe_data_dir, RESET_DATA_DIR)
 
 
 _S = TypeVar("_S")

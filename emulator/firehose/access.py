@@ -7,15 +7,19 @@ from collections.abc import Iterable
 from typing import Any
 
 from emulator.core.exceptions import AwsError
-from emulator.firehose import iam_policy
-from emulator.firehose.error_output import _error_write
-from emulator.firehose.iam_policy import _log_need, find_role, firehose_can_assume
-from emulator.firehose.models import (
-    ERR_LF,
-    ERR_NO_CATALOG,
-    ERR_ROLE,
-    DeliveryStream,
+from emulator.firehose.data import DeliveryStream
+from emulator.firehose.errors import ERR_LF, ERR_NO_CATALOG, ERR_ROLE
+from emulator.firehose.needs import (
+    denied_message,
+    destination_needs,
+    error_object_access,
+    firehose_can_assume,
+    log_need,
+    need_code,
 )
+from emulator.glue import models as glue_catalogs
+from emulator.iam.policy import find_role, first_denied
+from emulator.lakeformation import models as lakeformation
 
 
 def check_access(
@@ -30,7 +34,7 @@ def check_access(
     """What AWS checks before writing: (error code, message) of the first missing piece, or None.
 
     In AWS's order: the role can be assumed (its trust policy's conditions included), its IAM policies
-    allow every call of the delivery (iam_policy.py, moto's evaluation), the catalog exists, Lake
+    allow every call of the delivery (needs.py, evaluated by emulator/iam/policy.py), the catalog exists, Lake
     Formation grants the table."""
     role = find_role(stream.account_id, role_arn)
     if not firehose_can_assume(role, stream):
@@ -86,25 +90,21 @@ def _iam_denied(
     config: dict[str, Any],
 ) -> tuple[str, str] | None:
     """The first call of the delivery the stream role (or the S3 configuration's role) may not make."""
-    needs = iam_policy.destination_needs(
-        stream.account_id, stream.region, catalog_account, bucket, database, table
-    )
-    log_need = _log_need(stream, config)
-    if log_need is not None:
-        needs.append(log_need)
-    denied = iam_policy.first_denied(role, needs)
+    needs = destination_needs(stream.account_id, stream.region, catalog_account, bucket, database, table)
+    logs = log_need(stream, config)
+    if logs is not None:
+        needs.append(logs)
+    denied = first_denied(role, needs)
     if denied is not None:
-        return denied.code, iam_policy.denied_message(role_arn, denied)
-    s3_role_arn, s3_role, s3_need = _error_write(stream, config)
-    if s3_need is not None and s3_role is not None and iam_policy.first_denied(s3_role, [s3_need]):
-        return s3_need.code, iam_policy.denied_message(s3_role_arn, s3_need)
+        return need_code(denied), denied_message(role_arn, denied)
+    s3_role_arn, s3_role, s3_need = error_object_access(stream, config)
+    if s3_need is not None and s3_role is not None and first_denied(s3_role, [s3_need]):
+        return need_code(s3_need), denied_message(s3_role_arn, s3_need)
     return None
 
 
 def _catalog_missing(account_id: str, region: str, catalog_id: str) -> str | None:
-    """The seed's "Catalog not found": the s3tablescatalog Glue catalog or its table bucket is missing."""
-    from emulator.glue import models as glue_catalogs
-
+    """Firehose's "Catalog not found": the s3tablescatalog Glue catalog or its table bucket is missing."""
     try:
         glue_catalogs.resolve(account_id, region, catalog_id)
     except AwsError as exc:
@@ -119,8 +119,6 @@ def lf_allows(
     account_id: str, region: str, principal: str, resource: dict[str, Any], any_of: Iterable[str]
 ) -> bool:
     """Lake Formation's answer (emulator/lakeformation): any one of ``any_of`` granted on ``resource``."""
-    from emulator.lakeformation import models as lakeformation
-
     return any(
         bool(lakeformation.has_permission(account_id, region, principal, resource, perm)) for perm in any_of
     )

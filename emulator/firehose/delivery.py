@@ -7,20 +7,13 @@ from typing import Any
 
 from emulator.cloudwatch import metrics as cloudwatch_metrics
 from emulator.firehose.access import check_access
-from emulator.firehose.error_output import _log_errors, write_errors
-from emulator.firehose.iam_policy import partition_of
-from emulator.firehose.models import (
-    ERR_CATALOG,
-    ERR_COMMIT,
-    ERR_NO_TABLE,
-    METRIC_NAMESPACE,
-    DeliveryStream,
-    Failure,
-    Pending,
-    now_ms,
-)
+from emulator.firehose.data import METRIC_NAMESPACE, DeliveryStream, Failure, Pending, now_ms
+from emulator.firehose.error_output import log_errors, write_errors
+from emulator.firehose.errors import ERR_CATALOG, ERR_COMMIT, ERR_NO_TABLE
 from emulator.firehose.records import RecordConverter
-from emulator.iceberg.store import bucket_arn, get_store
+from emulator.iam.policy import partition_of
+from emulator.iceberg.schema import bucket_arn
+from emulator.iceberg.store import get_store
 
 log = logging.getLogger("emulator.firehose")
 
@@ -110,7 +103,7 @@ def deliver_batch(
     again: list[Pending] = []
     if destination_failures and not final:
         again = [f.item for f in destination_failures]
-        _log_errors(stream, config, version, destination_failures)
+        log_errors(stream, config, version, destination_failures)
     else:
         failures += destination_failures
     if failures:

@@ -1,34 +1,35 @@
-"""Firehose state for Iceberg destinations: streams, buffers, and delivery into real Iceberg tables.
+"""Firehose's backend for Iceberg destinations: one method per operation, as moto's backends have.
 
-moto's Firehose keeps a stream as a dict and drops Iceberg data on the floor; here a stream buffers records
-per its BufferingHints and a background thread delivers them (one Iceberg commit per flush, never per
-record) after the checks AWS makes: the role is assumable by Firehose, Lake Formation grants DESCRIBE on the
-database and ALL/INSERT on the table. Records that cannot be delivered go to the error bucket as JSON lines
-and to the stream's CloudWatch Logs stream, and AWS/Firehose metrics are written into moto's CloudWatch.
+moto's Firehose keeps a stream as a dict and drops Iceberg data on the floor; here a stream (data.py) buffers
+records per its BufferingHints, and the scheduler (scheduler.py) delivers them into real Iceberg tables
+after the checks AWS makes (delivery.py). Records that cannot be delivered go to the error bucket and to the
+stream's CloudWatch Logs stream; AWS/Firehose metrics are written into moto's CloudWatch.
 
-As on AWS, a delivery that fails for the destination's sake (role, catalog, grants, table, commit) is retried
-with backoff for ``RetryOptions.DurationInSeconds`` before its records go to the error bucket (with
-``attemptsMade``); a record the table cannot take (bad JSON, a missing column, a wrong type) goes at once.
-
-The delivery thread and its retries are scheduler.py; one delivery attempt is delivery.py; its checks
-access.py (with iam_policy.py), the JSON-to-Arrow conversion records.py, and the error bucket and log writer
-error_output.py. Request validation is validation.py.
+The backend holds the streams of every account and region and knows nothing of delivery: whoever moves
+records listens (``listen``) and is woken when records arrive or a destination changes. Streams go through
+CREATING and DELETING while the faults say so (emulator/admin/faults.py).
 """
 
 from __future__ import annotations
 
-import itertools
 import random
 import threading
 import time
-import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from emulator.admin import faults
 from emulator.cloudwatch import metrics as cloudwatch_metrics
-from emulator.core import clock
+from emulator.firehose.data import (
+    DESTINATION_ID,
+    METRIC_NAMESPACE,
+    DeliveryStream,
+    Pending,
+    new_record_id,
+    now_ms,
+    s3_description,
+)
 from emulator.firehose.exceptions import (
     ConcurrentModificationException,
     InvalidArgumentException,
@@ -36,156 +37,33 @@ from emulator.firehose.exceptions import (
     ResourceInUseException,
     ResourceNotFoundException,
 )
-from emulator.firehose.scheduler import DeliveryScheduler, Retrying
 
-DESTINATION_ID = "destinationId-000000000001"
-MIB = 1024 * 1024
-DEFAULT_SIZE_MB = 5
-DEFAULT_INTERVAL_S = 300
-DEFAULT_RETRY_S = 300
-METRIC_NAMESPACE = "AWS/Firehose"
-
-# Error codes written into error-bucket records (AWS publishes no complete list; see the README section).
-ERR_BAD_JSON = "Iceberg.InvalidRecordFormat"
-ERR_MISSING_COLUMN = "Iceberg.MissingColumnWithinRecord"
-ERR_TYPE = "Iceberg.DataTypeMismatch"
-ERR_ROLE = "Iceberg.RoleAssumptionFailed"
-ERR_LF = "Iceberg.InsufficientLakeFormationPermissions"
-ERR_NO_TABLE = "Iceberg.NoSuchTable"
-ERR_CATALOG = "Iceberg.InvalidCatalogARN"
-ERR_NO_CATALOG = "Iceberg.CatalogNotFound"
-ERR_COMMIT = "Iceberg.CommitFailed"
-# A timestamp column given anything but integer epoch microseconds (Firehose's Iceberg docs: "For Timestamp
-# data types, you must always send in microseconds"); ISO-8601 only with the lenient_timestamps option.
-ERR_TIMESTAMP = "Iceberg.InvalidTimestamp"
-# A record with a top-level key that is not a column of the table: refused unless schema evolution is on
-# (third-party reports: terraform-provider-aws#47726; AWS's guide only says names "should match"). The code
-# name is the local AWS's own.
-ERR_UNKNOWN_COLUMN = "Iceberg.UnknownColumnWithinRecord"
-
-_RECORD_ID_PREFIX = uuid.uuid4().hex
-_record_counter = itertools.count(1)
-
-
-def now_ms() -> int:
-    """Epoch milliseconds on the local AWS's clock: arrival times, error objects and DataFreshness."""
-    return int(clock.now() * 1000)
-
-
-def new_record_id() -> str:
-    """Unique per record (AWS's are opaque strings too)."""
-    return f"{_RECORD_ID_PREFIX}{next(_record_counter):012x}"
+StreamKey = tuple[str, str, str]  # (account, region, name)
 
 
 def not_found(name: str, account_id: str) -> ResourceNotFoundException:
     return ResourceNotFoundException(f"Firehose {name} under account {account_id} not found.")
 
 
-# -- stream -------------------------------------------------------------------------------------------
-@dataclass
-class Pending:
-    arrival_ms: int
-    data: bytes
-
-
-@dataclass
-class DeliveryStream:
-    account_id: str
-    region: str
-    name: str
-    stream_type: str
-    iceberg: dict[str, Any]  # IcebergDestinationDescription form
-    tags: list[dict[str, str]] = field(default_factory=list)
-    encryption: dict[str, Any] | None = None
-    status: str = "ACTIVE"
-    version: int = 1
-    created: datetime = field(default_factory=lambda: datetime.now(UTC))
-    last_update: datetime | None = None
-    creating_since: float = 0.0  # monotonic time CREATING began (it lasts while faults.held says so)
-    deleting_since: float | None = None  # monotonic time DELETING began (likewise)
-    fails_as: str | None = None  # CREATING_FAILED / DELETING_FAILED when the transition ends (injected)
-    failure: dict[str, str] | None = None  # FailureDescription
-    buffer: list[Pending] = field(default_factory=list)
-    buffer_bytes: int = 0
-    retrying: list[Retrying] = field(default_factory=list)
-    first_arrival: float = 0.0  # monotonic time of the oldest buffered record
-    last_delivery: float = float("-inf")  # monotonic time the last delivery started
-    deliver_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    @property
-    def arn(self) -> str:
-        from moto.utilities.utils import get_partition
-
-        prefix = f"arn:{get_partition(self.region)}:firehose:{self.region}:{self.account_id}"
-        return f"{prefix}:deliverystream/{self.name}"
-
-    @property
-    def size_limit(self) -> int:
-        return int(self.iceberg.get("BufferingHints", {}).get("SizeInMBs", DEFAULT_SIZE_MB)) * MIB
-
-    @property
-    def interval(self) -> float:
-        return float(self.iceberg.get("BufferingHints", {}).get("IntervalInSeconds", DEFAULT_INTERVAL_S))
-
-    @property
-    def retry_seconds(self) -> float:
-        return float(self.iceberg.get("RetryOptions", {}).get("DurationInSeconds", DEFAULT_RETRY_S))
-
-    def description(self) -> dict[str, Any]:
-        desc: dict[str, Any] = {
-            "DeliveryStreamName": self.name,
-            "DeliveryStreamARN": self.arn,
-            "DeliveryStreamStatus": self.status,
-            "DeliveryStreamType": self.stream_type,
-            "VersionId": str(self.version),
-            "CreateTimestamp": self.created,
-            "Destinations": [
-                {"DestinationId": DESTINATION_ID, "IcebergDestinationDescription": self.iceberg}
-            ],
-            "HasMoreDestinations": False,
-            "DeliveryStreamEncryptionConfiguration": self.encryption or {"Status": "DISABLED"},
-        }
-        if self.last_update is not None:
-            desc["LastUpdateTimestamp"] = self.last_update
-        if self.failure is not None:
-            desc["FailureDescription"] = self.failure
-        return desc
-
-
-def iceberg_description(config: dict[str, Any]) -> dict[str, Any]:
-    """IcebergDestinationConfiguration -> IcebergDestinationDescription, with AWS's defaults filled in."""
-    desc = {k: v for k, v in config.items() if k != "S3Configuration"}
-    desc.setdefault("BufferingHints", {"SizeInMBs": DEFAULT_SIZE_MB, "IntervalInSeconds": DEFAULT_INTERVAL_S})
-    desc.setdefault("CloudWatchLoggingOptions", {"Enabled": False})
-    desc.setdefault("RetryOptions", {"DurationInSeconds": DEFAULT_RETRY_S})
-    desc.setdefault("S3BackupMode", "FailedDataOnly")
-    desc.setdefault("AppendOnly", False)
-    desc.setdefault("DestinationTableConfigurationList", [])
-    desc["S3DestinationDescription"] = s3_description(config.get("S3Configuration", {}))
-    return desc
-
-
-def s3_description(s3: dict[str, Any]) -> dict[str, Any]:
-    out = dict(s3)
-    out.setdefault("BufferingHints", {"SizeInMBs": DEFAULT_SIZE_MB, "IntervalInSeconds": DEFAULT_INTERVAL_S})
-    out.setdefault("CompressionFormat", "UNCOMPRESSED")
-    out.setdefault("EncryptionConfiguration", {"NoEncryptionConfig": "NoEncryption"})
-    out.setdefault("CloudWatchLoggingOptions", {"Enabled": False})
-    return out
-
-
-# -- backend ------------------------------------------------------------------------------------------
-class FirehoseState:
+class FirehoseBackend:
     """All Iceberg-destination streams of the process, keyed by (account, region, name)."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        self.streams: dict[tuple[str, str, str], DeliveryStream] = {}
+        self.streams: dict[StreamKey, DeliveryStream] = {}
         self._fault_rng: tuple[Any, random.Random] | None = None
-        self.scheduler = DeliveryScheduler(self)
+        self._listeners: list[Callable[[], None]] = []
+
+    def listen(self, fn: Callable[[], None]) -> None:
+        """``fn()`` runs, under ``lock``, whenever records arrive or a destination changes."""
+        self._listeners.append(fn)
+
+    def _changed(self) -> None:
+        for fn in self._listeners:
+            fn()
 
     # -- lifecycle ----------------------------------------------------------------------------------
-    def refresh(self, key: tuple[str, str, str], now: float) -> DeliveryStream | None:
+    def refresh(self, key: StreamKey, now: float) -> DeliveryStream | None:
         """The stream at ``key`` once its CREATING/DELETING transition has run its course (None: gone)."""
         stream = self.streams.get(key)
         if stream is None:
@@ -226,7 +104,8 @@ class FirehoseState:
                     out.append((stream.name, stream.stream_type))
             return out
 
-    def create(self, stream: DeliveryStream, exists_elsewhere: bool) -> DeliveryStream:
+    # -- control plane ------------------------------------------------------------------------------
+    def create_delivery_stream(self, stream: DeliveryStream, exists_elsewhere: bool) -> DeliveryStream:
         latency = faults.latency(faults.STREAM_SECONDS)
         key = (stream.account_id, stream.region, stream.name)
         with self.lock:
@@ -244,7 +123,18 @@ class FirehoseState:
             self.streams[key] = stream
         return stream
 
-    def delete(self, account_id: str, region: str, name: str, allow_force: bool = False) -> None:
+    def describe_delivery_stream(self, account_id: str, region: str, name: str) -> dict[str, Any]:
+        desc = self.require(account_id, region, name).description()
+        if faults.omits("firehose.AppendOnly"):
+            for dest in desc["Destinations"]:
+                dest["IcebergDestinationDescription"] = {
+                    k: v for k, v in dest["IcebergDestinationDescription"].items() if k != "AppendOnly"
+                }
+        return desc
+
+    def delete_delivery_stream(
+        self, account_id: str, region: str, name: str, allow_force: bool = False
+    ) -> None:
         latency = faults.latency(faults.STREAM_SECONDS)
         key = (account_id, region, name)
         with self.lock:
@@ -258,10 +148,7 @@ class FirehoseState:
                 )
             if stream.status == "DELETING":
                 return
-            # Records still buffered are abandoned, as AWS does with data not yet delivered.
-            stream.buffer = []
-            stream.buffer_bytes = 0
-            stream.retrying = []
+            stream.drop_records()  # abandoned, as AWS does with data not yet delivered
             failing = None if allow_force else faults.take("firehose_stream_failures", "delete")
             if latency > 0 or failing:
                 stream.status = "DELETING"
@@ -271,6 +158,22 @@ class FirehoseState:
             if failing:
                 stream.fails_as = "DELETING_FAILED"
                 stream.failure = {"Type": failing["type"], "Details": failing["details"]}
+
+    def list_delivery_streams(
+        self,
+        account_id: str,
+        region: str,
+        others: dict[str, str],
+        stream_type: str | None,
+        start: str | None,
+        limit: int,
+    ) -> tuple[list[str], bool]:
+        """Our streams and ``others`` (moto's: name -> type), by name: (a page of names, more to come)."""
+        entries = {**dict(self.names(account_id, region)), **others}
+        names = sorted(n for n, t in entries.items() if stream_type in (None, t))
+        if start:
+            names = [n for n in names if n > start]
+        return names[:limit], len(names) > limit
 
     def update_destination(
         self,
@@ -313,10 +216,13 @@ class FirehoseState:
             stream.iceberg = desc
             stream.version += 1
             stream.last_update = datetime.now(UTC)
-            self.scheduler.cond.notify_all()
+            self._changed()
 
-    def tag(self, stream: DeliveryStream, tags: list[dict[str, str]]) -> None:
+    def tag_delivery_stream(
+        self, account_id: str, region: str, name: str, tags: list[dict[str, str]]
+    ) -> None:
         with self.lock:
+            stream = self.require(account_id, region, name)
             current = {t["Key"]: t.get("Value", "") for t in stream.tags}
             for t in tags:
                 current[t["Key"]] = t.get("Value", "")
@@ -324,11 +230,33 @@ class FirehoseState:
                 raise LimitExceededException("A Firehose stream can have at most 50 tags.")
             stream.tags = [{"Key": k, "Value": v} for k, v in current.items()]
 
-    def untag(self, stream: DeliveryStream, keys: list[str]) -> None:
+    def untag_delivery_stream(self, account_id: str, region: str, name: str, keys: list[str]) -> None:
         with self.lock:
+            stream = self.require(account_id, region, name)
             stream.tags = [t for t in stream.tags if t["Key"] not in set(keys)]
 
-    # -- puts ---------------------------------------------------------------------------------------
+    def list_tags_for_delivery_stream(
+        self, account_id: str, region: str, name: str, start: str | None, limit: int
+    ) -> tuple[list[dict[str, str]], bool]:
+        """A page of the stream's tags by key, and whether more follow."""
+        tags = sorted(self.require(account_id, region, name).tags, key=lambda t: t["Key"])
+        if start:
+            tags = [t for t in tags if t["Key"] > start]
+        return tags[:limit], len(tags) > limit
+
+    # -- data plane ---------------------------------------------------------------------------------
+    def put_record(self, account_id: str, region: str, name: str, data: bytes) -> str:
+        """The new record's id (a stalled stream answers only after its latency: faults.stall)."""
+        faults.stall(faults.PUT_SECONDS)
+        return self._put(account_id, region, name, [data], batch=False)[0]["RecordId"]
+
+    def put_record_batch(
+        self, account_id: str, region: str, name: str, records: list[bytes]
+    ) -> list[dict[str, str]]:
+        """One response entry per record, in order: a RecordId, or an error (put_record_failures)."""
+        faults.stall(faults.PUT_SECONDS)
+        return self._put(account_id, region, name, records, batch=True)
+
     def _failure_picks(self, n: int) -> set[int]:
         spec = faults.get("put_record_failures")
         if not spec:
@@ -350,7 +278,7 @@ class FirehoseState:
             faults.record_fired("put_record_failures", len(picks))
         return picks
 
-    def put_records(
+    def _put(
         self, account_id: str, region: str, name: str, records: list[bytes], batch: bool
     ) -> list[dict[str, str]]:
         """Accept records into the stream's buffer; returns one response entry per record, in order."""
@@ -377,8 +305,7 @@ class FirehoseState:
                 stream.first_arrival = time.monotonic()
             stream.buffer_bytes += accepted_bytes
             accepted = len(records) - len(picks)
-            self.scheduler.ensure_thread()
-            self.scheduler.cond.notify_all()
+            self._changed()
         cloudwatch_metrics.put(
             account_id,
             region,
@@ -399,19 +326,7 @@ class FirehoseState:
             self._fault_rng = None
         for stream in streams:
             with stream.deliver_lock:  # let a delivery in flight finish before files are wiped
-                stream.buffer = []
-                stream.buffer_bytes = 0
-                stream.retrying = []
-        # Only now: a delivery in flight during the reset counts toward the old counters, not the new.
-        self.scheduler.reset_counters()
+                stream.drop_records()
 
 
-STATE = FirehoseState()
-
-
-# -- a record that could not be delivered ------------------------------------------------------
-@dataclass
-class Failure:
-    item: Pending
-    code: str
-    message: str
+firehose_backend = FirehoseBackend()

@@ -7,14 +7,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from emulator.admin import options
-from emulator.firehose.models import (
+from emulator.firehose.data import Failure, Pending
+from emulator.firehose.errors import (
     ERR_BAD_JSON,
     ERR_MISSING_COLUMN,
     ERR_TIMESTAMP,
     ERR_TYPE,
     ERR_UNKNOWN_COLUMN,
-    Failure,
-    Pending,
 )
 
 if TYPE_CHECKING:  # pyarrow loads with the first delivery, not at emulator start-up

@@ -1,18 +1,18 @@
 """Firehose wire protocol (JSON 1.1) for Iceberg-destination streams, registered in emulator.core.registry.
 
-Streams with an Iceberg destination are ours (models.STATE); any other stream is left to moto (handlers
-return None). Requests are checked first as AWS's front end does (validation.py).
+Streams with an Iceberg destination are ours (the backend, models.py); any other stream is left to moto
+(handlers return None). Requests are checked first as AWS's front end does (validation.py); then each
+handler calls the backend's method of its operation.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from emulator.admin import faults
 from emulator.core.registry import OverrideRequest, OverrideResponse, json_response, register
-from emulator.firehose import models
+from emulator.firehose.data import DeliveryStream, iceberg_description
 from emulator.firehose.exceptions import InvalidArgumentException, ResourceInUseException
-from emulator.firehose.models import STATE
+from emulator.firehose.models import firehose_backend as backend
 from emulator.firehose.validation import (
     check_destination,
     check_partition,
@@ -39,11 +39,11 @@ def _moto_has(req: OverrideRequest, name: str) -> bool:
         return False
 
 
-def _ours(req: OverrideRequest) -> models.DeliveryStream | None:
+def _ours(req: OverrideRequest) -> DeliveryStream | None:
     name = req.body.get("DeliveryStreamName")
     if not isinstance(name, str):
         return None
-    return STATE.get(req.account_id, req.region, name)
+    return backend.get(req.account_id, req.region, name)
 
 
 # -- control plane ------------------------------------------------------------------------------------
@@ -53,7 +53,7 @@ def create_delivery_stream(req: OverrideRequest) -> OverrideResponse | None:
     config = body.get("IcebergDestinationConfiguration")
     name = body.get("DeliveryStreamName")
     if config is None:
-        if isinstance(name, str) and STATE.get(req.account_id, req.region, name) is not None:
+        if isinstance(name, str) and backend.get(req.account_id, req.region, name) is not None:
             raise ResourceInUseException(f"Firehose {name} under accountId {req.account_id} already exists")
         return None
     validate("CreateDeliveryStream", body)
@@ -71,16 +71,16 @@ def create_delivery_stream(req: OverrideRequest) -> OverrideResponse | None:
             "destinations: use DirectPut.",
         )
     check_destination(config, "IcebergDestinationConfiguration")
-    stream = models.DeliveryStream(
+    stream = DeliveryStream(
         account_id=req.account_id,
         region=req.region,
         name=str(name),
         stream_type=stream_type,
-        iceberg=models.iceberg_description(config),
+        iceberg=iceberg_description(config),
         tags=list(body.get("Tags") or []),
         encryption=_encryption(body.get("DeliveryStreamEncryptionConfigurationInput")),
     )
-    STATE.create(stream, exists_elsewhere=_moto_has(req, str(name)))
+    backend.create_delivery_stream(stream, exists_elsewhere=_moto_has(req, str(name)))
     return json_response({"DeliveryStreamARN": stream.arn})
 
 
@@ -98,12 +98,7 @@ def describe_delivery_stream(req: OverrideRequest) -> OverrideResponse | None:
     stream = _ours(req)
     if stream is None:
         return None
-    desc = stream.description()
-    if faults.omits("firehose.AppendOnly"):
-        for dest in desc["Destinations"]:
-            dest["IcebergDestinationDescription"] = {
-                k: v for k, v in dest["IcebergDestinationDescription"].items() if k != "AppendOnly"
-            }
+    desc = backend.describe_delivery_stream(req.account_id, req.region, stream.name)
     return json_response({"DeliveryStreamDescription": desc})
 
 
@@ -112,29 +107,31 @@ def delete_delivery_stream(req: OverrideRequest) -> OverrideResponse | None:
     stream = _ours(req)
     if stream is None:
         return None
-    STATE.delete(req.account_id, req.region, stream.name, bool(req.body.get("AllowForceDelete")))
+    force = bool(req.body.get("AllowForceDelete"))
+    backend.delete_delivery_stream(req.account_id, req.region, stream.name, force)
     return json_response({})
 
 
 @register(SERVICE, "ListDeliveryStreams")
 def list_delivery_streams(req: OverrideRequest) -> OverrideResponse | None:
-    ours = STATE.names(req.account_id, req.region)
-    if not ours:
+    if not backend.names(req.account_id, req.region):
         return None
     validate("ListDeliveryStreams", req.body)
-    entries = dict(ours)
+    others: dict[str, str] = {}
     try:
         for name, s in _moto_backend(req).delivery_streams.items():
-            entries[name] = s.delivery_stream_type
+            others[name] = s.delivery_stream_type
     except Exception:
         pass
-    wanted_type = req.body.get("DeliveryStreamType")
-    names = sorted(n for n, t in entries.items() if wanted_type in (None, t))
-    start = req.body.get("ExclusiveStartDeliveryStreamName")
-    if start:
-        names = [n for n in names if n > start]
-    limit = int(req.body.get("Limit") or 10)
-    return json_response({"DeliveryStreamNames": names[:limit], "HasMoreDeliveryStreams": len(names) > limit})
+    names, more = backend.list_delivery_streams(
+        req.account_id,
+        req.region,
+        others,
+        req.body.get("DeliveryStreamType"),
+        req.body.get("ExclusiveStartDeliveryStreamName"),
+        int(req.body.get("Limit") or 10),
+    )
+    return json_response({"DeliveryStreamNames": names, "HasMoreDeliveryStreams": more})
 
 
 @register(SERVICE, "UpdateDestination")
@@ -151,7 +148,7 @@ def update_destination(req: OverrideRequest) -> OverrideResponse | None:
         )
     update = req.body["IcebergDestinationUpdate"]
     check_destination(update, "IcebergDestinationUpdate")
-    STATE.update_destination(
+    backend.update_destination(
         req.account_id,
         req.region,
         stream.name,
@@ -168,7 +165,7 @@ def tag_delivery_stream(req: OverrideRequest) -> OverrideResponse | None:
     if stream is None:
         return None
     validate("TagDeliveryStream", req.body)
-    STATE.tag(stream, list(req.body.get("Tags") or []))
+    backend.tag_delivery_stream(req.account_id, req.region, stream.name, list(req.body.get("Tags") or []))
     return json_response({})
 
 
@@ -177,7 +174,8 @@ def untag_delivery_stream(req: OverrideRequest) -> OverrideResponse | None:
     stream = _ours(req)
     if stream is None:
         return None
-    STATE.untag(stream, list(req.body.get("TagKeys") or []))
+    keys = list(req.body.get("TagKeys") or [])
+    backend.untag_delivery_stream(req.account_id, req.region, stream.name, keys)
     return json_response({})
 
 
@@ -186,12 +184,14 @@ def list_tags(req: OverrideRequest) -> OverrideResponse | None:
     stream = _ours(req)
     if stream is None:
         return None
-    tags = sorted(stream.tags, key=lambda t: t["Key"])
-    start = req.body.get("ExclusiveStartTagKey")
-    if start:
-        tags = [t for t in tags if t["Key"] > start]
-    limit = int(req.body.get("Limit") or 50)
-    return json_response({"Tags": tags[:limit], "HasMoreTags": len(tags) > limit})
+    tags, more = backend.list_tags_for_delivery_stream(
+        req.account_id,
+        req.region,
+        stream.name,
+        req.body.get("ExclusiveStartTagKey"),
+        int(req.body.get("Limit") or 50),
+    )
+    return json_response({"Tags": tags, "HasMoreTags": more})
 
 
 # -- data plane ---------------------------------------------------------------------------------------
@@ -201,8 +201,7 @@ def put_record_batch(req: OverrideRequest) -> OverrideResponse | None:
     stream = _ours(req)
     if stream is None:
         return None
-    faults.stall(faults.PUT_SECONDS)
-    responses = STATE.put_records(req.account_id, req.region, stream.name, datas, batch=True)
+    responses = backend.put_record_batch(req.account_id, req.region, stream.name, datas)
     failed = sum(1 for r in responses if "ErrorCode" in r)
     return json_response({"FailedPutCount": failed, "Encrypted": False, "RequestResponses": responses})
 
@@ -213,6 +212,5 @@ def put_record(req: OverrideRequest) -> OverrideResponse | None:
     stream = _ours(req)
     if stream is None:
         return None
-    faults.stall(faults.PUT_SECONDS)
-    responses = STATE.put_records(req.account_id, req.region, stream.name, [data], batch=False)
-    return json_response({"RecordId": responses[0]["RecordId"], "Encrypted": False})
+    record_id = backend.put_record(req.account_id, req.region, stream.name, data)
+    return json_response({"RecordId": record_id, "Encrypted": False})

@@ -3,7 +3,8 @@
 A stream's buffer is due when it holds ``BufferingHints.SizeInMBs`` or ``IntervalInSeconds`` after its
 oldest record; each delivery is one Iceberg commit (one attempt: delivery.py). A batch that failed for the
 destination's sake is retried with backoff until ``RetryOptions.DurationInSeconds`` ends. ``flush_all``
-delivers everything now (the ``/_emulator/flush`` hook). The streams themselves are models.py's.
+delivers everything now (the ``/_emulator/flush`` hook). The streams themselves are the backend's
+(models.py): the scheduler listens to it, and is woken when records arrive or a destination changes.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from emulator.firehose.models import DeliveryStream, FirehoseState, Pending
+from emulator.firehose import delivery
+from emulator.firehose.data import DeliveryStream, Retrying
+from emulator.firehose.models import FirehoseBackend
 
 log = logging.getLogger("emulator.firehose")
 
@@ -26,16 +27,6 @@ MIN_DELIVERY_GAP_S = 0.5
 # Backoff between attempts of a failed delivery (AWS does not publish its own), capped by the retry window.
 RETRY_FIRST_S = 1.0
 RETRY_CAP_S = 30.0
-
-
-@dataclass
-class Retrying:
-    """A batch whose delivery failed for the destination's sake, waiting for its next attempt."""
-
-    items: list[Pending]
-    attempts: int  # made so far
-    give_up_at: float  # monotonic: the end of RetryOptions.DurationInSeconds after the first failure
-    next_at: float  # monotonic time of the next attempt
 
 
 @dataclass
@@ -58,13 +49,19 @@ def due_in(stream: DeliveryStream, now: float) -> float | None:
 
 
 class DeliveryScheduler:
-    """The delivery thread of ``state``'s streams, and the delivered/failed counts of ``flush_all``."""
+    """The delivery thread of ``backend``'s streams, and the delivered/failed counts of ``flush_all``."""
 
-    def __init__(self, state: FirehoseState) -> None:
-        self.state = state
+    def __init__(self, backend: FirehoseBackend) -> None:
+        self.backend = backend
         self.counters = Counters()
-        self.cond = threading.Condition(state.lock)  # notified when a buffer or a hint changes
+        self.cond = threading.Condition(backend.lock)  # notified when a buffer or a hint changes
         self._thread: threading.Thread | None = None
+        backend.listen(self.wake)
+
+    def wake(self) -> None:
+        """Records arrived or a destination changed (called under the backend's lock)."""
+        self.ensure_thread()
+        self.cond.notify_all()
 
     def ensure_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -72,14 +69,14 @@ class DeliveryScheduler:
             self._thread.start()
 
     def _run(self) -> None:
-        state = self.state
+        backend = self.backend
         while True:
             due: list[DeliveryStream] = []
-            with state.lock:
+            with backend.lock:
                 now = time.monotonic()
                 wait: float | None = None
-                for key in list(state.streams):
-                    stream = state.refresh(key, now)
+                for key in list(backend.streams):
+                    stream = backend.refresh(key, now)
                     if stream is None or stream.status != "ACTIVE":
                         continue
                     left = due_in(stream, now)
@@ -101,9 +98,7 @@ class DeliveryScheduler:
     def deliver(self, stream: DeliveryStream, retry_all: bool = False) -> tuple[int, int]:
         """Deliver what is buffered for ``stream`` now (one Iceberg commit), and the failed batches whose
         next attempt is due (all of them with ``retry_all``). Returns the (ok, failed) records settled."""
-        from emulator.firehose import delivery  # delivery imports models, which imports this module
-
-        lock = self.state.lock
+        lock = self.backend.lock
         with stream.deliver_lock:
             now = time.monotonic()
             with lock:
@@ -137,21 +132,21 @@ class DeliveryScheduler:
             return ok, failed
 
     def retrying(self) -> int:
-        with self.state.lock:
-            return sum(len(r.items) for s in self.state.streams.values() for r in s.retrying)
+        with self.backend.lock:
+            return sum(len(r.items) for s in self.backend.streams.values() for r in s.retrying)
 
     def flush_all(self) -> dict[str, int]:
         """Deliver every buffer now (and retry every failed batch once, now); wait for deliveries in flight.
         Counts since the previous flush, plus ``retrying``: records still inside their retry window."""
-        with self.state.lock:
-            streams = list(self.state.streams.values())
+        with self.backend.lock:
+            streams = list(self.backend.streams.values())
         for stream in streams:
             if stream.status in ("ACTIVE",):
                 self.deliver(stream, retry_all=True)
             else:
                 with stream.deliver_lock:  # wait for a delivery in flight
                     pass
-        with self.state.lock:
+        with self.backend.lock:
             result = {"delivered": self.counters.delivered, "failed": self.counters.failed}
             self.counters = Counters()
         waiting = self.retrying()
@@ -160,5 +155,5 @@ class DeliveryScheduler:
         return result
 
     def reset_counters(self) -> None:
-        with self.state.lock:
+        with self.backend.lock:
             self.counters = Counters()

@@ -1,4 +1,4 @@
-"""Glue catalogs (CreateCatalog/GetCatalog/GetCatalogs/UpdateCatalog/DeleteCatalog), which moto lacks.
+"""Glue's state for what moto lacks: catalogs, and the federated ``s3tablescatalog`` (handlers: responses.py).
 
 Shapes follow the botocore ``glue`` model. A federated ``s3tablescatalog`` catalog has one child catalog per
 S3 table bucket (``s3tablescatalog/BUCKET``), resolved live from moto's s3tables backend. Glue
@@ -6,6 +6,9 @@ S3 table bucket (``s3tablescatalog/BUCKET``), resolved live from moto's s3tables
 tables (columns from the Iceberg schema), as the federated catalog does on AWS. ``CatalogInput`` is checked
 against the glue model (unknown members, enum values such as ``AllowFullTableExternalDataAccess``, types,
 lengths: ``InvalidInputException``), and GetCatalog returns every member it stored.
+
+In-process read API for other emulator parts (Firehose delivery): ``resolve(account_id, region,
+catalog_id)``.
 """
 
 from __future__ import annotations
@@ -17,8 +20,6 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.core import validation
-from emulator.core.registry import OverrideRequest, OverrideResponse, json_response, register
 from emulator.core.state import RegionalState
 from emulator.glue.exceptions import (
     AlreadyExistsException,
@@ -69,7 +70,7 @@ def split_catalog_id(catalog_id: str, account_id: str) -> tuple[str, str | None]
     return parent, (child or None)
 
 
-def _validate_name(name: Any) -> str:
+def validate_name(name: Any) -> str:
     if not isinstance(name, str) or not 1 <= len(name) <= 64 or not _NAME_RE.match(name):
         raise InvalidInputException(
             f"1 validation error detected: Value '{name}' at 'name' failed to satisfy constraint: "
@@ -79,7 +80,7 @@ def _validate_name(name: Any) -> str:
     return name
 
 
-def _table_bucket(account_id: str, region: str, name: str) -> Any:
+def table_bucket(account_id: str, region: str, name: str) -> Any:
     from moto.s3tables.models import s3tables_backends
 
     backend = s3tables_backends[account_id][region]
@@ -89,7 +90,7 @@ def _table_bucket(account_id: str, region: str, name: str) -> Any:
     return None
 
 
-def _catalog_output(cat: Catalog) -> dict[str, Any]:
+def catalog_output(cat: Catalog) -> dict[str, Any]:
     ci = cat.catalog_input
     out: dict[str, Any] = {
         "CatalogId": f"{cat.account_id}:{cat.name}",
@@ -116,7 +117,7 @@ def _catalog_output(cat: Catalog) -> dict[str, Any]:
     return out
 
 
-def _child_output(parent: Catalog, bucket: Any) -> dict[str, Any]:
+def child_output(parent: Catalog, bucket: Any) -> dict[str, Any]:
     path = f"{parent.name}/{bucket.name}"
     return {
         "CatalogId": f"{parent.account_id}:{path}",
@@ -132,7 +133,7 @@ def _child_output(parent: Catalog, bucket: Any) -> dict[str, Any]:
     }
 
 
-def _children(cat: Catalog) -> list[Any]:
+def children(cat: Catalog) -> list[Any]:
     fed = (cat.catalog_input.get("FederatedCatalog") or {}).get("ConnectionName")
     if fed != "aws:s3tables":
         return []
@@ -152,98 +153,81 @@ def resolve(account_id: str, region: str, catalog_id: str) -> tuple[Catalog, Any
     if child is None:
         return cat, None
     federated = (cat.catalog_input.get("FederatedCatalog") or {}).get("ConnectionName") == "aws:s3tables"
-    bucket = _table_bucket(account_id, region, child) if federated else None
+    bucket = table_bucket(account_id, region, child) if federated else None
     if bucket is None:
         raise EntityNotFoundException(f"Catalog not found: {catalog_id}")
     return cat, bucket
 
 
-@register("glue", "CreateCatalog")
-def create_catalog(req: OverrideRequest) -> OverrideResponse:
-    name = _validate_name(req.body.get("Name"))
-    ci = req.body.get("CatalogInput")
-    if not isinstance(ci, dict):
-        raise InvalidInputException("CatalogInput is required")
-    validation.check("glue", "CatalogInput", ci, "catalogInput")
+# -- catalogs ------------------------------------------------------------------------------------------
+def create_catalog(
+    account_id: str, region: str, name: str, catalog_input: dict[str, Any], tags: dict[str, str]
+) -> None:
     with _lock:
-        store = _store(req.account_id, req.region)
+        store = _store(account_id, region)
         if name in store:
             raise AlreadyExistsException(f"Catalog already exists: {name}")
-        ident = (ci.get("FederatedCatalog") or {}).get("Identifier")
+        ident = (catalog_input.get("FederatedCatalog") or {}).get("Identifier")
         if ident and any(
             (c.catalog_input.get("FederatedCatalog") or {}).get("Identifier") == ident for c in store.values()
         ):
             raise FederatedResourceAlreadyExistsException(
                 f"A catalog for federated resource {ident} already exists",
             )
-        store[name] = Catalog(
-            name, req.account_id, req.region, copy.deepcopy(ci), dict(req.body.get("Tags") or {})
-        )
-    return json_response({})
+        store[name] = Catalog(name, account_id, region, copy.deepcopy(catalog_input), dict(tags))
 
 
-@register("glue", "GetCatalog")
-def get_catalog_op(req: OverrideRequest) -> OverrideResponse:
-    catalog_id = req.body.get("CatalogId")
-    if not isinstance(catalog_id, str) or not catalog_id:
-        raise InvalidInputException("CatalogId is required")
-    cat, bucket = resolve(req.account_id, req.region, catalog_id)
-    return json_response(
-        {"Catalog": _child_output(cat, bucket) if bucket is not None else _catalog_output(cat)}
-    )
+def describe_catalog(account_id: str, region: str, catalog_id: str) -> dict[str, Any]:
+    """GetCatalog's ``Catalog``: a catalog of ours, or a child of a federated one."""
+    cat, bucket = resolve(account_id, region, catalog_id)
+    return child_output(cat, bucket) if bucket is not None else catalog_output(cat)
 
 
-@register("glue", "GetCatalogs")
-def get_catalogs(req: OverrideRequest) -> OverrideResponse:
-    parent_id = req.body.get("ParentCatalogId")
-    recursive = bool(req.body.get("Recursive"))
+def list_catalogs(
+    account_id: str, region: str, parent_id: str | None, recursive: bool, include_root: bool
+) -> list[dict[str, Any]]:
+    """GetCatalogs' ``CatalogList``: the children of ``parent_id``, or every catalog (and their children
+    with ``recursive``)."""
     with _lock:
-        cats = sorted(_store(req.account_id, req.region).values(), key=lambda c: c.name)
+        cats = sorted(_store(account_id, region).values(), key=lambda c: c.name)
     out: list[dict[str, Any]] = []
-    if parent_id and parent_id != req.account_id:
-        cat, bucket = resolve(req.account_id, req.region, parent_id)
+    if parent_id and parent_id != account_id:
+        cat, bucket = resolve(account_id, region, parent_id)
         if bucket is None:
-            out.extend(_child_output(cat, b) for b in _children(cat))
-    else:
-        if req.body.get("IncludeRoot"):
-            out.append({"CatalogId": req.account_id, "Name": req.account_id, "Parameters": {}})
-        for cat in cats:
-            out.append(_catalog_output(cat))
-            if recursive:
-                out.extend(_child_output(cat, b) for b in _children(cat))
-    return json_response({"CatalogList": out})
+            out.extend(child_output(cat, b) for b in children(cat))
+        return out
+    if include_root:
+        out.append({"CatalogId": account_id, "Name": account_id, "Parameters": {}})
+    for cat in cats:
+        out.append(catalog_output(cat))
+        if recursive:
+            out.extend(child_output(cat, b) for b in children(cat))
+    return out
 
 
-@register("glue", "UpdateCatalog")
-def update_catalog(req: OverrideRequest) -> OverrideResponse:
-    catalog_id = str(req.body.get("CatalogId") or "")
-    ci = req.body.get("CatalogInput")
-    if not isinstance(ci, dict):
-        raise InvalidInputException("CatalogInput is required")
-    validation.check("glue", "CatalogInput", ci, "catalogInput")
-    cat, bucket = resolve(req.account_id, req.region, catalog_id)
+def _own_catalog(account_id: str, region: str, catalog_id: str) -> Catalog:
+    """A catalog of ours: a federated child is managed by its source, not by Glue's API."""
+    cat, bucket = resolve(account_id, region, catalog_id)
     if bucket is not None:
         raise InvalidInputException(f"Catalog {catalog_id} is managed by its federated source")
+    return cat
+
+
+def update_catalog(account_id: str, region: str, catalog_id: str, catalog_input: dict[str, Any]) -> None:
+    cat = _own_catalog(account_id, region, catalog_id)
     with _lock:
-        cat.catalog_input = copy.deepcopy(ci)
+        cat.catalog_input = copy.deepcopy(catalog_input)
         cat.update_time = datetime.datetime.now(datetime.UTC)
-    return json_response({})
 
 
-@register("glue", "DeleteCatalog")
-def delete_catalog(req: OverrideRequest) -> OverrideResponse:
-    catalog_id = str(req.body.get("CatalogId") or "")
-    cat, bucket = resolve(req.account_id, req.region, catalog_id)
-    if bucket is not None:
-        raise InvalidInputException(f"Catalog {catalog_id} is managed by its federated source")
+def delete_catalog(account_id: str, region: str, catalog_id: str) -> None:
+    cat = _own_catalog(account_id, region, catalog_id)
     with _lock:
-        _store(req.account_id, req.region).pop(cat.name, None)
-    return json_response({})
+        _store(account_id, region).pop(cat.name, None)
 
 
 # -- Glue databases/tables of a child catalog of s3tablescatalog -----------------------------------
-
-_GLUE_TYPES = {
+GLUE_TYPES = {
     "long": "bigint",
     "int": "int",
     "integer": "int",
@@ -258,19 +242,25 @@ _GLUE_TYPES = {
 }
 
 
-def _child_bucket(req: OverrideRequest) -> Any | None:
-    """The table bucket when the request's CatalogId names a child of s3tablescatalog, else None."""
-    catalog_id = req.body.get("CatalogId")
+def child_bucket(account_id: str, region: str, catalog_id: Any) -> Any | None:
+    """The table bucket when ``catalog_id`` names a child of s3tablescatalog, else None."""
     if not isinstance(catalog_id, str) or "/" not in catalog_id:
         return None
-    _cat, bucket = resolve(req.account_id, req.region, catalog_id)
+    _cat, bucket = resolve(account_id, region, catalog_id)
     return bucket
 
 
-def _database_output(req: OverrideRequest, bucket: Any, ns: Any) -> dict[str, Any]:
+def namespace(bucket: Any, name: Any) -> Any:
+    ns = bucket.namespaces.get(name) if isinstance(name, str) else None
+    if ns is None:
+        raise EntityNotFoundException(f"Database {name} not found.")
+    return ns
+
+
+def database_output(account_id: str, bucket: Any, ns: Any) -> dict[str, Any]:
     return {
         "Name": ns.name,
-        "CatalogId": f"{req.account_id}:{S3TABLES_CATALOG}/{bucket.name}",
+        "CatalogId": f"{account_id}:{S3TABLES_CATALOG}/{bucket.name}",
         "CreateTime": ns.creation_date,
         "Parameters": {},
         "CreateTableDefaultPermissions": [],
@@ -287,18 +277,18 @@ def _columns(bucket: Any, ns: str, table: str) -> list[dict[str, str]]:
     cols = []
     for fld in schema.fields:
         type_name = str(fld.field_type).split("(")[0].lower()
-        cols.append({"Name": fld.name, "Type": _GLUE_TYPES.get(type_name, str(fld.field_type))})
+        cols.append({"Name": fld.name, "Type": GLUE_TYPES.get(type_name, str(fld.field_type))})
     return cols
 
 
-def _table_output(req: OverrideRequest, bucket: Any, ns: Any, tbl: Any) -> dict[str, Any]:
+def table_output(account_id: str, bucket: Any, ns: Any, tbl: Any) -> dict[str, Any]:
     params = {"table_type": "ICEBERG"}
     if tbl.metadata_location:
         params["metadata_location"] = tbl.metadata_location
     return {
         "Name": tbl.name,
         "DatabaseName": ns.name,
-        "CatalogId": f"{req.account_id}:{S3TABLES_CATALOG}/{bucket.name}",
+        "CatalogId": f"{account_id}:{S3TABLES_CATALOG}/{bucket.name}",
         "CreateTime": tbl.creation_date,
         "UpdateTime": tbl.last_modified,
         "TableType": "EXTERNAL_TABLE",
@@ -311,51 +301,8 @@ def _table_output(req: OverrideRequest, bucket: Any, ns: Any, tbl: Any) -> dict[
     }
 
 
-def _namespace(bucket: Any, name: Any) -> Any:
-    ns = bucket.namespaces.get(name) if isinstance(name, str) else None
-    if ns is None:
-        raise EntityNotFoundException(f"Database {name} not found.")
-    return ns
-
-
-@register("glue", "GetDatabase")
-def get_database(req: OverrideRequest) -> OverrideResponse | None:
-    bucket = _child_bucket(req)
-    if bucket is None:
-        return None
-    return json_response(
-        {"Database": _database_output(req, bucket, _namespace(bucket, req.body.get("Name")))}
-    )
-
-
-@register("glue", "GetDatabases")
-def get_databases(req: OverrideRequest) -> OverrideResponse | None:
-    bucket = _child_bucket(req)
-    if bucket is None:
-        return None
-    dbs = [
-        _database_output(req, bucket, ns) for ns in sorted(bucket.namespaces.values(), key=lambda n: n.name)
-    ]
-    return json_response({"DatabaseList": dbs})
-
-
-@register("glue", "GetTable")
-def get_table(req: OverrideRequest) -> OverrideResponse | None:
-    bucket = _child_bucket(req)
-    if bucket is None:
-        return None
-    ns = _namespace(bucket, req.body.get("DatabaseName"))
-    tbl = ns.tables.get(req.body.get("Name"))
+def table(ns: Any, name: Any) -> Any:
+    tbl = ns.tables.get(name)
     if tbl is None:
-        raise EntityNotFoundException(f"Table {req.body.get('Name')} not found.")
-    return json_response({"Table": _table_output(req, bucket, ns, tbl)})
-
-
-@register("glue", "GetTables")
-def get_tables(req: OverrideRequest) -> OverrideResponse | None:
-    bucket = _child_bucket(req)
-    if bucket is None:
-        return None
-    ns = _namespace(bucket, req.body.get("DatabaseName"))
-    tables = [_table_output(req, bucket, ns, t) for t in sorted(ns.tables.values(), key=lambda t: t.name)]
-    return json_response({"TableList": tables})
+        raise EntityNotFoundException(f"Table {name} not found.")
+    return tbl

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from emulator.iceberg.store import DECIMAL_RE, IcebergStoreError
+from emulator.iceberg.schema import DECIMAL_RE, IcebergStoreError
 
 if TYPE_CHECKING:
     from pyiceberg.schema import Schema

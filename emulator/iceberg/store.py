@@ -8,169 +8,27 @@ catalog and warehouse folder: equal bucket or namespace names of two accounts or
 ``commit`` applies an Iceberg REST commit (requirements, then updates: pyiceberg's SqlCatalog does both) and
 refuses what Iceberg's schema evolution refuses (evolution.py). After every change the moto s3tables Table
 object is pointed at the new metadata file, so ``GetTableMetadataLocation`` answers with a location pyiceberg
-can open.
+can open. Schemas, partition specs and table bucket ARNs are schema.py's.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
-import re
 import shutil
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from emulator.core.registry import RESET_FILES, register_reset
+from emulator.iceberg.evolution import check_evolution
+from emulator.iceberg.schema import build_partition_spec, build_schema, split_bucket_arn
+
 if TYPE_CHECKING:  # pyiceberg / pyarrow load lazily: they cost ~1 s of emulator start-up and ~80 MB RSS
     import pyarrow as pa
     from pyiceberg.catalog.sql import SqlCatalog
-    from pyiceberg.partitioning import PartitionSpec
     from pyiceberg.schema import Schema
     from pyiceberg.table import Table
     from pyiceberg.table.update import TableRequirement, TableUpdate
-    from pyiceberg.transforms import Transform
-    from pyiceberg.types import IcebergType
-
-
-@functools.cache
-def _primitives() -> dict[str, IcebergType]:
-    from pyiceberg.types import (
-        BinaryType,
-        BooleanType,
-        DateType,
-        DoubleType,
-        FloatType,
-        IntegerType,
-        LongType,
-        StringType,
-        TimestampType,
-        TimestamptzType,
-        TimeType,
-        UUIDType,
-    )
-
-    return {
-        "boolean": BooleanType(),
-        "int": IntegerType(),
-        "integer": IntegerType(),
-        "long": LongType(),
-        "float": FloatType(),
-        "double": DoubleType(),
-        "string": StringType(),
-        "binary": BinaryType(),
-        "date": DateType(),
-        "time": TimeType(),
-        "timestamp": TimestampType(),
-        "timestamptz": TimestamptzType(),
-        "uuid": UUIDType(),
-    }
-
-
-DECIMAL_RE = re.compile(r"^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
-_PARAM_TRANSFORM_RE = re.compile(r"^(bucket|truncate)\[(\d+)\]$")
-FIRST_PARTITION_FIELD_ID = 1000
-
-
-class IcebergStoreError(ValueError):
-    """A table definition the store cannot build (bad type, transform or source id)."""
-
-
-def iceberg_type(name: str) -> IcebergType:
-    from pyiceberg.types import DecimalType
-
-    key = name.strip().lower()
-    if key in _primitives():
-        return _primitives()[key]
-    match = DECIMAL_RE.match(key)
-    if match:
-        return DecimalType(int(match.group(1)), int(match.group(2)))
-    raise IcebergStoreError(f"unsupported Iceberg type {name!r}")
-
-
-def build_schema(schema_fields: list[dict[str, Any]]) -> Schema:
-    """CFN ``SchemaFieldList`` ({Name, Type, Required, Id?}) -> Iceberg schema (ids 1.. when not given)."""
-    from pyiceberg.schema import Schema
-    from pyiceberg.types import NestedField
-
-    fields = []
-    used: set[int] = {int(f["Id"]) for f in schema_fields if f.get("Id") is not None}
-    next_id = 1
-    for f in schema_fields:
-        if f.get("Id") is not None:
-            field_id = int(f["Id"])
-        else:
-            while next_id in used:
-                next_id += 1
-            field_id = next_id
-            used.add(field_id)
-        required = f.get("Required", False)
-        if isinstance(required, str):
-            required = required.lower() == "true"
-        fields.append(
-            NestedField(field_id, str(f["Name"]), iceberg_type(str(f["Type"])), required=bool(required))
-        )
-    return Schema(*fields)
-
-
-def _transform(name: str) -> Transform[Any, Any]:
-    from pyiceberg.transforms import (
-        BucketTransform,
-        DayTransform,
-        HourTransform,
-        IdentityTransform,
-        MonthTransform,
-        TruncateTransform,
-        VoidTransform,
-        YearTransform,
-    )
-
-    key = name.strip().lower()
-    simple: dict[str, Transform[Any, Any]] = {
-        "identity": IdentityTransform(),
-        "year": YearTransform(),
-        "month": MonthTransform(),
-        "day": DayTransform(),
-        "hour": HourTransform(),
-        "void": VoidTransform(),
-    }
-    if key in simple:
-        return simple[key]
-    match = _PARAM_TRANSFORM_RE.match(key)
-    if match:
-        n = int(match.group(2))
-        return BucketTransform(n) if match.group(1) == "bucket" else TruncateTransform(n)
-    raise IcebergStoreError(f"unsupported partition transform {name!r}")
-
-
-def build_partition_spec(schema: Schema, partition_fields: list[dict[str, Any]] | None) -> PartitionSpec:
-    """CFN ``IcebergPartitionSpec.Fields`` ({SourceId, Transform, Name, FieldId?}) -> PartitionSpec."""
-    from pyiceberg.partitioning import PartitionField, PartitionSpec
-
-    fields = []
-    for i, f in enumerate(partition_fields or []):
-        source_id = int(f["SourceId"])
-        try:
-            source = schema.find_field(source_id)
-        except ValueError as exc:
-            raise IcebergStoreError(f"partition field SourceId {source_id} is not a column id") from exc
-        transform = _transform(str(f["Transform"]))
-        name = str(f.get("Name") or f"{source.name}_{str(f['Transform']).lower()}")
-        field_id = int(f["FieldId"]) if f.get("FieldId") is not None else FIRST_PARTITION_FIELD_ID + i
-        fields.append(PartitionField(source_id=source_id, field_id=field_id, transform=transform, name=name))
-    return PartitionSpec(*fields)
-
-
-def bucket_arn(partition: str, region: str, account_id: str, name: str) -> str:
-    """The table bucket's ARN, the store's key for it."""
-    return f"arn:{partition}:s3tables:{region}:{account_id}:bucket/{name}"
-
-
-def split_bucket_arn(arn: str) -> tuple[str, str, str]:
-    """``arn:PARTITION:s3tables:REGION:ACCOUNT:bucket/NAME`` -> (account, region, name)."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[2] != "s3tables" or not parts[5].startswith("bucket/"):
-        raise IcebergStoreError(f"not a table bucket ARN: {arn!r}")
-    return parts[4], parts[3], parts[5].removeprefix("bucket/")
 
 
 class IcebergStore:
@@ -311,8 +169,6 @@ class IcebergStore:
         new schema is an evolution Iceberg allows (else IcebergStoreError), then the updates are applied."""
         from pyiceberg.table.update import AddSchemaUpdate
 
-        from emulator.iceberg.evolution import check_evolution
-
         with self._lock:
             tbl = self.load(bucket, namespace, table)
             for update in updates:
@@ -399,9 +255,14 @@ def get_store() -> IcebergStore:
 
 
 def reset() -> None:
-    """Drop in-memory state; the next ``get_store()`` starts over (under the current data dir)."""
+    """Drop in-memory state; the next ``get_store()`` starts over (under the current data dir). Runs in the
+    reset's files phase: after the services' own (a Firehose delivery in flight finishes first), before
+    the data dir is emptied."""
     global _store
     with _store_lock:
         if _store is not None:
             _store.reset()
         _store = None
+
+
+register_reset(reset, RESET_FILES)

@@ -1,12 +1,13 @@
-"""Lake Formation resources, settings and permissions as AWS behaves (moto's version is too loose).
+"""Lake Formation's state: resources, settings and permissions as AWS behaves (moto's version is too loose).
 
-Owned operations: Register/Deregister/Describe/List/UpdateResource (``WithFederation`` kept, a second
-register is ``AlreadyExistsException``), Get/PutDataLakeSettings (PUT replaces the whole object), and
-Grant/Revoke/BatchGrant/BatchRevoke/ListPermissions. Every IAM principal of a grant or of the admin lists
-must name an existing IAM user or role, path included (emulator/admin/identity.py); at most 30 data lake
-admins (the lakeformation model's ``DataLakePrincipalList`` max). Catalog ids of the form
-``ACCOUNT:s3tablescatalog/BUCKET`` are accepted inside ``Resource``; as the top-level ``CatalogId`` they are
-rejected like AWS does ("Catalog id must be a valid AWS account id").
+Handlers: responses.py. Owned operations: Register/Deregister/Describe/List/UpdateResource
+(``WithFederation`` kept, a second register is ``AlreadyExistsException``), Get/PutDataLakeSettings (PUT
+replaces the whole object), and Grant/Revoke/BatchGrant/BatchRevoke/ListPermissions. Every IAM principal of
+a grant or of the admin lists must name an existing IAM user or role, path included
+(emulator/admin/identity.py); at most 30 data lake admins (the lakeformation model's
+``DataLakePrincipalList`` max). Catalog ids of the form ``ACCOUNT:s3tablescatalog/BUCKET`` are accepted
+inside ``Resource``; as the top-level ``CatalogId`` they are rejected like AWS does ("Catalog id must be a
+valid AWS account id").
 
 In-process read API for other emulator parts (Firehose delivery)::
 
@@ -25,8 +26,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from emulator.admin.identity import check_principal
 from emulator.core.exceptions import AwsError
-from emulator.core.registry import OverrideRequest, OverrideResponse, json_response, register
 from emulator.core.state import RegionalState
 from emulator.lakeformation.exceptions import (
     AlreadyExistsException,
@@ -34,7 +35,6 @@ from emulator.lakeformation.exceptions import (
     InvalidInputException,
 )
 from emulator.lakeformation.permissions import (
-    ACCOUNT_RE,
     TYPE_OF,
     check_exists,
     covers,
@@ -84,88 +84,74 @@ _lock = threading.RLock()
 _state = RegionalState(_State, _lock)
 
 
-def _check_top_level_catalog_id(req: OverrideRequest) -> None:
-    catalog_id = req.body.get("CatalogId")
-    if catalog_id is not None and not ACCOUNT_RE.match(str(catalog_id)):
-        raise InvalidInputException("Catalog id must be a valid AWS account id")
-
-
 # -- resources -------------------------------------------------------------------------------------
-
-
-@register("lakeformation", "RegisterResource")
-def register_resource(req: OverrideRequest) -> OverrideResponse:
-    arn = req.body.get("ResourceArn")
+def register_resource(
+    account_id: str, region: str, arn: Any, role: Any, use_slr: bool, options: dict[str, Any]
+) -> None:
+    """RegisterResource; ``options``: the request's WithFederation, HybridAccessEnabled,
+    WithPrivilegedAccess and ExpectedResourceOwnerAccount."""
     if not isinstance(arn, str) or not arn.startswith("arn:"):
         raise InvalidInputException(f"Invalid ResourceArn: {arn}")
-    use_slr = bool(req.body.get("UseServiceLinkedRole"))
-    role = req.body.get("RoleArn")
     if not use_slr and not role:
         raise InvalidInputException("RoleArn is required when UseServiceLinkedRole is not true")
     if use_slr and not role:
         from moto.utilities.utils import get_partition
 
         role = (
-            f"arn:{get_partition(req.region)}:iam::{req.account_id}:role/aws-service-role/"
+            f"arn:{get_partition(region)}:iam::{account_id}:role/aws-service-role/"
             "lakeformation.amazonaws.com/AWSServiceRoleForLakeFormationDataAccess"
         )
     with _lock:
-        st = _state(req.account_id, req.region)
+        st = _state(account_id, region)
         if arn in st.resources:
             raise AlreadyExistsException("Resource is already registered")
         st.resources[arn] = {
             "ResourceArn": arn,
             "RoleArn": role,
             "LastModified": datetime.datetime.now(datetime.UTC),
-            "WithFederation": bool(req.body.get("WithFederation", False)),
-            "HybridAccessEnabled": bool(req.body.get("HybridAccessEnabled", False)),
-            "WithPrivilegedAccess": bool(req.body.get("WithPrivilegedAccess", False)),
+            "WithFederation": bool(options.get("WithFederation", False)),
+            "HybridAccessEnabled": bool(options.get("HybridAccessEnabled", False)),
+            "WithPrivilegedAccess": bool(options.get("WithPrivilegedAccess", False)),
             "VerificationStatus": "VERIFIED",
-            "ExpectedResourceOwnerAccount": req.body.get("ExpectedResourceOwnerAccount") or req.account_id,
+            "ExpectedResourceOwnerAccount": options.get("ExpectedResourceOwnerAccount") or account_id,
         }
-    return json_response({})
 
 
-def _registered(req: OverrideRequest) -> dict[str, Any]:
-    arn = req.body.get("ResourceArn")
-    st = _state(req.account_id, req.region)
+def _registered(account_id: str, region: str, arn: Any) -> dict[str, Any]:
+    st = _state(account_id, region)
     if not isinstance(arn, str) or arn not in st.resources:
         raise EntityNotFoundException("Entity not found")
     return st.resources[arn]
 
 
-@register("lakeformation", "DescribeResource")
-def describe_resource(req: OverrideRequest) -> OverrideResponse:
+def describe_resource(account_id: str, region: str, arn: Any) -> dict[str, Any]:
     with _lock:
-        return json_response({"ResourceInfo": copy.deepcopy(_registered(req))})
+        return copy.deepcopy(_registered(account_id, region, arn))
 
 
-@register("lakeformation", "UpdateResource")
-def update_resource(req: OverrideRequest) -> OverrideResponse:
+def update_resource(account_id: str, region: str, arn: Any, changes: dict[str, Any]) -> None:
+    """UpdateResource; ``changes``: the request's RoleArn, WithFederation and HybridAccessEnabled."""
     with _lock:
-        info = _registered(req)
-        if req.body.get("RoleArn"):
-            info["RoleArn"] = req.body["RoleArn"]
+        info = _registered(account_id, region, arn)
+        if changes.get("RoleArn"):
+            info["RoleArn"] = changes["RoleArn"]
         for key in ("WithFederation", "HybridAccessEnabled"):
-            if key in req.body:
-                info[key] = bool(req.body[key])
+            if key in changes:
+                info[key] = bool(changes[key])
         info["LastModified"] = datetime.datetime.now(datetime.UTC)
-    return json_response({})
 
 
-@register("lakeformation", "DeregisterResource")
-def deregister_resource(req: OverrideRequest) -> OverrideResponse:
+def deregister_resource(account_id: str, region: str, arn: Any) -> None:
     with _lock:
-        info = _registered(req)
-        _state(req.account_id, req.region).resources.pop(info["ResourceArn"], None)
-    return json_response({})
+        info = _registered(account_id, region, arn)
+        _state(account_id, region).resources.pop(info["ResourceArn"], None)
 
 
-@register("lakeformation", "ListResources")
-def list_resources(req: OverrideRequest) -> OverrideResponse:
+def list_resources(account_id: str, region: str, conditions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """ListResources, filtered by ``FilterConditionList``."""
     with _lock:
-        infos = [copy.deepcopy(v) for _, v in sorted(_state(req.account_id, req.region).resources.items())]
-    for cond in req.body.get("FilterConditionList") or []:
+        infos = [copy.deepcopy(v) for _, v in sorted(_state(account_id, region).resources.items())]
+    for cond in conditions:
         field_name = {"RESOURCE_ARN": "ResourceArn", "ROLE_ARN": "RoleArn"}.get(cond.get("Field", ""))
         values = cond.get("StringValueList") or []
         if field_name is None:
@@ -177,24 +163,17 @@ def list_resources(req: OverrideRequest) -> OverrideResponse:
             infos = [i for i in infos if any(v in str(i.get(field_name, "")) for v in values)]
         elif op == "BEGINS_WITH":
             infos = [i for i in infos if any(str(i.get(field_name, "")).startswith(v) for v in values)]
-    return json_response({"ResourceInfoList": infos})
+    return infos
 
 
 # -- settings --------------------------------------------------------------------------------------
-
-
-@register("lakeformation", "GetDataLakeSettings")
-def get_settings(req: OverrideRequest) -> OverrideResponse:
-    _check_top_level_catalog_id(req)
+def get_settings(account_id: str, region: str) -> dict[str, Any]:
     with _lock:
-        return json_response({"DataLakeSettings": copy.deepcopy(_state(req.account_id, req.region).settings)})
+        return copy.deepcopy(_state(account_id, region).settings)
 
 
-@register("lakeformation", "PutDataLakeSettings")
-def put_settings(req: OverrideRequest) -> OverrideResponse:
+def put_settings(account_id: str, region: str, settings: Any) -> None:
     """Replace semantics, as AWS: whatever is not in the request is gone (admins included)."""
-    _check_top_level_catalog_id(req)
-    settings = req.body.get("DataLakeSettings")
     if not isinstance(settings, dict):
         raise InvalidInputException("DataLakeSettings is required")
     new = copy.deepcopy(settings)
@@ -212,14 +191,11 @@ def put_settings(req: OverrideRequest) -> OverrideResponse:
     new.setdefault("AllowExternalDataFiltering", False)
     new.setdefault("AllowFullTableExternalDataAccess", False)
     with _lock:
-        _state(req.account_id, req.region).settings = new
-    return json_response({})
+        _state(account_id, region).settings = new
 
 
 def _check_admins(settings: dict[str, Any]) -> None:
     """The model's list limit, then Lake Formation's principal rule, for both admin lists."""
-    from emulator.admin.identity import check_principal
-
     for key, member in (("DataLakeAdmins", "dataLakeAdmins"), ("ReadOnlyAdmins", "readOnlyAdmins")):
         admins = settings.get(key) or []
         if not isinstance(admins, list):
@@ -234,11 +210,8 @@ def _check_admins(settings: dict[str, Any]) -> None:
 
 
 # -- permissions -----------------------------------------------------------------------------------
-
-
-def _grant(account_id: str, region: str, entry: dict[str, Any]) -> None:
-    from emulator.admin.identity import check_principal
-
+def grant(account_id: str, region: str, entry: dict[str, Any]) -> None:
+    """One GrantPermissions request (or BatchGrantPermissions entry)."""
     principal = principal_id(entry.get("Principal"))
     check_principal(principal)
     resource = normalize_resource(entry.get("Resource"), account_id)
@@ -258,7 +231,8 @@ def _grant(account_id: str, region: str, entry: dict[str, Any]) -> None:
         st.grants.append(Grant(principal, resource, set(perms), set(grantable)))
 
 
-def _revoke(account_id: str, region: str, entry: dict[str, Any]) -> None:
+def revoke(account_id: str, region: str, entry: dict[str, Any]) -> None:
+    """One RevokePermissions request (or BatchRevokePermissions entry)."""
     principal = principal_id(entry.get("Principal"))
     resource = normalize_resource(entry.get("Resource"), account_id)
     perms = permission_set(entry.get("Permissions"), "Permissions")
@@ -279,64 +253,24 @@ def _revoke(account_id: str, region: str, entry: dict[str, Any]) -> None:
     raise InvalidInputException("No permissions revoked. Grantee has no permissions on resource")
 
 
-@register("lakeformation", "GrantPermissions")
-def grant_permissions(req: OverrideRequest) -> OverrideResponse:
-    _check_top_level_catalog_id(req)
-    _grant(req.account_id, req.region, req.body)
-    return json_response({})
-
-
-@register("lakeformation", "RevokePermissions")
-def revoke_permissions(req: OverrideRequest) -> OverrideResponse:
-    _check_top_level_catalog_id(req)
-    _revoke(req.account_id, req.region, req.body)
-    return json_response({})
-
-
-def _batch(req: OverrideRequest, fn: Any) -> OverrideResponse:
-    _check_top_level_catalog_id(req)
-    failures = []
-    for entry in req.body.get("Entries") or []:
-        try:
-            fn(req.account_id, req.region, entry)
-        except AwsError as exc:
-            failures.append(
-                {"RequestEntry": entry, "Error": {"ErrorCode": exc.code, "ErrorMessage": exc.message}}
-            )
-    return json_response({"Failures": failures})
-
-
-@register("lakeformation", "BatchGrantPermissions")
-def batch_grant(req: OverrideRequest) -> OverrideResponse:
-    return _batch(req, _grant)
-
-
-@register("lakeformation", "BatchRevokePermissions")
-def batch_revoke(req: OverrideRequest) -> OverrideResponse:
-    return _batch(req, _revoke)
-
-
-@register("lakeformation", "ListPermissions")
-def list_permissions(req: OverrideRequest) -> OverrideResponse:
-    _check_top_level_catalog_id(req)
-    # A Principal filter alone works here, as issue 3 asks. moto refuses it ("Resource is mandatory if
-    # Principal is set in the input"), perhaps as AWS does: the tool never sends one, so either way is safe.
-    principal = req.body.get("Principal")
+def list_permissions(
+    account_id: str, region: str, principal: Any, resource: Any, resource_type: Any
+) -> list[dict[str, Any]]:
+    """ListPermissions' ``PrincipalResourcePermissions``, filtered by what the request gives."""
+    # A Principal filter alone works here. moto refuses it ("Resource is mandatory if Principal is set in
+    # the input"), perhaps as AWS does: the tool never sends one, so either way is safe.
     want_principal = principal_id(principal) if principal else None
-    want_resource = (
-        normalize_resource(req.body["Resource"], req.account_id) if req.body.get("Resource") else None
-    )
-    rtype = req.body.get("ResourceType")
-    if rtype is not None and rtype not in TYPE_OF:
-        raise InvalidInputException(f"Invalid ResourceType: {rtype}")
+    want_resource = normalize_resource(resource, account_id) if resource else None
+    if resource_type is not None and resource_type not in TYPE_OF:
+        raise InvalidInputException(f"Invalid ResourceType: {resource_type}")
     out = []
     with _lock:
-        for g in _state(req.account_id, req.region).grants:
+        for g in _state(account_id, region).grants:
             if want_principal is not None and g.principal != want_principal:
                 continue
             if want_resource is not None and not covers(want_resource, g.resource):
                 continue
-            if rtype is not None and TYPE_OF[rtype] not in g.resource:
+            if resource_type is not None and TYPE_OF[resource_type] not in g.resource:
                 continue
             out.append(
                 {
@@ -347,7 +281,7 @@ def list_permissions(req: OverrideRequest) -> OverrideResponse:
                     "LastUpdated": g.updated,
                 }
             )
-    return json_response({"PrincipalResourcePermissions": out})
+    return out
 
 
 def has_permission(

@@ -11,6 +11,7 @@ import copy
 import re
 from typing import Any
 
+from emulator.glue import models as glue_catalogs
 from emulator.lakeformation.exceptions import EntityNotFoundException, InvalidInputException
 
 ACCOUNT_RE = re.compile(r"^\d{12}$")
@@ -72,8 +73,6 @@ def check_exists(resource: dict[str, Any], account_id: str, region: str) -> None
     catalog = body.get("Id") if kind == "Catalog" else body.get("CatalogId")
     if not isinstance(catalog, str) or ":" not in catalog:
         return
-    from emulator.glue import models as glue_catalogs
-
     _cat, bucket = glue_catalogs.resolve(account_id, region, catalog)
     if bucket is None or kind == "Catalog":
         return

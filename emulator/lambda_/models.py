@@ -18,8 +18,7 @@ from moto.awslambda.models import LambdaBackend, LambdaFunction, lambda_backends
 from moto.core.exceptions import JsonRESTError
 
 from emulator.core import clock
-from emulator.firehose.iam_policy import Need, first_denied, partition_of
-from emulator.iam.trust import trusts_service
+from emulator.iam.policy import Need, first_denied, partition_of, trusts_service
 from emulator.lambda_ import runtime
 from emulator.lambda_.exceptions import LambdaError, from_moto
 from lake import lambda_facts

@@ -16,7 +16,6 @@ import contextlib
 import datetime
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -376,7 +375,3 @@ def _outcome(
 
 POOL = Pool()
 atexit.register(POOL.stop_all)
-
-
-def wipe_code() -> None:
-    shutil.rmtree(state.data_dir() / "lambda", ignore_errors=True)

@@ -1,4 +1,4 @@
-"""The local Function URL front, ``http://127.0.0.1:PORT/_lambda-url/URL_ID/PATH`` (routed by core/server.py).
+"""The local Function URL front, ``http://127.0.0.1:PORT/_lambda-url/URL_ID/PATH`` (mounted by app.py).
 
 A request becomes the payload format 2.0 event AWS documents for Function URLs (``rawPath`` is the path
 after the prefix), the function runs in the worker pool, and its answer becomes the HTTP response as AWS
@@ -15,28 +15,27 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
-import fnmatch
 import json
 import logging
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from emulator.core import auth, calls, sigv4
+from emulator.core import auth, calls, sigv4, wsgi
+from emulator.core.wsgi import StartResponse
+from emulator.iam import policy
 from emulator.lambda_ import models, responses
 from emulator.lambda_.exceptions import LambdaError
 from lake import lambda_facts
 
-StartResponse = Callable[..., Any]
 # AWS's synchronous payload limit holds for the whole 2.0 event, where a binary body is base64 (4/3 of its
 # size): a 5,000,084-byte protobuf body makes an event above 6,291,456 bytes.
 REQUEST_LIMIT = lambda_facts.SYNC_PAYLOAD_LIMIT
 _TEXT_TYPES = re.compile(
     r"^(text/.*|application/(json|xml|javascript|x-www-form-urlencoded|graphql|[\w.+-]+\+(json|xml)))$"
 )
-_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "upgrade"})
 
 log = logging.getLogger("emulator.lambda")
 
@@ -44,81 +43,23 @@ log = logging.getLogger("emulator.lambda")
 def _reply(
     start_response: StartResponse, status: int, body: bytes, headers: list[tuple[str, str]]
 ) -> Iterable[bytes]:
-    from emulator.core.server import _reason
-
-    headers = [h for h in headers if h[0].lower() not in _HOP]
-    headers.append(("Content-Length", str(len(body))))
-    headers.append(("x-amzn-RequestId", str(uuid.uuid4())))
-    start_response(f"{status} {_reason(status)}", headers)
-    return [body]
+    return wsgi.reply(start_response, status, body, [*headers, ("x-amzn-RequestId", str(uuid.uuid4()))])
 
 
 def _message(start_response: StartResponse, status: int, message: str) -> Iterable[bytes]:
-    body = json.dumps({"Message": message}).encode()
-    return _reply(start_response, status, body, [("Content-Type", "application/json")])
-
-
-def _headers(environ: dict[str, Any]) -> dict[str, str]:
-    out = {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")}
-    for key, name in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
-        if environ.get(key):
-            out[name] = str(environ[key])
-    return out
-
-
-def _read(environ: dict[str, Any]) -> bytes:
-    from emulator.core.server import _read_body
-
-    return _read_body(environ)
+    return wsgi.message_reply(start_response, status, message, [("x-amzn-RequestId", str(uuid.uuid4()))])
 
 
 # -- authorisation -----------------------------------------------------------------------------------
-def _public(principal: Any) -> bool:
-    return principal == "*" or (isinstance(principal, dict) and principal.get("AWS") in ("*", ["*"]))
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _conditions_hold(condition: Any, context: dict[str, str]) -> bool:
-    """Only the operators and keys a URL permission uses; anything else does not apply here."""
-    for op, pairs in (condition or {}).items():
-        if op not in ("StringEquals", "Bool", "StringLike") or not isinstance(pairs, dict):
-            return False
-        for key, wanted in pairs.items():
-            actual = context.get(key)
-            if actual is None:
-                return False
-            values = [str(v).lower() if op == "Bool" else str(v) for v in _as_list(wanted)]
-            if op == "StringLike":
-                if not any(fnmatch.fnmatchcase(actual, v) for v in values):
-                    return False
-            elif actual not in values:
-                return False
-    return True
-
-
 def public_allows(statements: list[dict[str, Any]], action: str, arn: str, context: dict[str, str]) -> bool:
     """Whether the function's resource policy lets anyone perform ``action`` (an explicit Deny wins)."""
-    allowed = False
-    for st in statements:
-        if not _public(st.get("Principal")):
-            continue
-        actions = [str(a) for a in _as_list(st.get("Action", []))]
-        if not any(fnmatch.fnmatchcase(action, a) for a in actions):
-            continue
-        resources = [str(r) for r in _as_list(st.get("Resource", arn))]
-        if not any(
-            fnmatch.fnmatchcase(arn, r) or fnmatch.fnmatchcase(f"{arn}:$LATEST", r) for r in resources
-        ):
-            continue
-        if not _conditions_hold(st.get("Condition"), context):
-            continue
-        if st.get("Effect", "Allow") == "Deny":
-            return False
-        allowed = True
-    return allowed
+    return policy.allows(
+        statements,
+        action,
+        (arn, f"{arn}:$LATEST"),
+        principal=lambda p: policy.names_principal(p, any_aws=True),
+        context=context,
+    )
 
 
 def _none_auth_ok(fn: Any) -> bool:
@@ -158,7 +99,7 @@ def build_event(
     account_id: str,
     caller: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    headers = _headers(environ)
+    headers = wsgi.request_headers(environ)
     query = environ.get("QUERY_STRING", "")
     now = datetime.datetime.now(datetime.UTC)
     params: dict[str, str] = {}
@@ -247,7 +188,7 @@ def handle(environ: dict[str, Any], start_response: StartResponse) -> Iterable[b
         return _message(start_response, 404, "Not Found")
     if responses.url_id_of(fn) != url_id:
         return _message(start_response, 404, "Not Found")
-    body = _read(environ)
+    body = wsgi.read_body(environ)
     if len(body) > REQUEST_LIMIT:
         return _message(start_response, 413, "Request Entity Too Large")
     caller = None

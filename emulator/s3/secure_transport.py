@@ -13,6 +13,8 @@ from typing import Any
 
 from moto.s3.models import FakeBucket
 
+from emulator.iam import policy
+
 _original = FakeBucket.get_permission
 
 
@@ -37,11 +39,11 @@ def _get_permission(self: FakeBucket, action: str, resource: str) -> Any:
     kept = [s for s in statements if not _insecure_transport_only(s)]
     if len(kept) == len(statements):
         return _original(self, action, resource)
-    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.iam.access_control import PermissionResult
 
     if not kept:
         return PermissionResult.NEUTRAL
-    return IAMPolicy(json.dumps({**doc, "Statement": kept})).is_action_permitted(action, resource)
+    return policy.moto_decision(json.dumps({**doc, "Statement": kept}), action, resource)
 
 
 FakeBucket.get_permission = _get_permission  # type: ignore[method-assign]

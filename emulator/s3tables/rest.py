@@ -1,4 +1,5 @@
-"""The S3 Tables Iceberg REST endpoint, served under ``/iceberg`` on the local AWS's port.
+"""The S3 Tables Iceberg REST endpoint, served under ``/iceberg`` on the local AWS's port (a mount of
+emulator/app.py: ``handle``).
 
 AWS serves it at ``https://s3tables.REGION.amazonaws.com/iceberg`` (S3 User Guide, "Accessing tables using
 the Amazon S3 Tables Iceberg REST endpoint"): the warehouse is the table bucket's ARN, requests are signed
@@ -23,12 +24,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, unquote
 
+from emulator.core import dispatch, wsgi
 from emulator.core.exceptions import AwsError
-from emulator.core.protocol import Identified
+from emulator.core.protocol import Identified, render_error
 from emulator.core.registry import OverrideRequest, OverrideResponse
+from emulator.core.wsgi import StartResponse
 
 PROTOCOL = "iceberg-rest"
 SERVICE = "s3tables"
@@ -90,7 +94,7 @@ def _authenticate(req: OverrideRequest, environ: dict[str, Any]) -> None:
 
 def _bucket(req: OverrideRequest, warehouse: str) -> Any:
     """The table bucket the warehouse ARN names, in the caller's account and the signed region."""
-    from emulator.iceberg.store import IcebergStoreError, split_bucket_arn
+    from emulator.iceberg.schema import IcebergStoreError, split_bucket_arn
     from emulator.s3tables.models import backend
 
     try:
@@ -163,7 +167,8 @@ def handle_commit(req: OverrideRequest, environ: dict[str, Any]) -> OverrideResp
     from pyiceberg.exceptions import CommitFailedException
     from pyiceberg.table.update import TableRequirement, TableUpdate
 
-    from emulator.iceberg.store import IcebergStoreError, get_store
+    from emulator.iceberg.schema import IcebergStoreError
+    from emulator.iceberg.store import get_store
 
     _authenticate(req, environ)
     warehouse, ns, name, _ = _table(req)
@@ -195,17 +200,16 @@ HANDLERS = {
 }
 
 
-def serve(app: Any, environ: dict[str, Any], body: bytes) -> tuple[OverrideResponse, Identified | None]:
-    """Answer one request under /iceberg/ through the app's dispatcher (counting, faults, identity)."""
+def handle(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    """Answer one request under /iceberg/ through the dispatcher (counting, faults, identity)."""
+    body = wsgi.read_body(environ)
     ident = identify(environ)
     if ident is None:
-        from emulator.core.protocol import render_error
-
         status, headers, out = render_error(SERVICE, PROTOCOL, "NotFoundException", "No such route", 404)
-        return OverrideResponse(status, out, headers), None
+        return wsgi.send(start_response, OverrideResponse(status, out, headers))
     handler = HANDLERS[ident.operation]
 
     def own(req: OverrideRequest) -> OverrideResponse:
         return handler(req, environ)
 
-    return app.dispatch(environ, body, ident, own), ident
+    return dispatch.send(start_response, dispatch.dispatch(environ, body, ident, own), ident)

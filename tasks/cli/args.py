@@ -292,10 +292,11 @@ class CommandRun:
 
     def __call__(self) -> Run:
         from tasks.runner import Run  # boto3 and the steps load only when a task runs
+        from tasks.step import Options
 
         with self._lock:
             if self._run is None:
                 cfg = config()
-                options = {"repair": flag("repair"), "drop": drop(cfg)}
+                options = Options(repair=flag("repair"), drop=drop(cfg))
                 self._run = Run(cfg, options, include_checks=self.include_checks)
             return self._run

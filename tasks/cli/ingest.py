@@ -1,11 +1,11 @@
 """doit tasks for the OTLP receiver: ``doit ingest env=ENV [port=4318] [host=H] [token=new]``, ingest_stop.
 
-The receiver (``python -m ingest``) runs in the background; its pid, port, env and AWS endpoint are kept in
-``.emulator/ingest.json`` and its log in ``.emulator/ingest.log`` (mode 0600), beside the emulator's
+The receiver (``python -m tasks.receiver``) runs in the background; its pid, port, env and AWS endpoint are
+kept in ``.emulator/ingest.json`` and its log in ``.emulator/ingest.log`` (mode 0600), beside the emulator's
 (tasks/receiver_ctl.py). A generated token reaches it through the environment, never its command line, and
 is kept in the state file (mode 0600) so that a second ``doit ingest`` can print the exporter settings
-again, and ``doit status`` can read the receiver's counts (its health answers them only with the token).
-A token given to ``doit ingest`` for a running receiver (``token=new``) restarts it with that token.
+again, and ``doit status`` can read the receiver's counts (its health answers them only with the token). A
+token given to ``doit ingest`` for a running receiver (``token=new``) restarts it with that token.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from tasks.errors import NotDeployed, StepFailed, UserError, cli_action, emit
 from tasks.polling import backoff, poll_until
 from tasks.receiver_ctl import health, log_file, read_state, stop, write_state
 
-TOKEN_VAR = "OTLP2PIPELINE_INGEST_TOKEN"  # the same name ingest/server.py reads
 START_TIMEOUT_S = 60.0
 
 
@@ -67,7 +66,9 @@ def _exporter_settings(endpoint: str, token: str | None) -> None:
 
 
 def _spawn(config: Config, host: str, port: int, token: str | None) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "ingest", "--env", config.env, "--port", str(port), "--host", host]
+    from tasks.receiver import TOKEN_VAR  # its module loads the server (uvicorn): only when one starts
+
+    cmd = [sys.executable, "-m", "tasks.receiver", "--env", config.env, "--port", str(port), "--host", host]
     given = args.overrides()
     for key, value in given.items():
         if key != "ingest.token":

@@ -19,7 +19,7 @@ def _plan(command_run: args.CommandRun) -> None:
     detailed = args.flag("detailed")
     run = command_run()
     results = run.plan()
-    drop = tuple(run.ctx.options.get("drop") or ())
+    drop = run.ctx.options.drop
     if fmt == "json":
         emit(json.dumps(plan_dict(run.config, results, drop), indent=2, default=str))
     else:

@@ -11,8 +11,8 @@ from tasks.errors import Unhealthy, cli_action, emit
 
 @cli_action
 def _send() -> None:
-    from lake.sender import send
     from tasks.aws import Clients
+    from tasks.send import send
 
     config = args.config()
     signals = args.signals(config)  # validated before any AWS call

@@ -133,7 +133,7 @@ class Doctor:
             "; ".join(missing),
         )
         admins = self.step("lf_admins")
-        hint = lf_admins.principal_hint(admins.desired.admin, admins.observed.admins)
+        hint = lf_admins.principal_hint(admins.desired.admin.arn, admins.observed.admins)
         yield self.finding(
             e,
             f"caller {admins.desired.admin} is a Lake Formation data lake admin",

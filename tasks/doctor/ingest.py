@@ -20,7 +20,7 @@ from tasks.errors import error_code
 from tasks.step import Context
 
 ENTRY_INGEST = "Ingest function (the stack's IngestFunction: secret and stream access); no seed entry"
-PUT_ACTION = "firehose:PutRecordBatch"  # lake/sender.py's only Firehose call
+PUT_ACTION = "firehose:PutRecordBatch"  # lake/firehose.py's only Firehose call
 SECRET_ACTION = "secretsmanager:GetSecretValue"
 STREAM_VAR = "OTLP_STREAM_{}"
 SECRET_VAR = "OTLP_TOKEN_SECRET_ARN"

@@ -1,8 +1,8 @@
 """The interface every query engine keeps: check a statement, open the env's tables, run it, the newest row.
 
 `check` is the one read-only rule, the same for every engine and made before any AWS call: DuckDB's own
-parser must find exactly one SELECT (or an EXPLAIN of one) naming only the env's tables (tasks/query.py's
-check_sql and check_tables). An engine adds nothing to it: a statement that writes never reaches Athena.
+parser must find exactly one SELECT (or an EXPLAIN of one) naming only the env's tables
+(tasks/engines/readonly.py). An engine adds nothing to it: a statement that writes never reaches Athena.
 `open` finds the env's tables (its signals and kept tables) and makes each one a name a query can use;
 `run` answers a checked statement with at most `limit` rows (0: all) and says whether it cut the result;
 `newest` is `doit tables`' newest-row question (tasks/engines/sql.py) for one table.
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from tasks.engines.readonly import Statement, check
 from tasks.errors import UserError
 
 if TYPE_CHECKING:
@@ -24,14 +25,6 @@ if TYPE_CHECKING:
     from lake.athena_cost import Scan
     from tasks.aws import Clients
     from tasks.config import Config
-
-
-@dataclass(frozen=True)
-class Statement:
-    """One checked statement: its text as given (without a trailing `;`), and whether it is an EXPLAIN."""
-
-    sql: str
-    explain: bool = False
 
 
 @dataclass
@@ -60,8 +53,6 @@ class Engine(ABC):
 
     def check(self, sql: str, tables: Sequence[str] | None = None) -> Statement:
         """The read-only rule and the table names, before any AWS call (`tables`: the env's, once known)."""
-        from tasks.query import check
-
         return check(sql, self.config, tables)
 
     @abstractmethod

@@ -5,6 +5,9 @@ for the stack (its bucket and namespace) and runs beside the other tables; the g
 and the catalog grant; the Firehose role's policy check waits for the stack; each stream waits for both
 and runs beside the other streams. Kept tables (of signals that left the config) are deleted, when drop=
 names them, only after their streams and grants are gone.
+
+destroy reads the same graph in reverse (tasks/destroy.py): each signal's stream, then the grants, then
+the stack (its error objects, the stack, the table bucket it keeps); account-level steps are kept.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from tasks.steps import (
     lf_role,
     rollback_code,
     stack,
+    stack_teardown,
     streams,
     tables,
 )
@@ -35,6 +39,11 @@ from tasks.steps import (
 
 def _module_step(mod: Any, deps: tuple[str, ...] = (), **extra: Any) -> Step[Any, Any]:
     return Step(mod.NAME, mod.desired, mod.observe, mod.diff, mod.apply, deps, report=mod.report, **extra)
+
+
+def _account_step(mod: Any, deps: tuple[str, ...] = (), **extra: Any) -> Step[Any, Any]:
+    """A step of the account's setup, shared by every env of the account and region: destroy keeps it."""
+    return _module_step(mod, deps, scope="account", **extra)
 
 
 def stream_step_name(signal: str) -> str:
@@ -52,7 +61,16 @@ def _stream_step(signal: str) -> Step[streams.Desired, streams.Observed]:
         return streams.apply(ctx, d)
 
     deps = (grants.NAME, firehose_role.NAME)
-    return Step(stream_step_name(signal), want, have, streams.diff, do, deps, report=streams.report)
+    return Step(
+        stream_step_name(signal),
+        want,
+        have,
+        streams.diff,
+        do,
+        deps,
+        report=streams.report,
+        teardown=streams.teardown(signal),
+    )
 
 
 def _table_step(signal: str) -> Step[tables.Desired, tables.Observed]:
@@ -77,11 +95,11 @@ def _table_step(signal: str) -> Step[tables.Desired, tables.Observed]:
 def all_steps(config: Config, *, include_checks: bool = False) -> list[Step[Any, Any]]:
     """Every step for the env, topologically ordered (a step comes after all its deps)."""
     steps: list[Step[Any, Any]] = [
-        _module_step(lf_role),
-        _module_step(lf_admins),
-        _module_step(lf_resource, (lf_role.NAME,)),
-        _module_step(catalog, (lf_resource.NAME, lf_admins.NAME)),
-        _module_step(catalog_grant, (catalog.NAME,)),
+        _account_step(lf_role),
+        _account_step(lf_admins, needs_principal=True),
+        _account_step(lf_resource, (lf_role.NAME,)),
+        _account_step(catalog, (lf_resource.NAME, lf_admins.NAME)),
+        _account_step(catalog_grant, (catalog.NAME,), needs_principal=True),
         Step(
             streams.CLEANUP,
             streams.cleanup_desired,
@@ -96,18 +114,22 @@ def all_steps(config: Config, *, include_checks: bool = False) -> list[Step[Any,
     if config.ingest.function.enabled:  # the function's zip is in place before the stack names its key,
         # and so is the deployed one, which a failed update rolls back to
         steps += [
-            _module_step(artifacts_bucket),
+            _account_step(artifacts_bucket),
             _module_step(ingest_code, (artifacts_bucket.NAME,)),
             _module_step(rollback_code, (ingest_code.NAME,)),
         ]
         stack_deps += (ingest_code.NAME, rollback_code.NAME)
-    steps.append(_module_step(stack, stack_deps, publish=stack.publish, guards=True))
+    steps.append(
+        _module_step(stack, stack_deps, publish=stack.publish, guards=True, teardown=stack_teardown.TEARDOWN)
+    )
     if include_checks:
         steps.append(_module_step(function, (stack.NAME,), deploys=False))
         steps.append(_module_step(alarms, (stack.NAME,), deploys=False))
     steps += [_table_step(s) for s in config.signals]
     table_deps = tuple(tables.step_name(s) for s in config.signals)
-    steps.append(_module_step(grants, (stack.NAME, catalog_grant.NAME, *table_deps)))
+    steps.append(
+        _module_step(grants, (stack.NAME, catalog_grant.NAME, *table_deps), teardown=grants.TEARDOWN)
+    )
     # The role's inline policy, drifted outside CloudFormation, before the streams that deliver with it.
     steps.append(_module_step(firehose_role, (stack.NAME,)))
     steps += [_stream_step(s) for s in config.signals]

@@ -13,15 +13,13 @@ and a TagDeliveryStream when some are missing).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from tasks.errors import error_code
 from tasks.step import Context, Outcome
-
-if TYPE_CHECKING:
-    from tasks.steps.streams import Desired, Observed
+from tasks.steps.stream_spec import Desired, Observed
 
 # UpdateDestination's answer when AWS will not turn AppendOnly on in place: then the stream is re-created.
 REFUSED = ("InvalidArgumentException",)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tasks.aws import Principal
 from tasks.step import Action, Change, Context, Diff, Outcome
 from tasks.steps import lf_permissions
 from tasks.steps.catalog import CATALOG_NAME
@@ -19,7 +20,7 @@ PERMISSIONS = ("ALL", "DESCRIBE", "CREATE_DATABASE", "ALTER", "DROP")
 
 @dataclass(frozen=True)
 class Desired:
-    principal: str
+    principal: Principal
     resource: dict[str, Any]
     permissions: tuple[str, ...] = PERMISSIONS
     grantable: tuple[str, ...] = PERMISSIONS
@@ -42,7 +43,7 @@ def desired(ctx: Context) -> Desired:
 def observe(ctx: Context) -> Observed:
     resource = catalog_resource(ctx.account_id)
     fresh = ctx.facts.catalog_created  # made in this run: no grant on it yet
-    held = lf_permissions.held_on(ctx, ctx.clients.caller_principal, [resource], confirm=not fresh)
+    held = lf_permissions.held_on(ctx, ctx.clients.caller_principal.arn, [resource], confirm=not fresh)
     key = lf_permissions.resource_key(resource)
     perms, grant = held.get(key, (set(), set())) if key else (set(), set())
     return Observed(frozenset(perms), frozenset(grant))
@@ -73,7 +74,7 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
 def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
     want = d.desired
     ctx.clients.lakeformation.grant_permissions(
-        Principal={"DataLakePrincipalIdentifier": want.principal},
+        Principal={"DataLakePrincipalIdentifier": want.principal.arn},
         Resource=want.resource,
         Permissions=list(want.permissions),
         PermissionsWithGrantOption=list(want.grantable),

@@ -15,11 +15,12 @@ from typing import Any
 from tasks.errors import StepFailed
 from tasks.facts import ROLE_OUTPUT
 from tasks.polling import backoff_delays
-from tasks.step import Change, Context, Diff, Outcome
-from tasks.steps import lf_permissions
+from tasks.step import Change, Context, Diff, Outcome, Teardown
+from tasks.steps import lf_permissions, stack_teardown
 from tasks.steps.catalog import CATALOG_NAME
 
 NAME = "grants"
+# How a plan names the stack's Firehose role before the stack exists (the role is None until then).
 PENDING_ROLE = "<FirehoseRoleArn, known once the stack exists>"
 # A role CloudFormation just created can be unknown to Lake Formation for a few seconds.
 NOT_YET = ("InvalidInputException", "EntityNotFoundException")
@@ -45,13 +46,17 @@ class Grant:
 
 @dataclass(frozen=True)
 class Desired:
-    principal: str
+    principal: str | None  # the stack's Firehose role; None until the stack exists
     grants: tuple[Grant, ...]
+
+    @property
+    def named(self) -> str:
+        return self.principal or PENDING_ROLE
 
 
 @dataclass(frozen=True)
 class Observed:
-    principal: str
+    principal: str | None
     held: dict[tuple[str, ...], frozenset[str]]
     grantable: dict[tuple[str, ...], frozenset[str]] = field(default_factory=dict)  # with grant option
 
@@ -60,8 +65,9 @@ def child_catalog_id(account_id: str, bucket: str) -> str:
     return f"{account_id}:{CATALOG_NAME}/{bucket}"
 
 
-def firehose_role(ctx: Context) -> str:
-    return ctx.facts.firehose_role_arn or PENDING_ROLE
+def firehose_role(ctx: Context) -> str | None:
+    """The stack's Firehose role, or None while the stack is not read (plan before the first deploy)."""
+    return ctx.facts.firehose_role_arn
 
 
 def desired(ctx: Context) -> Desired:
@@ -77,8 +83,8 @@ def desired(ctx: Context) -> Desired:
 
 def observe(ctx: Context) -> Observed:
     principal = firehose_role(ctx)
-    if principal == PENDING_ROLE:
-        return Observed(principal, {})
+    if principal is None:
+        return Observed(None, {})
     resources = [g.resource for g in desired(ctx).grants]
     fresh = ctx.facts.stack_created  # its tables were made in this run: no grant yet
     held = lf_permissions.held_on(ctx, principal, resources, confirm=not fresh)
@@ -109,8 +115,7 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
             changes.append(
                 Change(
                     "create",
-                    f"lake formation grant {','.join(grant.permissions)} on {grant.label} "
-                    f"to {want.principal}",
+                    f"lake formation grant {','.join(grant.permissions)} on {grant.label} to {want.named}",
                     {"Permissions": (sorted(has), list(grant.permissions))},
                 )
             )
@@ -119,7 +124,7 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
             Change(
                 "delete",
                 f"lake formation grant {','.join(sorted(have.held[key]))} on table {key[2]}.{key[3]} to "
-                f"{want.principal}",
+                f"{want.named}",
                 {"Permissions": (sorted(have.held[key]), [])},
                 reason="its signal is no longer enabled; the table is kept",
             )
@@ -137,10 +142,11 @@ def missing_grants(want: Desired, have: Observed) -> list[Grant]:
 
 def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
     want = d.desired
-    if want.principal == PENDING_ROLE:
+    if want.principal is None:
         # Deploy evaluated this step before the stack existed (doit -a or a plan-only run).
         want = desired(ctx)
-    if want.principal == PENDING_ROLE:
+    principal = want.principal
+    if principal is None:
         raise StepFailed(
             f"error: stack {ctx.config.stack_name} has no {ROLE_OUTPUT} output: run `doit deploy` "
             "again once the stack is complete"
@@ -150,7 +156,7 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
     entries = [
         {
             "Id": str(i),
-            "Principal": {"DataLakePrincipalIdentifier": want.principal},
+            "Principal": {"DataLakePrincipalIdentifier": principal},
             "Resource": g.resource,
             "Permissions": list(g.permissions),
         }
@@ -168,7 +174,7 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
         if not codes <= set(NOT_YET) or delay is None:
             first = failures[0].get("Error", {})
             raise StepFailed(
-                f"error: Lake Formation refused {len(entries)} grant(s) to {want.principal}: "
+                f"error: Lake Formation refused {len(entries)} grant(s) to {principal}: "
                 f"{first.get('ErrorCode')}: {first.get('ErrorMessage', '')}"
             )
         time.sleep(delay)
@@ -202,6 +208,56 @@ def _revoke(ctx: Context, want: Desired, have: Observed) -> list[str]:
 
 
 def report(have: Observed) -> list[tuple[str, str]]:
-    if have.principal == PENDING_ROLE:
+    if have.principal is None:
         return [("firehose role grants", "stack missing")]
     return [(f"grant {' '.join(k[2:])}", ", ".join(sorted(p))) for k, p in sorted(have.held.items())]
+
+
+# -- destroy: the role's grants go after its streams, before the stack (tasks/destroy.py) -------------------
+
+
+@dataclass(frozen=True)
+class Held:
+    """The stack's Firehose role and its grants on the table bucket's namespaces and tables."""
+
+    role: str
+    entries: tuple[dict[str, Any], ...]
+
+
+def teardown_find(ctx: Context) -> Held | None:
+    role = stack_teardown.role_arn(ctx)
+    if not role:
+        return None
+    contents = stack_teardown.bucket_contents(ctx)
+    catalog = child_catalog_id(ctx.account_id, ctx.config.table_bucket_name)
+    resources: list[dict[str, Any]] = []
+    if contents is not None:
+        resources += [{"Database": {"CatalogId": catalog, "Name": ns}} for ns in contents.namespaces]
+        resources += [
+            {"Table": {"CatalogId": catalog, "DatabaseName": ns, "Name": t}} for ns, t in contents.tables
+        ]
+    entries = lf_permissions.entries_of(ctx, role, resources)
+    return Held(role, tuple(entries)) if entries else None
+
+
+def teardown_lines(held: Held) -> list[str]:
+    return [f"{len(held.entries)} Lake Formation grant(s) to {held.role}"]
+
+
+def teardown_delete(ctx: Context, held: Held) -> None:
+    entries = [
+        {
+            "Id": str(i),
+            "Principal": g["Principal"],
+            "Resource": g["Resource"],
+            "Permissions": g.get("Permissions", []),
+            "PermissionsWithGrantOption": g.get("PermissionsWithGrantOption", []),
+        }
+        for i, g in enumerate(held.entries)
+    ]
+    for i in range(0, len(entries), 20):
+        ctx.clients.lakeformation.batch_revoke_permissions(Entries=entries[i : i + 20])
+    ctx.say(f"revoked {len(entries)} Lake Formation grant(s) of {held.role}")
+
+
+TEARDOWN: Teardown[Held] = Teardown(teardown_find, teardown_lines, teardown_delete)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
+from lake.signals import ALL_SIGNALS
 from tasks.errors import error_code
-from tasks.schemas import ALL_SIGNALS
 from tasks.step import Change, Context, Diff, Outcome
 from tasks.steps.tables import bucket_arn
 
@@ -46,7 +46,7 @@ class Observed:
 
 
 def desired(ctx: Context) -> Desired:
-    return Desired(ctx.config.namespace, tuple(ctx.config.signals), tuple(ctx.options.get("drop") or ()))
+    return Desired(ctx.config.namespace, tuple(ctx.config.signals), ctx.options.drop)
 
 
 def figures(ctx: Context, names: Sequence[str]) -> dict[str, str]:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from tasks.aws import Principal
 from tasks.errors import StepFailed
 from tasks.step import Change, Context, Diff, Outcome
 
@@ -21,7 +22,7 @@ MAX_ADMINS = 30  # DataLakePrincipalList max, lakeformation model
 
 @dataclass(frozen=True)
 class Desired:
-    admin: str
+    admin: Principal
 
 
 @dataclass(frozen=True)
@@ -42,14 +43,14 @@ def observe(ctx: Context) -> Observed:
 
 
 def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
-    if want.admin in have.admins:
+    if want.admin.arn in have.admins:
         return Diff()
     return Diff(
         [
             Change(
                 "create",
                 f"lake formation data lake admin {want.admin}",
-                {"DataLakeAdmins": (have.admins, [*have.admins, want.admin])},
+                {"DataLakeAdmins": (have.admins, [*have.admins, want.admin.arn])},
                 reason="every other setting is written back unchanged"
                 if len(have.admins) < MAX_ADMINS
                 else f"refused: Lake Formation allows at most {MAX_ADMINS} data lake admins",
@@ -68,7 +69,7 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
             "console, Administrative roles) and run deploy again; nothing was changed"
         )
     settings = copy.deepcopy(have.settings)
-    settings.setdefault("DataLakeAdmins", []).append({"DataLakePrincipalIdentifier": want.admin})
+    settings.setdefault("DataLakeAdmins", []).append({"DataLakePrincipalIdentifier": want.admin.arn})
     ctx.clients.lakeformation.put_data_lake_settings(DataLakeSettings=settings)
     return Outcome("created", [f"added {want.admin} to the data lake admins"])
 

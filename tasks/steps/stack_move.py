@@ -23,10 +23,10 @@ from botocore.exceptions import ClientError
 
 from tasks.errors import error_code
 from tasks.step import Change
+from tasks.steps.stack_state import Desired, Observed, run_change_set
 
 if TYPE_CHECKING:
     from tasks.step import Context
-    from tasks.steps.stack import Desired, Observed
 
 TABLE_TYPE = "AWS::S3Tables::Table"
 RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
@@ -114,8 +114,6 @@ def import_reason(have: Observed) -> str:
 
 def import_kept(ctx: Context, want: Desired, have: Observed) -> str:
     """A new stack of the kept bucket (and namespace), imported, as the template describes them."""
-    from tasks.steps.stack import Desired, run_change_set
-
     assert have.kept_bucket is not None
     logical = [n for n in IMPORTED if n != "Namespace" or have.kept_namespace]
     body = {

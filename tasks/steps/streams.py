@@ -13,17 +13,17 @@ no longer enabled are deleted by the `stream_cleanup` step.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from lake.signals import ALL_SIGNALS
 from tasks.errors import StepFailed, error_code
 from tasks.polling import poll, resource_delays, retry_codes
-from tasks.schemas import ALL_SIGNALS
-from tasks.step import Change, Context, Diff, Outcome, plain
+from tasks.step import Change, Context, Diff, Outcome, Teardown
 from tasks.steps import append_only, stream_tags
-from tasks.steps.stream_spec import described_fields, destination
+from tasks.steps.stream_spec import Desired, Observed, destination, observed_from
 
 STREAM_DEADLINE_S = 15 * 60
 # Fields UpdateDestination changes in place (AppendOnly only false -> true); the rest need a new stream.
@@ -38,31 +38,6 @@ UPDATABLE = (
 REPLACING = ("CatalogConfiguration", "DestinationTableConfigurationList", "DeliveryStreamType")
 # CreateDeliveryStream right after CloudFormation created the role: Firehose cannot assume it yet.
 ROLE_NOT_READY = ("InvalidArgumentException",)
-
-
-@dataclass(frozen=True)
-class Desired:
-    name: str
-    signal: str
-    destination: dict[str, Any]
-    tags: dict[str, str]
-    # The stack's Firehose role was not known when this was built: RoleARN shows PENDING_ROLE.
-    role_pending: bool = False
-
-
-@dataclass(frozen=True)
-class Observed:
-    name: str
-    exists: bool
-    status: str | None = None
-    arn: str | None = None
-    version_id: str | None = None
-    destination_id: str | None = None
-    stream_type: str | None = None
-    created: str | None = None
-    fields: dict[str, Any] = field(default_factory=dict)
-    failure: str | None = None
-    tags: dict[str, str] | None = None  # None: not read (ListTagsForDeliveryStream)
 
 
 def desired(ctx: Context, signal: str) -> Desired:
@@ -85,27 +60,6 @@ def describe(ctx: Context, name: str) -> dict[str, Any] | None:
         if error_code(exc) == "ResourceNotFoundException":
             return None
         raise
-
-
-def observed_from(name: str, desc: dict[str, Any] | None) -> Observed:
-    if desc is None:
-        return Observed(name, False)
-    dest = (desc.get("Destinations") or [{}])[0]
-    ice = plain(dest.get("IcebergDestinationDescription") or {})
-    fields = described_fields(ice)
-    failure = desc.get("FailureDescription") or {}
-    return Observed(
-        name,
-        True,
-        desc.get("DeliveryStreamStatus"),
-        desc.get("DeliveryStreamARN"),
-        desc.get("VersionId"),
-        dest.get("DestinationId"),
-        desc.get("DeliveryStreamType"),
-        str(desc.get("CreateTimestamp")),
-        fields,
-        f"{failure.get('Type')}: {failure.get('Details')}" if failure else None,
-    )
 
 
 def observe(ctx: Context, signal: str) -> Observed:
@@ -353,6 +307,23 @@ def env_stream_names(ctx: Context) -> list[str]:
         kwargs["ExclusiveStartDeliveryStreamName"] = page["DeliveryStreamNames"][-1]
     ours = {ctx.config.stream_name(s) for s in ALL_SIGNALS}
     return [n for n in names if n in ours]
+
+
+LISTED = "teardown:streams"
+
+
+def teardown(signal: str) -> Teardown[str]:
+    """destroy deletes the signal's stream (one ListDeliveryStreams serves every signal's find)."""
+
+    def find(ctx: Context) -> str | None:
+        name = ctx.config.stream_name(signal)
+        return name if name in ctx.memo(LISTED, lambda: env_stream_names(ctx)) else None
+
+    def delete(ctx: Context, name: str) -> None:
+        delete_stream(ctx, name)
+        ctx.say(f"deleted firehose stream {name}")
+
+    return Teardown(find, lambda name: [f"firehose stream {name}"], delete)
 
 
 def cleanup_desired(ctx: Context) -> Leftovers:

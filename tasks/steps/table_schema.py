@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.schemas import TableSchema
+from lake.schemas import TableSchema
 
 # Iceberg's in-place type promotions (format v2), as (from, to).
 PROMOTIONS = frozenset({("int", "long"), ("float", "double")})

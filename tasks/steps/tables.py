@@ -21,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tasks import schemas
+from lake import schemas
 from tasks.config import Config
 from tasks.errors import StepFailed, error_code
 from tasks.iceberg_rest import IcebergRest

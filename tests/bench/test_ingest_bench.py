@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.ingest import bench_converter, deploy_local, logs_request, main, spans_request
+from bench.ingest import bench_converter, deploy_local, main
 from bench.ingest_memory import bench_concurrency
+from bench.otlp_requests import logs_request, spans_request
 
 
 def test_converter_bench_runs_on_a_tiny_size() -> None:

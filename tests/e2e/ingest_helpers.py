@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from email.message import Message
 from typing import Any
 
-from ingest.server import ReceiverServer, build
+from ingest.server import ReceiverServer
 from tasks.config import Config, load
+from tasks.receiver import build
 from tasks.runner import Run
 from tests.emulator.streams import ACCOUNT, REGION, flush_until_quiet
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import io
 import json
 
-from lake import sender
 from tasks import doctor
+from tasks import send as sender
 from tasks.aws import Clients
 from tests.deploy_helpers import config, deploy, doit, run
 from tests.e2e import verify_helpers as vh

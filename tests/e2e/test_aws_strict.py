@@ -14,9 +14,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from lake import sender
+from tasks import send as sender
 from tasks.aws import Clients
 from tasks.errors import StepFailed
+from tasks.step import Options
 from tests.deploy_helpers import deploy, doit, mutating, run
 from tests.e2e.verify_helpers import run_verify
 from tests.emulator.helpers import iam_principal
@@ -327,7 +328,7 @@ def test_registration_sends_with_privileged_access_and_repairs_one_without(emula
     assert res.outcome.result == "unchanged" and "WithPrivilegedAccess=False" in res.diff.notes[0]
     assert mutating(emulator) == {}
 
-    repaired = run(emulator, options={"repair": True})
+    repaired = run(emulator, options=Options(repair=True))
     repaired.deploy_sequential()
     assert repaired.results["lf_resource"].outcome.result == "replaced"
     info = lf.describe_resource(ResourceArn=FED_ID)["ResourceInfo"]

@@ -5,22 +5,16 @@ from __future__ import annotations
 
 import json
 
+from bench import budgets
+from lake.signals import DEFAULT_SIGNALS
+from tasks.step import Options
 from tests.deploy_helpers import deploy, doit, mutating, run, total_calls
 from tests.emulator.helpers import iam_principal
 from tests.emulator.streams import firehose_role_arn
 
-DEFAULT_SIGNALS = ("logs", "traces", "sum", "gauge")
-
-
-# The budgets below are those of the stack without the ingest function (issue 15 keeps them so);
-# tests/test_ingest_deploy.py holds the ingest function's own: one HeadObject more, no write.
+# The budgets (bench/budgets.py) here are those of the stack without the ingest function;
+# tests/e2e/test_ingest_deploy.py holds the ingest function's own: one HeadObject more, no write.
 NO_INGEST = "ingest.enabled=false"
-# 15 reads of a converged env, plus each stream's tags (ListTagsForDeliveryStream): tags update in place.
-CONVERGED_READS = 15 + len(DEFAULT_SIGNALS)
-# What the tables step adds to every converged read (tasks/steps/tables.py, kept_tables.py, bench/report.py):
-# ListTables (kept tables), GetConfig (the Iceberg REST endpoint's prefix, once), and per table one LoadTable
-# (its exact schema) and one GetTableMaintenanceConfiguration.
-TABLE_READS = 1 + 1 + 2 * len(DEFAULT_SIGNALS)
 
 
 def test_fresh_deploy_then_status_ok_and_second_deploy_is_a_noop(emulator, tmp_path):
@@ -50,7 +44,7 @@ def test_fresh_deploy_then_status_ok_and_second_deploy_is_a_noop(emulator, tmp_p
     second = doit(emulator, tmp_path, "deploy", "env=local", NO_INGEST)
     assert second.returncode == 0, second.stdout + second.stderr
     assert mutating(emulator) == {}
-    assert total_calls(emulator) <= CONVERGED_READS + TABLE_READS
+    assert total_calls(emulator) <= budgets.NOOP_NO_INGEST
     assert "0 writes" in second.stdout.strip().splitlines()[-1]
     assert "created" not in second.stdout and "updated" not in second.stdout
 
@@ -59,21 +53,19 @@ def test_cold_deploy_call_budget_and_status_plan_budgets(emulator):
     no_ingest = {"ingest.enabled": "false"}
     emulator.reset_calls()
     r = deploy(emulator, no_ingest)
-    assert total_calls(emulator) <= 60, emulator.calls()
+    assert total_calls(emulator) <= budgets.COLD_NO_INGEST, emulator.calls()
     assert r.counter.total == total_calls(emulator)
 
     emulator.reset_calls()
     plan = run(emulator, no_ingest).plan()
     assert all(p.diff is not None and p.diff.empty for p in plan)
-    assert total_calls(emulator) <= CONVERGED_READS + TABLE_READS and mutating(emulator) == {}
+    assert total_calls(emulator) <= budgets.PLAN_NO_INGEST and mutating(emulator) == {}
 
     emulator.reset_calls()
     status = run(emulator, no_ingest, include_checks=True)
     results = [status.evaluate(n) for n in status.steps]
     assert all(res.error is None and res.diff is not None and res.diff.empty for res in results)
-    # + 1 since the Firehose role's inline policy is read too (iam:GetRolePolicy, steps/firehose_role.py);
-    # + 1 more for the alarms' one DescribeAlarms (steps/alarms.py); + the tables step's reads.
-    assert total_calls(emulator) <= CONVERGED_READS + 2 + TABLE_READS and mutating(emulator) == {}
+    assert total_calls(emulator) <= budgets.STATUS_NO_INGEST and mutating(emulator) == {}
 
 
 def test_plan_on_fresh_env_lists_every_resource_as_create_and_makes_no_write(emulator):
@@ -218,7 +210,7 @@ def test_registration_with_another_role_is_a_note_unless_repair(emulator):
     assert res.outcome.result == "unchanged" and res.diff.notes and "repair=1" in res.diff.notes[0]
     assert lf.describe_resource(ResourceArn=arn)["ResourceInfo"]["RoleArn"].endswith("role/OtherRole")
 
-    repaired = run(emulator, options={"repair": True})
+    repaired = run(emulator, options=Options(repair=True))
     repaired.deploy_sequential()
     assert repaired.results["lf_resource"].outcome.result == "updated"
     assert lf.describe_resource(ResourceArn=arn)["ResourceInfo"]["RoleArn"].endswith(
@@ -285,7 +277,7 @@ def test_grants_the_account_listing_omits_are_confirmed_per_resource_not_granted
     emulator.reset_calls()
     deploy(emulator)
     assert emulator.call_count("lakeformation", "ListPermissions") == 2  # catalog_grant's and grants' listing
-    assert total_calls(emulator) <= 60
+    assert total_calls(emulator) <= budgets.COLD_NO_INGEST
 
     emulator.reset_calls()
     deploy(emulator)

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import WaiterError
 
+from tasks.aws import Principal
 from tasks.errors import StepFailed
 from tasks.polling import operation_delays, poll, resource_delays
-from tasks.steps import append_only, lf_admins, lf_resource, stack, stack_events, streams
+from tasks.steps import append_only, lf_admins, lf_resource, stack, stack_events, stack_state, streams
 from tests.deploy_helpers import deploy, doit, mutating, run
 
 ROLE = "arn:aws:iam::123456789012:role/S3TablesRoleForLakeFormation"
@@ -24,7 +25,7 @@ def test_lf_admins_adds_the_caller_and_keeps_every_other_setting():
         "CreateDatabaseDefaultPermissions": [],
         "Parameters": {"CROSS_ACCOUNT_VERSION": "4"},
     }
-    want = lf_admins.Desired("arn:aws:iam::1:user/me")
+    want = lf_admins.Desired(Principal("arn:aws:iam::1:user/me", "caller_principal"))
     d = lf_admins.diff(want, lf_admins.Observed(settings))
     assert [c.action for c in d.changes] == ["create"]
     assert lf_admins.diff(
@@ -76,13 +77,13 @@ def test_empty_change_set_is_recognised_structurally_first():
         "The submitted information didn't contain changes. "
         "Submit different information to create a change set."
     )
-    assert stack.empty_change_set(
+    assert stack_state.empty_change_set(
         {"Status": "FAILED", "ExecutionStatus": "UNAVAILABLE", "StatusReason": reason, "Changes": []}
     )
-    assert not stack.empty_change_set(
+    assert not stack_state.empty_change_set(
         {"Status": "FAILED", "StatusReason": "Template format error", "Changes": []}
     )
-    assert not stack.empty_change_set(
+    assert not stack_state.empty_change_set(
         {"Status": "FAILED", "StatusReason": reason, "Changes": [{"Type": "Resource"}]}
     )
 
@@ -270,7 +271,7 @@ def test_a_failed_stack_create_is_replaced_by_the_next_deploy_importing_a_kept_b
 def test_a_stack_deleted_out_of_band_is_re_made_around_its_kept_bucket_with_every_row(emulator):
     """The stack keeps its table bucket and namespace when it goes: the next deploy imports them into a new
     stack (a change set of type IMPORT), and the tables, with their rows, are the env's again."""
-    from lake import sender
+    from tasks import send as sender
     from tasks.aws import Clients
 
     r = deploy(emulator)

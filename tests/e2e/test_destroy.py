@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from lake.signals import ALL_SIGNALS
 from tasks.aws import Clients
 from tasks.destroy import destroy, inventory
 from tasks.errors import StepFailed
@@ -14,12 +15,13 @@ from tests.deploy_helpers import config, deploy, doit, mutating, run
 def _env_left(emu) -> dict:
     cfg = config(emu)
     inv = inventory(Context(cfg, Clients(cfg)))
+    stack, grants = inv.of("stack"), inv.of("grants")
     return {
-        "streams": inv.streams,
-        "stack": inv.stack_id,
-        "bucket": inv.bucket_arn,
-        "error_bucket": inv.error_bucket,
-        "grants": len(inv.grants),
+        "streams": [inv.of(f"stream_{s}") for s in ALL_SIGNALS if inv.of(f"stream_{s}")],
+        "stack": stack and stack.stack_id,
+        "bucket": stack and stack.bucket_arn,
+        "error_bucket": stack and stack.error_bucket,
+        "grants": len(grants.entries) if grants else 0,
     }
 
 
@@ -127,8 +129,9 @@ def test_destroy_revokes_grants_the_account_listing_omits(emulator, monkeypatch)
     monkeypatch.setattr(
         lf_permissions, "_list_all", lambda ctx: [e for e in listed(ctx) if "s3tablescatalog" not in str(e)]
     )
-    inv = inventory(Context(cfg, Clients(cfg)))
-    assert len(inv.grants) == 1 + len(cfg.signals)  # DESCRIBE on the database, ALL on each table
+    held = inventory(Context(cfg, Clients(cfg))).of("grants")
+    assert held is not None
+    assert len(held.entries) == 1 + len(cfg.signals)  # DESCRIBE on the database, ALL on each table
     assert destroy(Context(cfg, Clients(cfg)), force=True) == 0
     everything = emulator.client("lakeformation").list_permissions()["PrincipalResourcePermissions"]
-    assert [e for e in everything if e["Principal"]["DataLakePrincipalIdentifier"] == inv.role_arn] == []
+    assert [e for e in everything if e["Principal"]["DataLakePrincipalIdentifier"] == held.role] == []

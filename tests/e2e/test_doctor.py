@@ -160,7 +160,7 @@ def test_a_refused_read_is_reported_as_a_finding(emulator, monkeypatch):
 def test_doctor_shows_what_firehose_logged_without_counting_it_as_a_check(emulator):
     """The recent delivery errors come from the streams' CloudWatch Logs: shown with their troubleshooting
     entry, but not a failed check (they stay in the log after the fix)."""
-    from lake import sender
+    from tasks import send as sender
     from tasks.aws import Clients
 
     cfg = vh.deploy(emulator)

@@ -13,8 +13,9 @@ from typing import Any
 
 from pyiceberg.table import StaticTable
 
+from lake.schemas import load
+from lake.signals import DEFAULT_SIGNALS
 from tasks.records import encode, from_micros, make_records
-from tasks.schemas import DEFAULT_SIGNALS, load
 from tests.emulator import helpers as eh
 from tests.emulator.helpers import ACCOUNT, NAMESPACE, REGION, metric_sum
 from verify.expect import S3TABLES_ACTIONS

@@ -25,6 +25,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from lake.signals import signal_of
 from tasks import connect
 from tasks.records import new_run_id
 from tests.deploy_helpers import doit
@@ -103,7 +104,7 @@ def test_without_the_token_401_and_nothing_is_written(token_env, auth):
 def test_one_request_per_signal_lands(token_env):
     env, run_id = token_env, new_run_id()
     for signal in env.config.signals:
-        path = "v1/metrics" if signal not in ("logs", "traces") else f"v1/{signal}"
+        path = signal_of(signal).path
         answer = post(env.conn.endpoint, path, request(signal, run_id), token=env.conn.token)
         assert answer.status == 200, (signal, answer.status, answer.body[:200])
     assert {s: len(env.wait_rows(s, run_id, 1)) for s in env.config.signals} == dict.fromkeys(

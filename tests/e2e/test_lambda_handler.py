@@ -22,7 +22,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
 from ingest import lambda_handler
 from ingest.app import Receiver, Settings
 from ingest.deliver import Delivery
-from lake.sender import Deadline
+from lake.deadline import Deadline
 
 TOKEN = "t0kenT0kenT0kenT0kenT0kenT0ken00"
 NOW_NS = 1_767_225_600_000_000_000

@@ -110,7 +110,7 @@ def test_emulator_says_when_it_starts_and_emulator_stop_stops_the_receiver_sendi
         assert health["data_dir"] == str(ROOT / ".emulator" / f"data-{port}")
 
         receiver = subprocess.Popen(
-            [sys.executable, "-m", "ingest", "--env", "local", "--port", str(receiver_port), "--set",
+            [sys.executable, "-m", "tasks.receiver", "--env", "local", "--port", str(receiver_port), "--set",
              f"endpoint={endpoint}"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip

@@ -1,4 +1,5 @@
-"""`doit send` and lake/sender.py: batching limits, exact resends, rows land in the Iceberg tables."""
+"""`doit send` (tasks/send.py) and the Firehose transport (lake/firehose.py): batching limits, exact resends,
+rows land in the Iceberg tables."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import pyarrow.compute as pc
 import pytest
 from pyiceberg.table import StaticTable
 
-from lake import sender
-from tasks.errors import UserError
+from lake import firehose
+from lake.firehose import RecordTooLarge
+from tasks import send as sender
 from tests.deploy_helpers import config, deploy, doit, total_calls
 
 SIGNALS = ("logs", "traces", "sum", "gauge")
@@ -63,7 +65,7 @@ def test_partial_failures_resend_exactly_the_failed_records(emulator):
 def test_records_that_keep_failing_are_reported_and_exit_non_zero(emulator, tmp_path, monkeypatch):
     deploy(emulator)
     emulator.set_faults({"put_record_failures": {"fraction": 1.0, "seed": 1}})
-    monkeypatch.setattr(sender, "MAX_ATTEMPTS", 2)
+    monkeypatch.setattr(firehose, "MAX_ATTEMPTS", 2)
     try:
         cfg = config(emulator)
         from tasks.aws import Clients
@@ -77,12 +79,12 @@ def test_records_that_keep_failing_are_reported_and_exit_non_zero(emulator, tmp_
 
 def test_batches_respect_500_records_and_4_mib():
     small = [b"x" * 10] * 1201
-    assert [len(b) for b in sender.batches(small)] == [500, 500, 201]
+    assert [len(b) for b in firehose.batches(small)] == [500, 500, 201]
     big = [b"y" * 1_000_000] * 9
-    sizes = [sum(map(len, b)) for b in sender.batches(big)]
+    sizes = [sum(map(len, b)) for b in firehose.batches(big)]
     assert all(s <= 4 * 1024 * 1024 for s in sizes) and sum(sizes) == 9_000_000
-    with pytest.raises(UserError):
-        list(sender.batches([b"z" * 1_024_001]))
+    with pytest.raises(RecordTooLarge, match="1,000 KiB record limit"):
+        list(firehose.batches([b"z" * 1_024_001]))
 
 
 def test_unknown_signal_is_one_line_error_without_aws_call(emulator, tmp_path):

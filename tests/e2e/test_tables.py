@@ -14,11 +14,11 @@ import pytest
 import yaml
 from pyiceberg.table import StaticTable
 
-from lake import sender
-from tasks import schemas
+from lake import schemas
+from tasks import send as sender
 from tasks.aws import Clients
 from tasks.errors import ConsentRequired, UserError, describe
-from tasks.step import Change, Diff
+from tasks.step import Change, Diff, Options
 from tasks.steps import kept_tables
 from tests.deploy_helpers import config, deploy, doit, mutating, run, total_calls
 
@@ -176,7 +176,7 @@ def test_a_change_that_loses_data_without_consent_is_refused_before_any_write_wi
         "allow it, run `doit deploy env=local drop=traces`"
     )
     assert mutating(emulator) == {}
-    consented = run(emulator, {**NARROW, "log_retention_days": "30"}, options={"drop": ("traces",)})
+    consented = run(emulator, {**NARROW, "log_retention_days": "30"}, options=Options(drop=("traces",)))
     consented.deploy_sequential()
     assert mutating(emulator)["s3tables:DeleteTable"] == 1
 

@@ -17,7 +17,7 @@ from tasks.config import Config
 from tasks.records import encode, make_records, new_run_id
 from tasks.runner import Run
 from tasks.steps import ingest_code
-from tasks.steps.stack import CAPABILITIES
+from tasks.steps.stack_state import CAPABILITIES
 from tests.deploy_helpers import config, doit, mutating
 from tests.e2e import ingest_helpers, verify_helpers
 from tests.emulator.streams import flush_until_quiet

@@ -25,8 +25,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tasks import config as config_module
-from tasks import package, template
+from tasks import package, paths, template
 from tasks.errors import StepFailed
 from tasks.steps import artifacts_bucket
 from tests import deploy_helpers as dh
@@ -69,7 +68,7 @@ def upgrade(emulator: Any, ingest_zip: Any, monkeypatch: pytest.MonkeyPatch, tmp
         extra.write_text("UPGRADED = True\n")
         original = package.source_files
         monkeypatch.setattr(package, "source_files", lambda: [*original(), extra])
-        monkeypatch.setattr(config_module, "BUILD_DIR", tmp_path / "build")
+        monkeypatch.setattr(paths, "BUILD_DIR", tmp_path / "build")
         set_failing(failing)
 
     def set_failing(failing: bool) -> None:

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from lake import sender
 from tasks import config as config_mod
+from tasks import send as sender
 from tasks.aws import Clients
 from tasks.doctor import ENTRY_FIREHOSE_GRANTS, ENTRY_RECORD_SHAPE, logged_errors
 from tasks.polling import backoff_delays, poll_until

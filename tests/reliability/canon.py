@@ -13,8 +13,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from lake.signals import ALL_SIGNALS
 from tasks.config import Config, load
-from tasks.schemas import ALL_SIGNALS
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

@@ -15,6 +15,7 @@ from typing import Any
 from tasks.aws import is_read
 from tasks.config import Config
 from tasks.errors import describe
+from tasks.step import Options
 from tests.reliability.canon import ACCOUNT
 
 # The injected non-retryable failure. The issue suggests AccessDeniedException; the tool deliberately
@@ -46,7 +47,7 @@ def _captured() -> Iterator[io.StringIO]:
         yield buf
 
 
-def deploy(cfg: Config, options: dict[str, Any] | None = None, capture: bool = True) -> Attempt:
+def deploy(cfg: Config, options: Options | None = None, capture: bool = True) -> Attempt:
     """`doit deploy` without doit: the runner's uptodate + apply per step, in dependency order.
 
     A failing step stops the run, as doit does; the message is the one `doit deploy` prints. Pass
@@ -120,12 +121,12 @@ def total_calls(emu: Any) -> int:
 
 def status_doc(cfg: Config) -> dict[str, Any]:
     """`doit status format=json` without doit: every step's observe + diff, checks included."""
-    from tasks.runner import Run, status_dict
+    from tasks.runner import Run, status_report
 
     with _captured():
         run = Run(cfg, include_checks=True)
         results = [run.evaluate(name) for name in run.steps]
-        return status_dict(cfg, run, results)
+        return status_report(cfg, run, results).to_dict()
 
 
 def drifting(doc: dict[str, Any]) -> set[str]:

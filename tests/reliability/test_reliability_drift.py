@@ -120,7 +120,7 @@ def remove_role_policy(emu: Any, cfg: Any) -> None:
 def old_table(emu: Any, cfg: Any) -> None:
     """The traces table as a stack of the past made it (flags and dropped_*_count int), and its compaction
     target changed: the tables step commits the widening and puts the maintenance back."""
-    from tasks.schemas import load
+    from lake.schemas import load
 
     s3t = emu.client("s3tables")
     arn = cfg.table_bucket_arn(canon.ACCOUNT)

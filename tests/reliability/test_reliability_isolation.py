@@ -157,16 +157,16 @@ def test_two_deploys_of_one_env_at_once_end_converged(emulator, tmp_path):
 
 def test_the_env_lock_names_its_holder_and_frees_itself_when_the_holder_dies(tmp_path, monkeypatch):
     from tasks import config as config_mod
-    from tasks import lock
+    from tasks import lock, paths
 
-    monkeypatch.setattr(config_mod, "BUILD_DIR", tmp_path)
+    monkeypatch.setattr(paths, "BUILD_DIR", tmp_path)
     cfg = config_mod.load("local")
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import sys, pathlib, tasks.config as c, tasks.lock as l; "
-            "c.BUILD_DIR = pathlib.Path(sys.argv[1]); "
+            "import sys, pathlib, tasks.config as c, tasks.lock as l, tasks.paths as p; "
+            "p.BUILD_DIR = pathlib.Path(sys.argv[1]); "
             "l.hold(c.load('local'), 'deploy', '123456789012'); print('held', flush=True); sys.stdin.read()",
             str(tmp_path),
         ],

@@ -15,7 +15,7 @@ from ingest.app import Receiver, Settings
 from ingest.asgi import Limits
 from ingest.deliver import Delivery
 from ingest.server import ReceiverServer
-from lake.sender import Deadline
+from lake.deadline import Deadline
 
 KIB = 1024
 LIMIT = 64 * KIB

@@ -10,9 +10,10 @@ import botocore.endpoint
 import pytest
 from doit import doit_cmd
 
+from lake.signals import DEFAULT_SIGNALS
 from tasks import config as cfg
+from tasks.cli import args
 from tasks.errors import EXIT_USAGE, UserError
-from tasks.schemas import DEFAULT_SIGNALS
 from tests.unit.template_helpers import no_credentials_env, recording_endpoint, run_doit
 
 REPO_CONFIG = Path(cfg.__file__).resolve().parent.parent / "config"
@@ -138,7 +139,7 @@ def test_longest_env_fits_exactly(region):
         cfg.load("a" * (longest + 1), {"region": region})
 
 
-def test_from_doit_vars_reads_env_and_every_setting():
+def test_doit_vars_config_reads_env_and_every_setting():
     doit_cmd.reset_vars()
     try:
         for key, value in {
@@ -150,7 +151,7 @@ def test_from_doit_vars_reads_env_and_every_setting():
             "profile": "ops",
         }.items():
             doit_cmd.set_var(key, value)
-        c = cfg.from_doit_vars()
+        c = args.config()
     finally:
         doit_cmd._CMDLINE_VARS = None
     assert (c.env, c.region, c.signals, c.profile) == ("prod", "eu-west-1", ("logs", "traces"), "ops")
@@ -158,10 +159,10 @@ def test_from_doit_vars_reads_env_and_every_setting():
     assert c.tables.snapshot_max_age_hours == 24
 
 
-def test_from_doit_vars_defaults_to_local():
+def test_doit_vars_config_defaults_to_local():
     doit_cmd.reset_vars()
     try:
-        assert cfg.from_doit_vars().env == "local"
+        assert args.config().env == "local"
     finally:
         doit_cmd._CMDLINE_VARS = None
 

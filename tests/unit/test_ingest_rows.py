@@ -15,7 +15,8 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportM
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from ingest.mapping import MAPPERS, Received
-from tasks.schemas import ALL_SIGNALS, load
+from lake.schemas import load
+from lake.signals import ALL_SIGNALS
 
 NOW_NS = 1_767_225_600_000_000_000
 TEXTS = (

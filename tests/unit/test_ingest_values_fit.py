@@ -1,7 +1,7 @@
 """Every row the receiver hands on is one the local AWS lands: each numeric field of every signal's items,
 at each extreme its OTLP type allows, mapped by ingest/mapping.py and then checked by the local AWS's own
 record conversion (emulator/firehose/records.py) under the table's Iceberg schema. Both read the one schema
-source, config/schemas/ (tasks/schemas.py).
+source, config/schemas/ (lake/schemas.py).
 
 The fields are found from the protobuf descriptors, not listed by hand, so a field the proto gains is
 covered too. An extreme that has no place in its column must be refused in partial_success, naming why.
@@ -20,11 +20,12 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from emulator.firehose.models import Pending
+from emulator.firehose.data import Pending
 from emulator.firehose.records import RecordConverter
-from emulator.iceberg.store import build_schema
+from emulator.iceberg.schema import build_schema
 from ingest.mapping import MAPPERS, Received, Rows
-from tasks.schemas import ALL_SIGNALS, load
+from lake.schemas import load
+from lake.signals import ALL_SIGNALS
 
 NOW_NS = 1_767_225_600_000_000_000
 F = FieldDescriptor

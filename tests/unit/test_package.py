@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
+from lake.signals import ALL_SIGNALS
 from tasks import config as cfg
-from tasks import package
+from tasks import package, paths
 from tasks.ingest_lambda import build_target, default_runtime, python_runtimes
-from tasks.schemas import ALL_SIGNALS
 from tests.unit.template_helpers import DOIT, ROOT, no_credentials_env, recording_endpoint
 
 HEAVY = ("doit", "jinja2", "cfnlint", "pyiceberg", "duckdb", "moto", "pyarrow", "uvicorn", "h11", "click")
@@ -48,15 +48,19 @@ def test_entries_are_sorted_dated_and_without_bytecode(ingest_zip: Any) -> None:
     files = [i for i in infos if not i.is_dir()]
     assert {(i.external_attr >> 16) for i in files} == {0o100644}
     assert not [n for n in names if n.endswith(".pyc") or "__pycache__" in n or n.startswith("bin/")]
-    for wanted in ("ingest/lambda_handler.py", "ingest/app.py", "lake/sender.py", "tasks/schemas.py"):
+    for wanted in ("ingest/lambda_handler.py", "ingest/app.py", "lake/firehose.py", "lake/schemas.py"):
         assert wanted in names
     assert {f"config/schemas/{s}.yaml" for s in ALL_SIGNALS} <= set(names)
     for dist in ("boto3", "botocore", "protobuf", "opentelemetry_proto", "pyyaml"):
         assert any(re.fullmatch(rf"{dist}-[^/]+\.dist-info/METADATA", n) for n in names), dist
     # Not in the zip: the deploy tool's own heavy dependencies.
     assert not [n for n in names if n.split("/")[0] in HEAVY]
-    # Nor the local server: it needs uvicorn, which only `doit ingest` / `python -m ingest` use.
-    assert not {"ingest/server.py", "ingest/asgi.py", "ingest/__main__.py"} & set(names)
+    # Nor the local server: it needs uvicorn, which only `doit ingest` / `python -m tasks.receiver` use.
+    assert not {"ingest/server.py", "ingest/asgi.py"} & set(names)
+    # Nor the tool: our code in it is ingest/ and lake/, exactly the modules the package lists.
+    assert not [n for n in names if n.split("/")[0] in ("tasks", "verify", "emulator", "bench")]
+    ours = {n for n in names if n.endswith(".py") and n.split("/")[0] in ("ingest", "lake")}
+    assert ours == {p.relative_to(ROOT).as_posix() for p in package.source_files() if p.suffix == ".py"}
 
 
 def test_the_zip_alone_imports_the_handler(ingest_zip: Any, tmp_path: Path) -> None:
@@ -64,11 +68,11 @@ def test_the_zip_alone_imports_the_handler(ingest_zip: Any, tmp_path: Path) -> N
     code = (
         "import sys; sys.path[:0] = [sys.argv[1]]\n"
         "import ingest.lambda_handler as h\n"
-        "import lake.sender  # what the cold start imports: the sender and the config it reads\n"
-        "from tasks import schemas\n"
+        "import lake.firehose  # what the cold start imports: the transport and the contract it reads\n"
+        "from lake import schemas\n"
         "assert h.__file__.startswith(sys.argv[1]), h.__file__\n"
         "assert len(schemas.load('logs').columns) > 5\n"
-        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r}))\n"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {{*{HEAVY!r}, 'tasks'}}))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-I", "-S", "-c", code, str(ingest_zip.path)],
@@ -105,7 +109,7 @@ def test_a_build_says_what_it_builds_before_and_after(
 ) -> None:
     """A build takes seconds (a deploy sat 16 s without a word): a line before it and one when done, on
     stderr (the stdout of `plan format=json` is only its document); none when the zip is up to date."""
-    monkeypatch.setattr(cfg, "BUILD_DIR", tmp_path)  # a fresh build dir; the pip cache is the session's
+    monkeypatch.setattr(paths, "BUILD_DIR", tmp_path)  # a fresh build dir; the pip cache is the session's
     config = cfg.load("local")
     target = build_target(config.ingest.function, True)
     art = package.ensure(config)

@@ -19,7 +19,7 @@ from ingest.app import Receiver, Settings
 from ingest.asgi import Limits
 from ingest.deliver import Delivery
 from ingest.server import ReceiverServer
-from lake.sender import Deadline
+from lake.deadline import Deadline
 from tasks.emulator_ctl import private_log
 from tests.unit.receiver_helpers import TOKEN, Recorder, serve, spans
 from tests.waiting import wait_for

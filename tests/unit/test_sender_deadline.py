@@ -1,4 +1,4 @@
-"""lake/sender.put_batch under a receiver's Deadline, on an injected clock (no real waiting): no call starts
+"""lake/firehose.put_batch under a receiver's Deadline, on an injected clock (no real waiting): no call starts
 too close to the deadline, whole calls that a retry may fix are retried within it, and each call gets the
 longest timeout that still ends before it (ingest/deliver.py)."""
 
@@ -10,7 +10,8 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from ingest.deliver import CALL_TIMEOUTS_S, FirehoseDelivery
-from lake.sender import NOT_SENT, Deadline, put_batch
+from lake.deadline import Deadline
+from lake.firehose import NOT_SENT, PutResult, put_batch
 
 
 class Clock:
@@ -65,12 +66,10 @@ def test_a_failing_call_is_retried_until_the_deadline_and_no_later(error: Except
     clock = Clock()
     until = Deadline.after(3.0, clock)
     firehose = Firehose(clock, error)
-    sent, failed, calls, _, errors = put_batch(
-        firehose, "s", BATCH, until=until, call_s=0.5, sleep=clock.sleep
-    )
-    assert (sent, failed) == (0, 3)
-    assert calls == len(firehose.started) > 2
-    assert errors[code] == 3 * calls
+    put = put_batch(firehose, "s", BATCH, until=until, call_s=0.5, sleep=clock.sleep)
+    assert (put.sent, put.failed) == (0, 3)
+    assert put.calls == len(firehose.started) > 2
+    assert put.errors[code] == 3 * put.calls
     assert all(t <= until.at - 0.5 for t in firehose.started)  # none started within call_s of the deadline
     assert clock.now <= until.at
 
@@ -94,12 +93,8 @@ def test_no_call_starts_after_the_deadline() -> None:
     clock = Clock()
     firehose = Firehose(clock)
     until = Deadline.after(0.4, clock)
-    assert put_batch(firehose, "s", BATCH, until=until, call_s=0.5, sleep=clock.sleep) == (
-        0,
-        3,
-        0,
-        0,
-        {NOT_SENT: 3},
+    assert put_batch(firehose, "s", BATCH, until=until, call_s=0.5, sleep=clock.sleep) == PutResult(
+        0, 3, 0, 0, {NOT_SENT: 3}
     )
     assert firehose.started == []
 

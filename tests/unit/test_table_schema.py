@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from tasks.schemas import load
+from lake.schemas import load
 from tasks.steps import table_schema as ts
 from tasks.steps import tables
 

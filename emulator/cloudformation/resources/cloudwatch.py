@@ -1,7 +1,7 @@
 """``AWS::CloudWatch::Alarm`` (moto 5.2.5 has no CloudFormation type for alarms).
 
 The properties are checked against the resource schema, then the alarm is put as PutMetricAlarm puts it
-(emulator/cloudwatch/models.py: the API's rules, INSUFFICIENT_DATA on create, the state kept on an
+(emulator/cloudwatch/alarms.py: the API's rules, INSUFFICIENT_DATA on create, the state kept on an
 update, evaluated at once). Ref gives the alarm's name, GetAtt ``Arn`` its ARN. ``AlarmName`` is
 create-only (a new name replaces the alarm); every other property is updated in place.
 """
@@ -14,7 +14,7 @@ from moto.core.common_models import CloudFormationModel
 
 from emulator.cloudformation.resources.base import CfnResource
 from emulator.cloudformation.resources.schema import check_properties
-from emulator.cloudwatch import models
+from emulator.cloudwatch import alarms, models
 
 
 class MetricAlarm(CfnResource, CloudFormationModel):
@@ -38,13 +38,13 @@ class MetricAlarm(CfnResource, CloudFormationModel):
     @classmethod
     def cfn_create(cls, resource_name: str, props: dict[str, Any], account_id: str, region_name: str) -> Self:
         spec = check_properties(cls.CFN_TYPE, resource_name, props)
-        alarm = models.put_alarm(account_id, region_name, {**spec, "AlarmName": resource_name})
+        alarm = alarms.put_alarm(account_id, region_name, {**spec, "AlarmName": resource_name})
         return cls(account_id, region_name, alarm.name, alarm.alarm_arn)
 
     def cfn_update(self, props: dict[str, Any], account_id: str, region_name: str) -> None:
         spec = check_properties(self.CFN_TYPE, self.name, props)
         wanted = spec.pop("Tags", None) or []  # PutMetricAlarm ignores tags on an update: tag it instead
-        models.put_alarm(account_id, region_name, {**spec, "AlarmName": self.name})
+        alarms.put_alarm(account_id, region_name, {**spec, "AlarmName": self.name})
         tagger = models.backend(account_id, region_name).tagger
         keys = {str(t["Key"]) for t in wanted}
         stale = [t["Key"] for t in tagger.list_tags_for_resource(self.arn)["Tags"] if t["Key"] not in keys]

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from pyiceberg.table import StaticTable
 
 from emulator.iceberg.store import get_store
-from tasks.schemas import load
+from lake.schemas import load
 from tests.emulator import helpers as eh
 from tests.emulator.helpers import NAMESPACE
 

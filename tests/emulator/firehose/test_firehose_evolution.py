@@ -55,7 +55,7 @@ def test_a_value_the_int_column_refused_lands_once_a_commit_widened_it(env: dict
 
 
 def _contract(signal: str) -> list[dict[str, Any]]:
-    from tasks.schemas import load
+    from lake.schemas import load
 
     return [
         {"id": c.id, "name": c.name, "type": c.iceberg_type, "required": c.required}

@@ -1,5 +1,5 @@
 """``trusts_service``: the one trust-policy reading Firehose and Lambda use to decide whether they may
-assume a role (emulator/iam/trust.py)."""
+assume a role (emulator/iam/policy.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from emulator.iam.trust import trusts_service
+from emulator.iam.policy import trusts_service
 
 FIREHOSE = "firehose.amazonaws.com"
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import yaml
 
+from lake.signals import ALL_SIGNALS
 from tasks import config as cfg
 from tasks import template
-from tasks.schemas import ALL_SIGNALS
 
 ENVS = ("local", "prod")
 SUBSETS: list[tuple[str, ...]] = [

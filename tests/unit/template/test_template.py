@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from lake.signals import ALL_SIGNALS
 from tasks import config as cfg
-from tasks import template
-from tasks.schemas import ALL_SIGNALS
+from tasks import paths, template
 from tests.unit.template.rendered import ACCOUNT, ENVS, _config, _doc, _lint, _rendered
 from tests.unit.template_helpers import ROOT, no_credentials_env, recording_endpoint, run_doit
 
@@ -173,7 +173,7 @@ def test_rendering_is_identical_across_processes(tmp_path):
 
 
 def test_write_default_path_and_explicit_path(tmp_path, monkeypatch):
-    monkeypatch.setattr(cfg, "BUILD_DIR", tmp_path / "build")
+    monkeypatch.setattr(paths, "BUILD_DIR", tmp_path / "build")
     c = cfg.load("prod")
     path = template.write(c)
     assert path == tmp_path / "build" / "prod" / "template.yaml"

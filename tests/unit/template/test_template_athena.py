@@ -59,7 +59,9 @@ def test_the_results_bucket_is_private_encrypted_expiring_and_tls_only(env, inge
     bucket = res["AthenaResultsBucket"]
     props = bucket["Properties"]
     assert bucket["DeletionPolicy"] == "Delete"  # query results are copies: destroy empties it first
-    assert props["BucketName"] == {"Fn::Sub": f"otlp2pipeline-{env}-athena-${{AWS::AccountId}}-${{AWS::Region}}"}
+    assert props["BucketName"] == {
+        "Fn::Sub": f"otlp2pipeline-{env}-athena-${{AWS::AccountId}}-${{AWS::Region}}"
+    }
     assert props["PublicAccessBlockConfiguration"] == dict.fromkeys(
         ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"), True
     )

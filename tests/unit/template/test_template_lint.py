@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tasks.schemas import ALL_SIGNALS
+from lake.signals import ALL_SIGNALS
 from tests.unit import tools
 from tests.unit.template.rendered import ALARM_VARIANTS, ENVS, SUBSETS, _alarm_variant, _doc, _lint, _rendered
 

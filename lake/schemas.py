@@ -1,7 +1,8 @@
 """The table contract: one YAML file per signal under config/schemas/.
 
-Single source of truth for columns, types and nullability. The template, test records,
-verify/ and the emulator tests all read it through this module.
+Single source of truth for columns, types and nullability. The template, test records, the receiver,
+verify/ and the emulator tests all read it through this module; which signals there are is
+lake/signals.py's.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from pathlib import Path
 
 import yaml
 
+from lake.signals import ALL_SIGNALS
+
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "config" / "schemas"
 
-ALL_SIGNALS: tuple[str, ...] = ("logs", "traces", "sum", "gauge", "histogram", "exp_histogram")
-DEFAULT_SIGNALS: tuple[str, ...] = ("logs", "traces", "sum", "gauge")
 
 # Contract type -> Iceberg primitive type (otlp-tables.md, "Type mapping to Iceberg").
 ICEBERG_TYPES: dict[str, str] = {

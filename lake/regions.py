@@ -1,7 +1,7 @@
 """Regions and partitions (botocore's data, no network), and the one ARN format.
 
-Below tasks/settings.py and tasks/validation.py, so Config's ARN methods and the region checks read one
-partition table; import it from tasks.config.
+The tool's Config builds every ARN through `arn` and refuses a region by `known_regions` and
+`has_iceberg_destination`; the local AWS and bench read the same partition table.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import re
 from functools import cache
 
 # Region names we accept: the shape, then botocore's partition data (no network) for existence.
-_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 # Where Firehose has no Apache Iceberg destination (aws-facts.md, "Regions": the Firehose developer guide,
 # Apache Iceberg "Considerations and limitations"): whole partitions, and single regions of `aws`.
 NO_ICEBERG_PARTITIONS: dict[str, str] = {"aws-cn": "the China regions", "aws-us-gov": "AWS GovCloud (US)"}
@@ -18,7 +18,8 @@ NO_ICEBERG_REGIONS: tuple[str, ...] = ("ap-east-2", "ap-southeast-5", "ap-southe
 
 
 @cache
-def _known_regions() -> frozenset[str]:
+def known_regions() -> frozenset[str]:
+    """Every region botocore knows Firehose or S3 in, in any partition."""
     import botocore.session
 
     session = botocore.session.get_session()
@@ -33,10 +34,11 @@ def _known_regions() -> frozenset[str]:
 def partition(region: str) -> str:
     """The ARN partition of a region (aws, aws-cn, aws-us-gov, ...), from botocore's data."""
     import botocore.session
+    from botocore.exceptions import UnknownRegionError
 
     try:
         return str(botocore.session.get_session().get_partition_for_region(region))
-    except Exception:  # an unknown region is refused by load(); keep ARNs well-formed anyway
+    except UnknownRegionError:  # an unknown region is refused by load(); keep ARNs well-formed anyway
         return "aws"
 
 
@@ -57,7 +59,8 @@ def has_iceberg_destination(region: str) -> bool:
     return partition(region) not in NO_ICEBERG_PARTITIONS and region not in NO_ICEBERG_REGIONS
 
 
-def _no_iceberg_rule() -> str:
+def no_iceberg_rule() -> str:
+    """Why a region without Apache Iceberg destinations is refused: the rule, as one clause."""
     listed = [*NO_ICEBERG_PARTITIONS.values(), *NO_ICEBERG_REGIONS]
     return (
         "Amazon Data Firehose has no Apache Iceberg destination in "

@@ -1,11 +1,14 @@
-"""The Firehose stream role's IAM policies, evaluated at delivery with moto's own policy evaluation.
+"""What a Firehose delivery needs of its roles: the calls it makes, and whether Firehose may assume them.
+
+The policies themselves are evaluated by emulator/iam/policy.py.
 
 AWS evaluates the role Firehose assumes for every call Firehose makes on the stream's behalf; a missing
 permission fails the delivery (and is retried for ``RetryOptions``, like any failure of the destination).
 This module lists the actions a delivery into an S3 Tables Iceberg table needs, with the resources they are
-authorized on, and asks ``moto.iam.access_control.IAMPolicy`` about each one: an explicit Deny in any
-policy wins, otherwise some policy must Allow it (IAM's implicit deny). Inline and attached managed
-policies of the role count; permissions boundaries, SCPs and resource policies are not modelled.
+authorized on, and asks the role's policies about each one (``policy.first_denied``, moto's evaluation): an
+explicit Deny in any policy wins, otherwise some policy must Allow it (IAM's implicit deny). Inline and
+attached managed policies of the role count; permissions boundaries, SCPs and resource policies are not
+modelled.
 
 What a delivery needs (the emulator's reading of the Firehose and Glue docs, see the README):
 
@@ -17,20 +20,20 @@ What a delivery needs (the emulator's reading of the Firehose and Glue docs, see
 - ``s3:PutObject`` on the error prefix of the error bucket (with the S3 configuration's role);
 - ``logs:PutLogEvents`` on the stream's log stream, when CloudWatch logging is enabled.
 
-The role itself is looked up in moto's IAM (``find_role``); Firehose can assume it only when its trust
-policy lets ``firehose.amazonaws.com`` assume it, its conditions holding for the stream
-(``firehose_can_assume``).
+The role itself is looked up in moto's IAM (``policy.find_role``); Firehose can assume it only when its
+trust policy lets ``firehose.amazonaws.com`` assume it, its conditions holding for the stream
+(``firehose_can_assume``). A denied need fails the delivery with its service's AccessDenied code
+(``need_code``, errors.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
-from emulator.iam.trust import trusts_service
-
-if TYPE_CHECKING:
-    from emulator.firehose.models import DeliveryStream
+from emulator.firehose.data import DeliveryStream, error_bucket, error_prefix
+from emulator.firehose.errors import ERR_ACCESS, ERR_GLUE, ERR_LOGS, ERR_S3
+from emulator.iam.policy import Need, find_role, partition_of, trusts_service
 
 GLUE_TABLE_ACTIONS = ("glue:GetTable", "glue:UpdateTable")
 S3TABLES_DATA_ACTIONS = (
@@ -39,27 +42,12 @@ S3TABLES_DATA_ACTIONS = (
     "s3tables:GetTableData",
     "s3tables:PutTableData",
 )
-ERR_GLUE = "Glue.AccessDenied"
-ERR_ACCESS = "Iceberg.AccessDenied"
-ERR_S3 = "S3.AccessDenied"
-ERR_LOGS = "CloudWatchLogs.AccessDenied"
 
 
-@dataclass(frozen=True)
-class Need:
-    action: str
-    resource: str
-
-    @property
-    def code(self) -> str:
-        service = self.action.split(":", 1)[0]
-        return {"glue": ERR_GLUE, "s3": ERR_S3, "logs": ERR_LOGS}.get(service, ERR_ACCESS)
-
-
-def partition_of(region: str) -> str:
-    from moto.utilities.utils import get_partition
-
-    return str(get_partition(region))
+def need_code(need: Need) -> str:
+    """The error code a delivery failing on ``need`` writes: the service's own AccessDenied."""
+    service = need.action.split(":", 1)[0]
+    return {"glue": ERR_GLUE, "s3": ERR_S3, "logs": ERR_LOGS}.get(service, ERR_ACCESS)
 
 
 def table_arn(account_id: str, region: str, bucket: str, database: str, table: str) -> str:
@@ -101,36 +89,6 @@ def log_stream_need(account_id: str, region: str, group: str, stream: str) -> Ne
     return Need("logs:PutLogEvents", arn)
 
 
-def _policies(role: Any) -> list[Any]:
-    """The role's inline policy documents and attached managed policies, as moto's IAMPolicy takes them."""
-    out: list[Any] = list(getattr(role, "policies", {}).values())
-    out += list(getattr(role, "managed_policies", {}).values())
-    return out
-
-
-def first_denied(role: Any, needs: list[Need]) -> Need | None:
-    """The first need the role's policies do not allow (explicit Deny, or no Allow), or None."""
-    from moto.iam.access_control import IAMPolicy, PermissionResult
-
-    policies = []
-    for policy in _policies(role):
-        try:
-            policies.append(IAMPolicy(policy))
-        except (ValueError, TypeError, KeyError, StopIteration):
-            continue  # a document moto cannot read allows nothing
-    for need in needs:
-        allowed = False
-        for policy in policies:
-            result = policy.is_action_permitted(need.action, need.resource)
-            if result == PermissionResult.DENIED:
-                allowed = False
-                break
-            allowed = allowed or result == PermissionResult.PERMITTED
-        if not allowed:
-            return need
-    return None
-
-
 def denied_message(role_arn: str, need: Need) -> str:
     return (
         f"Access denied: role {role_arn} is not authorized to perform {need.action} on resource "
@@ -155,18 +113,32 @@ def firehose_can_assume(role: Any, stream: DeliveryStream) -> bool:
     )
 
 
-def find_role(account_id: str, role_arn: str) -> Any | None:
-    from moto.iam.models import iam_backends
-
-    try:
-        return iam_backends[account_id]["global"].get_role_by_arn(role_arn)
-    except Exception:
-        return None
-
-
-def _log_need(stream: DeliveryStream, config: dict[str, Any]) -> Need | None:
+def log_need(stream: DeliveryStream, config: dict[str, Any]) -> Need | None:
+    """``logs:PutLogEvents`` on the stream's log stream, when CloudWatch logging is enabled."""
     opts = config.get("CloudWatchLoggingOptions") or {}
     group, log_stream = opts.get("LogGroupName"), opts.get("LogStreamName")
     if not opts.get("Enabled") or not group or not log_stream:
         return None
     return log_stream_need(stream.account_id, stream.region, str(group), str(log_stream))
+
+
+class RoleNeed(NamedTuple):
+    """A role (None: not found) and what it needs for one write."""
+
+    role_arn: str
+    role: Any | None
+    need: Need | None
+
+
+def error_object_access(stream: DeliveryStream, config: dict[str, Any]) -> RoleNeed:
+    """The role that writes error objects (the S3 configuration's, else the stream's) and its
+    ``s3:PutObject`` need on the error prefix; no need without an error bucket."""
+    bucket = error_bucket(config)
+    if not bucket:
+        return RoleNeed("", None, None)
+    s3 = config.get("S3DestinationDescription") or {}
+    role_arn = str(s3.get("RoleARN") or config.get("RoleARN") or "")
+    key = error_prefix(config, datetime.now(UTC)) + stream.name
+    return RoleNeed(
+        role_arn, find_role(stream.account_id, role_arn), error_object_need(stream.region, bucket, key)
+    )

@@ -1,6 +1,10 @@
-"""`python -m ingest --env ENV [--port P] [--host H]`: the receiver in the foreground (uvicorn, h11).
+"""The local receiver of an env: its Config made into ingest/'s Receiver, sending through the env's streams,
+and served by ingest/server.py.
 
-It writes one line per request to stdout, and stops on SIGINT or SIGTERM after the requests in progress.
+`python -m tasks.receiver --env ENV [--port P] [--host H] [--set key=value]` runs it in the foreground
+(`doit ingest` starts it in the background). It writes one line per request to stdout, and stops on SIGINT
+or SIGTERM after the requests in progress. Here, not in ingest/, because reading an env's config and its
+AWS session is the tool's: ingest/ imports only lake/.
 """
 
 from __future__ import annotations
@@ -8,14 +12,37 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import os
 import signal
 import sys
 from typing import Any
 
-from ingest.server import DEFAULT_HOST, ReceiverServer, build
+from ingest.app import Receiver, Settings
+from ingest.deliver import FirehoseDelivery
+from ingest.server import DEFAULT_HOST, ReceiverServer
+from tasks.aws import Clients
+from tasks.config import Config, load
+from tasks.errors import UserError
 
+TOKEN_VAR = "OTLP2PIPELINE_INGEST_TOKEN"  # a generated token reaches the receiver this way, not argv
+MIB = 1024 * 1024
 M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
 MALLOC_ARENAS = 2
+
+
+def build(config: Config, token: str | None = None) -> tuple[Receiver, FirehoseDelivery]:
+    """A Receiver for an env's config, sending through its Firehose streams (env local: the emulator is
+    started when it is not running)."""
+    clients = Clients(config)
+    delivery = FirehoseDelivery(clients.session, config.endpoint, config.stream_name)
+    settings = Settings(
+        signals=tuple(config.signals),
+        max_body_bytes=config.ingest.max_body_mb * MIB,
+        token=token or os.environ.get(TOKEN_VAR) or config.ingest.token,
+        max_rows=config.ingest.max_rows,
+        deadline_s=float(config.ingest.sender_deadline_seconds),
+    )
+    return Receiver(settings, delivery), delivery
 
 
 def fewer_malloc_arenas() -> None:
@@ -28,7 +55,7 @@ def fewer_malloc_arenas() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tasks.receiver", description=__doc__)
     parser.add_argument("--env", default="local", help="the env whose streams receive the rows")
     parser.add_argument("--port", type=int, default=None, help="default: the env's ingest.port")
     parser.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default 127.0.0.1)")
@@ -38,27 +65,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     fewer_malloc_arenas()
 
-    from tasks.config import load
-    from tasks.errors import UserError
-
     overrides: dict[str, Any] = {}
     for item in args.set:
         key, sep, value = item.partition("=")
         if not sep:
-            print(f"error: --set {item!r} is invalid: must be KEY=VALUE", file=sys.stderr)
+            sys.stderr.write(f"error: --set {item!r} is invalid: must be KEY=VALUE\n")
             return 2
         overrides[key] = value
     try:
         config = load(args.env, overrides)
-        receiver, delivery = build(config)  # env=local: starts the emulator when it is not running
+        receiver, delivery = build(config)
     except UserError as exc:
-        print(str(exc), file=sys.stderr)
+        sys.stderr.write(f"{exc}\n")
         return 2
     port = args.port or config.ingest.port
     try:
         server = ReceiverServer(receiver, args.host, port)
     except OSError as exc:
-        print(f"error: cannot listen on {args.host}:{port}: {exc.strerror}", file=sys.stderr)
+        sys.stderr.write(f"error: cannot listen on {args.host}:{port}: {exc.strerror}\n")
         delivery.close()
         return 1
 
@@ -67,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
 
     # uvicorn handles SIGINT/SIGTERM while it serves and raises the signal again once it has stopped.
     signal.signal(signal.SIGTERM, _stop)
-    print(f"receiver for env {config.env} listening on {server.endpoint}", flush=True)
+    sys.stdout.write(f"receiver for env {config.env} listening on {server.endpoint}\n")
+    sys.stdout.flush()
     try:
         server.serve_forever()
     except KeyboardInterrupt:

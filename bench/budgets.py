@@ -1,0 +1,51 @@
+"""The call budgets: how many AWS calls deploy, plan and status may make, counted exactly, with the default
+signals. The one place they are stated: bench/report.py's goals and the tests (tests/e2e/test_deploy.py,
+test_ingest_deploy.py, tests/bench/) import them. A step that adds a read adds it here, named.
+
+A converged env costs 15 reads (a no-op deploy without ingest, the Firehose role policy's GetRolePolicy
+included); what the design adds to it is named below, call by call.
+"""
+
+from __future__ import annotations
+
+from lake.signals import DEFAULT_SIGNALS
+
+BASE_READS = 15
+TABLES = len(DEFAULT_SIGNALS)  # status reads each table's freshness
+# Every stream's tags (firehose:ListTagsForDeliveryStream), so a changed tag (the env tag's rename
+# included) is updated in place: one read per stream.
+STREAM_TAG_READS = TABLES
+CONVERGED_READS = BASE_READS + STREAM_TAG_READS
+# The tables step (tasks/steps/tables.py, kept_tables.py) on a converged env: the namespace's ListTables
+# (kept tables), the Iceberg REST endpoint's GetConfig (the warehouse's prefix, once a run), and per table
+# one LoadTable (its exact schema) and one GetTableMaintenanceConfiguration.
+TABLE_READS = 1 + 1 + 2 * TABLES
+TABLE_FORMULA = (
+    f"s3tables:ListTables + s3tables:GetConfig + {TABLES} tables x "
+    "(s3tables:LoadTable + s3tables:GetTableMaintenanceConfiguration)"
+)
+# The ingest function (on by default): "a converged deploy makes one read [of the zip key] and no writes".
+INGEST_DEPLOY_READS = ("s3:HeadObject of the zip's key",)
+# Status also reads the function itself: its state and code (GetFunction has no URL) and its URL's AuthType.
+INGEST_STATUS_READS = (*INGEST_DEPLOY_READS, "lambda:GetFunction", "lambda:GetFunctionUrlConfig")
+# The alarms live in the stack: status reads all of them, and their states, with one call.
+ALARM_STATUS_READS = ("cloudwatch:DescribeAlarms",)
+# Status's checks without ingest, in-process (no freshness reads): the Firehose role's inline policy
+# (iam:GetRolePolicy, tasks/steps/firehose_role.py) and the alarms' one DescribeAlarms (steps/alarms.py).
+STATUS_CHECK_READS = 2
+# A cold deploy: per table the GetTableMaintenanceConfiguration that finds no table and its CreateTable,
+# the namespace's ListTables, and the stack step's GetTableBucket (a bucket a deleted stack kept is imported).
+COLD_BASE = 60
+COLD_TABLE_CALLS = 2 * TABLES + 2
+
+# -- the budgets -----------------------------------------------------------------------------------------
+# Without the ingest function (ingest.enabled=false: tests/e2e/test_deploy.py).
+NOOP_NO_INGEST = CONVERGED_READS + TABLE_READS
+PLAN_NO_INGEST = CONVERGED_READS + TABLE_READS
+STATUS_NO_INGEST = CONVERGED_READS + STATUS_CHECK_READS + TABLE_READS
+COLD_NO_INGEST = COLD_BASE
+# The defaults (ingest on): bench/run.py's goals and tests/e2e/test_ingest_deploy.py.
+NOOP_LIMIT = NOOP_NO_INGEST + len(INGEST_DEPLOY_READS)
+PLAN_LIMIT = PLAN_NO_INGEST + len(INGEST_DEPLOY_READS)
+STATUS_LIMIT = CONVERGED_READS + TABLE_READS + TABLES + len(INGEST_STATUS_READS) + len(ALARM_STATUS_READS)
+COLD_LIMIT = COLD_BASE + COLD_TABLE_CALLS
