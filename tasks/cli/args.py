@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -125,8 +126,11 @@ def output_format(allowed: tuple[str, ...] = FORMATS) -> str:
 
 
 def machine_format() -> bool:
-    """`format=json|csv`: doit's own lines go to stderr (read before the format is validated)."""
-    return str(get_var("format", "") or "").lower() in MACHINE_FORMATS
+    """`format=json|csv`, or `doit connect grafana` (its stdout is the provisioning file): doit's own lines
+    go to stderr (read before the format is validated)."""
+    words = sys.argv[1:]
+    grafana = any(w == "connect" and words[i + 1 : i + 2] == ["grafana"] for i, w in enumerate(words))
+    return grafana or str(get_var("format", "") or "").lower() in MACHINE_FORMATS
 
 
 def count() -> int:
