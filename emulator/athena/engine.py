@@ -136,7 +136,10 @@ def scanned_bytes(profile: dict[str, Any]) -> int:
     for scan in _scans(profile):
         info = scan.get("extra_info") or {}
         named = info.get("Filename(s)") or ""
-        files = [f for f in (named if isinstance(named, list) else str(named).split(", ")) if f]
+        # DuckDB's profile lists the first few files, then "...": those listed stand for the rest
+        files = [
+            f for f in (named if isinstance(named, list) else str(named).split(", ")) if f and f != "..."
+        ]
         projected = info.get("Projections") or []
         wanted = set(projected if isinstance(projected, list) else str(projected).split())
         filters = str(info.get("Filters") or "")
