@@ -13,8 +13,8 @@ each (median):
   what Athena would bill for them;
 - pyiceberg: `StaticTable.from_metadata(...).scan().to_arrow()` for the count, and the same scan with the
   hour as `row_filter` for the range;
-- then each ready-made question (tasks/engines/sql.py) once on each engine: seconds, and Athena's bytes
-  scanned and cost.
+- then each ready-made question (tasks/engines/sql.py) once on each engine, at one instant (the clock's
+  readings in it as literals): seconds, and Athena's bytes scanned and cost.
 
     .venv/bin/python bench/query.py [--rows 1000000] [--days 10] [--repeat 5] [--out bench/results.json]
 
@@ -116,16 +116,24 @@ def grant_caller(cfg: Any) -> None:
     lf.grant_permissions(Principal=who, Permissions=["SELECT", "DESCRIBE"], Resource=tables)
 
 
+def at_instant(sql: str, now: dt.datetime) -> str:
+    """The question asked at one instant: the clock's readings as literals, so both engines, run seconds
+    apart, answer the same (the rows are dense: "the last hour" moves over some in a second)."""
+    text = sql.replace("current_timestamp", f"TIMESTAMP '{now:%Y-%m-%d %H:%M:%S}'")
+    return text.replace("current_date", f"DATE '{now:%Y-%m-%d}'")
+
+
 def questions(duck: Any, athena: Any) -> list[dict[str, Any]]:
     """Each ready-made question once per engine: the same answer, the seconds, Athena's scan and cost."""
     from tasks.engines.sql import QUESTIONS
 
+    now = dt.datetime.now(dt.UTC)
     out = []
     for q in QUESTIONS:
         answers, seconds = [], []
         for engine in (duck, athena):
             t0 = time.perf_counter()
-            res = engine.run(engine.check(q.sql), 0)
+            res = engine.run(engine.check(at_instant(q.sql, now)), 0)
             seconds.append(time.perf_counter() - t0)
             answers.append(res)
         d, a = answers
