@@ -46,6 +46,7 @@ COMMAND_VARS = (
     "drop",
     "engine",
     "role",
+    "dry_run",
 )
 
 
