@@ -114,6 +114,7 @@ class Config:
     caller_principal: str | None = None
     alarms: AlarmSettings = field(default_factory=AlarmSettings)
     athena: AthenaSettings = field(default_factory=AthenaSettings)
+    readers: tuple[str, ...] = ()
     retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     # -- names: the only place they are derived --------------------------------------------------
@@ -240,6 +241,20 @@ class Config:
         """The stack's SNS topic when `alarms.email` is set."""
         return f"{self.stack_name}-alarms"
 
+    # -- readers (tasks/steps/readers.py): who may query the tables, and what Athena needs ----------------
+    @property
+    def readers_policy_name(self) -> str:
+        """The stack's customer managed policy that readers' roles attach to query through Athena."""
+        return f"{self.stack_name}-readers"
+
+    def readers_policy_arn(self, account_id: str) -> str:
+        return self.arn("iam", f"policy/{self.readers_policy_name}", account_id, region="")
+
+    @property
+    def readers_record_name(self) -> str:
+        """The SSM parameter listing the principals deploy granted read access to: what it may revoke."""
+        return f"/{PROJECT}/{self.env}/readers"
+
     # -- Athena (templates/athena.yaml.j2, tasks/engines/athena.py) -----------------------------------------
     @property
     def athena_workgroup(self) -> str:
@@ -290,5 +305,6 @@ class Config:
             "ingest_function": vars(self.ingest.function).copy(),
             "alarms": vars(self.alarms).copy(),
             "athena": vars(self.athena).copy(),
+            "readers": list(self.readers),
             "retention": {"days": self.retention.days, **dict(self.retention.by_signal)},
         }
