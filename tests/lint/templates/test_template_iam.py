@@ -161,10 +161,10 @@ def test_template_policies_pass_parliament(env):
             role_arn = f"arn:aws:iam::{ACCOUNT}:role/firehoserole-generated"
             assert _parliament(policy, kind, role_arn) == [], where
             assert _writes_on_star(policy) == [], where
-    # Per signal set the Firehose role's and the ingest role's policies; two trusts, one bucket policy, the
-    # readers' managed policy (the same for every signal set), and the ingest role under ingest.auth=iam (no
-    # token to read).
-    assert len(seen) == 2 * len(signal_sets) + 4 + 1
+    # Per signal set the Firehose role's and the ingest role's policies; two trusts, two bucket policies (the
+    # error bucket's, the Athena results bucket's), the readers' managed policy (the same for every set), and
+    # the ingest role under ingest.auth=iam (no token to read).
+    assert len(seen) == 2 * len(signal_sets) + 5 + 1
 
 
 def test_lf_role_documents_pass_parliament():
