@@ -13,9 +13,9 @@ from typing import Any
 
 import yaml
 
+from tests.cli.grafana_macros import expand
+from tests.cli.query_helpers import SIGNALS, lake
 from tests.deploy_helpers import doit, mutating
-from tests.e2e.grafana_macros import expand
-from tests.e2e.query_helpers import SIGNALS, lake
 
 # Grafana's data source provisioning file (administration/provisioning, "Data sources").
 DATASOURCE_FIELDS = {

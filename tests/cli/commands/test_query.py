@@ -20,8 +20,8 @@ import time
 import pyarrow.compute as pc
 from pyiceberg.table import StaticTable
 
+from tests.cli.query_helpers import put
 from tests.deploy_helpers import DOIT, ROOT, deploy, doit, mutating, total_calls
-from tests.e2e.query_helpers import put
 
 SIGNALS = "logs,traces"
 DAY1 = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)

@@ -15,8 +15,8 @@ import pytest
 from emulator.iceberg.store import get_store
 from tasks import engines
 from tasks.aws import CallCounter, Clients
+from tests.cli.query_helpers import SIGNALS, lake
 from tests.deploy_helpers import doit
-from tests.e2e.query_helpers import SIGNALS, lake
 
 BUCKET_ARN = "arn:aws:s3tables:us-east-1:123456789012:bucket/otlp2pipeline-local"
 WORKGROUP = "otlp2pipeline-local"

@@ -13,9 +13,9 @@ from tasks import engines
 from tasks.aws import Clients
 from tasks.engines.sql import QUESTIONS, newest_sql
 from tasks.grafana_panels import dashboards
+from tests.cli.grafana_macros import expand
+from tests.cli.query_helpers import SIGNALS, lake
 from tests.deploy_helpers import doit
-from tests.e2e.grafana_macros import expand
-from tests.e2e.query_helpers import SIGNALS, lake
 
 # The ready-made questions as the README had them, in DuckDB's dialect only.
 DUCKDB_ONLY = (

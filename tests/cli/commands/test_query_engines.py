@@ -16,8 +16,8 @@ from tasks import engines
 from tasks.aws import Clients
 from tasks.engines.sql import QUESTIONS
 from tasks.errors import UserError
+from tests.cli.query_helpers import SIGNALS, lake
 from tests.deploy_helpers import config, doit, total_calls
-from tests.e2e.query_helpers import SIGNALS, lake
 
 ENGINES = engines.names()
 CONTRACT_QUESTIONS = (
