@@ -70,13 +70,16 @@ def doit(
         environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
     out, err = io.StringIO(), io.StringIO()
     argv = ["--db-file", str(tmp_path / "doit-deps.json"), *args]
+    argv_before = sys.argv
     with _IN_PROCESS, _environ(environ), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        sys.argv = [str(Path(sys.executable).parent / "doit"), *argv]  # what a real process sees
         try:
             code = DoitMain(ModuleTaskLoader(dodo), extra_config={"GLOBAL": {"outfile": out}}).run(argv)
         except SystemExit as exc:  # tasks/errors.py's ActionExit carries the exit code
             code = exc.code if isinstance(exc.code, int) else 1
         finally:
             release_all()  # the env locks a command holds until its process exits
+            sys.argv = argv_before
     return subprocess.CompletedProcess(["doit", *argv], code, out.getvalue(), err.getvalue())
 
 
