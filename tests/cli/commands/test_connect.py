@@ -9,20 +9,15 @@ import yaml
 
 from tasks import connect
 from tasks.aws import Clients
-from tasks.config import load
 from tasks.errors import EXIT_FAILED, NotDeployed
 from tests.cli.connect_helpers import TOKEN, ingest_outputs_stack
 from tests.deploy_helpers import doit
 
 
-def _cfg(emu):
-    return load("local", {"endpoint": emu.endpoint})
-
-
-def test_connect_reads_outputs_and_secret(emulator):
+def test_connect_reads_outputs_and_secret(emulator, local_config):
     outputs = ingest_outputs_stack(emulator)
     emulator.reset_calls()
-    conn = connect.read(_cfg(emulator), Clients(_cfg(emulator)))
+    conn = connect.read(local_config(), Clients(local_config()))
     assert conn.endpoint == outputs["IngestEndpoint"] and conn.endpoint.endswith("/")
     assert conn.auth == "token" and conn.token == TOKEN
     assert conn.secret_arn == outputs["IngestTokenSecretArn"]
@@ -53,9 +48,9 @@ def test_connect_cli_masks_when_piped_and_shows_with_show(emulator, tmp_path):
     assert doc["max_batch_bytes"] == 2097152 and doc["iam_actions"] == [] and doc["iam_policy"] is None
 
 
-def test_iam_auth_gives_the_sigv4auth_extension(emulator):
+def test_iam_auth_gives_the_sigv4auth_extension(emulator, local_config):
     ingest_outputs_stack(emulator, auth="iam")
-    conn = connect.read(_cfg(emulator), Clients(_cfg(emulator)))
+    conn = connect.read(local_config(), Clients(local_config()))
     assert conn.auth == "iam" and conn.token is None and conn.secret_arn is None
     doc = yaml.safe_load(connect.collector_yaml(conn, show=False))
     assert doc["extensions"] == {"sigv4auth": {"region": "us-east-1", "service": "lambda"}}
@@ -66,9 +61,9 @@ def test_iam_auth_gives_the_sigv4auth_extension(emulator):
     assert emulator.call_count("secretsmanager", "GetSecretValue") == 0
 
 
-def test_iam_auth_names_both_permissions_in_text_and_json(emulator):
+def test_iam_auth_names_both_permissions_in_text_and_json(emulator, local_config):
     outputs = ingest_outputs_stack(emulator, auth="iam")
-    conn = connect.read(_cfg(emulator), Clients(_cfg(emulator)))
+    conn = connect.read(local_config(), Clients(local_config()))
     arn = f"arn:aws:lambda:us-east-1:{emulator.account_id}:function:{outputs['IngestFunctionName']}"
     assert conn.function_arn == arn
     text = connect.text(conn, show=False)
@@ -87,9 +82,9 @@ def test_env_without_stack_is_one_line_exit_1(emulator, tmp_path):
     assert line == ["error: stack otlp2pipeline-local is not deployed: run `doit deploy env=local` first"]
 
 
-def test_stack_without_ingest_outputs_is_refused(emulator):
+def test_stack_without_ingest_outputs_is_refused(emulator, local_config):
     with pytest.raises(NotDeployed, match="has no IngestEndpoint output"):
-        connect.from_outputs(_cfg(emulator), {"StackEnv": "local"})
+        connect.from_outputs(local_config(), {"StackEnv": "local"})
 
 
 def test_bad_show_value_is_refused_before_any_call(emulator, tmp_path):

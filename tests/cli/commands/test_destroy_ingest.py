@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from tasks.aws import Clients
-from tasks.config import load
 from tasks.destroy import destroy
 from tasks.step import Context
 from tests.cli.connect_helpers import STACK, ingest_outputs_stack
 
 
-def test_destroy_names_the_function_with_the_stack_and_keeps_the_artifacts_bucket(emulator, capsys):
+def test_destroy_names_the_function_with_the_stack_and_keeps_the_artifacts_bucket(
+    emulator, local_config, capsys
+):
     ingest_outputs_stack(emulator)
-    cfg = load("local", {"endpoint": emulator.endpoint})
+    cfg = local_config()
     ctx = Context(cfg, Clients(cfg))
     bucket = cfg.artifacts_bucket_name(ctx.account_id)
     emulator.client("s3").create_bucket(Bucket=bucket)

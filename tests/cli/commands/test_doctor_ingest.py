@@ -71,8 +71,8 @@ def test_a_role_with_the_secret_and_every_stream_passes(emulator):
     assert all(c["operation"].startswith(("Get", "List")) for c in emulator.calls())
 
 
-def test_a_missing_stream_grant_and_a_deny_are_named(emulator):
-    cfg = load("local", {"endpoint": emulator.endpoint})
+def test_a_missing_stream_grant_and_a_deny_are_named(emulator, local_config):
+    cfg = local_config()
     first, *rest = cfg.signals
     statements: list[dict] = [
         {"Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"},
@@ -92,8 +92,8 @@ def test_a_missing_stream_grant_and_a_deny_are_named(emulator):
     assert cfg.stream_arn("123456789012", first) in bad[next(k for k in bad if "firehose" in k)]
 
 
-def test_an_environment_naming_another_stream_fails(emulator):
-    cfg = load("local", {"endpoint": emulator.endpoint})
+def test_an_environment_naming_another_stream_fails(emulator, local_config):
+    cfg = local_config()
     sig = cfg.signals[0]
     ctx, secret = _setup(emulator, [], {f"OTLP_STREAM_{sig.upper()}": "someone-elses"})
     emulator.client("iam").put_role_policy(
