@@ -1,4 +1,4 @@
-"""tests/cli/: the tool's commands end to end against the shared ``emulator`` fixture (deploy, plan, status,
-send, destroy, doctor, verify, query, ingest). Shared helpers: verify_helpers.py, ingest_helpers.py and
-tests/deploy_helpers.py; each file's fixtures stay in that file.
+"""tests/cli/: the tool against the shared ``emulator`` fixture: commands/ (one file per command), steps/
+(deploy steps end to end), ingest/ (the receiver and the Lambda handler), verify/ and bench/. Command lines
+run in-process through tests/deploy_helpers.py doit(); what several folders share is in *_helpers.py here.
 """
