@@ -12,6 +12,7 @@ from typing import Any
 
 from doit.reporter import ConsoleReporter
 
+from tasks import interrupt
 from tasks.cli import args
 
 
@@ -21,3 +22,10 @@ class Reporter(ConsoleReporter):
     def __init__(self, outstream: Any, options: dict[str, Any]) -> None:
         machine = args.machine_format()
         super().__init__(sys.stderr if machine else outstream, options)
+        self._sigint = interrupt.install()  # Ctrl-C: exit 130 with one line (tasks/interrupt.py)
+
+    def complete_run(self) -> None:
+        try:
+            super().complete_run()
+        finally:
+            interrupt.restore(self._sigint)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from botocore.exceptions import ClientError
 
 from lake.athena_cost import Scan, megabytes
+from tasks import interrupt
 from tasks.engines import sql
 from tasks.engines.athena_values import reader, row_values
 from tasks.engines.base import Engine, QueryError, Result, Statement, utc
@@ -80,9 +81,10 @@ class AthenaEngine(Engine):
             WorkGroup=self.config.athena_workgroup,
         )["QueryExecutionId"]
         try:
-            execution = self._wait(qid)
+            with interrupt.on_interrupt(lambda: self._stop(qid)):  # a query left running keeps billing
+                execution = self._wait(qid)
         except KeyboardInterrupt:
-            self._stop(qid)  # a query left running keeps scanning, and billing
+            self._stop(qid)
             raise
         status = execution["Status"]
         scanned = int((execution.get("Statistics") or {}).get("DataScannedInBytes") or 0)

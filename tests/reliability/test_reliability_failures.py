@@ -336,3 +336,37 @@ def test_a_stream_that_fails_to_create_or_delete_is_repaired_by_the_next_run(emu
     assert canon.leftovers(emulator, cfg) == {}
     assert emulator.faults()["fired"]["firehose_stream_failures"] == 2
     emulator.clear_faults()
+
+
+def test_deploy_interrupted_with_ctrl_c_exits_130_with_one_line_and_the_next_run_converges(
+    emulator, tmp_path
+):
+    """Ctrl-C (SIGINT) while the stack is being created: the EXIT_CODES promise (130 and one line, no
+    traceback; doit's runner would otherwise let KeyboardInterrupt kill the process by SIGINT), and the
+    same command run again picks up from what exists."""
+    from tasks.errors import EXIT_INTERRUPTED
+    from tasks.interrupt import MESSAGE
+
+    cfg, _, reference = _clean_deploy(emulator)
+    emulator.reset()
+    emulator.set_faults({"latency": {"cloudformation_stack_seconds": 3600.0}})
+    proc = _deploy_popen(emulator, tmp_path / "interrupted.json")
+    try:
+        seen = _read_until(proc, "CREATE_IN_PROGRESS", "AWS::CloudFormation::Stack")
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        emulator.clear_faults()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=60)
+    output = "".join(seen) + rest
+    assert proc.returncode == EXIT_INTERRUPTED, output
+    assert output.strip().splitlines()[-1] == MESSAGE, output
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output, output
+
+    again = doit(emulator, tmp_path, "deploy", "env=local")
+    assert again.returncode == 0, again.stdout + again.stderr
+    diff = canon.first_difference(reference, canon.describe_all(emulator, cfg))
+    assert not diff, diff
+    emulator.reset_calls()
