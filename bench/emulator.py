@@ -80,7 +80,7 @@ def wait_healthy(endpoint: str, proc: subprocess.Popen[bytes], deadline: float) 
 
 def client(endpoint: str, service: str, **kw: Any) -> Any:
     """A boto3 client of the emulator at ``endpoint`` (moto's test credentials)."""
-    return boto3.client(
+    return boto3.client(  # type: ignore[call-overload]  # a service named at run time
         service,
         endpoint_url=endpoint,
         region_name=REGION,

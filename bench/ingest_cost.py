@@ -256,12 +256,12 @@ def _recording_session() -> Any:
 
     def answer(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
         n = len(params.get("Records") or [])
-        return AWSResponse("", 200, {}, None), {
+        return AWSResponse("", 200, {}, None), {  # type: ignore[arg-type]
             "FailedPutCount": 0,
             "RequestResponses": [{"RecordId": "r"}] * n,
         }
 
-    session.events.register("before-call.firehose.PutRecordBatch", answer)
+    session.events.register("before-call.firehose.PutRecordBatch", answer)  # type: ignore[arg-type]
     return session
 
 

@@ -34,7 +34,7 @@ class EmulatorHandle(AdminClient):
     def client(self, service: str, **config: Any) -> Any:
         """A boto3 client for the emulator (standard retry mode unless ``retries=`` says otherwise)."""
         cfg = BotoConfig(retries=config.pop("retries", {"mode": "standard", "max_attempts": 10}), **config)
-        return sessions.session().client(
+        return sessions.session().client(  # type: ignore[call-overload]  # a service named at run time
             service,
             endpoint_url=self.endpoint,
             region_name=self.region,

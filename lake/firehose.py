@@ -18,7 +18,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from botocore.retries.standard import (
+from botocore.retries.standard import (  # type: ignore[attr-defined]  # stubs lack ThrottlingStatusCodeChecker
     OrRetryChecker,
     RetryContext,
     ThrottledRetryableChecker,

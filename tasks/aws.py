@@ -114,7 +114,7 @@ class Clients:
     def client(self, service: str) -> Any:
         with self._lock:
             if service not in self._clients:
-                self._clients[service] = self.session.client(
+                self._clients[service] = self.session.client(  # type: ignore[call-overload]  # a service named at run time
                     service, endpoint_url=self.config.endpoint, config=self._boto_config
                 )
             return self._clients[service]

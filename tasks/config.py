@@ -7,8 +7,9 @@ is every ARN the tool builds (Config's ARN methods, in the region's partition).
 The config directory is `config/` in the repo; `OTLP2PIPELINE_CONFIG_DIR` points elsewhere (tests, or a
 team that keeps its env files outside the checkout).
 
-This module reads the files and the command line's overrides and merges them; tasks/settings.py holds
-the settings (SETTINGS, the section dataclasses, Config and its names and ARNs), tasks/validation.py
+This module reads the files and the command line's overrides and merges them; tasks/settings_table.py is
+the table of every setting (SETTINGS), tasks/settings.py the section dataclasses and Config with its
+names and ARNs, tasks/validation.py
 turns a merged document into a Config, lake/regions.py has the partition data and the one ARN format.
 Import them all from here (`tasks.config.load`, `tasks.config.Config`, ...).
 """
@@ -32,25 +33,19 @@ from lake.regions import (
 from tasks.errors import UserError
 from tasks.paths import CONFIG_DIR, CONFIG_DIR_VAR, ENV_DIR, ROOT
 from tasks.settings import (
-    _BOOL,
-    _INT,
-    _LIST,
-    _MAP,
-    _OPT_INT,
-    _OPT_STR,
     ACCOUNT_ID_LEN,
     CATALOG_NAME,
     ENV_TAG,
     MAX_BUCKET_NAME,
     PROJECT,
-    SETTINGS,
     AlarmSettings,
     Config,
     FirehoseSettings,
     IngestSettings,
     TableSettings,
 )
-from tasks.validation import _validate, closest, max_env_length, unknown_hint, validate_env_name
+from tasks.settings_table import SETTINGS, Kind
+from tasks.validation import closest, max_env_length, unknown_hint, validate, validate_env_name
 
 # -- loading --------------------------------------------------------------------------------------
 
@@ -153,22 +148,22 @@ def _parse_override(key: str, raw: Any) -> Any:
     """
     if not isinstance(raw, str):
         return raw
-    kind = SETTINGS[key]
-    if kind == _LIST:
+    kind = SETTINGS[key].kind
+    if kind is Kind.LIST:
         return [s.strip() for s in raw.split(",")] if raw.strip() else []
-    if kind == _OPT_STR:
+    if kind is Kind.OPT_STR:
         return raw or None
-    if kind == _BOOL:
+    if kind is Kind.BOOL:
         low = raw.strip().lower()
         return {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}.get(low, raw)
-    if kind == _OPT_INT and raw.strip().lower() in ("", "null", "none"):
+    if kind is Kind.OPT_INT and raw.strip().lower() in ("", "null", "none"):
         return None
-    if kind in (_INT, _OPT_INT):
+    if kind in (Kind.INT, Kind.OPT_INT):
         try:
             return int(raw.strip())
         except ValueError:
             return raw
-    if kind == _MAP:
+    if kind is Kind.MAP:
         try:
             return yaml.load(raw, Loader=_UniqueKeyLoader) if raw.strip() else {}
         except yaml.YAMLError:
@@ -208,7 +203,7 @@ def load(env: str = "local", overrides: dict[str, Any] | None = None) -> Config:
         merged = deep_merge(merged, _nest(key, _parse_override(key, raw)))
     if os.environ.get("AWS_ENDPOINT_URL") and "endpoint" not in overrides:
         merged["endpoint"] = os.environ["AWS_ENDPOINT_URL"]
-    return _validate(env, merged)
+    return validate(env, merged)
 
 
 def configured_endpoint(env: str) -> str | None:

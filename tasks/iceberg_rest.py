@@ -133,6 +133,6 @@ def _client_error(operation: str, status: int, payload: bytes) -> ClientError:
     code = str(error.get("type") or f"HTTP{status}")
     message = str(error.get("message") or payload[:200].decode("utf-8", "replace"))
     return ClientError(
-        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}},  # type: ignore[typeddict-item]
         operation,
     )

@@ -127,12 +127,7 @@ def lambda_settings(ing: dict[str, Any]) -> LambdaSettings:
     arch = ing.get("architecture", "arm64")
     if arch not in ARCHITECTURES:
         raise UserError(f"error: ingest.architecture={arch!r} is invalid: must be arm64 or x86_64")
-    reserved = ing.get("reserved_concurrency")
-    if reserved is not None and (isinstance(reserved, bool) or not isinstance(reserved, int) or reserved < 0):
-        raise UserError(
-            f"error: ingest.reserved_concurrency={reserved!r} is invalid: must be an integer >= 0 "
-            "(0 stops the function) or null for none"
-        )
+    reserved = ing.get("reserved_concurrency")  # checked against its bounds by tasks/validation.py
     lo, hi = memory_range()
     memory = ing.get("memory_mb", 512)
     if isinstance(memory, bool) or not isinstance(memory, int) or not lo <= memory <= hi:

@@ -123,6 +123,8 @@ def credentials(clients: Clients) -> S3Credentials:
     if creds is None:
         raise NoCredentialsError()
     frozen = creds.get_frozen_credentials()
+    if frozen.access_key is None or frozen.secret_key is None:  # a credential provider that gave no keys
+        raise NoCredentialsError()
     endpoint = None if clients.config.is_local else clients.config.endpoint
     return S3Credentials(frozen.access_key, frozen.secret_key, frozen.token, clients.config.region, endpoint)
 

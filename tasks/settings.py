@@ -1,13 +1,11 @@
-"""The settings an env has: the table of every key (SETTINGS), a dataclass per section, and Config.
+"""The settings an env has, checked: a dataclass per section, and Config, which derives every name and ARN.
 
-A new setting is: its key and kind in SETTINGS, a field in its section's dataclass (and the section's
-parser, e.g. _ingest), and its default in config/defaults.yaml. Config derives every name and ARN.
-Loaded and validated by tasks/config.py (the module to import: everything here is importable from it).
+The table of every key is tasks/settings_table.py; tasks/validation.py builds these from a merged
+document; tasks/config.py loads it (the module to import: everything here is importable from it).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,8 +13,7 @@ from urllib.parse import urlparse
 
 from lake.regions import arn, partition
 from tasks import paths
-from tasks.errors import UserError
-from tasks.ingest_lambda import LambdaSettings, lambda_settings
+from tasks.ingest_lambda import LambdaSettings
 
 PROJECT = "otlp2pipeline"
 # Added to every taggable resource; user tags may not use the prefix. No `:` in it: CloudFormation's S3 Tables
@@ -27,61 +24,6 @@ ACCOUNT_ID_LEN = 12  # AWS account ids are always 12 digits
 MAX_BUCKET_NAME = 63
 
 CATALOG_NAME = "s3tablescatalog"  # the Glue federated catalog over every table bucket of a region
-
-# Every setting the validator reads, with its kind. defaults.yaml must define exactly these.
-_INT, _STR, _OPT_STR, _LIST, _MAP = "int", "str", "optional str", "list", "map"
-_BOOL, _OPT_INT = "bool", "optional int"
-SETTINGS: dict[str, str] = {
-    "region": _STR,
-    "namespace": _STR,
-    "signals": _LIST,
-    "firehose.buffering_interval_seconds": _INT,
-    "firehose.buffering_size_mb": _INT,
-    "firehose.retry_duration_seconds": _INT,
-    "firehose.error_output_prefix": _STR,
-    "tables.compaction_target_mb": _INT,
-    "tables.snapshot_min_to_keep": _INT,
-    "tables.snapshot_max_age_hours": _INT,
-    "log_retention_days": _INT,
-    "error_expiry_days": _INT,
-    "tags": _MAP,
-    "profile": _OPT_STR,
-    "endpoint": _OPT_STR,
-    "ingest.port": _INT,
-    "ingest.max_body_mb": _INT,
-    "ingest.token": _OPT_STR,
-    "ingest.sender_deadline_seconds": _INT,
-    "ingest.max_rows": _INT,
-    # The receiver deployed as a Lambda function behind a Function URL (tasks/ingest_lambda.py).
-    "ingest.enabled": _BOOL,
-    "ingest.auth": _STR,
-    "ingest.runtime": _OPT_STR,
-    "ingest.architecture": _STR,
-    "ingest.reserved_concurrency": _OPT_INT,
-    "ingest.memory_mb": _INT,
-    "caller_principal": _OPT_STR,
-    # CloudWatch alarms in the stack and where they notify (tasks/alarms.py, docs/alarms.md).
-    "alarms.email": _OPT_STR,
-    "alarms.topic_arn": _OPT_STR,
-    "alarms.freshness_seconds": _OPT_INT,
-}
-
-
-def _int(value: Any, key: str, lo: int, hi: int | None = None) -> int:
-    rule = f"an integer from {lo} to {hi}" if hi is not None else f"an integer >= {lo}"
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise UserError(f"error: {key}={value!r} is invalid: must be {rule}")
-    if value < lo or (hi is not None and value > hi):
-        raise UserError(f"error: {key}={value} is out of range: must be {rule}")
-    return value
-
-
-def _str(value: Any, key: str, *, optional: bool = False) -> str | None:
-    if value is None and optional:
-        return None
-    if not isinstance(value, str) or not value:
-        raise UserError(f"error: {key}={value!r} is invalid: must be a non-empty string")
-    return value
 
 
 @dataclass(frozen=True)
@@ -114,32 +56,6 @@ class IngestSettings:
     def function_timeout(self) -> int:
         """The ingest function's Timeout (s): the receiver's resend deadline, plus time to answer 503."""
         return min(900, self.sender_deadline_seconds + 10)
-
-
-MAX_ROWS_LIMIT = 1_000_000  # ingest.max_rows's ceiling: a request's rows are built in memory at once
-
-# A bearer token: RFC 6750's b64token characters, long enough not to be guessed.
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9._~+/_-]{16,512}=*$")
-
-
-def _ingest(raw: Any) -> IngestSettings:
-    ing = raw if isinstance(raw, dict) else {}
-    token = ing.get("token")
-    if token is not None and (not isinstance(token, str) or not _TOKEN_RE.fullmatch(token)):
-        raise UserError(
-            "error: ingest.token is invalid: must be 16-512 characters of letters, digits and -._~+/ "
-            "(a bearer token), or null for none"
-        )
-    return IngestSettings(
-        port=_int(ing.get("port"), "ingest.port", 1, 65535),
-        max_body_mb=_int(ing.get("max_body_mb"), "ingest.max_body_mb", 1, 64),
-        token=token,
-        sender_deadline_seconds=_int(
-            ing.get("sender_deadline_seconds"), "ingest.sender_deadline_seconds", 1, 900
-        ),
-        max_rows=_int(ing.get("max_rows"), "ingest.max_rows", 1, MAX_ROWS_LIMIT),
-        function=lambda_settings(ing),
-    )
 
 
 @dataclass(frozen=True)

@@ -263,7 +263,7 @@ def lf_role_documents(config: Config, account_id: str) -> tuple[dict[str, Any], 
 def input_files(config: Config) -> list[Path]:
     """Every file the rendered template depends on: doit's file_dep for `doit template`."""
     from lake import regions, signals
-    from tasks import alarms, settings, validation
+    from tasks import alarms, settings, settings_table, validation
     from tasks import config as config_module
     from tasks.config import config_files
 
@@ -271,6 +271,7 @@ def input_files(config: Config) -> list[Path]:
         *SOURCE_FILES,
         Path(config_module.__file__).resolve(),
         Path(settings.__file__).resolve(),
+        Path(settings_table.__file__).resolve(),
         Path(validation.__file__).resolve(),
         Path(alarms.__file__).resolve(),
         Path(regions.__file__).resolve(),

@@ -19,6 +19,7 @@ from lake.regions import (
 )
 from lake.signals import ALL_SIGNALS
 from tasks.errors import UserError
+from tasks.ingest_lambda import lambda_settings
 from tasks.settings import (
     ACCOUNT_ID_LEN,
     MAX_BUCKET_NAME,
@@ -27,10 +28,17 @@ from tasks.settings import (
     AlarmSettings,
     Config,
     FirehoseSettings,
+    IngestSettings,
     TableSettings,
-    _ingest,
-    _int,
-    _str,
+)
+from tasks.settings_table import (
+    LOG_RETENTION_DAYS,
+    SETTINGS,
+    integer,
+    refuse,
+    required_int,
+    required_str,
+    string,
 )
 
 # The env name ends up in the table bucket name ([0-9a-z-], botocore's s3tables model), the stack name
@@ -47,6 +55,8 @@ _PRINCIPAL_RE = re.compile(  # an IAM role/user ARN, path included (Lake Formati
 )
 # An address SNS's email protocol takes: one @, a dotted domain, no spaces or list separators.
 _EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# A bearer token: RFC 6750's b64token characters, long enough not to be guessed.
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9._~+/_-]{16,512}=*$")
 _TOPIC_ARN_RE = re.compile(
     r"^arn:(?P<partition>[a-z][a-z-]*):sns:(?P<region>[a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,256}$"
 )
@@ -55,30 +65,6 @@ FRESHNESS_MARGIN_SECONDS = 300
 # Tag keys and values valid under every published rule: CloudFormation's S3 Tables schema (letters, digits,
 # spaces and _./=+-@, no `:`), within S3's and IAM's wider ones (aws-facts.md, "Tag keys").
 _TAG_RE = re.compile(r"^[\w ./=+\-@]*$")
-_LOG_RETENTION = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
 
 
 def closest(name: str, known: Sequence[str]) -> str | None:
@@ -129,19 +115,18 @@ def max_env_length(region: str) -> int:
 def _alarms(raw: Any, region: str, buffering_interval: int) -> AlarmSettings:
     """`alarms.*`: one of email and topic_arn (or neither), the topic in the env's region and partition."""
     al = raw if isinstance(raw, dict) else {}
-    email = _str(al.get("email"), "alarms.email", optional=True)
+    email = string("alarms.email", al.get("email"))
     if email is not None and (len(email) > 254 or not _EMAIL_RE.fullmatch(email)):
-        raise UserError(
-            f"error: alarms.email={email!r} is invalid: must be one email address, e.g. ops@example.com"
-        )
-    topic = _str(al.get("topic_arn"), "alarms.topic_arn", optional=True)
+        raise refuse("alarms.email", email)
+    topic = string("alarms.topic_arn", al.get("topic_arn"))
     if topic is not None:
         match = _TOPIC_ARN_RE.fullmatch(topic)
         if not match or match["partition"] != partition(region) or match["region"] != region:
-            raise UserError(
-                f"error: alarms.topic_arn={topic!r} is invalid: must be an SNS topic ARN in {region}, "
-                f"arn:{partition(region)}:sns:{region}:ACCOUNT:NAME (CloudWatch alarms notify topics of "
-                "their own region)"
+            raise refuse(
+                "alarms.topic_arn",
+                topic,
+                f"an SNS topic ARN in {region}, arn:{partition(region)}:sns:{region}:ACCOUNT:NAME "
+                "(CloudWatch alarms notify topics of their own region)",
             )
     if email is not None and topic is not None:
         raise UserError(
@@ -151,13 +136,30 @@ def _alarms(raw: Any, region: str, buffering_interval: int) -> AlarmSettings:
     freshness = al.get("freshness_seconds")
     if freshness is None:
         freshness = buffering_interval + FRESHNESS_MARGIN_SECONDS
-    freshness = _int(freshness, "alarms.freshness_seconds", 60, 86400)
-    return AlarmSettings(email, topic, freshness)
+    return AlarmSettings(email, topic, required_int("alarms.freshness_seconds", freshness))
 
 
-def _validate(env: str, c: dict[str, Any]) -> Config:
-    region = _str(c.get("region"), "region")
-    assert region is not None
+def _ingest(raw: Any) -> IngestSettings:
+    """`ingest.*`: the local receiver's; the deployed function's are tasks/ingest_lambda.py's."""
+    ing = raw if isinstance(raw, dict) else {}
+    token = ing.get("token")
+    if token is not None and (not isinstance(token, str) or not _TOKEN_RE.fullmatch(token)):
+        raise UserError(f"error: ingest.token is invalid: must be {SETTINGS['ingest.token'].rule}")
+    integer("ingest.reserved_concurrency", ing.get("reserved_concurrency"))
+    return IngestSettings(
+        port=required_int("ingest.port", ing.get("port")),
+        max_body_mb=required_int("ingest.max_body_mb", ing.get("max_body_mb")),
+        token=token,  # never in the error above: a secret
+        sender_deadline_seconds=required_int(
+            "ingest.sender_deadline_seconds", ing.get("sender_deadline_seconds")
+        ),
+        max_rows=required_int("ingest.max_rows", ing.get("max_rows")),
+        function=lambda_settings(ing),
+    )
+
+
+def _region(env: str, c: dict[str, Any]) -> str:
+    region = required_str("region", c.get("region"))
     if not REGION_RE.fullmatch(region) or region not in known_regions():
         raise UserError(
             f"error: region={region!r} is unknown: must be an AWS region where Firehose runs, e.g. us-east-1"
@@ -172,27 +174,23 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
             f"'{PROJECT}-{env}-errors-<account>-{region}' would exceed 63 characters; "
             f"the longest env that fits is {longest} characters, e.g. {example!r}"
         )
+    return region
 
-    namespace = _str(c.get("namespace"), "namespace")
-    assert namespace is not None
-    if not _NAMESPACE_RE.fullmatch(namespace) or len(namespace) > 255 or namespace.startswith("aws"):
-        raise UserError(
-            f"error: namespace={namespace!r} is invalid: lowercase letters, digits and _, "
-            "starting and ending with a letter or digit, not starting with 'aws', at most 255 characters"
-        )
 
-    signals_raw = c.get("signals")
+def _signals(raw: Any) -> tuple[str, ...]:
     choices = ", ".join(ALL_SIGNALS)
-    if not isinstance(signals_raw, list) or not signals_raw:
-        raise UserError(f"error: signals={signals_raw!r} is invalid: must be a non-empty list of {choices}")
-    for sig in signals_raw:
+    if not isinstance(raw, list) or not raw:
+        raise refuse("signals", raw, f"a non-empty list of {choices}")
+    for sig in raw:
         if sig not in ALL_SIGNALS:
             raise UserError(f"error: signal {sig!r} is unknown: must be one of {choices}")
-    if len(set(signals_raw)) != len(signals_raw):
-        raise UserError(f"error: signals={signals_raw!r} is invalid: a signal is listed twice")
-    signals = tuple(s for s in ALL_SIGNALS if s in signals_raw)
+    if len(set(raw)) != len(raw):
+        raise UserError(f"error: signals={raw!r} is invalid: a signal is listed twice")
+    return tuple(s for s in ALL_SIGNALS if s in raw)
 
-    fh = c.get("firehose") or {}
+
+def _firehose(raw: Any) -> FirehoseSettings:
+    fh = raw if isinstance(raw, dict) else {}
     prefix = fh.get("error_output_prefix")
     if (
         not isinstance(prefix, str)
@@ -201,42 +199,34 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
         or prefix.startswith("/")
         or (prefix and not prefix.endswith("/"))
     ):
-        raise UserError(
-            f"error: firehose.error_output_prefix={prefix!r} is invalid: must be an S3 key prefix of "
-            "letters, digits and !_.*'()/- that ends with / and does not start with / (or empty)"
-        )
-    firehose = FirehoseSettings(
-        buffering_interval_seconds=_int(
-            fh.get("buffering_interval_seconds"), "firehose.buffering_interval_seconds", 0, 900
+        raise refuse("firehose.error_output_prefix", prefix)
+    return FirehoseSettings(
+        buffering_interval_seconds=required_int(
+            "firehose.buffering_interval_seconds", fh.get("buffering_interval_seconds")
         ),
-        buffering_size_mb=_int(fh.get("buffering_size_mb"), "firehose.buffering_size_mb", 1, 128),
-        retry_duration_seconds=_int(
-            fh.get("retry_duration_seconds"), "firehose.retry_duration_seconds", 0, 7200
+        buffering_size_mb=required_int("firehose.buffering_size_mb", fh.get("buffering_size_mb")),
+        retry_duration_seconds=required_int(
+            "firehose.retry_duration_seconds", fh.get("retry_duration_seconds")
         ),
         error_output_prefix=prefix,
     )
-    tb = c.get("tables") or {}
-    tables = TableSettings(
-        compaction_target_mb=_int(tb.get("compaction_target_mb"), "tables.compaction_target_mb", 64, 512),
-        snapshot_min_to_keep=_int(
-            tb.get("snapshot_min_to_keep"), "tables.snapshot_min_to_keep", 1, 2**31 - 1
-        ),
-        snapshot_max_age_hours=_int(
-            tb.get("snapshot_max_age_hours"), "tables.snapshot_max_age_hours", 1, 2**31 - 1
+
+
+def _tables(raw: Any) -> TableSettings:
+    tb = raw if isinstance(raw, dict) else {}
+    return TableSettings(
+        compaction_target_mb=required_int("tables.compaction_target_mb", tb.get("compaction_target_mb")),
+        snapshot_min_to_keep=required_int("tables.snapshot_min_to_keep", tb.get("snapshot_min_to_keep")),
+        snapshot_max_age_hours=required_int(
+            "tables.snapshot_max_age_hours", tb.get("snapshot_max_age_hours")
         ),
     )
-    retention = c.get("log_retention_days")
-    if isinstance(retention, bool) or retention not in _LOG_RETENTION:
-        raise UserError(
-            f"error: log_retention_days={retention!r} is invalid: must be one of CloudWatch's values "
-            f"{', '.join(map(str, _LOG_RETENTION))}"
-        )
-    expiry = _int(c.get("error_expiry_days"), "error_expiry_days", 1, 3650)
 
-    tags = c.get("tags")
-    tags = {} if tags is None else tags
+
+def _tags(raw: Any) -> dict[str, str]:
+    tags = {} if raw is None else raw
     if not isinstance(tags, dict):
-        raise UserError(f"error: tags={tags!r} is invalid: must be a mapping of key: value")
+        raise refuse("tags", tags, "a mapping of key: value")
     if len(tags) > 49:  # 50 per resource, one is the env tag
         raise UserError(f"error: tags has {len(tags)} entries: at most 49 (the env tag makes 50)")
     for k, v in tags.items():
@@ -259,12 +249,11 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
                 f"error: tag {k}={v!r} is invalid: values are at most 256 letters, digits, spaces "
                 "and _./=+-@ (no ':')"
             )
+    return {str(k): str(v) for k, v in tags.items()}
 
-    profile = _str(c.get("profile"), "profile", optional=True)
-    if profile is not None and not _PROFILE_RE.fullmatch(profile):
-        raise UserError(f"error: profile={profile!r} is invalid: must be an AWS profile name without spaces")
 
-    endpoint = _str(c.get("endpoint"), "endpoint", optional=True)
+def _endpoint(raw: Any) -> str | None:
+    endpoint = string("endpoint", raw)
     if endpoint is not None:
         parsed = urlparse(endpoint)
         try:
@@ -272,19 +261,32 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
         except ValueError:
             port_ok = False
         if parsed.scheme not in ("http", "https") or not parsed.hostname or not port_ok:
-            raise UserError(
-                f"error: endpoint={endpoint!r} is invalid: must be an http(s) URL such as http://127.0.0.1:4566"
-            )
+            raise refuse("endpoint", endpoint)
+    return endpoint
 
-    caller = _str(c.get("caller_principal"), "caller_principal", optional=True)
+
+def validate(env: str, c: dict[str, Any]) -> Config:
+    """The merged document `c` of env `env` as a Config, or the first value its rule refuses."""
+    region = _region(env, c)
+    namespace = required_str("namespace", c.get("namespace"))
+    if not _NAMESPACE_RE.fullmatch(namespace) or len(namespace) > 255 or namespace.startswith("aws"):
+        raise refuse("namespace", namespace)
+    firehose = _firehose(c.get("firehose"))
+    retention = c.get("log_retention_days")
+    if isinstance(retention, bool) or retention not in LOG_RETENTION_DAYS:
+        raise refuse("log_retention_days", retention)
+    profile = string("profile", c.get("profile"))
+    if profile is not None and not _PROFILE_RE.fullmatch(profile):
+        raise refuse("profile", profile)
+    caller = string("caller_principal", c.get("caller_principal"))
     caller_match = _PRINCIPAL_RE.fullmatch(caller) if caller is not None else None
     if caller is not None and (not caller_match or caller_match["partition"] != partition(region)):
-        raise UserError(
-            f"error: caller_principal={caller!r} is invalid: must be the full ARN of an IAM role or user of "
-            f"{region}'s partition, path included, such as "
-            f"arn:{partition(region)}:iam::123456789012:role/aws-reserved/sso.amazonaws.com/NAME"
+        raise refuse(
+            "caller_principal",
+            caller,
+            f"the full ARN of an IAM role or user of {region}'s partition, path included, such as "
+            f"arn:{partition(region)}:iam::123456789012:role/aws-reserved/sso.amazonaws.com/NAME",
         )
-
     ingest = _ingest(c.get("ingest"))
     if ingest.function.enabled and not has_function_urls(region):
         raise UserError(
@@ -292,19 +294,18 @@ def _validate(env: str, c: dict[str, Any]) -> Config:
             f"ingest endpoint: set ingest.enabled: false for env {env} (or ingest.enabled=false), or choose "
             "another region"
         )
-
     return Config(
         env=env,
         region=region,
         namespace=namespace,
-        signals=signals,
+        signals=_signals(c.get("signals")),
         firehose=firehose,
-        tables=tables,
+        tables=_tables(c.get("tables")),
         log_retention_days=retention,
-        error_expiry_days=expiry,
-        tags={str(k): str(v) for k, v in tags.items()},
+        error_expiry_days=required_int("error_expiry_days", c.get("error_expiry_days")),
+        tags=_tags(c.get("tags")),
         profile=profile,
-        endpoint=endpoint,
+        endpoint=_endpoint(c.get("endpoint")),
         ingest=ingest,
         caller_principal=caller,
         alarms=_alarms(c.get("alarms"), region, firehose.buffering_interval_seconds),

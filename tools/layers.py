@@ -62,8 +62,8 @@ class Report:
         return len(self.circles) + len(self.upward) + len(self.into_tests) + len(self.private)
 
 
-def _module_name(path: Path) -> str:
-    rel = path.relative_to(ROOT).with_suffix("")
+def _module_name(path: Path, root: Path = ROOT) -> str:
+    rel = path.relative_to(root).with_suffix("")
     parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
     return ".".join(parts)
 
@@ -99,7 +99,9 @@ def _package_of(module: str, modules: dict[str, Path]) -> str:
     return module.rpartition(".")[0]
 
 
-def _imports_of(module: str, path: Path, modules: dict[str, Path]) -> tuple[list[Import], list[str]]:
+def _imports_of(
+    module: str, path: Path, modules: dict[str, Path], root: Path = ROOT
+) -> tuple[list[Import], list[str]]:
     """The imports of one module (edges to our modules and tests/), and its private names taken across."""
     tree = ast.parse(path.read_text(), str(path))
     known = set(modules)
@@ -107,7 +109,7 @@ def _imports_of(module: str, path: Path, modules: dict[str, Path]) -> tuple[list
     found: list[Import] = []
     private: list[str] = []
     aliases: dict[str, str] = {}  # a local name bound to one of our modules -> that module
-    where = path.relative_to(ROOT).as_posix()
+    where = path.relative_to(root).as_posix()
 
     def edge(target: str | None, line: int) -> None:
         if target is not None and target != module:
@@ -209,9 +211,9 @@ def _circles(modules: list[str], edges: dict[str, set[str]]) -> list[list[str]]:
 def check(root: Path = ROOT) -> Report:
     report = Report()
     for path in product_files(root):
-        report.modules[_module_name(path)] = path
+        report.modules[_module_name(path, root)] = path
     for module, path in report.modules.items():
-        found, private = _imports_of(module, path, report.modules)
+        found, private = _imports_of(module, path, report.modules, root)
         report.imports += found
         report.private += private
     report.imports = sorted(set(report.imports), key=lambda i: (i.importer, i.line, -len(i.imported)))

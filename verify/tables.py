@@ -29,8 +29,8 @@ class TableShape:
 def _fileio_properties(clients: Clients, config: Config) -> dict[str, str]:
     props: dict[str, str] = {"s3.region": config.region}
     creds = clients.session.get_credentials()
-    if creds is not None:
-        frozen = creds.get_frozen_credentials()
+    frozen = creds.get_frozen_credentials() if creds is not None else None
+    if frozen is not None and frozen.access_key and frozen.secret_key:
         props["s3.access-key-id"] = frozen.access_key
         props["s3.secret-access-key"] = frozen.secret_key
         if frozen.token:

@@ -247,7 +247,7 @@ def _raw_glue(emu: Any, operation: str, body: dict[str, Any]) -> tuple[int, dict
     headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"AWSGlue.{operation}"}
     req = AWSRequest(method="POST", url=f"{emu.endpoint}/", data=json.dumps(body).encode(), headers=headers)
     SigV4Auth(Credentials("testing", "testing"), "glue", "us-east-1").add_auth(req)
-    prepared = urllib.request.Request(req.url, data=req.body, headers=dict(req.headers), method="POST")
+    prepared = urllib.request.Request(str(req.url), data=req.body, headers=dict(req.headers), method="POST")  # type: ignore[arg-type]
     try:
         with urllib.request.urlopen(prepared, timeout=30) as resp:
             return resp.status, json.loads(resp.read() or b"{}")

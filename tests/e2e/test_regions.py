@@ -135,7 +135,7 @@ def test_every_other_firehose_region_is_accepted() -> None:
 
 
 def _client(emulator: Any, service: str, region: str) -> Any:
-    return boto3.session.Session().client(
+    return boto3.session.Session().client(  # type: ignore[call-overload]  # a service named at run time
         service,
         endpoint_url=emulator.endpoint,
         region_name=region,

@@ -60,7 +60,7 @@ def test_region_refusal_exits_2_before_any_call(tmp_path: Path) -> None:
 
 
 def test_default_runtime_is_the_newest_released_python_not_botocores_newest() -> None:
-    enum = botocore.session.get_session().get_service_model("lambda").shape_for("Runtime").enum
+    enum = botocore.session.get_session().get_service_model("lambda").shape_for("Runtime").enum  # type: ignore[attr-defined]
     newest_in_enum = max((r for r in enum if r.startswith("python3.")), key=lambda r: int(r.split(".")[1]))
     released = [r for r in lambda_facts.lifecycles() if r.startswith("python3.")]
     assert default_runtime() in released

@@ -28,7 +28,8 @@ class Clock:
 
 def _error(code: str, status: int) -> ClientError:
     return ClientError(
-        {"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}, "PutRecordBatch"
+        {"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}},  # type: ignore[typeddict-item]
+        "PutRecordBatch",
     )
 
 

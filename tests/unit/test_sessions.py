@@ -20,7 +20,9 @@ def test_a_session_keeps_its_own_region_credentials_and_events() -> None:
     a = sessions.session(region_name="us-east-1", aws_access_key_id="A", aws_secret_access_key="a")
     b = sessions.session(region_name="eu-west-1", aws_access_key_id="B", aws_secret_access_key="b")
     assert (a.region_name, b.region_name) == ("us-east-1", "eu-west-1")
-    assert a.get_credentials().access_key == "A" and b.get_credentials().access_key == "B"
+    ca, cb = a.get_credentials(), b.get_credentials()
+    assert ca is not None and cb is not None
+    assert (ca.access_key, cb.access_key) == ("A", "B")
     seen: list[str] = []
     a.events.register("before-send", lambda **kw: seen.append("a"))
     assert b.events is not a.events

@@ -198,7 +198,7 @@ def test_a_fake_signature_does_not_read_a_secret(emulator: Any) -> None:
 
 
 def _client(emu: Any, service: str, key: str, secret: str, token: str | None = None) -> Any:
-    return sessions.session().client(
+    return sessions.session().client(  # type: ignore[call-overload]  # a service named at run time
         service,
         endpoint_url=emu.endpoint,
         region_name="us-east-1",

@@ -30,7 +30,7 @@ PROTOBUF = {"Content-Type": "application/x-protobuf"}
 
 
 def client_in(emu: Any, service: str, region: str) -> Any:
-    return sessions.session().client(
+    return sessions.session().client(  # type: ignore[call-overload]  # a service named at run time
         service,
         endpoint_url=emu.endpoint,
         region_name=region,

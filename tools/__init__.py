@@ -1,0 +1,1 @@
+"""Project tools run from the checkout (tools/layers.py: the layer map)."""
