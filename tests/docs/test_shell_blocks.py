@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,7 +100,9 @@ def test_every_local_shell_block_runs_as_pasted(checkout: Checkout) -> None:
     assert len(runnable) >= 10, [b.where for b in runnable]
     failed = []
     for block in runnable:
+        started = time.monotonic()
         proc = checkout.bash(checkout.text(block))
+        print(f"{block.where}: exit {proc.returncode} in {time.monotonic() - started:.1f} s")
         if proc.returncode != 0:
             failed.append(
                 f"--- {block.where} exited {proc.returncode}:\n{block.text}"
