@@ -19,6 +19,7 @@ from tasks.cli.package import task_package  # noqa: F401
 from tasks.cli.plan import task_plan  # noqa: F401
 from tasks.cli.query import task_query  # noqa: F401
 from tasks.cli.reporter import Reporter
+from tasks.cli.retention import task_retention  # noqa: F401
 from tasks.cli.send import task_send  # noqa: F401
 from tasks.cli.status import task_status  # noqa: F401
 from tasks.cli.tables import task_tables  # noqa: F401

@@ -37,6 +37,18 @@ STATUS_CHECK_READS = 2
 # the namespace's ListTables, and the stack step's GetTableBucket (a bucket a deleted stack kept is imported).
 COLD_BASE = 60
 COLD_TABLE_CALLS = 2 * TABLES + 2
+# Retention (retention_days, docs/retention.md) adds to a converged env only when a table has a window (the
+# bench env keeps every row, so the budgets below do not include these): deploy and plan read the retention
+# zip's key and the retention function role's inline policy, and per table with a window its manifest list
+# (what the next run drops: an S3 GetObject of the table's storage on AWS, a file on the local AWS, so the
+# local AWS's counter does not see it); status reads the last run too. A converged deploy writes nothing.
+# Each read is named "service:Operation ..." (tests/e2e/test_retention.py counts them by that name).
+RETENTION_DEPLOY_READS = (
+    "s3:HeadObject of the retention zip's key",
+    "iam:GetRolePolicy of the retention role",
+)
+RETENTION_TABLE_READ = "1 per table with a window: its manifest list (s3:GetObject on AWS)"
+RETENTION_STATUS_READS = (*RETENTION_DEPLOY_READS, "cloudwatch:GetMetricData of the last run")
 
 # -- the budgets -----------------------------------------------------------------------------------------
 # Without the ingest function (ingest.enabled=false: tests/e2e/test_deploy.py).

@@ -28,6 +28,7 @@ from emulator import (
     lambda_,
     s3,
     s3tables,
+    scheduler,
 )
 from emulator.admin import identity
 from emulator.admin import routes as admin_routes
@@ -43,12 +44,13 @@ SERVICES = (
     cloudwatch,  # metric alarms, evaluated on the local AWS's clock, and their SNS actions
     firehose,  # Iceberg destinations, delivered into real Iceberg tables
     glue,  # Glue catalogs and the federated s3tablescatalog
-    iam,  # trust policies as AWS takes them
+    iam,  # trust policies as AWS takes them; a function's calls judged by its role
     identity,  # STS GetCallerIdentity: the caller the admin API sets
     lakeformation,  # resources, settings, grants
     lambda_,  # Python zips run in worker processes, Function URLs
     s3,  # secure transport, checksums, lifecycle on the clock
     s3tables,  # what moto's S3 Tables lacks, backed by the Iceberg store
+    scheduler,  # EventBridge Scheduler's schedules fired on the local AWS's clock
 )
 
 MOUNTS = (

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ingest import decode, slices
-from ingest.deliver import Deliver
-from ingest.mapping import Received
+from ingest.deliver import Batcher, Deliver, Delivery
+from ingest.mapping import Received, Rows
 from lake.deadline import Deadline
 
 HEALTH_PATH = "/_ingest/health"
@@ -225,31 +225,26 @@ class Receiver:
         if path == HEALTH_PATH and method == "GET":
             return self._health(headers)
         media = decode.media_type(headers.get("content-type"))
-        refused = self._check(method, path, headers, media)
-        if refused is not None or media is None:
-            return refused or self._error(415, decode.RPC_INVALID_ARGUMENT, "unsupported media type", False)
+        answer = self._check(method, path, headers, media)
+        if answer is not None or media is None:
+            return answer or self._error(415, decode.RPC_INVALID_ARGUMENT, "unsupported media type", False)
         json_body = media.is_json
         fmt = "json" if media.is_json else "protobuf"
         now = self.clock()
         rx = Received(micros=int(now * 1_000_000), millis=int(now * 1000))
         try:
             raw = decode.decompress(body, headers.get("content-encoding"), self.settings.max_body_bytes)
-            rows = slices.convert(  # parsed a slice at a time, counted against max_rows as it goes
-                path, media, raw, self.settings.signals, rx, max_rows=self.settings.max_rows
-            )
+            checked = slices.check(path, media, raw, max_rows=self.settings.max_rows)  # before any is sent
         except decode.TooLarge as exc:
             return self._error(413, decode.RPC_RESOURCE_EXHAUSTED, str(exc), json_body)
         except decode.BadRequest as exc:
             return self._error(400, decode.RPC_INVALID_ARGUMENT, str(exc), json_body)
-        del raw  # the rows are all that is needed now
-        delivery = self.deliver(rows.records, deadline) if rows.records else None
-        counts = {signal: len(recs) for signal, recs in rows.records.items()}
-        if delivery is not None and not delivery.ok:
+        counts, refused, delivery = self._send(checked, rx, deadline)
+        if not delivery.ok:
             status = 503  # Firehose's own throttle is ServiceUnavailableException ("Slow down.")
             codes = ", ".join(f"{c} x{n}" for c, n in sorted(delivery.errors.items()))
-            message = (
-                f"{delivery.failed} of {rows.count} rows could not be handed to Firehose ({codes}): retry"
-            )
+            total = sum(counts.values())
+            message = f"{delivery.failed} of {total} rows could not be handed to Firehose ({codes}): retry"
             resp = self._error(
                 status,
                 decode.RPC_UNAVAILABLE,
@@ -258,17 +253,39 @@ class Receiver:
                 {"Retry-After": str(RETRY_AFTER_S)},
             )
             handed = {s: n for s, n in delivery.sent.items() if n}  # what did reach Firehose
-            return Response(resp.status, resp.headers, resp.body, fmt, handed, rows.rejected, message)
-        payload = decode.encode_response(path, media, rows.rejected, rows.error_message)
+            return Response(resp.status, resp.headers, resp.body, fmt, handed, refused.rejected, message)
+        payload = decode.encode_response(path, media, refused.rejected, refused.error_message)
         return Response(
             200,
             {"Content-Type": media.kind},
             payload,
             fmt,
-            counts,
-            rows.rejected,
-            rows.error_message,
+            dict(counts),
+            refused.rejected,
+            refused.error_message,
         )
+
+    def _send(
+        self, checked: slices.Checked, rx: Received, deadline: Deadline
+    ) -> tuple[Counter[str], Rows, Delivery]:
+        """Each slice's rows made and handed on a whole batch at a time, so a request never holds all its
+        rows: the rows per table, what was refused (with why), and what the delivery did."""
+        counts: Counter[str] = Counter()
+        refused = Rows()
+        delivery = Delivery()
+        batcher = Batcher()
+        for part in checked.rows(self.settings.signals, rx):
+            refused.rejected += part.rejected
+            refused.reasons.update(part.reasons)
+            for signal, records in part.records.items():
+                counts[signal] += len(records)
+                for batch in batcher.add(signal, records):
+                    delivery.add(self.deliver({signal: batch}, deadline))
+            del part
+        rest = batcher.rest()
+        if rest:  # the last batch of each table, beside each other
+            delivery.add(self.deliver(rest, deadline))
+        return counts, refused, delivery
 
 
 def unavailable(headers: dict[str, str] | Any, message: str) -> Response:

@@ -87,13 +87,17 @@ def media_type(content_type: str | None) -> MediaType | None:
     return MediaType(base) if base in (PROTOBUF, JSON) else None
 
 
-def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
+INFLATE_CHUNK = 256 * 1024
+
+
+def decompress(body: bytes, encoding: str | None, limit: int) -> bytes | bytearray:
     """The body as sent, gunzipped when `Content-Encoding: gzip`; never more than `limit` bytes.
 
     A gzip body may hold several members, one after the other (RFC 1952 section 2.2): all of them are the
     body. Bytes after the last member that do not start another member are refused. Decompression is
     incremental and stops as soon as the output passes the limit, so a small gzip body cannot expand
-    without bound in memory.
+    without bound in memory. It inflates into one buffer a chunk at a time and returns that buffer, not a
+    copy: a whole-body chunk and a final copy each cost the body's size again, per request in flight.
     """
     enc = (encoding or "identity").strip().lower()
     if enc in ("", "identity"):
@@ -108,19 +112,20 @@ def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
     try:
         while True:
             inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-            while data:
-                out += inflater.decompress(data, limit + 1 - len(out))
+            while not inflater.eof:
+                chunk = inflater.decompress(data, min(INFLATE_CHUNK, limit + 1 - len(out)))
+                out += chunk
                 if len(out) > limit:
                     raise TooLarge(f"decompressed request body exceeds the limit of {limit} bytes")
                 data = inflater.unconsumed_tail
-                if inflater.eof:
+                if not data and not chunk:  # no input left and nothing more comes out: it ends early
                     break
             if not inflater.eof:
                 raise BadRequest(f"gzip body is truncated (in member {members + 1})")
             members += 1
             data = inflater.unused_data
             if not data:
-                return bytes(out)
+                return out
             if not data.startswith(GZIP_MAGIC):
                 raise BadRequest(f"{len(data)} bytes after gzip member {members} are not another gzip member")
     except zlib.error as exc:
@@ -230,7 +235,7 @@ def too_many(n: int, max_rows: int | None) -> None:
         )
 
 
-def parse(path: str, media: MediaType, body: bytes, max_rows: int | None = None) -> Message:
+def parse(path: str, media: MediaType, body: bytes | bytearray, max_rows: int | None = None) -> Message:
     """The Export*ServiceRequest of `path` from a (decompressed) body; BadRequest when it cannot be read,
     TooLarge when it holds more than `max_rows` items."""
     request_type = SIGNAL_PATHS[path][0]

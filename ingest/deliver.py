@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +24,7 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lake.deadline import Deadline
-from lake.firehose import batches, put_batch
+from lake.firehose import MAX_BATCH_BYTES, MAX_BATCH_RECORDS, batches, put_batch
 
 THREADS = 4  # metric tables of one request, sent beside each other
 # The connect and the read timeout a call may get: the longest whose call (both, in the worst case) ends
@@ -68,8 +68,42 @@ class Delivery:
     def ok(self) -> bool:
         return self.failed == 0
 
+    def add(self, other: Delivery) -> None:
+        self.sent.update(other.sent)
+        self.failed += other.failed
+        self.errors.update(other.errors)
+
 
 Deliver = Callable[[dict[str, list[bytes]], Deadline], Delivery]
+
+
+class Batcher:
+    """A request's records gathered per signal into whole PutRecordBatch batches, cut where
+    lake/firehose.batches would cut them, so the receiver hands each batch on as soon as it is full and
+    holds one batch per signal rather than the rows of the whole request (docs/ingest.md, "Memory")."""
+
+    def __init__(self) -> None:
+        self._pending: dict[str, list[bytes]] = {}
+        self._bytes: Counter[str] = Counter()
+
+    def add(self, signal: str, records: list[bytes]) -> Iterator[list[bytes]]:
+        """The batches of `signal` that `records` fill up, in order."""
+        pending = self._pending.setdefault(signal, [])
+        for data in records:
+            if pending and (
+                len(pending) == MAX_BATCH_RECORDS or self._bytes[signal] + len(data) > MAX_BATCH_BYTES
+            ):
+                yield pending
+                pending = self._pending[signal] = []
+                self._bytes[signal] = 0
+            pending.append(data)
+            self._bytes[signal] += len(data)
+
+    def rest(self) -> dict[str, list[bytes]]:
+        """What is left, per signal: each signal's last batch."""
+        rest = {signal: recs for signal, recs in self._pending.items() if recs}
+        self._pending, self._bytes = {}, Counter()
+        return rest
 
 
 class FirehoseDelivery:

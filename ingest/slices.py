@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from google.protobuf.message import Message
+
 from ingest import decode
 from ingest.mapping import MAPPERS, Received, Rows
 
@@ -117,27 +119,36 @@ class _Slice:
         return top + b"".join(groups)
 
 
-def split(body: bytes, limit: int = SLICE_BYTES) -> Iterator[bytes]:
+def _header(value: memoryview, child: int) -> bytes:
+    """Every field of a message but its `child` groups (or items), as they are on the wire."""
+    return b"".join(
+        bytes(whole) for number, wire, whole, _ in _fields(value) if (number, wire) != (child, _LEN)
+    )
+
+
+def _children(value: memoryview, child: int) -> Iterator[memoryview]:
+    """A message's `child` fields, whole (`whole`) or their values, read as they come: never listed, so
+    the views of a scope's thousands of items are not all held at once."""
+    return (whole for number, wire, whole, _ in _fields(value) if (number, wire) == (child, _LEN))
+
+
+def _values(value: memoryview, child: int) -> Iterator[memoryview]:
+    return (inner for number, wire, _, inner in _fields(value) if (number, wire) == (child, _LEN))
+
+
+def split(body: bytes | bytearray, limit: int = SLICE_BYTES) -> Iterator[bytes]:
     """The body as requests of the same kind, each with at most `limit` bytes of items (or one item, when
     it alone is larger), in wire order; raises _NotOtlpShape when the framing is not OTLP's."""
     view = memoryview(body)
-    top_fields = list(_fields(view))
-    # Fields of the request other than its resource groups (none in OTLP): in every slice.
-    top = b"".join(bytes(whole) for number, wire, whole, _ in top_fields if (number, wire) != (1, _LEN))
+    top = _header(view, 1)  # fields of the request other than its resource groups (none in OTLP)
     current = _Slice()
-    resources = (value for number, wire, _, value in top_fields if (number, wire) == (1, _LEN))
-    for r, resource_value in enumerate(resources):
-        resource_fields = list(_fields(resource_value))
-        resource = b"".join(bytes(w) for n, t, w, _ in resource_fields if (n, t) != (2, _LEN))
+    for r, resource_value in enumerate(_values(view, 1)):
+        resource = _header(resource_value, 2)
         current.add((r, -1), resource, None, None)
-        scopes = (value for n, t, _, value in resource_fields if (n, t) == (2, _LEN))
-        for s, scope_value in enumerate(scopes):
-            scope_fields = list(_fields(scope_value))
-            scope = b"".join(bytes(w) for n, t, w, _ in scope_fields if (n, t) != (2, _LEN))
+        for s, scope_value in enumerate(_values(resource_value, 2)):
+            scope = _header(scope_value, 2)
             current.add((r, s), resource, scope, None)
-            for n, t, whole, _ in scope_fields:
-                if (n, t) != (2, _LEN):
-                    continue
+            for whole in _children(scope_value, 2):
                 if current.size and current.size + len(whole) > limit:
                     yield current.encode(top)
                     current = _Slice()
@@ -146,36 +157,69 @@ def split(body: bytes, limit: int = SLICE_BYTES) -> Iterator[bytes]:
         yield current.encode(top)
 
 
-def _merge(into: Rows, part: Rows) -> None:
+def merge(into: Rows, part: Rows) -> None:
+    """Add `part`'s rows and refusals to `into`."""
     for signal, records in part.records.items():
         into.records.setdefault(signal, []).extend(records)
     into.rejected += part.rejected
     into.reasons.update(part.reasons)
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A body read to its end: every slice parses, and its items are within the limit. Its rows are then
+    made a slice at a time (`rows`), so a caller can hand each slice's rows on before the next is made and
+    never hold the rows of the whole request."""
+
+    path: str
+    media: decode.MediaType
+    body: bytes | bytearray
+    slice_bytes: int
+    whole: Message | None  # the body parsed at once: OTLP/JSON, a small body, or not OTLP's framing
+
+    def rows(self, signals: tuple[str, ...], rx: Received) -> Iterator[Rows]:
+        mapper = MAPPERS[self.path]
+        if self.whole is not None:
+            yield mapper(self.whole, signals, rx)
+            return
+        for piece in split(self.body, self.slice_bytes):  # read to its end once already: it splits
+            yield mapper(decode.parse(self.path, self.media, piece), signals, rx)
+
+
+def check(
+    path: str,
+    media: decode.MediaType,
+    body: bytes | bytearray,
+    slice_bytes: int = SLICE_BYTES,
+    max_rows: int | None = None,
+) -> Checked:
+    """Every slice of a (decompressed) body parsed and dropped: decode.BadRequest when any of it cannot be
+    read, decode.TooLarge as soon as it holds more than `max_rows` items (counted slice by slice, so a
+    request over the limit costs at most the limit's work). Nothing is mapped yet, so a body refused here
+    has had nothing handed on."""
+    if media.is_json or len(body) <= slice_bytes:
+        return Checked(path, media, body, slice_bytes, decode.parse(path, media, body, max_rows))
+    items = 0
+    try:
+        for piece in split(body, slice_bytes):
+            items += decode.count_items(path, decode.parse(path, media, piece))
+            decode.too_many(items, max_rows)
+    except _NotOtlpShape:  # found part way: the whole is parsed, as protobuf would read it
+        return Checked(path, media, body, slice_bytes, decode.parse(path, media, body, max_rows))
+    return Checked(path, media, body, slice_bytes, None)
+
+
 def convert(
     path: str,
     media: decode.MediaType,
-    body: bytes,
+    body: bytes | bytearray,
     signals: tuple[str, ...],
     rx: Received,
     slice_bytes: int = SLICE_BYTES,
     max_rows: int | None = None,
 ) -> Rows:
-    """The rows of a (decompressed) request body; decode.BadRequest when any of it cannot be read,
-    decode.TooLarge as soon as it holds more than `max_rows` items (counted slice by slice, so a request
-    over the limit costs at most the limit's work)."""
-    mapper = MAPPERS[path]
-    if media.is_json or len(body) <= slice_bytes:
-        return mapper(decode.parse(path, media, body, max_rows), signals, rx)
+    """All the rows of a (decompressed) request body at once (check(), then every slice's rows)."""
     rows = Rows()
-    items = 0
-    try:
-        for piece in split(body, slice_bytes):
-            request = decode.parse(path, media, piece)
-            items += decode.count_items(path, request)
-            decode.too_many(items, max_rows)
-            _merge(rows, mapper(request, signals, rx))
-    except _NotOtlpShape:  # found part way: the rows so far are dropped, the whole is parsed as before
-        return mapper(decode.parse(path, media, body, max_rows), signals, rx)
+    for part in check(path, media, body, slice_bytes, max_rows).rows(signals, rx):
+        merge(rows, part)
     return rows

@@ -5,14 +5,15 @@ DescribeAlarms by name prefix (tasks/steps/alarms.py), `doit doctor` maps one in
 the row's `cause` (tasks/doctor/alarms.py), and verify/test_alarms.py checks them on a real account.
 
 A new alarm is one more `Row` in ROWS: a cause (the alarm name's last part), the scope it repeats over
-(SCOPES: every stream, the ingest function; a retention run would add its own), the metric exactly as the
-service's developer guide lists it (`source` cites it), and its evaluation. Alarm names are
-`otlp2pipeline-ENV-SCOPE-CAUSE` (Config.alarm_name), so each names what broke.
+(SCOPES: every stream, the ingest function, the env's retention runs), the metric exactly as the service's
+developer guide lists it, or as our retention run publishes it (`source` cites it), and its evaluation.
+Alarm names are `otlp2pipeline-ENV-SCOPE-CAUSE` (Config.alarm_name), so each names what broke.
 
-TreatMissingData is chosen per row: every metric here is published only while there is traffic (Firehose
-publishes DeliveryToIceberg.* per delivery attempt, Lambda its metrics per invocation), so no data means
-no traffic, and no traffic is not a failure: `notBreaching` (the CloudWatch guide's advice for metrics
-that report only when something happens).
+TreatMissingData is chosen per row: the Firehose and Lambda metrics here are published only while there
+is traffic (Firehose publishes DeliveryToIceberg.* per delivery attempt, Lambda its metrics per
+invocation), so no data means no traffic, and no traffic is not a failure: `notBreaching` (the CloudWatch
+guide's advice for metrics that report only when something happens). A retention run is due every day,
+so for `retention-missing` no data is exactly the failure: `breaching`.
 """
 
 from __future__ import annotations
@@ -22,12 +23,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from retention.metrics import NAMESPACE
 from tasks.config import Config
 
 FIREHOSE_NAMESPACE = "AWS/Firehose"
 LAMBDA_NAMESPACE = "AWS/Lambda"
 FIREHOSE_GUIDE = "Amazon Data Firehose Developer Guide, Apache Iceberg destination: Monitor metrics"
 LAMBDA_GUIDE = "AWS Lambda Developer Guide, Types of metrics for Lambda functions"
+RETENTION_NAMESPACE = NAMESPACE  # what every retention run publishes (retention/metrics.py)
+RETENTION_SOURCE = (
+    "retention/metrics.py: every run publishes RunFailed (1 failed, 0 succeeded), dimension Env"
+)
+RETENTION_MISSING_PERIOD = 26 * 3600  # a day between runs, and two hours' grace
 
 # What an alarm repeats over: scope name -> [(scope, metric dimensions)] for the env.
 Scopes = Callable[[Config], list[tuple[str, dict[str, str]]]]
@@ -43,7 +50,11 @@ def _ingest(config: Config) -> list[tuple[str, dict[str, str]]]:
     return [("ingest", {"FunctionName": config.ingest_function_name})]
 
 
-SCOPES: dict[str, Scopes] = {"stream": _streams, "ingest": _ingest}
+def _retention(config: Config) -> list[tuple[str, dict[str, str]]]:
+    return [("retention", {"Env": config.env})] if config.retention_enabled else []
+
+
+SCOPES: dict[str, Scopes] = {"stream": _streams, "ingest": _ingest, "retention": _retention}
 
 
 @dataclass(frozen=True)
@@ -161,6 +172,21 @@ def _ingest_slow(config: Config, scope: str) -> str:
     )
 
 
+def _retention_failed(config: Config, scope: str) -> str:
+    return (
+        f"The last retention run of env {config.env} failed (RunFailed): days older than the window stay "
+        f"until a run succeeds. Its log is /aws/lambda/{config.retention_function_name}. {_doctor(config)}."
+    )
+
+
+def _retention_missing(config: Config, scope: str) -> str:
+    return (
+        f"No retention run of env {config.env} succeeded in the last 26 hours (RunFailed, missing data "
+        f"breaching): the daily schedule {config.retention_schedule_name} did not run the function, or every "
+        f"run failed. {_doctor(config)}."
+    )
+
+
 ROWS: tuple[Row, ...] = (
     Row(
         cause="delivery-failing",
@@ -259,6 +285,39 @@ ROWS: tuple[Row, ...] = (
         describe=_ingest_slow,
         source=LAMBDA_GUIDE + ': "Duration: the amount of time that your function code spends processing an '
         'event", Milliseconds, FunctionName',
+    ),
+    # Minimum over an hour: every run in it failed. A run that succeeds (after the repair, `doit retention`)
+    # turns it OK at the next evaluation; a daily run's hour holds only that run.
+    Row(
+        cause="failed",
+        scope="retention",
+        namespace=RETENTION_NAMESPACE,
+        metric="RunFailed",
+        statistic="Minimum",
+        period=3600,
+        evaluation_periods=1,
+        datapoints_to_alarm=1,
+        comparison="GreaterThanOrEqualToThreshold",
+        threshold=lambda c: 1.0,
+        treat_missing_data="notBreaching",
+        describe=_retention_failed,
+        source=RETENTION_SOURCE,
+    ),
+    # No run that succeeded in 26 hours: no run at all (missing data, breaching), or only failed ones.
+    Row(
+        cause="missing",
+        scope="retention",
+        namespace=RETENTION_NAMESPACE,
+        metric="RunFailed",
+        statistic="Minimum",
+        period=RETENTION_MISSING_PERIOD,
+        evaluation_periods=1,
+        datapoints_to_alarm=1,
+        comparison="GreaterThanOrEqualToThreshold",
+        threshold=lambda c: 1.0,
+        treat_missing_data="breaching",
+        describe=_retention_missing,
+        source=RETENTION_SOURCE,
     ),
 )
 

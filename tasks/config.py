@@ -42,6 +42,7 @@ from tasks.settings import (
     Config,
     FirehoseSettings,
     IngestSettings,
+    RetentionSettings,
     TableSettings,
 )
 from tasks.settings_table import SETTINGS, Kind
@@ -284,6 +285,7 @@ __all__ = [
     "Config",
     "FirehoseSettings",
     "IngestSettings",
+    "RetentionSettings",
     "TableSettings",
     "arn",
     "check_env_file",

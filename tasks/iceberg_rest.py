@@ -1,138 +1,27 @@
-"""The S3 Tables Iceberg REST endpoint: a table's exact schema (LoadTable) and its evolution (a commit).
+"""The S3 Tables Iceberg REST endpoint for the tool: lake/iceberg_rest.py on the run's Clients.
 
-AWS serves it at `https://s3tables.REGION.amazonaws.com/iceberg` (S3 User Guide, "Accessing tables using the
-Amazon S3 Tables Iceberg REST endpoint"); with an `endpoint` in the env's config it is `ENDPOINT/iceberg`.
-The warehouse is the table bucket's ARN, and requests are signed with SigV4 for the service `s3tables` with
-the session's own credentials and region, as the S3 Tables client's.
-
-Three calls, each one AWS call to the rest of the tool: `GetConfig` (the warehouse's path prefix, once per
-run), `LoadTable` (a read) and `UpdateTable` (the commit: a write). Each is counted by the run's counter
-(it emits botocore's `before-send.s3tables.OPERATION` event, which tasks/aws.py counts), retried as
-botocore's standard mode retries (throttling and 5xx, up to 10 attempts with backoff), and fails as a
-botocore `ClientError` whose code is the Iceberg error type (`NoSuchTableException`,
-`CommitFailedException`, ...), so tasks/errors.py gives it the one-line message every AWS error gets; an
-unreachable endpoint is botocore's `EndpointConnectionError` ("cannot reach ...").
+The run's session signs every request and counts it like every other AWS call (GetConfig, LoadTable,
+UpdateTable), in the env's region, beside the S3 Tables endpoint the env's clients use.
 """
 
 from __future__ import annotations
 
-import json
-import random
-import threading
-import time
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode
+from typing import TYPE_CHECKING
 
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.exceptions import ClientError
-from botocore.httpsession import URLLib3Session
+from lake import iceberg_rest
+from lake.iceberg_rest import NOT_FOUND, SIGNING_NAME, rest_uri
 
 if TYPE_CHECKING:
     from tasks.aws import Clients
 
-SIGNING_NAME = "s3tables"
-MAX_ATTEMPTS = 10  # botocore's standard retry mode, as tasks/aws.py configures every client
-RETRYABLE = frozenset({429, 500, 502, 503, 504})
-NOT_FOUND = ("NoSuchTableException", "NoSuchNamespaceException")
+__all__ = ["NOT_FOUND", "SIGNING_NAME", "IcebergRest", "rest_uri"]
 
 
-def rest_uri(endpoint_url: str) -> str:
-    """The Iceberg REST base URI beside an S3 Tables API endpoint (AWS's, or the env's `endpoint`)."""
-    return endpoint_url.rstrip("/") + "/iceberg"
-
-
-class IcebergRest:
-    """One warehouse (table bucket) of the endpoint, for one run; thread-safe (table steps run at once)."""
+class IcebergRest(iceberg_rest.IcebergRest):
+    """One warehouse (table bucket) of the endpoint, for one run."""
 
     def __init__(self, clients: Clients, warehouse: str) -> None:
+        super().__init__(
+            clients.session, clients.config.region, str(clients.s3tables.meta.endpoint_url), warehouse
+        )
         self.clients = clients
-        self.warehouse = warehouse
-        self.base = rest_uri(str(clients.s3tables.meta.endpoint_url))
-        self.region = clients.config.region
-        self._http = URLLib3Session(timeout=60, max_pool_connections=16)
-        self._lock = threading.Lock()
-        self._prefix: str | None = None
-
-    def prefix(self) -> str:
-        """The warehouse's path prefix, from GetConfig (read once)."""
-        with self._lock:
-            if self._prefix is None:
-                doc = self._call("GetConfig", "GET", "/v1/config", query={"warehouse": self.warehouse})
-                overrides = doc.get("overrides") or {}
-                defaults = doc.get("defaults") or {}
-                self._prefix = str(overrides.get("prefix") or defaults.get("prefix") or "")
-            return self._prefix
-
-    def _table_path(self, namespace: str, table: str) -> str:
-        head = f"/v1/{self.prefix()}" if self.prefix() else "/v1"
-        return f"{head}/namespaces/{quote(namespace, safe='')}/tables/{quote(table, safe='')}"
-
-    def load_table(self, namespace: str, table: str) -> dict[str, Any] | None:
-        """The LoadTableResult (`metadata-location`, `metadata`), or None when there is no such table."""
-        try:
-            return self._call("LoadTable", "GET", self._table_path(namespace, table))
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in NOT_FOUND:
-                return None
-            raise
-
-    def commit(
-        self, namespace: str, table: str, requirements: list[dict[str, Any]], updates: list[dict[str, Any]]
-    ) -> dict[str, Any]:
-        """One atomic commit (CommitTableRequest): the requirements are checked, then every update applied."""
-        body = {
-            "identifier": {"namespace": [namespace], "name": table},
-            "requirements": requirements,
-            "updates": updates,
-        }
-        return self._call("UpdateTable", "POST", self._table_path(namespace, table), body=body)
-
-    # -- the wire ---------------------------------------------------------------------------------------
-
-    def _call(
-        self,
-        operation: str,
-        method: str,
-        path: str,
-        *,
-        query: dict[str, str] | None = None,
-        body: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        url = self.base + path + (f"?{urlencode(query)}" if query else "")
-        data = json.dumps(body).encode() if body is not None else None
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            status, payload = self._send(operation, method, url, data)
-            if status < 300:
-                return dict(json.loads(payload or b"{}"))
-            if status not in RETRYABLE or attempt == MAX_ATTEMPTS:
-                raise _client_error(operation, status, payload)
-            time.sleep(random.uniform(0, min(20.0, 2.0**attempt) / 4))  # botocore's jittered backoff
-        raise AssertionError("unreachable")
-
-    def _send(self, operation: str, method: str, url: str, data: bytes | None) -> tuple[int, bytes]:
-        headers = {"Content-Type": "application/json"} if data is not None else {}
-        request = AWSRequest(method=method, url=url, data=data, headers=headers)
-        credentials = self.clients.session.get_credentials()
-        if credentials is None:
-            from botocore.exceptions import NoCredentialsError
-
-            raise NoCredentialsError()
-        SigV4Auth(credentials.get_frozen_credentials(), SIGNING_NAME, self.region).add_auth(request)
-        self.clients.session.events.emit(f"before-send.s3tables.{operation}", request=request)
-        response = self._http.send(request.prepare())
-        return int(response.status_code), bytes(response.content or b"")
-
-
-def _client_error(operation: str, status: int, payload: bytes) -> ClientError:
-    """The Iceberg REST ErrorModel (`{"error": {"message", "type", "code"}}`) as a botocore ClientError."""
-    try:
-        error = json.loads(payload).get("error") or {}
-    except (ValueError, AttributeError):
-        error = {}
-    code = str(error.get("type") or f"HTTP{status}")
-    message = str(error.get("message") or payload[:200].decode("utf-8", "replace"))
-    return ClientError(
-        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}},  # type: ignore[typeddict-item]
-        operation,
-    )

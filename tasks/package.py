@@ -1,4 +1,5 @@
-"""The ingest Lambda zip, `build/ENV/ingest-<sha256>.zip`: deterministic, rebuilt only when its inputs change.
+"""The Lambda zips, `build/ENV/ingest-<sha256>.zip` and `build/ENV/retention-<sha256>.zip`: deterministic,
+rebuilt only when their inputs change.
 
 The zip holds the handler's whole import closure: our modules (ingest/ and lake/: ingest/ imports only
 lake/, tests/unit/test_layers.py keeps it so), the table contract (config/schemas/*.yaml, which
@@ -6,7 +7,12 @@ lake/schemas.py reads relative to itself) and the pinned wheels of pyproject's `
 boto3/botocore included (the local AWS offers only the zip and the standard library). Wheels come from `pip
 install --platform ... --only-binary=:all: --target`, cached per (platform, python, pins) under
 build/lambda-deps/, so a source change re-zips without reinstalling. Entries are sorted, dated 1980-01-01,
-mode 0644, with no .pyc and no scripts: the same sources and pins always give the same bytes."""
+mode 0644, with no .pyc and no scripts: the same sources and pins always give the same bytes.
+
+The retention function's zip (RETENTION) is built the same way from the `retention` and `lake` packages and
+pyproject's `retention-lambda` extra: pyiceberg's Avro manifest readers and writers and what they import,
+no pyarrow and no tasks/ module.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +45,7 @@ PACKAGES = ("ingest", "lake")
 # The local server (uvicorn, h11) and its entry point: never imported by the handler, so not in the zip.
 LOCAL_ONLY = ("ingest/asgi.py", "ingest/server.py")
 DATA_GLOBS = ("config/schemas/*.yaml",)
+RETENTION_PACKAGES = ("retention", "lake")
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
 _LOCK = threading.Lock()
 
@@ -55,18 +62,41 @@ class Artifact:
         return config.ingest_code_key(self.sha256)
 
 
-def pins() -> tuple[str, ...]:
-    """pyproject's `lambda` extra: exact pins of everything the zip holds."""
-    doc = tomllib.loads(PYPROJECT.read_text())
-    return tuple(sorted(doc["project"]["optional-dependencies"]["lambda"], key=str.lower))
+@dataclass(frozen=True)
+class Bundle:
+    """One function's zip: its name (build/ENV/NAME-SHA256.zip, build/ENV/NAME.json), the pyproject extra
+    holding its pins, and its sources (read at call time)."""
+
+    name: str
+    extra: str
+    sources: Callable[[], list[Path]]
+
+    @property
+    def manifest(self) -> str:
+        return f"{self.name}.json"
 
 
 def source_files() -> list[Path]:
-    """Our files in the zip (doit's file_dep for `doit package`), sorted."""
+    """Our files in the ingest zip (doit's file_dep for `doit package`), sorted."""
     files = [p for pkg in PACKAGES for p in (ROOT / pkg).glob("*.py")]
     files = [p for p in files if p.relative_to(ROOT).as_posix() not in LOCAL_ONLY]
     files += [p for g in DATA_GLOBS for p in ROOT.glob(g)]
     return sorted(files)
+
+
+def retention_sources() -> list[Path]:
+    """Our files in the retention zip: retention/ and lake/, nothing of tasks/."""
+    return sorted(p for pkg in RETENTION_PACKAGES for p in (ROOT / pkg).glob("*.py"))
+
+
+INGEST = Bundle("ingest", "lambda", lambda: source_files())
+RETENTION = Bundle("retention", "retention-lambda", lambda: retention_sources())
+
+
+def pins(bundle: Bundle = INGEST) -> tuple[str, ...]:
+    """The bundle's pyproject extra (`lambda` for ingest): exact pins of everything the zip holds."""
+    doc = tomllib.loads(PYPROJECT.read_text())
+    return tuple(sorted(doc["project"]["optional-dependencies"][bundle.extra], key=str.lower))
 
 
 def deps_key(target: BuildTarget, pinned: tuple[str, ...]) -> str:
@@ -102,7 +132,7 @@ def install_deps(target: BuildTarget, pinned: tuple[str, ...]) -> Path:
     return out
 
 
-def _entries(deps: Path) -> dict[str, Path]:
+def _entries(deps: Path, bundle: Bundle) -> dict[str, Path]:
     """arcname -> file: the wheels, then our files (ours win on a clash, there is none today)."""
     found: dict[str, Path] = {}
     for dirpath, dirnames, filenames in os.walk(deps):
@@ -113,17 +143,17 @@ def _entries(deps: Path) -> dict[str, Path]:
             if name.endswith(".pyc") or name == ".complete":
                 continue
             found[(rel_dir / name).as_posix()] = Path(dirpath) / name
-    for path in source_files():
+    for path in bundle.sources():
         found[path.relative_to(ROOT).as_posix()] = path
     return found
 
 
-def write_zip(deps: Path, out: Path) -> str:
+def write_zip(deps: Path, out: Path, bundle: Bundle = INGEST) -> str:
     """Write the zip to `out`; returns its sha256. Same inputs, same bytes."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".ingest-", suffix=".zip", dir=out.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{bundle.name}-", suffix=".zip", dir=out.parent)
     os.close(fd)
-    entries = _entries(deps)
+    entries = _entries(deps, bundle)
     # Directory entries too: zipimport finds namespace packages (google/, opentelemetry/) only by them.
     dirs = {p.as_posix() + "/" for name in entries for p in Path(name).parents if p != Path(".")}
     try:
@@ -147,62 +177,62 @@ def write_zip(deps: Path, out: Path) -> str:
     return digest
 
 
-def fingerprint(config: Config) -> str:
+def fingerprint(config: Config, bundle: Bundle = INGEST) -> str:
     """What the zip depends on: target, pins and every source file's bytes."""
     target = build_target(config.ingest.function, config.is_local)
-    h = hashlib.sha256(deps_key(target, pins()).encode() + PACKAGER.read_bytes())  # how, and from what
-    for path in source_files():
+    h = hashlib.sha256(deps_key(target, pins(bundle)).encode() + PACKAGER.read_bytes())  # how, and from what
+    for path in bundle.sources():
         h.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 
-def _manifest(config: Config) -> Path:
-    return config.build_dir / MANIFEST
+def _manifest(config: Config, bundle: Bundle) -> Path:
+    return config.build_dir / bundle.manifest
 
 
-def current(config: Config) -> Artifact | None:
+def current(config: Config, bundle: Bundle = INGEST) -> Artifact | None:
     """The built zip, when it is up to date with the sources (no build)."""
     try:
-        doc = json.loads(_manifest(config).read_text())
+        doc = json.loads(_manifest(config, bundle).read_text())
     except (OSError, ValueError):
         return None
     path = config.build_dir / str(doc.get("zip", ""))
-    if doc.get("fingerprint") != fingerprint(config) or not path.is_file():
+    if doc.get("fingerprint") != fingerprint(config, bundle) or not path.is_file():
         return None
     return Artifact(path, str(doc["sha256"]), BuildTarget(**doc["target"]))
 
 
-def ensure(config: Config, say: Callable[[str], None] = eprint) -> Artifact:
+def ensure(config: Config, bundle: Bundle = INGEST, say: Callable[[str], None] = eprint) -> Artifact:
     """The env's zip, built when missing or out of date (`doit package`, deploy, plan). A build takes
     seconds (a minute with the first pip install), so it says so before and after, on stderr by default:
     the stdout of `plan format=json` is only its document."""
     with _LOCK:
-        found = current(config)
+        found = current(config, bundle)
         if found is not None:
             return found
         began = time.monotonic()
         target = build_target(config.ingest.function, config.is_local)
-        pinned = pins()
+        pinned = pins(bundle)
         fresh = not (DEPS_DIR / deps_key(target, pinned) / ".complete").exists()
         say(
-            f"building the ingest zip for env {config.env} ({target.runtime}, {target.architecture})"
+            f"building the {bundle.name} zip for env {config.env} ({target.runtime}, {target.architecture})"
             + (f", installing the pinned wheels for {target.platform} first" if fresh else "")
             + " ..."
         )
         deps = install_deps(target, pinned)
-        staging = config.build_dir / "ingest-staging.zip"
-        digest = write_zip(deps, staging)
-        final = config.build_dir / f"ingest-{digest}.zip"
+        staging = config.build_dir / f"{bundle.name}-staging.zip"
+        digest = write_zip(deps, staging, bundle)
+        final = config.build_dir / f"{bundle.name}-{digest}.zip"
         os.replace(staging, final)
-        for old in config.build_dir.glob("ingest-*.zip"):
+        for old in config.build_dir.glob(f"{bundle.name}-*.zip"):
             if old != final:
                 old.unlink(missing_ok=True)
         doc = {
-            "fingerprint": fingerprint(config),
+            "fingerprint": fingerprint(config, bundle),
             "sha256": digest,
             "zip": final.name,
             "target": target.to_dict(),
         }
-        _manifest(config).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+        _manifest(config, bundle).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
         say(f"built {final} ({final.stat().st_size} bytes) in {time.monotonic() - began:.1f} s")
         return Artifact(final, digest, target)

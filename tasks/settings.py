@@ -69,6 +69,19 @@ class AlarmSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """Days of rows each table keeps: `retention_days` for every table, `retention.SIGNAL` for one (null:
+    the env's `retention_days`). A table without a window keeps every row."""
+
+    days: int | None = None
+    by_signal: dict[str, int | None] = field(default_factory=dict, hash=False)
+
+    def window(self, signal: str) -> int | None:
+        own = self.by_signal.get(signal)
+        return own if own is not None else self.days
+
+
+@dataclass(frozen=True)
 class Config:
     env: str
     region: str
@@ -84,6 +97,7 @@ class Config:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     caller_principal: str | None = None
     alarms: AlarmSettings = field(default_factory=AlarmSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     # -- names: the only place they are derived --------------------------------------------------
     @property
@@ -180,6 +194,30 @@ class Config:
         """`otlp2pipeline-ENV-traces-delivery-failing`: the env, what it watches, and what broke."""
         return f"{self.alarm_prefix}{scope}-{cause}"
 
+    # -- retention (retention/, docs/retention.md) ------------------------------------------------------
+    @property
+    def retention_windows(self) -> dict[str, int]:
+        """signal -> days kept, for the env's signals that have a window (the others keep every row)."""
+        out = {s: self.retention.window(s) for s in self.signals}
+        return {s: days for s, days in out.items() if days is not None}
+
+    @property
+    def retention_enabled(self) -> bool:
+        """Some table has a window: the stack holds the retention function, its schedule and alarms."""
+        return bool(self.retention_windows)
+
+    @property
+    def retention_function_name(self) -> str:
+        return f"{self.stack_name}-retention"
+
+    @property
+    def retention_schedule_name(self) -> str:
+        return f"{self.stack_name}-retention"
+
+    def retention_code_key(self, sha256: str) -> str:
+        """The retention function's zip in the artifacts bucket: content-addressed like the ingest zip."""
+        return f"retention/{self.env}/{sha256}.zip"
+
     @property
     def alarm_topic_name(self) -> str:
         """The stack's SNS topic when `alarms.email` is set."""
@@ -219,4 +257,5 @@ class Config:
             "caller_principal": self.caller_principal,
             "ingest_function": vars(self.ingest.function).copy(),
             "alarms": vars(self.alarms).copy(),
+            "retention": {"days": self.retention.days, **dict(self.retention.by_signal)},
         }

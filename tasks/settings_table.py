@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from lake.signals import DEFAULT_SIGNALS
+from lake.signals import ALL_SIGNALS, DEFAULT_SIGNALS
 from tasks.errors import UserError
 from tasks.ingest_lambda import ARCHITECTURES, AUTHS
 from tasks.settings import TAG_PREFIX
@@ -24,6 +24,7 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
     *(1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545),
     *(731, 1096, 1827, 2192, 2557, 2922, 3288, 3653),
 )
+RETENTION_MAX_DAYS = 36500  # a hundred years: more is keeping everything, which null says
 MAX_ROWS_LIMIT = 1_000_000  # ingest.max_rows's ceiling: a request's rows are built in memory at once
 
 
@@ -246,6 +247,28 @@ TABLE: tuple[Setting, ...] = (
         60,
         86400,
         "the data freshness alarm's threshold; null: firehose.buffering_interval_seconds + 300",
+    ),
+    _bounded(
+        "retention_days",
+        Kind.OPT_INT,
+        None,
+        1,
+        RETENTION_MAX_DAYS,
+        "whole UTC days of rows every table keeps; null keeps every row",
+        heading="Retention (docs/retention.md): each table keeps the rows of the last N whole UTC days; "
+        "every day before goes, whole, by a daily run of the stack's retention function (and `doit "
+        "retention`). retention.SIGNAL overrides retention_days for one table.",
+    ),
+    *(
+        _bounded(
+            f"retention.{signal}",
+            Kind.OPT_INT,
+            None,
+            1,
+            RETENTION_MAX_DAYS,
+            "this table's own window; null: retention_days",
+        )
+        for signal in ALL_SIGNALS
     ),
 )
 

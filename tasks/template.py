@@ -30,6 +30,12 @@ Stack outputs (stable names; later steps read them, so never rename one):
     IngestAuth           token | iam
   and with alarms.email (templates/alarms.yaml.j2):
     AlarmTopicArn        the SNS topic the alarms notify
+  and with a retention window (templates/retention.yaml.j2):
+    RetentionFunctionName the retention function's name
+    RetentionScheduleName its EventBridge Scheduler schedule's name
+    RetentionFunctionRoleName the function's role (deploy:retention_role keeps its inline policy)
+    RetentionDeadLetterQueueArn the queue of invocations that failed after Lambda's retries
+    EnvKeyArn            the env's KMS key
 """
 
 from __future__ import annotations
@@ -77,6 +83,17 @@ INGEST_OUTPUT_KEYS: tuple[str, ...] = (
 INGEST_TEMPLATES = ("ingest.yaml.j2", "ingest_outputs.yaml.j2")
 ALARM_OUTPUT_KEYS: tuple[str, ...] = ("AlarmTopicArn",)
 ALARM_TEMPLATES = ("alarms.yaml.j2", "alarms_outputs.yaml.j2")
+RETENTION_OUTPUT_KEYS: tuple[str, ...] = (
+    "RetentionFunctionName",
+    "RetentionScheduleName",
+    "RetentionFunctionRoleName",
+    "RetentionDeadLetterQueueArn",
+    "EnvKeyArn",
+)
+RETENTION_TEMPLATES = ("env_key.yaml.j2", "retention.yaml.j2")
+RETENTION_HANDLER = "retention.lambda_handler.handler"
+RETENTION_MEMORY_MB = 512  # pyiceberg's manifest readers and a day's manifests, with room
+RETENTION_TIMEOUT_S = 900  # Lambda's longest: a run reads every manifest of the days it drops
 
 # Files the rendered output depends on (besides the config files and the signals' schema files).
 SOURCE_FILES: tuple[Path, ...] = (
@@ -85,6 +102,7 @@ SOURCE_FILES: tuple[Path, ...] = (
     TEMPLATE_DIR / LF_POLICY_TEMPLATE,
     *(TEMPLATE_DIR / t for t in INGEST_TEMPLATES),
     *(TEMPLATE_DIR / t for t in ALARM_TEMPLATES),
+    *(TEMPLATE_DIR / t for t in RETENTION_TEMPLATES),
     Path(__file__).resolve(),
 )
 
@@ -107,6 +125,8 @@ def output_keys(config: Config) -> list[str]:
     fn = config.ingest.function
     if fn.enabled:
         keys += [k for k in INGEST_OUTPUT_KEYS if fn.auth == "token" or k != "IngestTokenSecretArn"]
+    if config.retention_enabled:
+        keys += list(RETENTION_OUTPUT_KEYS)
     if config.alarms.email:
         keys += list(ALARM_OUTPUT_KEYS)
     return keys
@@ -194,6 +214,33 @@ def _function_context(config: Config) -> dict[str, Any] | None:
     }
 
 
+def _retention_context(config: Config) -> dict[str, Any] | None:
+    """The retention function's values (templates/retention.yaml.j2), or None when no table has a window."""
+    from retention.metrics import NAMESPACE
+    from tasks.ingest_lambda import build_target
+    from tasks.retention import SCHEDULE, SCHEDULE_TEXT
+
+    if not config.retention_enabled:
+        return None
+    target = build_target(config.ingest.function, config.is_local)
+    return {
+        "name": config.retention_function_name,
+        "log_group": f"/aws/lambda/{config.retention_function_name}",
+        "handler": RETENTION_HANDLER,
+        "target": target,
+        "bucket": config.artifacts_bucket_name("${AWS::AccountId}"),
+        "memory_mb": RETENTION_MEMORY_MB,
+        "timeout": RETENTION_TIMEOUT_S,
+        "snap_start": int(target.runtime.split(".")[1]) >= 12,
+        "namespace": NAMESPACE,
+        "schedule_name": config.retention_schedule_name,
+        "schedule": SCHEDULE,
+        "schedule_text": SCHEDULE_TEXT,
+        # EventBridge Scheduler's context attribute: the time the schedule fired for (ISO 8601, UTC).
+        "input": json.dumps({"scheduled_time": "<aws.scheduler.scheduled-time>"}),
+    }
+
+
 def _alarm_context(config: Config) -> dict[str, Any]:
     """The alarms (tasks/alarms.py) and their topic: `create` with alarms.email, `arn` the YAML of the
     actions' one entry (the stack's topic, the configured one, or none)."""
@@ -214,6 +261,7 @@ def render(config: Config) -> str:
             tables=[_table_context(config, s) for s in config.signals],
             tags=_tags_block(config),
             fn=_function_context(config),
+            ret=_retention_context(config),
             **_alarm_context(config),
         )
     )
@@ -263,7 +311,7 @@ def lf_role_documents(config: Config, account_id: str) -> tuple[dict[str, Any], 
 def input_files(config: Config) -> list[Path]:
     """Every file the rendered template depends on: doit's file_dep for `doit template`."""
     from lake import regions, signals
-    from tasks import alarms, settings, settings_table, validation
+    from tasks import alarms, retention, settings, settings_table, validation
     from tasks import config as config_module
     from tasks.config import config_files
 
@@ -274,6 +322,7 @@ def input_files(config: Config) -> list[Path]:
         Path(settings_table.__file__).resolve(),
         Path(validation.__file__).resolve(),
         Path(alarms.__file__).resolve(),
+        Path(retention.__file__).resolve(),
         Path(regions.__file__).resolve(),
         Path(signals.__file__).resolve(),
         *config_files(config.env),

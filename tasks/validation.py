@@ -29,6 +29,7 @@ from tasks.settings import (
     Config,
     FirehoseSettings,
     IngestSettings,
+    RetentionSettings,
     TableSettings,
 )
 from tasks.settings_table import (
@@ -137,6 +138,14 @@ def _alarms(raw: Any, region: str, buffering_interval: int) -> AlarmSettings:
     if freshness is None:
         freshness = buffering_interval + FRESHNESS_MARGIN_SECONDS
     return AlarmSettings(email, topic, required_int("alarms.freshness_seconds", freshness))
+
+
+def _retention(days: Any, raw: Any) -> RetentionSettings:
+    """`retention_days` and `retention.SIGNAL`: whole days in their rows' bounds, or null (the signal: the
+    env's value; the env: keep every row)."""
+    per = raw if isinstance(raw, dict) else {}
+    by_signal = {s: integer(f"retention.{s}", per.get(s)) for s in ALL_SIGNALS}
+    return RetentionSettings(integer("retention_days", days), by_signal)
 
 
 def _ingest(raw: Any) -> IngestSettings:
@@ -309,4 +318,5 @@ def validate(env: str, c: dict[str, Any]) -> Config:
         ingest=ingest,
         caller_principal=caller,
         alarms=_alarms(c.get("alarms"), region, firehose.buffering_interval_seconds),
+        retention=_retention(c.get("retention_days"), c.get("retention")),
     )

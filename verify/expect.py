@@ -78,6 +78,21 @@ FUNCTION_ALARMS = {
     "throttled": ("AWS/Lambda", "Throttles", "FunctionName", "Sum"),
     "near-timeout": ("AWS/Lambda", "Duration", "FunctionName", "Maximum"),
 }
+# The retention runs' own metric (docs/retention.md): every run publishes RunFailed, dimension Env.
+RETENTION_ALARMS = {
+    "failed": ("otlp2pipeline/Retention", "RunFailed", "Env", "Minimum"),
+    "missing": ("otlp2pipeline/Retention", "RunFailed", "Env", "Minimum"),
+}
+# A daily run that did not happen is exactly missing data: that alarm treats it as breaching.
+BREACHING_WHEN_MISSING = ("missing",)
+RETENTION_SCHEDULE = "cron(15 0 * * ? *)"
+RETENTION_HANDLER = "retention.lambda_handler.handler"
+
+
+def treat_missing_data(config: Config, name: str) -> str:
+    """The alarm's TreatMissingData: notBreaching, but for a retention run that is due every day."""
+    missing = {config.alarm_name("retention", cause) for cause in BREACHING_WHEN_MISSING}
+    return "breaching" if name in missing else "notBreaching"
 
 
 def expected_alarms(config: Config) -> dict[str, tuple[str, str, dict[str, str], str]]:
@@ -89,4 +104,7 @@ def expected_alarms(config: Config) -> dict[str, tuple[str, str, dict[str, str],
     if config.ingest.function.enabled:
         for cause, (ns, metric, dim, stat) in FUNCTION_ALARMS.items():
             out[config.alarm_name("ingest", cause)] = (ns, metric, {dim: config.ingest_function_name}, stat)
+    if config.retention_windows:
+        for cause, (ns, metric, dim, stat) in RETENTION_ALARMS.items():
+            out[config.alarm_name("retention", cause)] = (ns, metric, {dim: config.env}, stat)
     return out

@@ -53,8 +53,9 @@ def test_every_alarm_exists_and_watches_its_metric(alarms, config):
         assert a.get("Statistic") == statistic, (
             f"alarm {name}: Statistic {a.get('Statistic')}, expected {statistic}"
         )
-        assert a.get("TreatMissingData") == "notBreaching", (
-            f"alarm {name}: TreatMissingData {a.get('TreatMissingData')}"
+        treat = expect.treat_missing_data(config, name)
+        assert a.get("TreatMissingData") == treat, (
+            f"alarm {name}: TreatMissingData {a.get('TreatMissingData')}, expected {treat}"
         )
         assert a.get("ActionsEnabled") is True, f"alarm {name}: its actions are disabled"
 

@@ -4,7 +4,8 @@ AWS services publish their own metrics (``AWS/Firehose``, ``AWS/Lambda``); nobod
 them. Writing into the backend in-process makes them visible to ``GetMetricStatistics`` / ``GetMetricData``
 like real ones, and to the alarms (emulator/cloudwatch/alarms.py). A datapoint is stamped with the local
 AWS's clock (emulator/core/clock.py), so a test that moves the clock sees its datapoints where the alarms
-look for them.
+look for them. So is a datapoint a client puts without a Timestamp (PutMetricData: CloudWatch stamps it on
+receipt): moto stamped those with the wall clock.
 """
 
 from __future__ import annotations
@@ -13,9 +14,19 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
+from moto.cloudwatch import models as cloudwatch_models
+
 from emulator.core import clock
 
 _lock = threading.Lock()
+
+
+def clock_utcnow() -> datetime:
+    """moto's naive-UTC ``utcnow``, read from the local AWS's clock."""
+    return datetime.fromtimestamp(clock.now(), UTC).replace(tzinfo=None)
+
+
+cloudwatch_models.utcnow = clock_utcnow  # a datapoint without Timestamp is stamped on receipt
 
 
 def put(

@@ -1,4 +1,4 @@
 """IAM: patches of moto's IAM (trust-policy actions, CloudFormation inline-policy JSON: trust.py, applied
-when the package is imported)."""
+when the package is imported), and the judging of a Lambda function's calls by its role (calls.py)."""
 
-from emulator.iam import trust  # noqa: F401
+from emulator.iam import calls, trust  # noqa: F401

@@ -42,6 +42,7 @@ class Need:
 
     action: str
     resource: str
+    context: tuple[tuple[str, str], ...] = ()  # condition keys the request carries (cloudwatch:namespace)
 
 
 def role_policies(role: Any) -> list[Any]:
@@ -64,7 +65,9 @@ def first_denied(role: Any, needs: Iterable[Need]) -> Need | None:
     for need in needs:
         allowed = False
         for policy in policies:
-            result = policy.is_action_permitted(need.action, need.resource)
+            result = policy.is_action_permitted(
+                need.action, need.resource, incoming_condition_values=dict(need.context) or None
+            )
             if result == PermissionResult.DENIED:
                 allowed = False
                 break

@@ -286,6 +286,9 @@ def _credentials(spec: runtime.FunctionSpec) -> dict[str, str]:
             duration=43200,
             external_id="",
         )
+        from emulator.iam.calls import register_worker
+
+        register_worker(role.access_key_id, spec.account_id, str(fn.role))  # its calls are the role's
         return {
             "AWS_ACCESS_KEY_ID": role.access_key_id,
             "AWS_SECRET_ACCESS_KEY": role.secret_access_key,

@@ -72,6 +72,27 @@ class RestError(AwsError):
     """An Iceberg REST error: ``type`` as the spec's examples name them."""
 
 
+def _authorize(req: OverrideRequest, environ: dict[str, Any], resource: str) -> None:
+    """A Lambda function's call is judged by its role's IAM policies (emulator/iam/calls.py)."""
+    from emulator.core import sigv4
+    from emulator.iam import calls
+
+    signed = sigv4.parse(environ)
+    message = calls.denied(signed.access_key if signed else "", calls.rest_needs(req.operation, resource))
+    if message is not None:
+        raise RestError("ForbiddenException", message, 403)
+
+
+def _table_arn(req: OverrideRequest) -> str:
+    from emulator.s3tables.models import backend
+
+    warehouse, ns, name = req.body["prefix"], req.body["namespace"], req.body["table"]
+    try:
+        return str(backend(req.account_id, req.region).get_table(warehouse, ns, name).arn)
+    except Exception:
+        return f"{warehouse}/table/{name}"
+
+
 def _authenticate(req: OverrideRequest, environ: dict[str, Any]) -> None:
     """As AWS's front end: a SigV4 signature for `s3tables` by a known access key (emulator/core/auth.py)."""
     from emulator.core import auth, sigv4
@@ -147,18 +168,22 @@ def handle_config(req: OverrideRequest, environ: dict[str, Any]) -> OverrideResp
     if not warehouse:
         raise RestError("BadRequestException", "warehouse is required", 400)
     _bucket(req, warehouse)
+    _authorize(req, environ, warehouse)
     doc = {"defaults": {}, "overrides": {"prefix": prefix_of(warehouse)}}
     return OverrideResponse(200, json.dumps(doc).encode(), {"Content-Type": "application/json"})
 
 
 def handle_load(req: OverrideRequest, environ: dict[str, Any]) -> OverrideResponse:
     _authenticate(req, environ)
-    return _result(_table(req)[3])
+    table = _table(req)[3]
+    _authorize(req, environ, _table_arn(req))
+    return _result(table)
 
 
 def handle_exists(req: OverrideRequest, environ: dict[str, Any]) -> OverrideResponse:
     _authenticate(req, environ)
     _table(req)
+    _authorize(req, environ, _table_arn(req))
     return OverrideResponse(204)
 
 
@@ -172,6 +197,7 @@ def handle_commit(req: OverrideRequest, environ: dict[str, Any]) -> OverrideResp
 
     _authenticate(req, environ)
     warehouse, ns, name, _ = _table(req)
+    _authorize(req, environ, _table_arn(req))
     try:
         doc = json.loads(req.raw or b"{}")
         requirements = TypeAdapter(tuple[TableRequirement, ...]).validate_python(doc.get("requirements", []))

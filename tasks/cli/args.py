@@ -43,6 +43,7 @@ COMMAND_VARS = (
     "token",
     "output",
     "drop",
+    "dry_run",
 )
 
 

@@ -1,4 +1,5 @@
-"""`doit package env=ENV`: build the ingest Lambda zip, build/ENV/ingest-<sha256>.zip (tasks/package.py).
+"""`doit package env=ENV`: build the ingest Lambda zip, build/ENV/ingest-<sha256>.zip (tasks/package.py),
+and with a retention window the retention function's, build/ENV/retention-<sha256>.zip.
 
 Needs no credentials and makes no AWS call. Up to date while the sources, the pins and the build
 target are unchanged (doit's file_dep and config_changed; tasks/package.py checks the same fingerprint
@@ -25,12 +26,24 @@ def _refuse(message: str) -> None:
     raise UserError(message)
 
 
+def _bundles(config: Config) -> list[package.Bundle]:
+    return [package.INGEST, *([package.RETENTION] if config.retention_enabled else [])]
+
+
 @cli_action
 def _build(config: Config) -> None:
-    art = package.ensure(config)
-    t = art.target
-    emit(f"{art.path} ({t.runtime}, {t.architecture}, {art.path.stat().st_size} bytes)")
-    emit(f"sha256: {art.sha256}")
+    import zipfile
+
+    for bundle in _bundles(config):
+        art = package.ensure(config, bundle)
+        t = art.target
+        with zipfile.ZipFile(art.path) as zf:
+            unzipped = sum(i.file_size for i in zf.infolist())
+        emit(
+            f"{art.path} ({t.runtime}, {t.architecture}, {art.path.stat().st_size} bytes, "
+            f"{unzipped} bytes unzipped)"
+        )
+        emit(f"sha256: {art.sha256}")
 
 
 def task_package() -> dict[str, Any]:
@@ -41,13 +54,19 @@ def task_package() -> dict[str, Any]:
         # Task creators run for every doit command: never raise here, fail when this task runs.
         return {"actions": [(_refuse, [str(exc)])], "uptodate": [False], "verbosity": 2}
     target = build_target(config.ingest.function, config.is_local)
-    values = json.dumps({"target": target.to_dict(), "pins": package.pins()}, sort_keys=True)
+    bundles = _bundles(config)
+    pins = {b.name: package.pins(b) for b in bundles}
+    values = json.dumps({"target": target.to_dict(), "pins": pins}, sort_keys=True)
+    sources = sorted({p for b in bundles for p in b.sources()})
     return {
-        "doc": "Build the ingest Lambda zip build/ENV/ingest-<sha256>.zip (no AWS call)",
+        "doc": "Build the Lambda zips: build/ENV/ingest-<sha256>.zip, retention- with a window; no AWS call",
         "actions": [(_build, [config])],
-        "file_dep": [str(p) for p in [*package.source_files(), package.PYPROJECT, package.PACKAGER]],
-        "targets": [str(config.build_dir / package.MANIFEST)],
-        "uptodate": [config_changed(values), lambda: package.current(config) is not None],
+        "file_dep": [str(p) for p in [*sources, package.PYPROJECT, package.PACKAGER]],
+        "targets": [str(config.build_dir / b.manifest) for b in bundles],
+        "uptodate": [
+            config_changed(values),
+            lambda: all(package.current(config, b) is not None for b in bundles),
+        ],
         "title": lambda task: f"package env={config.env}",
         "verbosity": 2,
     }

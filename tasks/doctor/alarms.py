@@ -6,7 +6,9 @@ The alarms come from one DescribeAlarms (tasks/steps/alarms.py); each is matched
   failed for that stream or in the troubleshooting entries of the error codes Firehose logged for it
   (tasks/doctor/entries.py), with their fix; else the logged codes and their entry;
 - the ingest function's: the failed ingest checks (tasks/doctor/ingest.py), its reserved concurrency,
-  or the resend deadline it ran out.
+  or the resend deadline it ran out;
+- retention's (a run failed, no run succeeded for a day): the failed retention checks (its function, role
+  and schedule: tasks/doctor/retention.py), else the run's log, and `doit retention` to run it again.
 A new row's cause gets one more resolver here.
 """
 
@@ -143,6 +145,27 @@ def _ingest_slow(case: Case) -> tuple[str, str]:
     )
 
 
+def _retention(case: Case) -> tuple[str, str]:
+    from tasks.doctor.retention import ENTRY_RETENTION
+
+    config = case.ctx.config
+    failed = _failed(case, (ENTRY_RETENTION,))
+    if failed:
+        return f"{ENTRY_RETENTION}: {failed[0].cause}: {failed[0].found}", failed[0].fix
+    log = f"/aws/lambda/{config.retention_function_name}"
+    again = f"doit retention env={config.env}"
+    if case.alarm.cause == "missing":
+        return (
+            "the function and its schedule are in place and no run succeeded in 26 hours: no run yet since "
+            f"retention was set, or every run failed (its log {log} says why)",
+            f"{again} (a run that succeeds turns the alarm OK)",
+        )
+    return (
+        f"no failed retention check: the run's log {log} names the table and the error",
+        f"aws logs tail {log} --since 1d --region {config.region}; then {again}",
+    )
+
+
 RESOLVERS: dict[str, Resolver] = {
     "delivery-failing": _stream,
     "records-to-error-bucket": _stream,
@@ -150,6 +173,8 @@ RESOLVERS: dict[str, Resolver] = {
     "errors": _ingest_errors,
     "throttled": _ingest_throttled,
     "near-timeout": _ingest_slow,
+    "failed": _retention,
+    "missing": _retention,
 }
 
 

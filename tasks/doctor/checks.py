@@ -322,7 +322,24 @@ class Doctor:
 
         self.step("stack")  # publishes the stack's outputs (the function's name, the secret's ARN)
         for check in run_checks(self.ctx):
-            yield self.finding(ENTRY_INGEST, check.cause, check.ok, check.found)
+            yield self.finding(ENTRY_INGEST, check.cause, check.ok, check.found, check.fix)
+
+    # retention: its function, role and schedule (tasks/doctor/retention.py) --------------------------
+    def retention(self) -> Iterator[Finding]:
+        from tasks.doctor.retention import ENTRY_RETENTION, run_checks
+
+        if not self.config.retention_enabled:
+            return
+        self.step("stack")  # publishes the stack's outputs (the function's name)
+        role = self.step("retention_role")
+        yield self.finding(
+            ENTRY_RETENTION,
+            "retention function role's inline IAM policy is the stack template's",
+            role.diff.empty,
+            "; ".join(f"{c.resource}: {c.reason}" for c in role.diff.changes),
+        )
+        for check in run_checks(self.ctx):
+            yield self.finding(ENTRY_RETENTION, check.cause, check.ok, check.found, check.fix)
 
     # the stack's alarms: each in ALARM mapped to a cause found above (tasks/doctor/alarms.py) -----------
     def alarms(self) -> Iterator[Finding]:
@@ -333,6 +350,7 @@ class Doctor:
     def findings(self) -> Iterator[Finding]:
         from tasks.doctor.alarms import ENTRY_ALARMS
         from tasks.doctor.ingest import ENTRY_INGEST
+        from tasks.doctor.retention import ENTRY_RETENTION
 
         checks = (
             (ENTRY_GLUE_PERMISSIONS, self.glue_permissions),
@@ -343,6 +361,7 @@ class Doctor:
             (ENTRY_FIREHOSE_GRANTS, self.firehose_grants),
             (ENTRY_FIREHOSE_ROLE_POLICY, self.firehose_role_policy),
             (ENTRY_INGEST, self.ingest_function),
+            (ENTRY_RETENTION, self.retention),
             (ENTRY_ALARMS, self.alarms),  # last: it reads the findings before it
         )
         for entry, check in checks:

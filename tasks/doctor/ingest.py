@@ -33,6 +33,7 @@ class Check:
     cause: str
     ok: bool
     found: str = ""
+    fix: str = ""  # empty: `doit deploy` repairs it
 
 
 @dataclass

@@ -29,6 +29,10 @@ from tasks.steps import (
     lf_admins,
     lf_resource,
     lf_role,
+    retention,
+    retention_code,
+    retention_role,
+    retention_runs,
     rollback_code,
     stack,
     stack_teardown,
@@ -111,20 +115,29 @@ def all_steps(config: Config, *, include_checks: bool = False) -> list[Step[Any,
         ),
     ]
     stack_deps: tuple[str, ...] = (streams.CLEANUP,)
+    if config.ingest.function.enabled or config.retention_enabled:  # a function's zip is in place first
+        steps.append(_account_step(artifacts_bucket))
     if config.ingest.function.enabled:  # the function's zip is in place before the stack names its key,
         # and so is the deployed one, which a failed update rolls back to
         steps += [
-            _account_step(artifacts_bucket),
             _module_step(ingest_code, (artifacts_bucket.NAME,)),
             _module_step(rollback_code, (ingest_code.NAME,)),
         ]
         stack_deps += (ingest_code.NAME, rollback_code.NAME)
+    if config.retention_enabled:  # its zip, and a new window applied (one run) before the stack has it
+        steps += [
+            _module_step(retention_code, (artifacts_bucket.NAME,)),
+            _module_step(retention, (streams.CLEANUP,), guards=True),
+        ]
+        stack_deps += (retention_code.NAME, retention.NAME)
     steps.append(
         _module_step(stack, stack_deps, publish=stack.publish, guards=True, teardown=stack_teardown.TEARDOWN)
     )
     if include_checks:
         steps.append(_module_step(function, (stack.NAME,), deploys=False))
         steps.append(_module_step(alarms, (stack.NAME,), deploys=False))
+        if config.retention_enabled:
+            steps.append(_module_step(retention_runs, (stack.NAME,), deploys=False))
     steps += [_table_step(s) for s in config.signals]
     table_deps = tuple(tables.step_name(s) for s in config.signals)
     steps.append(
@@ -132,6 +145,8 @@ def all_steps(config: Config, *, include_checks: bool = False) -> list[Step[Any,
     )
     # The role's inline policy, drifted outside CloudFormation, before the streams that deliver with it.
     steps.append(_module_step(firehose_role, (stack.NAME,)))
+    if config.retention_enabled:  # the retention function's role, drifted outside CloudFormation
+        steps.append(_module_step(retention_role, (stack.NAME,)))
     steps += [_stream_step(s) for s in config.signals]
     # A kept table goes (drop=) only after its stream (stream_cleanup) and its grants (grants) are gone.
     steps.append(_module_step(kept_tables, (streams.CLEANUP, grants.NAME), guards=True))

@@ -179,10 +179,18 @@ def _read(call: Any, missing: tuple[str, ...], **kwargs: Any) -> dict[str, Any] 
         raise
 
 
-def observe(ctx: Context) -> Observed:
-    from tasks.steps import ingest_code
+def zips_present(ctx: Context) -> bool:
+    """Every zip the env uploads is there (the ingest function's, the retention function's): then so is
+    the bucket, and nothing is uploaded this time."""
+    from tasks.steps import ingest_code, retention_code
 
-    if ingest_code.observe(ctx).present:
+    steps = [s for s, on in ((ingest_code, ctx.config.ingest.function.enabled),
+                             (retention_code, ctx.config.retention_enabled)) if on]  # fmt: skip
+    return all(s.observe(ctx).present for s in steps)
+
+
+def observe(ctx: Context) -> Observed:
+    if zips_present(ctx):
         return Observed(True, holds_current_zip=True)
     want = desired(ctx)
     s3 = ctx.clients.s3

@@ -5,6 +5,9 @@ another tool) makes every delivery fail, and CloudFormation neither notices nor 
 template did not change. So the live policy (one iam:GetRolePolicy) is compared with the template's, its
 intrinsics resolved from the stack's outputs; a difference is written back with PutRolePolicy, the same
 document CloudFormation wrote, so the stack stays in sync with its template.
+
+The same reading serves any stack role whose one inline policy the tool keeps (`RoleSpec`): the retention
+function's role is tasks/steps/retention_role.py.
 """
 
 from __future__ import annotations
@@ -25,6 +28,27 @@ _SUB = re.compile(r"\$\{([^}!]+)\}")
 
 
 @dataclass(frozen=True)
+class RoleSpec:
+    """A stack role whose inline policy is kept: its logical id, the output naming it, the outputs that
+    resolve its policy's GetAtt / Sub names (`Logical.Attribute` -> output key), and why it matters."""
+
+    logical_id: str
+    name_output: str
+    attributes: tuple[tuple[str, str], ...]
+    needed_by: str  # "Firehose deliveries fail without it"
+    label: str  # the status item when the stack has not made the role yet
+
+
+FIREHOSE = RoleSpec(
+    ROLE_LOGICAL_ID,
+    "FirehoseRoleName",
+    (("TableBucket.TableBucketARN", "TableBucketArn"), ("ErrorBucket.Arn", "ErrorBucketArn")),
+    "Firehose deliveries fail without it",
+    "firehose role",
+)
+
+
+@dataclass(frozen=True)
 class Desired:
     role_name: str | None  # None until the stack exists (the stack creates the role and its policy)
     policy_name: str
@@ -38,24 +62,19 @@ class Observed:
     policy: dict[str, Any] | None = None
 
 
-def _template_policy(ctx: Context) -> tuple[str, Any]:
+def _template_policy(ctx: Context, spec: RoleSpec) -> tuple[str, Any]:
     from tasks import template
 
-    role = template.parsed(ctx.config)["Resources"][ROLE_LOGICAL_ID]["Properties"]
+    role = template.parsed(ctx.config)["Resources"][spec.logical_id]["Properties"]
     (policy,) = role["Policies"]
     return str(policy["PolicyName"]), policy["PolicyDocument"]
 
 
-def _attributes(ctx: Context, outputs: dict[str, str]) -> dict[str, str]:
+def _attributes(ctx: Context, outputs: dict[str, str], spec: RoleSpec) -> dict[str, str]:
     """`Logical.Attribute` (GetAtt, ${...} in Sub) -> value, from the stack outputs and pseudo parameters."""
     c = ctx.config
-    values = {
-        "AWS::Partition": c.partition,
-        "AWS::Region": c.region,
-        "AWS::AccountId": ctx.account_id,
-        "TableBucket.TableBucketARN": outputs.get("TableBucketArn", ""),
-        "ErrorBucket.Arn": outputs.get("ErrorBucketArn", ""),
-    }
+    values = {"AWS::Partition": c.partition, "AWS::Region": c.region, "AWS::AccountId": ctx.account_id}
+    values.update({name: outputs.get(output, "") for name, output in spec.attributes})
     return values
 
 
@@ -73,13 +92,13 @@ def resolve(value: Any, values: dict[str, str]) -> Any:
     return {k: resolve(v, values) for k, v in value.items()}
 
 
-def desired(ctx: Context) -> Desired:
+def desired(ctx: Context, spec: RoleSpec = FIREHOSE) -> Desired:
     outputs = ctx.facts.stack_outputs
-    policy_name, document = _template_policy(ctx)
-    role_name = outputs.get("FirehoseRoleName")
+    policy_name, document = _template_policy(ctx, spec)
+    role_name = outputs.get(spec.name_output)
     if not role_name:
         return Desired(None, policy_name, None)
-    values = _attributes(ctx, outputs)
+    values = _attributes(ctx, outputs, spec)
     if any(not v for v in values.values()):
         return Desired(None, policy_name, None)  # the stack's outputs are not those of this config yet
     return Desired(role_name, policy_name, resolve(document, values))
@@ -94,8 +113,8 @@ def _doc(value: Any) -> dict[str, Any]:
     return dict(json.loads(unquote(str(value))))
 
 
-def observe(ctx: Context) -> Observed:
-    want = desired(ctx)
+def observe(ctx: Context, spec: RoleSpec = FIREHOSE) -> Observed:
+    want = desired(ctx, spec)
     if want.role_name is None:
         return Observed(None)
     if ctx.facts.stack_created:
@@ -132,7 +151,7 @@ def missing_statements(want: dict[str, Any], have: dict[str, Any] | None) -> lis
     return [sid for sid, st in _sids(want).items() if normalize(held.get(sid)) != normalize(st)]
 
 
-def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
+def diff(want: Desired, have: Observed, spec: RoleSpec = FIREHOSE) -> Diff[Desired, Observed]:
     if want.role_name is None or want.policy is None:
         return Diff(
             [Change("create", f"iam role policy {want.policy_name}", reason="created with the stack")]
@@ -156,7 +175,7 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
                 "update",
                 res,
                 {f"policy {want.policy_name}": (have.policy, want.policy)},
-                reason=f"{why}, changed outside CloudFormation; Firehose deliveries fail without it",
+                reason=f"{why}, changed outside CloudFormation; {spec.needed_by}",
             )
         ]
     )
@@ -174,9 +193,9 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
     )
 
 
-def report(have: Observed) -> list[tuple[str, str]]:
+def report(have: Observed, spec: RoleSpec = FIREHOSE) -> list[tuple[str, str]]:
     if have.role_name is None:
-        return [("firehose role", "not created yet (the stack creates it)")]
+        return [(spec.label, "not created yet (the stack creates it)")]
     if not have.role_exists:
         return [(f"role {have.role_name}", "missing")]
     state = "present" if have.policy is not None else "missing"

@@ -52,11 +52,12 @@ def desired(ctx: Context) -> Desired:
 def observe(ctx: Context) -> Observed:
     """One HeadObject per command, shared with deploy:artifacts_bucket (a present key means its bucket is)."""
     want = desired(ctx)
-    result: Observed = ctx.memo(f"{NAME}:head:{want.key}", lambda: _head(ctx, want))
+    result: Observed = ctx.memo(f"{NAME}:head:{want.key}", lambda: head(ctx, want))
     return result
 
 
-def _head(ctx: Context, want: Desired) -> Observed:
+def head(ctx: Context, want: Desired) -> Observed:
+    """One HeadObject of the zip's key (its checksum when S3 keeps one)."""
     try:
         head = ctx.clients.s3.head_object(
             Bucket=want.bucket, Key=want.key, ExpectedBucketOwner=want.account_id, ChecksumMode="ENABLED"

@@ -51,6 +51,16 @@ def _render(ctx: Context) -> Desired:
 
     # The ingest zip's key: a code change is a new key, so a new Code.S3Key and a function update.
     params = {"IngestCodeKey": ingest_code.artifact(ctx).key} if ctx.config.ingest.function.enabled else {}
+    if ctx.config.retention_enabled:  # the retention function's zip, and the windows it runs with
+        from tasks.steps import retention_code
+        from tasks.steps.retention import WINDOWS_PARAMETER, windows_text
+
+        params.update(
+            {
+                "RetentionCodeKey": retention_code.artifact(ctx).key,
+                WINDOWS_PARAMETER: windows_text(ctx.config),
+            }
+        )
     return Desired(
         ctx.config.stack_name,
         template.render(ctx.config),

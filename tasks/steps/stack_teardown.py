@@ -23,6 +23,7 @@ from tasks.steps import stack_events
 from tasks.steps.stack_state import outputs_of
 
 INGEST_OUTPUT = "IngestFunctionName"
+RETENTION_OUTPUT = "RetentionFunctionName"
 TABLE_BUCKET_TYPES = ("AWS::S3Tables::TableBucket", "AWS::S3Tables::Namespace", "AWS::S3Tables::Table")
 STACK_MEMO = "teardown:stack"
 BUCKET_MEMO = "teardown:bucket"
@@ -41,6 +42,7 @@ class Found:
     stack_id: str | None = None
     stack_status: str | None = None
     ingest_function: str | None = None  # the stack's function: it, its URL and its secret go with the stack
+    retention_function: str | None = None  # the retention function and its schedule go with the stack
     bucket_arn: str | None = None
     contents: BucketContents = field(default_factory=lambda: BucketContents((), ()))
     error_bucket: str | None = None
@@ -131,6 +133,7 @@ def find(ctx: Context) -> Found | None:
         stack_id=desc["StackId"] if desc is not None else None,
         stack_status=desc["StackStatus"] if desc is not None else None,
         ingest_function=outputs.get(INGEST_OUTPUT),
+        retention_function=outputs.get(RETENTION_OUTPUT),
         bucket_arn=bucket_arn(ctx) if contents is not None else None,
         contents=contents or BucketContents((), ()),
         error_bucket=bucket if versions is not None else None,
@@ -150,6 +153,11 @@ def lines(found: Found) -> list[str]:
             + (
                 f", with the ingest function {found.ingest_function}, its Function URL and token secret"
                 if found.ingest_function
+                else ""
+            )
+            + (
+                f", with the retention function {found.retention_function} and its daily schedule"
+                if found.retention_function
                 else ""
             )
         )

@@ -102,16 +102,19 @@ def maintenance_of(configuration: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def load(ctx: Context, name: str) -> ts.Live | None:
-    """The table as LoadTable gives it (None: no such table), read once per run: the stack step's move of
-    a table (stack.py) and this table's step share the read."""
-
-    def read() -> ts.Live | None:
-        loaded = rest(ctx).load_table(ctx.config.namespace, name)
-        return None if loaded is None else ts.live_from_metadata(loaded["metadata"])
-
-    found: ts.Live | None = ctx.memo(f"{LOAD_MEMO}{name}", read)
+def loaded(ctx: Context, name: str) -> dict[str, Any] | None:
+    """LoadTable's result (None: no such table), read once per run: this table's step, the stack step's move
+    of a table (stack.py) and the retention step's preview (retention.py) share the read."""
+    found: dict[str, Any] | None = ctx.memo(
+        f"{LOAD_MEMO}{name}", lambda: rest(ctx).load_table(ctx.config.namespace, name)
+    )
     return found
+
+
+def load(ctx: Context, name: str) -> ts.Live | None:
+    """The table as LoadTable gives it, parsed into its shape (None: no such table)."""
+    found = loaded(ctx, name)
+    return None if found is None else ts.live_from_metadata(found["metadata"])
 
 
 def observe(ctx: Context, signal: str) -> Observed:

@@ -139,3 +139,18 @@ def test_a_body_parsed_in_slices_stops_at_max_rows() -> None:
     assert rows.count == 6000
     with pytest.raises(decode.TooLarge, match="more than the limit of 5999 per request"):
         slices.convert("/v1/traces", PROTOBUF, body, ("traces",), rx, max_rows=5999)
+
+
+def test_a_body_that_inflates_far_past_its_size_comes_out_whole() -> None:
+    """Inflating a chunk at a time: a few KiB of gzip that inflate to MiBs (output still pending inside
+    zlib once all input is in) come out exactly, and one byte over the limit is refused."""
+
+    raw = b"\0" * (5 * 1024 * 1024 + 17)
+    body = gzip.compress(raw)
+    assert len(body) < 10_000
+    assert bytes(decode.decompress(body, "gzip", len(raw))) == raw
+    assert bytes(decode.decompress(body + gzip.compress(b"tail"), "gzip", len(raw) + 4)) == raw + b"tail"
+    with pytest.raises(decode.TooLarge):
+        decode.decompress(body, "gzip", len(raw) - 1)
+    with pytest.raises(decode.BadRequest):
+        decode.decompress(body[:-12], "gzip", len(raw))

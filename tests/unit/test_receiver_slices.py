@@ -123,3 +123,70 @@ def test_bodies_that_are_not_otlp_shaped_get_what_the_whole_parse_gives(body: by
         _same(sliced, whole)
     else:
         assert sliced == whole
+
+
+class _Calls:
+    """A delivery that notes each call's records per signal, and how many slices had been mapped by then."""
+
+    def __init__(self, mapped: list[int]) -> None:
+        self.mapped = mapped
+        self.calls: list[tuple[dict[str, int], int]] = []
+
+    def __call__(self, records: dict[str, list[bytes]], deadline: object) -> object:
+        from collections import Counter
+
+        from ingest.deliver import Delivery
+
+        self.calls.append(({s: len(r) for s, r in records.items()}, self.mapped[0]))
+        return Delivery(sent=Counter({s: len(r) for s, r in records.items()}))
+
+
+def _many_logs(n: int) -> bytes:
+    req = ExportLogsServiceRequest()
+    sl = req.resource_logs.add().scope_logs.add()
+    for i in range(n):
+        sl.log_records.add(time_unix_nano=NOW_NS + i).body.string_value = f"record {i} " + "z" * 100
+    return req.SerializeToString()
+
+
+def test_rows_are_handed_on_a_whole_batch_at_a_time_while_later_slices_are_still_unread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A request is never held as all its rows: each PutRecordBatch-sized batch (500 records) goes as soon
+    as it is full, before the slices after it are mapped, cut where lake/firehose.batches would cut."""
+    from ingest.app import Receiver, Settings
+    from lake.firehose import batches
+
+    mapped = [0]
+    real = MAPPERS["/v1/logs"]
+
+    def counting(request: object, signals: tuple[str, ...], rx: Received) -> Rows:
+        mapped[0] += 1
+        return real(request, signals, rx)
+
+    monkeypatch.setitem(MAPPERS, "/v1/logs", counting)
+    calls = _Calls(mapped)
+    receiver = Receiver(Settings(signals=("logs",), max_body_bytes=1 << 24), calls)  # type: ignore[arg-type]
+    body = _many_logs(1234)
+    slice_count = sum(1 for _ in slices.split(body))
+    assert slice_count > 2
+    response = receiver.handle("POST", "/v1/logs", {"content-type": decode.PROTOBUF}, body)
+    assert response.status == 200 and response.rows == {"logs": 1234}
+    assert [c for c, _ in calls.calls] == [{"logs": 500}, {"logs": 500}, {"logs": 234}]
+    assert [len(b) for b in batches([b"x"] * 1234)] == [500, 500, 234]
+    assert calls.calls[0][1] < slice_count  # the first batch went before the last slice was mapped
+
+
+def test_a_broken_late_slice_hands_nothing_on() -> None:
+    """Every slice is parsed before the first batch goes, so a 400 has had nothing handed on."""
+    from ingest.app import Receiver, Settings
+
+    calls = _Calls([0])
+    receiver = Receiver(Settings(signals=("logs",), max_body_bytes=1 << 24), calls)  # type: ignore[arg-type]
+    body = _many_logs(1234)
+    last = ExportLogsServiceRequest.FromString(body).resource_logs[0].scope_logs[0].log_records[-1]
+    record = last.SerializeToString()
+    broken = body.replace(record, b"\x2a\x7f" + record[2:], 1)
+    response = receiver.handle("POST", "/v1/logs", {"content-type": decode.PROTOBUF}, broken)
+    assert response.status == 400
+    assert calls.calls == []

@@ -10,7 +10,18 @@ from __future__ import annotations
 
 import importlib
 
-FAMILIES = ("s3tables", "logs", "s3", "kms", "lambda_", "secretsmanager", "cloudwatch", "sns", "athena")
+FAMILIES = (
+    "s3tables",
+    "logs",
+    "s3",
+    "kms",
+    "lambda_",
+    "secretsmanager",
+    "cloudwatch",
+    "sns",
+    "athena",
+    "scheduler",
+)
 
 for _family in FAMILIES:
     importlib.import_module(f"{__name__}.{_family}")

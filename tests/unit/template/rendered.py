@@ -24,6 +24,9 @@ ALARM_VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
     "email-no-ingest": ("local", {"alarms.email": "ops@example.com", "ingest.enabled": "false"}),
     "topic": ("prod", {"alarms.topic_arn": ALARM_TOPIC}),
     "nobody": ("local", {}),
+    # A retention window: the retention function, its schedule and its two alarms (with ingest and without).
+    "retention": ("prod", {"retention_days": "30", "retention.traces": "7", "alarms.topic_arn": ALARM_TOPIC}),
+    "retention-no-ingest": ("local", {"retention_days": "30", "ingest.enabled": "false"}),
 }
 
 

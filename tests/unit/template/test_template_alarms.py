@@ -46,10 +46,13 @@ def test_one_alarm_per_row_and_scope_as_the_rows_say(variant):
         want = {k: v for k, v in a.template().items() if k != "logical_id"}
         assert {k: props[k] for k in want} == want
         assert props["AlarmName"].startswith(config.alarm_prefix) and len(props["AlarmName"]) <= 255
-        assert props["TreatMissingData"] == "notBreaching"  # no traffic is not a failure
+        # no traffic is not a failure; a daily retention run that did not happen is
+        assert props["TreatMissingData"] == ("breaching" if a.cause == "missing" else "notBreaching")
         assert {"Key": "otlp2pipeline-env", "Value": config.env} in props["Tags"]
     signals = len(config.signals)
-    assert len(expected) == 3 * signals + (3 if config.ingest.function.enabled else 0)
+    assert len(expected) == 3 * signals + (3 if config.ingest.function.enabled else 0) + (
+        2 if config.retention_enabled else 0
+    )
     names = [a.name for a in expected]
     assert len(set(names)) == len(names)
     assert config.alarm_name("logs", "delivery-failing") in names

@@ -46,6 +46,8 @@ def _fake_attributes(doc: dict[str, Any], region: str) -> dict[str, str]:
             attrs[f"{name}.Arn"] = f"arn:aws:kms:{region}:{ACCOUNT}:key/{attrs[name]}"
         elif kind == "AWS::SQS::Queue":
             attrs[f"{name}.Arn"] = f"arn:aws:sqs:{region}:{ACCOUNT}:{name}-AbCdEf"
+        elif kind == "AWS::Lambda::Function":
+            attrs[f"{name}.Arn"] = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{props['FunctionName']}"
         elif kind == "AWS::SNS::Topic":  # Ref is the ARN
             attrs[name] = f"arn:aws:sns:{region}:{ACCOUNT}:{props['TopicName']}"
     for name, r in res.items():
