@@ -15,7 +15,11 @@ TABLES = len(DEFAULT_SIGNALS)  # status reads each table's freshness
 # Every stream's tags (firehose:ListTagsForDeliveryStream), so a changed tag (the env tag's rename
 # included) is updated in place: one read per stream.
 STREAM_TAG_READS = TABLES
-CONVERGED_READS = BASE_READS + STREAM_TAG_READS
+# The readers step (tasks/steps/readers.py): the record of readers (one SSM parameter). Each reader's grants
+# come from the Lake Formation listing the grants step reads, the kept tables from the tables step's
+# ListTables: a converged env with readers costs this one read more, and so does one without.
+READERS_READS = ("ssm:GetParameter of the record of readers",)
+CONVERGED_READS = BASE_READS + STREAM_TAG_READS + len(READERS_READS)
 # The tables step (tasks/steps/tables.py, kept_tables.py) on a converged env: the namespace's ListTables
 # (kept tables), the Iceberg REST endpoint's GetConfig (the warehouse's prefix, once a run), and per table
 # one LoadTable (its exact schema) and one GetTableMaintenanceConfiguration.

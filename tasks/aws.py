@@ -153,6 +153,10 @@ class Clients:
         return self.client("s3tables")
 
     @property
+    def ssm(self) -> Any:
+        return self.client("ssm")
+
+    @property
     def logs(self) -> Any:
         return self.client("logs")
 

@@ -1,9 +1,11 @@
 """`doit destroy env=ENV force=1`: the deploy graph read in reverse, as sceptre's plan deletes.
 
 A step is torn down only after every step that depends on it: the streams (they write into the tables and
-use the stack's role), then the Firehose role's Lake Formation grants, then the stack's teardown (its error
-objects, the stack, then the table bucket it keeps with every table and namespace). The graph is the one
-deploy runs, for every signal the tool knows (a stream whose signal left the config goes too). Steps of the
+use the stack's role), then the readers' grants, their record, and their policy's attachments
+(tasks/steps/readers_teardown.py), then the Firehose role's Lake Formation grants, then the stack's
+teardown (its error objects, the stack, then the table bucket it keeps with every table and namespace).
+The graph is the one deploy runs, for every signal the tool knows (a stream whose signal left the config
+goes too). Steps of the
 account's setup (`scope="account"`: the LF role, admins, registration, catalog and its grant, the artifacts
 bucket) are kept: other envs of the account use them. Steps of one reverse wave run beside each other.
 

@@ -27,10 +27,11 @@ from botocore.exceptions import (
 EXIT_OK = 0
 EXIT_FAILED = 1  # a step failed, status/doctor found a problem, or the env is not deployed
 EXIT_USAGE = 2  # bad input: nothing was called
-EXIT_CREDENTIALS = 3
+EXIT_DOIT = 3  # doit's own: it refused the command line (an unknown task or option) before ours ran
 EXIT_AWS = 4
 EXIT_CHANGES = 5  # plan with detailed exit codes: there are changes to make
 EXIT_CONSENT = 6  # deploy refused: a change deletes or replaces data and `drop=` does not name it
+EXIT_CREDENTIALS = 7  # not 3: doit exits 3 for a mistyped task name, which must not read as this
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 EXIT_CODES: dict[int, str] = {
@@ -42,10 +43,12 @@ EXIT_CODES: dict[int, str] = {
     "AWS on the env's port; refused before any AWS call and nothing changed (SQL that DuckDB refuses, an "
     "unconfirmed `destroy`, and a change `plan` and `deploy` refuse, such as a table change Iceberg cannot "
     "make in place, after their reads)",
-    EXIT_CREDENTIALS: "no AWS credentials, or the profile named does not exist",
+    EXIT_DOIT: "doit itself refused the command line: a task name or an option it does not know "
+    "(`doit plna`), before any of ours ran",
     EXIT_AWS: "an AWS error: a call was refused or failed, or the endpoint cannot be reached",
     EXIT_CHANGES: "`plan detailed=1`: there are changes to make",
     EXIT_CONSENT: "`deploy` refused a change that deletes or replaces data: `drop=` does not name it",
+    EXIT_CREDENTIALS: "no AWS credentials, or the profile named does not exist",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C); running the command again picks up from what exists",
 }
 

@@ -16,7 +16,7 @@ from tasks.aws import Clients
 from tasks.config import Config
 from tasks.errors import ConsentRequired, StepFailed, UserError, describe
 from tasks.step import Change, Context, Diff, Options, Outcome, Step
-from tasks.steps import all_steps
+from tasks.steps import all_steps, readers
 
 
 @dataclass
@@ -53,6 +53,7 @@ class Run:
         self._check_done = False
         self._fresh: set[str] = set()  # evaluated by check(), not yet used by uptodate()
         _ = self.ctx.clients.identity  # GetCallerIdentity once, before any thread needs it
+        readers.check_accounts(config.readers, self.ctx.account_id)  # before any other call
         if any(s.needs_principal for s in self.steps.values()):  # its role ARN (iam:GetRole), before a write
             _ = self.ctx.clients.caller_principal
 

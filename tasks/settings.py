@@ -97,6 +97,7 @@ class Config:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     caller_principal: str | None = None
     alarms: AlarmSettings = field(default_factory=AlarmSettings)
+    readers: tuple[str, ...] = ()
     retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     # -- names: the only place they are derived --------------------------------------------------
@@ -223,6 +224,29 @@ class Config:
         """The stack's SNS topic when `alarms.email` is set."""
         return f"{self.stack_name}-alarms"
 
+    # -- readers (tasks/steps/readers.py): who may query the tables, and what Athena needs ----------------
+    @property
+    def readers_policy_name(self) -> str:
+        """The stack's customer managed policy that readers' roles attach to query through Athena."""
+        return f"{self.stack_name}-readers"
+
+    def readers_policy_arn(self, account_id: str) -> str:
+        return self.arn("iam", f"policy/{self.readers_policy_name}", account_id, region="")
+
+    @property
+    def readers_record_name(self) -> str:
+        """The SSM parameter listing the principals deploy granted read access to: what it may revoke."""
+        return f"/{PROJECT}/{self.env}/readers"
+
+    @property
+    def athena_workgroup(self) -> str:
+        """The stack's Athena workgroup: `doit query engine=athena` and Grafana's data source run in it."""
+        return self.stack_name
+
+    def athena_results_bucket_name(self, account_id: str) -> str:
+        """Where the workgroup writes query results (as long as the error bucket's name: same env limit)."""
+        return f"{self.stack_name}-athena-{account_id}-{self.region}"
+
     @property
     def all_tags(self) -> dict[str, str]:
         """Config tags plus the env tag, sorted by key: what every taggable resource carries."""
@@ -257,5 +281,6 @@ class Config:
             "caller_principal": self.caller_principal,
             "ingest_function": vars(self.ingest.function).copy(),
             "alarms": vars(self.alarms).copy(),
+            "readers": list(self.readers),
             "retention": {"days": self.retention.days, **dict(self.retention.by_signal)},
         }

@@ -223,6 +223,16 @@ TABLE: tuple[Setting, ...] = (
         "who runs the tool (granted in Lake Formation); null reads it (iam:GetRole)",
     ),
     Setting(
+        "readers",
+        Kind.LIST,
+        [],
+        "a list of full ARNs of IAM roles or users of the env's account and the region's partition, path "
+        "included, each once, at most 4096 characters in all",
+        "who may query the tables: deploy grants each Lake Formation DESCRIBE on the namespace and SELECT, "
+        "DESCRIBE on every table, and removing one revokes them; attach the stack's ReadersPolicyArn to each "
+        "(docs/readers.md)",
+    ),
+    Setting(
         "alarms.email",
         Kind.OPT_STR,
         None,

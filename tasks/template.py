@@ -19,6 +19,7 @@ Stack outputs (stable names; later steps read them, so never rename one):
     ErrorBucketArn       its ARN
     ErrorOutputPrefix    key prefix for failed records; each stream appends SIGNAL/
     LogGroupName         /aws/kinesisfirehose/STACK
+    ReadersPolicyArn     the managed policy users attach to each principal of `readers` (docs/readers.md)
     Signals              comma-separated signals the stack delivers
   and per signal, with SIGNAL in CamelCase (Logs, Traces, Sum, Gauge, Histogram, ExpHistogram):
     <Signal>TableName    table name (the signal name; the table itself is the tables step's, not the stack's)
@@ -71,6 +72,7 @@ OUTPUT_KEYS: tuple[str, ...] = (
     "ErrorBucketArn",
     "ErrorOutputPrefix",
     "LogGroupName",
+    "ReadersPolicyArn",
     "Signals",
 )
 SIGNAL_OUTPUT_KEYS: tuple[str, ...] = ("TableName", "LogStreamName")
@@ -83,6 +85,7 @@ INGEST_OUTPUT_KEYS: tuple[str, ...] = (
 INGEST_TEMPLATES = ("ingest.yaml.j2", "ingest_outputs.yaml.j2")
 ALARM_OUTPUT_KEYS: tuple[str, ...] = ("AlarmTopicArn",)
 ALARM_TEMPLATES = ("alarms.yaml.j2", "alarms_outputs.yaml.j2")
+READERS_TEMPLATE = "readers.yaml.j2"
 RETENTION_OUTPUT_KEYS: tuple[str, ...] = (
     "RetentionFunctionName",
     "RetentionScheduleName",
@@ -102,6 +105,7 @@ SOURCE_FILES: tuple[Path, ...] = (
     TEMPLATE_DIR / LF_POLICY_TEMPLATE,
     *(TEMPLATE_DIR / t for t in INGEST_TEMPLATES),
     *(TEMPLATE_DIR / t for t in ALARM_TEMPLATES),
+    TEMPLATE_DIR / READERS_TEMPLATE,
     *(TEMPLATE_DIR / t for t in RETENTION_TEMPLATES),
     Path(__file__).resolve(),
 )

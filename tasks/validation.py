@@ -140,6 +140,39 @@ def _alarms(raw: Any, region: str, buffering_interval: int) -> AlarmSettings:
     return AlarmSettings(email, topic, required_int("alarms.freshness_seconds", freshness))
 
 
+# The readers record (tasks/steps/readers.py) is one Standard-tier SSM parameter: 4 KB of newline-joined ARNs.
+READERS_RECORD_MAX = 4096
+
+
+def _readers(raw: Any, region: str) -> tuple[str, ...]:
+    """`readers`: full IAM role/user ARNs of the region's partition, path included, each once. The account
+    is checked once it is known (tasks/steps/readers.py's check_accounts, before any write)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise UserError(f"error: readers={raw!r} is invalid: must be a list of IAM role or user ARNs")
+    part = partition(region)
+    for i, arn in enumerate(raw):
+        match = _PRINCIPAL_RE.fullmatch(arn) if isinstance(arn, str) else None
+        if not match or match["partition"] != part:
+            raise UserError(
+                f"error: readers[{i}]={arn!r} is invalid: must be the full ARN of an IAM role or user of "
+                f"{region}'s partition, path included, such as arn:{part}:iam::123456789012:role/NAME or "
+                f"arn:{part}:iam::123456789012:role/aws-reserved/sso.amazonaws.com/NAME"
+            )
+    dup = next((a for i, a in enumerate(raw) if a in raw[:i]), None)
+    if dup is not None:
+        raise UserError(f"error: readers lists {dup!r} twice: name each principal once")
+    size = len("\n".join(raw))
+    if size > READERS_RECORD_MAX:
+        raise UserError(
+            f"error: readers holds {len(raw)} ARNs of {size} characters: at most "
+            f"{READERS_RECORD_MAX} characters (the record of readers is one SSM parameter); give a group of "
+            "people one IAM role and name that role"
+        )
+    return tuple(raw)
+
+
 def _retention(days: Any, raw: Any) -> RetentionSettings:
     """`retention_days` and `retention.SIGNAL`: whole days in their rows' bounds, or null (the signal: the
     env's value; the env: keep every row)."""
@@ -318,5 +351,6 @@ def validate(env: str, c: dict[str, Any]) -> Config:
         ingest=ingest,
         caller_principal=caller,
         alarms=_alarms(c.get("alarms"), region, firehose.buffering_interval_seconds),
+        readers=_readers(c.get("readers"), region),
         retention=_retention(c.get("retention_days"), c.get("retention")),
     )

@@ -256,6 +256,38 @@ def check_principal(ident: str) -> None:
 # -- who a request acts as, as Lake Formation names principals ------------------------------------
 
 
+def request_access_key(req: OverrideRequest) -> str:
+    """The access key a request is signed with ("" when unsigned)."""
+    return _access_key(req)
+
+
+def request_principal(req: OverrideRequest) -> str:
+    """The IAM principal a request acts as, as Lake Formation grants name it (principal_arn)."""
+    from emulator.core.auth import account_for
+
+    key = _access_key(req)
+    return principal_arn(account_for(key), key)
+
+
+def issued_entity(req: OverrideRequest) -> Any | None:
+    """The IAM role or user behind credentials the local AWS issued (an AssumeRole session, an IAM user's
+    access key), whose policies IAM evaluates; None for the local caller's own credentials (``testing``,
+    or the identity POST /_emulator/identity set), which the local AWS lets do anything."""
+    from moto.sts.models import sts_backends
+
+    key = _access_key(req)
+    if not key:
+        return None
+    iam = _iam(req.account_id)
+    assumed = sts_backends[req.account_id]["global"].get_assumed_role_from_access_key(key)
+    if assumed is not None:
+        try:
+            return iam.get_role(str(assumed.arn).split("/")[1])
+        except Exception:
+            return None
+    return iam.get_user_from_access_key_id(key)
+
+
 def principal_arn(account_id: str, access_key: str) -> str:
     """The IAM principal a request signed with ``access_key`` acts as, in the form Lake Formation grants
     name: the IAM user's ARN, or the ARN of the role (path included) behind an assumed-role session; the

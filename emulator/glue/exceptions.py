@@ -27,3 +27,9 @@ class FederatedResourceAlreadyExistsException(ServiceError):
     """Another catalog federates the same resource (``FederatedCatalog.Identifier``)."""
 
     CODE = "FederatedResourceAlreadyExistsException"
+
+
+class AccessDeniedException(ServiceError):
+    """Lake Formation refuses the caller the metadata of a governed database or table."""
+
+    CODE = "AccessDeniedException"

@@ -2,7 +2,8 @@
 
 Owned: CreateCatalog/GetCatalog/GetCatalogs/UpdateCatalog/DeleteCatalog. GetDatabase(s)/GetTable(s) are
 answered here when their CatalogId names a child of the federated ``s3tablescatalog`` (from the S3 Tables
-namespaces and tables), otherwise by moto. State and shapes: models.py.
+namespaces and tables, under the caller's Lake Formation grants: access.py), otherwise by moto. State and
+shapes: models.py.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from emulator.core import validation
 from emulator.core.registry import OverrideRequest, OverrideResponse, json_response, register
-from emulator.glue import models
+from emulator.glue import access, models
 from emulator.glue.exceptions import InvalidInputException
 
 SERVICE = "glue"
@@ -77,7 +78,10 @@ def get_database(req: OverrideRequest) -> OverrideResponse | None:
     bucket = _child_bucket(req)
     if bucket is None:
         return None
-    ns = models.namespace(bucket, req.body.get("Name"))
+    name = req.body.get("Name")
+    found = bucket.namespaces.get(name) if isinstance(name, str) else None
+    _reader(req, bucket).require_database(str(name), sorted(found.tables) if found is not None else [])
+    ns = models.namespace(bucket, name)
     return json_response({"Database": models.database_output(req.account_id, bucket, ns)})
 
 
@@ -86,8 +90,13 @@ def get_databases(req: OverrideRequest) -> OverrideResponse | None:
     bucket = _child_bucket(req)
     if bucket is None:
         return None
+    reader = _reader(req, bucket)
     namespaces = sorted(bucket.namespaces.values(), key=lambda n: n.name)
-    dbs = [models.database_output(req.account_id, bucket, ns) for ns in namespaces]
+    dbs = [
+        models.database_output(req.account_id, bucket, ns)
+        for ns in namespaces
+        if reader.sees_database(ns.name, sorted(ns.tables))
+    ]
     return json_response({"DatabaseList": dbs})
 
 
@@ -96,8 +105,10 @@ def get_table(req: OverrideRequest) -> OverrideResponse | None:
     bucket = _child_bucket(req)
     if bucket is None:
         return None
-    ns = models.namespace(bucket, req.body.get("DatabaseName"))
-    tbl = models.table(ns, req.body.get("Name"))
+    database, name = req.body.get("DatabaseName"), req.body.get("Name")
+    _reader(req, bucket).require_table(str(database), str(name))
+    ns = models.namespace(bucket, database)
+    tbl = models.table(ns, name)
     return json_response({"Table": models.table_output(req.account_id, bucket, ns, tbl)})
 
 
@@ -106,6 +117,19 @@ def get_tables(req: OverrideRequest) -> OverrideResponse | None:
     bucket = _child_bucket(req)
     if bucket is None:
         return None
-    ns = models.namespace(bucket, req.body.get("DatabaseName"))
-    tables = sorted(ns.tables.values(), key=lambda t: t.name)
-    return json_response({"TableList": [models.table_output(req.account_id, bucket, ns, t) for t in tables]})
+    database = req.body.get("DatabaseName")
+    reader = _reader(req, bucket)
+    found = bucket.namespaces.get(database) if isinstance(database, str) else None
+    reader.require_database(str(database), sorted(found.tables) if found is not None else [])
+    ns = models.namespace(bucket, database)
+    tables = [
+        models.table_output(req.account_id, bucket, ns, t)
+        for t in sorted(ns.tables.values(), key=lambda t: t.name)
+        if reader.sees_table(ns.name, t.name)
+    ]
+    return json_response({"TableList": tables})
+
+
+def _reader(req: OverrideRequest, bucket: Any) -> access.Reader:
+    """Lake Formation's view of the caller in the child catalog ``ACCOUNT:s3tablescatalog/BUCKET``."""
+    return access.Reader(req, f"{req.account_id}:{models.S3TABLES_CATALOG}/{bucket.name}")

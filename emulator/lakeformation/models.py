@@ -284,6 +284,28 @@ def list_permissions(
     return out
 
 
+def permissions_on(account_id: str, region: str, principal_arn: str, resource: dict[str, Any]) -> set[str]:
+    """Every permission ``principal_arn`` holds on ``resource`` (a TableWildcard grant counts for a table)."""
+    try:
+        want = normalize_resource(resource, account_id)
+    except AwsError:
+        return set()
+    out: set[str] = set()
+    with _lock:
+        for g in _state(account_id, region).grants:
+            if g.principal == principal_arn and covers(want, g.resource):
+                out |= g.permissions
+    return out
+
+
+def is_admin(account_id: str, region: str, principal_arn: str) -> bool:
+    """A data lake admin or read-only admin: Lake Formation's implicit DESCRIBE on every resource."""
+    with _lock:
+        settings = _state(account_id, region).settings
+        admins = [*(settings.get("DataLakeAdmins") or []), *(settings.get("ReadOnlyAdmins") or [])]
+    return any(a.get("DataLakePrincipalIdentifier") == principal_arn for a in admins if isinstance(a, dict))
+
+
 def has_permission(
     account_id: str, region: str, principal_arn: str, resource: dict[str, Any], permission: str
 ) -> bool:

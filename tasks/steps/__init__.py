@@ -2,12 +2,14 @@
 
 Edges (deps) say what must finish first: account setup runs beside the stack; each signal's table waits
 for the stack (its bucket and namespace) and runs beside the other tables; the grants wait for the tables
-and the catalog grant; the Firehose role's policy check waits for the stack; each stream waits for both
-and runs beside the other streams. Kept tables (of signals that left the config) are deleted, when drop=
-names them, only after their streams and grants are gone.
+and the catalog grant, and the readers' grants for the Firehose role's; the Firehose role's policy check
+waits for the stack; each stream waits for both and runs beside the other streams. Kept tables (of
+signals that left the config) are deleted, when drop= names them, only after their streams and every
+grant on them are gone.
 
-destroy reads the same graph in reverse (tasks/destroy.py): each signal's stream, then the grants, then
-the stack (its error objects, the stack, the table bucket it keeps); account-level steps are kept.
+destroy reads the same graph in reverse (tasks/destroy.py): the streams, then the readers' grants
+(and the detaching of their policy), then the Firehose role's grants, then the stack (its error objects,
+the stack, the table bucket it keeps); account-level steps are kept.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from tasks.steps import (
     lf_admins,
     lf_resource,
     lf_role,
+    readers,
+    readers_teardown,
     retention,
     retention_code,
     retention_role,
@@ -148,8 +152,11 @@ def all_steps(config: Config, *, include_checks: bool = False) -> list[Step[Any,
     if config.retention_enabled:  # the retention function's role, drifted outside CloudFormation
         steps.append(_module_step(retention_role, (stack.NAME,)))
     steps += [_stream_step(s) for s in config.signals]
-    # A kept table goes (drop=) only after its stream (stream_cleanup) and its grants (grants) are gone.
-    steps.append(_module_step(kept_tables, (streams.CLEANUP, grants.NAME), guards=True))
+    # Readers' grants on the same tables, after the Firehose role's (one Lake Formation listing for both).
+    readers_deps = (stack.NAME, catalog_grant.NAME, *table_deps, grants.NAME)
+    steps.append(_module_step(readers, readers_deps, teardown=readers_teardown.TEARDOWN))
+    # A kept table goes (drop=) only after its stream (stream_cleanup) and every grant on it are gone.
+    steps.append(_module_step(kept_tables, (streams.CLEANUP, grants.NAME, readers.NAME), guards=True))
     return steps
 
 

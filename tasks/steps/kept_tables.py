@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from botocore.exceptions import ClientError
 
 from lake.signals import ALL_SIGNALS
+from tasks.config import Config
 from tasks.errors import error_code
 from tasks.step import Change, Context, Diff, Outcome
 from tasks.steps.tables import bucket_arn
@@ -67,11 +68,29 @@ def figures(ctx: Context, names: Sequence[str]) -> dict[str, str]:
     }
 
 
-def observe(ctx: Context) -> Observed:
-    from tasks.query import env_tables, list_tables
+LISTING_KEY = "tables.listing"
 
-    tables = list_tables(ctx.clients, ctx.config) or []
-    kept = env_tables(ctx.config, tables)[len(ctx.config.signals) :]  # a signal's table, not another's
+
+def listed(ctx: Context) -> list[str] | None:
+    """The namespace's tables (one ListTables a run, shared with tasks/steps/readers.py); None: no
+    namespace. Read before the table steps create anything: only the kept tables, which no deploy creates,
+    come from it."""
+    from tasks.query import list_tables
+
+    result: list[str] | None = ctx.memo(LISTING_KEY, lambda: list_tables(ctx.clients, ctx.config))
+    return result
+
+
+def kept_names(config: Config, tables: Sequence[str] | None) -> list[str]:
+    """The listed tables of signals that left the config (a signal's table, not another's)."""
+    from tasks.query import env_tables
+
+    return env_tables(config, tables)[len(config.signals) :]
+
+
+def observe(ctx: Context) -> Observed:
+    tables = listed(ctx) or []
+    kept = kept_names(ctx.config, tables)
     found = figures(ctx, kept)
     return Observed(ctx.config.namespace, tuple(tables), tuple(Kept(n, found.get(n, "")) for n in kept))
 

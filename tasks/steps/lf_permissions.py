@@ -21,6 +21,7 @@ from tasks.errors import error_code
 from tasks.step import Context
 
 MEMO_KEY = "lf_permissions"
+BATCH = 20  # entries per BatchGrantPermissions / BatchRevokePermissions call
 
 
 def _list_all(ctx: Context) -> list[dict[str, Any]]:

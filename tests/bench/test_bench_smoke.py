@@ -172,14 +172,14 @@ def test_table_and_results_md_render_every_goal() -> None:
 
 
 def test_the_call_goals_are_issue_8s_15_reads_plus_the_calls_the_design_names():
-    """No-op/plan: 15 + each stream's tags + the zip HeadObject (issue 15) + the tables step's 10 (ListTables,
-    GetConfig, and per table LoadTable + GetTableMaintenanceConfiguration); status: those + 1 freshness read
-    per table + the function's two reads + the alarms' one DescribeAlarms; cold: 60 + per table
-    GetTableMaintenanceConfiguration, CreateTable; ListTables, GetTableBucket."""
+    """No-op/plan: 15 + each stream's tags + the readers' record + the zip HeadObject (issue 15) + the tables
+    step's 10 (ListTables, GetConfig, and per table LoadTable + GetTableMaintenanceConfiguration); status:
+    those + 1 freshness read per table + the function's two reads + the alarms' one DescribeAlarms; cold: 60
+    + per table GetTableMaintenanceConfiguration, CreateTable; ListTables, GetTableBucket."""
     assert (budgets.NOOP_LIMIT, budgets.PLAN_LIMIT, budgets.STATUS_LIMIT, budgets.COLD_LIMIT) == (
-        30,
-        30,
-        37,
+        31,
+        31,
+        38,
         70,
     )
     assert "4 stream tags" in report.GOALS["noop calls"]
@@ -191,7 +191,12 @@ def test_the_call_goals_are_issue_8s_15_reads_plus_the_calls_the_design_names():
         "s3tables:LoadTable",
     ):
         assert call in report.GOALS["status calls"]
-    for call in ("s3tables:ListTables", "s3tables:GetConfig", "s3tables:GetTableMaintenanceConfiguration"):
+    for call in (
+        "s3tables:ListTables",
+        "s3tables:GetConfig",
+        "s3tables:GetTableMaintenanceConfiguration",
+        "ssm:GetParameter",
+    ):
         assert call in report.GOALS["noop calls"]
     r = _result()
     r["deploy_calls"]["status"] = {"total": budgets.STATUS_LIMIT, "writes": 0, "by_operation": {}}

@@ -11,7 +11,7 @@ from typing import Any
 
 import botocore.session
 
-from tasks.errors import EXIT_CHANGES, EXIT_CREDENTIALS, EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from tasks.errors import EXIT_CHANGES, EXIT_CREDENTIALS, EXIT_DOIT, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from tests.deploy_helpers import doit, mutating, total_calls
 from tests.unit.template_helpers import DOIT, ROOT, no_credentials_env
 
@@ -63,7 +63,7 @@ def _errors(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("error:")]
 
 
-def test_missing_credentials_exit_3_from_every_command_with_nothing_sent(tmp_path):
+def test_missing_credentials_exit_7_from_every_command_with_nothing_sent(tmp_path):
     # 127.0.0.2 is not "this machine's emulator" to the tool, so no test credentials are filled in.
     with _listener("127.0.0.2") as (endpoint, sock):
         env = no_credentials_env(endpoint)
@@ -126,6 +126,14 @@ def test_a_typo_on_the_command_line_is_refused_naming_the_key_before_any_call(em
         assert proc.stderr.strip().splitlines() == [
             f"error: unknown key {typo} on the command line: did you mean {known}?"
         ], proc.stderr
+    assert total_calls(emulator) == 0
+
+
+def test_a_mistyped_task_name_is_doits_own_code_never_the_credentials_one(emulator, tmp_path):
+    emulator.reset_calls()
+    proc = doit(emulator, tmp_path, "plna", "env=local")
+    assert proc.returncode == EXIT_DOIT != EXIT_CREDENTIALS, (proc.stdout, proc.stderr)
+    assert "plna" in proc.stderr
     assert total_calls(emulator) == 0
 
 

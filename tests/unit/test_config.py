@@ -159,6 +159,13 @@ def test_doit_vars_config_reads_env_and_every_setting():
     assert c.tables.snapshot_max_age_hours == 24
 
 
+def test_readers_are_role_and_user_arns_with_their_paths():
+    analyst = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Analyst_0a1b"
+    grafana = "arn:aws:iam::123456789012:user/svc/grafana"
+    assert cfg.load("prod", {"readers": f"{analyst},{grafana}"}).readers == (analyst, grafana)
+    assert cfg.load("prod").readers == ()
+
+
 def test_doit_vars_config_defaults_to_local():
     doit_cmd.reset_vars()
     try:
@@ -214,6 +221,29 @@ BAD_LOADS: list[tuple[str, dict[str, str], str]] = [
     ("prod", {"endpoint": "ftp://127.0.0.1:21"}, "'ftp://127.0.0.1:21'"),
     ("prod", {"endpoint": "localhost:4566"}, "'localhost:4566'"),
     ("prod", {"profile": "my profile"}, "'my profile'"),
+    ("prod", {"readers": "analyst"}, "readers[0]='analyst'"),
+    (
+        "prod",
+        {"readers": "arn:aws:iam::123456789012:group/people"},
+        "readers[0]='arn:aws:iam::123456789012:group",
+    ),
+    (
+        "prod",
+        {"readers": "arn:aws:sts::123456789012:assumed-role/a/b"},
+        "readers[0]='arn:aws:sts::123456789012:assu",
+    ),
+    ("prod", {"readers": "arn:aws:iam::12345:role/a"}, "readers[0]='arn:aws:iam::12345:role/a'"),
+    ("prod", {"readers": "arn:aws-cn:iam::123456789012:role/a"}, "readers[0]='arn:aws-cn:iam::123456789012:"),
+    (
+        "prod",
+        {"readers": "arn:aws:iam::123456789012:role/a,arn:aws:iam::123456789012:role/a"},
+        "readers lists 'arn:aws:iam::123456789012:role/a' twice",
+    ),
+    (
+        "prod",
+        {"readers": ",".join(f"arn:aws:iam::123456789012:role/{'r' * 60}{i}" for i in range(60))},
+        "4096",
+    ),
 ]
 
 

@@ -15,10 +15,10 @@ def _names(waves):
     return [[s.name for s in wave] for wave in waves]
 
 
-def test_streams_then_grants_then_the_stack_emerge_from_the_edges():
+def test_streams_then_readers_then_grants_then_the_stack_emerge_from_the_edges():
     cfg = dataclasses.replace(config.load("local"), signals=ALL_SIGNALS)
     waves = _names(reverse_waves(all_steps(cfg)))
-    assert waves == [[f"stream_{s}" for s in ALL_SIGNALS], ["grants"], ["stack"]]
+    assert waves == [[f"stream_{s}" for s in ALL_SIGNALS], ["readers"], ["grants"], ["stack"]]
 
 
 def test_account_level_steps_are_never_torn_down_and_a_new_step_finds_its_place():

@@ -20,6 +20,7 @@ FAMILIES = (
     "cloudwatch",
     "sns",
     "athena",
+    "managed_policy",
     "scheduler",
 )
 

@@ -72,6 +72,12 @@ def test_glue_child_catalog_resolves_table_bucket(emulator):
         assert child["CatalogId"] == f"{ACCOUNT}:s3tablescatalog/childbucket"
         assert child["FederatedCatalog"]["Identifier"] == arn
     cid = f"{ACCOUNT}:s3tablescatalog/childbucket"
+    # Lake Formation governs what Glue shows (test_glue_lakeformation.py): a data lake admin sees all.
+    emulator.client("lakeformation").put_data_lake_settings(
+        DataLakeSettings={
+            "DataLakeAdmins": [{"DataLakePrincipalIdentifier": f"arn:aws:iam::{ACCOUNT}:user/moto"}]
+        }
+    )
     assert glue.get_database(CatalogId=cid, Name="otel")["Database"]["Name"] == "otel"
     table = glue.get_table(CatalogId=cid, DatabaseName="otel", Name="logs")["Table"]
     assert table["StorageDescriptor"]["Columns"] == [

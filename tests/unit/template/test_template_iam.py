@@ -90,6 +90,8 @@ def _policies(doc: dict[str, Any], region: str) -> list[tuple[str, str, dict[str
             for pol in props.get("Policies", []):
                 resolved = _resolve(pol["PolicyDocument"], region, attrs)
                 found.append((f"{name}.{pol['PolicyName']}", "identity", resolved))
+        elif res["Type"] == "AWS::IAM::ManagedPolicy":
+            found.append((name, "identity", _resolve(props["PolicyDocument"], region, attrs)))
         elif res["Type"] in ("AWS::S3::BucketPolicy", "AWS::SNS::TopicPolicy"):
             found.append((f"{name}", "resource", _resolve(props["PolicyDocument"], region, attrs)))
     return found
@@ -155,8 +157,9 @@ def test_template_policies_pass_parliament(env):
             role_arn = f"arn:aws:iam::{ACCOUNT}:role/firehoserole-generated"
             assert _parliament(policy, kind, role_arn) == [], where
             assert _writes_on_star(policy) == [], where
-    # Per signal set the Firehose role's and the ingest role's policies; two trusts, one bucket policy.
-    assert len(seen) == 2 * len(SUBSETS) + 3
+    # Per signal set the Firehose role's and the ingest role's policies; two trusts, one bucket policy, and
+    # the readers' managed policy (the same for every signal set).
+    assert len(seen) == 2 * len(SUBSETS) + 4
 
 
 def test_lf_role_documents_pass_parliament():
