@@ -1,4 +1,5 @@
-"""DuckDB over the env's Iceberg tables: one view per signal, read-only, no download ever.
+"""DuckDB over the env's Iceberg tables: one view per signal, read-only, no download ever (the engine
+`doit query engine=duckdb` runs, tasks/engines/duckdb.py; and the one read-only check every engine makes).
 
 Each table's current metadata file comes from S3 Tables' GetTableMetadataLocation (one read per table,
 through the same boto3 session as every other command); DuckDB's `iceberg` extension scans it. Locally
@@ -15,7 +16,6 @@ the connection itself can only reach the tables' warehouse locations (`enable_ex
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +24,10 @@ from urllib.parse import urlparse
 
 from botocore.exceptions import ClientError
 
-from lake import duckdb_extensions
+from lake import duckdb_extensions, duckdb_trino
 from lake.signals import ALL_SIGNALS
+from tasks.engines.base import QueryError, Result, Statement
+from tasks.engines.readonly import check, check_sql, check_tables, first_line
 from tasks.errors import NotDeployed, StepFailed, UserError
 
 if TYPE_CHECKING:  # duckdb loads lazily: the other commands never need it
@@ -190,6 +192,7 @@ def setup_sql(tables: Sequence[TableRef], creds: S3Credentials | None) -> list[s
         sql.append(
             f"CREATE VIEW {ident(t.signal)} AS SELECT * FROM iceberg_scan({literal(t.metadata_location)})"
         )
+    sql += duckdb_trino.MACROS  # Trino's to_unixtime, from_unixtime, approx_percentile: Grafana's SQL runs
     prefixes = ", ".join(literal(p) for p in allowed_prefixes(tables))
     sql += [
         "SET TimeZone = 'UTC'",  # Iceberg `timestamp` is UTC: now(), current_date and casts agree with it
@@ -231,108 +234,14 @@ def open_env(
 
 # -- the read-only rule --------------------------------------------------------------------------------
 
-_EXPLAIN = re.compile(r"^\s*explain\s+(analy[sz]e\s+)?(\([^)]*\)\s*)?", re.IGNORECASE)
 
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def check_sql(sql: str) -> duckdb.Statement:
-    """The one statement to run, parsed by DuckDB: a SELECT or an EXPLAIN of one; anything else is refused.
-
-    Parsed on a connection of its own, closed here, not by duckdb's module-level functions: those use a
-    default connection that lives until the interpreter exits (see cli_action on tearing DuckDB down late).
-    """
-    import duckdb
-
-    parser = duckdb.connect(":memory:", config={**CONNECT_CONFIG, "enable_external_access": "false"})
-    try:
-        return _statement(parser, sql)
-    finally:
-        parser.close()
-
-
-def _statement(parser: duckdb.DuckDBPyConnection, sql: str) -> duckdb.Statement:
-    import duckdb
-
-    if not sql.strip():
-        raise UserError("error: sql='' is empty: give a query, e.g. sql=\"select count(*) from logs\"")
-    try:
-        statements = parser.extract_statements(sql)
-    except duckdb.Error as exc:
-        raise UserError(f"error: sql is not valid SQL: {first_line(exc)}") from None
-    if not statements:
-        raise UserError('error: sql holds no statement: give a query, e.g. sql="select count(*) from logs"')
-    if len(statements) > 1:
-        raise UserError(f"error: sql holds {len(statements)} statements: doit query runs exactly one")
-    stmt = statements[0]
-    kind = stmt.type
-    if kind == duckdb.StatementType.EXPLAIN:
-        try:
-            inner = parser.extract_statements(_EXPLAIN.sub("", stmt.query, count=1))
-        except duckdb.Error:
-            inner = []  # an EXPLAIN whose statement cannot be shown to be a SELECT is refused
-        if len(inner) == 1 and inner[0].type == duckdb.StatementType.SELECT:
-            return stmt
-        kind = inner[0].type if inner else kind
-    elif kind == duckdb.StatementType.SELECT:
-        return stmt
-    article = "an" if kind.name[0] in "AEIOU" else "a"
-    raise UserError(
-        f"error: sql is {article} {kind.name} statement: doit query is read-only and runs only SELECT "
-        "(or EXPLAIN of a SELECT)"
-    )
-
-
-def check_tables(sql: str, config: Config, tables: Sequence[str] | None = None) -> None:
-    """A table name that is not one of the env's views is refused: before any AWS call (`tables` None) a
-    name that is no signal at all; once the env's tables are known (`tables`: its signals and kept tables),
-    any other name.
-
-    The names come from DuckDB's own binder, on an empty connection that can reach no file.
-    """
-    import duckdb
-
-    probe = duckdb.connect(":memory:", config={**CONNECT_CONFIG, "enable_external_access": "false"})
-    try:
-        bare = probe.get_table_names(sql, qualified=False)
-        qualified = probe.get_table_names(sql, qualified=True)
-    except duckdb.Error:
-        return  # running the query names the problem
-    finally:
-        probe.close()
-    have = ", ".join(tables if tables is not None else config.signals)
-    for name in sorted(bare):
-        unqualified = name in qualified or any(q.startswith(f"{name} AS ") for q in qualified)
-        if not unqualified or name in (tables if tables is not None else ALL_SIGNALS):
-            continue
-        if name in ALL_SIGNALS:
-            raise UserError(
-                f"error: table {name!r} is not a signal of env {config.env}, and no table of that name is "
-                f"kept: its tables are {have}"
-            )
-        raise UserError(f"error: no table {name!r} in env {config.env}: its tables are {have}")
-
-
-@dataclass
-class Result:
-    columns: list[str]
-    types: list[str]
-    rows: list[tuple[Any, ...]]
-    truncated: bool
-    limit: int
-    explain: bool = False
-
-
-def run(conn: duckdb.DuckDBPyConnection, stmt: duckdb.Statement, limit: int) -> Result:
+def run(conn: duckdb.DuckDBPyConnection, stmt: Statement, limit: int) -> Result:
     """Execute the checked statement; fetch at most `limit` rows (0: all), and know whether more exist."""
     import duckdb
 
     failure = None
     try:
-        cur = conn.execute(stmt)
+        cur = conn.execute(stmt.sql)
         rows = cur.fetchall() if limit == 0 else cur.fetchmany(limit + 1)
     except duckdb.Error as exc:
         failure = first_line(exc)
@@ -348,9 +257,9 @@ def run(conn: duckdb.DuckDBPyConnection, stmt: duckdb.Statement, limit: int) -> 
         rows=rows[:limit] if truncated else rows,
         truncated=truncated,
         limit=limit,
-        explain=stmt.type == duckdb.StatementType.EXPLAIN,
+        explain=stmt.explain,
     )
 
 
-class QueryError(UserError):
-    """DuckDB refused the query (syntax, binder, catalog): one line, exit 2, like any bad input."""
+# re-exported: the engines' shared types and the one read-only check (tasks/engines/readonly.py)
+__all__ = ["QueryError", "Result", "Statement", "check", "check_sql", "check_tables", "first_line"]

@@ -10,7 +10,7 @@ import json
 import uuid
 from typing import Any
 
-from tasks.query import Result
+from tasks.engines.base import Result
 
 FORMATS = ("text", "json", "csv")
 MAX_CELL = 100
@@ -74,13 +74,20 @@ def as_text(res: Result) -> str:
 
 
 def as_json(res: Result) -> str:
-    doc = {
+    doc: dict[str, Any] = {
         "columns": [{"name": n, "type": t} for n, t in zip(res.columns, res.types, strict=True)],
         "rows": [dict(zip(res.columns, (plain(v) for v in row), strict=True)) for row in res.rows],
         "row_count": len(res.rows),
         "truncated": res.truncated,
         "limit": res.limit,
     }
+    if res.scan is not None:  # engine=athena: what the query read and billed
+        doc["scan"] = {
+            "query_execution_id": res.scan.query_id,
+            "scanned_bytes": res.scan.scanned_bytes,
+            "billed_bytes": res.scan.billed_bytes,
+            "cost_usd": round(res.scan.cost_usd, 9),
+        }
     return json.dumps(doc, indent=2)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from lake.athena_cost import MB
 from lake.regions import arn, partition
 from tasks import paths
 from tasks.ingest_lambda import LambdaSettings
@@ -69,6 +70,21 @@ class AlarmSettings:
 
 
 @dataclass(frozen=True)
+class AthenaSettings:
+    """The stack's Athena workgroup and results bucket (templates/athena.yaml.j2): how long query results
+    stay, and the workgroup's per-query scan limit in decimal megabytes (None: no limit)."""
+
+    results_expiry_days: int = 7
+    bytes_scanned_cutoff_mb: int | None = 100_000
+
+    @property
+    def cutoff_bytes(self) -> int | None:
+        """BytesScannedCutoffPerQuery, or None for no limit."""
+        mb = self.bytes_scanned_cutoff_mb
+        return None if mb is None else mb * MB
+
+
+@dataclass(frozen=True)
 class RetentionSettings:
     """Days of rows each table keeps: `retention_days` for every table, `retention.SIGNAL` for one (null:
     the env's `retention_days`). A table without a window keeps every row."""
@@ -97,6 +113,7 @@ class Config:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     caller_principal: str | None = None
     alarms: AlarmSettings = field(default_factory=AlarmSettings)
+    athena: AthenaSettings = field(default_factory=AthenaSettings)
     readers: tuple[str, ...] = ()
     retention: RetentionSettings = field(default_factory=RetentionSettings)
 
@@ -238,10 +255,16 @@ class Config:
         """The SSM parameter listing the principals deploy granted read access to: what it may revoke."""
         return f"/{PROJECT}/{self.env}/readers"
 
+    # -- Athena (templates/athena.yaml.j2, tasks/engines/athena.py) -----------------------------------------
     @property
     def athena_workgroup(self) -> str:
         """The stack's Athena workgroup: `doit query engine=athena` and Grafana's data source run in it."""
         return self.stack_name
+
+    @property
+    def athena_catalog(self) -> str:
+        """The table bucket as Athena names its catalog (the federated Glue catalog's child)."""
+        return f"{CATALOG_NAME}/{self.table_bucket_name}"
 
     def athena_results_bucket_name(self, account_id: str) -> str:
         """Where the workgroup writes query results (as long as the error bucket's name: same env limit)."""
@@ -281,6 +304,7 @@ class Config:
             "caller_principal": self.caller_principal,
             "ingest_function": vars(self.ingest.function).copy(),
             "alarms": vars(self.alarms).copy(),
+            "athena": vars(self.athena).copy(),
             "readers": list(self.readers),
             "retention": {"days": self.retention.days, **dict(self.retention.by_signal)},
         }

@@ -26,6 +26,8 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 )
 RETENTION_MAX_DAYS = 36500  # a hundred years: more is keeping everything, which null says
 MAX_ROWS_LIMIT = 1_000_000  # ingest.max_rows's ceiling: a request's rows are built in memory at once
+ATHENA_MIN_CUTOFF_MB = 10  # BytesScannedCutoffPerQuery >= 10,000,000 (the athena model's minimum)
+ATHENA_MAX_CUTOFF_MB = 10**9  # a petabyte: anything above is no limit at all (use null)
 
 
 class Kind(StrEnum):
@@ -257,6 +259,25 @@ TABLE: tuple[Setting, ...] = (
         60,
         86400,
         "the data freshness alarm's threshold; null: firehose.buffering_interval_seconds + 300",
+    ),
+    _bounded(
+        "athena.results_expiry_days",
+        Kind.INT,
+        7,
+        1,
+        3650,
+        "query results (CSV and metadata in the results bucket) expire after this many days",
+        heading="Athena: the stack's workgroup (named as the stack) and its results bucket; `doit query "
+        "engine=athena` and Grafana's Athena data source run there (docs/query.md).",
+    ),
+    _bounded(
+        "athena.bytes_scanned_cutoff_mb",
+        Kind.OPT_INT,
+        100_000,
+        ATHENA_MIN_CUTOFF_MB,
+        ATHENA_MAX_CUTOFF_MB,
+        "the workgroup's per-query scan limit in decimal MB (100000: 100 GB, $0.50); a query reading more is "
+        "cancelled, and costs what it read; null: no limit",
     ),
     _bounded(
         "retention_days",

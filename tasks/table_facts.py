@@ -14,15 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tasks.query import TableRef, first_line, ident
+from tasks.query import TableRef, first_line
 
 if TYPE_CHECKING:
     import duckdb
 
     from tasks.aws import Clients
     from tasks.config import Config
-
-TIME_COLUMN = "timestamp"
 
 
 @dataclass(frozen=True)
@@ -85,12 +83,12 @@ def read_metadata(conn: duckdb.DuckDBPyConnection, location: str) -> dict[str, A
 
 
 def newest(conn: duckdb.DuckDBPyConnection, signal: str) -> dt.datetime | None:
-    row = conn.execute(f"SELECT max({ident(TIME_COLUMN)}) FROM {ident(signal)}").fetchone()
-    value = row[0] if row else None
-    if value is None:
-        return None
-    assert isinstance(value, dt.datetime)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)  # Iceberg `timestamp` is UTC
+    """The engines' newest-row question (tasks/engines/sql.py: the SQL both engines read alike)."""
+    from tasks.engines.base import utc
+    from tasks.engines.sql import newest_sql
+
+    row = conn.execute(newest_sql(signal)).fetchone()
+    return utc(row[0] if row else None)  # Iceberg `timestamp` is UTC
 
 
 def table_facts(conn: duckdb.DuckDBPyConnection, refs: Sequence[TableRef]) -> list[TableFacts]:

@@ -31,6 +31,10 @@ Stack outputs (stable names; later steps read them, so never rename one):
     IngestAuth           token | iam
   and with alarms.email (templates/alarms.yaml.j2):
     AlarmTopicArn        the SNS topic the alarms notify
+  and always (templates/athena.yaml.j2):
+    AthenaWorkGroup      the env's Athena workgroup (named as the stack)
+    AthenaResultsBucket  the bucket its query results go to (STACK-athena-ACCOUNT-REGION)
+    AthenaResultsBucketArn its ARN
   and with a retention window (templates/retention.yaml.j2):
     RetentionFunctionName the retention function's name
     RetentionScheduleName its EventBridge Scheduler schedule's name
@@ -85,6 +89,8 @@ INGEST_OUTPUT_KEYS: tuple[str, ...] = (
 INGEST_TEMPLATES = ("ingest.yaml.j2", "ingest_outputs.yaml.j2")
 ALARM_OUTPUT_KEYS: tuple[str, ...] = ("AlarmTopicArn",)
 ALARM_TEMPLATES = ("alarms.yaml.j2", "alarms_outputs.yaml.j2")
+ATHENA_OUTPUT_KEYS: tuple[str, ...] = ("AthenaWorkGroup", "AthenaResultsBucket", "AthenaResultsBucketArn")
+ATHENA_TEMPLATES = ("athena.yaml.j2", "athena_outputs.yaml.j2")
 READERS_TEMPLATE = "readers.yaml.j2"
 RETENTION_OUTPUT_KEYS: tuple[str, ...] = (
     "RetentionFunctionName",
@@ -105,6 +111,7 @@ SOURCE_FILES: tuple[Path, ...] = (
     TEMPLATE_DIR / LF_POLICY_TEMPLATE,
     *(TEMPLATE_DIR / t for t in INGEST_TEMPLATES),
     *(TEMPLATE_DIR / t for t in ALARM_TEMPLATES),
+    *(TEMPLATE_DIR / t for t in ATHENA_TEMPLATES),
     TEMPLATE_DIR / READERS_TEMPLATE,
     *(TEMPLATE_DIR / t for t in RETENTION_TEMPLATES),
     Path(__file__).resolve(),
@@ -133,7 +140,7 @@ def output_keys(config: Config) -> list[str]:
         keys += list(RETENTION_OUTPUT_KEYS)
     if config.alarms.email:
         keys += list(ALARM_OUTPUT_KEYS)
-    return keys
+    return keys + list(ATHENA_OUTPUT_KEYS)
 
 
 def table_logical_id(signal: str) -> str:

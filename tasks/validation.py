@@ -26,6 +26,7 @@ from tasks.settings import (
     PROJECT,
     TAG_PREFIX,
     AlarmSettings,
+    AthenaSettings,
     Config,
     FirehoseSettings,
     IngestSettings,
@@ -111,6 +112,15 @@ def max_env_length(region: str) -> int:
     """Longest env whose error bucket `otlp2pipeline-ENV-errors-ACCOUNT-REGION` fits in 63 characters."""
     fixed = len(f"{PROJECT}-") + len("-errors-") + ACCOUNT_ID_LEN + len("-") + len(region)
     return MAX_BUCKET_NAME - fixed
+
+
+def _athena(raw: Any) -> AthenaSettings:
+    """`athena.*`: the results' expiry and the workgroup's scan limit (null: none), in their rows' bounds."""
+    section = raw if isinstance(raw, dict) else {}
+    return AthenaSettings(
+        required_int("athena.results_expiry_days", section.get("results_expiry_days")),
+        integer("athena.bytes_scanned_cutoff_mb", section.get("bytes_scanned_cutoff_mb")),
+    )
 
 
 def _alarms(raw: Any, region: str, buffering_interval: int) -> AlarmSettings:
@@ -351,6 +361,7 @@ def validate(env: str, c: dict[str, Any]) -> Config:
         ingest=ingest,
         caller_principal=caller,
         alarms=_alarms(c.get("alarms"), region, firehose.buffering_interval_seconds),
+        athena=_athena(c.get("athena")),
         readers=_readers(c.get("readers"), region),
         retention=_retention(c.get("retention_days"), c.get("retention")),
     )

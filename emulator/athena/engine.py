@@ -4,8 +4,9 @@ Each query gets its own in-memory DuckDB. Every catalog it names is an attached 
 as Athena names it (``"s3tablescatalog/BUCKET"``), with one schema per namespace and one view per table
 over ``iceberg_scan`` of the table's current metadata file, so Athena's three-part names resolve as
 written; the query's context catalog and database are DuckDB's current ones (``USE``), so bare names do too.
-Extensions are the pinned packages' files (lake/duckdb_extensions.py); then the connection is sandboxed to
-the tables' warehouse folders (``enable_external_access=false``, ``allowed_directories``) and its
+Extensions are the pinned packages' files (lake/duckdb_extensions.py), and Trino's functions DuckDB
+lacks that Grafana's SQL uses are macros of Trino's names (lake/duckdb_trino.py); then the connection is
+sandboxed to the tables' warehouse folders (``enable_external_access=false``, ``allowed_directories``) and its
 configuration locked. ``DataScannedInBytes`` is what Athena counts, compressed bytes read: for each data
 file DuckDB's profiler says a scan read, the Parquet footer and the column chunks of the columns the scan
 projected or filtered on (row groups skipped by statistics are counted all the same).
@@ -23,7 +24,7 @@ from urllib.parse import urlparse
 
 from emulator.athena.dialect import SYNTAX, USER, Checked, QueryFailure
 from emulator.athena.sources import NOT_FOUND_ENTITY, Context, Source, table_bucket
-from lake import duckdb_extensions
+from lake import duckdb_extensions, duckdb_trino
 from lake.duckdb_extensions import ident, literal
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ class Outcome:
 def setup_sql(sources: Sequence[Source], context: Context, account_id: str, region: str) -> list[str]:
     """Every statement that prepares the connection, in order: extensions, catalogs, views, sandbox."""
     sql = [f"LOAD {literal(str(duckdb_extensions.extension_path(n)))}" for n in EXTENSIONS]
+    sql += duckdb_trino.MACROS  # Trino's to_unixtime, from_unixtime and approx_percentile, as Athena has them
     catalogs = {s.catalog for s in sources}
     schemas = {(s.catalog, s.namespace) for s in sources}
     use = None
@@ -134,7 +136,10 @@ def scanned_bytes(profile: dict[str, Any]) -> int:
     for scan in _scans(profile):
         info = scan.get("extra_info") or {}
         named = info.get("Filename(s)") or ""
-        files = [f for f in (named if isinstance(named, list) else str(named).split(", ")) if f]
+        # DuckDB's profile lists the first few files, then "...": those listed stand for the rest
+        files = [
+            f for f in (named if isinstance(named, list) else str(named).split(", ")) if f and f != "..."
+        ]
         projected = info.get("Projections") or []
         wanted = set(projected if isinstance(projected, list) else str(projected).split())
         filters = str(info.get("Filters") or "")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,8 @@ COMMAND_VARS = (
     "token",
     "output",
     "drop",
+    "engine",
+    "role",
     "dry_run",
 )
 
@@ -124,8 +127,11 @@ def output_format(allowed: tuple[str, ...] = FORMATS) -> str:
 
 
 def machine_format() -> bool:
-    """`format=json|csv`: doit's own lines go to stderr (read before the format is validated)."""
-    return str(get_var("format", "") or "").lower() in MACHINE_FORMATS
+    """`format=json|csv`, or `doit connect grafana` (its stdout is the provisioning file): doit's own lines
+    go to stderr (read before the format is validated)."""
+    words = sys.argv[1:]
+    grafana = any(w == "connect" and words[i + 1 : i + 2] == ["grafana"] for i, w in enumerate(words))
+    return grafana or str(get_var("format", "") or "").lower() in MACHINE_FORMATS
 
 
 def count() -> int:
@@ -191,6 +197,11 @@ def limit() -> int:
     return n
 
 
+def engine(names: tuple[str, ...]) -> str:
+    """`doit query engine=NAME`: one of the registered engines (tasks/engines/), the first by default."""
+    return choice("engine", names)
+
+
 def sql() -> str | None:
     """`doit query sql="..."`; None opens the shell."""
     return raw("sql")
@@ -237,6 +248,38 @@ def output(config: Config) -> Path:
     path = Path(value).expanduser().resolve()
     if path.is_dir():
         raise UserError(f"error: output={value!r} is a directory: must be a file path for the template")
+    return path
+
+
+_ROLE_RE = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):iam::\d{12}:role(/[\x21-\x2e\x30-\x7e]+)*/[\w+=,.@-]{1,64}$"
+)
+
+
+def role_arn(config: Config) -> str | None:
+    """`doit connect grafana role=ARN`: the role Grafana's data source assumes (None: the default chain)."""
+    value = get_var("role", None)
+    if value is None or not str(value).strip():
+        return None
+    match = _ROLE_RE.fullmatch(str(value))
+    if not match or match["partition"] != config.partition:
+        raise UserError(
+            f"error: role={value!r} is invalid: must be an IAM role ARN of {config.region}'s partition, "
+            f"arn:{config.partition}:iam::ACCOUNT:role/NAME (path included)"
+        )
+    return str(value)
+
+
+def output_dir(config: Config, name: str) -> Path:
+    """`output=DIR` for a command that writes several files: a folder (build/ENV/NAME when not given)."""
+    value = get_var("output", None)
+    if value is None:
+        return config.build_dir / name
+    if not str(value).strip():
+        raise UserError(f"error: output='' is invalid: must be a folder for the {name} files")
+    path = Path(value).expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        raise UserError(f"error: output={value!r} is a file: must be a folder for the {name} files")
     return path
 
 

@@ -1,6 +1,7 @@
-"""The stack step's teardown (destroy): the error bucket's objects, the stack, then what it keeps.
+"""The stack step's teardown (destroy): its buckets' objects, the stack, then what it keeps.
 
-The error bucket is emptied first (every version: CloudFormation cannot delete a bucket holding objects).
+The error bucket and the Athena results bucket are emptied first (every version: CloudFormation cannot
+delete a bucket holding objects).
 The stack keeps the table bucket and its namespace (DeletionPolicy), so once it is gone every table of the
 bucket (kept tables and tables someone added included: the tables were never the stack's), the namespaces
 and the bucket go through the S3 Tables API. A stack deployed while stacks held the tables cannot delete
@@ -37,7 +38,8 @@ class BucketContents:
 
 @dataclass(frozen=True)
 class Found:
-    """What of the stack exists: the stack itself, the table bucket it kept, the error bucket."""
+    """What of the stack exists: the stack itself, the table bucket it kept, the error bucket and the Athena
+    results bucket (templates/athena.yaml.j2)."""
 
     stack_id: str | None = None
     stack_status: str | None = None
@@ -47,6 +49,13 @@ class Found:
     contents: BucketContents = field(default_factory=lambda: BucketContents((), ()))
     error_bucket: str | None = None
     error_objects: int = 0
+    results_bucket: str | None = None
+    results_objects: int = 0
+
+    @property
+    def object_buckets(self) -> list[str]:
+        """The stack's buckets of objects, emptied before the stack's delete."""
+        return [b for b in (self.error_bucket, self.results_bucket) if b]
 
 
 def described(ctx: Context) -> dict[str, Any] | None:
@@ -104,7 +113,7 @@ def bucket_contents(ctx: Context) -> BucketContents | None:
 
 
 def error_versions(ctx: Context, bucket: str) -> list[dict[str, str]] | None:
-    """Every object version and delete marker of the error bucket, or None when it does not exist."""
+    """Every object version and delete marker of a bucket, or None when it does not exist."""
     s3 = ctx.clients.s3
     out: list[dict[str, str]] = []
     kwargs: dict[str, Any] = {"Bucket": bucket}
@@ -129,6 +138,8 @@ def find(ctx: Context) -> Found | None:
     contents = bucket_contents(ctx)
     bucket = ctx.config.error_bucket_name(ctx.account_id)
     versions = error_versions(ctx, bucket)
+    results = ctx.config.athena_results_bucket_name(ctx.account_id)
+    results_versions = error_versions(ctx, results)
     found = Found(
         stack_id=desc["StackId"] if desc is not None else None,
         stack_status=desc["StackStatus"] if desc is not None else None,
@@ -138,14 +149,20 @@ def find(ctx: Context) -> Found | None:
         contents=contents or BucketContents((), ()),
         error_bucket=bucket if versions is not None else None,
         error_objects=len(versions or ()),
+        results_bucket=results if results_versions is not None else None,
+        results_objects=len(results_versions or ()),
     )
-    return found if (found.stack_id or found.bucket_arn or found.error_bucket) else None
+    return found if (found.stack_id or found.bucket_arn or found.object_buckets) else None
 
 
 def lines(found: Found) -> list[str]:
     out = []
     if found.error_bucket:
         out.append(f"error bucket {found.error_bucket} with {found.error_objects} object version(s)")
+    if found.results_bucket:
+        out.append(
+            f"Athena results bucket {found.results_bucket} with {found.results_objects} object version(s)"
+        )
     if found.stack_id:
         name = found.stack_id.split("/")[1] if "/" in found.stack_id else found.stack_id
         out.append(
@@ -209,6 +226,9 @@ def delete(ctx: Context, found: Found) -> None:
     if found.error_bucket:
         n = empty_bucket(ctx, found.error_bucket)
         ctx.say(f"emptied error bucket {found.error_bucket} ({n} object version(s))")
+    if found.results_bucket:
+        n = empty_bucket(ctx, found.results_bucket)
+        ctx.say(f"emptied Athena results bucket {found.results_bucket} ({n} object version(s))")
     if found.stack_id:
         status = stack_events.delete_stack(ctx, found.stack_id)
         if status == "DELETE_FAILED":
@@ -219,8 +239,8 @@ def delete(ctx: Context, found: Found) -> None:
                     "the S3 Tables API, then deleting the stack again"
                 )
                 delete_tables(ctx, found.bucket_arn)
-                if found.error_bucket:
-                    empty_bucket(ctx, found.error_bucket)
+                for bucket in found.object_buckets:
+                    empty_bucket(ctx, bucket)
                 status = stack_events.delete_stack(ctx, found.stack_id)
         if status != "DELETE_COMPLETE":
             raise StepFailed(
@@ -232,10 +252,11 @@ def delete(ctx: Context, found: Found) -> None:
         delete_tables(ctx, found.bucket_arn)
         ctx.clients.s3tables.delete_table_bucket(tableBucketARN=found.bucket_arn)
         ctx.say(f"deleted table bucket {found.bucket_arn}")
-    if found.error_bucket and error_versions(ctx, found.error_bucket) is not None:
-        empty_bucket(ctx, found.error_bucket)
-        ctx.clients.s3.delete_bucket(Bucket=found.error_bucket)
-        ctx.say(f"deleted error bucket {found.error_bucket}")
+    for bucket in found.object_buckets:
+        if error_versions(ctx, bucket) is not None:
+            empty_bucket(ctx, bucket)
+            ctx.clients.s3.delete_bucket(Bucket=bucket)
+            ctx.say(f"deleted bucket {bucket}")
 
 
 TEARDOWN: Teardown[Found] = Teardown(find, lines, delete)

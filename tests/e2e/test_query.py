@@ -20,8 +20,8 @@ import time
 import pyarrow.compute as pc
 from pyiceberg.table import StaticTable
 
-from tasks.records import encode, make_records
 from tests.deploy_helpers import DOIT, ROOT, deploy, doit, mutating, total_calls
+from tests.e2e.query_helpers import put
 
 SIGNALS = "logs,traces"
 DAY1 = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
@@ -29,31 +29,12 @@ DAY2 = DAY1 + dt.timedelta(days=1)
 BUCKET_ARN = "arn:aws:s3tables:us-east-1:123456789012:bucket/otlp2pipeline-local"
 
 
-def _micros(t: dt.datetime) -> int:
-    return int(t.timestamp()) * 1_000_000 + t.microsecond
-
-
-def _put(emu, signal: str, run_id: str, stamps: list[dt.datetime], **values: object) -> None:
-    """One record per timestamp (sequence = index), delivered and committed before returning."""
-    records = make_records(signal, run_id, len(stamps))
-    for rec, t in zip(records, stamps, strict=True):
-        rec.update(values, timestamp=_micros(t))
-    fh = emu.client("firehose")
-    for i in range(0, len(records), 500):
-        resp = fh.put_record_batch(
-            DeliveryStreamName=f"otlp2pipeline-local-{signal}",
-            Records=[{"Data": encode(r)} for r in records[i : i + 500]],
-        )
-        assert resp["FailedPutCount"] == 0
-    emu.flush()
-
-
 def _two_days(emu, run_id: str = "run-days") -> list[dt.datetime]:
     """300 rows a minute apart from 10:00 on each of two days, in two deliveries (one per day)."""
     day1 = [DAY1 + dt.timedelta(hours=10, minutes=i) for i in range(300)]
     day2 = [DAY2 + dt.timedelta(hours=10, minutes=i) for i in range(300)]
-    _put(emu, "logs", run_id, day1)
-    _put(emu, "logs", f"{run_id}-2", day2)
+    put(emu, "logs", run_id, day1)
+    put(emu, "logs", f"{run_id}-2", day2)
     return day1 + day2
 
 
@@ -79,7 +60,7 @@ def test_send_1000_then_count_that_runs_rows(emulator, tmp_path):
     sent = doit(emulator, tmp_path, "send", "env=local", f"signals={SIGNALS}", "signal=logs", "count=1000")
     assert sent.returncode == 0, sent.stdout + sent.stderr
     run_id = re.search(r"^run_id=(\S+)$", sent.stdout, re.M).group(1)  # type: ignore[union-attr]
-    _put(emulator, "logs", "run-other", [DAY1] * 7)  # another run's rows are not counted
+    put(emulator, "logs", "run-other", [DAY1] * 7)  # another run's rows are not counted
     sql = f"select count(*) as n from logs where service_instance_id like '{run_id}:%'"
     assert _json(_query(emulator, tmp_path, sql, "format=json"))["rows"] == [{"n": 1000}]
     hint = re.search(r"^look: doit (query .*)$", sent.stdout, re.M)  # the line send prints, as pasted
@@ -264,7 +245,7 @@ def test_the_connection_cannot_write_or_reach_other_files_even_past_the_statemen
 
 def test_format_json_parses_and_csv_round_trips(emulator, tmp_path):
     deploy(emulator, {"signals": SIGNALS})
-    _put(emulator, "logs", "run-fmt", [DAY1 + dt.timedelta(seconds=i) for i in range(5)])
+    put(emulator, "logs", "run-fmt", [DAY1 + dt.timedelta(seconds=i) for i in range(5)])
     sql = (
         "select service_instance_id, timestamp, severity_number, 'a,\"b\"' || service_instance_id as tricky "
         "from logs order by timestamp"
@@ -290,7 +271,7 @@ def test_query_without_sql_opens_a_prompt_on_a_terminal(emulator, tmp_path):
     import pty
 
     deploy(emulator, {"signals": SIGNALS})
-    _put(emulator, "logs", "run-tty", [DAY1] * 3)
+    put(emulator, "logs", "run-tty", [DAY1] * 3)
     leader, follower = pty.openpty()
     env = {**os.environ, "AWS_ENDPOINT_URL": emulator.endpoint, "PYTHONUNBUFFERED": "1"}
     cmd = [*DOIT, "--db-file", str(tmp_path / "deps.json"), "query", "env=local", f"signals={SIGNALS}"]
@@ -327,8 +308,8 @@ def _readme_questions() -> list[list[str]]:
 def test_the_readme_ready_questions_run_as_pasted(emulator, tmp_path):
     deploy(emulator)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    _put(emulator, "gauge", "run-readme", [now - dt.timedelta(minutes=i) for i in range(3)])
-    _put(
+    put(emulator, "gauge", "run-readme", [now - dt.timedelta(minutes=i) for i in range(3)])
+    put(
         emulator,
         "logs",
         "run-err",
@@ -336,11 +317,11 @@ def test_the_readme_ready_questions_run_as_pasted(emulator, tmp_path):
         severity_number=17,
         service_name="api",
     )
-    _put(emulator, "logs", "run-old", [now - dt.timedelta(days=1, hours=1)] * 3)  # severity 9, yesterday
+    put(emulator, "logs", "run-old", [now - dt.timedelta(days=1, hours=1)] * 3)  # severity 9, yesterday
     # "today" is `current_date` when the query runs, seconds after `now`: spans ten minutes ahead are still
     # today then, even when midnight UTC passes in between (spans at `now` would be yesterday's then).
     spans_at = now + dt.timedelta(minutes=10)
-    _put(emulator, "traces", "run-spans", [spans_at, spans_at], duration=900)
+    put(emulator, "traces", "run-spans", [spans_at, spans_at], duration=900)
     questions = _readme_questions()
     assert len(questions) == 4
     outputs = []

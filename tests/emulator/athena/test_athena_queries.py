@@ -54,6 +54,20 @@ def test_a_select_succeeds_with_statistics_and_athena_results(lake):
     ]
 
 
+def test_a_table_of_many_data_files_is_scanned_and_counted_in_full(lake):
+    """DuckDB's profile names only the first few files a scan read, then "...": the bytes of a table of a
+    dozen files are counted from those named, for every file read."""
+    ath = lake["athena"]
+    one = run(ath, "SELECT count(body) AS n FROM logs")
+    assert one["Status"]["State"] == "SUCCEEDED", one["Status"]
+    for i in range(11):  # one commit, one data file each
+        append(lake["arn"], [log_row(100 + 5 * i + j) for j in range(5)])
+    many = run(ath, "SELECT count(body) AS n FROM logs")
+    assert many["Status"]["State"] == "SUCCEEDED", many["Status"]
+    scanned = (one["Statistics"]["DataScannedInBytes"], many["Statistics"]["DataScannedInBytes"])
+    assert scanned[1] >= 10 * scanned[0] > 0
+
+
 def test_the_result_files_are_athenas_csv_and_its_metadata(lake):
     ath, s3 = lake["athena"], lake["emu"].client("s3")
     qe = run(ath, "SELECT observed_timestamp, body FROM logs ORDER BY observed_timestamp LIMIT 3")

@@ -45,13 +45,14 @@ def test_only_the_env_signals_are_in_the_template(signals):
     for single in (
         "AWS::S3Tables::TableBucket",
         "AWS::S3Tables::Namespace",
-        "AWS::S3::Bucket",
-        "AWS::S3::BucketPolicy",
+        "AWS::Athena::WorkGroup",
         "AWS::Lambda::Function",
         "AWS::Lambda::Url",
         "AWS::SecretsManager::Secret",
     ):
         assert len(kinds[single]) == 1, single
+    # The error bucket and the Athena results bucket, each with its TLS-only policy.
+    assert len(kinds["AWS::S3::Bucket"]) == len(kinds["AWS::S3::BucketPolicy"]) == 2
     # The Firehose role and delivery log group, and the ingest function's own (ingest.enabled).
     assert len(kinds["AWS::IAM::Role"]) == len(kinds["AWS::Logs::LogGroup"]) == 2
 

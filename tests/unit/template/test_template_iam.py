@@ -157,9 +157,9 @@ def test_template_policies_pass_parliament(env):
             role_arn = f"arn:aws:iam::{ACCOUNT}:role/firehoserole-generated"
             assert _parliament(policy, kind, role_arn) == [], where
             assert _writes_on_star(policy) == [], where
-    # Per signal set the Firehose role's and the ingest role's policies; two trusts, one bucket policy, and
-    # the readers' managed policy (the same for every signal set).
-    assert len(seen) == 2 * len(SUBSETS) + 4
+    # Per signal set the Firehose role's and the ingest role's policies; two trusts, two bucket policies (the
+    # error bucket's, the Athena results bucket's), and the readers' managed policy (the same for every set).
+    assert len(seen) == 2 * len(SUBSETS) + 5
 
 
 def test_lf_role_documents_pass_parliament():
