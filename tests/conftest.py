@@ -45,7 +45,7 @@ def emulator(_emulator_server: EmulatorHandle) -> EmulatorHandle:
 LONGEST_FIRST = (
     "tests/reliability/",
     "tests/unit/template/test_template_lint.py",
-    "tests/docs/test_shell_blocks.py",
+    "tests/cli/docs/test_shell_blocks.py",
 )
 
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parent.parent
 REAL_ACCOUNT = "# real account"
 FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<tag>[\w-]*)")
 

@@ -1,6 +1,6 @@
 """What the docs point at exists: relative links, their anchors, and the repository paths they name.
 
-Fast: no local AWS. tests/docs/test_shell_blocks.py runs the shell blocks.
+Fast: no local AWS. tests/cli/docs/test_shell_blocks.py runs the shell blocks.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs.blocks import FENCE, ROOT, documents, heading_anchors, shell_blocks
+from tests.docs_blocks import FENCE, ROOT, documents, heading_anchors, shell_blocks
 
 LINK = re.compile(r"\]\((?P<target>[^)\s]+)\)")
 # A path of ours in backticks: a top-level folder of the repository, then a path without placeholders.

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs.blocks import ROOT, Block, quick_start, shell_blocks
+from tests.docs_blocks import ROOT, Block, quick_start, shell_blocks
 
 DEFAULT_PORTS = (4566, 4567, 4318)  # the local AWS's, a second checkout's, the receiver's
 IGNORED = shutil.ignore_patterns(
