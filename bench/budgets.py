@@ -1,6 +1,7 @@
 """The call budgets: how many AWS calls deploy, plan and status may make, counted exactly, with the default
-signals. The one place they are stated: bench/report.py's goals and the tests (tests/e2e/test_deploy.py,
-test_ingest_deploy.py, tests/bench/) import them. A step that adds a read adds it here, named.
+signals. The one place they are stated: bench/report.py's goals and the tests
+(tests/cli/commands/test_deploy.py, tests/cli/steps/test_ingest_deploy.py, tests/cli/bench/) import them. A
+step that adds a read adds it here, named.
 
 A converged env costs 15 reads (a no-op deploy without ingest, the Firehose role policy's GetRolePolicy
 included); what the design adds to it is named below, call by call.
@@ -46,7 +47,7 @@ COLD_TABLE_CALLS = 2 * TABLES + 2
 # zip's key and the retention function role's inline policy, and per table with a window its manifest list
 # (what the next run drops: an S3 GetObject of the table's storage on AWS, a file on the local AWS, so the
 # local AWS's counter does not see it); status reads the last run too. A converged deploy writes nothing.
-# Each read is named "service:Operation ..." (tests/e2e/test_retention.py counts them by that name).
+# Each read is named "service:Operation ..." (tests/cli/commands/test_retention.py counts them by that name).
 RETENTION_DEPLOY_READS = (
     "s3:HeadObject of the retention zip's key",
     "iam:GetRolePolicy of the retention role",
@@ -55,12 +56,12 @@ RETENTION_TABLE_READ = "1 per table with a window: its manifest list (s3:GetObje
 RETENTION_STATUS_READS = (*RETENTION_DEPLOY_READS, "cloudwatch:GetMetricData of the last run")
 
 # -- the budgets -----------------------------------------------------------------------------------------
-# Without the ingest function (ingest.enabled=false: tests/e2e/test_deploy.py).
+# Without the ingest function (ingest.enabled=false: tests/cli/commands/test_deploy.py).
 NOOP_NO_INGEST = CONVERGED_READS + TABLE_READS
 PLAN_NO_INGEST = CONVERGED_READS + TABLE_READS
 STATUS_NO_INGEST = CONVERGED_READS + STATUS_CHECK_READS + TABLE_READS
 COLD_NO_INGEST = COLD_BASE
-# The defaults (ingest on): bench/run.py's goals and tests/e2e/test_ingest_deploy.py.
+# The defaults (ingest on): bench/run.py's goals and tests/cli/steps/test_ingest_deploy.py.
 NOOP_LIMIT = NOOP_NO_INGEST + len(INGEST_DEPLOY_READS)
 PLAN_LIMIT = PLAN_NO_INGEST + len(INGEST_DEPLOY_READS)
 STATUS_LIMIT = CONVERGED_READS + TABLE_READS + TABLES + len(INGEST_STATUS_READS) + len(ALARM_STATUS_READS)

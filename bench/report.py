@@ -48,7 +48,7 @@ GOALS = {
 }
 
 
-# Not a measured goal (the bench env has no window): the formula tests/e2e/test_retention.py holds.
+# Not a measured goal (the bench env has no window): the formula tests/cli/commands/test_retention.py holds.
 RETENTION_FORMULA = (
     f"+ {len(RETENTION_DEPLOY_READS)} to deploy and plan ({', '.join(RETENTION_DEPLOY_READS)}) and "
     f"+ {len(RETENTION_STATUS_READS)} to status ({RETENTION_STATUS_READS[-1]} besides), "
@@ -187,7 +187,7 @@ counter, with the four default signals (cold and no-op: the highest of the runs)
   and its URL (`GetFunctionUrlConfig`: AuthType), the drift README's status section promises. The tables
   step (tables outside the stack, docs/changing-tables.md) adds {TABLE_READS} reads: {TABLE_FORMULA}.
   Retention (retention_days; the bench env keeps every row) adds, only with a window:
-  {RETENTION_FORMULA} (tests/e2e/test_retention.py checks it against the local AWS).
+  {RETENTION_FORMULA} (tests/cli/commands/test_retention.py checks it against the local AWS).
 - Send: `tasks.send.send` (what `doit send` runs: build the records, PutRecordBatch of <= 500 on a
   small thread pool) for {r["send"]["records"]:,} records to one stream; the baseline is one PutRecord per
   record from one thread, same client settings, on a sample of {r["send"]["baseline_records"]:,} records.

@@ -7,7 +7,9 @@ The tool's Config builds every ARN through `arn` and refuses a region by `known_
 from __future__ import annotations
 
 import re
+import threading
 from functools import cache
+from typing import Any
 
 # Region names we accept: the shape, then botocore's partition data (no network) for existence.
 REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
@@ -15,6 +17,7 @@ REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 # Apache Iceberg "Considerations and limitations"): whole partitions, and single regions of `aws`.
 NO_ICEBERG_PARTITIONS: dict[str, str] = {"aws-cn": "the China regions", "aws-us-gov": "AWS GovCloud (US)"}
 NO_ICEBERG_REGIONS: tuple[str, ...] = ("ap-east-2", "ap-southeast-5", "ap-southeast-6", "mx-central-1")
+_lock = threading.Lock()
 
 
 @cache
@@ -30,16 +33,25 @@ def known_regions() -> frozenset[str]:
     return frozenset(regions)
 
 
-@cache  # a fresh botocore session re-parses endpoints.json (~0.15 s) on every call
+@cache  # a fresh botocore session re-parses endpoints.json (~0.15 s, more under load) per session
+def _partitions() -> Any:
+    """One botocore session whose endpoint resolver answers every region's partition (read-only data)."""
+    import botocore.session
+
+    return botocore.session.get_session()
+
+
+@cache
 def partition(region: str) -> str:
     """The ARN partition of a region (aws, aws-cn, aws-us-gov, ...), from botocore's data."""
-    import botocore.session
     from botocore.exceptions import UnknownRegionError
 
-    try:
-        return str(botocore.session.get_session().get_partition_for_region(region))
-    except UnknownRegionError:  # an unknown region is refused by load(); keep ARNs well-formed anyway
-        return "aws"
+    with _lock:  # the resolver is built on the first call: once, whichever thread asks first
+        session = _partitions()
+        try:
+            return str(session.get_partition_for_region(region))
+        except UnknownRegionError:  # an unknown region is refused by load(); keep ARNs well-formed anyway
+            return "aws"
 
 
 def arn(

@@ -3,7 +3,7 @@
 Every doit action wraps its body with `cli_action`, so the user never sees a traceback for an
 expected failure (bad input, missing credentials, an AWS error), and each kind keeps its own exit code.
 An exception of ours carries its code (`exit_code`); botocore's are mapped in describe(). EXIT_CODES is
-the table the README prints (tests/unit/test_exit_codes.py keeps the two equal).
+the table the README prints (tests/unit/tasks/test_exit_codes.py keeps the two equal).
 """
 
 from __future__ import annotations

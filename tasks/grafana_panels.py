@@ -6,7 +6,7 @@ Grafana stores the SQL with its macros; the Athena data source expands them befo
 `FROM_UNIXTIME(FLOOR(TO_UNIXTIME("timestamp")/60)*60)`; Grafana itself first puts the panel's interval in
 place of `$__interval` (`1m`) and `$__interval_ms` (`60000`). What is left is in the subset DuckDB and Athena
 read alike (tasks/engines/sql.py; `to_unixtime`, `from_unixtime` and `approx_percentile` are DuckDB macros
-of Trino's: lake/duckdb_trino.py), and tests/e2e/test_grafana.py runs every panel through
+of Trino's: lake/duckdb_trino.py), and tests/cli/commands/test_grafana.py runs every panel through
 `doit query engine=athena` on the local AWS.
 
 Rates are per second over the panel's interval; a division that means a fraction casts to double first.

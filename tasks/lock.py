@@ -96,3 +96,11 @@ def release(config: Config, account_id: str) -> None:
     if handle is not None:
         fcntl.flock(handle, fcntl.LOCK_UN)
         handle.close()
+
+
+def release_all() -> None:
+    """Let go of every lock this process holds, as its exit would (a command run in-process, in tests)."""
+    while _held:
+        _, handle = _held.popitem()
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()

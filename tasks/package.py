@@ -2,7 +2,7 @@
 rebuilt only when their inputs change.
 
 The zip holds the handler's whole import closure: our modules (ingest/ and lake/: ingest/ imports only
-lake/, tests/unit/test_layers.py keeps it so), the table contract (config/schemas/*.yaml, which
+lake/, tests/lint/test_layers.py keeps it so), the table contract (config/schemas/*.yaml, which
 lake/schemas.py reads relative to itself) and the pinned wheels of pyproject's `lambda` extra,
 boto3/botocore included (the local AWS offers only the zip and the standard library). Wheels come from `pip
 install --platform ... --only-binary=:all: --target`, cached per (platform, python, pins) under
@@ -40,7 +40,8 @@ PYPROJECT = ROOT / "pyproject.toml"
 PACKAGER = Path(__file__).resolve()
 DEPS_DIR = BUILD_DIR / "lambda-deps"
 MANIFEST = "ingest.json"
-# Our modules in the zip: the handler's import closure (tests/test_package.py imports it from the zip alone).
+# Our modules in the zip: the handler's import closure (tests/unit/tasks/test_package.py imports it from the
+# zip alone).
 PACKAGES = ("ingest", "lake")
 # The local server (uvicorn, h11) and its entry point: never imported by the handler, so not in the zip.
 LOCAL_ONLY = ("ingest/asgi.py", "ingest/server.py")

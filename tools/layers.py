@@ -9,7 +9,7 @@ nothing is imported or run. Four rules, each checked for every module of the pac
 - no upward import: nothing imports a package of its own layer or a higher one;
 - nothing imports tests/ (tests/ may import anything);
 - no `_private` name crosses a module boundary (`from m import _x`, or `m._x` on an imported module).
-tests/unit/test_layers.py runs the same checks.
+tests/lint/test_layers.py runs the same checks.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Delivery checks: metrics, the error bucket and (on local) the Iceberg rows of one run.
 
-Kept apart from the test modules so tests/test_verify.py can unit-test the polling and the failure message.
+Kept apart from the test modules so tests/unit/verify/test_delivery.py can unit-test the polling and the
+failure message.
 Polling always backs off toward a deadline (buffering interval + margin); there is no fixed sleep.
 """
 

@@ -2,8 +2,8 @@
 
 A registry as pyiceberg's catalogs have one: a name and where its class lives, imported only when chosen
 (DuckDB or boto3's Athena client load only for the engine that runs). A third engine (Redshift, Trino) is
-a module with an Engine subclass and one entry here; the contract test (tests/e2e/test_query_engines.py)
-then runs every shared behaviour against it.
+a module with an Engine subclass and one entry here; the contract test
+(tests/cli/commands/test_query_engines.py) then runs every shared behaviour against it.
 """
 
 from __future__ import annotations

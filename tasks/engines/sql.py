@@ -9,8 +9,8 @@ docs/query.md, and (tasks/grafana_panels.py) the Grafana panels all stay inside 
 - a division that means a fraction casts to `double` first (Trino's `7 / 2` is 3);
 - `"timestamp"`, `"sum"` and `"count"` quoted where they are names.
 
-tests/e2e/test_query_dialect.py runs each of them through both engines on the local AWS, whose Athena
-refuses DuckDB-only syntax as Athena does.
+tests/cli/commands/test_query_dialect.py runs each of them through both engines on the local AWS, whose
+Athena refuses DuckDB-only syntax as Athena does.
 """
 
 from __future__ import annotations

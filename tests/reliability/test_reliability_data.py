@@ -15,7 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tests.deploy_helpers import ROOT, doit
+from tests.deploy_helpers import ROOT
+from tests.deploy_helpers import doit_cli as doit
 from tests.emulator import streams
 from tests.reliability import canon, runs, summary
 

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from tasks.runner import Run
-from tests.deploy_helpers import DOIT, ROOT, doit
+from tests.deploy_helpers import DOIT, ROOT
+from tests.deploy_helpers import doit_cli as doit
 from tests.reliability import canon, runs, summary
 from tests.reliability.test_reliability_drift import delete_stack_keep_streams, old_table
 

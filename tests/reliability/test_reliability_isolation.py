@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from tasks.errors import describe
-from tests.deploy_helpers import DOIT, ROOT, doit
+from tests.deploy_helpers import DOIT, ROOT
+from tests.deploy_helpers import doit_cli as doit
 from tests.reliability import canon, runs, summary
 
 OTHER_ADMIN = f"arn:aws:iam::{canon.ACCOUNT}:role/AnalyticsAdmin"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from emulator.cloudwatch import metrics
-from tests.e2e.alarm_helpers import next_minute
+from tests.cli.alarm_helpers import next_minute
 
 NAMESPACE = "AWS/Firehose"
 METRIC = "DeliveryToIceberg.FailedRowCount"

@@ -52,7 +52,7 @@ def test_invocations_errors_duration_and_throttles_per_function(emulator: Any) -
 def test_a_slow_invocation_puts_a_duration_alarm_in_alarm(emulator: Any) -> None:
     """The ingest function's near-timeout alarm, on a function of its own: Duration Maximum over half the
     timeout (3 s) goes to ALARM in the minute of the slow invocation, and back to OK after a fast one."""
-    from tests.e2e.alarm_helpers import next_minute, states
+    from tests.cli.alarm_helpers import next_minute, states
 
     sleepy = "import time\n\ndef handler(event, context):\n    time.sleep(event.get('s', 0))\n    return 1\n"
     create_function(emulator, "slow", make_zip({"app.py": sleepy}), Timeout=3)

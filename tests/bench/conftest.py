@@ -1,1 +1,0 @@
-"""tests/bench/: bench/'s scripts run on a tiny size against the test emulator; no figure is asserted."""
