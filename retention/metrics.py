@@ -8,10 +8,24 @@ stamps a datapoint when it receives it. A dry run publishes nothing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from retention.run import Report
+
+class Report(Protocol):
+    """What a run's figures are read from (retention.run.Report), named here so run.py imports this module
+    and not the other way round."""
+
+    @property
+    def env(self) -> str: ...
+    @property
+    def failed(self) -> bool: ...
+    @property
+    def days(self) -> int: ...
+    @property
+    def rows(self) -> int: ...
+    @property
+    def bytes(self) -> int: ...
+
 
 NAMESPACE = "otlp2pipeline/Retention"
 ENV_DIMENSION = "Env"

@@ -67,7 +67,7 @@ def config_files(env: str) -> list[Path]:
 
 
 def normalize_env(env: str) -> str:
-    """`otlp2pipeline-prod` and `prod` name the same env, as in the seed's scripts."""
+    """`otlp2pipeline-prod` and `prod` name the same env, as in the bash scripts."""
     return env.removeprefix(f"{PROJECT}-")
 
 

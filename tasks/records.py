@@ -1,4 +1,4 @@
-"""Test records per signal, built from the table contract (config/schemas/), like the seed's test records.
+"""Test records per signal, built from the table contract (config/schemas/), as the bash scripts make them.
 
 Each record carries its run id and its sequence number in `service_instance_id` as `RUN_ID:SEQ`, so a
 reader can find every record of a run (prefix `RUN_ID:`) and spot a lost or duplicated one (by SEQ).
@@ -23,7 +23,7 @@ from typing import Any
 from lake.schemas import TableSchema, load
 
 RUN_ID_COLUMN = "service_instance_id"
-# The start of a run id that carries none (the seed's test date), in epoch microseconds.
+# The start of a run id that carries none (the bash scripts' test date), in epoch microseconds.
 LEGACY_START = datetime(2026, 1, 10, 12, 0, 0, tzinfo=UTC)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _STARTED = re.compile(r"^run-(\d{8}T\d{6}\.\d{6})Z-[0-9a-f]+$")
@@ -166,5 +166,5 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 def encode(record: dict[str, Any]) -> bytes:
-    """Firehose record data: one JSON object, newline-terminated as the seed's sender does."""
+    """Firehose record data: one JSON object, newline-terminated as the bash scripts' sender does."""
     return (_ENCODER.encode(record) + "\n").encode()

@@ -64,9 +64,10 @@ def local_config(emulator: EmulatorHandle) -> Callable[..., Config]:
 #
 # xdist's load scheduler sends tests to workers in collection order, by default in chunks of dozens: a long
 # test collected late runs alone at the end while the other worker idles. The longest tests (the
-# reliability suite, checkov and cfn-lint over every template) go first and, with one test per hand-out, the
-# other worker keeps taking short tests while one runs a long one. Without xdist this only reorders.
-LONGEST_FIRST = ("tests/reliability/", "tests/lint/")
+# reliability suite, checkov and cfn-lint over every template, the docs' shell blocks) go first and, with
+# one test per hand-out, the other worker keeps taking short tests while one runs a long one. Without
+# xdist this only reorders.
+LONGEST_FIRST = ("tests/reliability/", "tests/lint/", "tests/cli/docs/test_shell_blocks.py")
 
 
 def pytest_configure(config: pytest.Config) -> None:

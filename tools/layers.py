@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Lowest first. Each entry: the packages of the layer and what they are.
 LAYERS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("lake",), "the kernel: schemas, signals, region and Lambda facts, the Firehose transport, sessions"),
-    (("ingest", "emulator"), "the OTLP receiver and the local AWS, on lake/ alone"),
+    (("ingest", "emulator", "retention"), "the OTLP receiver, the local AWS and the retention run, on lake/"),
     (("tasks",), "the tool: config, steps, commands; starts the local AWS and the receiver"),
     (("verify",), "the checks of a deployed env"),
     (("bench",), "the benchmarks"),

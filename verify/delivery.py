@@ -171,13 +171,13 @@ def read_error_object(s3: Any, bucket: str, key: str, run_id: str) -> ErrorObjec
 
 
 def describe_errors(objects: list[ErrorObject]) -> str:
-    """`key: N x CODE -> seed troubleshooting: ENTRY` per new error object."""
+    """`key: N x CODE -> troubleshooting: ENTRY` per new error object."""
     if not objects:
         return "no new objects in the error bucket"
     parts = []
     for obj in objects:
         codes = ", ".join(
-            f"{n} x errorCode {code} -> seed troubleshooting: {troubleshooting_entry(code)}"
+            f"{n} x errorCode {code} -> troubleshooting: {troubleshooting_entry(code)}"
             for code, n in obj.codes.most_common()
         )
         parts.append(f"{obj.key}: {codes or 'no JSON lines'}")
@@ -198,7 +198,7 @@ def describe_logged(config: Config, signal: str, codes: Counter[str]) -> str:
 
 
 def parse_timestamp(value: str) -> datetime:
-    """An ISO-8601 string (what the seed's older clients sent) as Iceberg `timestamp` stores it: naive UTC."""
+    """An ISO-8601 string (what older clients sent) as Iceberg `timestamp` stores it: naive UTC."""
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)

@@ -1,4 +1,4 @@
-"""What a deployed env must look like, derived from the config and the seed's facts (aws-facts.md).
+"""What a deployed env must look like, derived from the config and the AWS facts (aws-facts.md).
 
 verify/ reads AWS directly and compares with these; it does not reuse the deploy code it checks, except
 for names (tasks.config) and the documents the template renders (tasks.template.lf_role_documents).

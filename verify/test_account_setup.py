@@ -1,4 +1,4 @@
-"""The account-level S3 Tables + Lake Formation setup the seed's deploy script makes (its stage 1)."""
+"""The account-level S3 Tables + Lake Formation setup the bash scripts' deploy makes (their stage 1)."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def test_lf_role_trust_policy_lets_lake_formation_use_all_three_sts_actions(clie
     assert not missing, (
         f"{expect.LF_ROLE_NAME} trust policy lets {expect.LF_SERVICE} use {sorted(allowed)}; "
         f"missing {missing} "
-        f'(seed troubleshooting: "Unable to assume role"): run `{deploy_command(config)}`'
+        f'(troubleshooting: "Unable to assume role"): run `{deploy_command(config)}`'
     )
 
 

@@ -1,4 +1,7 @@
-"""Lake Formation grants to the Firehose role (seed stage 3): DESCRIBE on the namespace, ALL on each table."""
+"""Lake Formation grants to the Firehose role (the bash scripts' stage 3).
+
+DESCRIBE on the namespace, ALL on each table.
+"""
 
 from __future__ import annotations
 

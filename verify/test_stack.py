@@ -1,4 +1,4 @@
-"""The CloudFormation stack (seed stage 2) and its Iceberg tables, against the table contract."""
+"""The CloudFormation stack (the bash scripts' stage 2) and its Iceberg tables, against the table contract."""
 
 from __future__ import annotations
 

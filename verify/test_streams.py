@@ -1,4 +1,4 @@
-"""The Firehose streams (seed stage 4): ACTIVE, AppendOnly, and the env's buffering, logging and errors."""
+"""The Firehose streams (the bash scripts' stage 4): ACTIVE, AppendOnly, buffering, logging and errors."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def test_stream_is_active_append_only_with_configured_delivery(
             f"stream {name}: DescribeDeliveryStream does not return AppendOnly: unknown", stacklevel=1
         )
     assert iceberg.get("AppendOnly") in (True, None), (
-        f"stream {name} shows AppendOnly: {iceberg.get('AppendOnly')} (seed troubleshooting: "
+        f"stream {name} shows AppendOnly: {iceberg.get('AppendOnly')} (troubleshooting: "
         f'Firehose stream shows "AppendOnly: false"): run `{deploy_command(config, repair=True)}`'
     )
     hints = iceberg.get("BufferingHints", {})

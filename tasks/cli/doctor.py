@@ -1,4 +1,4 @@
-"""`doit doctor env=ENV`: check each cause of the seed's Troubleshooting section and print the fix.
+"""`doit doctor env=ENV`: check each cause of the bash scripts' Troubleshooting section and print the fix.
 
 Read-only. Exits 0 when every check is OK, 1 when a cause is found (the fix is printed with it),
 2 for bad input (one line, before any AWS call). See tasks/doctor/.
@@ -24,7 +24,7 @@ def _doctor() -> None:
 
 
 def task_doctor() -> dict[str, Any]:
-    """Check every cause the seed's troubleshooting lists; print OK or the cause and the fix."""
+    """Check every cause the bash scripts' troubleshooting lists; print OK or the cause and the fix."""
     return {
         "doc": "Diagnose an env: each troubleshooting cause, OK or the fix to run (read-only)",
         "actions": [_doctor],

@@ -1,8 +1,8 @@
-"""`doit doctor`: checks, one by one, each cause the seed's Troubleshooting section lists, and prints the fix.
+"""`doit doctor`: checks, one by one, each cause the bash scripts' Troubleshooting lists, and prints the fix.
 
 The troubleshooting entries and the Firehose error code -> entry mapping live here, in one place: verify/
 names the same entry when a delivery fails. The questions "does it exist, does it differ" are answered by
-the deploy steps' observe()/diff() (tasks/steps/); this module only adds what a doctor adds: which seed
+the deploy steps' observe()/diff() (tasks/steps/); this module only adds what a doctor adds: which
 entry a finding belongs to and the exact command that fixes it. Doctor never writes.
 
 entries.py holds the entries, the error-code mapping and the fix commands; checks.py the checks; this

@@ -38,7 +38,7 @@ from tasks.doctor.ingest import ENTRY_INGEST, PUT_ACTION
 from tasks.step import Context
 from tasks.steps import alarms as alarm_step
 
-ENTRY_ALARMS = "CloudWatch alarms (the stack's: each names what broke); no seed entry"
+ENTRY_ALARMS = "CloudWatch alarms (the stack's: each names what broke)"
 RECENT_MINUTES = 60
 # The checks whose failure stops a stream's delivery, in the order doctor runs them.
 DELIVERY_ENTRIES = (

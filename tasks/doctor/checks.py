@@ -1,7 +1,8 @@
-"""Doctor's checks, one per cause the seed's Troubleshooting section lists (tasks/doctor/entries.py).
+"""Doctor's checks, one per cause the bash scripts' Troubleshooting section lists (tasks/doctor/entries.py).
 
 Each reads through a deploy step's observe()/diff() (tasks/steps/); what is added here is only the
-doctor's reading: which seed entry a difference belongs to, and which command fixes it. Never writes.
+doctor's reading: which troubleshooting entry a difference belongs to, and which command fixes it.
+Never writes.
 """
 
 from __future__ import annotations
@@ -32,10 +33,10 @@ from tasks.steps import catalog as catalog_step
 
 # -- the checks ------------------------------------------------------------------------------------
 # Each reads through a deploy step's observe()/diff() (tasks/steps/); what is added here is only the
-# doctor's reading: which seed entry a difference belongs to, and which command fixes it.
+# doctor's reading: which troubleshooting entry a difference belongs to, and which command fixes it.
 
 ACCESS_DENIED = ("AccessDeniedException", "AccessDenied", "UnauthorizedOperation", "UnauthorizedException")
-IAM_PROPAGATION_S = 15  # the seed: "wait 10-15 seconds after role creation/update"
+IAM_PROPAGATION_S = 15  # the setup guide: "wait 10-15 seconds after role creation/update"
 STS_ACTIONS = ("sts:AssumeRole", "sts:SetSourceIdentity", "sts:SetContext")
 LF_SERVICE = "lakeformation.amazonaws.com"
 
@@ -54,7 +55,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def missing_sts_actions(trust: dict[str, Any] | None) -> list[str]:
-    """STS actions of the seed that the trust policy does not allow Lake Formation."""
+    """STS actions of the bash scripts' setup that the trust policy does not allow Lake Formation."""
     allowed: set[str] = set()
     for st in _as_list((trust or {}).get("Statement", [])):
         services = _as_list((st.get("Principal") or {}).get("Service", []))
@@ -93,7 +94,7 @@ def _changes_text(d: Diff[Any, Any]) -> str:
 
 
 class Doctor:
-    """Runs the checks in the seed's order; each yields Findings. Read-only."""
+    """Runs the checks in the bash scripts' order; each yields Findings. Read-only."""
 
     def __init__(self, ctx: Context, overrides: dict[str, str] | None = None) -> None:
         self.ctx = ctx

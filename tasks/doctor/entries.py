@@ -1,4 +1,4 @@
-"""The seed's Troubleshooting entries, the Firehose error code -> entry mapping, and the fix commands.
+"""The bash scripts' Troubleshooting entries, the Firehose error code -> entry mapping, and the fix commands.
 
 In one place: doctor's checks (tasks/doctor/checks.py) and verify/ name the same entry for a cause.
 """
@@ -15,19 +15,20 @@ from botocore.exceptions import ClientError
 
 from tasks.config import Config
 
-# -- the seed's Troubleshooting entries (aws-s3tables-firehose-setup.md), by heading -----------------
+# -- the bash scripts' Troubleshooting entries (aws-s3tables-firehose-setup.md), by heading -----------------
 ENTRY_GLUE_PERMISSIONS = '"Insufficient Glue permissions to access database"'
 ENTRY_ASSUME_ROLE = '"Unable to assume role" / "Unable to retrieve credentials from Lake Formation"'
 ENTRY_CATALOG_NOT_FOUND = '"Catalog not found"'
 ENTRY_APPEND_ONLY = 'Firehose stream shows "AppendOnly: false"'
-# Not a Troubleshooting heading: the seed's "LakeFormation Permissions" deploy stage (grants to the
+# Not a Troubleshooting heading: the bash scripts' "LakeFormation Permissions" deploy stage (grants to the
 # Firehose role). Without them Firehose cannot read the table through the catalog.
-ENTRY_FIREHOSE_GRANTS = "LakeFormation Permissions (Firehose role grants, seed deploy stage 3)"
-# Not in the seed: the stack's Firehose role lacks an IAM permission a delivery needs (Firehose evaluates
-# its policies at every delivery; a statement removed outside CloudFormation is not repaired by it).
-ENTRY_FIREHOSE_ROLE_POLICY = "Firehose role IAM policy (the stack's FirehoseRole); no seed entry"
-# Not in the seed: a record does not fit the table contract (config/schemas/).
-ENTRY_RECORD_SHAPE = "record does not match the table contract (config/schemas/SIGNAL.yaml); no seed entry"
+ENTRY_FIREHOSE_GRANTS = "LakeFormation Permissions (the Firehose role's grants)"
+# Not a troubleshooting entry: the stack's Firehose role lacks an IAM permission a delivery needs
+# (Firehose evaluates its policies at every delivery; a statement removed outside CloudFormation is not
+# repaired by it).
+ENTRY_FIREHOSE_ROLE_POLICY = "Firehose role IAM policy (the stack's FirehoseRole)"
+# Not a troubleshooting entry: a record does not fit the table contract (config/schemas/).
+ENTRY_RECORD_SHAPE = "record does not match the table contract (config/schemas/SIGNAL.yaml)"
 
 # Firehose writes failed records to the error bucket with an `errorCode`. There is no official list
 # (aws-facts.md): exact codes first, then the family a code's name belongs to. Codes only, never messages.
@@ -64,14 +65,14 @@ _CODE_FAMILIES: tuple[tuple[str, str], ...] = (
 
 
 def troubleshooting_entry(error_code: str) -> str:
-    """The seed troubleshooting entry that applies to a Firehose delivery error code."""
+    """The troubleshooting entry that applies to a Firehose delivery error code."""
     if error_code in ERROR_CODE_ENTRIES:
         return ERROR_CODE_ENTRIES[error_code]
     folded = error_code.lower().replace("_", "").replace("-", "")
     for word, entry in _CODE_FAMILIES:
         if word in folded:
             return entry
-    return "no seed entry matches this code: run `doit doctor` to check every listed cause"
+    return "no troubleshooting entry matches this code: run `doit doctor` to check every listed cause"
 
 
 def logged_errors(logs: Any, config: Config, signal: str, since: datetime) -> Counter[str]:
@@ -107,7 +108,7 @@ def logged_errors(logs: Any, config: Config, signal: str, since: datetime) -> Co
 
 def describe_codes(codes: Counter[str]) -> str:
     return ", ".join(
-        f"errorCode {code} in {n} attempt(s) -> seed troubleshooting: {troubleshooting_entry(code)}"
+        f"errorCode {code} in {n} attempt(s) -> troubleshooting: {troubleshooting_entry(code)}"
         for code, n in codes.most_common()
     )
 
@@ -143,4 +144,4 @@ class Finding:
         return [f"  FAIL  {self.cause}", f"        found: {self.found}", f"        fix:   {self.fix}"]
 
 
-ENTRY_STACK = "CloudFormation stack (seed deploy stage 2)"
+ENTRY_STACK = "CloudFormation stack"

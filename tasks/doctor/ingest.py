@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from tasks.errors import error_code
 from tasks.step import Context
 
-ENTRY_INGEST = "Ingest function (the stack's IngestFunction: secret and stream access); no seed entry"
+ENTRY_INGEST = "Ingest function (the stack's IngestFunction: secret and stream access)"
 PUT_ACTION = "firehose:PutRecordBatch"  # lake/firehose.py's only Firehose call
 SECRET_ACTION = "secretsmanager:GetSecretValue"
 STREAM_VAR = "OTLP_STREAM_{}"

@@ -1,6 +1,6 @@
 """Account setup: the Glue federated catalog `s3tablescatalog` over every table bucket of the region.
 
-Created when missing with the exact CatalogInput the seed uses; when it exists only the fields that
+Created when missing with the exact CatalogInput the bash scripts use; when it exists only the fields that
 differ are updated, and everything else it carries (other properties, description, parameters) is
 written back unchanged. It is never deleted: other stacks and users of the account rely on it.
 

@@ -1,6 +1,6 @@
 """Account setup: the caller's Lake Formation permissions on the `s3tablescatalog` catalog.
 
-The same permissions the seed grants (ALL, DESCRIBE, CREATE_DATABASE, ALTER, DROP, each with grant
+The same permissions the bash scripts grant (ALL, DESCRIBE, CREATE_DATABASE, ALTER, DROP, each with grant
 option); only the missing ones are granted.
 """
 

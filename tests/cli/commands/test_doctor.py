@@ -131,7 +131,7 @@ def test_doctor_shows_what_firehose_logged_without_counting_it_as_a_check(emulat
     emulator.flush()
     findings, text = _doctor(emulator)
     code = "Iceberg.InsufficientLakeFormationPermissions"
-    assert f"{cfg.stream_name('logs')}: errorCode {code} in 1 attempt(s) -> seed troubleshooting: " in text
+    assert f"{cfg.stream_name('logs')}: errorCode {code} in 1 attempt(s) -> troubleshooting: " in text
     assert f"{cfg.stream_name('traces')}: none" in text, text
 
     vh.deploy(emulator)

@@ -299,7 +299,7 @@ def test_query_without_sql_opens_a_prompt_on_a_terminal(emulator, tmp_path):
 
 
 def _readme_questions() -> list[list[str]]:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "query.md").read_text()
     block = text[text.index("Ready questions") :]
     block = block[block.index("```bash") : block.index("```", block.index("```bash") + 3)]
     return [shlex.split(line) for line in block.splitlines() if line.startswith("doit query ")]

@@ -104,7 +104,7 @@ def test_verify_fails_naming_a_revoked_grant_and_passes_after_deploy(emulator):
     # The delivery test names what it saw: the error objects' code and the troubleshooting entry.
     assert "FailedRowCount=5 (this send)" in proc.stdout, proc.stdout
     code = "Iceberg.InsufficientLakeFormationPermissions"
-    assert f"errorCode {code} -> seed troubleshooting: {ENTRY_FIREHOSE_GRANTS}" in proc.stdout, proc.stdout
+    assert f"errorCode {code} -> troubleshooting: {ENTRY_FIREHOSE_GRANTS}" in proc.stdout, proc.stdout
     vh.deploy(emulator)
     proc, _ = vh.run_verify(emulator, "-k", "grants or delivery")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -139,7 +139,7 @@ def test_delivery_failure_inside_the_retry_window_names_the_logged_cause(emulato
     code = "Iceberg.InsufficientLakeFormationPermissions"
     assert f"logged failed attempts in {cfg.log_group_name}/{cfg.log_stream_name('logs')}" in result.message
     entry = re.escape(ENTRY_FIREHOSE_GRANTS)
-    cause = rf"errorCode {code} in \d+ attempt\(s\) -> seed troubleshooting: {entry}"
+    cause = rf"errorCode {code} in \d+ attempt\(s\) -> troubleshooting: {entry}"
     assert re.search(cause, result.message), result.message
     assert "it retries for 120 s before writing the error bucket" in result.message, result.message
 

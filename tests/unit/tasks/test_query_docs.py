@@ -1,4 +1,4 @@
-"""The ready-made questions the README and docs/query.md show are the tool's own (tasks/engines/sql.py), as
+"""The ready-made questions docs/query.md shows are the tool's own (tasks/engines/sql.py), as
 a shell passes them: the SQL a test runs through both engines is the SQL a user pastes."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def _pasted(doc: str) -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize("doc", ["README.md", "docs/query.md"])
+@pytest.mark.parametrize("doc", ["docs/query.md"])
 def test_the_ready_made_questions_are_pasted_as_the_tool_asks_them(doc):
     pasted = _pasted(doc)
     assert [pasted.get(q.title) for q in QUESTIONS] == [q.sql for q in QUESTIONS]
