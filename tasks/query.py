@@ -110,6 +110,16 @@ def locate(clients: Clients, config: Config, names: Sequence[str] | None = None)
     return refs
 
 
+def governed(clients: Clients, config: Config, names: Sequence[str]) -> None:
+    """One Glue GetTable per table in the table bucket's catalog, which Lake Formation governs: DuckDB then
+    reads through S3 Tables, which IAM alone governs, so without this anyone holding the readers' policy
+    would read every table whether granted or not. A principal without the grant gets Lake Formation's
+    AccessDeniedException here, as on Athena, before any data is read."""
+    catalog = config.bucket_catalog_id(clients.account_id)
+    for signal in names:
+        clients.glue.get_table(CatalogId=catalog, DatabaseName=config.namespace, Name=signal)
+
+
 def not_deployed(config: Config, signal: str) -> NotDeployed:
     return NotDeployed(
         f"error: env {config.env} is not deployed (no table {config.namespace}.{signal} in table bucket "
@@ -228,6 +238,7 @@ def open_env(
     clients: Clients, config: Config, names: Sequence[str] | None = None
 ) -> tuple[duckdb.DuckDBPyConnection, list[TableRef]]:
     tables = locate(clients, config, names)
+    governed(clients, config, [t.signal for t in tables])
     remote = any(not t.metadata_location.startswith("file://") for t in tables)
     return connect(tables, credentials(clients) if remote else None), tables
 

@@ -97,6 +97,11 @@ class RetentionSettings:
         return own if own is not None else self.days
 
 
+def child_catalog_id(account_id: str, bucket: str) -> str:
+    """A table bucket's child catalog as Glue and Lake Formation name it: ACCOUNT:s3tablescatalog/BUCKET."""
+    return f"{account_id}:{CATALOG_NAME}/{bucket}"
+
+
 @dataclass(frozen=True)
 class Config:
     env: str
@@ -166,6 +171,10 @@ class Config:
 
     def table_bucket_arn(self, account_id: str) -> str:
         return self.arn("s3tables", f"bucket/{self.table_bucket_name}", account_id)
+
+    def bucket_catalog_id(self, account_id: str) -> str:
+        """The table bucket's child catalog as Glue and Lake Formation name it (ACCOUNT:s3tablescatalog/B)."""
+        return child_catalog_id(account_id, self.table_bucket_name)
 
     def bucket_catalog_arn(self, account_id: str) -> str:
         """The table bucket's child catalog in Glue: the Firehose streams' CatalogARN."""

@@ -15,9 +15,9 @@ from typing import Any
 from tasks.errors import StepFailed
 from tasks.facts import ROLE_OUTPUT
 from tasks.polling import backoff_delays
+from tasks.settings import child_catalog_id
 from tasks.step import Change, Context, Diff, Outcome, Teardown
 from tasks.steps import lf_permissions, stack_teardown
-from tasks.steps.catalog import CATALOG_NAME
 
 NAME = "grants"
 # How a plan names the stack's Firehose role before the stack exists (the role is None until then).
@@ -59,10 +59,6 @@ class Observed:
     principal: str | None
     held: dict[tuple[str, ...], frozenset[str]]
     grantable: dict[tuple[str, ...], frozenset[str]] = field(default_factory=dict)  # with grant option
-
-
-def child_catalog_id(account_id: str, bucket: str) -> str:
-    return f"{account_id}:{CATALOG_NAME}/{bucket}"
 
 
 def firehose_role(ctx: Context) -> str | None:

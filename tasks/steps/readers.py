@@ -24,9 +24,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tasks.errors import StepFailed, UserError
+from tasks.settings import child_catalog_id
 from tasks.step import Action, Change, Context, Diff, Outcome, Result
 from tasks.steps import kept_tables, lf_permissions, readers_record
-from tasks.steps.grants import Grant, child_catalog_id
+from tasks.steps.grants import Grant
 
 NAME = "readers"
 POLICY_OUTPUT = "ReadersPolicyArn"

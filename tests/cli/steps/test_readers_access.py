@@ -1,7 +1,7 @@
 """A reader granted through `readers`, with the stack's managed policy attached as the docs say, reads on
 every path the local AWS has: Athena (Lake Formation), Glue (Lake Formation) and `doit query` (DuckDB,
-through S3 Tables: IAM). A principal not granted gets Lake Formation's error on Athena and Glue; one
-without the policy is refused by S3 Tables."""
+through S3 Tables: IAM, after a Glue GetTable that Lake Formation governs). A principal not granted gets
+Lake Formation's error on all three; one without the policy is refused."""
 
 from __future__ import annotations
 
@@ -66,6 +66,19 @@ def test_glue_shows_a_reader_the_tables_and_refuses_a_principal_not_granted(lake
         assert (
             exc.value.response["Error"]["Message"] == f"Insufficient Lake Formation permission(s) on {name}"
         )
+
+
+def test_doit_query_refuses_a_principal_not_granted_with_lake_formations_error(lake, tmp_path):
+    """Grafana's role holds the readers' policy (IAM lets it read S3 Tables) but no grant: DuckDB's path
+    asks Lake Formation first, as Athena's does."""
+    creds = rh.credentials(lake, rh.GRAFANA)
+    sql = "sql=select count(*) as n from logs"
+    out = rh.doit_as(lake, tmp_path, creds, "query", "env=local", "signals=logs,traces", sql, "format=json")
+    assert out.returncode == 4, out.stdout + out.stderr  # an AWS error
+    assert "AccessDeniedException: Insufficient Lake Formation permission(s) on logs" in out.stderr, (
+        out.stderr
+    )
+    assert out.stdout == ""
 
 
 def test_doit_query_reads_with_the_managed_policy_and_is_refused_without_it(lake, tmp_path):
