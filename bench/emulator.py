@@ -1,7 +1,7 @@
 """Emulator figures: start-up time, idle RSS, and Firehose -> Iceberg rows/s for one PutRecordBatch client.
 
-Runs ``python -m emulator`` as its own process (as `doit` does), sets up one Iceberg-destination stream the
-way the seed does (role, catalog, table bucket, namespace, table, Lake Formation grants), sends N records in
+Runs ``python -m emulator`` as its own process (as `doit` does), sets up one Iceberg-destination stream
+as the guide does (role, catalog, table bucket, namespace, table, Lake Formation grants), sends N records in
 PutRecordBatch calls of 500 from one boto3 client, flushes, and checks every row is in the Iceberg table.
 
     .venv/bin/python bench/emulator.py [--records 100000] [--batch 500]

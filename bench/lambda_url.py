@@ -1,4 +1,4 @@
-"""Local Lambda figures (issue 15): the worker's cold start and a warm request, through Invoke and the
+"""Local Lambda figures: the worker's cold start and a warm request, through Invoke and the
 Function URL, against a fresh emulator.
 
     .venv/bin/python bench/lambda_url.py [--runs 10]

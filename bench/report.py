@@ -34,7 +34,7 @@ _TABLES = f"{TABLE_READS} tables: {TABLE_FORMULA}"
 _READERS = f"{len(READERS_READS)} readers: {READERS_READS[0]}"
 _CONVERGED = f"{BASE_READS} + {STREAM_TAG_READS} stream tags + {_READERS} + {_TABLES}"
 GOALS = {
-    "noop calls": f"<= {NOOP_LIMIT}, 0 writes ({_CONVERGED} + {_ingest(INGEST_DEPLOY_READS)}, issue 15)",
+    "noop calls": f"<= {NOOP_LIMIT}, 0 writes ({_CONVERGED} + {_ingest(INGEST_DEPLOY_READS)})",
     "cold calls": f"<= {COLD_LIMIT} (60 + {COLD_TABLE_CALLS} tables: {TABLES} x (s3tables:"
     "GetTableMaintenanceConfiguration + s3tables:CreateTable) + s3tables:ListTables + "
     "s3tables:GetTableBucket)",
@@ -179,8 +179,8 @@ counter, with the four default signals (cold and no-op: the highest of the runs)
 - Cold deploy calls by operation: {ops(r["deploy_calls"]["cold"])}.
 - No-op deploy calls by operation: {ops(r["deploy_calls"]["noop"])}.
 - Status calls by operation: {ops(r["deploy_calls"]["status"])}.
-- The call goals are issue 8's 15 reads of a converged env plus what the design adds, named in the goal: the
-  ingest function (issue 15, on by default) adds the `HeadObject` of its zip's key to deploy, plan and
+- The call goals are the 15 reads of a converged env plus what the design adds, named in the goal: the
+  ingest function (on by default) adds the `HeadObject` of its zip's key to deploy, plan and
   status ("a converged deploy makes one read and no writes"; a zip missing from the artifacts bucket is
   what the next deploy uploads; the deployed key, checked before a stack update, is that same key on a
   converged env, so it adds no read), and status reads the function (`GetFunction`: state, code sha256)

@@ -1,4 +1,4 @@
-"""Deploy, send and verify benchmarks against a fresh local emulator (issue 8).
+"""Deploy, send and verify benchmarks against a fresh local emulator.
 
     .venv/bin/python bench/run.py [--runs 5] [--records 100000] [--baseline-records 5000]
 

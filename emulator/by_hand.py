@@ -22,7 +22,7 @@ FIREHOSE_TRUST: dict[str, Any] = service_trust("firehose.amazonaws.com")
 
 
 # What the Firehose role's IAM policy must allow for a delivery (emulator/firehose/needs.py), on any
-# resource: the emulator tests' own setup, like the seed's. The stack's role scopes each to its ARNs.
+# resource: the emulator tests' own setup by hand. The stack's role scopes each to its ARNs.
 FIREHOSE_POLICY: dict[str, Any] = {
     "Version": "2012-10-17",
     "Statement": [
@@ -79,7 +79,7 @@ def catalog_id(bucket: str) -> str:
 
 
 def create_s3tables_catalog(glue: Any, **catalog_input: Any) -> None:
-    """Seed step 1: the account's federated ``s3tablescatalog``; ``catalog_input`` adds to its input."""
+    """Setup step 1: the account's federated ``s3tablescatalog``; ``catalog_input`` adds to its input."""
     glue.create_catalog(
         Name="s3tablescatalog",
         CatalogInput={
@@ -107,7 +107,7 @@ def create_table(s3t: Any, bucket_arn: str, signal: str, namespace: str = NAMESP
 def grant_tables(
     lf: Any, role_arn: str, bucket: str, tables: Iterable[str], namespace: str = NAMESPACE
 ) -> None:
-    """Seed step 3: DESCRIBE on the namespace, ALL on each table, in the table bucket's child catalog."""
+    """Setup step 3: DESCRIBE on the namespace, ALL on each table, in the table bucket's child catalog."""
     principal = {"DataLakePrincipalIdentifier": role_arn}
     lf.grant_permissions(
         Principal=principal,

@@ -100,7 +100,7 @@ def delete_catalog(emu: Any) -> None:
 
 
 def recreate_stream_without_append_only(emu: Any, cfg: Config, signal: str = "logs") -> None:
-    """What the seed's old CloudFormation-made streams look like: same destination, AppendOnly false."""
+    """What streams made by the bash scripts' CloudFormation look like: same destination, AppendOnly false."""
     from tests.emulator.streams import iceberg_config_of, wait_stream_gone
 
     name = cfg.stream_name(signal)

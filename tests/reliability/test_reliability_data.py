@@ -1,4 +1,4 @@
-"""Issue 7.2 and 7.3: the whole flow under 30% throttling, and exact delivery under partial put failures.
+"""The whole flow under 30% throttling, and exact delivery under partial put failures.
 
 Rows are counted in the Iceberg tables by run id and sequence number (`service_instance_id` =
 `RUN_ID:SEQ`, tasks.records.parse_key): a missing sequence number is a lost record, a second row for

@@ -1,4 +1,4 @@
-"""Issue 7.4: drift made out of band with boto3 is reported by `doit status`, listed by `doit plan`, and
+"""Drift made out of band with boto3 is reported by `doit status`, listed by `doit plan`, and
 repaired by `doit deploy`, after which the env equals what it was right after a clean deploy.
 
 Each scenario starts from a fresh emulator and a clean in-process deploy; status, plan and the repairing

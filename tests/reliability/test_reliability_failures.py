@@ -1,4 +1,4 @@
-"""Issue 7.1: a failure at every write of a cold deploy (and of a destroy) converges on the next run.
+"""A failure at every write of a cold deploy (and of a destroy) converges on the next run.
 
 For each k in 1..N (N = the mutating calls of a clean cold deploy, counted by the emulator) the emulator is
 reset, the k-th mutating call fails with a non-retryable error, deploy must fail naming the step that sent

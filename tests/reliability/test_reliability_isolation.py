@@ -1,4 +1,4 @@
-"""Issue 7.5 and 7.6: one env's deploy, re-deploy and destroy harm nothing else in the account, and two
+"""One env's deploy, re-deploy and destroy harm nothing else in the account, and two
 deploys of the same env at once end converged, the loser (if any) failing cleanly.
 """
 

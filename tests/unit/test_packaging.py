@@ -1,4 +1,4 @@
-"""Issue 2: the layout the user asked for, doit's settings, and the README's promises."""
+"""The layout the user asked for, doit's settings, and the README's promises."""
 
 from __future__ import annotations
 

@@ -172,7 +172,7 @@ def test_table_and_results_md_render_every_goal() -> None:
 
 
 def test_the_call_goals_are_issue_8s_15_reads_plus_the_calls_the_design_names():
-    """No-op/plan: 15 + each stream's tags + the readers' record + the zip HeadObject (issue 15) + the tables
+    """No-op/plan: 15 + each stream's tags + the readers' record + the zip HeadObject + the tables
     step's 10 (ListTables, GetConfig, and per table LoadTable + GetTableMaintenanceConfiguration); status:
     those + 1 freshness read per table + the function's two reads + the alarms' one DescribeAlarms; cold: 60
     + per table GetTableMaintenanceConfiguration, CreateTable; ListTables, GetTableBucket."""

@@ -1,4 +1,4 @@
-"""Issue 11: where AWS is strict, the tool is right and the local AWS refuses what AWS refuses.
+"""Where AWS is strict, the tool is right and the local AWS refuses what AWS refuses.
 
 Rows: the caller's Lake Formation principal (an SSO role with a path), the Lake Formation role shared by every
 region, Glue's CatalogInput (top-level AllowFullTableExternalDataAccess), the catalog's IAM access-control

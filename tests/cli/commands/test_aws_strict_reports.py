@@ -1,4 +1,4 @@
-"""Issue 11: doctor and verify name the SSO-path and one-region causes; the pure diffs of the strict rows."""
+"""Doctor and verify name the SSO-path and one-region causes; the pure diffs of the strict rows."""
 
 from __future__ import annotations
 

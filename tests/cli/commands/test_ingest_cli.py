@@ -1,4 +1,4 @@
-"""Issue 13: `doit ingest` deploys env=local when needed, starts the receiver in the background, prints the
+"""`doit ingest` deploys env=local when needed, starts the receiver in the background, prints the
 exporter settings and its log; `doit status` shows it with its row count; `doit ingest_stop` stops it."""
 
 from __future__ import annotations

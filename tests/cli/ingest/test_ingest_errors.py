@@ -1,4 +1,4 @@
-"""Issue 13: bad input gets the OTLP/HTTP status it deserves, and nothing else of the request is lost.
+"""Bad input gets the OTLP/HTTP status it deserves, and nothing else of the request is lost.
 
 Whole-request failures (400, 401, 404, 405, 413, 415) hand nothing to Firehose; refused items (200 with
 partial_success) are counted and named, and every other row of the same request lands.

@@ -1,4 +1,4 @@
-"""Issue 13: faults in Firehose lose nothing. The OpenTelemetry SDK's own exporter and retry do the sending.
+"""Faults in Firehose lose nothing. The OpenTelemetry SDK's own exporter and retry do the sending.
 
 - 20% of every PutRecordBatch failing: 10,000 spans land exactly once (the sender resends only the
   failed records, and the receiver answers 200 only when all rows were handed on).

@@ -1,4 +1,4 @@
-"""Issue 15 end to end: the real OpenTelemetry SDK exports to the local Function URL of a deployed env.
+"""End to end: the real OpenTelemetry SDK exports to the local Function URL of a deployed env.
 
 Nothing between the SDK and the function is ours but the deployed zip: the local AWS runs the handler from
 the zip the deploy uploaded, behind the URL the stack's `IngestEndpoint` output names. One deploy per auth

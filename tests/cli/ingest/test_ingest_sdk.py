@@ -1,4 +1,4 @@
-"""Issue 13: the real OpenTelemetry SDK exports to the receiver; the tables hold exactly what it sent.
+"""The real OpenTelemetry SDK exports to the receiver; the tables hold exactly what it sent.
 
 Nothing between the SDK and the receiver is ours: the SDK's OTLP/HTTP exporters send (protobuf), or the
 SDK's own protobuf encoders build the request that is then posted as OTLP/JSON. Expected values are

@@ -1,4 +1,4 @@
-"""Issue 15: the receiver as a Lambda handler (ingest/lambda_handler.py).
+"""The receiver as a Lambda handler (ingest/lambda_handler.py).
 
 The events are the shapes AWS documents for Function URL invocations (payload format 2.0); the
 Receiver behind them is the real one, with a recording delivery for the unit tests and the local AWS's

@@ -1,4 +1,4 @@
-"""Issue 15: the deploy steps of the ingest function (artifacts bucket, zip upload, the stack's function).
+"""The deploy steps of the ingest function (artifacts bucket, zip upload, the stack's function).
 
 A converged deploy reads the zip's key once (HeadObject) and writes nothing; after a code change, plan names
 the upload and the function's code update without a write, deploy makes exactly those two and retires the

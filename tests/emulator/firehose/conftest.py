@@ -16,7 +16,7 @@ from tests.emulator.firehose.streams_setup import (
 
 @pytest.fixture
 def env(emulator: Any) -> dict[str, Any]:
-    """A role Firehose can assume with the grants the seed gives, a table, an error bucket, a log stream."""
+    """A role Firehose can assume with the guide's grants, a table, an error bucket, a log stream."""
     iam = emulator.client("iam")
     role_arn = eh.create_firehose_role(iam, "fh-role")
     emulator.client("s3").create_bucket(Bucket=ERROR_BUCKET)

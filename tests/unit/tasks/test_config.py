@@ -119,7 +119,7 @@ def test_setting_keys_match_defaults_file():
 
 
 def test_names():
-    c = cfg.load("otlp2pipeline-prod")  # the seed's scripts accept the stack name as env
+    c = cfg.load("otlp2pipeline-prod")  # the bash scripts accept the stack name as env
     assert c.env == "prod"
     assert c.stack_name == c.table_bucket_name == "otlp2pipeline-prod"
     assert c.error_bucket_name("123456789012") == "otlp2pipeline-prod-errors-123456789012-us-east-1"

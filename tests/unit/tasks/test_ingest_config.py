@@ -1,4 +1,4 @@
-"""Issue 13: the ingest.* settings are validated like every other setting (one line naming value and rule)."""
+"""The ingest.* settings are validated like every other setting (one line naming value and rule)."""
 
 from __future__ import annotations
 

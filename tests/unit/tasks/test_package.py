@@ -1,4 +1,4 @@
-"""Issue 15: the ingest Lambda zip (`doit package`, tasks/package.py).
+"""The ingest Lambda zip (`doit package`, tasks/package.py).
 
 One build per session (the `ingest_zip` fixture); the pip target is cached under build/lambda-deps/.
 """

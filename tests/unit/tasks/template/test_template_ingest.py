@@ -1,4 +1,4 @@
-"""Issue 15: the stack's ingest function, URL and secret (templates/ingest.yaml.j2), per setting."""
+"""The stack's ingest function, URL and secret (templates/ingest.yaml.j2), per setting."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The seed document's whole deploy sequence by hand with boto3, against the emulator, ending in Iceberg rows.
+"""The setup guide's whole deploy sequence by hand with boto3, against the emulator, ending in Iceberg rows.
 
 aws-s3tables-firehose-setup.md + aws-facts.md "The deploy sequence": account-level S3 Tables / Lake Formation
 setup, a CloudFormation stack with the four tables partitioned by day(timestamp), Lake Formation grants to
@@ -31,7 +31,8 @@ def _logical(signal: str) -> str:
 
 
 def template(signals: tuple[str, ...]) -> dict[str, Any]:
-    """A minimal stack like the seed's: table bucket, namespace, tables, Firehose role, error bucket, logs."""
+    """A minimal stack as the bash scripts made it: table bucket, namespace, tables, Firehose role, error
+    bucket, logs."""
     resources: dict[str, Any] = {
         "TableBucket": {"Type": "AWS::S3Tables::TableBucket", "Properties": {"TableBucketName": BUCKET}},
         "Namespace": {
@@ -92,7 +93,7 @@ def template(signals: tuple[str, ...]) -> dict[str, Any]:
 
 
 def account_setup(emu: Any) -> str:
-    """Step 1 of the seed: shared by every stack of the account. Returns the caller ARN."""
+    """Step 1 of the setup guide: shared by every stack of the account. Returns the caller ARN."""
     iam, lf, glue = emu.client("iam"), emu.client("lakeformation"), emu.client("glue")
     caller = emu.client("sts").get_caller_identity()["Arn"]
     trust = {
@@ -163,7 +164,7 @@ def deploy(emu: Any, skip_table_grant: str | None = None) -> str:
             DeliveryStreamName=f"{STACK}-{signal}",
             DeliveryStreamType="DirectPut",
             # No retry window: a failing destination's records reach the error bucket at once (with the
-            # seed's default of 300 s, Firehose would retry that long first).
+            # the guide's default of 300 s, Firehose would retry that long first).
             IcebergDestinationConfiguration=eh.iceberg_destination(
                 role_arn, BUCKET, signal, ERROR_BUCKET, f"errors/{signal}/", log_group=LOG_GROUP, retry_s=0
             ),
