@@ -37,7 +37,7 @@ GOALS = {
     "noop calls": f"<= {NOOP_LIMIT}, 0 writes ({_CONVERGED} + {_ingest(INGEST_DEPLOY_READS)})",
     "cold calls": f"<= {COLD_LIMIT} (60 + {COLD_TABLE_CALLS} tables: {TABLES} x (s3tables:"
     "GetTableMaintenanceConfiguration + s3tables:CreateTable) + s3tables:ListTables + "
-    "s3tables:GetTableBucket)",
+    f"s3tables:GetTableBucket + {_READERS})",
     "plan calls": f"<= {PLAN_LIMIT} ({_CONVERGED} + {_ingest(INGEST_DEPLOY_READS)})",
     "status calls": f"<= {STATUS_LIMIT} ({_CONVERGED} + 1 per table: freshness + "
     f"{_ingest(INGEST_STATUS_READS)} + 1 alarms: {ALARM_STATUS_READS[0]})",

@@ -26,7 +26,7 @@ class DuckDBEngine(Engine):
     def open(self, clients: Clients, names: Sequence[str] | None = None) -> list[str]:
         from tasks.query import open_env
 
-        self.conn, self.refs = open_env(clients, self.config, names)
+        self.conn, self.refs = open_env(clients, self.config, names, lake_formation=True)
         self.tables = [r.signal for r in self.refs]
         return self.tables
 
