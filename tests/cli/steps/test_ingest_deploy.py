@@ -83,7 +83,9 @@ def test_artifacts_bucket_is_private_encrypted_tls_only_versioned_and_never_expi
     assert hashlib.sha256(body).hexdigest() == ingest_zip.sha256
 
 
-def test_converged_deploy_writes_nothing_and_reads_the_zip_once(emulator: Any, ingest_zip: Any) -> None:
+def test_converged_deploy_writes_nothing_and_reads_the_zip_once(
+    emulator: Any, ingest_zip: Any, tmp_path: Any
+) -> None:
     first = dh.deploy(emulator)
     assert {r.name: r.outcome.result for r in first.results.values() if r.outcome}["ingest_code"] == "created"
     stack = emulator.client("cloudformation").describe_stacks(StackName="otlp2pipeline-local")["Stacks"][0]
@@ -104,6 +106,12 @@ def test_converged_deploy_writes_nothing_and_reads_the_zip_once(emulator: Any, i
     assert not [c for c in emulator.calls() if c["service"] == "s3" and c["operation"] != "HeadObject"]
     assert dh.total_calls(emulator) <= budgets.NOOP_LIMIT  # the no-op budget without ingest, plus that read
     assert second.counter.writes == 0
+    # `doit status` as a user runs it, freshness reads included, within its budget and writing nothing.
+    emulator.reset_calls()
+    status = dh.doit(emulator, tmp_path, "status", "env=local")
+    assert status.returncode in (0, 1), status.stdout + status.stderr  # 1: no data yet is a finding
+    assert _writes(emulator) == {}
+    assert dh.total_calls(emulator) <= budgets.STATUS_LIMIT, emulator.calls()
     # The URL serves the env: with the secret's token the rows are handed on, without it 401.
     token = emulator.client("secretsmanager").get_secret_value(SecretId=outputs["IngestTokenSecretArn"])
     body = json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": {"stringValue": "x"}}]}]}]})
