@@ -159,8 +159,10 @@ def _is_private(name: str) -> bool:
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
 
 
-def _circles(modules: list[str], edges: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components of more than one module (Tarjan), each sorted."""
+def circles(edges: dict[str, set[str]], modules: list[str] | None = None) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan), each sorted; `modules` (default:
+    the keys of `edges`) are where the search starts. The emulator's import-structure test uses it too."""
+    modules = sorted(edges) if modules is None else modules
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -229,7 +231,7 @@ def check(root: Path = ROOT) -> Report:
         upward = top != target_top and (mine is None or theirs is None or theirs >= mine)
         if upward and not any(u.importer == imp.importer and u.line == imp.line for u in report.upward):
             report.upward.append(imp)
-    report.circles = _circles(sorted(report.modules), edges)
+    report.circles = circles(edges, sorted(report.modules))
     return report
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tools.layers import circles
+
 ROOT = Path(__file__).resolve().parents[3]
 PACKAGE = "emulator"
 
@@ -93,41 +95,6 @@ def read_modules(root: Path = ROOT, package: str = PACKAGE) -> dict[str, Module]
                 mod.private_uses.append(f"{node.lineno}: {aliases[node.value.id]}.{node.attr}")
         mod.imports.discard(mod.name)
     return modules
-
-
-def circles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """The strongly connected parts of ``graph`` with more than one node (Tarjan), each sorted."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for nxt in sorted(graph.get(node, ())):
-            if nxt not in index:
-                visit(nxt)
-                low[node] = min(low[node], low[nxt])
-            elif nxt in on_stack:
-                low[node] = min(low[node], index[nxt])
-        if low[node] == index[node]:
-            part = []
-            while True:
-                top = stack.pop()
-                on_stack.discard(top)
-                part.append(top)
-                if top == node:
-                    break
-            if len(part) > 1:
-                found.append(sorted(part))
-
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
-    return found
 
 
 def package_of(module: str) -> str:
