@@ -24,7 +24,7 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lake.deadline import Deadline
-from lake.firehose import MAX_BATCH_BYTES, MAX_BATCH_RECORDS, batches, put_batch
+from lake.firehose import batch_full, batches, put_batch
 
 THREADS = 4  # metric tables of one request, sent beside each other
 # The connect and the read timeout a call may get: the longest whose call (both, in the worst case) ends
@@ -90,9 +90,7 @@ class Batcher:
         """The batches of `signal` that `records` fill up, in order."""
         pending = self._pending.setdefault(signal, [])
         for data in records:
-            if pending and (
-                len(pending) == MAX_BATCH_RECORDS or self._bytes[signal] + len(data) > MAX_BATCH_BYTES
-            ):
+            if pending and batch_full(len(pending), self._bytes[signal], len(data)):
                 yield pending
                 pending = self._pending[signal] = []
                 self._bytes[signal] = 0

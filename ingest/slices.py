@@ -157,8 +157,7 @@ def split(body: bytes | bytearray, limit: int = SLICE_BYTES) -> Iterator[bytes]:
         yield current.encode(top)
 
 
-def merge(into: Rows, part: Rows) -> None:
-    """Add `part`'s rows and refusals to `into`."""
+def _merge(into: Rows, part: Rows) -> None:
     for signal, records in part.records.items():
         into.records.setdefault(signal, []).extend(records)
     into.rejected += part.rejected
@@ -221,5 +220,5 @@ def convert(
     """All the rows of a (decompressed) request body at once (check(), then every slice's rows)."""
     rows = Rows()
     for part in check(path, media, body, slice_bytes, max_rows).rows(signals, rx):
-        merge(rows, part)
+        _merge(rows, part)
     return rows

@@ -77,6 +77,11 @@ def retryable_code(exc: Exception) -> str | None:
     return code if RETRYABLE.is_retryable(context) else None
 
 
+def batch_full(records: int, size: int, incoming: int) -> bool:
+    """A batch of `records` records and `size` bytes takes no record of `incoming` bytes more."""
+    return records == MAX_BATCH_RECORDS or size + incoming > MAX_BATCH_BYTES
+
+
 def batches(payloads: Iterable[bytes]) -> Iterator[list[bytes]]:
     """Split into PutRecordBatch-sized lists: <= 500 records and <= 4 MiB each."""
     batch: list[bytes] = []
@@ -86,7 +91,7 @@ def batches(payloads: Iterable[bytes]) -> Iterator[list[bytes]]:
             raise RecordTooLarge(
                 f"error: a record of {len(data)} bytes exceeds Firehose's 1,000 KiB record limit"
             )
-        if batch and (len(batch) == MAX_BATCH_RECORDS or size + len(data) > MAX_BATCH_BYTES):
+        if batch and batch_full(len(batch), size, len(data)):
             yield batch
             batch, size = [], 0
         batch.append(data)
