@@ -6,6 +6,7 @@ then land through `doit send` and the receiver, `pytest verify/` passes and a se
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -158,10 +159,23 @@ def test_an_env_with_tables_inside_its_stack_upgrades_keeping_every_row(emulator
         for column in WIDENED.get(s, ()):
             assert str(table.schema().find_field(column).field_type) == "long", (s, column)
 
-    status = doit(emulator, tmp_path, "status", "env=local")
+    # The wide record went to the error bucket, so its alarm is in ALARM for the minute after the one it
+    # failed in, then OK again (1 period, missing data not breaching). Two minutes on, whatever minute the
+    # test reached, the alarm has fired and cleared: the clock moves there instead of the test racing it.
+    emulator.set_faults({"clock": {"offset_seconds": 120}})
+    try:
+        status = doit(emulator, tmp_path, "status", "env=local")
+    finally:
+        emulator.clear_faults()
     assert status.returncode == 0, status.stdout + status.stderr
     for s in SIGNALS:
         assert f"table {s}: {ROWS} rows, day(timestamp), schema matches the contract" in status.stdout
+    history = emulator.client("cloudwatch").describe_alarm_history(
+        AlarmName=cfg.alarm_name("traces", "records-to-error-bucket"), HistoryItemType="StateUpdate"
+    )["AlarmHistoryItems"]
+    assert [json.loads(h["HistoryData"])["newState"]["stateValue"] for h in reversed(history)][-2:] == [
+        "ALARM", "OK"
+    ], history  # fmt: skip
 
     sent = doit(emulator, tmp_path, "send", "env=local", "count=20")
     assert sent.returncode == 0, sent.stdout + sent.stderr
