@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 
@@ -15,6 +16,10 @@ from tasks.doctor import (
     ENTRY_GLUE_PERMISSIONS,
 )
 from tests.cli import verify_helpers as vh
+
+# A stream's alarms watch 1 and 5 minute windows (tasks/alarms.py): six minutes after a failed delivery,
+# both have fired and cleared.
+ALARMS_CLEARED_S = 360
 
 
 def test_fix_commands_repeat_the_settings_given_on_the_command_line(emulator):
@@ -135,6 +140,18 @@ def test_doctor_shows_what_firehose_logged_without_counting_it_as_a_check(emulat
     assert f"{cfg.stream_name('traces')}: none" in text, text
 
     vh.deploy(emulator)
+    # The failed attempt puts the stream's alarms in ALARM from the next whole minute, records-to-error-bucket
+    # for a minute and delivery-failing while its 5-minute window holds the attempt: the clock moves to where
+    # both have fired and cleared, instead of doctor racing the minute boundary.
+    emulator.set_faults({"clock": {"offset_seconds": ALARMS_CLEARED_S}})
     findings, text = _doctor(emulator)
     assert all(f.ok for f in findings), text  # the logged errors alone do not fail doctor
     assert code in text
+    cloudwatch = emulator.client("cloudwatch")
+    for cause in ("records-to-error-bucket", "delivery-failing"):
+        name = cfg.alarm_name("logs", cause)
+        history = cloudwatch.describe_alarm_history(
+            AlarmName=name, HistoryItemType="StateUpdate", ScanBy="TimestampAscending"
+        )["AlarmHistoryItems"]
+        states = [json.loads(h["HistoryData"])["newState"]["stateValue"] for h in history]
+        assert states[-2:] == ["ALARM", "OK"], (cause, history)
