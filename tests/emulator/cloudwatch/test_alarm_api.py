@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.cli.alarm_helpers import next_minute
+
 BASE: dict[str, Any] = {
     "Namespace": "AWS/Lambda",
     "MetricName": "Errors",
@@ -54,6 +56,7 @@ def test_put_metric_alarm_refuses_what_cloudwatch_refuses(
 
 
 def test_describe_alarms_filters_and_pages(emulator: Any) -> None:
+    next_minute(emulator)  # the state set below holds until the next whole minute's evaluation makes it OK
     cw = emulator.client("cloudwatch")
     for name in ("env-a-1", "env-a-2", "env-a-3", "env-b-1"):
         cw.put_metric_alarm(AlarmName=name, **BASE, TreatMissingData="notBreaching")
