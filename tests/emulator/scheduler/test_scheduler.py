@@ -5,7 +5,6 @@ and AWS::Scheduler::Schedule in a stack."""
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +14,7 @@ from botocore.exceptions import ClientError, WaiterError
 from emulator.scheduler import models
 from emulator.scheduler.expressions import InvalidExpression, due, validate
 from emulator.testing import service_trust
+from tests.cli.alarm_helpers import clock_to, next_firing
 from tests.emulator.lambda_.helpers import create_function, make_zip
 from tests.waiting import wait_for
 
@@ -22,6 +22,8 @@ PRINT_EVENT = (
     "import json\n\ndef handler(event, context):\n    print('EVENT ' + json.dumps(event))\n    return 1\n"
 )
 NOON = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+DAILY = "cron(15 0 * * ? *)"
+QUIET_S = 5 * 60  # longer than a test here runs
 
 
 def test_expressions_fire_as_scheduler_reads_them():
@@ -62,14 +64,9 @@ def _scheduler_role(emu: Any, name: str, function_arn: str | None) -> str:
     return arn
 
 
-def _clock_to(emu: Any, when: datetime) -> None:
-    emu.set_faults({"clock": {"offset_seconds": when.timestamp() - time.time()}})
-
-
 def _next_quarter_past_midnight(emu: Any) -> datetime:
-    offset = float((emu.faults()["faults"].get("clock") or {}).get("offset_seconds", 0.0))
-    now = datetime.fromtimestamp(time.time() + offset, UTC)
-    return (now + timedelta(days=1)).replace(hour=0, minute=15, second=0, microsecond=0)
+    """The first time of the tests' schedules once made: none falls due on its own while a test runs."""
+    return next_firing(emu, DAILY, clear=QUIET_S)
 
 
 def _events(emu: Any, function: str) -> list[dict[str, Any]]:
@@ -91,7 +88,7 @@ def _schedule(emu: Any, name: str, function_arn: str, role_arn: str, **extra: An
     return str(
         emu.client("scheduler").create_schedule(
             Name=name,
-            ScheduleExpression="cron(15 0 * * ? *)",
+            ScheduleExpression=DAILY,
             FlexibleTimeWindow={"Mode": "OFF"},
             Target={
                 "Arn": function_arn,
@@ -106,13 +103,13 @@ def _schedule(emu: Any, name: str, function_arn: str, role_arn: str, **extra: An
 
 
 def test_a_schedule_invokes_its_function_when_the_clock_passes_its_time(emulator):
+    first = _next_quarter_past_midnight(emulator)
     fn = create_function(emulator, "tick", make_zip({"app.py": PRINT_EVENT}), role_policy=True)
     schedule = _schedule(
         emulator, "daily", fn["FunctionArn"], _scheduler_role(emulator, "sched", fn["FunctionArn"])
     )
-    first = _next_quarter_past_midnight(emulator)
     assert _events(emulator, "tick") == []  # nothing before its time
-    _clock_to(emulator, first + timedelta(days=1, minutes=1))  # two of its times fell due
+    clock_to(emulator, first + timedelta(days=1, minutes=1))  # two of its times fell due
     wait_for(lambda: len(_events(emulator, "tick")) == 2, timeout=60, what="two scheduled invocations")
     events = _events(emulator, "tick")
     stamps = [
@@ -124,11 +121,12 @@ def test_a_schedule_invokes_its_function_when_the_clock_passes_its_time(emulator
 
 
 def test_a_role_that_may_not_invoke_and_a_disabled_schedule_fire_nothing(emulator):
+    first = _next_quarter_past_midnight(emulator)
     fn = create_function(emulator, "quiet", make_zip({"app.py": PRINT_EVENT}), role_policy=True)
     denied = _schedule(emulator, "no-invoke", fn["FunctionArn"], _scheduler_role(emulator, "weak", None))
     allowed = _scheduler_role(emulator, "strong", fn["FunctionArn"])
     disabled = _schedule(emulator, "off", fn["FunctionArn"], allowed, State="DISABLED")
-    _clock_to(emulator, _next_quarter_past_midnight(emulator) + timedelta(minutes=1))
+    clock_to(emulator, first + timedelta(minutes=1))
     outcome = wait_for(
         lambda: [h["outcome"] for h in models.history() if h["schedule"] == denied], timeout=30
     )
