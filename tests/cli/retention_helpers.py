@@ -4,18 +4,29 @@ the retention tests (tests/cli/*/test_retention*.py)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pyiceberg.table import StaticTable
 
 from tasks import records
+from tasks.retention import SCHEDULE
+from tests.cli.alarm_helpers import next_firing
 
 BUCKET = "arn:aws:s3tables:us-east-1:123456789012:bucket/otlp2pipeline-local"
 SIGNAL = "logs"
 STREAM = f"otlp2pipeline-local-{SIGNAL}"
 RETENTION = {"ingest.enabled": "false", "signals": SIGNAL, "retention_days": "30"}
 ARGS = ("env=local", "ingest.enabled=false", f"signals={SIGNAL}", "retention_days=30")
+QUIET_S = 15 * 60  # longer than a retention test runs
+
+
+def next_run(emu: Any, clear: float = QUIET_S) -> datetime:
+    """The daily schedule's first run once deploy makes it, `clear` seconds away at least on the local
+    AWS's clock (a nearer 00:15 UTC is passed first): no run falls due on its own, mid-test, to drop days
+    the test counts. Call it before the deploy."""
+    return next_firing(emu, SCHEDULE, clear)
 
 
 def send_day(emu: Any, day: date, count: int, hour: int = 12) -> str:
@@ -29,11 +40,16 @@ def send_day(emu: Any, day: date, count: int, hour: int = 12) -> str:
     return run_id
 
 
-def write_days(emu: Any, days: int, per_day: int = 3, today: date | None = None) -> dict[date, int]:
-    """Rows on each of the last `days` UTC days (today included), one Firehose commit a day, oldest first."""
+def write_days(
+    emu: Any, days: int, per_day: int = 3, today: date | None = None, empty: Collection[int] = ()
+) -> dict[date, int]:
+    """Rows on each of the last `days` UTC days (today included), one Firehose commit a day, oldest first;
+    none on the days `empty` names (as days back from today)."""
     first = today or datetime.now(UTC).date()
     out = {}
     for back in range(days - 1, -1, -1):
+        if back in empty:
+            continue
         day = first - timedelta(days=back)
         send_day(emu, day, per_day)
         out[day] = per_day

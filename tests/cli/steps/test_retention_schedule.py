@@ -6,23 +6,16 @@ restored the role and a run succeeded the alarm is OK again."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from tasks.steps import retention_runs
 from tests.cli import retention_helpers as rh
-from tests.cli.alarm_helpers import clock_now, next_minute, states
+from tests.cli.alarm_helpers import clock_to, next_minute, states
 from tests.deploy_helpers import config, deploy, doit
 from tests.waiting import wait_for
 
-DAY = 86_400
-
-
-def _to_next_run(emu) -> datetime:
-    """Move the local AWS's clock to a minute after the schedule's next time (00:15 UTC); return that time."""
-    now = datetime.fromtimestamp(clock_now(emu), UTC)
-    run = (now + timedelta(days=1)).replace(hour=0, minute=15, second=0, microsecond=0)
-    offset = clock_now(emu) - datetime.now(UTC).timestamp()
-    emu.set_faults({"clock": {"offset_seconds": offset + (run - now).total_seconds() + 60}})
-    return run
+HOUR = 3600
+MINUTE = timedelta(minutes=1)
 
 
 def _log(emu, cfg) -> str:
@@ -42,10 +35,11 @@ def _outputs(emu, cfg) -> dict[str, str]:
 
 
 def test_the_schedule_runs_the_function_on_the_local_aws_clock_and_destroy_takes_both(emulator, tmp_path):
+    scheduled = rh.next_run(emulator)  # the schedule's one run here: the clock moves just past it
     deploy(emulator, rh.RETENTION)
     cfg = config(emulator, rh.RETENTION)
-    written = rh.write_days(emulator, 40, per_day=2)
-    scheduled = _to_next_run(emulator)
+    written = rh.write_days(emulator, 40, per_day=2, today=(scheduled - timedelta(days=1)).date())
+    clock_to(emulator, scheduled + MINUTE)
     cutoff = (scheduled - timedelta(days=30)).date()  # the run's "now" is its scheduled time
     want = {d: n for d, n in written.items() if d >= cutoff}
     wait_for(lambda: rh.rows_by_day(rh.table(emulator)) == want, timeout=180, what="the scheduled run")
@@ -65,7 +59,15 @@ def test_the_schedule_runs_the_function_on_the_local_aws_clock_and_destroy_takes
     assert emulator.client("scheduler").list_schedules()["Schedules"] == []
 
 
-def test_a_failed_run_alarms_and_status_doctor_and_deploy_then_a_run_repair_it(emulator, tmp_path):
+def test_a_failed_run_alarms_and_status_doctor_and_deploy_then_a_run_repair_it(
+    emulator, tmp_path, monkeypatch
+):
+    # The schedule's one run here, two hours away at least: the deploy's run (which succeeds) is out of the
+    # retention-failed alarm's hour by then.
+    scheduled = rh.next_run(emulator, clear=2 * HOUR)
+    # So the clock ends up to a day and two hours ahead of this machine's, further than the day status
+    # looks ahead for the runs it stamped: status looks two days ahead here.
+    monkeypatch.setattr(retention_runs, "LOOKAHEAD", timedelta(days=2))
     deploy(emulator, rh.RETENTION)
     cfg = config(emulator, rh.RETENTION)
     written = rh.write_days(emulator, 35, per_day=1)
@@ -78,7 +80,7 @@ def test_a_failed_run_alarms_and_status_doctor_and_deploy_then_a_run_repair_it(e
             statement["Action"].remove("s3tables:UpdateTableMetadataLocation")
     iam.put_role_policy(RoleName=role, PolicyName="retention-function", PolicyDocument=json.dumps(policy))
 
-    _to_next_run(emulator)
+    clock_to(emulator, scheduled + MINUTE)
     wait_for(lambda: "FAILED" in _log(emulator, cfg), timeout=180, what="the scheduled run to fail")
     log = _log(emulator, cfg)
     assert "logs (window 30 days, keeps" in log and "ForbiddenException" in log, log
