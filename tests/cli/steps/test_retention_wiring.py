@@ -71,6 +71,7 @@ def test_verify_checks_the_schedule_and_the_function_are_wired(emulator, tmp_pat
 
 
 def test_a_disabled_schedule_is_a_missing_run_that_alarms_and_doctor_names(emulator, tmp_path):
+    rh.next_run(emulator)  # no run falls due by itself before the schedule is disabled
     deploy(emulator, rh.RETENTION)  # the new window's run at deploy: the last run that succeeded
     cfg = config(emulator, rh.RETENTION)
     written = rh.write_days(emulator, 35, per_day=1)
