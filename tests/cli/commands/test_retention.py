@@ -9,6 +9,8 @@ import re
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from bench.budgets import RETENTION_DEPLOY_READS, RETENTION_STATUS_READS
 from lake import iceberg_rest
 from tasks import retention
@@ -16,6 +18,13 @@ from tasks.aws import Clients
 from tests.cli import retention_helpers as rh
 from tests.cli.alarm_helpers import next_minute
 from tests.deploy_helpers import config, deploy, doit, mutating, run
+
+
+@pytest.fixture(autouse=True)
+def _no_scheduled_run(emulator):
+    """The daily schedule a deploy here makes runs nothing by itself while the test runs (a run at 00:15
+    UTC would drop days the test counts)."""
+    rh.next_run(emulator)
 
 
 def _cutoff(output: str) -> date:
@@ -95,11 +104,12 @@ def test_a_run_while_records_land_keeps_every_new_row(emulator, monkeypatch):
     deploy(emulator, rh.RETENTION)
     written = rh.write_days(emulator, 40, per_day=2)
     commit = iceberg_rest.IcebergRest.commit
-    landed: list[str] = []
+    landed: list[tuple[str, date]] = []  # the run id and the day of the rows that landed
 
     def firehose_commits_first(self, namespace, table, requirements, updates):
         if not landed:  # records land (one Firehose commit) while the run is between its read and its commit
-            landed.append(rh.send_day(emulator, datetime.now(UTC).date(), 25, hour=datetime.now(UTC).hour))
+            now = datetime.now(UTC)
+            landed.append((rh.send_day(emulator, now.date(), 25, hour=now.hour), now.date()))
         return commit(self, namespace, table, requirements, updates)
 
     monkeypatch.setattr(iceberg_rest.IcebergRest, "commit", firehose_commits_first)
@@ -108,10 +118,10 @@ def test_a_run_while_records_land_keeps_every_new_row(emulator, monkeypatch):
     assert result.state == "dropped" and result.attempts == 2, result  # the first commit lost to Firehose's
     cutoff = date.fromisoformat(result.to_dict()["cutoff"])
     after = rh.table(emulator)
-    assert rh.run_ids(after)[landed[0]] == 25  # every row that landed during the run
-    today = datetime.now(UTC).date()
+    [(run_id, day)] = landed
+    assert rh.run_ids(after)[run_id] == 25  # every row that landed during the run
     expected = {d: n for d, n in written.items() if d >= cutoff}
-    expected[today] = expected.get(today, 0) + 25
+    expected[day] = expected.get(day, 0) + 25
     assert rh.rows_by_day(after) == expected
     assert result.dropped.days == tuple(sorted((d - date(1970, 1, 1)).days for d in written if d < cutoff))
 
@@ -119,7 +129,9 @@ def test_a_run_while_records_land_keeps_every_new_row(emulator, monkeypatch):
 def test_a_new_window_is_applied_at_deploy_only_with_consent_and_plan_shows_it_first(emulator, tmp_path):
     plain = {k: v for k, v in rh.RETENTION.items() if k != "retention_days"}
     deploy(emulator, plain)
-    written = rh.write_days(emulator, 40, per_day=2)
+    # No rows on the day at the window's edge (30 days back): the deploy's run and the later plan and status
+    # then agree on what is left, on either side of a midnight UTC between them.
+    written = rh.write_days(emulator, 40, per_day=2, empty=(30,))
     args = rh.ARGS
 
     plan = doit(emulator, tmp_path, "plan", *args)
