@@ -166,21 +166,34 @@ def _days_until(day: datetime.date) -> float:
     return max(0.0, start - time.time()) + 3600
 
 
+def _oldest_with_blocks() -> tuple[str, lambda_facts.Lifecycle]:
+    """The oldest python runtime a function may still be created with (today and tomorrow, UTC: the day
+    may turn while the test runs) whose create and update blocks are dated."""
+    tomorrow = datetime.datetime.now(datetime.UTC).date() + datetime.timedelta(days=1)
+    lives = lambda_facts.lifecycles()
+    for runtime in lambda_facts.creatable_python_runtimes(tomorrow):
+        life = lives[runtime]
+        if life.create_block is not None and life.update_block is not None:
+            return runtime, life
+    raise AssertionError("no creatable python runtime has a dated create and update block")
+
+
 def test_blocks_follow_the_local_clock_for_create_then_update(emulator: Any) -> None:
-    life = lambda_facts.lifecycles()["python3.10"]
+    runtime, life = _oldest_with_blocks()
     assert life.create_block is not None and life.update_block is not None
     lam = emulator.client("lambda")
-    create_function(emulator, "tenner", make_zip({"app.py": SIZE}), Runtime="python3.10")
+    create_function(emulator, "old", make_zip({"app.py": SIZE}), Runtime=runtime)
     emulator.set_faults({"clock": {"offset_seconds": _days_until(life.create_block)}})
     with pytest.raises(ClientError) as err:
-        create_function(emulator, "tenner2", make_zip({"app.py": SIZE}), Runtime="python3.10")
+        create_function(emulator, "old2", make_zip({"app.py": SIZE}), Runtime=runtime)
     assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
-    lam.update_function_configuration(FunctionName="tenner", MemorySize=256)  # updates still go through
+    lam.update_function_configuration(FunctionName="old", MemorySize=256)  # updates still go through
     emulator.set_faults({"clock": {"offset_seconds": _days_until(life.update_block)}})
     with pytest.raises(ClientError) as err:
-        lam.update_function_configuration(FunctionName="tenner", MemorySize=512)
-    assert err.value.response["Error"]["Message"] == lambda_facts.blocked_message("python3.10")
-    lam.update_function_configuration(FunctionName="tenner", Runtime="python3.12")  # moving off is allowed
+        lam.update_function_configuration(FunctionName="old", MemorySize=512)
+    assert err.value.response["Error"]["Message"] == lambda_facts.blocked_message(runtime)
+    newer = lambda_facts.newest_python(life.update_block)
+    lam.update_function_configuration(FunctionName="old", Runtime=newer)  # moving off is allowed
 
 
 # -- the Function URL's SigV4 scope ---------------------------------------------------------------------
