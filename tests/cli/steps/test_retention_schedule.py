@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from tasks.steps import retention_runs
 from tests.cli import retention_helpers as rh
 from tests.cli.alarm_helpers import clock_to, next_minute, states
 from tests.deploy_helpers import config, deploy, doit
@@ -59,15 +58,10 @@ def test_the_schedule_runs_the_function_on_the_local_aws_clock_and_destroy_takes
     assert emulator.client("scheduler").list_schedules()["Schedules"] == []
 
 
-def test_a_failed_run_alarms_and_status_doctor_and_deploy_then_a_run_repair_it(
-    emulator, tmp_path, monkeypatch
-):
+def test_a_failed_run_alarms_and_status_doctor_and_deploy_then_a_run_repair_it(emulator, tmp_path):
     # The schedule's one run here, two hours away at least: the deploy's run (which succeeds) is out of the
     # retention-failed alarm's hour by then.
     scheduled = rh.next_run(emulator, clear=2 * HOUR)
-    # So the clock ends up to a day and two hours ahead of this machine's, further than the day status
-    # looks ahead for the runs it stamped: status looks two days ahead here.
-    monkeypatch.setattr(retention_runs, "LOOKAHEAD", timedelta(days=2))
     deploy(emulator, rh.RETENTION)
     cfg = config(emulator, rh.RETENTION)
     written = rh.write_days(emulator, 35, per_day=1)
