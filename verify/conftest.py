@@ -43,6 +43,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the receiver's bearer token (default: the token of the receiver `doit ingest` runs here when "
         "URL is its endpoint, else the env's ingest.token)",
     )
+    group.addoption(
+        "--probe-refusals",
+        action="store_true",
+        help="send the fact probes' two records the table refuses even when the env's alarms notify "
+        "someone: they put the stream's records-to-error-bucket alarm in ALARM for a minute",
+    )
 
 
 def _load(pyconfig: pytest.Config) -> Config:
@@ -116,16 +122,24 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 @pytest.fixture(scope="session")
 def probe_env(
-    config: Config, clients: Clients, account_id: str, stack_outputs: dict[str, str], delivery_margin: float
+    request: pytest.FixtureRequest,
+    config: Config,
+    clients: Clients,
+    account_id: str,
+    stack_outputs: dict[str, str],
+    delivery_margin: float,
 ) -> Any:
-    """The env as verify/probes.py sees it; the Function URL is read only when a probe asks."""
+    """The env as verify/probes.py sees it; the Function URL is read only when a probe asks. Records the
+    table refuses are sent only where their alarm pages nobody, or with --probe-refusals."""
     from tasks.connect import read
     from verify.probes import ProbeEnv
 
     def connection() -> Any:
         return read(config, clients) if config.ingest.function.enabled else None
 
-    return ProbeEnv(config, clients, account_id, stack_outputs, delivery_margin, connection)
+    notified = bool(config.alarms.email or config.alarms.topic_arn)
+    refusals = bool(request.config.getoption("--probe-refusals")) or not notified
+    return ProbeEnv(config, clients, account_id, stack_outputs, delivery_margin, connection, refusals)
 
 
 @pytest.fixture(scope="session")

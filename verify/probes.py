@@ -4,6 +4,10 @@ deployed env by verify/test_facts.py. Each says "confirmed", "differs: ..." or w
 Every probe is read-only, or cleans up after itself: records it sends carry a fresh run id (as
 verify/test_delivery.py's do), a tag it sets is removed, a function it creates is deleted. On the local
 AWS each answers the side the tool chose, so `pytest verify/ --env local` passes them all.
+
+Two probes send a record the table refuses, and a refused record fires the stream's records-to-error-bucket
+alarm. So they run only where that pages nobody (the env's alarms notify nobody) or when asked
+(`--probe-refusals`); elsewhere they say why they did not run.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from botocore.exceptions import ClientError
 
 from lake import schemas
 from lake.lambda_facts import SYNC_PAYLOAD_LIMIT
+from tasks.alarms import notify
 from tasks.aws import Clients
 from tasks.config import Config
 from tasks.errors import error_code
@@ -33,6 +38,7 @@ from verify.tables import static_table
 Outcome = Literal["confirmed", "differs", "undetermined"]
 UNKNOWN_KEY = "otlp2pipeline_probe_not_a_column"
 CASES = ("absent", "unknown", "timestamp")
+REFUSED_CASES = ("unknown", "timestamp")  # their records go to the error bucket (when the tool is right)
 # A binary body whose base64 in the Function URL's event is above the 6 MB limit (4/3 of it).
 OVERSIZED_BODY = 5_000_084
 
@@ -57,7 +63,8 @@ def undetermined(detail: str) -> Finding:
 
 @dataclass
 class RecordsSeen:
-    """Three records sent to one stream, and where each went: a row, an error code, or nowhere yet."""
+    """The records sent to one stream (one per case; the refused cases only when allowed), and where each
+    went: a row, an error code, or nowhere yet."""
 
     signal: str
     keys: dict[str, str]  # case -> the record's run key
@@ -77,6 +84,7 @@ class ProbeEnv:
     outputs: dict[str, str]
     margin: float
     connection: Callable[[], Any]  # the Function URL as `doit connect` reads it, or None
+    refusals: bool = True  # may send the records the table refuses (see the module docstring)
     _records: RecordsSeen | None = None
 
     def records(self) -> RecordsSeen:
@@ -96,11 +104,10 @@ def send_probe_records(env: ProbeEnv) -> RecordsSeen:
     records[0].pop(left_out, None)
     records[1][UNKNOWN_KEY] = "probe"
     records[2]["timestamp"] = "2026-01-10T12:00:00Z"
-    seen = RecordsSeen(
-        signal,
-        {case: str(r[RUN_ID_COLUMN]) for case, r in zip(CASES, records, strict=True)},
-        left_out,
-    )
+    pairs = zip(CASES, records, strict=True)
+    sent = [(case, r) for case, r in pairs if env.refusals or case not in REFUSED_CASES]
+    records = [r for _, r in sent]
+    seen = RecordsSeen(signal, {case: str(r[RUN_ID_COLUMN]) for case, r in sent}, left_out)
     bucket, prefix = env.outputs["ErrorBucketName"], config.error_prefix(signal)
     before = list_error_keys(env.clients.s3, bucket, prefix)
     env.clients.firehose.put_record_batch(
@@ -153,7 +160,20 @@ def absent_optional_column(env: ProbeEnv) -> Finding:
     return undetermined(code)
 
 
+def not_sent(env: ProbeEnv) -> Finding:
+    """Why a refused-record probe did not run: whom its alarm would have notified, and how to run it."""
+    signal = "logs" if "logs" in env.config.signals else env.config.signals[0]
+    alarm = env.config.alarm_name(signal, "records-to-error-bucket")
+    return undetermined(
+        f"not probed: its record would go to the error bucket and put alarm {alarm} in ALARM for a minute, "
+        f"which notifies {notify(env.config)}; run `pytest verify/ --env {env.config.env} --probe-refusals` "
+        "to probe it anyway"
+    )
+
+
 def unknown_record_key(env: ProbeEnv) -> Finding:
+    if not env.refusals:
+        return not_sent(env)
     seen = env.records()
     fate, code = _fate(seen, "unknown")
     if fate == "refused":
@@ -164,6 +184,8 @@ def unknown_record_key(env: ProbeEnv) -> Finding:
 
 
 def string_timestamp(env: ProbeEnv) -> Finding:
+    if not env.refusals:
+        return not_sent(env)
     seen = env.records()
     fate, code = _fate(seen, "timestamp")
     if fate == "refused":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,6 +41,33 @@ def cli_env(emu: Any) -> dict[str, str]:
     env["AWS_ENDPOINT_URL"] = emu.endpoint
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+def config_dir(tmp_path: Path, extra: str) -> Path:
+    """A copy of config/ whose env local ends with `extra` (YAML), as a team keeps its env files; point
+    OTLP2PIPELINE_CONFIG_DIR at it for deploys and at `verify_in` for verify."""
+    from tasks import config as config_mod
+
+    root = tmp_path / "config"
+    shutil.copytree(config_mod.CONFIG_DIR, root)
+    env = root / "envs" / "local.yaml"
+    env.write_text(env.read_text() + extra)
+    return root
+
+
+def verify_in(emu: Any, root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`pytest ARGS --env local` of verify/, with the env's settings from the config directory `root`."""
+    from tasks import config as config_mod
+
+    env = {**cli_env(emu), config_mod.CONFIG_DIR_VAR: str(root)}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", *args, "--env", "local", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def doit(emu: Any, *args: str) -> subprocess.CompletedProcess[str]:

@@ -6,9 +6,7 @@ alarm is OK."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,24 +21,11 @@ HOUR = 3600
 
 
 def _config_dir(tmp_path: Path) -> Path:
-    root = tmp_path / "config"
-    shutil.copytree(config_mod.CONFIG_DIR, root)
-    env = root / "envs" / "local.yaml"
-    env.write_text(env.read_text() + "signals: [logs]\ningest:\n  enabled: false\nretention_days: 30\n")
-    return root
+    return vh.config_dir(tmp_path, "signals: [logs]\ningest:\n  enabled: false\nretention_days: 30\n")
 
 
 def _verify(emu: Any, root: Path) -> subprocess.CompletedProcess[str]:
-    env = {**vh.cli_env(emu), config_mod.CONFIG_DIR_VAR: str(root)}
-    args = ["verify/test_retention.py", "--env", "local", "-p", "no:cacheprovider", "-rA", "-W", "always"]
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", *args],
-        cwd=vh.ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return vh.verify_in(emu, root, "verify/test_retention.py", "-rA", "-W", "always")
 
 
 def _set_state(emu: Any, name: str, state: str) -> None:

@@ -4,9 +4,7 @@ directory of the test's own (OTLP2PIPELINE_CONFIG_DIR), as a team keeps its env 
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,24 +26,11 @@ KEEP = (
 
 
 def _config_dir(tmp_path: Path, alarms: str) -> Path:
-    root = tmp_path / "config"
-    shutil.copytree(config_mod.CONFIG_DIR, root)
-    env = root / "envs" / "local.yaml"
-    env.write_text(env.read_text() + f"signals: [logs]\ningest:\n  enabled: false\nalarms:\n{alarms}")
-    return root
+    return vh.config_dir(tmp_path, f"signals: [logs]\ningest:\n  enabled: false\nalarms:\n{alarms}")
 
 
 def _verify(emu: Any, root: Path) -> subprocess.CompletedProcess[str]:
-    env = {**vh.cli_env(emu), config_mod.CONFIG_DIR_VAR: str(root)}
-    args = ["verify/test_alarms.py", "--env", "local", "-p", "no:cacheprovider", "-rA", "-W", "always"]
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", *args],
-        cwd=vh.ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return vh.verify_in(emu, root, "verify/test_alarms.py", "-rA", "-W", "always")
 
 
 def _deploy(emu: Any, root: Path, monkeypatch: Any) -> config_mod.Config:

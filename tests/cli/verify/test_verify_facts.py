@@ -4,6 +4,9 @@ docs/not-yet-confirmed.md names each probe."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from tasks import config as config_mod
 from tests.cli import verify_helpers as vh
 from verify.facts import FACTS
 
@@ -32,3 +35,54 @@ def test_a_fact_that_differs_fails_saying_what_was_seen(emulator):
     proc, _ = vh.run_verify(emulator, "-k", "append-only-described")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "append-only-described: differs: DescribeDeliveryStream leaves AppendOnly out for" in proc.stdout
+
+
+def _findings(proc: Any) -> dict[str, tuple[str, str]]:
+    """fact id -> (outcome, what was seen), from the report's summary."""
+    summary = proc.stdout.split("facts not yet confirmed by AWS's documentation", 1)[1]
+    found = {}
+    for line in summary.splitlines():
+        fact, _, rest = line.partition(": ")
+        outcome, _, detail = rest.partition(": ")
+        if outcome in ("confirmed", "differs", "undetermined"):
+            found[fact] = (outcome, detail)
+    return found
+
+
+def test_the_probes_that_send_refused_records_run_only_where_their_alarm_pages_nobody_or_when_asked(
+    emulator, tmp_path, monkeypatch
+):
+    """A refused record fires the stream's records-to-error-bucket alarm. With the env's alarms mailing
+    someone, the two probes that send one do not run and say whom it would page and how to run them; the
+    error bucket gets nothing. --probe-refusals runs them."""
+    root = vh.config_dir(
+        tmp_path, "signals: [logs]\ningest:\n  enabled: false\nalarms:\n  email: ops@example.com\n"
+    )
+    monkeypatch.setenv(config_mod.CONFIG_DIR_VAR, str(root))
+    cfg = vh.deploy(emulator)
+    refused = ("unknown-record-key-refused", "string-timestamp-refused")
+    selected = "unknown-record-key or string-timestamp or absent-optional-column or trust-external-id"
+    bucket = emulator.client("cloudformation").describe_stacks(StackName=cfg.stack_name)["Stacks"][0]
+    errors = next(o["OutputValue"] for o in bucket["Outputs"] if o["OutputKey"] == "ErrorBucketName")
+    s3 = emulator.client("s3")
+
+    proc = vh.verify_in(emulator, root, "verify/test_facts.py", "-k", selected, "-rs", "-q")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    found = _findings(proc)
+    alarm = cfg.alarm_name("logs", "records-to-error-bucket")
+    for fact in refused:
+        outcome, detail = found[fact]
+        assert outcome == "undetermined", (fact, detail)
+        assert f"put alarm {alarm} in ALARM for a minute, which notifies email ops@example.com" in detail
+        assert "`pytest verify/ --env local --probe-refusals`" in detail
+    assert found["absent-optional-column-is-null"][0] == "confirmed"
+    assert found["trust-external-id-delivers"][0] == "confirmed"
+    assert s3.list_objects_v2(Bucket=errors).get("KeyCount", 0) == 0  # nothing refused was sent
+
+    proc = vh.verify_in(
+        emulator, root, "verify/test_facts.py", "-k", selected, "-rs", "-q", "--probe-refusals"
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    found = _findings(proc)
+    assert {fact: found[fact][0] for fact in refused} == dict.fromkeys(refused, "confirmed")
+    assert s3.list_objects_v2(Bucket=errors).get("KeyCount", 0) >= 1
