@@ -75,7 +75,8 @@ def figures(ctx: Context, names: Sequence[str], namespace: str | None = None) ->
         reason = describe(exc)[0].removeprefix("error: ")
         return {n: f"rows unknown ({reason})" for n in names}
     return {
-        f.signal: f"{f.rows:,} rows, {size(f.total_bytes)}, newest {stamp(f.newest_timestamp)} UTC"
+        f.signal: f"{f.rows:,} rows, {size(f.total_bytes)}, newest "
+        + ("none" if f.newest_timestamp is None else f"{stamp(f.newest_timestamp)} UTC")
         for f in facts
     }
 
