@@ -21,9 +21,10 @@ STREAM_TAG_READS = TABLES
 # ListTables: a converged env with readers costs this one read more, and so does one without.
 READERS_READS = ("ssm:GetParameter of the record of readers",)
 CONVERGED_READS = BASE_READS + STREAM_TAG_READS + len(READERS_READS)
-# The tables step (tasks/steps/tables.py, kept_tables.py) on a converged env: the namespace's ListTables
-# (kept tables), the Iceberg REST endpoint's GetConfig (the warehouse's prefix, once a run), and per table
-# one LoadTable (its exact schema) and one GetTableMaintenanceConfiguration.
+# The tables step (tasks/steps/tables.py, kept_tables.py) on a converged env: the table bucket's one
+# ListTables, every namespace at once (kept tables, of this namespace and of one the env left; no more
+# reads than a namespace-filtered one), the Iceberg REST endpoint's GetConfig (the warehouse's prefix, once
+# a run), and per table one LoadTable (its exact schema) and one GetTableMaintenanceConfiguration.
 TABLE_READS = 1 + 1 + 2 * TABLES
 TABLE_FORMULA = (
     f"s3tables:ListTables + s3tables:GetConfig + {TABLES} tables x "
@@ -39,7 +40,8 @@ ALARM_STATUS_READS = ("cloudwatch:DescribeAlarms",)
 # (iam:GetRolePolicy, tasks/steps/firehose_role.py) and the alarms' one DescribeAlarms (steps/alarms.py).
 STATUS_CHECK_READS = 2
 # A cold deploy: per table the GetTableMaintenanceConfiguration that finds no table and its CreateTable,
-# the namespace's ListTables, and the stack step's GetTableBucket (a bucket a deleted stack kept is imported).
+# the table bucket's ListTables, and the stack step's GetTableBucket (a bucket a deleted stack kept is
+# imported).
 COLD_BASE = 60
 COLD_TABLE_CALLS = 2 * TABLES + 2
 # Retention (retention_days, docs/retention.md) adds to a converged env only when a table has a window (the

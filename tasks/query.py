@@ -62,18 +62,19 @@ class S3Credentials:
     endpoint: str | None = None  # an S3-compatible endpoint other than AWS's own
 
 
-def list_tables(clients: Clients, config: Config) -> list[str] | None:
-    """Every table of the env's namespace (ListTables, paginated), sorted; None when the bucket or the
-    namespace does not exist."""
-    names: list[str] = []
+def list_bucket(clients: Clients, config: Config) -> dict[str, list[str]] | None:
+    """Every table of the env's table bucket, by namespace (namespace -> sorted names), from one ListTables
+    with no namespace filter (paginated): the env's namespace and any namespace it left, for the price of
+    one read. None when the bucket does not exist."""
+    found: dict[str, list[str]] = {}
     kwargs: dict[str, Any] = {"tableBucketARN": config.table_bucket_arn(clients.account_id)}
-    kwargs["namespace"] = config.namespace
     try:
         while True:
             page = clients.s3tables.list_tables(**kwargs)
-            names += [t["name"] for t in page.get("tables", [])]
+            for table in page.get("tables", []):
+                found.setdefault(table["namespace"][0], []).append(table["name"])
             if not page.get("continuationToken"):
-                return sorted(names)
+                return {ns: sorted(names) for ns, names in sorted(found.items())}
             kwargs["continuationToken"] = page["continuationToken"]
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in _NOT_FOUND:
@@ -81,11 +82,32 @@ def list_tables(clients: Clients, config: Config) -> list[str] | None:
         raise
 
 
+def in_namespace(config: Config, bucket: dict[str, list[str]] | None) -> list[str] | None:
+    """The tables of the env's namespace in a bucket listing (list_bucket); None when there is no bucket."""
+    return None if bucket is None else list(bucket.get(config.namespace, []))
+
+
+def list_tables(clients: Clients, config: Config) -> list[str] | None:
+    """Every table of the env's namespace, sorted (one ListTables of the bucket, list_bucket); None when
+    the bucket does not exist, [] when the namespace holds none or does not exist."""
+    return in_namespace(config, list_bucket(clients, config))
+
+
 def env_tables(config: Config, listed: Sequence[str] | None) -> list[str]:
     """The env's tables: its signals' in config order, then the kept ones (tables of signals that left the
     config, still in the namespace: tasks/steps/kept_tables.py)."""
     kept = [t for t in listed or () if t in ALL_SIGNALS and t not in config.signals]
     return [*config.signals, *kept]
+
+
+def elsewhere(config: Config, bucket: dict[str, list[str]] | None) -> dict[str, list[str]]:
+    """The signals' tables in the bucket's other namespaces (a namespace the env wrote before its
+    `namespace` changed): namespace -> names. A table whose name is no signal's is someone else's."""
+    return {
+        ns: signal_tables
+        for ns, names in (bucket or {}).items()
+        if ns != config.namespace and (signal_tables := [n for n in names if n in ALL_SIGNALS])
+    }
 
 
 def locate(clients: Clients, config: Config, names: Sequence[str] | None = None) -> list[TableRef]:

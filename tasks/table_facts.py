@@ -8,6 +8,7 @@ from the current snapshot's summary, the snapshot count, the last commit, the pa
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Sequence
@@ -118,6 +119,22 @@ def collect(clients: Clients, config: Config, names: Sequence[str] | None = None
         conn.close()
     # raised outside the handler, so DuckDB's exception does not outlive the command (see query.run)
     raise StepFailed(f"error: DuckDB cannot read the env's tables: {failure}")
+
+
+def collect_bucket(clients: Clients, config: Config) -> tuple[list[TableFacts], list[str]]:
+    """`doit tables`: the env's tables (its signals', then the kept ones), then the signals' tables kept in
+    a namespace the env no longer writes (named NAMESPACE.TABLE); and which of them are kept. One ListTables
+    of the bucket names them all (tasks/query.py list_bucket)."""
+    from tasks.query import elsewhere, env_tables, in_namespace, list_bucket
+
+    bucket = list_bucket(clients, config)
+    facts = collect(clients, config, env_tables(config, in_namespace(config, bucket)))
+    kept = [f.signal for f in facts if f.signal not in config.signals]
+    for namespace, names in elsewhere(config, bucket).items():
+        theirs = collect(clients, dataclasses.replace(config, namespace=namespace), names)
+        facts += [dataclasses.replace(f, signal=f"{namespace}.{f.signal}") for f in theirs]
+        kept += [f"{namespace}.{n}" for n in names]
+    return facts, kept
 
 
 # -- text -----------------------------------------------------------------------------------------------

@@ -83,8 +83,20 @@ def _session_arn(req: OverrideRequest, entity: Any) -> str:
 
 @register(SERVICE, "ListTables")
 def list_tables(req: OverrideRequest) -> OverrideResponse | None:
+    """IAM first; then moto's answer with each summary's ``type`` and ``tableARN`` (models.py)."""
+    import json
+
+    from emulator.s3tables.models import complete_summaries
+
     check(req, "s3tables:ListTables", _param(req, "tableBucketARN"))
-    return None
+    resp = req.forward()
+    if resp.status >= 300 or resp.error is not None:
+        return resp
+    arn = _param(req, "tableBucketARN")
+    body = complete_summaries(req.account_id, req.region, arn, json.loads(resp.body))
+    resp.body = json.dumps(body).encode()
+    resp.headers = {k: v for k, v in resp.headers.items() if k.lower() != "content-length"}
+    return resp
 
 
 @register(SERVICE, "GetTable")

@@ -101,6 +101,19 @@ def delete_namespace(account_id: str, region: str, arn: str, namespace: str) -> 
     be.delete_namespace(arn, namespace)
 
 
+def complete_summaries(account_id: str, region: str, bucket_arn: str, body: dict[str, Any]) -> dict[str, Any]:
+    """ListTables' summaries with the members the model requires and moto leaves out: ``type`` (a table
+    the account made is ``customer``) and ``tableARN`` (ending in the table id, as GetTable's)."""
+    bucket = backend(account_id, region).table_buckets.get(bucket_arn)
+    for summary in body.get("tables", []):
+        ns = bucket.namespaces.get(summary["namespace"][0]) if bucket is not None else None
+        table = ns.tables.get(summary["name"]) if ns is not None else None
+        summary.setdefault("type", "customer")
+        if table is not None:
+            summary.setdefault("tableARN", table.arn)
+    return body
+
+
 def create_iceberg_table(
     account_id: str,
     region: str,

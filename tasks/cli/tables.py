@@ -16,13 +16,13 @@ from tasks.errors import cli_action, emit
 @cli_action
 def _tables() -> None:
     from tasks.aws import Clients
-    from tasks.table_facts import collect, facts_dict, tables_text
+    from tasks.table_facts import collect_bucket, facts_dict, tables_text
 
     config = args.config()
     fmt = args.output_format()
-    facts = collect(Clients(config), config)
+    # kept: tables of signals no longer in the config, and of a namespace the env no longer writes
+    facts, kept = collect_bucket(Clients(config), config)
     now = dt.datetime.now(dt.UTC)
-    kept = [f.signal for f in facts if f.signal not in config.signals]  # signals no longer in the config
     if fmt == "json":
         doc = {"env": config.env, "tables": [facts_dict(f, now, f.signal in kept) for f in facts]}
         emit(json.dumps(doc, indent=2))

@@ -6,12 +6,19 @@ Narrowing `signals` deletes the signal's stream (stream_cleanup) and the Firehos
 `doit deploy drop=traces` deletes the kept table `traces`: that change says what it loses (rows, size,
 newest timestamp), plan lists it first, and deploy refuses it unless `drop=` names it (Run.check).
 
-Observed: ListTables of the env's namespace (one read), and for each kept table its figures (tasks/
-table_facts.py: one GetTableMetadataLocation each, then the metadata and a `max(timestamp)` read).
+A namespace the env left is the same case: after `namespace` changes, the signals' tables of the old
+namespace keep their rows, no stream writes them, and plan and status name them ("kept in namespace default,
+not ingesting ...: the env now writes namespace otel"). Deploy never deletes them; tables whose names are no
+signal's are someone else's and never mentioned.
+
+Observed: one ListTables of the env's table bucket, every namespace at once (table_listing.py, shared with
+readers.py and the tables step), and for each kept table its figures (tasks/table_facts.py: one
+GetTableMetadataLocation each, then the metadata and a `max(timestamp)` read).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,6 +28,7 @@ from lake.signals import ALL_SIGNALS
 from tasks.config import Config
 from tasks.errors import error_code
 from tasks.step import Change, Context, Diff, Outcome
+from tasks.steps import table_listing
 from tasks.steps.tables import bucket_arn
 
 NAME = "kept_tables"
@@ -30,6 +38,7 @@ NAME = "kept_tables"
 class Kept:
     name: str
     figures: str  # "1,204 rows, 3.1 MiB, newest 2026-12-06 07:10:00 UTC" (or why they are unknown)
+    namespace: str = ""  # set for a table of a namespace the env no longer writes
 
 
 @dataclass(frozen=True)
@@ -44,41 +53,32 @@ class Observed:
     namespace: str
     tables: tuple[str, ...]
     kept: tuple[Kept, ...]
+    elsewhere: tuple[Kept, ...] = ()  # the signals' tables in the bucket's other namespaces
 
 
 def desired(ctx: Context) -> Desired:
     return Desired(ctx.config.namespace, tuple(ctx.config.signals), ctx.options.drop)
 
 
-def figures(ctx: Context, names: Sequence[str]) -> dict[str, str]:
-    """Rows, size and newest timestamp of each table, from its metadata (tasks/table_facts.py)."""
+def figures(ctx: Context, names: Sequence[str], namespace: str | None = None) -> dict[str, str]:
+    """Rows, size and newest timestamp of each table (of the env's namespace, or `namespace`), from its
+    metadata (tasks/table_facts.py)."""
     if not names:
         return {}
     from tasks.errors import describe
     from tasks.table_facts import collect, size, stamp
 
+    config = ctx.config if namespace is None else dataclasses.replace(ctx.config, namespace=namespace)
     try:
-        facts = collect(ctx.clients, ctx.config, names)
+        facts = collect(ctx.clients, config, names)
     except Exception as exc:  # the figures are for people; their absence never blocks a decision
         reason = describe(exc)[0].removeprefix("error: ")
         return {n: f"rows unknown ({reason})" for n in names}
     return {
-        f.signal: f"{f.rows:,} rows, {size(f.total_bytes)}, newest {stamp(f.newest_timestamp)} UTC"
+        f.signal: f"{f.rows:,} rows, {size(f.total_bytes)}, newest "
+        + ("none" if f.newest_timestamp is None else f"{stamp(f.newest_timestamp)} UTC")
         for f in facts
     }
-
-
-LISTING_KEY = "tables.listing"
-
-
-def listed(ctx: Context) -> list[str] | None:
-    """The namespace's tables (one ListTables a run, shared with tasks/steps/readers.py); None: no
-    namespace. Read before the table steps create anything: only the kept tables, which no deploy creates,
-    come from it."""
-    from tasks.query import list_tables
-
-    result: list[str] | None = ctx.memo(LISTING_KEY, lambda: list_tables(ctx.clients, ctx.config))
-    return result
 
 
 def kept_names(config: Config, tables: Sequence[str] | None) -> list[str]:
@@ -89,10 +89,19 @@ def kept_names(config: Config, tables: Sequence[str] | None) -> list[str]:
 
 
 def observe(ctx: Context) -> Observed:
-    tables = listed(ctx) or []
+    tables = table_listing.listed(ctx) or []
     kept = kept_names(ctx.config, tables)
     found = figures(ctx, kept)
-    return Observed(ctx.config.namespace, tuple(tables), tuple(Kept(n, found.get(n, "")) for n in kept))
+    others = []
+    for namespace, names in table_listing.elsewhere(ctx).items():
+        theirs = figures(ctx, names, namespace)
+        others += [Kept(n, theirs.get(n, ""), namespace) for n in names]
+    return Observed(
+        ctx.config.namespace,
+        tuple(tables),
+        tuple(Kept(n, found.get(n, "")) for n in kept),
+        tuple(others),
+    )
 
 
 def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
@@ -120,6 +129,11 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
                 f"table {have.namespace}.{table.name} is kept, not ingesting ({table.figures}); "
                 f"drop={table.name} deletes it"
             )
+    notes += [
+        f"table {t.namespace}.{t.name} is kept in namespace {t.namespace}, not ingesting ({t.figures}): the "
+        f"env now writes namespace {have.namespace}"
+        for t in have.elsewhere
+    ]
     return Diff(changes, notes, refusals)
 
 
@@ -139,6 +153,13 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
 
 
 def report(have: Observed) -> list[tuple[str, str]]:
-    if not have.kept:
+    if not have.kept and not have.elsewhere:
         return [("kept tables", "none")]
-    return [(f"table {t.name}", f"kept, not ingesting: {t.figures}") for t in have.kept]
+    return [(f"table {t.name}", f"kept, not ingesting: {t.figures}") for t in have.kept] + [
+        (
+            f"table {t.namespace}.{t.name}",
+            f"kept in namespace {t.namespace}, not ingesting: {t.figures}; the env writes namespace "
+            f"{have.namespace}",
+        )
+        for t in have.elsewhere
+    ]

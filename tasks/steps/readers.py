@@ -26,7 +26,7 @@ from typing import Any
 from tasks.errors import StepFailed, UserError
 from tasks.settings import child_catalog_id
 from tasks.step import Action, Change, Context, Diff, Outcome, Result
-from tasks.steps import kept_tables, lf_permissions, readers_record
+from tasks.steps import kept_tables, lf_permissions, readers_record, table_listing
 from tasks.steps.grants import Grant
 
 NAME = "readers"
@@ -126,7 +126,7 @@ def wanted(want: Desired, have: Observed) -> list[Grant]:
 def observe(ctx: Context) -> Observed:
     want = desired(ctx)
     record = readers_record.read(ctx)
-    kept = tuple(kept_tables.kept_names(ctx.config, kept_tables.listed(ctx)))
+    kept = tuple(kept_tables.kept_names(ctx.config, table_listing.listed(ctx)))
     # Every resource a reader may hold the tool's grants on: the namespace and each existing table.
     every = Observed(record, kept, {})
     resources = [g.resource for g in wanted(_keep_all(want), every)]

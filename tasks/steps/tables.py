@@ -9,6 +9,10 @@ contract evolves in place is changed by one commit (add-schema + set-current-sch
 cannot make in place is refused, before any write. Maintenance that differs is written back
 (PutTableMaintenanceConfiguration, one call per type that differs).
 
+A table created in a namespace the env has just moved to starts empty: when the signal's table sits in
+another namespace of the bucket (the run's one ListTables, table_listing.py), the create says so and where
+the old rows stay (kept_tables.py reports that table; nothing deletes it).
+
 Why not the stack: CloudFormation's `IcebergMetadata` is create-only and write-only, so a contract change
 would replace a named table (which fails and rolls the stack back) and drift is invisible to it; the same
 reasons moved the streams out (README, "Deploy, plan, status, send, destroy"; docs/changing-tables.md).
@@ -26,6 +30,7 @@ from tasks.config import Config
 from tasks.errors import StepFailed, error_code
 from tasks.iceberg_rest import IcebergRest
 from tasks.step import Change, Context, Diff, Outcome
+from tasks.steps import table_listing
 from tasks.steps import table_schema as ts
 
 PREFIX = "table_"
@@ -70,6 +75,7 @@ class Observed:
     exists: bool
     live: ts.Live | None = None
     maintenance: dict[str, dict[str, Any]] = field(default_factory=dict)
+    elsewhere: tuple[str, ...] = ()  # when missing: the other namespaces holding the signal's table
 
 
 def desired_maintenance(config: Config) -> dict[str, dict[str, Any]]:
@@ -118,17 +124,21 @@ def load(ctx: Context, name: str) -> ts.Live | None:
 
 
 def observe(ctx: Context, signal: str) -> Observed:
+    def missing() -> Observed:
+        others = table_listing.elsewhere(ctx)
+        return Observed(signal, False, elsewhere=tuple(ns for ns, names in others.items() if signal in names))
+
     try:
         config = ctx.clients.s3tables.get_table_maintenance_configuration(
             tableBucketARN=bucket_arn(ctx), namespace=ctx.config.namespace, name=signal
         )["configuration"]
     except ClientError as exc:
         if error_code(exc) == "NotFoundException":  # the table (or its namespace, or bucket) is not there
-            return Observed(signal, False)
+            return missing()
         raise
     live = load(ctx, signal)
     if live is None:
-        return Observed(signal, False)
+        return missing()
     return Observed(signal, True, live, maintenance_of(config))
 
 
@@ -157,7 +167,12 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
             "partition": (None, want.shape.partition_text),
         }
         fields.update(maintenance_fields(want.maintenance, NEW_TABLE_MAINTENANCE))
-        return Diff([Change("create", res, fields, reason="CreateTable with the contract's schema")])
+        notes = [
+            f"table {table} starts empty: the rows of {want.signal} stay in table {ns}.{want.signal} (kept "
+            f"in namespace {ns}, not ingesting; nothing deletes it)"
+            for ns in have.elsewhere
+        ]
+        return Diff([Change("create", res, fields, reason="CreateTable with the contract's schema")], notes)
     assert have.live is not None
     changes, refusals = ts.compare(table, want.shape, have.live)
     out: list[Change] = []
