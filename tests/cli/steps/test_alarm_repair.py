@@ -34,12 +34,12 @@ CONFIGURATION = (
 )
 
 
-def _setup(emu: Any) -> tuple[dict[str, str], tuple[str, ...], Any, str]:
+def _setup(emu: Any) -> tuple[tuple[str, ...], Any, str]:
     topic = emu.client("sns").create_topic(Name="ops")["TopicArn"]
     overrides = {"ingest.enabled": "false", "signals": SIGNAL, "alarms.topic_arn": topic}
     args = ("env=local", "ingest.enabled=false", f"signals={SIGNAL}", f"alarms.topic_arn={topic}")
     deploy(emu, overrides)
-    return overrides, args, config(emu, overrides), topic
+    return args, config(emu, overrides), topic
 
 
 def _alarm(emu: Any, name: str) -> dict[str, Any]:
@@ -54,7 +54,7 @@ def _configuration(emu: Any, name: str) -> dict[str, Any]:
 
 
 def test_an_alarm_deleted_out_of_band_is_put_back_as_the_template_declares_it(emulator, tmp_path):
-    overrides, args, cfg, topic = _setup(emulator)
+    args, cfg, topic = _setup(emulator)
     name = cfg.alarm_name(SIGNAL, "records-to-error-bucket")
     before = _configuration(emulator, name)
     assert before["AlarmActions"] == [topic] and before["Tags"], before
@@ -95,13 +95,14 @@ def test_an_alarm_deleted_out_of_band_is_put_back_as_the_template_declares_it(em
 
 
 def test_an_alarm_retargeted_by_hand_gets_its_actions_back(emulator, tmp_path):
-    overrides, args, cfg, topic = _setup(emulator)
+    args, cfg, topic = _setup(emulator)
     name = cfg.alarm_name(SIGNAL, "delivery-failing")
     before = _configuration(emulator, name)
     elsewhere = emulator.client("sns").create_topic(Name="elsewhere")["TopicArn"]
     alarm = _alarm(emulator, name)
     by_hand = {k: alarm[k] for k in CONFIGURATION if k in alarm and k != "AlarmArn"}
-    emulator.client("cloudwatch").put_metric_alarm(**{**by_hand, "AlarmActions": [elsewhere], "OKActions": []})
+    by_hand.update(AlarmActions=[elsewhere], OKActions=[])
+    emulator.client("cloudwatch").put_metric_alarm(**by_hand)
 
     status = doit(emulator, tmp_path, "status", *args)
     assert status.returncode == 1, status.stdout + status.stderr
@@ -124,7 +125,7 @@ def test_an_alarm_retargeted_by_hand_gets_its_actions_back(emulator, tmp_path):
 
 def test_an_alarm_in_alarm_is_shown_but_deploy_neither_writes_nor_fails(emulator, tmp_path):
     """Records to the error bucket in every minute of the next ten: the alarm is in ALARM for the test."""
-    overrides, args, cfg, topic = _setup(emulator)
+    args, cfg, _topic = _setup(emulator)
     name = cfg.alarm_name(SIGNAL, "records-to-error-bucket")
     now = datetime.fromtimestamp(clock_now(emulator), UTC)
     emulator.client("cloudwatch").put_metric_data(
