@@ -20,7 +20,11 @@ STREAM_TAG_READS = TABLES
 # come from the Lake Formation listing the grants step reads, the kept tables from the tables step's
 # ListTables: a converged env with readers costs this one read more, and so does one without.
 READERS_READS = ("ssm:GetParameter of the record of readers",)
-CONVERGED_READS = BASE_READS + STREAM_TAG_READS + len(READERS_READS)
+# The alarms step (tasks/steps/alarms.py) reads the env's alarms once the stack exists, so deploy repairs an
+# alarm deleted or retargeted outside CloudFormation: one call for up to 100 alarms. Cold deploy reads it too,
+# after the stack's create; status has always read it (their states).
+ALARM_READS = ("cloudwatch:DescribeAlarms of the env's alarms",)
+CONVERGED_READS = BASE_READS + STREAM_TAG_READS + len(READERS_READS) + len(ALARM_READS)
 # The tables step (tasks/steps/tables.py, kept_tables.py) on a converged env: the table bucket's one
 # ListTables, every namespace at once (kept tables, of this namespace and of one the env left; no more
 # reads than a namespace-filtered one), the Iceberg REST endpoint's GetConfig (the warehouse's prefix, once
@@ -34,11 +38,9 @@ TABLE_FORMULA = (
 INGEST_DEPLOY_READS = ("s3:HeadObject of the zip's key",)
 # Status also reads the function itself: its state and code (GetFunction has no URL) and its URL's AuthType.
 INGEST_STATUS_READS = (*INGEST_DEPLOY_READS, "lambda:GetFunction", "lambda:GetFunctionUrlConfig")
-# The alarms live in the stack: status reads all of them, and their states, with one call.
-ALARM_STATUS_READS = ("cloudwatch:DescribeAlarms",)
-# Status's checks without ingest, in-process (no freshness reads): the Firehose role's inline policy
-# (iam:GetRolePolicy, tasks/steps/firehose_role.py) and the alarms' one DescribeAlarms (steps/alarms.py).
-STATUS_CHECK_READS = 2
+# Status's checks without ingest, in-process (no freshness reads): one read more than a no-op deploy (the
+# alarms' DescribeAlarms, once a check of status only, is now part of CONVERGED_READS).
+STATUS_CHECK_READS = 1
 # A cold deploy: per table the GetTableMaintenanceConfiguration that finds no table and its CreateTable,
 # the table bucket's ListTables, and the stack step's GetTableBucket (a bucket a deleted stack kept is
 # imported).
@@ -62,9 +64,10 @@ RETENTION_STATUS_READS = (*RETENTION_DEPLOY_READS, "cloudwatch:GetMetricData of 
 NOOP_NO_INGEST = CONVERGED_READS + TABLE_READS
 PLAN_NO_INGEST = CONVERGED_READS + TABLE_READS
 STATUS_NO_INGEST = CONVERGED_READS + STATUS_CHECK_READS + TABLE_READS
-COLD_NO_INGEST = COLD_BASE
+COLD_NO_INGEST = COLD_BASE + len(ALARM_READS)
 # The defaults (ingest on): bench/run.py's goals and tests/cli/steps/test_ingest_deploy.py.
 NOOP_LIMIT = NOOP_NO_INGEST + len(INGEST_DEPLOY_READS)
 PLAN_LIMIT = PLAN_NO_INGEST + len(INGEST_DEPLOY_READS)
-STATUS_LIMIT = CONVERGED_READS + TABLE_READS + TABLES + len(INGEST_STATUS_READS) + len(ALARM_STATUS_READS)
-COLD_LIMIT = COLD_BASE + COLD_TABLE_CALLS + len(READERS_READS)  # the readers' record is read cold too
+STATUS_LIMIT = CONVERGED_READS + TABLE_READS + TABLES + len(INGEST_STATUS_READS)
+# the readers' record and the alarms are read cold too
+COLD_LIMIT = COLD_BASE + COLD_TABLE_CALLS + len(READERS_READS) + len(ALARM_READS)

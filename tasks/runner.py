@@ -83,6 +83,8 @@ class Run:
             self.ctx.say(f"{name}: unchanged ({res.elapsed:.2f}s)")
             for note in res.diff.notes:
                 self.ctx.say(f"  note: {note}")
+            for alert in res.diff.alerts:
+                self.ctx.say(f"  alert: {alert}")
             res.outcome = Outcome("unchanged")
             return True
         return False
@@ -127,6 +129,8 @@ class Run:
         assert res.diff is not None
         for note in res.diff.notes:
             self.ctx.say(f"  note: {note}")
+        for alert in res.diff.alerts:
+            self.ctx.say(f"  alert: {alert}")
         if res.diff.empty:
             res.outcome = Outcome("unchanged")
         else:
@@ -244,7 +248,7 @@ def plan_text(config: Config, results: list[StepResult], drop: tuple[str, ...] =
             continue
         assert r.diff is not None
         total += len(r.diff.changes)
-        if r.diff.empty and not r.diff.notes:
+        if r.diff.empty and not r.diff.notes and not r.diff.alerts:
             lines.append(f"{r.name}: no changes")
         for change in r.diff.changes:
             first, *rest = change.lines()
@@ -252,6 +256,8 @@ def plan_text(config: Config, results: list[StepResult], drop: tuple[str, ...] =
             lines += [f"  {x}" for x in rest]
         for note in r.diff.notes:
             lines.append(f"{r.name}: note: {note}")
+        for alert in r.diff.alerts:
+            lines.append(f"{r.name}: alert (deploy does not change it): {alert}")
     lines.append("no changes" if total == 0 else f"{total} change(s)")
     return "\n".join(lines)
 
@@ -307,7 +313,13 @@ def status_report(config: Config, run: Run, results: list[StepResult]) -> Status
     steps = []
     for r in results:
         step = run.steps[r.name]
-        ok = r.error is None and r.diff is not None and r.diff.empty and not r.diff.refusals
+        ok = (
+            r.error is None
+            and r.diff is not None
+            and r.diff.empty
+            and not r.diff.refusals
+            and not r.diff.alerts
+        )
         items = tuple(step.report(r.diff.observed)) if r.diff is not None and step.report else ()
         steps.append(StepStatus(r.name, ok, r.error, r.diff, items))
     return StatusReport(config.env, steps)
@@ -316,7 +328,7 @@ def status_report(config: Config, run: Run, results: list[StepResult]) -> Status
 def status_text(report: StatusReport) -> str:
     lines = [f"status env={report.env}"]
     for step in report.steps:
-        mark = "ok   " if step.ok else "DRIFT"
+        mark = "ok   " if step.ok else "ALERT" if step.diff and _only_alerts(step.diff) else "DRIFT"
         if step.error:
             lines.append(f"[ERROR] {step.step}: {step.error}")
             continue
@@ -336,6 +348,8 @@ def status_text(report: StatusReport) -> str:
                 )
         for refusal in diff.refusals if diff is not None else []:
             lines.append(f"        refused: {refusal.removeprefix('error: ')}")
+        for alert in diff.alerts if diff is not None else []:
+            lines.append(f"        alert: {alert}")
         for note in diff.notes if diff is not None else []:
             lines.append(f"        note: {note}")
     if report.freshness is not None:
@@ -347,13 +361,18 @@ def status_text(report: StatusReport) -> str:
 
 
 def _verdict(report: StatusReport) -> str:
-    """The last line: healthy, or what to run. An alarm in ALARM is repaired at its cause, which doctor
-    names; drift is repaired by deploy."""
+    """The last line: healthy, or what to run. Drift is repaired by deploy; an alert (an alarm in ALARM) at
+    its cause, which doctor names."""
     env = report.env
-    bad = [s.step for s in report.steps if not s.ok]
-    if not bad:
+    if report.healthy:
         return "healthy"
+    drift = [s for s in report.steps if not s.ok and (s.diff is None or not _only_alerts(s.diff))]
+    alerted = any(s.diff is not None and s.diff.alerts for s in report.steps)
     doctor = f"`doit doctor env={env}` names the cause and the fix of an alarm"
-    if bad == ["alarms"]:
+    if not drift:
         return f"unhealthy: {doctor}"
-    return f"unhealthy: run `doit deploy env={env}` to converge" + (f"; {doctor}" if "alarms" in bad else "")
+    return f"unhealthy: run `doit deploy env={env}` to converge" + (f"; {doctor}" if alerted else "")
+
+
+def _only_alerts(diff: Diff[Any, Any]) -> bool:
+    return diff.empty and not diff.refusals and bool(diff.alerts)

@@ -112,6 +112,10 @@ class Diff(Generic[D, O]):
     # one line each, naming the item, the rule and what the user can do. While one stands, plan exits 2 and
     # deploy writes nothing (Run.check).
     refusals: list[str] = field(default_factory=list)
+    # States that are unhealthy and that no deploy changes, their cause being elsewhere (an alarm in ALARM:
+    # `doit doctor` names the cause): status reports them and is unhealthy while one stands; plan and deploy
+    # print them and neither write nor fail for them.
+    alerts: list[str] = field(default_factory=list)
     desired: D = None  # type: ignore[assignment]  # set by Step.evaluate before anyone reads it
     observed: O = None  # type: ignore[assignment]
 
@@ -123,6 +127,8 @@ class Diff(Generic[D, O]):
         out: dict[str, Any] = {"changes": [c.to_dict() for c in self.changes], "notes": list(self.notes)}
         if self.refusals:
             out["refusals"] = list(self.refusals)
+        if self.alerts:
+            out["alerts"] = list(self.alerts)
         return out
 
 

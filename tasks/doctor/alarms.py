@@ -180,7 +180,7 @@ RESOLVERS: dict[str, Resolver] = {
 
 def findings(ctx: Context, earlier: list[Finding], overrides: dict[str, str] | None) -> list[Finding]:
     """One finding per alarm of the env: OK, or in ALARM with its cause and fix (one DescribeAlarms)."""
-    have = alarm_step.observe(ctx)
+    have = alarm_step.states(ctx)
     by_name = {a.name: a for a in rows.alarms(ctx.config)}
     out = []
     for name in have.expected:

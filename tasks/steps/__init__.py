@@ -137,9 +137,10 @@ def all_steps(config: Config, *, include_checks: bool = False) -> list[Step[Any,
     steps.append(
         _module_step(stack, stack_deps, publish=stack.publish, guards=True, teardown=stack_teardown.TEARDOWN)
     )
+    # The stack's alarms, deleted or retargeted outside CloudFormation, put back as its template declares.
+    steps.append(_module_step(alarms, (stack.NAME,)))
     if include_checks:
         steps.append(_module_step(function, (stack.NAME,), deploys=False))
-        steps.append(_module_step(alarms, (stack.NAME,), deploys=False))
         if config.retention_enabled:
             steps.append(_module_step(retention_runs, (stack.NAME,), deploys=False))
     steps += [_table_step(s) for s in config.signals]

@@ -77,6 +77,7 @@ def test_plan_on_fresh_env_lists_every_resource_as_create_and_makes_no_write(emu
     assert changes.pop("kept_tables") == []
     assert changes.pop("rollback_code") == []  # no stack yet: no deployed code to keep
     assert changes.pop("readers") == []  # no readers configured: nobody to grant
+    assert changes.pop("alarms") == []  # no stack yet: its create makes them
     for name, step_changes in changes.items():
         assert step_changes, name
         assert {c.action for c in step_changes} == {"create"}, name
