@@ -108,3 +108,77 @@ def test_a_namespace_change_keeps_the_old_tables_and_says_so_in_plan_status_and_
     again = deploy(emulator, OTEL)
     assert {r.name for r in again.results.values() if r.error} == set()
     assert mutating(emulator) == {}
+
+
+BACK = ["env=local", "ingest.enabled=false", "namespace=default"]
+OTEL_ROWS = {"traces": 5, "logs": 3}
+
+
+def test_changing_the_namespace_back_takes_the_kept_namespace_into_the_stack_with_its_rows(emulator, tmp_path):
+    """default -> otel -> default: the stack takes the kept namespace default back (it exists, with its
+    tables, so CloudFormation could not create it), keeps otel with its tables, and the env writes the
+    same default tables again."""
+    first = deploy(emulator, NO_INGEST)
+    for signal, count in ROWS.items():
+        _send(emulator, NO_INGEST, signal, count)
+    uuids = {s: str(_table(emulator, "default", s).metadata.table_uuid) for s in first.config.signals}
+    moved = deploy(emulator, OTEL)
+    assert {r.name for r in moved.results.values() if r.error} == set()
+    for signal, count in OTEL_ROWS.items():
+        _send(emulator, OTEL, signal, count)
+    otel_uuids = {s: str(_table(emulator, "otel", s).metadata.table_uuid) for s in first.config.signals}
+
+    emulator.reset_calls()
+    plan = doit(emulator, tmp_path, "plan", *BACK)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert mutating(emulator) == {}
+    tables = len(first.config.signals)
+    assert (
+        f"namespace default exists already (kept, {tables} tables): taken back into the stack, not created; "
+        f"namespace otel leaves the stack, kept with its {tables} tables"
+    ) in plan.stdout, plan.stdout
+    for signal in first.config.signals:
+        assert re.search(
+            rf"kept_tables: note: table otel\.{signal} is kept in namespace otel, not ingesting "
+            rf"\({OTEL_ROWS.get(signal, 0):,} rows, .*\): the env now writes namespace default",
+            plan.stdout,
+        ), plan.stdout
+        assert f"create iceberg table default.{signal}" not in plan.stdout
+
+    back = doit(emulator, tmp_path, "deploy", *BACK)
+    assert back.returncode == 0, back.stdout + back.stderr
+    stack = emulator.client("cloudformation").describe_stacks(StackName="otlp2pipeline-local")["Stacks"][0]
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert outputs["Namespace"] == "default"
+    for signal in first.config.signals:
+        old = _table(emulator, "default", signal)
+        assert str(old.metadata.table_uuid) == uuids[signal]  # the same table, every row kept
+        assert old.scan().to_arrow().num_rows == ROWS.get(signal, 0)
+        kept = _table(emulator, "otel", signal)
+        assert str(kept.metadata.table_uuid) == otel_uuids[signal]
+        assert kept.scan().to_arrow().num_rows == OTEL_ROWS.get(signal, 0)
+
+    _send(emulator, NO_INGEST, "traces", 4)  # the streams write namespace default again
+    assert _table(emulator, "default", "traces").scan().to_arrow().num_rows == ROWS["traces"] + 4
+    assert _table(emulator, "otel", "traces").scan().to_arrow().num_rows == OTEL_ROWS["traces"]
+
+    status = doit(emulator, tmp_path, "status", *BACK)
+    assert status.returncode == 0, status.stdout + status.stderr
+    for signal in first.config.signals:
+        assert re.search(
+            rf"table otel\.{signal}: kept in namespace otel, not ingesting: {OTEL_ROWS.get(signal, 0):,} rows, "
+            r".*; the env writes namespace default",
+            status.stdout,
+        ), status.stdout
+    listed = doit(emulator, tmp_path, "tables", *BACK, "format=json")
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert {t["table"]: t["kept"] for t in json.loads(listed.stdout)["tables"]} == {
+        **{s: False for s in first.config.signals},
+        **{f"otel.{s}": True for s in first.config.signals},
+    }
+
+    emulator.reset_calls()
+    again = deploy(emulator, NO_INGEST)
+    assert {r.name for r in again.results.values() if r.error} == set()
+    assert mutating(emulator) == {}
