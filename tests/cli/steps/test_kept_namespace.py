@@ -10,10 +10,12 @@ import json
 import re
 from typing import Any
 
+import pytest
 from pyiceberg.table import StaticTable
 
 from tasks import send as sender
 from tasks.aws import Clients
+from tasks.errors import StepFailed
 from tests.deploy_helpers import config, deploy, doit, mutating
 
 NO_INGEST = {"ingest.enabled": "false"}
@@ -114,7 +116,9 @@ BACK = ["env=local", "ingest.enabled=false", "namespace=default"]
 OTEL_ROWS = {"traces": 5, "logs": 3}
 
 
-def test_changing_the_namespace_back_takes_the_kept_namespace_into_the_stack_with_its_rows(emulator, tmp_path):
+def test_changing_the_namespace_back_takes_the_kept_namespace_into_the_stack_with_its_rows(
+    emulator, tmp_path
+):
     """default -> otel -> default: the stack takes the kept namespace default back (it exists, with its
     tables, so CloudFormation could not create it), keeps otel with its tables, and the env writes the
     same default tables again."""
@@ -167,8 +171,8 @@ def test_changing_the_namespace_back_takes_the_kept_namespace_into_the_stack_wit
     assert status.returncode == 0, status.stdout + status.stderr
     for signal in first.config.signals:
         assert re.search(
-            rf"table otel\.{signal}: kept in namespace otel, not ingesting: {OTEL_ROWS.get(signal, 0):,} rows, "
-            r".*; the env writes namespace default",
+            rf"table otel\.{signal}: kept in namespace otel, not ingesting: "
+            rf"{OTEL_ROWS.get(signal, 0):,} rows, .*; the env writes namespace default",
             status.stdout,
         ), status.stdout
     listed = doit(emulator, tmp_path, "tables", *BACK, "format=json")
@@ -178,6 +182,52 @@ def test_changing_the_namespace_back_takes_the_kept_namespace_into_the_stack_wit
         **{f"otel.{s}": True for s in first.config.signals},
     }
 
+    emulator.reset_calls()
+    again = deploy(emulator, NO_INGEST)
+    assert {r.name for r in again.results.values() if r.error} == set()
+    assert mutating(emulator) == {}
+
+
+def test_a_take_back_stopped_after_the_namespace_left_the_stack_is_finished_by_the_next_deploy(
+    emulator, tmp_path
+):
+    """The import fails (a refused call) after the first change set took namespace otel out of the stack:
+    the stack holds no namespace, nothing is lost, and the next deploy imports default and converges."""
+    deploy(emulator, NO_INGEST)
+    _send(emulator, NO_INGEST, "traces", 6)
+    uuid = str(_table(emulator, "default", "traces").metadata.table_uuid)
+    deploy(emulator, OTEL)
+
+    # Mutating calls of the deploy back: CreateChangeSet and ExecuteChangeSet of the first change set, then
+    # the import's CreateChangeSet, refused.
+    emulator.set_faults({"fail_mutating_call": {"number": 3, "error_code": "AccessDenied", "status": 403}})
+    with pytest.raises(StepFailed, match=r"deploy:stack failed: .*CreateChangeSet.*AccessDenied"):
+        deploy(emulator, NO_INGEST)
+    emulator.set_faults({"fail_mutating_call": None})
+    cfn = emulator.client("cloudformation")
+    held = {
+        r["LogicalResourceId"]
+        for r in cfn.describe_stack_resources(StackName="otlp2pipeline-local")["StackResources"]
+    }
+    assert "Namespace" not in held and "TableBucket" in held
+    s3t = emulator.client("s3tables")
+    assert {n["namespace"][0] for n in s3t.list_namespaces(tableBucketARN=BUCKET)["namespaces"]} == {
+        "default",
+        "otel",
+    }
+
+    plan = doit(emulator, tmp_path, "plan", *BACK)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert (
+        "two change sets: the first imports the existing namespace default, the second applies the rest"
+        in plan.stdout
+    ), plan.stdout
+    back = doit(emulator, tmp_path, "deploy", *BACK)
+    assert back.returncode == 0, back.stdout + back.stderr
+    detail = cfn.describe_stack_resource(StackName="otlp2pipeline-local", LogicalResourceId="Namespace")
+    assert detail["StackResourceDetail"]["PhysicalResourceId"] == f"{BUCKET}|default"
+    table = _table(emulator, "default", "traces")
+    assert str(table.metadata.table_uuid) == uuid and table.scan().to_arrow().num_rows == 6
     emulator.reset_calls()
     again = deploy(emulator, NO_INGEST)
     assert {r.name for r in again.results.values() if r.error} == set()
