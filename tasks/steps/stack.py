@@ -236,9 +236,7 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
 
         resources = stack_namespace.with_take_back(resources, have.taking_back)
         reason = stack_namespace.stack_reason(have.taking_back, counts or "no resource changes")
-        refused = stack_namespace.refusal(
-            want.template, have.template or {}, have.taking_back, bool(have.moving)
-        )
+        refused = stack_namespace.refusal(have.template or {}, have.taking_back, bool(have.moving))
         if refused:
             return Diff([Change("update", res, fields, reason=reason), *resources], refusals=[refused])
     if have.moving:

@@ -105,7 +105,7 @@ def with_take_back(changes: list[Change], back: TakeBack) -> list[Change]:
     return out
 
 
-def refusal(want: dict[str, Any], deployed: dict[str, Any], back: TakeBack, holds_tables: bool) -> str:
+def refusal(deployed: dict[str, Any], back: TakeBack, holds_tables: bool) -> str:
     """Why the take-back cannot run on this stack ("" when it can)."""
     others = [
         lid

@@ -102,7 +102,5 @@ def test_a_stack_that_still_holds_tables_or_refers_to_its_namespace_is_refused_w
         "Type": "AWS::S3Tables::Table",
         "Properties": {"Namespace": {"Ref": "Namespace"}},
     }
-    assert "still holds Table referring" in stack_namespace.refusal(
-        _template("default"), referring, back, False
-    )
-    assert stack_namespace.refusal(_template("default"), _template("otel"), back, False) == ""
+    assert "still holds Table referring" in stack_namespace.refusal(referring, back, False)
+    assert stack_namespace.refusal(_template("otel"), back, False) == ""
