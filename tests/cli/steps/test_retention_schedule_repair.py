@@ -2,7 +2,8 @@
 schedule disabled by hand is shown by status and doctor, planned per property and re-enabled by deploy with
 the template's whole definition (UpdateSchedule, once); one deleted by hand is made again by CreateSchedule
 under the same name, which the stack still holds; one retargeted gets the template's target back. A second
-deploy writes nothing."""
+deploy writes nothing; a refused repair fails the deploy and leaves the schedule as it was, for the next
+one."""
 
 from __future__ import annotations
 
@@ -122,3 +123,23 @@ def test_a_schedule_retargeted_by_hand_gets_the_templates_target_and_expression_
     assert mutating(emulator) == {"scheduler:UpdateSchedule": 1}
     assert _definition(emulator, name) == before
     _converged(emulator, tmp_path)
+
+
+def test_a_refused_repair_fails_the_deploy_and_the_next_deploy_makes_it(emulator, tmp_path):
+    _cfg, name, before = _setup(emulator)
+    _by_hand(emulator, name, State="DISABLED")
+    emulator.set_faults(
+        {"fail_mutating_call": {"number": 1, "error_code": "ValidationException", "status": 400}}
+    )
+    failed = doit(emulator, tmp_path, "deploy", *rh.ARGS)
+    assert failed.returncode == 1, failed.stdout + failed.stderr  # a deploy step failed (tasks/errors.py)
+    assert (
+        "deploy:retention_schedule failed: error: UpdateSchedule failed: ValidationException" in failed.stderr
+    )
+    assert _definition(emulator, name)["State"] == "DISABLED"  # nothing half-written
+    emulator.set_faults({})
+    emulator.reset_calls()
+    again = doit(emulator, tmp_path, "deploy", *rh.ARGS)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert mutating(emulator) == {"scheduler:UpdateSchedule": 1}
+    assert _definition(emulator, name) == before
