@@ -50,11 +50,15 @@ COLD_TABLE_CALLS = 2 * TABLES + 2
 # bench env keeps every row, so the budgets below do not include these): deploy and plan read the retention
 # zip's key and the retention function role's inline policy, and per table with a window its manifest list
 # (what the next run drops: an S3 GetObject of the table's storage on AWS, a file on the local AWS, so the
-# local AWS's counter does not see it); status reads the last run too. A converged deploy writes nothing.
+# local AWS's counter does not see it); status reads the last run too. The retention schedule's GetSchedule
+# (tasks/steps/retention_schedule.py) is read by deploy, plan and status alike, so deploy puts back a
+# schedule disabled, deleted or retargeted outside CloudFormation (status did not read it before: doctor
+# did). A converged deploy writes nothing.
 # Each read is named "service:Operation ..." (tests/cli/commands/test_retention.py counts them by that name).
 RETENTION_DEPLOY_READS = (
     "s3:HeadObject of the retention zip's key",
     "iam:GetRolePolicy of the retention role",
+    "scheduler:GetSchedule of the retention schedule",
 )
 RETENTION_TABLE_READ = "1 per table with a window: its manifest list (s3:GetObject on AWS)"
 RETENTION_STATUS_READS = (*RETENTION_DEPLOY_READS, "cloudwatch:GetMetricData of the last run")

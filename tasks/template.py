@@ -38,6 +38,8 @@ Stack outputs (stable names; later steps read them, so never rename one):
   and with a retention window (templates/retention.yaml.j2):
     RetentionFunctionName the retention function's name
     RetentionScheduleName its EventBridge Scheduler schedule's name
+    RetentionFunctionArn the function's ARN and RetentionScheduleRoleArn the role the schedule assumes: its
+                         target (deploy:retention_schedule puts the schedule back as the template declares it)
     RetentionFunctionRoleName the function's role (deploy:retention_role keeps its inline policy)
     RetentionDeadLetterQueueArn the queue of invocations that failed after Lambda's retries
     EnvKeyArn            the env's KMS key
@@ -95,6 +97,8 @@ READERS_TEMPLATE = "readers.yaml.j2"
 RETENTION_OUTPUT_KEYS: tuple[str, ...] = (
     "RetentionFunctionName",
     "RetentionScheduleName",
+    "RetentionFunctionArn",
+    "RetentionScheduleRoleArn",
     "RetentionFunctionRoleName",
     "RetentionDeadLetterQueueArn",
     "EnvKeyArn",

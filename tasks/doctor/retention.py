@@ -5,9 +5,9 @@ policy evaluation, conditions included (`cloudwatch:namespace`), for every call 
 bucket's GetConfig, and on each table with a window the reads and the delete commit through the S3 Tables
 Iceberg REST endpoint, and PutMetricData in its namespace. The schedule must exist, be ENABLED, target the
 function, and its role must be allowed to invoke it. The function's environment must carry the windows of
-the config. A failure's fix is `doit deploy` (it restores the role's policy, deploy:retention_role, and
-the stack's resources), except a schedule changed outside CloudFormation: CloudFormation repairs only what
-its template changes, so the fix says to set the schedule back (`schedule_fix`).
+the config. Every failure's fix is `doit deploy`: it restores the role's policy (deploy:retention_role), the
+stack's resources, and the schedule as the template declares it when it was disabled, deleted or retargeted
+outside CloudFormation (deploy:retention_schedule).
 """
 
 from __future__ import annotations
@@ -96,17 +96,6 @@ def function_checks(ctx: Context, name: str) -> Iterator[Check]:
     )
 
 
-def schedule_fix(name: str, region: str) -> str:
-    """A schedule changed outside CloudFormation stays changed through `doit deploy` (the template did not
-    change): it is set back as the template has it."""
-    return (
-        f"set schedule {name} back as the stack's template has it (State ENABLED, its target the retention "
-        f"function): `aws scheduler get-schedule --name {name} --region {region}` shows it, and "
-        "`aws scheduler update-schedule` with the same settings and --state ENABLED restores it "
-        "(CloudFormation does not repair a change made outside it)"
-    )
-
-
 def schedule_checks(ctx: Context, function_arn: str | None) -> Iterator[Check]:
     config = ctx.config
     name = config.retention_schedule_name
@@ -118,18 +107,15 @@ def schedule_checks(ctx: Context, function_arn: str | None) -> Iterator[Check]:
         yield Check(f"schedule {name} exists", False, "GetSchedule: ResourceNotFoundException")
         return
     target = schedule.get("Target") or {}
-    fix = schedule_fix(name, config.region)
     yield Check(
         f"schedule {name} is ENABLED",
         schedule.get("State") == "ENABLED",
         f"State={schedule.get('State')}",
-        fix,
     )
     yield Check(
         f"schedule {name} runs the retention function",
         function_arn is not None and target.get("Arn") == function_arn,
         f"its target is {target.get('Arn')}, the function is {function_arn}",
-        fix,
     )
     role_arn = str(target.get("RoleArn", ""))
     policies = role_policies(ctx.clients.iam, role_arn.rsplit("/", 1)[-1]) if role_arn else []

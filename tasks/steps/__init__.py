@@ -37,6 +37,7 @@ from tasks.steps import (
     retention_code,
     retention_role,
     retention_runs,
+    retention_schedule,
     rollback_code,
     stack,
     stack_teardown,
@@ -150,8 +151,13 @@ def all_steps(config: Config, *, include_checks: bool = False) -> list[Step[Any,
     )
     # The role's inline policy, drifted outside CloudFormation, before the streams that deliver with it.
     steps.append(_module_step(firehose_role, (stack.NAME,)))
-    if config.retention_enabled:  # the retention function's role, drifted outside CloudFormation
-        steps.append(_module_step(retention_role, (stack.NAME,)))
+    if (
+        config.retention_enabled
+    ):  # the retention function's role and its schedule, drifted outside CloudFormation
+        steps += [
+            _module_step(retention_role, (stack.NAME,)),
+            _module_step(retention_schedule, (stack.NAME,)),
+        ]
     steps += [_stream_step(s) for s in config.signals]
     # Readers' grants on the same tables, after the Firehose role's (one Lake Formation listing for both).
     readers_deps = (stack.NAME, catalog_grant.NAME, *table_deps, grants.NAME)
