@@ -80,8 +80,8 @@ TABLE: tuple[Setting, ...] = (
         "lowercase letters, digits and _, starting and ending with a letter or digit, not starting with "
         "'aws', at most 255 characters",
         "the Iceberg namespace of the tables; changing it on a deployed env moves ingest to new, empty "
-        "tables there and keeps the old namespace's tables with their rows, shown as kept "
-        "(docs/changing-an-env.md)",
+        "tables there and keeps the old namespace's tables with their rows, shown as kept; changing it back "
+        "writes the kept tables again (docs/changing-an-env.md)",
     ),
     Setting(
         "signals",

@@ -6,6 +6,7 @@ import re
 import uuid
 from typing import Any
 
+from emulator.cloudformation import importing
 from emulator.cloudformation.engine import Engine
 from emulator.cloudformation.exceptions import AlreadyExistsException, InvalidChangeSetStatus, ValidationError
 from emulator.cloudformation.models import (
@@ -111,43 +112,6 @@ def _diff(stack: Stack | None, template: dict[str, Any], parameters: dict[str, s
     return [{"Type": "Resource", "ResourceChange": present(c)} for c in changes]
 
 
-def _to_import(req: OverrideRequest, template: dict[str, Any], given: list[dict[str, Any]]) -> dict[str, Any]:
-    """IMPORT's ResourcesToImport checked as CloudFormation checks them for a new stack: every resource of
-    the template is one to import, with its type, a DeletionPolicy, the identifier its type schema names,
-    and it exists."""
-    from moto.cloudformation.parsing import resource_class_from_type
-
-    from emulator.cloudformation.template import resource_schema
-
-    wanted = {str(r.get("LogicalResourceId")): r for r in given}
-    out: dict[str, Any] = {}
-    for logical, body in template.get("Resources", {}).items():
-        item = wanted.pop(logical, None)
-        rtype = body.get("Type", "")
-        if item is None:
-            raise ValidationError(f"As part of the import operation, you cannot modify or add [{logical}]")
-        if item.get("ResourceType") != rtype:
-            raise ValidationError(f"ResourceType of [{logical}] does not match the template: {rtype}")
-        if not body.get("DeletionPolicy"):
-            raise ValidationError(
-                f"The following resources require a DeletionPolicy to be imported: [{logical}]"
-            )
-        identifier = {str(k): str(v) for k, v in (item.get("ResourceIdentifier") or {}).items()}
-        keys = {p.rsplit("/", 1)[-1] for p in resource_schema(rtype).get("primaryIdentifier", [])}
-        if set(identifier) != keys:
-            raise ValidationError(
-                f"Invalid ResourceIdentifier for [{logical}]: {rtype} is identified by {sorted(keys)}"
-            )
-        importer = getattr(resource_class_from_type(rtype), "cfn_import", None)
-        if importer is None:
-            raise ValidationError(f"ResourceType {rtype} does not support import")
-        importer(identifier, {}, req.account_id, req.region)
-        out[logical] = identifier
-    if wanted:
-        raise ValidationError(f"Resources to import are not in the template: [{', '.join(sorted(wanted))}]")
-    return out
-
-
 # -- change sets -----------------------------------------------------------------------------------
 
 
@@ -183,10 +147,7 @@ def create_change_set(req: OverrideRequest) -> OverrideResponse:
             check_updatable(stack)
         elif cs_type == "IMPORT":
             if stack is not None and stack.status != "REVIEW_IN_PROGRESS":
-                raise ValidationError(
-                    f"ChangeSetType IMPORT into the existing stack [{name}] is not supported by the emulator "
-                    "(only a new stack made of imported resources)"
-                )
+                check_updatable(stack)  # an import into an existing stack: its resources plus the imported
         else:
             raise ValidationError(
                 f"ChangeSetType {cs_type} is not supported by the emulator (CREATE, UPDATE, IMPORT)"
@@ -199,7 +160,14 @@ def create_change_set(req: OverrideRequest) -> OverrideResponse:
         template = parse_template(body, region=req.region)
         params = resolve_parameters(template, a.get("Parameters") or [], all_params(stack) if stack else None)
         check_capabilities(template, a.get("Capabilities") or [])
-        to_import = _to_import(req, template, a.get("ResourcesToImport") or []) if cs_type == "IMPORT" else {}
+        into = stack if stack is not None and stack.status != "REVIEW_IN_PROGRESS" else None
+        to_import = (
+            importing.checked(
+                st, into, req.account_id, req.region, template, a.get("ResourcesToImport") or []
+            )
+            if cs_type == "IMPORT"
+            else {}
+        )
         if stack is None:
             stack = Stack(
                 new_stack_id(req, name),
@@ -213,7 +181,9 @@ def create_change_set(req: OverrideRequest) -> OverrideResponse:
             Engine(stack).stack_event("REVIEW_IN_PROGRESS", "User Initiated")
         cs_arn = f"arn:{partition(req)}:cloudformation:{req.region}:{req.account_id}"
         cs_id = f"{cs_arn}:changeSet/{cs_name}/{uuid.uuid4()}"
-        changes = _diff(stack if cs_type == "UPDATE" else None, template, params)
+        changes = _diff(
+            stack if cs_type == "UPDATE" else into if cs_type == "IMPORT" else None, template, params
+        )
         if to_import:
             for change in changes:
                 change["ResourceChange"]["Action"] = "Import"
@@ -328,7 +298,11 @@ def execute_change_set(req: OverrideRequest) -> OverrideResponse:
             stack.tags = dict(cs.tags)
         stack.disable_rollback = bool(a.get("DisableRollback"))
         engine = Engine(stack)
-        if cs.type in ("CREATE", "IMPORT"):
+        if cs.type == "IMPORT" and stack.status != "REVIEW_IN_PROGRESS":
+            stack.updated = now_utc()
+            engine.import_into(cs.template, cs.parameters, cs.template_body, cs.to_import)
+            ok = stack.status == "IMPORT_COMPLETE"
+        elif cs.type in ("CREATE", "IMPORT"):
             stack.template, stack.template_body, stack.parameters = (
                 cs.template,
                 cs.template_body,

@@ -14,11 +14,12 @@ stack UPDATE_ROLLBACK_FAILED until ContinueUpdateRollback (rollback.py); a chang
 phase unless its UpdateReplacePolicy is Retain (a custom-named resource whose name stays is refused, as on
 AWS); a resource an update removes from the template is deleted unless its DeletionPolicy (in the template
 it was deployed with) keeps it: `Retain`, or `RetainExceptOnCreate` (which deletes only when the operation
-that created it rolls back); IMPORT makes a new stack of existing resources; delete failures end
-DELETE_FAILED naming the resources; the ``latency`` fault keeps the stack ``*_IN_PROGRESS`` for
-``cloudformation_stack_seconds`` (its current value) as seen by every read; DescribeStackEvents pages
-(EVENTS_PAGE a page, reads.py). One resource's create/delete and events are in provision.py; the API
-handlers in responses.py, reads.py and changeset.py; templates in template.py; the state in models.py.
+that created it rolls back); IMPORT makes a new stack of existing resources, or adds them to a stack;
+delete failures end DELETE_FAILED naming the resources; the ``latency`` fault keeps the stack
+``*_IN_PROGRESS`` for ``cloudformation_stack_seconds`` (its current value) as seen by every read;
+DescribeStackEvents pages (EVENTS_PAGE a page, reads.py). One resource's create/delete and events are in
+provision.py; the API handlers in responses.py, reads.py and changeset.py (which resources an import may
+take: importing.py); templates in template.py; the state in models.py.
 """
 
 from __future__ import annotations
@@ -87,18 +88,53 @@ class Engine(Rollback):
         """A new stack made of existing resources (ChangeSetType IMPORT): each is found by its identifier
         and becomes the stack's, nothing is created; a resource not found fails the import, which rolls
         back by forgetting what it had imported (IMPORT_ROLLBACK_COMPLETE), deleting nothing."""
-        from moto.cloudformation.parsing import resource_class_from_type
-
         s = self.s
         self.stack_event("IMPORT_IN_PROGRESS", "User Initiated")
         hold_events = len(s.events)
         rm = self.new_rm(template, parameters)
         s.rm = rm
-        for logical in dependency_order(template):
+        if self._import_each(rm, template, identifiers):
+            s.outputs = self.compute_outputs(rm, template)
+            self.stack_event("IMPORT_COMPLETE")
+        self.hold("IMPORT_IN_PROGRESS", hold_events)
+
+    def import_into(
+        self,
+        template: dict[str, Any],
+        parameters: dict[str, str],
+        template_body: str,
+        identifiers: dict[str, dict[str, str]],
+    ) -> None:
+        """Existing resources into an existing stack (the change set checked that the template is the
+        stack's resources, unchanged, plus these): the stack's own stay as they are; a resource not found
+        rolls the import back to the template the stack had (IMPORT_ROLLBACK_COMPLETE), deleting nothing."""
+        s = self.s
+        before = (s.template, s.parameters, s.template_body)
+        self.stack_event("IMPORT_IN_PROGRESS", "User Initiated")
+        hold_events = len(s.events)
+        rm = s.rm
+        load_template(rm, template, parameters)
+        if self._import_each(rm, template, identifiers):
+            s.template, s.parameters, s.template_body = template, parameters, template_body
+            s.outputs = self.compute_outputs(rm, template)
+            self.stack_event("IMPORT_COMPLETE")
+        else:
+            load_template(rm, before[0], before[1])
+        self.hold("IMPORT_IN_PROGRESS", hold_events)
+
+    def _import_each(self, rm: Any, template: dict[str, Any], identifiers: dict[str, dict[str, str]]) -> bool:
+        """Import the `identifiers` resources in dependency order; on a failure, forget each one imported
+        (the stack's other resources stay), end IMPORT_ROLLBACK_COMPLETE and return False."""
+        from moto.cloudformation.parsing import resource_class_from_type
+
+        s = self.s
+        done: list[str] = []
+        for logical in [n for n in dependency_order(template) if n in identifiers]:
             body = template["Resources"][logical]
             rtype = body.get("Type", "")
             res = Res(logical, rtype, status="IMPORT_IN_PROGRESS")
             s.resources[logical] = res
+            done.append(logical)
             self.event(logical, rtype, "IMPORT_IN_PROGRESS")
             try:
                 res.props = self.resolve_props(rm, body)
@@ -110,17 +146,16 @@ class Engine(Rollback):
                     "IMPORT_ROLLBACK_IN_PROGRESS",
                     f"The following resource(s) failed to import: [{logical}]. ",
                 )
-                s.resources.clear()
+                for name in done:
+                    s.resources.pop(name, None)
+                    rm._parsed_resources.pop(name, None)
                 self.stack_event("IMPORT_ROLLBACK_COMPLETE")
-                self.hold("IMPORT_IN_PROGRESS", hold_events)
-                return
+                return False
             rm._parsed_resources[logical] = inst
             res.instance, res.physical_id = inst, str(inst.physical_resource_id)
             res.status, res.updated = "IMPORT_COMPLETE", now_utc()
             self.event(logical, rtype, "IMPORT_COMPLETE", res.physical_id)
-        s.outputs = self.compute_outputs(rm, template)
-        self.stack_event("IMPORT_COMPLETE")
-        self.hold("IMPORT_IN_PROGRESS", hold_events)
+        return True
 
     def update(self, template: dict[str, Any], parameters: dict[str, str], template_body: str) -> None:
         s = self.s

@@ -105,6 +105,11 @@ def observe(ctx: Context) -> Observed:
         create_only = _create_only(ctx, want.template, tmpl)
         for lid in stack_diff.at_risk(want.template, tmpl, create_only, params, "AWS::S3::Bucket"):
             objects[lid] = _contents(ctx, stack["StackId"], lid)
+    back = None
+    if tmpl is not None and status in UPDATABLE:
+        from tasks.steps import stack_namespace
+
+        back = stack_namespace.observe(ctx, want.template, tmpl)
     return Observed(
         True,
         stack["StackId"],
@@ -119,6 +124,7 @@ def observe(ctx: Context) -> Observed:
         moving,
         create_only,
         objects,
+        back,
     )
 
 
@@ -225,6 +231,14 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
         if any(c.action == a for c in resources)
     )
     reason = f"change set: {counts or 'no resource changes'}"
+    if have.taking_back:
+        from tasks.steps import stack_namespace
+
+        resources = stack_namespace.with_take_back(resources, have.taking_back)
+        reason = stack_namespace.stack_reason(have.taking_back, counts or "no resource changes")
+        refused = stack_namespace.refusal(have.template or {}, have.taking_back, bool(have.moving))
+        if refused:
+            return Diff([Change("update", res, fields, reason=reason), *resources], refusals=[refused])
     if have.moving:
         reason = "two change sets: the first keeps the tables on removal (DeletionPolicy Retain), the second "
         reason += f"takes them out of the stack ({counts})"
@@ -271,6 +285,10 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
 
         details.append(import_kept(ctx, want, have))
         kind = "UPDATE"  # the rest of the template, onto the stack the import made
+    if kind == "UPDATE" and have.taking_back:
+        from tasks.steps.stack_namespace import take_back
+
+        details += take_back(ctx, want, have)
     if kind == "UPDATE" and have.moving:
         _keep_tables(ctx, want, have)
         details += [f"moved table {name} out of the stack, kept ({figures})" for name, figures in have.moving]

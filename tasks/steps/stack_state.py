@@ -36,6 +36,17 @@ class Desired:
 
 
 @dataclass(frozen=True)
+class TakeBack:
+    """The namespace the config names exists already outside the stack (a change of `namespace` back): the
+    stack takes it in rather than create it (stack_namespace.py). Table counts from the bucket's listing."""
+
+    namespace: str
+    tables: int
+    leaving: str  # the namespace the stack holds now ("" when it holds none)
+    leaving_tables: int
+
+
+@dataclass(frozen=True)
 class Observed:
     exists: bool
     stack_id: str | None = None
@@ -57,6 +68,8 @@ class Observed:
     # (lake/cfn_schemas.py), and what each bucket the diff deletes or replaces holds.
     create_only: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     objects: dict[str, stack_diff.Contents] = field(default_factory=dict)
+    # Only when the deployed template's namespace is not the wanted one, and the wanted one exists.
+    taking_back: TakeBack | None = None
 
 
 def outputs_of(stack: dict[str, Any]) -> dict[str, str]:

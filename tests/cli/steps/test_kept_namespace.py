@@ -10,10 +10,12 @@ import json
 import re
 from typing import Any
 
+import pytest
 from pyiceberg.table import StaticTable
 
 from tasks import send as sender
 from tasks.aws import Clients
+from tasks.errors import StepFailed
 from tests.deploy_helpers import config, deploy, doit, mutating
 
 NO_INGEST = {"ingest.enabled": "false"}
@@ -106,5 +108,127 @@ def test_a_namespace_change_keeps_the_old_tables_and_says_so_in_plan_status_and_
 
     emulator.reset_calls()
     again = deploy(emulator, OTEL)
+    assert {r.name for r in again.results.values() if r.error} == set()
+    assert mutating(emulator) == {}
+
+
+BACK = ["env=local", "ingest.enabled=false", "namespace=default"]
+OTEL_ROWS = {"traces": 5, "logs": 3}
+
+
+def test_changing_the_namespace_back_takes_the_kept_namespace_into_the_stack_with_its_rows(
+    emulator, tmp_path
+):
+    """default -> otel -> default: the stack takes the kept namespace default back (it exists, with its
+    tables, so CloudFormation could not create it), keeps otel with its tables, and the env writes the
+    same default tables again."""
+    first = deploy(emulator, NO_INGEST)
+    for signal, count in ROWS.items():
+        _send(emulator, NO_INGEST, signal, count)
+    uuids = {s: str(_table(emulator, "default", s).metadata.table_uuid) for s in first.config.signals}
+    moved = deploy(emulator, OTEL)
+    assert {r.name for r in moved.results.values() if r.error} == set()
+    for signal, count in OTEL_ROWS.items():
+        _send(emulator, OTEL, signal, count)
+    otel_uuids = {s: str(_table(emulator, "otel", s).metadata.table_uuid) for s in first.config.signals}
+
+    emulator.reset_calls()
+    plan = doit(emulator, tmp_path, "plan", *BACK)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert mutating(emulator) == {}
+    tables = len(first.config.signals)
+    assert (
+        f"namespace default exists already (kept, {tables} tables): taken back into the stack, not created; "
+        f"namespace otel leaves the stack, kept with its {tables} tables"
+    ) in plan.stdout, plan.stdout
+    for signal in first.config.signals:
+        assert re.search(
+            rf"kept_tables: note: table otel\.{signal} is kept in namespace otel, not ingesting "
+            rf"\({OTEL_ROWS.get(signal, 0):,} rows, .*\): the env now writes namespace default",
+            plan.stdout,
+        ), plan.stdout
+        assert f"create iceberg table default.{signal}" not in plan.stdout
+
+    back = doit(emulator, tmp_path, "deploy", *BACK)
+    assert back.returncode == 0, back.stdout + back.stderr
+    stack = emulator.client("cloudformation").describe_stacks(StackName="otlp2pipeline-local")["Stacks"][0]
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert outputs["Namespace"] == "default"
+    for signal in first.config.signals:
+        old = _table(emulator, "default", signal)
+        assert str(old.metadata.table_uuid) == uuids[signal]  # the same table, every row kept
+        assert old.scan().to_arrow().num_rows == ROWS.get(signal, 0)
+        kept = _table(emulator, "otel", signal)
+        assert str(kept.metadata.table_uuid) == otel_uuids[signal]
+        assert kept.scan().to_arrow().num_rows == OTEL_ROWS.get(signal, 0)
+
+    _send(emulator, NO_INGEST, "traces", 4)  # the streams write namespace default again
+    assert _table(emulator, "default", "traces").scan().to_arrow().num_rows == ROWS["traces"] + 4
+    assert _table(emulator, "otel", "traces").scan().to_arrow().num_rows == OTEL_ROWS["traces"]
+
+    status = doit(emulator, tmp_path, "status", *BACK)
+    assert status.returncode == 0, status.stdout + status.stderr
+    for signal in first.config.signals:
+        assert re.search(
+            rf"table otel\.{signal}: kept in namespace otel, not ingesting: "
+            rf"{OTEL_ROWS.get(signal, 0):,} rows, .*; the env writes namespace default",
+            status.stdout,
+        ), status.stdout
+    listed = doit(emulator, tmp_path, "tables", *BACK, "format=json")
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert {t["table"]: t["kept"] for t in json.loads(listed.stdout)["tables"]} == {
+        **{s: False for s in first.config.signals},
+        **{f"otel.{s}": True for s in first.config.signals},
+    }
+
+    emulator.reset_calls()
+    again = deploy(emulator, NO_INGEST)
+    assert {r.name for r in again.results.values() if r.error} == set()
+    assert mutating(emulator) == {}
+
+
+def test_a_take_back_stopped_after_the_namespace_left_the_stack_is_finished_by_the_next_deploy(
+    emulator, tmp_path
+):
+    """The import fails (a refused call) after the first change set took namespace otel out of the stack:
+    the stack holds no namespace, nothing is lost, and the next deploy imports default and converges."""
+    deploy(emulator, NO_INGEST)
+    _send(emulator, NO_INGEST, "traces", 6)
+    uuid = str(_table(emulator, "default", "traces").metadata.table_uuid)
+    deploy(emulator, OTEL)
+
+    # Mutating calls of the deploy back: CreateChangeSet and ExecuteChangeSet of the first change set, then
+    # the import's CreateChangeSet, refused.
+    emulator.set_faults({"fail_mutating_call": {"number": 3, "error_code": "AccessDenied", "status": 403}})
+    with pytest.raises(StepFailed, match=r"deploy:stack failed: .*CreateChangeSet.*AccessDenied"):
+        deploy(emulator, NO_INGEST)
+    emulator.set_faults({"fail_mutating_call": None})
+    cfn = emulator.client("cloudformation")
+    held = {
+        r["LogicalResourceId"]
+        for r in cfn.describe_stack_resources(StackName="otlp2pipeline-local")["StackResources"]
+    }
+    assert "Namespace" not in held and "TableBucket" in held
+    s3t = emulator.client("s3tables")
+    assert {n["namespace"][0] for n in s3t.list_namespaces(tableBucketARN=BUCKET)["namespaces"]} == {
+        "default",
+        "otel",
+    }
+
+    plan = doit(emulator, tmp_path, "plan", *BACK)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert (
+        "two change sets: the first imports the existing namespace default, the second applies the rest"
+        in plan.stdout
+    ), plan.stdout
+    back = doit(emulator, tmp_path, "deploy", *BACK)
+    assert back.returncode == 0, back.stdout + back.stderr
+    detail = cfn.describe_stack_resource(StackName="otlp2pipeline-local", LogicalResourceId="Namespace")
+    assert detail["StackResourceDetail"]["PhysicalResourceId"] == f"{BUCKET}|default"
+    table = _table(emulator, "default", "traces")
+    assert str(table.metadata.table_uuid) == uuid and table.scan().to_arrow().num_rows == 6
+    emulator.reset_calls()
+    again = deploy(emulator, NO_INGEST)
     assert {r.name for r in again.results.values() if r.error} == set()
     assert mutating(emulator) == {}
