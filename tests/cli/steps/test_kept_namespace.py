@@ -11,32 +11,16 @@ import re
 from typing import Any
 
 import pytest
-from pyiceberg.table import StaticTable
 
-from tasks import send as sender
-from tasks.aws import Clients
 from tasks.errors import StepFailed
-from tests.deploy_helpers import config, deploy, doit, mutating
+from tests.cli.table_helpers import send_rows, static_table
+from tests.deploy_helpers import deploy, doit, mutating
 
 NO_INGEST = {"ingest.enabled": "false"}
 OTEL = {**NO_INGEST, "namespace": "otel"}
 BUCKET = "arn:aws:s3tables:us-east-1:123456789012:bucket/otlp2pipeline-local"
 CLI = ["env=local", "ingest.enabled=false", "namespace=otel"]
 ROWS = {"traces": 40, "logs": 7}
-
-
-def _table(emu: Any, namespace: str, name: str) -> Any:
-    loc = emu.client("s3tables").get_table_metadata_location(
-        tableBucketARN=BUCKET, namespace=namespace, name=name
-    )
-    return StaticTable.from_metadata(loc["metadataLocation"])
-
-
-def _send(emu: Any, overrides: dict[str, str], signal: str, count: int) -> None:
-    cfg = config(emu, overrides)
-    _, results = sender.send(Clients(cfg), cfg, [signal], count)
-    assert results[0].failed == 0
-    emu.flush()
 
 
 def _someone_elses_table(emu: Any) -> None:
@@ -56,8 +40,8 @@ def _someone_elses_table(emu: Any) -> None:
 def test_a_namespace_change_keeps_the_old_tables_and_says_so_in_plan_status_and_tables(emulator, tmp_path):
     first = deploy(emulator, NO_INGEST)
     for signal, count in ROWS.items():
-        _send(emulator, NO_INGEST, signal, count)
-    uuids = {s: str(_table(emulator, "default", s).metadata.table_uuid) for s in first.config.signals}
+        send_rows(emulator, NO_INGEST, signal, count)
+    uuids = {s: str(static_table(emulator, s, "default").metadata.table_uuid) for s in first.config.signals}
     _someone_elses_table(emulator)
 
     emulator.reset_calls()
@@ -80,10 +64,10 @@ def test_a_namespace_change_keeps_the_old_tables_and_says_so_in_plan_status_and_
     moved = deploy(emulator, OTEL)
     assert {r.name for r in moved.results.values() if r.error} == set()
     for signal in first.config.signals:
-        old = _table(emulator, "default", signal)
+        old = static_table(emulator, signal, "default")
         assert str(old.metadata.table_uuid) == uuids[signal]  # the same table, every row kept
         assert old.scan().to_arrow().num_rows == ROWS.get(signal, 0)
-        assert _table(emulator, "otel", signal).scan().to_arrow().num_rows == 0
+        assert static_table(emulator, signal, "otel").scan().to_arrow().num_rows == 0
 
     status = doit(emulator, tmp_path, "status", *CLI)
     assert status.returncode == 0, status.stdout + status.stderr
@@ -124,13 +108,13 @@ def test_changing_the_namespace_back_takes_the_kept_namespace_into_the_stack_wit
     same default tables again."""
     first = deploy(emulator, NO_INGEST)
     for signal, count in ROWS.items():
-        _send(emulator, NO_INGEST, signal, count)
-    uuids = {s: str(_table(emulator, "default", s).metadata.table_uuid) for s in first.config.signals}
+        send_rows(emulator, NO_INGEST, signal, count)
+    uuids = {s: str(static_table(emulator, s, "default").metadata.table_uuid) for s in first.config.signals}
     moved = deploy(emulator, OTEL)
     assert {r.name for r in moved.results.values() if r.error} == set()
     for signal, count in OTEL_ROWS.items():
-        _send(emulator, OTEL, signal, count)
-    otel_uuids = {s: str(_table(emulator, "otel", s).metadata.table_uuid) for s in first.config.signals}
+        send_rows(emulator, OTEL, signal, count)
+    otel_uuids = {s: str(static_table(emulator, s, "otel").metadata.table_uuid) for s in first.config.signals}
 
     emulator.reset_calls()
     plan = doit(emulator, tmp_path, "plan", *BACK)
@@ -156,16 +140,16 @@ def test_changing_the_namespace_back_takes_the_kept_namespace_into_the_stack_wit
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     assert outputs["Namespace"] == "default"
     for signal in first.config.signals:
-        old = _table(emulator, "default", signal)
+        old = static_table(emulator, signal, "default")
         assert str(old.metadata.table_uuid) == uuids[signal]  # the same table, every row kept
         assert old.scan().to_arrow().num_rows == ROWS.get(signal, 0)
-        kept = _table(emulator, "otel", signal)
+        kept = static_table(emulator, signal, "otel")
         assert str(kept.metadata.table_uuid) == otel_uuids[signal]
         assert kept.scan().to_arrow().num_rows == OTEL_ROWS.get(signal, 0)
 
-    _send(emulator, NO_INGEST, "traces", 4)  # the streams write namespace default again
-    assert _table(emulator, "default", "traces").scan().to_arrow().num_rows == ROWS["traces"] + 4
-    assert _table(emulator, "otel", "traces").scan().to_arrow().num_rows == OTEL_ROWS["traces"]
+    send_rows(emulator, NO_INGEST, "traces", 4)  # the streams write namespace default again
+    assert static_table(emulator, "traces", "default").scan().to_arrow().num_rows == ROWS["traces"] + 4
+    assert static_table(emulator, "traces", "otel").scan().to_arrow().num_rows == OTEL_ROWS["traces"]
 
     status = doit(emulator, tmp_path, "status", *BACK)
     assert status.returncode == 0, status.stdout + status.stderr
@@ -194,8 +178,8 @@ def test_a_take_back_stopped_after_the_namespace_left_the_stack_is_finished_by_t
     """The import fails (a refused call) after the first change set took namespace otel out of the stack:
     the stack holds no namespace, nothing is lost, and the next deploy imports default and converges."""
     deploy(emulator, NO_INGEST)
-    _send(emulator, NO_INGEST, "traces", 6)
-    uuid = str(_table(emulator, "default", "traces").metadata.table_uuid)
+    send_rows(emulator, NO_INGEST, "traces", 6)
+    uuid = str(static_table(emulator, "traces", "default").metadata.table_uuid)
     deploy(emulator, OTEL)
 
     # Mutating calls of the deploy back: CreateChangeSet and ExecuteChangeSet of the first change set, then
@@ -226,7 +210,7 @@ def test_a_take_back_stopped_after_the_namespace_left_the_stack_is_finished_by_t
     assert back.returncode == 0, back.stdout + back.stderr
     detail = cfn.describe_stack_resource(StackName="otlp2pipeline-local", LogicalResourceId="Namespace")
     assert detail["StackResourceDetail"]["PhysicalResourceId"] == f"{BUCKET}|default"
-    table = _table(emulator, "default", "traces")
+    table = static_table(emulator, "traces", "default")
     assert str(table.metadata.table_uuid) == uuid and table.scan().to_arrow().num_rows == 6
     emulator.reset_calls()
     again = deploy(emulator, NO_INGEST)

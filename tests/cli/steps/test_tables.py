@@ -12,15 +12,14 @@ from typing import Any
 
 import pytest
 import yaml
-from pyiceberg.table import StaticTable
 
 from lake import schemas
-from tasks import send as sender
 from tasks.aws import Clients
 from tasks.errors import ConsentRequired, UserError, describe
 from tasks.step import Change, Diff, Options
 from tasks.steps import kept_tables
-from tests.deploy_helpers import config, deploy, doit, doit_cli, mutating, run, total_calls
+from tests.cli.table_helpers import send_rows, static_table
+from tests.deploy_helpers import deploy, doit, doit_cli, mutating, run, total_calls
 
 NO_INGEST = {"ingest.enabled": "false"}
 NARROW = {**NO_INGEST, "signals": "logs,sum,gauge"}
@@ -28,23 +27,8 @@ BUCKET = "arn:aws:s3tables:us-east-1:123456789012:bucket/otlp2pipeline-local"
 CLI = ["env=local", "ingest.enabled=false"]
 
 
-def _table(emu: Any, name: str) -> Any:
-    loc = emu.client("s3tables").get_table_metadata_location(
-        tableBucketARN=BUCKET, namespace="default", name=name
-    )
-    return StaticTable.from_metadata(loc["metadataLocation"])
-
-
-def _send(emu: Any, overrides: dict[str, str], signal: str, count: int) -> str:
-    cfg = config(emu, overrides)
-    run_id, results = sender.send(Clients(cfg), cfg, [signal], count)
-    assert results[0].failed == 0
-    emu.flush()
-    return run_id
-
-
 def _uuid(emu: Any, name: str) -> str:
-    return str(_table(emu, name).metadata.table_uuid)
+    return str(static_table(emu, name).metadata.table_uuid)
 
 
 def _role_grant_tables(emu: Any, r: Any) -> set[str]:
@@ -59,14 +43,14 @@ def _role_grant_tables(emu: Any, r: Any) -> set[str]:
 
 def test_narrowing_keeps_the_table_with_its_rows_and_widening_resumes_into_the_same_table(emulator, tmp_path):
     deploy(emulator, NO_INGEST)
-    _send(emulator, NO_INGEST, "traces", 40)
+    send_rows(emulator, NO_INGEST, "traces", 40)
     before = _uuid(emulator, "traces")
 
     narrowed = deploy(emulator, NARROW)
     fh = emulator.client("firehose").list_delivery_streams()["DeliveryStreamNames"]
     assert "otlp2pipeline-local-traces" not in fh  # its stream goes
     assert _role_grant_tables(emulator, narrowed) == {"logs", "sum", "gauge"}  # and the role's grant on it
-    assert _table(emulator, "traces").scan().to_arrow().num_rows == 40  # the table and its rows stay
+    assert static_table(emulator, "traces").scan().to_arrow().num_rows == 40  # the table and its rows stay
 
     plan = doit(emulator, tmp_path, "plan", *CLI, "signals=logs,sum,gauge")
     assert plan.returncode == 0, plan.stdout + plan.stderr
@@ -89,14 +73,14 @@ def test_narrowing_keeps_the_table_with_its_rows_and_widening_resumes_into_the_s
         r.name for r in widened.results.values() if r.outcome and r.outcome.result != "unchanged"
     }
     assert emulator.call_count("s3tables", "CreateTable") == 0
-    _send(emulator, NO_INGEST, "traces", 25)
+    send_rows(emulator, NO_INGEST, "traces", 25)
     assert _uuid(emulator, "traces") == before  # the same table: old rows and new
-    assert _table(emulator, "traces").scan().to_arrow().num_rows == 65
+    assert static_table(emulator, "traces").scan().to_arrow().num_rows == 65
 
 
 def test_drop_deletes_a_kept_table_only_when_named_and_plan_shows_what_it_loses_first(emulator, tmp_path):
     deploy(emulator, NO_INGEST)
-    _send(emulator, NO_INGEST, "traces", 12)
+    send_rows(emulator, NO_INGEST, "traces", 12)
     deploy(emulator, NARROW)
     narrow = [*CLI, "signals=logs,sum,gauge"]
 
@@ -194,7 +178,7 @@ def _contract(monkeypatch: Any, signal: str, change: Any) -> None:
 
 def test_a_new_optional_column_deploys_in_place_and_old_rows_read_it_as_null(emulator, monkeypatch):
     deploy(emulator, NO_INGEST)
-    _send(emulator, NO_INGEST, "logs", 5)
+    send_rows(emulator, NO_INGEST, "logs", 5)
     region = schemas.Column(16, "region", "string", False)
     _contract(monkeypatch, "logs", lambda cols, s: dataclasses.replace(s, columns=(*cols, region)))
 
@@ -204,7 +188,7 @@ def test_a_new_optional_column_deploys_in_place_and_old_rows_read_it_as_null(emu
     emulator.reset_calls()
     deploy(emulator, NO_INGEST)
     assert mutating(emulator) == {"s3tables:UpdateTable": 1}  # one commit, through the REST endpoint
-    table = _table(emulator, "logs")
+    table = static_table(emulator, "logs")
     assert table.schema().find_field("region").field_id == 16
     assert table.scan().to_arrow().column("region").to_pylist() == [None] * 5
     emulator.reset_calls()

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.compute as pc
-from pyiceberg.table import StaticTable
 
 from tasks.config import Config
 from tasks.records import encode, make_records, new_run_id
@@ -21,6 +20,7 @@ from tasks.steps import ingest_code
 from tasks.steps.stack_state import CAPABILITIES
 from tests.cli import verify_helpers
 from tests.cli.ingest import ingest_helpers
+from tests.cli.table_helpers import static_table
 from tests.deploy_helpers import config, doit, mutating
 from tests.emulator.streams import flush_until_quiet
 
@@ -32,13 +32,6 @@ WIDENED: dict[str, tuple[str, ...]] = {
 }
 WIDENED.update({s: ("flags",) for s in ("sum", "gauge")})
 ROWS = 30
-
-
-def _table(emu: Any, name: str) -> Any:
-    loc = emu.client("s3tables").get_table_metadata_location(
-        tableBucketARN=BUCKET, namespace="default", name=name
-    )
-    return StaticTable.from_metadata(loc["metadataLocation"])
 
 
 def _apply(run: Run, *names: str) -> None:
@@ -112,11 +105,14 @@ def test_an_env_with_tables_inside_its_stack_upgrades_keeping_every_row(emulator
     cfg = _legacy_env(emulator)
     _feed(emulator, cfg)
     before = {
-        s: (_table(emulator, s).metadata.table_uuid, _table(emulator, s).scan().to_arrow().num_rows)
+        s: (
+            static_table(emulator, s).metadata.table_uuid,
+            static_table(emulator, s).scan().to_arrow().num_rows,
+        )
         for s in SIGNALS
     }
     assert {s: n for s, (_, n) in before.items()} == dict.fromkeys(SIGNALS, ROWS)  # the wide record failed
-    assert str(_table(emulator, "traces").schema().find_field("flags").field_type) == "int"
+    assert str(static_table(emulator, "traces").schema().find_field("flags").field_type) == "int"
 
     status = doit(emulator, tmp_path, "status", "env=local")
     assert status.returncode == 1, status.stdout + status.stderr
@@ -152,7 +148,7 @@ def test_an_env_with_tables_inside_its_stack_upgrades_keeping_every_row(emulator
         "LogsTable", "TracesTable", "SumTable", "GaugeTable"
     }  # fmt: skip
     for s in SIGNALS:
-        table = _table(emulator, s)
+        table = static_table(emulator, s)
         assert (table.metadata.table_uuid, table.scan().to_arrow().num_rows) == before[s], (
             s
         )  # same table, rows
@@ -181,7 +177,7 @@ def test_an_env_with_tables_inside_its_stack_upgrades_keeping_every_row(emulator
     assert sent.returncode == 0, sent.stdout + sent.stderr
     flush_until_quiet(emulator)
     for s, columns in WIDENED.items():
-        rows = _table(emulator, s).scan().to_arrow()
+        rows = static_table(emulator, s).scan().to_arrow()
         for column in columns:
             assert pc.sum(pc.greater_equal(rows.column(column), 2**31)).as_py() == 20, (s, column)
     with ingest_helpers.receiver(emulator, cfg) as rx:
