@@ -73,12 +73,15 @@ def desired(ctx: Context) -> Wanted:
 
 def definitions(ctx: Context, topic: str | None) -> dict[str, dict[str, Any]]:
     """Every alarm resource of the rendered template (the stack step's, rendered once a run), its `Ref` to
-    the stack's topic resolved from the stack's output: exactly what CloudFormation puts."""
+    the stack's topic resolved from the stack's output: exactly what CloudFormation puts. An alarm the
+    stack's update is to change or add (stack.pending) is left out: that change is the stack's."""
     from tasks.steps import stack
 
     refs = {TOPIC_RESOURCE: topic} if topic else {}
     out: dict[str, dict[str, Any]] = {}
-    for resource in (stack.desired(ctx).template.get("Resources") or {}).values():
+    for logical_id, resource in (stack.desired(ctx).template.get("Resources") or {}).items():
+        if stack.pending(ctx, logical_id):
+            continue
         if isinstance(resource, dict) and resource.get("Type") == ALARM_TYPE:
             props = _resolve(resource.get("Properties") or {}, refs)
             out[str(props["AlarmName"])] = props
@@ -143,9 +146,12 @@ def diff(want: Wanted, have: Alarms) -> Diff[Wanted, Alarms]:
         return Diff(notes=["no stack yet: its create makes the alarms"])
     changes: list[Change] = []
     alerts: list[str] = []
+    pending = [n for n in want.names if n not in want.definitions]
     for name in want.names:
+        if name in pending:
+            continue
         alarm = have.found.get(name)
-        spec = want.definitions.get(name, {})
+        spec = want.definitions[name]
         if alarm is None:
             fields = {k: (None, v) for k, v in spec.items() if k not in ("AlarmName", "Tags")}
             changes.append(
@@ -164,7 +170,15 @@ def diff(want: Wanted, have: Alarms) -> Diff[Wanted, Alarms]:
             )
         if alarm.state == "ALARM":
             alerts.append(f"alarm {name} in ALARM since {alarm.since}: {alarm.reason}")
-    return Diff(changes, alerts=alerts)
+    notes = (
+        [
+            f"the stack's update is to change or add {len(pending)} alarm(s) ({', '.join(pending)}): deploy "
+            "compares them after that update"
+        ]
+        if pending
+        else []
+    )
+    return Diff(changes, notes, alerts=alerts)
 
 
 def _unset(key: str) -> Any:

@@ -53,6 +53,7 @@ class Desired:
     role_name: str | None  # None until the stack exists (the stack creates the role and its policy)
     policy_name: str
     policy: dict[str, Any] | None
+    pending: bool = False  # the stack's update is to change the role: compared after that update
 
 
 @dataclass(frozen=True)
@@ -94,10 +95,14 @@ def resolve(value: Any, values: dict[str, str]) -> Any:
 
 def desired(ctx: Context, spec: RoleSpec = FIREHOSE) -> Desired:
     outputs = ctx.facts.stack_outputs
+    from tasks.steps import stack
+
     policy_name, document = _template_policy(ctx, spec)
     role_name = outputs.get(spec.name_output)
     if not role_name:
         return Desired(None, policy_name, None)
+    if stack.pending(ctx, spec.logical_id):
+        return Desired(role_name, policy_name, None, pending=True)
     values = _attributes(ctx, outputs, spec)
     if any(not v for v in values.values()):
         return Desired(None, policy_name, None)  # the stack's outputs are not those of this config yet
@@ -117,6 +122,8 @@ def observe(ctx: Context, spec: RoleSpec = FIREHOSE) -> Observed:
     want = desired(ctx, spec)
     if want.role_name is None:
         return Observed(None)
+    if want.pending:  # nothing to compare before the stack's update: no read
+        return Observed(want.role_name, True)
     if ctx.facts.stack_created:
         # CloudFormation created the role with this very document in this run: no read needed.
         return Observed(want.role_name, True, want.policy)
@@ -152,11 +159,13 @@ def missing_statements(want: dict[str, Any], have: dict[str, Any] | None) -> lis
 
 
 def diff(want: Desired, have: Observed, spec: RoleSpec = FIREHOSE) -> Diff[Desired, Observed]:
+    res = f"iam role {want.role_name}"
+    if want.pending:
+        return Diff(notes=[f"{res}: the stack's update is to change its policy; deploy compares it after"])
     if want.role_name is None or want.policy is None:
         return Diff(
             [Change("create", f"iam role policy {want.policy_name}", reason="created with the stack")]
         )
-    res = f"iam role {want.role_name}"
     if not have.role_exists:
         return Diff(notes=[f"{res} does not exist: the stack step re-creates the stack's resources"])
     if have.policy is not None and normalize(have.policy) == normalize(want.policy):

@@ -70,6 +70,8 @@ def desired(ctx: Context) -> Desired:
     values = {attribute: outputs.get(output, "") for attribute, output in ATTRIBUTES}
     if not all(values.values()):
         return Desired(name, True)
+    if stack.pending(ctx, RESOURCE):  # the stack's update is to change it: compared after that update
+        return Desired(name, True)
     props = stack.desired(ctx).template["Resources"][RESOURCE]["Properties"]
     return Desired(name, True, resolve(props, values))
 
@@ -118,7 +120,10 @@ def diff(want: Desired, have: Observed) -> Diff[Desired, Observed]:
         return Diff(notes=["no stack yet: its create makes the retention schedule"])
     if want.definition is None or not have.read:
         return Diff(
-            notes=["the stack's update adds the outputs naming the schedule's target; deploy then compares"]
+            notes=[
+                "the stack's update is to change the schedule, or add the outputs naming the schedule's "
+                "target: deploy compares it after that update"
+            ]
         )
     res = f"schedule {want.name}"
     if have.schedule is None:

@@ -263,6 +263,7 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
         again = evaluate_again(ctx)
         if again.empty:
             ctx.facts.stack_outputs = dict(again.observed.outputs)
+            ctx.facts.stack_template = again.observed.template
             return Outcome("waited", [f"stack finished {status}"])
         return apply(ctx, again)
     if recreate:
@@ -293,6 +294,7 @@ def apply(ctx: Context, d: Diff[Desired, Observed]) -> Outcome:
         _keep_tables(ctx, want, have)
         details += [f"moved table {name} out of the stack, kept ({figures})" for name, figures in have.moving]
     outputs = run_change_set(ctx, want, kind)
+    ctx.facts.stack_template = want.template  # created, updated, or no change CloudFormation could make
     if outputs is None:
         ctx.facts.stack_outputs = dict(have.outputs)
         return Outcome("unchanged", ["CloudFormation found no changes"])
@@ -328,6 +330,19 @@ def publish(ctx: Context, have: Observed) -> None:
     """The outputs of a usable stack, for the steps after (the Firehose role ARN)."""
     if have.exists and have.status in UPDATABLE:
         ctx.facts.stack_outputs = dict(have.outputs)
+        ctx.facts.stack_template = have.template
+
+
+def pending(ctx: Context, logical_id: str) -> bool:
+    """The stack's update is to change resource `logical_id`: the template the stack holds
+    (Facts.stack_template) declares it otherwise than the rendered one, or not at all. The steps that repair
+    drift outside CloudFormation compare such a resource only after that update, so a config change is the
+    stack's change alone, in plan as in deploy."""
+    held = ctx.facts.stack_template
+    if held is None:  # no stack read (none yet, or one that cannot be updated): nothing is pending
+        return False
+    rendered = (desired(ctx).template.get("Resources") or {}).get(logical_id)
+    return bool((held.get("Resources") or {}).get(logical_id) != rendered)
 
 
 def report(have: Observed) -> list[tuple[str, str]]:

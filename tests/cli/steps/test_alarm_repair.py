@@ -5,6 +5,7 @@ shown by status, plan and deploy but is not a change: deploy neither writes nor 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -160,3 +161,30 @@ def test_an_alarm_in_alarm_is_shown_but_deploy_neither_writes_nor_fails(emulator
     assert "alarms: unchanged" in deployed.stdout
     assert mutating(emulator) == {}
     assert states(emulator, cfg.alarm_prefix)[name] == "ALARM"
+
+
+def test_a_config_change_of_the_alarms_is_planned_once_as_the_stacks_update_not_as_drift(emulator, tmp_path):
+    """alarms.topic_arn changed in the config: the stack's update changes every alarm's actions. The alarms
+    step compares the live alarms with the template the stack holds, so plan lists that change once, under
+    the stack, and deploy then makes it with no PutMetricAlarm of its own."""
+    args, cfg, _ = _setup(emulator)
+    other = emulator.client("sns").create_topic(Name="oncall")["TopicArn"]
+    changed = (*args[:-1], f"alarms.topic_arn={other}")
+    name = cfg.alarm_name(SIGNAL, "records-to-error-bucket")
+
+    plan = doit(emulator, tmp_path, "plan", *changed)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert re.search(
+        r"alarms: note: the stack's update is to change or add \d+ alarm\(s\) \(.*" + name, plan.stdout
+    )
+    assert not re.search(r"^alarms: (update|create)", plan.stdout, re.M), plan.stdout
+    assert "notifies elsewhere" not in plan.stdout, plan.stdout
+    assert "AWS::CloudWatch::Alarm" in plan.stdout and other in plan.stdout, plan.stdout
+
+    emulator.reset_calls()
+    deployed = doit(emulator, tmp_path, "deploy", *changed)
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    assert emulator.call_count("cloudwatch", "PutMetricAlarm") == 0  # the stack's update made the change
+    assert _alarm(emulator, name)["AlarmActions"] == [other]
+    status = doit(emulator, tmp_path, "status", *changed)
+    assert status.returncode == 0, status.stdout + status.stderr

@@ -60,6 +60,9 @@ def test_a_namespace_change_keeps_the_old_tables_and_says_so_in_plan_status_and_
             f"default.{signal}"
         ) in plan.stdout
     assert "billing_export" not in plan.stdout and "scratch" not in plan.stdout
+    # the Firehose role's policy names the new namespace: the stack's update, not drift of the role
+    assert "the stack's update is to change its policy; deploy compares it after" in plan.stdout
+    assert "outside CloudFormation" not in plan.stdout, plan.stdout
 
     moved = deploy(emulator, OTEL)
     assert {r.name for r in moved.results.values() if r.error} == set()
