@@ -76,6 +76,7 @@ def definitions(ctx: Context, topic: str | None) -> dict[str, dict[str, Any]]:
     the stack's topic resolved from the stack's output: exactly what CloudFormation puts. An alarm the
     stack's update is to change or add (stack.pending) is left out: that change is the stack's."""
     from tasks.steps import stack
+    from tasks.steps.firehose_role import resolve
 
     refs = {TOPIC_RESOURCE: topic} if topic else {}
     out: dict[str, dict[str, Any]] = {}
@@ -83,19 +84,12 @@ def definitions(ctx: Context, topic: str | None) -> dict[str, dict[str, Any]]:
         if stack.pending(ctx, logical_id):
             continue
         if isinstance(resource, dict) and resource.get("Type") == ALARM_TYPE:
-            props = _resolve(resource.get("Properties") or {}, refs)
+            try:
+                props = resolve(resource.get("Properties") or {}, refs)
+            except KeyError:  # its topic is not in the stack's outputs yet: the stack's update adds it
+                continue
             out[str(props["AlarmName"])] = props
     return out
-
-
-def _resolve(value: Any, refs: dict[str, str]) -> Any:
-    if isinstance(value, dict):
-        if set(value) == {"Ref"} and value["Ref"] in refs:
-            return refs[value["Ref"]]
-        return {k: _resolve(v, refs) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_resolve(v, refs) for v in value]
-    return value
 
 
 def _since(value: Any) -> str:
@@ -198,13 +192,6 @@ def _actions_drift(want: Wanted, alarm: AlarmState, spec: dict[str, Any]) -> dic
     return out
 
 
-def _unresolved(value: Any) -> bool:
-    """A `Ref` left in a definition: the stack's topic output is not known."""
-    if isinstance(value, dict):
-        return set(value) == {"Ref"} or any(_unresolved(v) for v in value.values())
-    return isinstance(value, list) and any(_unresolved(v) for v in value)
-
-
 def apply(ctx: Context, d: Diff[Wanted, Alarms]) -> Outcome:
     """PutMetricAlarm with the template's whole definition, per alarm that drifted."""
     cloudwatch = ctx.clients.client("cloudwatch")
@@ -212,7 +199,7 @@ def apply(ctx: Context, d: Diff[Wanted, Alarms]) -> Outcome:
     for change in d.changes:
         name = change.resource.removeprefix("alarm ")
         spec = d.desired.definitions.get(name)
-        if spec is None or _unresolved(spec):
+        if spec is None:
             raise StepFailed(
                 f"error: alarm {name}: the rendered template gives no complete definition of it (the "
                 f"stack's {TOPIC_OUTPUT} output is missing?): run `doit deploy env={ctx.config.env}` again"

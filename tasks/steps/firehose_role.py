@@ -80,11 +80,14 @@ def _attributes(ctx: Context, outputs: dict[str, str], spec: RoleSpec) -> dict[s
 
 
 def resolve(value: Any, values: dict[str, str]) -> Any:
-    """The template's Fn::Sub / Fn::GetAtt, as CloudFormation resolves them; KeyError for an unknown name."""
+    """The template's Ref / Fn::Sub / Fn::GetAtt, as CloudFormation resolves them (`values`: a logical id or
+    pseudo parameter for Ref, `Logical.Attribute` for GetAtt); KeyError for an unknown name."""
     if isinstance(value, list):
         return [resolve(v, values) for v in value]
     if not isinstance(value, dict):
         return value
+    if set(value) == {"Ref"} and isinstance(value["Ref"], str):
+        return values[value["Ref"]]
     if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
         return _SUB.sub(lambda m: values[m.group(1)], value["Fn::Sub"])
     if set(value) == {"Fn::GetAtt"}:
