@@ -46,8 +46,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--probe-refusals",
         action="store_true",
-        help="send the fact probes' two records the table refuses even when the env's alarms notify "
-        "someone: they put the stream's records-to-error-bucket alarm in ALARM for a minute",
+        help="also send the fact probes' two records the table refuses: they put the stream's "
+        "records-to-error-bucket alarm in ALARM for a minute (`doit status` unhealthy, and it notifies "
+        "whoever alarms.email / alarms.topic_arn name)",
     )
 
 
@@ -130,15 +131,14 @@ def probe_env(
     delivery_margin: float,
 ) -> Any:
     """The env as verify/probes.py sees it; the Function URL is read only when a probe asks. Records the
-    table refuses are sent only where their alarm pages nobody, or with --probe-refusals."""
+    table refuses are sent only with --probe-refusals."""
     from tasks.connect import read
     from verify.probes import ProbeEnv
 
     def connection() -> Any:
         return read(config, clients) if config.ingest.function.enabled else None
 
-    notified = bool(config.alarms.email or config.alarms.topic_arn)
-    refusals = bool(request.config.getoption("--probe-refusals")) or not notified
+    refusals = bool(request.config.getoption("--probe-refusals"))
     return ProbeEnv(config, clients, account_id, stack_outputs, delivery_margin, connection, refusals)
 
 

@@ -6,8 +6,8 @@ verify/test_delivery.py's do), a tag it sets is removed, a function it creates i
 AWS each answers the side the tool chose, so `pytest verify/ --env local` passes them all.
 
 Two probes send a record the table refuses, and a refused record fires the stream's records-to-error-bucket
-alarm. So they run only where that pages nobody (the env's alarms notify nobody) or when asked
-(`--probe-refusals`); elsewhere they say why they did not run.
+alarm: `doit status` is unhealthy for the next minute, and the alarm notifies whoever it notifies. So they
+run only when asked (`--probe-refusals`); otherwise they say why they did not run.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class ProbeEnv:
     outputs: dict[str, str]
     margin: float
     connection: Callable[[], Any]  # the Function URL as `doit connect` reads it, or None
-    refusals: bool = True  # may send the records the table refuses (see the module docstring)
+    refusals: bool = False  # may send the records the table refuses (see the module docstring)
     _records: RecordsSeen | None = None
 
     def records(self) -> RecordsSeen:
@@ -161,13 +161,13 @@ def absent_optional_column(env: ProbeEnv) -> Finding:
 
 
 def not_sent(env: ProbeEnv) -> Finding:
-    """Why a refused-record probe did not run: whom its alarm would have notified, and how to run it."""
+    """Why a refused-record probe did not run: what its alarm would have done, and how to run it."""
     signal = "logs" if "logs" in env.config.signals else env.config.signals[0]
     alarm = env.config.alarm_name(signal, "records-to-error-bucket")
     return undetermined(
-        f"not probed: its record would go to the error bucket and put alarm {alarm} in ALARM for a minute, "
-        f"which notifies {notify(env.config)}; run `pytest verify/ --env {env.config.env} --probe-refusals` "
-        "to probe it anyway"
+        f"not probed: its record would go to the error bucket and put alarm {alarm} in ALARM for a minute "
+        f"(`doit status` unhealthy; it notifies {notify(env.config)}); run "
+        f"`pytest verify/ --env {env.config.env} --probe-refusals` to probe it"
     )
 
 

@@ -13,7 +13,7 @@ from verify.facts import FACTS
 
 def test_every_fact_is_confirmed_on_the_local_aws_and_nothing_is_left_behind(emulator):
     cfg = vh.deploy(emulator)
-    proc, _ = vh.run_verify(emulator, "-k", "test_fact", "-rs")
+    proc, _ = vh.run_verify(emulator, "-k", "test_fact", "-rs", "--probe-refusals")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     summary = proc.stdout.split("facts not yet confirmed by AWS's documentation", 1)[1]
     for fact in FACTS:
@@ -49,12 +49,11 @@ def _findings(proc: Any) -> dict[str, tuple[str, str]]:
     return found
 
 
-def test_the_probes_that_send_refused_records_run_only_where_their_alarm_pages_nobody_or_when_asked(
-    emulator, tmp_path, monkeypatch
-):
-    """A refused record fires the stream's records-to-error-bucket alarm. With the env's alarms mailing
-    someone, the two probes that send one do not run and say whom it would page and how to run them; the
-    error bucket gets nothing. --probe-refusals runs them."""
+def test_the_probes_that_send_refused_records_run_only_when_asked(emulator, tmp_path, monkeypatch):
+    """A refused record fires the stream's records-to-error-bucket alarm: status is unhealthy for a minute
+    and the alarm notifies (here it mails someone). Without --probe-refusals the two probes that send one do
+    not run, and say what the alarm would do and how to run them; the error bucket gets nothing. With it,
+    they run."""
     root = vh.config_dir(
         tmp_path, "signals: [logs]\ningest:\n  enabled: false\nalarms:\n  email: ops@example.com\n"
     )
@@ -73,7 +72,8 @@ def test_the_probes_that_send_refused_records_run_only_where_their_alarm_pages_n
     for fact in refused:
         outcome, detail = found[fact]
         assert outcome == "undetermined", (fact, detail)
-        assert f"put alarm {alarm} in ALARM for a minute, which notifies email ops@example.com" in detail
+        assert f"put alarm {alarm} in ALARM for a minute (`doit status` unhealthy; " in detail
+        assert "it notifies email ops@example.com" in detail
         assert "`pytest verify/ --env local --probe-refusals`" in detail
     assert found["absent-optional-column-is-null"][0] == "confirmed"
     assert found["trust-external-id-delivers"][0] == "confirmed"
